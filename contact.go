@@ -1,0 +1,233 @@
+package tresor
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// LegalBasis is the GDPR Art. 6(1) ground on which personal data is processed.
+type LegalBasis string
+
+// The legal bases of DESIGN §3.
+const (
+	BasisConsent            LegalBasis = "consent"             // Art. 6(1)(a)
+	BasisContract           LegalBasis = "contract"            // Art. 6(1)(b)
+	BasisLegalObligation    LegalBasis = "legal_obligation"    // Art. 6(1)(c)
+	BasisLegitimateInterest LegalBasis = "legitimate_interest" // Art. 6(1)(f), needs a balancing note
+)
+
+// LegalBases lists every legal basis.
+func LegalBases() []LegalBasis {
+	return []LegalBasis{BasisConsent, BasisContract, BasisLegalObligation, BasisLegitimateInterest}
+}
+
+// Source says how a datum came into Tresor.
+type Source string
+
+// The sources of data.
+const (
+	SourceManual    Source = "manual"    // typed in by a user, or sent through the API
+	SourceWebForm   Source = "web_form"  // the person filled in a form
+	SourceImport    Source = "import"    // a file import
+	SourceConnector Source = "connector" // a social network connector
+)
+
+// Sources lists every source.
+func Sources() []Source { return []Source{SourceManual, SourceWebForm, SourceImport, SourceConnector} }
+
+// Contact is a natural person the company is in touch with.
+type Contact struct {
+	Meta
+	OwnerID        string `json:"owner_id,omitempty" category:"none"`
+	OrganizationID string `json:"organization_id,omitempty" category:"none"`
+	ContactDetails
+	Provenance
+	// Withheld names the categories the declared purpose may not see; their
+	// fields are empty in this copy.
+	Withheld []Category `json:"withheld,omitempty" category:"none"`
+}
+
+// ContactDetails are the personal fields of a contact. Every field declares its
+// data category here, once; the gate seals, withholds and audits by these tags.
+type ContactDetails struct {
+	GivenName         string         `json:"given_name" category:"contact.name"`
+	FamilyName        string         `json:"family_name" category:"contact.name"`
+	Emails            []string       `json:"emails" category:"contact.email"`
+	Phones            []string       `json:"phones" category:"contact.phone"`
+	PostalAddress     *PostalAddress `json:"postal_address,omitempty" category:"contact.postal"`
+	SocialHandles     []SocialHandle `json:"social_handles" category:"social.handle"`
+	Organization      string         `json:"organization" category:"professional.employer"`
+	Position          string         `json:"position" category:"professional.position"`
+	PreferredLanguage string         `json:"preferred_language" category:"contact.language"`
+}
+
+// Provenance records where a record came from and on which ground it is kept.
+type Provenance struct {
+	LegalBasis  LegalBasis `json:"legal_basis,omitempty" category:"none"`
+	Source      Source     `json:"source,omitempty" category:"none"`
+	Purpose     string     `json:"purpose,omitempty" category:"none"`      // the purpose declared when it was collected
+	CollectedBy string     `json:"collected_by,omitempty" category:"none"` // the actor, never a name
+}
+
+// PostalAddress is a postal address.
+type PostalAddress struct {
+	Street     string `json:"street"`
+	PostalCode string `json:"postal_code"`
+	City       string `json:"city"`
+	Region     string `json:"region,omitempty"`
+	Country    string `json:"country"` // ISO 3166-1 alpha-2
+}
+
+// SocialHandle is a person's handle on one social network.
+type SocialHandle struct {
+	Network string `json:"network"` // e.g. mastodon, bluesky, linkedin, xing
+	Handle  string `json:"handle"`
+}
+
+// Validate checks the contact and normalises e-mails and phones in place.
+func (c *Contact) Validate() error {
+	var p Problems
+	checkID(&p, "owner_id", c.OwnerID)
+	checkID(&p, "organization_id", c.OrganizationID)
+	d := &c.ContactDetails
+	checkText(&p, "given_name", d.GivenName, maxShortText, false, false)
+	checkText(&p, "family_name", d.FamilyName, maxShortText, false, false)
+	if d.GivenName == "" && d.FamilyName == "" && len(d.Emails) == 0 && len(d.Phones) == 0 && len(d.SocialHandles) == 0 {
+		p.Add("family_name", "a contact needs a name, an e-mail address, a phone number or a social handle")
+	}
+	checkList(&p, "emails", len(d.Emails))
+	for i, e := range d.Emails {
+		n, err := NormalizeEmail(e)
+		if err != nil {
+			p.Add(fmt.Sprintf("emails[%d]", i), "%s", err)
+			continue
+		}
+		if slices.Contains(d.Emails[:i], n) {
+			p.Add(fmt.Sprintf("emails[%d]", i), "%q is listed twice", n)
+		}
+		d.Emails[i] = n
+	}
+	checkList(&p, "phones", len(d.Phones))
+	for i, ph := range d.Phones {
+		n, err := NormalizePhone(ph)
+		if err != nil {
+			p.Add(fmt.Sprintf("phones[%d]", i), "%s", err)
+			continue
+		}
+		if slices.Contains(d.Phones[:i], n) {
+			p.Add(fmt.Sprintf("phones[%d]", i), "%q is listed twice", n)
+		}
+		d.Phones[i] = n
+	}
+	if a := d.PostalAddress; a != nil {
+		a.validate(&p, "postal_address.")
+	}
+	checkList(&p, "social_handles", len(d.SocialHandles))
+	for i, h := range d.SocialHandles {
+		f := fmt.Sprintf("social_handles[%d]", i)
+		if !ValidNetwork(h.Network) {
+			p.Add(f+".network", "%q is not a network id; use lower-case letters such as mastodon, bluesky, linkedin", h.Network)
+		}
+		checkText(&p, f+".handle", h.Handle, maxShortText, true, false)
+		for _, r := range h.Handle {
+			if r == ' ' {
+				p.Add(f+".handle", "a handle contains no spaces")
+				break
+			}
+		}
+	}
+	checkText(&p, "organization", d.Organization, maxShortText, false, false)
+	checkText(&p, "position", d.Position, maxShortText, false, false)
+	if d.PreferredLanguage != "" && !ValidLanguage(d.PreferredLanguage) {
+		p.Add("preferred_language", "%q is not a language tag such as de or en-GB", d.PreferredLanguage)
+	}
+	c.Provenance.validate(&p)
+	return p.Err("contact")
+}
+
+func (pv *Provenance) validate(p *Problems) {
+	checkOneOf(p, "legal_basis", pv.LegalBasis, LegalBases(), false)
+	checkOneOf(p, "source", pv.Source, Sources(), false)
+}
+
+func (a *PostalAddress) validate(p *Problems, prefix string) {
+	checkText(p, prefix+"street", a.Street, maxShortText, false, false)
+	checkText(p, prefix+"postal_code", a.PostalCode, 20, false, false)
+	checkText(p, prefix+"city", a.City, maxShortText, true, false)
+	checkText(p, prefix+"region", a.Region, maxShortText, false, false)
+	if !countryCode.MatchString(a.Country) {
+		p.Add(prefix+"country", "%q is not an ISO 3166-1 alpha-2 country code such as DE or AT", a.Country)
+	}
+}
+
+func checkList(p *Problems, field string, n int) {
+	if n > maxListItems {
+		p.Add(field, "has %d entries; at most %d are allowed", n, maxListItems)
+	}
+}
+
+// LookupKeys returns the keys under which the contact can be found exactly:
+// its normalised e-mail addresses, phone numbers and social handles. Call after Validate.
+func (d *ContactDetails) LookupKeys() []LookupKey {
+	keys := make([]LookupKey, 0, len(d.Emails)+len(d.Phones)+len(d.SocialHandles))
+	for _, e := range d.Emails {
+		keys = append(keys, LookupKey{Kind: LookupEmail, Value: e})
+	}
+	for _, ph := range d.Phones {
+		keys = append(keys, LookupKey{Kind: LookupPhone, Value: ph})
+	}
+	for _, h := range d.SocialHandles {
+		keys = append(keys, LookupKey{Kind: LookupHandle, Value: NormalizeHandle(h)})
+	}
+	return keys
+}
+
+// NormalizeHandle returns the lookup form of a social handle: "network:handle"
+// in lower case without a leading "@".
+func NormalizeHandle(h SocialHandle) string {
+	handle := h.Handle
+	for len(handle) > 0 && handle[0] == '@' {
+		handle = handle[1:]
+	}
+	return lower(h.Network + ":" + handle)
+}
+
+// LookupKind is the kind of identifier a lookup key is derived from.
+type LookupKind string
+
+// The lookup kinds.
+const (
+	LookupEmail  LookupKind = "email"
+	LookupPhone  LookupKind = "phone"
+	LookupHandle LookupKind = "handle"
+)
+
+// LookupKey is an identifier under which a contact can be found. The gate
+// decides its Value (today the normalised identifier; later a keyed hash),
+// the store only indexes it.
+type LookupKey struct {
+	Kind  LookupKind
+	Value string
+}
+
+// ContactFilter selects contacts in a list.
+type ContactFilter struct {
+	OwnerID        string
+	OrganizationID string
+	UpdatedSince   time.Time
+	Email          string // exact lookup by e-mail address
+	Page
+}
+
+// ContactService is the gate's interface for contacts.
+type ContactService interface {
+	CreateContact(ctx context.Context, c *Contact) error
+	// CreateContacts creates all contacts in one transaction, or none.
+	CreateContacts(ctx context.Context, cs []*Contact) error
+	Contact(ctx context.Context, id string) (*Contact, error)
+	Contacts(ctx context.Context, f ContactFilter) (*List[*Contact], error)
+	UpdateContact(ctx context.Context, id string, u Update) (*Contact, error)
+	DeleteContact(ctx context.Context, id string, ifVersion int64) error
+}

@@ -1,0 +1,124 @@
+package tresor
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a stable, machine-readable error code. Clients and scripts match on it,
+// so a code, once released, keeps its name and meaning.
+type Code string
+
+// The error codes. The HTTP layer maps each to one status in a single table.
+const (
+	ECInternal          Code = "internal"               // a fault of ours; details are logged, never shown
+	ECUnavailable       Code = "unavailable"            // shutting down or the database is unreachable
+	ECUnauthenticated   Code = "unauthenticated"        // no or invalid credentials
+	ECForbidden         Code = "forbidden"              // authenticated, but not allowed
+	ECPurposeMissing    Code = "purpose_missing"        // no Tresor-Purpose declared
+	ECPurposeUnknown    Code = "purpose_unknown"        // a purpose the policy does not define
+	ECPurposeNotAllowed Code = "purpose_not_permitted"  // the actor's roles do not allow the purpose
+	ECNotFound          Code = "not_found"              // no such object (or route)
+	ECMethodNotAllowed  Code = "method_not_allowed"     // the route exists, the method does not
+	ECValidation        Code = "validation_failed"      // one or more fields are invalid; see Fields
+	ECInvalidReference  Code = "invalid_reference"      // a referenced object does not exist
+	ECConflict          Code = "conflict"               // the change contradicts stored state
+	ECVersionMismatch   Code = "version_mismatch"       // If-Match names an older version
+	ECMalformedJSON     Code = "malformed_json"         // the body is not valid JSON of the right shape
+	ECUnknownField      Code = "unknown_field"          // the body names a field the object does not have
+	ECBodyTooLarge      Code = "body_too_large"         // the body exceeds the limit
+	ECUnsupportedMedia  Code = "unsupported_media_type" // the body is not JSON
+	ECInvalidParameter  Code = "invalid_parameter"      // a query parameter is malformed
+	ECInvalidCursor     Code = "invalid_cursor"         // a pagination cursor was not issued by us
+	ECSchemaTooNew      Code = "schema_too_new"         // the database was migrated by a newer Tresor
+	ECSchemaBehind      Code = "schema_behind"          // the database needs `tresor migrate`
+)
+
+// Error is the one error type of Tresor. Message is written for the person who
+// made the request and never contains internal details or personal data.
+type Error struct {
+	Code    Code
+	Message string
+	Fields  []FieldError // the invalid fields, for ECValidation
+	Err     error        // the underlying cause, for logs only
+}
+
+// FieldError names one invalid field with a JSON path such as "emails[1]".
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, or ECInternal.
+func ErrorCode(err error) Code {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ECInternal
+}
+
+// ErrorMessage returns the human message of err if it is an *Error, and a
+// generic text otherwise, so internal details never reach a user.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "An internal error occurred."
+}
+
+// AsError returns the first *Error in err's chain, or nil.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}
+
+// Problems collects field errors during validation.
+type Problems []FieldError
+
+// Add records that field is invalid.
+func (p *Problems) Add(field, format string, args ...any) {
+	*p = append(*p, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// Err returns an ECValidation error listing the problems, or nil if there are none.
+func (p Problems) Err(object string) error {
+	if len(p) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("The %s is invalid: %s: %s", object, p[0].Field, p[0].Message)
+	if len(p) > 1 {
+		msg = fmt.Sprintf("The %s is invalid in %d fields; the first is %s: %s", object, len(p), p[0].Field, p[0].Message)
+	}
+	return &Error{Code: ECValidation, Message: msg, Fields: p}
+}
+
+// Prefix returns the problems with every field path prefixed, for nested objects.
+func (p Problems) Prefix(prefix string) Problems {
+	out := make(Problems, len(p))
+	for i, f := range p {
+		out[i] = FieldError{Field: prefix + f.Field, Message: f.Message}
+	}
+	return out
+}

@@ -1,0 +1,125 @@
+package tresor
+
+import (
+	"context"
+	"time"
+)
+
+// Store is a storage backend (SQLite or PostgreSQL). It is called only by the
+// gate. It keeps personal fields as opaque bytes the gate has prepared (the
+// Sealed fields of the row types) and never sees them in the clear.
+//
+// Errors: ECNotFound for a missing object, ECConflict for a uniqueness
+// violation, ECInvalidReference for a reference to a missing object.
+type Store interface {
+	// Read returns the queries against the read pool, outside a transaction.
+	Read() Reader
+	// Update runs fn in one write transaction; it commits if fn returns nil.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// Migrate applies the migrations the database lacks and returns the schema
+	// version before and after. It refuses a schema newer than it knows.
+	Migrate(ctx context.Context) (from, to int, err error)
+	// SchemaVersion returns the version of the database and the newest version
+	// this build knows.
+	SchemaVersion(ctx context.Context) (current, known int, err error)
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Stats describes the connection pools, for metrics.
+	Stats() []PoolStats
+	// Backend names the backend: "sqlite" or "postgres".
+	Backend() string
+	Close() error
+}
+
+// PoolStats describes one connection pool.
+type PoolStats struct {
+	Pool         string // "writer", "reader" or "pool"
+	MaxOpen      int
+	Open         int
+	InUse        int
+	Idle         int
+	WaitCount    int64
+	WaitDuration time.Duration
+}
+
+// Reader holds the queries.
+type Reader interface {
+	Contact(ctx context.Context, id string) (*ContactRow, error)
+	Contacts(ctx context.Context, f ContactQuery) ([]*ContactRow, error)
+	Organization(ctx context.Context, id string) (*Organization, error)
+	Organizations(ctx context.Context, f OrganizationFilter) ([]*Organization, error)
+	Interaction(ctx context.Context, id string) (*InteractionRow, error)
+	Interactions(ctx context.Context, f InteractionFilter) ([]*InteractionRow, error)
+	Deal(ctx context.Context, id string) (*Deal, error)
+	Deals(ctx context.Context, f DealFilter) ([]*Deal, error)
+	Pipeline(ctx context.Context, id string) (*Pipeline, error)
+	Pipelines(ctx context.Context, p Page) ([]*Pipeline, error)
+	Case(ctx context.Context, id string) (*CaseRow, error)
+	Cases(ctx context.Context, f CaseFilter) ([]*CaseRow, error)
+	User(ctx context.Context, id string) (*User, error)
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	CountUsers(ctx context.Context) (int, error)
+	TokenByHash(ctx context.Context, hash []byte) (*Token, error)
+}
+
+// Tx is a write transaction. Lists in a Tx see the transaction's own writes.
+type Tx interface {
+	Reader
+	// InsertContacts inserts the contacts and their lookup keys; bulk-capable
+	// (COPY on PostgreSQL).
+	InsertContacts(ctx context.Context, rows []*ContactRow) error
+	// UpdateContact replaces the contact and its lookup keys if its stored
+	// version is prev, and stores row.Version (prev+1).
+	UpdateContact(ctx context.Context, row *ContactRow, prev int64) error
+	DeleteContact(ctx context.Context, id string) error
+
+	InsertOrganization(ctx context.Context, o *Organization) error
+	UpdateOrganization(ctx context.Context, o *Organization, prev int64) error
+	DeleteOrganization(ctx context.Context, id string) error
+
+	InsertInteraction(ctx context.Context, row *InteractionRow) error
+	UpdateInteraction(ctx context.Context, row *InteractionRow, prev int64) error
+	DeleteInteraction(ctx context.Context, id string) error
+
+	InsertDeal(ctx context.Context, d *Deal) error
+	UpdateDeal(ctx context.Context, d *Deal, prev int64) error
+	DeleteDeal(ctx context.Context, id string) error
+	// CountDeals counts the deals in a pipeline, or in one of its stages if stage is not "".
+	CountDeals(ctx context.Context, pipelineID, stage string) (int, error)
+
+	InsertPipeline(ctx context.Context, pl *Pipeline) error
+	UpdatePipeline(ctx context.Context, pl *Pipeline, prev int64) error
+	DeletePipeline(ctx context.Context, id string) error
+
+	InsertCase(ctx context.Context, row *CaseRow) error
+	UpdateCase(ctx context.Context, row *CaseRow, prev int64) error
+	DeleteCase(ctx context.Context, id string) error
+
+	InsertUser(ctx context.Context, u *User) error
+	InsertToken(ctx context.Context, t *Token) error
+}
+
+// ContactRow is a contact as the store keeps it.
+type ContactRow struct {
+	Contact             // with ContactDetails empty
+	Sealed  []byte      // the personal fields, prepared by the gate
+	Lookup  []LookupKey // written with the row, not read back
+}
+
+// ContactQuery selects contact rows; Lookup, if set, is an exact identifier match.
+type ContactQuery struct {
+	ContactFilter
+	Lookup *LookupKey
+}
+
+// InteractionRow is an interaction as the store keeps it.
+type InteractionRow struct {
+	Interaction        // with InteractionContent empty
+	Sealed      []byte // the content, prepared by the gate
+}
+
+// CaseRow is a case as the store keeps it.
+type CaseRow struct {
+	Case          // with CaseContent empty
+	Sealed []byte // the content, prepared by the gate
+}
