@@ -1,0 +1,151 @@
+// Package postgres is Tresor's storage backend for larger installations:
+// PostgreSQL through pgx, with COPY for bulk inserts. Several stateless Tresor
+// servers may share one database. The queries are shared with the SQLite
+// backend in package sqlstore.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"tresor"
+	"tresor/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Options tune the connection pool.
+type Options struct {
+	// MaxConns is the size of the pool; 0 means 20.
+	MaxConns int
+}
+
+// migrationLockKey is an arbitrary constant shared by every Tresor server, so
+// that servers starting together migrate one after the other.
+const migrationLockKey = 0x7472_6573_6f72 // "tresor"
+
+// Open connects to the database at the postgres:// URL.
+func Open(ctx context.Context, url string, opt Options) (*sqlstore.DB, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: the database URL is invalid: %w", redact(err))
+	}
+	db := stdlib.OpenDB(*cfg)
+	n := opt.MaxConns
+	if n <= 0 {
+		n = 20
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: connect to %s/%s: %w", cfg.Host, cfg.Database, redact(err))
+	}
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	s, err := sqlstore.New(db, nil, sqlstore.Dialect{
+		Name:           "postgres",
+		Migrations:     sub,
+		TranslateError: translateError,
+		MigrationLock:  fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
+		CopyContacts:   copyContacts,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// redact keeps a password in a connection error out of logs.
+func redact(err error) error {
+	var pe *pgconn.ConnectError
+	if errors.As(err, &pe) {
+		return errors.New(strings.ReplaceAll(err.Error(), pe.Config.Password, "xxxxx"))
+	}
+	return err
+}
+
+// translateError maps constraint violations to Tresor's errors.
+func translateError(err error) error {
+	var e *pgconn.PgError
+	if !errors.As(err, &e) {
+		return err
+	}
+	switch e.Code {
+	case "23505": // unique_violation
+		return &tresor.Error{Code: tresor.ECConflict, Message: "An object with this key exists already.", Err: err}
+	case "23503": // foreign_key_violation
+		return &tresor.Error{Code: tresor.ECInvalidReference, Message: "A referenced object does not exist, or the object is still referenced.", Err: err}
+	}
+	return err
+}
+
+// copyContacts bulk-inserts contacts and their lookup keys with COPY on the
+// connection of the current transaction.
+func copyContacts(ctx context.Context, c *sql.Conn, rows []*tresor.ContactRow) error {
+	return c.Raw(func(driverConn any) error {
+		conn := driverConn.(*stdlib.Conn).Conn()
+		contacts := make([][]any, len(rows))
+		var lookups [][]any
+		for i, r := range rows {
+			id, err := uuid(r.ID)
+			if err != nil {
+				return err
+			}
+			owner, err := optUUID(r.OwnerID)
+			if err != nil {
+				return err
+			}
+			org, err := optUUID(r.OrganizationID)
+			if err != nil {
+				return err
+			}
+			contacts[i] = []any{id, owner, org, string(r.LegalBasis), string(r.Source), r.Purpose, r.CollectedBy,
+				r.CreatedAt.UnixMicro(), r.UpdatedAt.UnixMicro(), r.Version, r.Sealed}
+			for _, k := range r.Lookup {
+				lookups = append(lookups, []any{string(k.Kind), k.Value, id})
+			}
+		}
+		if _, err := conn.CopyFrom(ctx, pgx.Identifier{"contacts"}, []string{"id", "owner_id", "organization_id",
+			"legal_basis", "source", "purpose", "collected_by", "created_at", "updated_at", "version", "sealed"},
+			pgx.CopyFromRows(contacts)); err != nil {
+			return err
+		}
+		_, err := conn.CopyFrom(ctx, pgx.Identifier{"contact_lookup"}, []string{"kind", "value", "contact_id"},
+			pgx.CopyFromRows(lookups))
+		return err
+	})
+}
+
+func uuid(s string) (pgtype.UUID, error) {
+	var u pgtype.UUID
+	b, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
+	if err != nil || len(b) != 16 {
+		return u, fmt.Errorf("%q is not a UUID", s)
+	}
+	copy(u.Bytes[:], b)
+	u.Valid = true
+	return u, nil
+}
+
+func optUUID(s string) (pgtype.UUID, error) {
+	if s == "" {
+		return pgtype.UUID{}, nil
+	}
+	return uuid(s)
+}

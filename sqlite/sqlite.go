@@ -1,0 +1,122 @@
+// Package sqlite is Tresor's embedded storage backend: SQLite through the
+// pure-Go driver modernc.org/sqlite, in WAL mode, with one writer connection
+// and a pool of read-only connections. The queries are shared with the
+// PostgreSQL backend in package sqlstore.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"tresor"
+	"tresor/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Options tune the connection pools.
+type Options struct {
+	// Readers is the size of the read-only pool; 0 means max(4, 2×CPUs).
+	Readers int
+}
+
+// Open opens (and creates, with mode 0600) the SQLite database at path.
+func Open(ctx context.Context, path string, opt Options) (*sqlstore.DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: no database path")
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
+	// busy_timeout first: a second process (the CLI beside a running server)
+	// waits for the write lock instead of failing with "database is locked".
+	// _txlock=immediate takes the write lock at BEGIN, so a transaction that
+	// reads before it writes can never fail to upgrade its lock.
+	common := url.Values{}
+	common.Add("_pragma", "busy_timeout(10000)")
+	common.Add("_pragma", "journal_mode(WAL)")
+	common.Add("_pragma", "foreign_keys(1)")
+	common.Add("_pragma", "synchronous(NORMAL)")
+	writerDSN := "file:" + path + "?" + common.Encode() + "&_txlock=immediate"
+	common.Add("_pragma", "query_only(1)")
+	readerDSN := "file:" + path + "?" + common.Encode()
+
+	writer, err := sql.Open("sqlite", writerDSN)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open writer: %w", err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+	if err := writer.PingContext(ctx); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", filepath.Base(path), err)
+	}
+
+	n := opt.Readers
+	if n <= 0 {
+		n = max(4, 2*runtime.NumCPU())
+	}
+	reader, err := sql.Open("sqlite", readerDSN)
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: open reader: %w", err)
+	}
+	reader.SetMaxOpenConns(n)
+	reader.SetMaxIdleConns(n)
+	reader.SetConnMaxIdleTime(0)
+
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlstore.New(writer, reader, sqlstore.Dialect{
+		Name:           "sqlite",
+		Migrations:     sub,
+		TranslateError: translateError,
+	})
+	if err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// createPrivate creates the database file readable by its owner only; SQLite
+// gives its -wal and -shm files the same mode.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlite: create %s: %w", filepath.Base(path), err)
+	}
+	return f.Close()
+}
+
+// translateError maps constraint violations to Tresor's errors.
+func translateError(err error) error {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	switch e.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return &tresor.Error{Code: tresor.ECConflict, Message: "An object with this key exists already.", Err: err}
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return &tresor.Error{Code: tresor.ECInvalidReference, Message: "A referenced object does not exist, or the object is still referenced.", Err: err}
+	}
+	return err
+}

@@ -1,0 +1,143 @@
+-- Named queries, shared by the SQLite and PostgreSQL adapters: both accept $N
+-- parameters. Each query starts with a line "-- name: NAME"; a *-select query is
+-- the head of the single-object query (… WHERE id = $1) and of the list queries,
+-- which append their filters in Go.
+
+-- name: contact-select
+SELECT c.id, c.owner_id, c.organization_id, c.legal_basis, c.source, c.purpose, c.collected_by,
+       c.created_at, c.updated_at, c.version, c.sealed
+FROM contacts c
+
+-- name: contact-insert
+INSERT INTO contacts (id, owner_id, organization_id, legal_basis, source, purpose, collected_by,
+                      created_at, updated_at, version, sealed)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+
+-- name: contact-update
+UPDATE contacts
+SET owner_id = $2, organization_id = $3, legal_basis = $4, source = $5, purpose = $6, collected_by = $7,
+    updated_at = $8, version = $9, sealed = $10
+WHERE id = $1 AND version = $11
+
+-- name: contact-delete
+DELETE FROM contacts WHERE id = $1
+
+-- name: lookup-insert
+INSERT INTO contact_lookup (kind, value, contact_id) VALUES ($1, $2, $3)
+
+-- name: lookup-delete
+DELETE FROM contact_lookup WHERE contact_id = $1
+
+-- name: organization-select
+SELECT o.id, o.owner_id, o.name, o.website, o.industry, o.address, o.created_at, o.updated_at, o.version
+FROM organizations o
+
+-- name: organization-insert
+INSERT INTO organizations (id, owner_id, name, website, industry, address, created_at, updated_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+
+-- name: organization-update
+UPDATE organizations
+SET owner_id = $2, name = $3, website = $4, industry = $5, address = $6, updated_at = $7, version = $8
+WHERE id = $1 AND version = $9
+
+-- name: organization-delete
+DELETE FROM organizations WHERE id = $1
+
+-- name: interaction-select
+SELECT i.id, i.kind, i.direction, i.occurred_at, i.duration_sec, i.network, i.owner_id, i.contact_id,
+       i.organization_id, i.deal_id, i.case_id, i.created_at, i.updated_at, i.version, i.sealed
+FROM interactions i
+
+-- name: interaction-insert
+INSERT INTO interactions (id, kind, direction, occurred_at, duration_sec, network, owner_id, contact_id,
+                          organization_id, deal_id, case_id, created_at, updated_at, version, sealed)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+
+-- name: interaction-update
+UPDATE interactions
+SET kind = $2, direction = $3, occurred_at = $4, duration_sec = $5, network = $6, owner_id = $7,
+    contact_id = $8, organization_id = $9, deal_id = $10, case_id = $11, updated_at = $12, version = $13,
+    sealed = $14
+WHERE id = $1 AND version = $15
+
+-- name: interaction-delete
+DELETE FROM interactions WHERE id = $1
+
+-- name: pipeline-select
+SELECT p.id, p.name, p.stages, p.created_at, p.updated_at, p.version
+FROM pipelines p
+
+-- name: pipeline-insert
+INSERT INTO pipelines (id, name, stages, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6)
+
+-- name: pipeline-update
+UPDATE pipelines SET name = $2, stages = $3, updated_at = $4, version = $5 WHERE id = $1 AND version = $6
+
+-- name: pipeline-delete
+DELETE FROM pipelines WHERE id = $1
+
+-- name: deal-select
+SELECT d.id, d.title, d.pipeline_id, d.stage, d.value_minor, d.currency, d.owner_id, d.contact_id,
+       d.organization_id, d.expected_close, d.closed_at, d.created_at, d.updated_at, d.version
+FROM deals d
+
+-- name: deal-insert
+INSERT INTO deals (id, title, pipeline_id, stage, value_minor, currency, owner_id, contact_id,
+                   organization_id, expected_close, closed_at, created_at, updated_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+
+-- name: deal-update
+UPDATE deals
+SET title = $2, pipeline_id = $3, stage = $4, value_minor = $5, currency = $6, owner_id = $7,
+    contact_id = $8, organization_id = $9, expected_close = $10, closed_at = $11, updated_at = $12,
+    version = $13
+WHERE id = $1 AND version = $14
+
+-- name: deal-delete
+DELETE FROM deals WHERE id = $1
+
+-- name: deal-count
+SELECT count(*) FROM deals WHERE pipeline_id = $1 AND ($2 = '' OR stage = $2)
+
+-- name: case-select
+SELECT k.id, k.status, k.priority, k.channel, k.network, k.assignee_id, k.contact_id, k.organization_id,
+       k.resolved_at, k.created_at, k.updated_at, k.version, k.sealed
+FROM cases k
+
+-- name: case-insert
+INSERT INTO cases (id, status, priority, channel, network, assignee_id, contact_id, organization_id,
+                   resolved_at, created_at, updated_at, version, sealed)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+
+-- name: case-update
+UPDATE cases
+SET status = $2, priority = $3, channel = $4, network = $5, assignee_id = $6, contact_id = $7,
+    organization_id = $8, resolved_at = $9, updated_at = $10, version = $11, sealed = $12
+WHERE id = $1 AND version = $13
+
+-- name: case-delete
+DELETE FROM cases WHERE id = $1
+
+-- name: user-select
+SELECT u.id, u.email, u.roles, u.password_hash, u.created_at, u.updated_at, u.disabled_at
+FROM users u
+
+-- name: user-by-email
+SELECT u.id, u.email, u.roles, u.password_hash, u.created_at, u.updated_at, u.disabled_at
+FROM users u WHERE u.email = $1
+
+-- name: user-insert
+INSERT INTO users (id, email, roles, password_hash, created_at, updated_at, disabled_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+
+-- name: user-count
+SELECT count(*) FROM users
+
+-- name: token-by-hash
+SELECT t.id, t.user_id, t.name, t.hash, t.created_at, t.expires_at, t.last_used_at, t.revoked_at
+FROM api_tokens t WHERE t.hash = $1
+
+-- name: token-insert
+INSERT INTO api_tokens (id, user_id, name, hash, created_at, expires_at, last_used_at, revoked_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)

@@ -1,0 +1,516 @@
+// Package sqlstore implements tresor.Store on database/sql. It is the common
+// core of the two storage adapters: package sqlite and package postgres open
+// their connection pools and supply a Dialect (migrations, error translation,
+// bulk copy); the queries themselves are shared, because both engines accept
+// the same SQL with $N parameters. Keeping one copy of the SQL and the row
+// mapping is what lets one conformance suite hold both backends to the same
+// behaviour.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"tresor"
+)
+
+// Dialect is what differs between the backends.
+type Dialect struct {
+	// Name is "sqlite" or "postgres".
+	Name string
+	// Migrations holds files named NNNN_description.sql, applied in order.
+	Migrations fs.FS
+	// TranslateError turns a constraint violation into a *tresor.Error
+	// (ECConflict, ECInvalidReference) and returns any other error unchanged.
+	TranslateError func(error) error
+	// MigrationLock, if set, runs first in every migration transaction so that
+	// several servers starting at once migrate one after the other.
+	MigrationLock string
+	// CopyContacts, if set, bulk-inserts contact rows and their lookup keys on
+	// the connection of the current transaction (COPY on PostgreSQL).
+	CopyContacts func(ctx context.Context, conn *sql.Conn, rows []*tresor.ContactRow) error
+}
+
+// DB is a tresor.Store on one writer pool and one reader pool (the same pool
+// where the engine needs no separation).
+type DB struct {
+	dialect    Dialect
+	writer     *pool
+	reader     *pool
+	migrations []migration
+}
+
+var _ tresor.Store = (*DB)(nil)
+
+// New returns a store on the given pools. reader may be the same as writer.
+func New(writer, reader *sql.DB, d Dialect) (*DB, error) {
+	ms, err := loadMigrations(d.Migrations)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{dialect: d, writer: newPool("writer", writer), migrations: ms}
+	db.reader = db.writer
+	if reader != nil && reader != writer {
+		db.reader = newPool("reader", reader)
+	}
+	return db, nil
+}
+
+// Backend names the backend.
+func (db *DB) Backend() string { return db.dialect.Name }
+
+// Close closes the pools.
+func (db *DB) Close() error {
+	err := db.writer.close()
+	if db.reader != db.writer {
+		err = errors.Join(err, db.reader.close())
+	}
+	return err
+}
+
+// Ping checks both pools.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.writer.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s writer: %w", db.dialect.Name, err)
+	}
+	if err := db.reader.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s reader: %w", db.dialect.Name, err)
+	}
+	return nil
+}
+
+// Stats describes the pools.
+func (db *DB) Stats() []tresor.PoolStats {
+	out := []tresor.PoolStats{db.writer.stats()}
+	if db.reader != db.writer {
+		out = append(out, db.reader.stats())
+	}
+	return out
+}
+
+// Exec runs a statement on the writer pool outside the named queries, for
+// maintenance and tests.
+func (db *DB) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := db.writer.db.ExecContext(ctx, query, args...)
+	return err
+}
+
+// Read returns the queries on the reader pool.
+func (db *DB) Read() tresor.Reader { return &conn{db: db, pool: db.reader} }
+
+// Update runs fn in a write transaction.
+func (db *DB) Update(ctx context.Context, fn func(tresor.Tx) error) (err error) {
+	// Prepare before taking a connection: with SQLite's single writer
+	// connection, preparing inside the transaction would wait for itself.
+	if err := db.writer.prepareAll(ctx); err != nil {
+		return err
+	}
+	c, err := db.writer.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("acquire connection: %w", err)
+	}
+	defer c.Close()
+	tx, err := c.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(&conn{db: db, pool: db.writer, tx: tx, sqlConn: c}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", db.dialect.TranslateError(err))
+	}
+	return nil
+}
+
+// pool is a database/sql pool with the named statements prepared on it.
+type pool struct {
+	name  string
+	db    *sql.DB
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+func newPool(name string, db *sql.DB) *pool {
+	return &pool{name: name, db: db, stmts: map[string]*sql.Stmt{}}
+}
+
+// stmt returns the named statement, preparing it on first use.
+func (p *pool) stmt(ctx context.Context, name string) (*sql.Stmt, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s, ok := p.stmts[name]; ok {
+		return s, nil
+	}
+	text, ok := queries[name]
+	if !ok {
+		panic("sqlstore: no query named " + name)
+	}
+	s, err := p.db.PrepareContext(ctx, text)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %s: %w", name, err)
+	}
+	p.stmts[name] = s
+	return s, nil
+}
+
+// prepareAll prepares every named statement not prepared yet.
+func (p *pool) prepareAll(ctx context.Context) error {
+	p.mu.Lock()
+	n := len(p.stmts)
+	p.mu.Unlock()
+	if n == len(queries) {
+		return nil
+	}
+	for name := range queries {
+		if _, err := p.stmt(ctx, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *pool) close() error {
+	p.mu.Lock()
+	for _, s := range p.stmts {
+		_ = s.Close()
+	}
+	p.stmts = map[string]*sql.Stmt{}
+	p.mu.Unlock()
+	return p.db.Close()
+}
+
+func (p *pool) stats() tresor.PoolStats {
+	s := p.db.Stats()
+	return tresor.PoolStats{Pool: p.name, MaxOpen: s.MaxOpenConnections, Open: s.OpenConnections, InUse: s.InUse,
+		Idle: s.Idle, WaitCount: s.WaitCount, WaitDuration: s.WaitDuration}
+}
+
+// conn runs queries on a pool, or inside a transaction on that pool.
+type conn struct {
+	db      *DB
+	pool    *pool
+	tx      *sql.Tx   // nil outside a transaction
+	sqlConn *sql.Conn // the transaction's connection
+}
+
+var _ tresor.Tx = (*conn)(nil)
+
+func (c *conn) stmt(ctx context.Context, name string) (*sql.Stmt, error) {
+	s, err := c.pool.stmt(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if c.tx != nil {
+		return c.tx.StmtContext(ctx, s), nil
+	}
+	return s, nil
+}
+
+func (c *conn) exec(ctx context.Context, name string, args ...any) (sql.Result, error) {
+	s, err := c.stmt(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.ExecContext(ctx, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, c.db.dialect.TranslateError(err))
+	}
+	return res, nil
+}
+
+// queryText runs a query built at run time (the lists with their filters).
+func (c *conn) queryText(ctx context.Context, text string, args ...any) (*sql.Rows, error) {
+	var rows *sql.Rows
+	var err error
+	if c.tx != nil {
+		rows, err = c.tx.QueryContext(ctx, text, args...)
+	} else {
+		rows, err = c.pool.db.QueryContext(ctx, text, args...)
+	}
+	if err != nil {
+		return nil, c.db.dialect.TranslateError(err)
+	}
+	return rows, nil
+}
+
+// get runs the *-select query of an object restricted to one id.
+func get[T any](ctx context.Context, c *conn, object, id string, scan func(scanner) (T, error)) (T, error) {
+	var zero T
+	if !validKey(object, id) {
+		return zero, notFound(object, id)
+	}
+	s, err := c.stmt(ctx, object+"-get")
+	if err != nil {
+		return zero, err
+	}
+	v, err := scan(s.QueryRowContext(ctx, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return zero, notFound(object, id)
+	}
+	if err != nil {
+		return zero, fmt.Errorf("get %s: %w", object, c.db.dialect.TranslateError(err))
+	}
+	return v, nil
+}
+
+// list runs a list query and scans every row.
+func list[T any](ctx context.Context, c *conn, text string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+	rows, err := c.queryText(ctx, text, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// changeOne runs an update or delete of one object and reports ECNotFound or
+// ECVersionMismatch when no row matched.
+func changeOne(ctx context.Context, c *conn, object, id string, query string, args ...any) error {
+	res, err := c.exec(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 1 {
+		return nil
+	}
+	s, err := c.stmt(ctx, object+"-get")
+	if err != nil {
+		return err
+	}
+	rows, err := s.QueryContext(ctx, id)
+	if err != nil {
+		return c.db.dialect.TranslateError(err)
+	}
+	exists := rows.Next()
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	if !exists {
+		return notFound(object, id)
+	}
+	return tresor.Errorf(tresor.ECVersionMismatch, "The %s was changed by someone else in the meantime; read it again and repeat your change.", object)
+}
+
+func notFound(object, id string) error {
+	return tresor.Errorf(tresor.ECNotFound, "There is no %s with id %q.", object, id)
+}
+
+// validKey reports whether id has the form of an id of the object; anything
+// else cannot exist, and PostgreSQL would refuse it as a UUID.
+func validKey(object, id string) bool {
+	if object == "pipeline" {
+		return tresor.ValidSlug(id)
+	}
+	return tresor.ValidID(id)
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// filter builds the WHERE clause of a list query with $N parameters.
+type filter struct {
+	conds []string
+	args  []any
+}
+
+// add appends a condition; each "?" in cond becomes the next parameter.
+func (f *filter) add(cond string, args ...any) {
+	for _, a := range args {
+		f.args = append(f.args, a)
+		cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(f.args)), 1)
+	}
+	f.conds = append(f.conds, cond)
+}
+
+// query returns head + WHERE + keyset order and limit on the id column.
+func (f *filter) query(head, idCol string, p tresor.Page) (string, []any) {
+	if p.After != "" {
+		f.add(idCol+" > ?", p.After)
+	}
+	var b strings.Builder
+	b.WriteString(head)
+	for i, c := range f.conds {
+		if i == 0 {
+			b.WriteString(" WHERE ")
+		} else {
+			b.WriteString(" AND ")
+		}
+		b.WriteString(c)
+	}
+	limit := p.Limit
+	if limit <= 0 {
+		limit = tresor.DefaultPageSize
+	}
+	f.args = append(f.args, limit)
+	fmt.Fprintf(&b, " ORDER BY %s LIMIT $%d", idCol, len(f.args))
+	return b.String(), f.args
+}
+
+// common filters
+func (f *filter) eq(col, v string) {
+	if v != "" {
+		f.add(col+" = ?", v)
+	}
+}
+
+func (f *filter) since(col string, t time.Time) {
+	if !t.IsZero() {
+		f.add(col+" >= ?", micros(t))
+	}
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations(fsys fs.FS) ([]migration, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	var ms []migration
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+			continue
+		}
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v < 1 {
+			return nil, fmt.Errorf("migration %s: name must start with a positive number and _", e.Name())
+		}
+		b, err := fs.ReadFile(fsys, e.Name())
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migrations must be numbered 1, 2, 3 … without gaps; %s is number %d", m.name, i+1)
+		}
+	}
+	return ms, nil
+}
+
+const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at BIGINT NOT NULL
+)`
+
+// SchemaVersion returns the applied and the known schema version.
+func (db *DB) SchemaVersion(ctx context.Context) (current, known int, err error) {
+	known = len(db.migrations)
+	err = db.writer.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current)
+	if err != nil {
+		// No table yet: nothing applied. Decide by asking for the table rather than by the error text.
+		var n int
+		if e := db.writer.db.QueryRowContext(ctx, tableExistsQuery(db.dialect.Name)).Scan(&n); e == nil && n == 0 {
+			return 0, known, nil
+		}
+		return 0, known, fmt.Errorf("read schema version: %w", err)
+	}
+	return current, known, nil
+}
+
+func tableExistsQuery(dialect string) string {
+	if dialect == "postgres" {
+		return "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
+	}
+	return "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+}
+
+// Migrate applies every migration the database lacks, each in its own
+// transaction, and refuses a database newer than this build.
+func (db *DB) Migrate(ctx context.Context) (from, to int, err error) {
+	from, known, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	if from > known {
+		return from, from, schemaTooNew(from, known)
+	}
+	to = from
+	for _, m := range db.migrations[from:] {
+		if to, err = db.apply(ctx, m); err != nil {
+			return from, to, err
+		}
+	}
+	return from, to, nil
+}
+
+func schemaTooNew(cur, known int) error {
+	return tresor.Errorf(tresor.ECSchemaTooNew,
+		"The database has schema version %d, but this Tresor (%s) knows only up to %d; run a newer Tresor.", cur, tresor.Version, known)
+}
+
+// apply runs one migration unless another server applied it in the meantime,
+// and returns the schema version afterwards.
+func (db *DB) apply(ctx context.Context, m migration) (int, error) {
+	tx, err := db.writer.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("migration %s: begin: %w", m.name, err)
+	}
+	defer tx.Rollback()
+	if db.dialect.MigrationLock != "" {
+		if _, err := tx.ExecContext(ctx, db.dialect.MigrationLock); err != nil {
+			return 0, fmt.Errorf("migration lock: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, createMigrationsTable); err != nil {
+		return 0, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var cur int
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&cur); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	if cur > len(db.migrations) {
+		return cur, schemaTooNew(cur, len(db.migrations))
+	}
+	if cur >= m.version {
+		return cur, nil
+	}
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return cur, fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+		m.version, m.name, micros(time.Now())); err != nil {
+		return cur, fmt.Errorf("migration %s: record: %w", m.name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return cur, fmt.Errorf("migration %s: commit: %w", m.name, err)
+	}
+	return m.version, nil
+}
