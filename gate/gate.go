@@ -1,0 +1,149 @@
+// Package gate is Tresor's one enforcement layer for personal data. Every
+// read and write of a CRM object passes through it: it knows the actor and the
+// declared purpose, asks the policy, prepares (and later seals) the personal
+// fields the store keeps, and (later) records the access. It is the only
+// package that combines store, policy, vault and audit; the HTTP server and
+// the CLI talk to it and never to a storage adapter.
+package gate
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"tresor"
+	"tresor/policy"
+)
+
+// Gate implements the services of package tresor on a store.
+type Gate struct {
+	store  tresor.Store
+	policy *policy.Policy
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+var (
+	_ tresor.ContactService      = (*Gate)(nil)
+	_ tresor.OrganizationService = (*Gate)(nil)
+	_ tresor.InteractionService  = (*Gate)(nil)
+	_ tresor.DealService         = (*Gate)(nil)
+	_ tresor.CaseService         = (*Gate)(nil)
+	_ tresor.UserService         = (*Gate)(nil)
+	_ tresor.Authenticator       = (*Gate)(nil)
+)
+
+// Option configures a Gate.
+type Option func(*Gate)
+
+// WithClock replaces the wall clock, for tests.
+func WithClock(now func() time.Time) Option { return func(g *Gate) { g.now = now } }
+
+// WithPolicy replaces the default policy.
+func WithPolicy(p *policy.Policy) Option { return func(g *Gate) { g.policy = p } }
+
+// WithLogger sets the logger for internal faults.
+func WithLogger(l *slog.Logger) Option { return func(g *Gate) { g.log = l } }
+
+// New returns a gate on an opened, migrated store.
+func New(store tresor.Store, opts ...Option) *Gate {
+	g := &Gate{store: store, policy: policy.Default(), now: time.Now, log: slog.Default()}
+	for _, o := range opts {
+		o(g)
+	}
+	return g
+}
+
+// Close closes the store.
+func (g *Gate) Close() error { return g.store.Close() }
+
+// Backend names the storage backend.
+func (g *Gate) Backend() string { return g.store.Backend() }
+
+// Stats describes the connection pools.
+func (g *Gate) Stats() []tresor.PoolStats { return g.store.Stats() }
+
+// Ready reports whether requests can be served: the database answers and its
+// schema is the one this build expects.
+func (g *Gate) Ready(ctx context.Context) error {
+	if err := g.store.Ping(ctx); err != nil {
+		return &tresor.Error{Code: tresor.ECUnavailable, Message: "The database does not answer.", Err: err}
+	}
+	cur, known, err := g.store.SchemaVersion(ctx)
+	if err != nil {
+		return &tresor.Error{Code: tresor.ECUnavailable, Message: "The schema version cannot be read.", Err: err}
+	}
+	if cur != known {
+		return tresor.Errorf(tresor.ECUnavailable, "The database schema is version %d; this Tresor needs %d.", cur, known)
+	}
+	return nil
+}
+
+// SchemaVersion returns the database's schema version and the one this build knows.
+func (g *Gate) SchemaVersion(ctx context.Context) (current, known int, err error) {
+	return g.store.SchemaVersion(ctx)
+}
+
+// access is what a call needs besides authentication.
+type access int
+
+const (
+	accessPurpose     access = iota // personal or CRM data: a declared, permitted purpose
+	accessConfigRead                // configuration anyone signed in may read (pipelines)
+	accessConfigWrite               // configuration: the admin role
+)
+
+// request is one authorised call: who, for which purpose, and the time it is
+// recorded under (fixed once, so every row of the call carries the same time).
+type request struct {
+	actor   *tresor.Actor
+	purpose string
+	now     time.Time
+}
+
+// authorize checks authentication and the access the call needs.
+func (g *Gate) authorize(ctx context.Context, need access) (*request, error) {
+	a := tresor.ActorFrom(ctx)
+	if a == nil {
+		return nil, tresor.Errorf(tresor.ECUnauthenticated, "Sign in, or send an API token in the Authorization header.")
+	}
+	req := &request{actor: a, now: tresor.Truncate(g.now())}
+	switch need {
+	case accessPurpose:
+		req.purpose = tresor.PurposeFrom(ctx)
+		if err := g.policy.Permit(a, req.purpose); err != nil {
+			return nil, err
+		}
+	case accessConfigWrite:
+		if a.Kind != tresor.ActorSystem && !a.HasRole(tresor.RoleAdmin) {
+			return nil, tresor.Errorf(tresor.ECForbidden, "Only an administrator may change the configuration.")
+		}
+	}
+	return req, nil
+}
+
+// ownerID is the user a new object belongs to when the caller names none.
+func (r *request) ownerID() string {
+	if r.actor.Kind == tresor.ActorSystem {
+		return ""
+	}
+	return r.actor.UserID
+}
+
+// newID returns a new object id: a UUIDv7, so ids sort by creation time and
+// keyset pagination lists objects in the order they were made.
+func newID() string {
+	return uuid.Must(uuid.NewV7()).String()
+}
+
+// internal wraps an unexpected error: logged with the request id, shown as
+// "internal error".
+func (g *Gate) internal(ctx context.Context, op string, err error) error {
+	if err == nil || tresor.AsError(err) != nil {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

@@ -1,0 +1,376 @@
+package gate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"tresor"
+)
+
+// object is what every domain object offers the generic operations.
+type object interface {
+	Base() *tresor.Meta
+	Validate() error
+}
+
+// kind describes how one type of object T (pointer PT) is stored as a row R.
+// The generic operations below hold the pipeline every object passes through:
+// authorise, prepare, validate, seal, write or read, open.
+type kind[T any, PT interface {
+	*T
+	object
+}, R any] struct {
+	name     string   // "contact": for messages and the store's query names
+	need     access   // what reading it needs; writes of configuration need accessConfigWrite
+	chosenID bool     // the client names the id (pipelines); otherwise Tresor makes it
+	readOnly []string // JSON fields a change may not touch, beyond MetaFields
+
+	get    func(ctx context.Context, r tresor.Reader, id string) (R, error)
+	insert func(ctx context.Context, tx tresor.Tx, rows []R) error
+	update func(ctx context.Context, tx tresor.Tx, row R, prev int64) error
+	delete func(ctx context.Context, tx tresor.Tx, id string) error
+
+	// toRow prepares the stored form (sealing the personal fields); fromRow reverses it.
+	toRow   func(g *Gate, v PT) (R, error)
+	fromRow func(g *Gate, row R) (PT, error)
+	// prepare fills defaults and checks rules that need stored state; old is
+	// nil when v is new. It runs inside the write transaction, before Validate.
+	prepare func(ctx context.Context, tx tresor.Tx, req *request, v, old PT) error
+	// check runs after Validate, inside the write transaction (a deal's stage).
+	check func(ctx context.Context, tx tresor.Tx, req *request, v, old PT) error
+	// refs lists v's references, to name the missing one when the store
+	// reports an invalid reference.
+	refs func(v PT) []ref
+}
+
+// ref is a reference from one object to another.
+type ref struct {
+	field  string // JSON field
+	object string // "user", "organization", "contact", "deal", "case", "pipeline"
+	id     string
+}
+
+// writeNeed is what changing objects of kind k needs.
+func (k *kind[T, PT, R]) writeNeed() access {
+	if k.need == accessConfigRead {
+		return accessConfigWrite
+	}
+	return k.need
+}
+
+// checkNew refuses a new object that sets fields only Tresor sets.
+func (k *kind[T, PT, R]) checkNew(v PT) tresor.Problems {
+	var p tresor.Problems
+	m := v.Base()
+	if m.ID != "" && !k.chosenID {
+		p.Add("id", "is assigned by Tresor; leave it out")
+	}
+	if !m.CreatedAt.IsZero() || !m.UpdatedAt.IsZero() || m.Version != 0 {
+		p.Add("version", "created_at, updated_at and version are set by Tresor; leave them out")
+	}
+	return p
+}
+
+// create stores new objects, all in one transaction or none.
+func create[T any, PT interface {
+	*T
+	object
+}, R any](ctx context.Context, g *Gate, k *kind[T, PT, R], vs []PT) error {
+	req, err := g.authorize(ctx, k.writeNeed())
+	if err != nil {
+		return err
+	}
+	rows := make([]R, len(vs))
+	err = g.store.Update(ctx, func(tx tresor.Tx) error {
+		var probs tresor.Problems
+		for i, v := range vs {
+			p, err := k.prepareNew(ctx, tx, req, v)
+			if err != nil {
+				return err
+			}
+			if len(p) > 0 {
+				if len(vs) > 1 {
+					p = p.Prefix(fmt.Sprintf("[%d].", i))
+				}
+				probs = append(probs, p...)
+				continue
+			}
+			if rows[i], err = k.toRow(g, v); err != nil {
+				return err
+			}
+		}
+		if err := probs.Err(k.name); err != nil {
+			return err
+		}
+		return k.insert(ctx, tx, rows)
+	})
+	if err != nil {
+		return explain(ctx, g, k, err, vs)
+	}
+	return nil
+}
+
+// prepareNew assigns the Meta of a new object, then prepares and validates
+// it; it returns the validation problems, or an error that stops the call.
+func (k *kind[T, PT, R]) prepareNew(ctx context.Context, tx tresor.Tx, req *request, v PT) (tresor.Problems, error) {
+	if p := k.checkNew(v); len(p) > 0 {
+		return p, nil
+	}
+	m := v.Base()
+	if !k.chosenID {
+		m.ID = newID()
+	}
+	m.CreatedAt, m.UpdatedAt, m.Version = req.now, req.now, 1
+	return k.prepareAndCheck(ctx, tx, req, v, nil)
+}
+
+func (k *kind[T, PT, R]) prepareAndCheck(ctx context.Context, tx tresor.Tx, req *request, v, old PT) (tresor.Problems, error) {
+	if k.prepare != nil {
+		if err := k.prepare(ctx, tx, req, v, old); err != nil {
+			return problemsOf(err)
+		}
+	}
+	if err := v.Validate(); err != nil {
+		return problemsOf(err)
+	}
+	if k.check != nil {
+		if err := k.check(ctx, tx, req, v, old); err != nil {
+			return problemsOf(err)
+		}
+	}
+	return nil, nil
+}
+
+// problemsOf separates validation problems (collected across a batch) from
+// errors that stop the call.
+func problemsOf(err error) (tresor.Problems, error) {
+	if e := tresor.AsError(err); e != nil && e.Code == tresor.ECValidation && len(e.Fields) > 0 {
+		return e.Fields, nil
+	}
+	return nil, err
+}
+
+// read returns one object.
+func read[T any, PT interface {
+	*T
+	object
+}, R any](ctx context.Context, g *Gate, k *kind[T, PT, R], id string) (PT, error) {
+	if _, err := g.authorize(ctx, k.need); err != nil {
+		return nil, err
+	}
+	row, err := k.get(ctx, g.store.Read(), id)
+	if err != nil {
+		return nil, err
+	}
+	return k.fromRow(g, row)
+}
+
+// listOf turns up to limit+1 rows into a page and the cursor of the next.
+func listOf[T any, PT interface {
+	*T
+	object
+}, R any](g *Gate, k *kind[T, PT, R], rows []R, limit int) (*tresor.List[PT], error) {
+	out := &tresor.List[PT]{Items: make([]PT, 0, min(len(rows), limit))}
+	for i, row := range rows {
+		if i == limit {
+			out.Next = tresor.EncodeCursor(out.Items[limit-1].Base().ID)
+			break
+		}
+		v, err := k.fromRow(g, row)
+		if err != nil {
+			return nil, err
+		}
+		out.Items = append(out.Items, v)
+	}
+	return out, nil
+}
+
+// page authorises a list call and prepares its page: one row more than asked
+// tells whether there is a next page.
+func (g *Gate) page(ctx context.Context, need access, p *tresor.Page) (limit int, err error) {
+	if _, err := g.authorize(ctx, need); err != nil {
+		return 0, err
+	}
+	if err := p.Normalize(); err != nil {
+		return 0, err
+	}
+	limit = p.Limit
+	p.Limit++
+	return limit, nil
+}
+
+// change applies a merge patch to a stored object.
+func change[T any, PT interface {
+	*T
+	object
+}, R any](ctx context.Context, g *Gate, k *kind[T, PT, R], id string, u tresor.Update) (PT, error) {
+	req, err := g.authorize(ctx, k.writeNeed())
+	if err != nil {
+		return nil, err
+	}
+	var out PT
+	err = g.store.Update(ctx, func(tx tresor.Tx) error {
+		row, err := k.get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		old, err := k.fromRow(g, row)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion(k.name, old.Base().Version, u.IfVersion); err != nil {
+			return err
+		}
+		v, err := k.fromRow(g, row)
+		if err != nil {
+			return err
+		}
+		if err := tresor.ApplyPatch(v, u.Patch, append(slices.Clone(tresor.MetaFields), k.readOnly...)...); err != nil {
+			return err
+		}
+		*v.Base() = *old.Base()
+		v.Base().UpdatedAt, v.Base().Version = req.now, old.Base().Version+1
+		p, err := k.prepareAndCheck(ctx, tx, req, v, old)
+		if err != nil {
+			return err
+		}
+		if err := p.Err(k.name); err != nil {
+			return err
+		}
+		newRow, err := k.toRow(g, v)
+		if err != nil {
+			return err
+		}
+		out = v
+		return k.update(ctx, tx, newRow, old.Base().Version)
+	})
+	if err != nil {
+		return nil, explain(ctx, g, k, err, []PT{out})
+	}
+	return out, nil
+}
+
+// remove deletes a stored object.
+func remove[T any, PT interface {
+	*T
+	object
+}, R any](ctx context.Context, g *Gate, k *kind[T, PT, R], id string, ifVersion int64, before func(tx tresor.Tx) error) error {
+	if _, err := g.authorize(ctx, k.writeNeed()); err != nil {
+		return err
+	}
+	return g.store.Update(ctx, func(tx tresor.Tx) error {
+		if ifVersion != 0 || before != nil {
+			row, err := k.get(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			v, err := k.fromRow(g, row)
+			if err != nil {
+				return err
+			}
+			if err := checkVersion(k.name, v.Base().Version, ifVersion); err != nil {
+				return err
+			}
+			if before != nil {
+				if err := before(tx); err != nil {
+					return err
+				}
+			}
+		}
+		return k.delete(ctx, tx, id)
+	})
+}
+
+func checkVersion(object string, stored, want int64) error {
+	if want != 0 && stored != want {
+		return tresor.Errorf(tresor.ECVersionMismatch,
+			"The %s is at version %d, not %d as your If-Match says; read it again and repeat your change.", object, stored, want)
+	}
+	return nil
+}
+
+// explain turns the store's generic ECInvalidReference into a validation
+// error that names the field whose referenced object is missing. It looks only
+// after the failure, so the common case pays nothing for it.
+func explain[T any, PT interface {
+	*T
+	object
+}, R any](ctx context.Context, g *Gate, k *kind[T, PT, R], err error, vs []PT) error {
+	e := tresor.AsError(err)
+	if e == nil || e.Code != tresor.ECInvalidReference || k.refs == nil {
+		return err
+	}
+	var probs tresor.Problems
+	for i, v := range vs {
+		if v == nil {
+			continue
+		}
+		for _, r := range k.refs(v) {
+			if r.id == "" || g.exists(ctx, r.object, r.id) {
+				continue
+			}
+			field := r.field
+			if len(vs) > 1 {
+				field = fmt.Sprintf("[%d].%s", i, field)
+			}
+			probs.Add(field, "there is no %s with id %q", r.object, r.id)
+		}
+	}
+	if len(probs) == 0 {
+		return err
+	}
+	out := tresor.AsError(probs.Err(k.name))
+	out.Code, out.Err = tresor.ECInvalidReference, err
+	return out
+}
+
+// exists reports whether the referenced object exists.
+func (g *Gate) exists(ctx context.Context, object, id string) bool {
+	r := g.store.Read()
+	var err error
+	switch object {
+	case "user":
+		_, err = r.User(ctx, id)
+	case "organization":
+		_, err = r.Organization(ctx, id)
+	case "contact":
+		_, err = r.Contact(ctx, id)
+	case "deal":
+		_, err = r.Deal(ctx, id)
+	case "case":
+		_, err = r.Case(ctx, id)
+	case "pipeline":
+		_, err = r.Pipeline(ctx, id)
+	default:
+		return true
+	}
+	return err == nil
+}
+
+// sealFormatJSON marks a sealed blob that holds the personal fields as JSON.
+// Protection at rest replaces it with an encrypted format; the marker lets a
+// later version tell the two apart.
+const sealFormatJSON byte = 1
+
+// seal prepares personal fields for the store.
+func (g *Gate) seal(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	return append([]byte{sealFormatJSON}, b...), nil
+}
+
+// open reverses seal.
+func (g *Gate) open(b []byte, v any) error {
+	if len(b) == 0 || b[0] != sealFormatJSON {
+		return errors.New("open: unknown seal format")
+	}
+	if err := json.Unmarshal(b[1:], v); err != nil {
+		return fmt.Errorf("open: %w", err)
+	}
+	return nil
+}
