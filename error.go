@@ -34,6 +34,14 @@ const (
 	ECSchemaBehind      Code = "schema_behind"          // the database needs `tresor migrate`
 )
 
+// Codes lists every error code, for the tables that must cover them all.
+func Codes() []Code {
+	return []Code{ECInternal, ECUnavailable, ECUnauthenticated, ECForbidden, ECPurposeMissing, ECPurposeUnknown,
+		ECPurposeNotAllowed, ECNotFound, ECMethodNotAllowed, ECValidation, ECInvalidReference, ECConflict,
+		ECVersionMismatch, ECMalformedJSON, ECUnknownField, ECBodyTooLarge, ECUnsupportedMedia, ECInvalidParameter,
+		ECInvalidCursor, ECSchemaTooNew, ECSchemaBehind}
+}
+
 // Error is the one error type of Tresor. Message is written for the person who
 // made the request and never contains internal details or personal data.
 type Error struct {

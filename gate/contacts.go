@@ -34,6 +34,9 @@ var contacts = &kind[tresor.Contact, *tresor.Contact, *tresor.ContactRow]{
 		if err := g.open(row.Sealed, &c.ContactDetails); err != nil {
 			return nil, err
 		}
+		// Lists are always arrays in the API, never null.
+		d := &c.ContactDetails
+		d.Emails, d.Phones, d.SocialHandles = nonNil(d.Emails), nonNil(d.Phones), nonNil(d.SocialHandles)
 		return &c, nil
 	},
 	prepare: func(ctx context.Context, tx tresor.Tx, req *request, c, old *tresor.Contact) error {
@@ -109,4 +112,11 @@ func (g *Gate) UpdateContact(ctx context.Context, id string, u tresor.Update) (*
 // DeleteContact deletes a contact with its interactions.
 func (g *Gate) DeleteContact(ctx context.Context, id string, ifVersion int64) error {
 	return remove(ctx, g, contacts, id, ifVersion, nil)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -1,0 +1,39 @@
+package server
+
+import (
+	"net/http"
+
+	"tresor"
+)
+
+// healthz answers while the process runs.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// readyz answers 200 while the server can serve requests: the database answers
+// with the expected schema and no shutdown is under way.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	if s.stopping.Load() {
+		return tresor.Errorf(tresor.ECUnavailable, "The server is shutting down.")
+	}
+	if err := s.svc.Health.Ready(r.Context()); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+// me describes the authenticated actor.
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	a := tresor.ActorFrom(r.Context())
+	writeJSON(w, http.StatusOK, struct {
+		Kind    tresor.ActorKind `json:"kind"`
+		UserID  string           `json:"user_id"`
+		Email   string           `json:"email"`
+		Roles   []tresor.Role    `json:"roles"`
+		TokenID string           `json:"token_id,omitempty"`
+	}{a.Kind, a.UserID, a.Email, a.Roles, a.TokenID})
+	return nil
+}

@@ -1,0 +1,112 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"tresor"
+)
+
+// statusOf maps every error code to its HTTP status: the one table.
+var statusOf = map[tresor.Code]int{
+	tresor.ECInternal:          http.StatusInternalServerError,
+	tresor.ECUnavailable:       http.StatusServiceUnavailable,
+	tresor.ECUnauthenticated:   http.StatusUnauthorized,
+	tresor.ECForbidden:         http.StatusForbidden,
+	tresor.ECPurposeMissing:    http.StatusBadRequest,
+	tresor.ECPurposeUnknown:    http.StatusBadRequest,
+	tresor.ECPurposeNotAllowed: http.StatusForbidden,
+	tresor.ECNotFound:          http.StatusNotFound,
+	tresor.ECMethodNotAllowed:  http.StatusMethodNotAllowed,
+	tresor.ECValidation:        http.StatusUnprocessableEntity,
+	tresor.ECInvalidReference:  http.StatusUnprocessableEntity,
+	tresor.ECConflict:          http.StatusConflict,
+	tresor.ECVersionMismatch:   http.StatusPreconditionFailed,
+	tresor.ECMalformedJSON:     http.StatusBadRequest,
+	tresor.ECUnknownField:      http.StatusBadRequest,
+	tresor.ECBodyTooLarge:      http.StatusRequestEntityTooLarge,
+	tresor.ECUnsupportedMedia:  http.StatusUnsupportedMediaType,
+	tresor.ECInvalidParameter:  http.StatusBadRequest,
+	tresor.ECInvalidCursor:     http.StatusBadRequest,
+	tresor.ECSchemaTooNew:      http.StatusServiceUnavailable,
+	tresor.ECSchemaBehind:      http.StatusServiceUnavailable,
+}
+
+// titleOf is the short, fixed title of each problem type.
+var titleOf = map[tresor.Code]string{
+	tresor.ECInternal:          "Internal error",
+	tresor.ECUnavailable:       "Service unavailable",
+	tresor.ECUnauthenticated:   "Not authenticated",
+	tresor.ECForbidden:         "Forbidden",
+	tresor.ECPurposeMissing:    "Purpose missing",
+	tresor.ECPurposeUnknown:    "Unknown purpose",
+	tresor.ECPurposeNotAllowed: "Purpose not permitted",
+	tresor.ECNotFound:          "Not found",
+	tresor.ECMethodNotAllowed:  "Method not allowed",
+	tresor.ECValidation:        "Validation failed",
+	tresor.ECInvalidReference:  "Invalid reference",
+	tresor.ECConflict:          "Conflict",
+	tresor.ECVersionMismatch:   "Version mismatch",
+	tresor.ECMalformedJSON:     "Malformed JSON",
+	tresor.ECUnknownField:      "Unknown field",
+	tresor.ECBodyTooLarge:      "Body too large",
+	tresor.ECUnsupportedMedia:  "Unsupported media type",
+	tresor.ECInvalidParameter:  "Invalid parameter",
+	tresor.ECInvalidCursor:     "Invalid cursor",
+	tresor.ECSchemaTooNew:      "Database schema too new",
+	tresor.ECSchemaBehind:      "Database schema behind",
+}
+
+// problem is an RFC 9457 problem details object with Tresor's members.
+type problem struct {
+	Type      string              `json:"type"`
+	Title     string              `json:"title"`
+	Status    int                 `json:"status"`
+	Detail    string              `json:"detail"`
+	Code      tresor.Code         `json:"code"`
+	Instance  string              `json:"instance,omitempty"`
+	RequestID string              `json:"request_id,omitempty"`
+	Errors    []tresor.FieldError `json:"errors,omitempty"`
+}
+
+// problemType is the URI of a problem type: a URN, so it needs no web server.
+func problemType(code tresor.Code) string { return "urn:tresor:problem:" + string(code) }
+
+// writeError writes err as problem+json. Errors that are not *tresor.Error
+// are internal: logged in full, shown only as "internal error".
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = tresor.Errorf(tresor.ECBodyTooLarge, "The body is larger than %d bytes.", mbe.Limit)
+	}
+	code := tresor.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status, code = http.StatusInternalServerError, tresor.ECInternal
+	}
+	p := problem{Type: problemType(code), Title: titleOf[code], Status: status, Code: code,
+		Detail: tresor.ErrorMessage(err), Instance: r.URL.Path, RequestID: tresor.RequestIDFrom(r.Context())}
+	if e := tresor.AsError(err); e != nil {
+		p.Errors = e.Fields
+	}
+	if status >= 500 {
+		// The cause goes to the log; it never carries request bodies.
+		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed", slog.String("request_id", p.RequestID),
+			slog.String("code", string(code)), slog.String("error", err.Error()))
+	}
+	if code == tresor.ECUnauthenticated {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tresor"`)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// writeJSON writes v as JSON with the status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,392 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"tresor"
+)
+
+// Permission is what a route requires, declared where the route is
+// registered so that tests can walk every route.
+type Permission string
+
+// The permissions.
+const (
+	Public   Permission = "public"   // no authentication (health, metrics, the API description)
+	SignedIn Permission = "signed_in" // any authenticated actor
+	Purpose  Permission = "purpose"   // authenticated, with a declared purpose the actor's roles permit (checked by the gate)
+	Admin    Permission = "admin"     // authenticated administrator (checked by the gate)
+)
+
+// route is one registered endpoint.
+type route struct {
+	method  string
+	pattern string
+	perm    Permission
+	handle  func(w http.ResponseWriter, r *http.Request) error
+}
+
+// Routes lists the registered method and pattern of every route with its
+// permission, for tests and the API description.
+func (s *Server) Routes() []RouteInfo {
+	out := make([]RouteInfo, len(s.routes))
+	for i, rt := range s.routes {
+		out[i] = RouteInfo{Method: rt.method, Pattern: rt.pattern, Permission: rt.perm}
+	}
+	return out
+}
+
+// RouteInfo describes a registered route.
+type RouteInfo struct {
+	Method     string
+	Pattern    string
+	Permission Permission
+}
+
+func (s *Server) apiRoutes() []route {
+	rs := []route{
+		{"GET", "/healthz", Public, s.healthz},
+		{"GET", "/readyz", Public, s.readyz},
+		{"GET", "/metrics", Public, s.serveMetrics},
+		{"GET", "/api/v1/openapi.json", Public, serveOpenAPI},
+		{"GET", "/api/v1/me", SignedIn, s.me},
+	}
+	rs = append(rs, crud(s, "/api/v1/contacts", Purpose, resource[tresor.Contact]{
+		create: s.svc.Contacts.CreateContact, get: s.svc.Contacts.Contact,
+		update: s.svc.Contacts.UpdateContact, remove: s.svc.Contacts.DeleteContact,
+		list: func(ctx context.Context, q query) (any, error) {
+			f := tresor.ContactFilter{OwnerID: q.owner("owner"), OrganizationID: q.id("organization_id"),
+				UpdatedSince: q.time("updated_since"), Email: q.str("email"), Page: q.page()}
+			if err := q.err(); err != nil {
+				return nil, err
+			}
+			return page(s.svc.Contacts.Contacts(ctx, f))
+		},
+	})...)
+	rs = append(rs, crud(s, "/api/v1/organizations", Purpose, resource[tresor.Organization]{
+		create: s.svc.Organizations.CreateOrganization, get: s.svc.Organizations.Organization,
+		update: s.svc.Organizations.UpdateOrganization, remove: s.svc.Organizations.DeleteOrganization,
+		list: func(ctx context.Context, q query) (any, error) {
+			f := tresor.OrganizationFilter{OwnerID: q.owner("owner"), UpdatedSince: q.time("updated_since"), Page: q.page()}
+			if err := q.err(); err != nil {
+				return nil, err
+			}
+			return page(s.svc.Organizations.Organizations(ctx, f))
+		},
+	})...)
+	rs = append(rs, crud(s, "/api/v1/interactions", Purpose, resource[tresor.Interaction]{
+		create: s.svc.Interactions.CreateInteraction, get: s.svc.Interactions.Interaction,
+		update: s.svc.Interactions.UpdateInteraction, remove: s.svc.Interactions.DeleteInteraction,
+		list: func(ctx context.Context, q query) (any, error) {
+			f := tresor.InteractionFilter{Kind: tresor.InteractionKind(q.str("kind")), OwnerID: q.owner("owner"),
+				ContactID: q.id("contact_id"), OrganizationID: q.id("organization_id"), DealID: q.id("deal_id"),
+				CaseID: q.id("case_id"), UpdatedSince: q.time("updated_since"), Page: q.page()}
+			if err := q.err(); err != nil {
+				return nil, err
+			}
+			return page(s.svc.Interactions.Interactions(ctx, f))
+		},
+	})...)
+	rs = append(rs, crud(s, "/api/v1/deals", Purpose, resource[tresor.Deal]{
+		create: s.svc.Deals.CreateDeal, get: s.svc.Deals.Deal,
+		update: s.svc.Deals.UpdateDeal, remove: s.svc.Deals.DeleteDeal,
+		list: func(ctx context.Context, q query) (any, error) {
+			f := tresor.DealFilter{OwnerID: q.owner("owner"), PipelineID: q.str("pipeline"), Stage: q.str("stage"),
+				ContactID: q.id("contact_id"), OrganizationID: q.id("organization_id"),
+				UpdatedSince: q.time("updated_since"), Page: q.page()}
+			if err := q.err(); err != nil {
+				return nil, err
+			}
+			return page(s.svc.Deals.Deals(ctx, f))
+		},
+	})...)
+	rs = append(rs, crud(s, "/api/v1/cases", Purpose, resource[tresor.Case]{
+		create: s.svc.Cases.CreateCase, get: s.svc.Cases.Case,
+		update: s.svc.Cases.UpdateCase, remove: s.svc.Cases.DeleteCase,
+		list: func(ctx context.Context, q query) (any, error) {
+			f := tresor.CaseFilter{Status: tresor.CaseStatus(q.str("status")), Priority: tresor.Priority(q.str("priority")),
+				AssigneeID: q.owner("assignee"), ContactID: q.id("contact_id"), UpdatedSince: q.time("updated_since"), Page: q.page()}
+			if err := q.err(); err != nil {
+				return nil, err
+			}
+			return page(s.svc.Cases.Cases(ctx, f))
+		},
+	})...)
+	pipelines := crud(s, "/api/v1/pipelines", Admin, resource[tresor.Pipeline]{
+		create: s.svc.Deals.CreatePipeline, get: s.svc.Deals.Pipeline,
+		update: s.svc.Deals.UpdatePipeline, remove: s.svc.Deals.DeletePipeline,
+		list: func(ctx context.Context, q query) (any, error) {
+			p := q.page()
+			if err := q.err(); err != nil {
+				return nil, err
+			}
+			return page(s.svc.Deals.Pipelines(ctx, p))
+		},
+	})
+	for i := range pipelines {
+		if pipelines[i].method == http.MethodGet {
+			pipelines[i].perm = SignedIn // everyone who works with deals reads the pipelines
+		}
+	}
+	return append(rs, pipelines...)
+}
+
+// wrap turns a route into a handler: authentication for every route that is
+// not public, the declared purpose into the context, the body limit, and
+// errors into problem+json.
+func (s *Server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rt.perm != Public {
+			actor, err := s.authenticate(r)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			ctx := tresor.WithActor(r.Context(), actor)
+			if p := r.Header.Get(PurposeHeader); p != "" {
+				ctx = tresor.WithPurpose(ctx, strings.TrimSpace(p))
+			}
+			r = r.WithContext(ctx)
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, s.bodyLimit)
+		}
+		if err := rt.handle(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// authenticate reads the bearer token.
+func (s *Server) authenticate(r *http.Request) (*tresor.Actor, error) {
+	h := r.Header.Get("Authorization")
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || token == "" {
+		return nil, tresor.Errorf(tresor.ECUnauthenticated, "Send an API token in the header Authorization: Bearer TOKEN (create one with `tresor token create`).")
+	}
+	return s.svc.Auth.AuthenticateToken(r.Context(), strings.TrimSpace(token))
+}
+
+// resource binds the five operations of one object type.
+type resource[T any] struct {
+	create func(ctx context.Context, v *T) error
+	get    func(ctx context.Context, id string) (*T, error)
+	update func(ctx context.Context, id string, u tresor.Update) (*T, error)
+	remove func(ctx context.Context, id string, ifVersion int64) error
+	list   func(ctx context.Context, q query) (any, error)
+}
+
+type versioned interface{ Base() *tresor.Meta }
+
+// crud returns the five routes of a collection at base.
+func crud[T any](s *Server, base string, perm Permission, res resource[T]) []route {
+	item := base + "/{id}"
+	return []route{
+		{"POST", base, perm, func(w http.ResponseWriter, r *http.Request) error {
+			v := new(T)
+			if err := decodeBody(r, v, "application/json"); err != nil {
+				return err
+			}
+			if err := res.create(r.Context(), v); err != nil {
+				return err
+			}
+			m := any(v).(versioned).Base()
+			w.Header().Set("Location", base+"/"+m.ID)
+			return writeObject(w, http.StatusCreated, v)
+		}},
+		{"GET", base, perm, func(w http.ResponseWriter, r *http.Request) error {
+			q, err := newQuery(r.URL.Query())
+			if err != nil {
+				return err
+			}
+			q.actor = tresor.ActorFrom(r.Context())
+			out, err := res.list(r.Context(), q)
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, out)
+			return nil
+		}},
+		{"GET", item, perm, func(w http.ResponseWriter, r *http.Request) error {
+			v, err := res.get(r.Context(), r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			return writeObject(w, http.StatusOK, v)
+		}},
+		{"PATCH", item, perm, func(w http.ResponseWriter, r *http.Request) error {
+			ifVersion, err := ifMatch(r)
+			if err != nil {
+				return err
+			}
+			var patch json.RawMessage
+			if err := decodeBody(r, &patch, "application/merge-patch+json", "application/json"); err != nil {
+				return err
+			}
+			v, err := res.update(r.Context(), r.PathValue("id"), tresor.Update{Patch: patch, IfVersion: ifVersion})
+			if err != nil {
+				return err
+			}
+			return writeObject(w, http.StatusOK, v)
+		}},
+		{"DELETE", item, perm, func(w http.ResponseWriter, r *http.Request) error {
+			ifVersion, err := ifMatch(r)
+			if err != nil {
+				return err
+			}
+			if err := res.remove(r.Context(), r.PathValue("id"), ifVersion); err != nil {
+				return err
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}},
+	}
+}
+
+// writeObject writes one object with its version as ETag.
+func writeObject(w http.ResponseWriter, status int, v any) error {
+	if m, ok := v.(versioned); ok {
+		w.Header().Set("ETag", fmt.Sprintf(`"%d"`, m.Base().Version))
+	}
+	writeJSON(w, status, v)
+	return nil
+}
+
+// ifMatch reads the version a change is conditional on: If-Match: "3".
+func ifMatch(r *http.Request) (int64, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return 0, nil
+	}
+	v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
+	if err != nil || v < 1 {
+		return 0, tresor.Errorf(tresor.ECInvalidParameter, "If-Match must be the ETag of the object, such as \"3\".")
+	}
+	return v, nil
+}
+
+// decodeBody checks the media type and decodes the JSON body strictly.
+func decodeBody(r *http.Request, v any, mediaTypes ...string) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ok := false
+	for _, want := range mediaTypes {
+		ok = ok || (err == nil && mt == want)
+	}
+	if !ok {
+		return tresor.Errorf(tresor.ECUnsupportedMedia, "Send the body as %s.", strings.Join(mediaTypes, " or "))
+	}
+	if r.Body == nil {
+		return tresor.Errorf(tresor.ECMalformedJSON, "The body is empty; a JSON object is expected.")
+	}
+	defer io.Copy(io.Discard, r.Body)
+	return tresor.DecodeJSON(r.Body, v)
+}
+
+// listBody is the JSON of a list response.
+type listBody[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+func page[T any](l *tresor.List[T], err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return listBody[T]{Items: l.Items, NextCursor: l.Next}, nil
+}
+
+// query reads and checks the query parameters of a list: every parameter must
+// be one the list knows, so a typo is an error and not a silently ignored filter.
+type query struct {
+	v     url.Values
+	used  map[string]bool
+	actor     *tresor.Actor
+	probs     []string
+	cursorBad bool
+}
+
+func newQuery(v url.Values) (query, error) {
+	for k, vs := range v {
+		if len(vs) > 1 {
+			return query{}, tresor.Errorf(tresor.ECInvalidParameter, "The parameter %s is given %d times; give it once.", k, len(vs))
+		}
+	}
+	return query{v: v, used: map[string]bool{}}, nil
+}
+
+func (q *query) str(name string) string {
+	q.used[name] = true
+	return strings.TrimSpace(q.v.Get(name))
+}
+
+// id reads an object id parameter.
+func (q *query) id(name string) string {
+	s := q.str(name)
+	if s != "" && !tresor.ValidID(s) {
+		q.probs = append(q.probs, fmt.Sprintf("%s must be an id", name))
+	}
+	return s
+}
+
+// owner reads a user id parameter, where "me" stands for the caller.
+func (q *query) owner(name string) string {
+	if q.str(name) == "me" && q.actor != nil {
+		return q.actor.UserID
+	}
+	return q.id(name)
+}
+
+func (q *query) time(name string) time.Time {
+	s := q.str(name)
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		q.probs = append(q.probs, fmt.Sprintf("%s must be a time such as 2026-01-31T08:00:00Z", name))
+	}
+	return t
+}
+
+func (q *query) page() tresor.Page {
+	var p tresor.Page
+	if s := q.str("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > tresor.MaxPageSize {
+			q.probs = append(q.probs, fmt.Sprintf("limit must be a number from 1 to %d", tresor.MaxPageSize))
+		}
+		p.Limit = n
+	}
+	after, err := tresor.DecodeCursor(q.str("cursor"))
+	if err != nil {
+		q.probs = append(q.probs, "cursor: "+tresor.ErrorMessage(err))
+		q.cursorBad = true
+	}
+	p.After = after
+	return p
+}
+
+// err reports unknown and malformed parameters.
+func (q *query) err() error {
+	for k := range q.v {
+		if !q.used[k] {
+			return tresor.Errorf(tresor.ECInvalidParameter, "This list has no parameter %q.", k)
+		}
+	}
+	if q.cursorBad {
+		return tresor.Errorf(tresor.ECInvalidCursor, "The cursor is not one Tresor issued; start again without a cursor.")
+	}
+	if len(q.probs) > 0 {
+		return tresor.Errorf(tresor.ECInvalidParameter, "Invalid parameter: %s.", strings.Join(q.probs, "; "))
+	}
+	return nil
+}
