@@ -246,7 +246,9 @@ func (g *Gate) CreateCase(ctx context.Context, c *tresor.Case) error {
 }
 
 // Case returns one case.
-func (g *Gate) Case(ctx context.Context, id string) (*tresor.Case, error) { return read(ctx, g, cases, id) }
+func (g *Gate) Case(ctx context.Context, id string) (*tresor.Case, error) {
+	return read(ctx, g, cases, id)
+}
 
 // Cases lists cases.
 func (g *Gate) Cases(ctx context.Context, f tresor.CaseFilter) (*tresor.List[*tresor.Case], error) {
@@ -339,7 +341,9 @@ func (g *Gate) CreateDeal(ctx context.Context, d *tresor.Deal) error {
 }
 
 // Deal returns one deal.
-func (g *Gate) Deal(ctx context.Context, id string) (*tresor.Deal, error) { return read(ctx, g, deals, id) }
+func (g *Gate) Deal(ctx context.Context, id string) (*tresor.Deal, error) {
+	return read(ctx, g, deals, id)
+}
 
 // Deals lists deals.
 func (g *Gate) Deals(ctx context.Context, f tresor.DealFilter) (*tresor.List[*tresor.Deal], error) {

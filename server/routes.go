@@ -21,7 +21,7 @@ type Permission string
 
 // The permissions.
 const (
-	Public   Permission = "public"   // no authentication (health, metrics, the API description)
+	Public   Permission = "public"    // no authentication (health, metrics, the API description)
 	SignedIn Permission = "signed_in" // any authenticated actor
 	Purpose  Permission = "purpose"   // authenticated, with a declared purpose the actor's roles permit (checked by the gate)
 	Admin    Permission = "admin"     // authenticated administrator (checked by the gate)
@@ -307,8 +307,8 @@ func page[T any](l *tresor.List[T], err error) (any, error) {
 // query reads and checks the query parameters of a list: every parameter must
 // be one the list knows, so a typo is an error and not a silently ignored filter.
 type query struct {
-	v     url.Values
-	used  map[string]bool
+	v         url.Values
+	used      map[string]bool
 	actor     *tresor.Actor
 	probs     []string
 	cursorBad bool

@@ -89,7 +89,9 @@ func MustUser(t *testing.T, s tresor.Store, email string) *tresor.User {
 	return u
 }
 
-func meta(t time.Time) tresor.Meta { return tresor.Meta{ID: newID(), CreatedAt: t, UpdatedAt: t, Version: 1} }
+func meta(t time.Time) tresor.Meta {
+	return tresor.Meta{ID: newID(), CreatedAt: t, UpdatedAt: t, Version: 1}
+}
 
 // contactRow returns a row with an e-mail lookup key and an opaque sealed blob.
 func contactRow(owner, email string) *tresor.ContactRow {
