@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"tresor/gate"
+	"tresor/storetest"
+)
+
+// run runs the program with args and returns stdout, stderr and the exit code.
+func run(t *testing.T, env map[string]string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
+	code := exitCode(&errb, m.Run(context.Background(), args))
+	return out.String(), errb.String(), code
+}
+
+// TestNewUserWalkthrough is the README's walk-through: start the server on an
+// empty data directory, create a user and a token with the CLI, then create,
+// read and list a contact over HTTP; stop the server gracefully.
+func TestNewUserWalkthrough(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "data")
+		walkthrough(t, map[string]string{"TRESOR_DATA_DIR": dir})
+		fi, err := os.Stat(filepath.Join(dir, gate.DatabaseFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("database file mode %v, want 0600", fi.Mode().Perm())
+		}
+		if di, _ := os.Stat(dir); di.Mode().Perm() != 0o700 {
+			t.Errorf("data directory mode %v, want 0700", di.Mode().Perm())
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		walkthrough(t, map[string]string{"TRESOR_DB": storetest.PostgresURL(t)})
+	})
+}
+
+func walkthrough(t *testing.T, env map[string]string) {
+	var serverErr bytes.Buffer
+	addr := make(chan string, 1)
+	m := &Main{Stdout: io.Discard, Stderr: &serverErr, Getenv: func(k string) string { return env[k] },
+		OnListen: func(a string) { addr <- a }}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}) }()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatalf("serve ended: %v\n%s", err, serverErr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	if !strings.Contains(serverErr.String(), "tresor user create --email") {
+		t.Errorf("serve on an empty database does not say how to create the first user:\n%s", serverErr.String())
+	}
+
+	password, msg, code := run(t, env, "user", "create", "--email", "you@example.org", "--role", "sales")
+	if code != 0 || len(strings.TrimSpace(password)) < 16 || strings.Count(password, "\n") != 1 {
+		t.Fatalf("user create: %d %q %q", code, password, msg)
+	}
+	token, msg, code := run(t, env, "token", "create", "--email", "you@example.org")
+	token = strings.TrimSpace(token)
+	if code != 0 || !strings.HasPrefix(token, "tresor_") || strings.Contains(token, " ") {
+		t.Fatalf("token create printed %q on stdout (%d, %s); want the token alone", token, code, msg)
+	}
+
+	do := func(method, path, body string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Tresor-Purpose", "sales")
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&m)
+		return res.StatusCode, m
+	}
+	status, c := do("POST", "/api/v1/contacts", `{"given_name":"Erika","family_name":"Mustermann","emails":["erika@example.de"],"legal_basis":"contract"}`)
+	if status != 201 {
+		t.Fatalf("create contact: %d %v", status, c)
+	}
+	status, got := do("GET", "/api/v1/contacts/"+c["id"].(string), "")
+	if status != 200 || got["family_name"] != "Mustermann" {
+		t.Fatalf("read contact: %d %v", status, got)
+	}
+	status, list := do("GET", "/api/v1/contacts", "")
+	if status != 200 || len(list["items"].([]any)) != 1 {
+		t.Fatalf("list contacts: %d %v", status, list)
+	}
+
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if !strings.Contains(serverErr.String(), `"msg":"stopped"`) {
+		t.Errorf("no graceful stop in the log")
+	}
+	for _, secret := range []string{"Mustermann", "erika@example.de", token, strings.TrimSpace(password)} {
+		if strings.Contains(serverErr.String(), secret) {
+			t.Errorf("the server log contains %q", secret)
+		}
+	}
+}
+
+func TestCLIErrors(t *testing.T) {
+	env := map[string]string{"TRESOR_DATA_DIR": t.TempDir()}
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{nil, 2, "Usage"},
+		{[]string{"frobnicate"}, 2, "unknown command"},
+		{[]string{"user"}, 2, "needs a subcommand"},
+		{[]string{"user", "create", "--email", "a@example.org"}, 2, "--email and --role are required"},
+		{[]string{"user", "create", "--email", "a@example.org", "--role", "root"}, 1, `Unknown role "root"`},
+		{[]string{"user", "create", "--email", "a@example.org", "--role", "sales", "--bogus"}, 2, "flag provided but not defined"},
+		{[]string{"token", "create", "--email", "a@example.org"}, 1, "run `tresor migrate`"},
+		{[]string{"serve", "--db", "mysql://x"}, 1, "TRESOR_DB must be"},
+		{[]string{"version", "x"}, 2, "no arguments"},
+	} {
+		_, stderr, code := run(t, env, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.msg) {
+			t.Errorf("tresor %v: exit %d, stderr %q; want exit %d and %q", tc.args, code, stderr, tc.code, tc.msg)
+		}
+		if code == 1 && strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("tresor %v: the error is not one line: %q", tc.args, stderr)
+		}
+	}
+	if out, _, code := run(t, env, "version"); code != 0 || !strings.HasPrefix(out, "tresor ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+	// migrate, then the same user twice: the second is refused in one line.
+	if _, msg, code := run(t, env, "migrate"); code != 0 || !strings.Contains(msg, "Migrated") {
+		t.Fatalf("migrate: %d %s", code, msg)
+	}
+	if _, msg, code := run(t, env, "migrate"); code != 0 || !strings.Contains(msg, "up to date") {
+		t.Fatalf("migrate again: %d %s", code, msg)
+	}
+	run(t, env, "user", "create", "--email", "a@example.org", "--role", "sales")
+	if _, msg, code := run(t, env, "user", "create", "--email", "A@example.org", "--role", "sales"); code != 1 || !strings.Contains(msg, "exists already") {
+		t.Errorf("duplicate user: %d %q", code, msg)
+	}
+	if _, msg, code := run(t, env, "token", "create", "--email", "nobody@example.org"); code != 1 || !strings.Contains(msg, "no user") {
+		t.Errorf("token for nobody: %d %q", code, msg)
+	}
+}
+
+func TestDBFromFile(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "db")
+	if err := os.WriteFile(f, []byte("sqlite:"+filepath.Join(dir, "other.db")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, msg, code := run(t, map[string]string{"TRESOR_DB_FILE": f, "TRESOR_DATA_DIR": dir}, "migrate"); code != 0 {
+		t.Fatalf("migrate: %s", msg)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "other.db")); err != nil {
+		t.Fatalf("TRESOR_DB_FILE was not used: %v", err)
+	}
+}
