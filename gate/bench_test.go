@@ -1,0 +1,312 @@
+package gate_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"tresor"
+	"tresor/gate"
+	"tresor/storetest"
+)
+
+// The benchmarks compare the gate with the raw driver on the same rows in the
+// same run, interleaved chunk by chunk so that noise on the shared machine
+// hits both alike. Run them with an exact row count, for example
+//
+//	go test ./gate -run '^$' -bench . -benchtime 1000000x
+//
+// and read the ratio column. See docs/benchmarks.md.
+
+const chunk = 10000 // rows per transaction, for the gate and the raw driver alike
+
+func sampleContact(i int) *tresor.Contact {
+	return &tresor.Contact{ContactDetails: tresor.ContactDetails{
+		GivenName: "Erika", FamilyName: fmt.Sprintf("Mustermann-%d", i),
+		Emails: []string{fmt.Sprintf("erika.%d@example.org", i)}, Phones: []string{fmt.Sprintf("+49 30 %07d", i)},
+		Organization: "Muster GmbH", Position: "Head of Purchasing",
+	}, Provenance: tresor.Provenance{LegalBasis: tresor.BasisContract}}
+}
+
+// rawRow is what a raw insert writes: the columns the gate would write, with
+// the personal fields already encoded.
+type rawRow struct {
+	id     string
+	sealed []byte
+	email  string
+	phone  string
+}
+
+func rawRows(n, offset int) []rawRow {
+	rows := make([]rawRow, n)
+	for i := range rows {
+		c := sampleContact(offset + i)
+		b, _ := json.Marshal(c.ContactDetails)
+		rows[i] = rawRow{id: uuid.Must(uuid.NewV7()).String(), sealed: append([]byte{1}, b...),
+			email: c.Emails[0], phone: fmt.Sprintf("+4930%07d", offset+i)}
+	}
+	return rows
+}
+
+type benchBackend struct {
+	name string
+	// open returns a migrated gate and a raw inserter/reader on a second,
+	// identical database (or, for reads, the same one).
+	open func(b *testing.B, same bool) (*gate.Gate, raw)
+}
+
+type raw interface {
+	insert(rows []rawRow) error
+	read(id string) error
+	close()
+}
+
+func benchBackends() []benchBackend {
+	return []benchBackend{
+		{"sqlite", func(b *testing.B, same bool) (*gate.Gate, raw) {
+			dir := b.TempDir()
+			g := openGateB(b, gate.Config{DataDir: dir, Migrate: true})
+			rawDir := dir
+			if !same {
+				rawDir = b.TempDir()
+				openGateB(b, gate.Config{DataDir: rawDir, Migrate: true}) // the same schema
+			}
+			return g, openRawSQLite(b, filepath.Join(rawDir, gate.DatabaseFile))
+		}},
+		{"postgres", func(b *testing.B, same bool) (*gate.Gate, raw) {
+			u := storetest.PostgresURL(b)
+			g := openGateB(b, gate.Config{DB: u, Migrate: true})
+			rawURL := u
+			if !same {
+				rawURL = storetest.PostgresURL(b)
+				openGateB(b, gate.Config{DB: rawURL, Migrate: true})
+			}
+			return g, openRawPostgres(b, rawURL)
+		}},
+	}
+}
+
+func openGateB(b *testing.B, cfg gate.Config) *gate.Gate {
+	g, err := gate.Open(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { g.Close() })
+	return g
+}
+
+// rawSQLite inserts with prepared statements on one connection, as the
+// gate's writer does, with the same pragmas.
+type rawSQLite struct {
+	db               *sql.DB
+	insertC, insertL *sql.Stmt
+	get              *sql.Stmt
+}
+
+func openRawSQLite(b *testing.B, path string) raw {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		b.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	r := &rawSQLite{db: db}
+	prep := func(s string) *sql.Stmt {
+		st, err := db.Prepare(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return st
+	}
+	r.insertC = prep(`INSERT INTO contacts (id, owner_id, organization_id, legal_basis, source, purpose, collected_by, created_at, updated_at, version, sealed) VALUES ($1, NULL, NULL, 'contract', 'manual', 'sales', 'system', $2, $2, 1, $3)`)
+	r.insertL = prep(`INSERT INTO contact_lookup (kind, value, contact_id) VALUES ($1, $2, $3)`)
+	r.get = prep(`SELECT id, owner_id, organization_id, legal_basis, source, purpose, collected_by, created_at, updated_at, version, sealed FROM contacts WHERE id = $1`)
+	return r
+}
+
+func (r *rawSQLite) insert(rows []rawRow) error {
+	tx, err := r.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	c, l := tx.Stmt(r.insertC), tx.Stmt(r.insertL)
+	now := time.Now().UnixMicro()
+	for _, row := range rows {
+		if _, err := c.Exec(row.id, now, row.sealed); err != nil {
+			return err
+		}
+		if _, err := l.Exec("email", row.email, row.id); err != nil {
+			return err
+		}
+		if _, err := l.Exec("phone", row.phone, row.id); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func (r *rawSQLite) read(id string) error {
+	var (
+		cid, lb, src, pur, by string
+		owner, org            sql.NullString
+		created, updated, ver int64
+		sealed                []byte
+	)
+	return r.get.QueryRow(id).Scan(&cid, &owner, &org, &lb, &src, &pur, &by, &created, &updated, &ver, &sealed)
+}
+
+func (r *rawSQLite) close() { r.db.Close() }
+
+// rawPostgres writes with COPY and reads with a prepared statement, on pgx directly.
+type rawPostgres struct{ conn *pgx.Conn }
+
+func openRawPostgres(b *testing.B, u string) raw {
+	conn, err := pgx.Connect(context.Background(), u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &rawPostgres{conn}
+}
+
+func (r *rawPostgres) insert(rows []rawRow) error {
+	ctx := context.Background()
+	tx, err := r.conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	now := time.Now().UnixMicro()
+	contacts := make([][]any, len(rows))
+	lookups := make([][]any, 0, 2*len(rows))
+	for i, row := range rows {
+		id := pgtype.UUID{Bytes: uuid.MustParse(row.id), Valid: true}
+		contacts[i] = []any{id, nil, nil, "contract", "manual", "sales", "system", now, now, int64(1), row.sealed}
+		lookups = append(lookups, []any{"email", row.email, id}, []any{"phone", row.phone, id})
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"contacts"}, []string{"id", "owner_id", "organization_id", "legal_basis",
+		"source", "purpose", "collected_by", "created_at", "updated_at", "version", "sealed"}, pgx.CopyFromRows(contacts)); err != nil {
+		return err
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"contact_lookup"}, []string{"kind", "value", "contact_id"}, pgx.CopyFromRows(lookups)); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+func (r *rawPostgres) read(id string) error {
+	var (
+		cid                   pgtype.UUID
+		owner, org            pgtype.UUID
+		lb, src, pur, by      string
+		created, updated, ver int64
+		sealed                []byte
+	)
+	return r.conn.QueryRow(context.Background(), `SELECT id, owner_id, organization_id, legal_basis, source, purpose, collected_by, created_at, updated_at, version, sealed FROM contacts WHERE id = $1`, id).
+		Scan(&cid, &owner, &org, &lb, &src, &pur, &by, &created, &updated, &ver, &sealed)
+}
+
+func (r *rawPostgres) close() { r.conn.Close(context.Background()) }
+
+// BenchmarkInsertContacts inserts b.N contacts through the gate (CreateContacts,
+// 10,000 per transaction) and the same number raw, interleaved by chunk.
+func BenchmarkInsertContacts(b *testing.B) {
+	for _, be := range benchBackends() {
+		b.Run(be.name, func(b *testing.B) {
+			g, r := be.open(b, false)
+			defer r.close()
+			ctx := tresor.WithPurpose(system(), "sales")
+			var rawTime, gateTime time.Duration
+			b.ResetTimer()
+			for done := 0; done < b.N; done += chunk {
+				n := min(chunk, b.N-done)
+				b.StopTimer()
+				rows := rawRows(n, done)
+				cs := make([]*tresor.Contact, n)
+				for i := range cs {
+					cs[i] = sampleContact(done + i)
+				}
+				b.StartTimer()
+				t0 := time.Now()
+				if err := r.insert(rows); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if err := g.CreateContacts(ctx, cs); err != nil {
+					b.Fatal(err)
+				}
+				rawTime += t1.Sub(t0)
+				gateTime += time.Since(t1)
+			}
+			report(b, rawTime, gateTime)
+		})
+	}
+}
+
+// BenchmarkReadContact fills one database with b.N contacts (untimed), then
+// point-reads each once by id in random order, through the gate and raw,
+// interleaved by chunk, from one goroutine.
+func BenchmarkReadContact(b *testing.B) {
+	for _, be := range benchBackends() {
+		b.Run(be.name, func(b *testing.B) {
+			g, r := be.open(b, true)
+			defer r.close()
+			ctx := tresor.WithPurpose(system(), "sales")
+			ids := make([]string, 0, b.N)
+			for done := 0; done < b.N; done += chunk {
+				cs := make([]*tresor.Contact, min(chunk, b.N-done))
+				for i := range cs {
+					cs[i] = sampleContact(done + i)
+				}
+				if err := g.CreateContacts(ctx, cs); err != nil {
+					b.Fatal(err)
+				}
+				for _, c := range cs {
+					ids = append(ids, c.ID)
+				}
+			}
+			rand.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+			var rawTime, gateTime time.Duration
+			b.ResetTimer()
+			for done := 0; done < b.N; done += chunk {
+				part := ids[done:min(done+chunk, b.N)]
+				t0 := time.Now()
+				for _, id := range part {
+					if err := r.read(id); err != nil {
+						b.Fatal(err)
+					}
+				}
+				t1 := time.Now()
+				for _, id := range part {
+					if _, err := g.Contact(ctx, id); err != nil {
+						b.Fatal(err)
+					}
+				}
+				rawTime += t1.Sub(t0)
+				gateTime += time.Since(t1)
+			}
+			report(b, rawTime, gateTime)
+		})
+	}
+}
+
+func report(b *testing.B, rawTime, gateTime time.Duration) {
+	rawRate := float64(b.N) / rawTime.Seconds()
+	gateRate := float64(b.N) / gateTime.Seconds()
+	b.ReportMetric(rawRate, "raw_rows/s")
+	b.ReportMetric(gateRate, "gate_rows/s")
+	b.ReportMetric(gateRate/rawRate, "gate/raw")
+}
