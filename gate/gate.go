@@ -8,8 +8,6 @@ package gate
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,7 +21,6 @@ type Gate struct {
 	store  tresor.Store
 	policy *policy.Policy
 	now    func() time.Time
-	log    *slog.Logger
 }
 
 var (
@@ -45,12 +42,9 @@ func WithClock(now func() time.Time) Option { return func(g *Gate) { g.now = now
 // WithPolicy replaces the default policy.
 func WithPolicy(p *policy.Policy) Option { return func(g *Gate) { g.policy = p } }
 
-// WithLogger sets the logger for internal faults.
-func WithLogger(l *slog.Logger) Option { return func(g *Gate) { g.log = l } }
-
 // New returns a gate on an opened, migrated store.
 func New(store tresor.Store, opts ...Option) *Gate {
-	g := &Gate{store: store, policy: policy.Default(), now: time.Now, log: slog.Default()}
+	g := &Gate{store: store, policy: policy.Default(), now: time.Now}
 	for _, o := range opts {
 		o(g)
 	}
@@ -137,13 +131,4 @@ func (r *request) ownerID() string {
 // keyset pagination lists objects in the order they were made.
 func newID() string {
 	return uuid.Must(uuid.NewV7()).String()
-}
-
-// internal wraps an unexpected error: logged with the request id, shown as
-// "internal error".
-func (g *Gate) internal(ctx context.Context, op string, err error) error {
-	if err == nil || tresor.AsError(err) != nil {
-		return err
-	}
-	return fmt.Errorf("%s: %w", op, err)
 }

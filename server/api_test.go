@@ -55,7 +55,7 @@ func newAPI(t *testing.T, cfg gate.Config) *api {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	g, err := gate.Open(context.Background(), cfg, gate.WithLogger(log))
+	g, err := gate.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

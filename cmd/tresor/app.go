@@ -172,7 +172,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	g, err := gate.Open(ctx, cfg.gateConfig(true), gate.WithLogger(log))
+	g, err := gate.Open(ctx, cfg.gateConfig(true))
 	if err != nil {
 		return err
 	}
