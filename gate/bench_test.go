@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"path/filepath"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 
 	"tresor"
 	"tresor/gate"
+	"tresor/sqlite"
 	"tresor/storetest"
 )
 
@@ -114,11 +114,8 @@ type rawSQLite struct {
 }
 
 func openRawSQLite(b *testing.B, path string) raw {
-	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
-		q.Add("_pragma", p)
-	}
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	// The pragmas of the gate's writer connection.
+	db, err := sql.Open("sqlite", sqlite.DSN(path, "cache_size(-65536)"))
 	if err != nil {
 		b.Fatal(err)
 	}
