@@ -97,30 +97,8 @@ func (c *Contact) Validate() error {
 	if d.GivenName == "" && d.FamilyName == "" && len(d.Emails) == 0 && len(d.Phones) == 0 && len(d.SocialHandles) == 0 {
 		p.Add("family_name", "a contact needs a name, an e-mail address, a phone number or a social handle")
 	}
-	checkList(&p, "emails", len(d.Emails))
-	for i, e := range d.Emails {
-		n, err := NormalizeEmail(e)
-		if err != nil {
-			p.Add(fmt.Sprintf("emails[%d]", i), "%s", err)
-			continue
-		}
-		if slices.Contains(d.Emails[:i], n) {
-			p.Add(fmt.Sprintf("emails[%d]", i), "%q is listed twice", n)
-		}
-		d.Emails[i] = n
-	}
-	checkList(&p, "phones", len(d.Phones))
-	for i, ph := range d.Phones {
-		n, err := NormalizePhone(ph)
-		if err != nil {
-			p.Add(fmt.Sprintf("phones[%d]", i), "%s", err)
-			continue
-		}
-		if slices.Contains(d.Phones[:i], n) {
-			p.Add(fmt.Sprintf("phones[%d]", i), "%q is listed twice", n)
-		}
-		d.Phones[i] = n
-	}
+	normalizeList(&p, "emails", d.Emails, NormalizeEmail)
+	normalizeList(&p, "phones", d.Phones, NormalizePhone)
 	if a := d.PostalAddress; a != nil {
 		a.validate(&p, "postal_address.")
 	}
@@ -159,6 +137,23 @@ func (a *PostalAddress) validate(p *Problems, prefix string) {
 	checkText(p, prefix+"region", a.Region, maxShortText, false, false)
 	if !countryCode.MatchString(a.Country) {
 		p.Add(prefix+"country", "%q is not an ISO 3166-1 alpha-2 country code such as DE or AT", a.Country)
+	}
+}
+
+// normalizeList validates and normalises each identifier of a list in place,
+// refusing duplicates (after normalisation) and overlong lists.
+func normalizeList(p *Problems, field string, list []string, normalize func(string) (string, error)) {
+	checkList(p, field, len(list))
+	for i, v := range list {
+		n, err := normalize(v)
+		if err != nil {
+			p.Add(fmt.Sprintf("%s[%d]", field, i), "%s", err)
+			continue
+		}
+		if slices.Contains(list[:i], n) {
+			p.Add(fmt.Sprintf("%s[%d]", field, i), "%q is listed twice", n)
+		}
+		list[i] = n
 	}
 }
 
