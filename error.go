@@ -3,6 +3,7 @@ package tresor
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable, machine-readable error code. Clients and scripts match on it,
@@ -32,6 +33,11 @@ const (
 	ECInvalidCursor     Code = "invalid_cursor"         // a pagination cursor was not issued by us
 	ECSchemaTooNew      Code = "schema_too_new"         // the database was migrated by a newer Tresor
 	ECSchemaBehind      Code = "schema_behind"          // the database needs `tresor migrate`
+	ECLoginFailed       Code = "login_failed"           // wrong e-mail address, password or code: deliberately not saying which
+	ECThrottled         Code = "too_many_attempts"      // too many failed sign-ins; wait and retry
+	ECCSRF              Code = "csrf_failed"            // a state-changing request without the session's form token, or from another site
+	ECMFARequired       Code = "mfa_required"           // the session still needs its second factor
+	ECPasswordRejected  Code = "password_rejected"      // the new password is too short or too common
 )
 
 // Codes lists every error code, for the tables that must cover them all.
@@ -39,7 +45,7 @@ func Codes() []Code {
 	return []Code{ECInternal, ECUnavailable, ECUnauthenticated, ECForbidden, ECPurposeMissing, ECPurposeUnknown,
 		ECPurposeNotAllowed, ECNotFound, ECMethodNotAllowed, ECValidation, ECInvalidReference, ECConflict,
 		ECVersionMismatch, ECMalformedJSON, ECUnknownField, ECBodyTooLarge, ECUnsupportedMedia, ECInvalidParameter,
-		ECInvalidCursor, ECSchemaTooNew, ECSchemaBehind}
+		ECInvalidCursor, ECSchemaTooNew, ECSchemaBehind, ECLoginFailed, ECThrottled, ECCSRF, ECMFARequired, ECPasswordRejected}
 }
 
 // Error is the one error type of Tresor. Message is written for the person who
@@ -49,6 +55,8 @@ type Error struct {
 	Message string
 	Fields  []FieldError // the invalid fields, for ECValidation
 	Err     error        // the underlying cause, for logs only
+	// RetryAfter, for ECThrottled, is how long to wait before the next attempt.
+	RetryAfter time.Duration
 }
 
 // FieldError names one invalid field with a JSON path such as "emails[1]".

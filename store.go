@@ -58,8 +58,26 @@ type Reader interface {
 	Cases(ctx context.Context, f CaseFilter) ([]*CaseRow, error)
 	User(ctx context.Context, id string) (*User, error)
 	UserByEmail(ctx context.Context, email string) (*User, error)
+	UserByExternal(ctx context.Context, issuer, subject string) (*User, error)
+	Users(ctx context.Context, p Page) ([]*User, error)
 	CountUsers(ctx context.Context) (int, error)
+	Token(ctx context.Context, id string) (*Token, error)
 	TokenByHash(ctx context.Context, hash []byte) (*Token, error)
+	TokensOf(ctx context.Context, userID string) ([]*Token, error)
+	SessionByHash(ctx context.Context, hash []byte) (*Session, error)
+	// LoginFailures returns the failed sign-ins counted under key and the time of the last.
+	LoginFailures(ctx context.Context, key string) (int, time.Time, error)
+	PasswordReset(ctx context.Context, hash []byte) (*PasswordReset, error)
+	Stats(ctx context.Context) (*Stats, error)
+}
+
+// PasswordReset is a one-time link to set a new password.
+type PasswordReset struct {
+	Hash      []byte
+	UserID    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
 }
 
 // Tx is a write transaction. Lists in a Tx see the transaction's own writes.
@@ -96,7 +114,32 @@ type Tx interface {
 	DeleteCase(ctx context.Context, id string) error
 
 	InsertUser(ctx context.Context, u *User) error
+	// UpdateUser writes every field of the user but its id and creation time.
+	UpdateUser(ctx context.Context, u *User) error
 	InsertToken(ctx context.Context, t *Token) error
+	RevokeToken(ctx context.Context, id string, at time.Time) error
+	TouchToken(ctx context.Context, id string, at time.Time) error
+
+	InsertSession(ctx context.Context, s *Session) error
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	DeleteSession(ctx context.Context, id string) error
+	// DeleteSessions ends every session of a user but the one with id except
+	// ("" for none) and returns how many it ended.
+	DeleteSessions(ctx context.Context, userID, except string) (int, error)
+
+	// ReplaceRecoveryCodes replaces a user's recovery codes by the given hashes.
+	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes [][]byte) error
+	// UseRecoveryCode marks an unused code as used and reports whether there was one.
+	UseRecoveryCode(ctx context.Context, userID string, hash []byte, at time.Time) (bool, error)
+
+	// AddLoginFailure counts one failed sign-in under key; a count whose last
+	// failure is older than since starts again at one.
+	AddLoginFailure(ctx context.Context, key string, at, since time.Time) error
+	ClearLoginFailures(ctx context.Context, key string) error
+
+	InsertPasswordReset(ctx context.Context, r *PasswordReset) error
+	// UsePasswordReset marks an unused, unexpired link as used and reports whether there was one.
+	UsePasswordReset(ctx context.Context, hash []byte, at time.Time) (bool, error)
 }
 
 // ContactRow is a contact as the store keeps it.

@@ -76,6 +76,10 @@ type Actor struct {
 	Email   string
 	Roles   []Role
 	TokenID string // for ActorToken
+	// Purposes, for a token, are the purposes it was given; a request may
+	// declare only these (and only those its user's roles allow).
+	Purposes  []string
+	SessionID string // for ActorUser: the id of the session record (not its secret)
 }
 
 // HasRole reports whether the actor holds r.
@@ -97,13 +101,21 @@ func (a *Actor) String() string {
 
 // User is a person who works with Tresor.
 type User struct {
-	ID           string     `json:"id"`
-	Email        string     `json:"email"`
-	Roles        []Role     `json:"roles"`
-	PasswordHash string     `json:"-"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
-	DisabledAt   *time.Time `json:"disabled_at,omitempty"`
+	ID         string     `json:"id"`
+	Email      string     `json:"email"`
+	Roles      []Role     `json:"roles"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+	// MFA: when the second factor (TOTP) was confirmed; nil if the user has none.
+	MFAEnabledAt *time.Time `json:"mfa_enabled_at,omitempty"`
+	// The single sign-on identity, for users who sign in through an identity provider.
+	ExternalIssuer  string `json:"external_issuer,omitempty"`
+	ExternalSubject string `json:"external_subject,omitempty"`
+
+	PasswordHash string `json:"-"`
+	TOTPSecret   string `json:"-"` // base32; set during enrolment, confirmed by MFAEnabledAt
+	TOTPLastStep int64  `json:"-"` // the last time step a code was accepted for, against replay
 }
 
 // Validate checks the user's own fields.
@@ -128,6 +140,7 @@ type Token struct {
 	ID         string     `json:"id"`
 	UserID     string     `json:"user_id"`
 	Name       string     `json:"name"`
+	Purposes   []string   `json:"purposes"`
 	Hash       []byte     `json:"-"`
 	CreatedAt  time.Time  `json:"created_at"`
 	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
@@ -135,19 +148,60 @@ type Token struct {
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 }
 
-// UserService manages users and tokens. Its callers are the CLI and, later,
-// the administration API.
+// TokenRequest asks for a new API token.
+type TokenRequest struct {
+	// UserEmail names the user the token acts for; "" means the caller.
+	UserEmail string        `json:"user_email,omitempty"`
+	Name      string        `json:"name"`
+	Purposes  []string      `json:"purposes"`
+	TTL       time.Duration `json:"-"`
+	TTLHours  int           `json:"ttl_hours,omitempty"`
+}
+
+// Stats are counts of the stored objects: what an administrator or analyst
+// sees instead of the objects themselves.
+type Stats struct {
+	Contacts      int `json:"contacts"`
+	Organizations int `json:"organizations"`
+	Interactions  int `json:"interactions"`
+	Deals         int `json:"deals"`
+	Cases         int `json:"cases"`
+	Users         int `json:"users"`
+}
+
+// UserService administers users: the CLI (as the system) and administrators.
 type UserService interface {
 	// CreateUser creates a user with a generated password and returns that password once.
 	CreateUser(ctx context.Context, email string, roles []Role) (*User, string, error)
-	// CreateToken creates an API token for the user and returns its secret once.
-	CreateToken(ctx context.Context, email, name string, ttl time.Duration) (*Token, string, error)
-	// CountUsers returns the number of users.
+	// User returns a user by id or e-mail address.
+	User(ctx context.Context, idOrEmail string) (*User, error)
+	Users(ctx context.Context, p Page) (*List[*User], error)
+	// SetRoles replaces a user's roles. Nobody changes their own roles.
+	SetRoles(ctx context.Context, idOrEmail string, roles []Role) (*User, error)
+	// SetDisabled disables or enables a user; disabling ends their sessions.
+	SetDisabled(ctx context.Context, idOrEmail string, disabled bool) (*User, error)
+	// CreatePasswordReset returns the secret of a one-time password reset link.
+	CreatePasswordReset(ctx context.Context, idOrEmail string) (secret string, expires time.Time, err error)
 	CountUsers(ctx context.Context) (int, error)
+	// Stats counts the stored objects; for administrators, the DPO and analysts.
+	Stats(ctx context.Context) (*Stats, error)
+}
+
+// TokenService manages API tokens.
+type TokenService interface {
+	// CreateToken creates an API token and returns its secret once.
+	CreateToken(ctx context.Context, r TokenRequest) (*Token, string, error)
+	// Tokens lists the tokens of a user ("" for the caller's own).
+	Tokens(ctx context.Context, userIDOrEmail string) ([]*Token, error)
+	// RevokeToken revokes a token of the caller (administrators: of anyone).
+	RevokeToken(ctx context.Context, id string) error
 }
 
 // Authenticator turns a credential into an actor.
 type Authenticator interface {
 	// AuthenticateToken returns the actor for a bearer token, or ECUnauthenticated.
 	AuthenticateToken(ctx context.Context, secret string) (*Actor, error)
+	// AuthenticateSession returns the actor and session for a session secret
+	// (the cookie), or ECUnauthenticated; it enforces the idle and absolute timeouts.
+	AuthenticateSession(ctx context.Context, secret string) (*Actor, *Session, error)
 }

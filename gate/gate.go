@@ -8,6 +8,7 @@ package gate
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,6 +22,11 @@ type Gate struct {
 	store  tresor.Store
 	policy *policy.Policy
 	now    func() time.Time
+	log    *slog.Logger
+	events func(ctx context.Context, actor *tresor.Actor, e Event)
+	tokens tokenCache
+	// Throttle sets how failed sign-ins slow down further attempts.
+	throttle Throttle
 }
 
 var (
@@ -44,7 +50,7 @@ func WithPolicy(p *policy.Policy) Option { return func(g *Gate) { g.policy = p }
 
 // New returns a gate on an opened, migrated store.
 func New(store tresor.Store, opts ...Option) *Gate {
-	g := &Gate{store: store, policy: policy.Default(), now: time.Now}
+	g := &Gate{store: store, policy: policy.Default(), now: time.Now, log: slog.Default(), throttle: DefaultThrottle}
 	for _, o := range opts {
 		o(g)
 	}
@@ -57,8 +63,8 @@ func (g *Gate) Close() error { return g.store.Close() }
 // Backend names the storage backend.
 func (g *Gate) Backend() string { return g.store.Backend() }
 
-// Stats describes the connection pools.
-func (g *Gate) Stats() []tresor.PoolStats { return g.store.Stats() }
+// PoolStats describes the connection pools.
+func (g *Gate) PoolStats() []tresor.PoolStats { return g.store.Stats() }
 
 // Ready reports whether requests can be served: the database answers and its
 // schema is the one this build expects.
@@ -108,7 +114,7 @@ func (g *Gate) authorize(ctx context.Context, need access) (*request, error) {
 	switch need {
 	case accessPurpose:
 		req.purpose = tresor.PurposeFrom(ctx)
-		if err := g.policy.Permit(a, req.purpose); err != nil {
+		if err := g.policy.PermitIndividual(a, req.purpose); err != nil {
 			return nil, err
 		}
 	case accessConfigWrite:
@@ -131,4 +137,9 @@ func (r *request) ownerID() string {
 // keyset pagination lists objects in the order they were made.
 func newID() string {
 	return uuid.Must(uuid.NewV7()).String()
+}
+
+// PurposesOf returns the purposes the roles allow, in catalogue order.
+func (g *Gate) PurposesOf(roles []tresor.Role) []string {
+	return g.policy.PurposesOf(&tresor.Actor{Roles: roles})
 }

@@ -316,7 +316,7 @@ func TestTokens(t *testing.T) {
 		}
 		_, _, err = g.CreateUser(system(), "ada@example.org", []tresor.Role{tresor.RoleSales})
 		wantCode(t, err, tresor.ECConflict)
-		tok, secret, err := g.CreateToken(system(), "ada@example.org", "ci", time.Hour)
+		tok, secret, err := g.CreateToken(system(), tresor.TokenRequest{UserEmail: "ada@example.org", Name: "ci", TTL: time.Hour})
 		must(t, err)
 		a, err := g.AuthenticateToken(bg, secret)
 		must(t, err)
@@ -327,9 +327,9 @@ func TestTokens(t *testing.T) {
 			_, err := g.AuthenticateToken(bg, bad)
 			wantCode(t, err, tresor.ECUnauthenticated)
 		}
-		_, _, err = g.CreateToken(system(), "nobody@example.org", "ci", time.Hour)
+		_, _, err = g.CreateToken(system(), tresor.TokenRequest{UserEmail: "nobody@example.org", Name: "ci", TTL: time.Hour})
 		wantCode(t, err, tresor.ECNotFound)
-		_, _, err = g.CreateToken(system(), "ada@example.org", "ci", 5*365*24*time.Hour)
+		_, _, err = g.CreateToken(system(), tresor.TokenRequest{UserEmail: "ada@example.org", Name: "ci", TTL: 5*365*24*time.Hour})
 		wantCode(t, err, tresor.ECValidation)
 		// Only the system and administrators manage users.
 		salesCtx := tresor.WithActor(bg, a)
@@ -343,7 +343,7 @@ func TestTokenExpires(t *testing.T) {
 	g := openGate(t, gate.Config{DataDir: t.TempDir(), Migrate: true}, gate.WithClock(func() time.Time { return now }))
 	_, _, err := g.CreateUser(system(), "ada@example.org", []tresor.Role{tresor.RoleSales})
 	must(t, err)
-	_, secret, err := g.CreateToken(system(), "ada@example.org", "short", time.Hour)
+	_, secret, err := g.CreateToken(system(), tresor.TokenRequest{UserEmail: "ada@example.org", Name: "short", TTL: time.Hour})
 	must(t, err)
 	_, err = g.AuthenticateToken(bg, secret)
 	must(t, err)

@@ -2,15 +2,11 @@ package gate
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
-
-	"golang.org/x/crypto/argon2"
 
 	"tresor"
 )
@@ -22,17 +18,25 @@ const (
 	tokenPrefix     = "tresor_"
 )
 
-// argon2id parameters: the OWASP recommendation of 19 MiB, 2 passes, 1 lane.
-const (
-	argonMemoryKiB = 19 * 1024
-	argonTime      = 2
-	argonThreads   = 1
-	argonKeyLen    = 32
-	argonSaltLen   = 16
-)
+// actorIsAdmin reports whether the caller administers users: the system (the
+// CLI on the server) or a signed-in administrator.
+func isAdmin(a *tresor.Actor) bool {
+	return a != nil && (a.Kind == tresor.ActorSystem || a.HasRole(tresor.RoleAdmin))
+}
+
+// findUser resolves an id or e-mail address.
+func (g *Gate) findUser(ctx context.Context, r tresor.Reader, idOrEmail string) (*tresor.User, error) {
+	if tresor.ValidID(idOrEmail) {
+		return r.User(ctx, idOrEmail)
+	}
+	email, err := tresor.NormalizeEmail(idOrEmail)
+	if err != nil {
+		return nil, tresor.Errorf(tresor.ECNotFound, "There is no user %q.", idOrEmail)
+	}
+	return r.UserByEmail(ctx, email)
+}
 
 // CreateUser creates a user with a generated password, which it returns once.
-// The system actor and administrators may create users.
 func (g *Gate) CreateUser(ctx context.Context, email string, roles []tresor.Role) (*tresor.User, string, error) {
 	req, err := g.authorize(ctx, accessConfigWrite)
 	if err != nil {
@@ -58,7 +62,150 @@ func (g *Gate) CreateUser(ctx context.Context, email string, roles []tresor.Role
 	if err != nil {
 		return nil, "", err
 	}
+	g.event(ctx, "user.created", u.ID, "roles "+joinRoles(roles))
 	return u, password, nil
+}
+
+// User returns a user; administrators see anyone, others only themselves.
+func (g *Gate) User(ctx context.Context, idOrEmail string) (*tresor.User, error) {
+	a := tresor.ActorFrom(ctx)
+	if a == nil {
+		return nil, tresor.Errorf(tresor.ECUnauthenticated, "Sign in first.")
+	}
+	u, err := g.findUser(ctx, g.store.Read(), idOrEmail)
+	if err != nil {
+		return nil, err
+	}
+	if !isAdmin(a) && u.ID != a.UserID {
+		return nil, tresor.Errorf(tresor.ECForbidden, "Only an administrator sees other users.")
+	}
+	return u, nil
+}
+
+// Users lists users (administrators).
+func (g *Gate) Users(ctx context.Context, p tresor.Page) (*tresor.List[*tresor.User], error) {
+	if _, err := g.authorize(ctx, accessConfigWrite); err != nil {
+		return nil, err
+	}
+	if err := p.Normalize(); err != nil {
+		return nil, err
+	}
+	limit := p.Limit
+	p.Limit++
+	rows, err := g.store.Read().Users(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := &tresor.List[*tresor.User]{Items: rows}
+	if len(rows) > limit {
+		out.Items = rows[:limit]
+		out.Next = tresor.EncodeCursor(rows[limit-1].ID)
+	}
+	return out, nil
+}
+
+// changeUser applies an administrator's change to another user.
+func (g *Gate) changeUser(ctx context.Context, idOrEmail string, change func(u *tresor.User) error) (*tresor.User, error) {
+	req, err := g.authorize(ctx, accessConfigWrite)
+	if err != nil {
+		return nil, err
+	}
+	var u *tresor.User
+	err = g.store.Update(ctx, func(tx tresor.Tx) error {
+		if u, err = g.findUser(ctx, tx, idOrEmail); err != nil {
+			return err
+		}
+		if u.ID == req.actor.UserID {
+			return tresor.Errorf(tresor.ECForbidden, "Nobody changes their own roles or account state; ask another administrator.")
+		}
+		if err := change(u); err != nil {
+			return err
+		}
+		u.UpdatedAt = req.now
+		if err := u.Validate(); err != nil {
+			return err
+		}
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if u.DisabledAt != nil {
+			if _, err := tx.DeleteSessions(ctx, u.ID, ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.tokens.clear()
+	return u, nil
+}
+
+// SetRoles replaces a user's roles.
+func (g *Gate) SetRoles(ctx context.Context, idOrEmail string, roles []tresor.Role) (*tresor.User, error) {
+	if len(roles) == 0 {
+		return nil, fieldError("user", "roles", "at least one role is required")
+	}
+	u, err := g.changeUser(ctx, idOrEmail, func(u *tresor.User) error {
+		if u.ExternalSubject != "" {
+			return tresor.Errorf(tresor.ECConflict, "This user signs in through the identity provider, which assigns the roles.")
+		}
+		u.Roles = roles
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.event(ctx, "user.roles_changed", u.ID, "roles "+joinRoles(roles))
+	return u, nil
+}
+
+// SetDisabled disables (ending every session) or enables a user.
+func (g *Gate) SetDisabled(ctx context.Context, idOrEmail string, disabled bool) (*tresor.User, error) {
+	u, err := g.changeUser(ctx, idOrEmail, func(u *tresor.User) error {
+		if disabled && u.DisabledAt == nil {
+			t := tresor.Truncate(g.now())
+			u.DisabledAt = &t
+		} else if !disabled {
+			u.DisabledAt = nil
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	action := "user.enabled"
+	if disabled {
+		action = "user.disabled"
+	}
+	g.event(ctx, action, u.ID, "")
+	return u, nil
+}
+
+// CreatePasswordReset makes a one-time password reset link for a user.
+func (g *Gate) CreatePasswordReset(ctx context.Context, idOrEmail string) (string, time.Time, error) {
+	req, err := g.authorize(ctx, accessConfigWrite)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	u, err := g.findUser(ctx, g.store.Read(), idOrEmail)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if u.ExternalSubject != "" {
+		return "", time.Time{}, tresor.Errorf(tresor.ECConflict, "This user signs in through the identity provider and has no password here.")
+	}
+	if u.ID == req.actor.UserID {
+		return "", time.Time{}, tresor.Errorf(tresor.ECForbidden, "Change your own password on your account page.")
+	}
+	secret := randomString(32)
+	r := &tresor.PasswordReset{Hash: hashToken(secret), UserID: u.ID, CreatedAt: req.now, ExpiresAt: req.now.Add(PasswordResetTTL)}
+	if err := g.store.Update(ctx, func(tx tresor.Tx) error { return tx.InsertPasswordReset(ctx, r) }); err != nil {
+		return "", time.Time{}, err
+	}
+	g.event(ctx, "password.reset_link", u.ID, "")
+	return secret, r.ExpiresAt, nil
 }
 
 // CountUsers returns the number of users (for the first-start hint).
@@ -69,142 +216,240 @@ func (g *Gate) CountUsers(ctx context.Context) (int, error) {
 	return g.store.Read().CountUsers(ctx)
 }
 
-// CreateToken creates an API token for the user with the e-mail address and
-// returns its secret once; only a hash of it is stored.
-func (g *Gate) CreateToken(ctx context.Context, email, name string, ttl time.Duration) (*tresor.Token, string, error) {
-	req, err := g.authorize(ctx, accessConfigWrite)
+// Stats counts the stored objects: for administrators, the DPO and analysts,
+// who see numbers instead of records.
+func (g *Gate) Stats(ctx context.Context) (*tresor.Stats, error) {
+	a := tresor.ActorFrom(ctx)
+	if a == nil {
+		return nil, tresor.Errorf(tresor.ECUnauthenticated, "Sign in first.")
+	}
+	if a.Kind != tresor.ActorSystem && !a.HasRole(tresor.RoleAdmin) && !a.HasRole(tresor.RoleDPO) && !a.HasRole(tresor.RoleAnalyst) {
+		return nil, tresor.Errorf(tresor.ECForbidden, "Counts are for administrators, the data-protection officer and analysts.")
+	}
+	return g.store.Read().Stats(ctx)
+}
+
+// CreateToken creates an API token and returns its secret once. The system
+// (the CLI on the server) creates tokens for anyone; a signed-in user only
+// for themselves, and never an administrator for someone else: that would
+// hand the administrator the other person's access to personal data.
+func (g *Gate) CreateToken(ctx context.Context, r tresor.TokenRequest) (*tresor.Token, string, error) {
+	a := tresor.ActorFrom(ctx)
+	if a == nil {
+		return nil, "", tresor.Errorf(tresor.ECUnauthenticated, "Sign in first.")
+	}
+	if a.Kind == tresor.ActorToken {
+		return nil, "", tresor.Errorf(tresor.ECForbidden, "An API token cannot create tokens; sign in.")
+	}
+	var u *tresor.User
+	var err error
+	switch {
+	case r.UserEmail == "" && a.Kind == tresor.ActorUser:
+		u, err = g.store.Read().User(ctx, a.UserID)
+	case r.UserEmail != "":
+		u, err = g.findUser(ctx, g.store.Read(), r.UserEmail)
+	default:
+		return nil, "", fieldError("token", "user_email", "is required")
+	}
 	if err != nil {
 		return nil, "", err
 	}
-	norm, err := tresor.NormalizeEmail(email)
-	if err != nil {
-		return nil, "", fieldError("token", "email", "%s", err)
+	if a.Kind != tresor.ActorSystem && u.ID != a.UserID {
+		return nil, "", tresor.Errorf(tresor.ECForbidden, "You can create tokens only for yourself.")
+	}
+	if u.DisabledAt != nil {
+		return nil, "", tresor.Errorf(tresor.ECConflict, "The user is disabled.")
+	}
+	ttl := r.TTL
+	if ttl == 0 && r.TTLHours != 0 {
+		ttl = time.Duration(r.TTLHours) * time.Hour
 	}
 	if ttl == 0 {
 		ttl = DefaultTokenTTL
 	}
 	if ttl < time.Minute || ttl > MaxTokenTTL {
-		return nil, "", fieldError("token", "ttl", "a token lives between one minute and %d days", MaxTokenTTL/(24*time.Hour))
+		return nil, "", fieldError("token", "ttl_hours", "a token lives between one minute and %d days", MaxTokenTTL/(24*time.Hour))
 	}
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
-		return nil, "", fieldError("token", "name", "a token has a name of 1 to 100 characters")
+	name := strings.TrimSpace(r.Name)
+	if name == "" || len(name) > 100 || strings.ContainsAny(name, "\x00\n\r") {
+		return nil, "", fieldError("token", "name", "a token has a name of 1 to 100 characters on one line")
 	}
-	u, err := g.store.Read().UserByEmail(ctx, norm)
-	if err != nil {
+	purposes := r.Purposes
+	if len(purposes) == 0 {
+		purposes = g.policy.PurposesOf(&tresor.Actor{Roles: u.Roles})
+	}
+	if err := g.policy.CheckTokenPurposes(u.Roles, purposes); err != nil {
 		return nil, "", err
 	}
-	if u.DisabledAt != nil {
-		return nil, "", tresor.Errorf(tresor.ECConflict, "The user is disabled.")
-	}
+	slices.Sort(purposes)
+	purposes = slices.Compact(purposes)
+	now := tresor.Truncate(g.now())
 	secret := tokenPrefix + randomString(32)
-	expires := req.now.Add(ttl)
-	t := &tresor.Token{ID: newID(), UserID: u.ID, Name: name, Hash: hashToken(secret), CreatedAt: req.now, ExpiresAt: &expires}
+	expires := now.Add(ttl)
+	t := &tresor.Token{ID: newID(), UserID: u.ID, Name: name, Purposes: purposes, Hash: hashToken(secret), CreatedAt: now, ExpiresAt: &expires}
 	if err := g.store.Update(ctx, func(tx tresor.Tx) error { return tx.InsertToken(ctx, t) }); err != nil {
 		return nil, "", err
 	}
+	g.event(ctx, "token.created", t.ID, "user "+u.ID+"; purposes "+strings.Join(purposes, ","))
 	return t, secret, nil
 }
 
+// Tokens lists the tokens of a user: one's own, or anyone's for administrators.
+func (g *Gate) Tokens(ctx context.Context, idOrEmail string) ([]*tresor.Token, error) {
+	a := tresor.ActorFrom(ctx)
+	if a == nil {
+		return nil, tresor.Errorf(tresor.ECUnauthenticated, "Sign in first.")
+	}
+	userID := a.UserID
+	if idOrEmail != "" {
+		u, err := g.findUser(ctx, g.store.Read(), idOrEmail)
+		if err != nil {
+			return nil, err
+		}
+		userID = u.ID
+	}
+	if userID != a.UserID && !isAdmin(a) {
+		return nil, tresor.Errorf(tresor.ECForbidden, "Only an administrator sees other users' tokens.")
+	}
+	return g.store.Read().TokensOf(ctx, userID)
+}
+
+// RevokeToken revokes a token: one's own, or anyone's for administrators.
+func (g *Gate) RevokeToken(ctx context.Context, id string) error {
+	a := tresor.ActorFrom(ctx)
+	if a == nil {
+		return tresor.Errorf(tresor.ECUnauthenticated, "Sign in first.")
+	}
+	t, err := g.store.Read().Token(ctx, id)
+	if err != nil {
+		return err
+	}
+	if t.UserID != a.UserID && !isAdmin(a) {
+		return tresor.Errorf(tresor.ECNotFound, "There is no token with id %q.", id)
+	}
+	if t.RevokedAt != nil {
+		return nil
+	}
+	if err := g.store.Update(ctx, func(tx tresor.Tx) error { return tx.RevokeToken(ctx, id, tresor.Truncate(g.now())) }); err != nil {
+		return err
+	}
+	g.tokens.clear()
+	g.event(ctx, "token.revoked", id, "")
+	return nil
+}
+
 var errBadToken = tresor.Errorf(tresor.ECUnauthenticated, "The API token is invalid, expired or revoked.")
+
+// tokenCacheTTL bounds how long a token's check is reused. A revocation, a
+// disabled user or changed roles clear the cache of this server at once;
+// other servers of a cluster notice within this time.
+const tokenCacheTTL = 10 * time.Second
+
+// tokenCache remembers recent token checks, so that authentication costs a
+// hash and a map lookup instead of two queries.
+type tokenCache struct {
+	mu      sync.Mutex
+	entries map[[32]byte]tokenEntry
+	touched map[string]time.Time // token id → last recorded use
+}
+
+type tokenEntry struct {
+	actor   *tresor.Actor
+	expires time.Time // the token's own expiry
+	checked time.Time
+}
+
+func (c *tokenCache) get(key [32]byte, now time.Time) (*tresor.Actor, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || now.Sub(e.checked) > tokenCacheTTL || !now.Before(e.expires) {
+		return nil, false
+	}
+	return e.actor, true
+}
+
+func (c *tokenCache) put(key [32]byte, e tokenEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) > 10000 {
+		c.entries = map[[32]byte]tokenEntry{}
+	}
+	c.entries[key] = e
+}
+
+func (c *tokenCache) clear() {
+	c.mu.Lock()
+	c.entries = nil
+	c.mu.Unlock()
+}
+
+// dueForTouch reports whether a token's last use should be written now: at
+// most once a minute per token.
+func (c *tokenCache) dueForTouch(id string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.touched == nil {
+		c.touched = map[string]time.Time{}
+	}
+	if now.Sub(c.touched[id]) < time.Minute {
+		return false
+	}
+	c.touched[id] = now
+	return true
+}
 
 // AuthenticateToken returns the actor behind a bearer token.
 func (g *Gate) AuthenticateToken(ctx context.Context, secret string) (*tresor.Actor, error) {
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 200 {
 		return nil, errBadToken
 	}
-	r := g.store.Read()
-	t, err := r.TokenByHash(ctx, hashToken(secret))
-	if tresor.ErrorCode(err) == tresor.ECNotFound {
-		return nil, errBadToken
-	} else if err != nil {
-		return nil, err
-	}
 	now := g.now()
-	if t.RevokedAt != nil || (t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)) {
-		return nil, errBadToken
+	key := sha256.Sum256([]byte(secret))
+	actor, ok := g.tokens.get(key, now)
+	if !ok {
+		var expires time.Time
+		var err error
+		actor, expires, err = g.checkToken(ctx, key[:], now)
+		if err != nil {
+			return nil, err
+		}
+		g.tokens.put(key, tokenEntry{actor: actor, expires: expires, checked: now})
+	}
+	if g.tokens.dueForTouch(actor.TokenID, now) {
+		at := tresor.Truncate(now)
+		if err := g.store.Update(ctx, func(tx tresor.Tx) error { return tx.TouchToken(ctx, actor.TokenID, at) }); err != nil {
+			return nil, err
+		}
+	}
+	return actor, nil
+}
+
+func (g *Gate) checkToken(ctx context.Context, hash []byte, now time.Time) (*tresor.Actor, time.Time, error) {
+	r := g.store.Read()
+	t, err := r.TokenByHash(ctx, hash)
+	if tresor.ErrorCode(err) == tresor.ECNotFound {
+		return nil, time.Time{}, errBadToken
+	} else if err != nil {
+		return nil, time.Time{}, err
+	}
+	if t.RevokedAt != nil || t.ExpiresAt == nil || !now.Before(*t.ExpiresAt) {
+		return nil, time.Time{}, errBadToken
 	}
 	u, err := r.User(ctx, t.UserID)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	if u.DisabledAt != nil {
-		return nil, errBadToken
+		return nil, time.Time{}, errBadToken
 	}
-	return &tresor.Actor{Kind: tresor.ActorToken, UserID: u.ID, Email: u.Email, Roles: u.Roles, TokenID: t.ID}, nil
+	return &tresor.Actor{Kind: tresor.ActorToken, UserID: u.ID, Email: u.Email, Roles: u.Roles, TokenID: t.ID,
+		Purposes: t.Purposes}, *t.ExpiresAt, nil
 }
 
-// hashToken is the stored form of a token secret. Tokens carry 256 random
-// bits, so a fast hash suffices: there is nothing to guess.
+// hashToken is the stored form of a token, session or link secret. They
+// carry 256 random bits, so a fast hash suffices: there is nothing to guess.
 func hashToken(secret string) []byte {
 	h := sha256.Sum256([]byte(secret))
 	return h[:]
-}
-
-// randomString returns n random bytes, base64url-encoded.
-func randomString(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand does not fail on supported platforms
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// GeneratePassword returns a random password of 20 characters (about 119 bits)
-// from an alphabet without look-alike characters.
-func GeneratePassword() string {
-	const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-	b := make([]byte, 20)
-	for i := range b {
-		b[i] = alphabet[randIntn(len(alphabet))]
-	}
-	return string(b)
-}
-
-func randIntn(n int) int {
-	var b [1]byte
-	for {
-		if _, err := rand.Read(b[:]); err != nil {
-			panic(err)
-		}
-		// Reject the top of the byte range so every character is equally likely.
-		if int(b[0]) < 256-256%n {
-			return int(b[0]) % n
-		}
-	}
-}
-
-// HashPassword returns the argon2id hash of a password in PHC string form.
-func HashPassword(password string) (string, error) {
-	salt := make([]byte, argonSaltLen)
-	if _, err := rand.Read(salt); err != nil {
-		return "", err
-	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemoryKiB, argonTime, argonThreads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
-}
-
-// VerifyPassword reports whether password matches a hash made by HashPassword.
-func VerifyPassword(hash, password string) bool {
-	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
-	}
-	var version int
-	var mem, iter uint32
-	var threads uint8
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false
-	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &iter, &threads); err != nil {
-		return false
-	}
-	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
-	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 {
-		return false
-	}
-	got := argon2.IDKey([]byte(password), salt, iter, mem, threads, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
 }

@@ -17,6 +17,9 @@ type Purpose struct {
 	NameEN        string
 	DescriptionDE string
 	DescriptionEN string
+	// AggregatesOnly purposes see counts and statistics over groups, never a
+	// single person's record (R10).
+	AggregatesOnly bool
 }
 
 // Policy is the purpose catalogue and the roles that may act for each purpose.
@@ -25,6 +28,8 @@ type Policy struct {
 	// Roles maps a role to the purposes it may declare. A role absent here, or
 	// with no purposes, never reaches personal data (admin, auditor).
 	Roles map[tresor.Role][]string
+	// MFARoles must sign in with a second factor.
+	MFARoles []tresor.Role
 }
 
 // Default returns the catalogue of DESIGN §3 with the role mapping of issue [2/6].
@@ -45,7 +50,7 @@ func Default() *Policy {
 				DescriptionEN: "Press contacts and communication with the public."},
 			{ID: "analytics", NameDE: "Analyse", NameEN: "Analytics",
 				DescriptionDE: "Auswertungen über Gruppen, nie über Einzelne.",
-				DescriptionEN: "Analyses of groups, never of individuals."},
+				DescriptionEN: "Analyses of groups, never of individuals.", AggregatesOnly: true},
 		},
 		Roles: map[tresor.Role][]string{
 			tresor.RoleSales:     {"sales"},
@@ -54,7 +59,47 @@ func Default() *Policy {
 			tresor.RolePR:        {"pr"},
 			tresor.RoleAnalyst:   {"analytics"},
 		},
+		MFARoles: []tresor.Role{tresor.RoleAdmin, tresor.RoleDPO},
 	}
+}
+
+// RequiresMFA reports whether any of the roles must sign in with a second factor.
+func (p *Policy) RequiresMFA(roles []tresor.Role) bool {
+	for _, r := range roles {
+		if slices.Contains(p.MFARoles, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// PermitIndividual decides whether the actor may see or change a single
+// person's record for the purpose: Permit, and a purpose that is not
+// restricted to aggregates.
+func (p *Policy) PermitIndividual(a *tresor.Actor, purpose string) error {
+	if err := p.Permit(a, purpose); err != nil {
+		return err
+	}
+	if pu, _ := p.Purpose(purpose); pu.AggregatesOnly {
+		return tresor.Errorf(tresor.ECForbidden,
+			"The purpose %q sees only aggregates over groups, never a single record.", purpose)
+	}
+	return nil
+}
+
+// CheckTokenPurposes checks the purposes asked for a new token of a user with
+// the roles: known, and allowed by the roles.
+func (p *Policy) CheckTokenPurposes(roles []tresor.Role, purposes []string) error {
+	allowed := p.PurposesOf(&tresor.Actor{Roles: roles})
+	for _, pu := range purposes {
+		if _, ok := p.Purpose(pu); !ok {
+			return tresor.Errorf(tresor.ECValidation, "The purpose %q is not defined; the purposes are %s.", pu, p.ids())
+		}
+		if !slices.Contains(allowed, pu) {
+			return tresor.Errorf(tresor.ECValidation, "The user's roles do not allow the purpose %q, so a token cannot have it.", pu)
+		}
+	}
+	return nil
 }
 
 // Purpose returns the purpose with the given id.
@@ -95,6 +140,10 @@ func (p *Policy) Permit(a *tresor.Actor, purpose string) error {
 	if a.Kind == tresor.ActorSystem {
 		return nil
 	}
+	if a.Kind == tresor.ActorToken && !slices.Contains(a.Purposes, purpose) {
+		return tresor.Errorf(tresor.ECPurposeNotAllowed,
+			"This API token was not given the purpose %q; it may declare only %s.", purpose, listOrNone(a.Purposes))
+	}
 	allowed := p.PurposesOf(a)
 	if slices.Contains(allowed, purpose) {
 		return nil
@@ -113,4 +162,11 @@ func (p *Policy) ids() string {
 		ids[i] = pu.ID
 	}
 	return strings.Join(ids, ", ")
+}
+
+func listOrNone(s []string) string {
+	if len(s) == 0 {
+		return "no purpose"
+	}
+	return strings.Join(s, ", ")
 }

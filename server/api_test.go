@@ -55,12 +55,13 @@ func newAPI(t *testing.T, cfg gate.Config) *api {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	g, err := gate.Open(context.Background(), cfg)
+	g, err := gate.Open(context.Background(), cfg, gate.WithLogger(log))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { g.Close() })
-	s := server.New(server.Services{Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g, Health: g}, log)
+	s := server.New(server.Services{Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
+		Users: g, Tokens: g, Sessions: g, Health: g}, server.Options{Log: log, Purposes: g.PurposesOf})
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
 	a := &api{t: t, url: hs.URL, tokens: map[tresor.Role]string{}, logs: logs, g: g}
@@ -70,7 +71,7 @@ func newAPI(t *testing.T, cfg gate.Config) *api {
 		if _, _, err := g.CreateUser(sys, email, []tresor.Role{r}); err != nil {
 			t.Fatal(err)
 		}
-		_, secret, err := g.CreateToken(sys, email, "test", time.Hour)
+		_, secret, err := g.CreateToken(sys, tresor.TokenRequest{UserEmail: email, Name: "test", TTL: time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,16 +24,3 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	return nil
 }
-
-// me describes the authenticated actor.
-func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
-	a := tresor.ActorFrom(r.Context())
-	writeJSON(w, http.StatusOK, struct {
-		Kind    tresor.ActorKind `json:"kind"`
-		UserID  string           `json:"user_id"`
-		Email   string           `json:"email"`
-		Roles   []tresor.Role    `json:"roles"`
-		TokenID string           `json:"token_id,omitempty"`
-	}{a.Kind, a.UserID, a.Email, a.Roles, a.TokenID})
-	return nil
-}

@@ -51,8 +51,12 @@ func (f *fakeServices) AuthenticateToken(ctx context.Context, secret string) (*t
 		Roles: []tresor.Role{tresor.RoleSales}, TokenID: "0190f5a4-0000-7000-8000-000000000002"}, nil
 }
 
+func (f *fakeServices) AuthenticateSession(ctx context.Context, secret string) (*tresor.Actor, *tresor.Session, error) {
+	return nil, nil, tresor.Errorf(tresor.ECUnauthenticated, "No sessions here.")
+}
+
 func (f *fakeServices) Ready(ctx context.Context) error { return nil }
-func (f *fakeServices) Stats() []tresor.PoolStats       { return nil }
+func (f *fakeServices) PoolStats() []tresor.PoolStats   { return nil }
 
 func (f *fakeServices) Contacts(ctx context.Context, fl tresor.ContactFilter) (*tresor.List[*tresor.Contact], error) {
 	f.filter = fl
@@ -88,7 +92,7 @@ func newTestServer(t *testing.T) (*Server, *fakeServices) {
 	t.Helper()
 	f := &fakeServices{}
 	s := New(Services{Contacts: f, Organizations: f, Interactions: f, Deals: f, Cases: f, Auth: f, Health: f},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
+		Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	return s, f
 }
 

@@ -32,6 +32,11 @@ var statusOf = map[tresor.Code]int{
 	tresor.ECInvalidCursor:     http.StatusBadRequest,
 	tresor.ECSchemaTooNew:      http.StatusServiceUnavailable,
 	tresor.ECSchemaBehind:      http.StatusServiceUnavailable,
+	tresor.ECLoginFailed:       http.StatusUnauthorized,
+	tresor.ECThrottled:         http.StatusTooManyRequests,
+	tresor.ECCSRF:              http.StatusForbidden,
+	tresor.ECMFARequired:       http.StatusForbidden,
+	tresor.ECPasswordRejected:  http.StatusUnprocessableEntity,
 }
 
 // titleOf is the short, fixed title of each problem type.
@@ -57,6 +62,11 @@ var titleOf = map[tresor.Code]string{
 	tresor.ECInvalidCursor:     "Invalid cursor",
 	tresor.ECSchemaTooNew:      "Database schema too new",
 	tresor.ECSchemaBehind:      "Database schema behind",
+	tresor.ECLoginFailed:       "Sign-in failed",
+	tresor.ECThrottled:         "Too many attempts",
+	tresor.ECCSRF:              "Cross-site request refused",
+	tresor.ECMFARequired:       "Second factor required",
+	tresor.ECPasswordRejected:  "Password rejected",
 }
 
 // problem is an RFC 9457 problem details object with Tresor's members.

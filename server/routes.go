@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,16 +17,53 @@ import (
 )
 
 // Permission is what a route requires, declared where the route is
-// registered so that tests can walk every route.
+// registered so that tests can walk every route. Deny by default: a route
+// without a valid one cannot be registered.
 type Permission string
 
 // The permissions.
 const (
-	Public   Permission = "public"    // no authentication (health, metrics, the API description)
-	SignedIn Permission = "signed_in" // any authenticated actor
-	Purpose  Permission = "purpose"   // authenticated, with a declared purpose the actor's roles permit (checked by the gate)
-	Admin    Permission = "admin"     // authenticated administrator (checked by the gate)
+	Public   Permission = "public"      // no authentication (health, metrics, the API description, sign-in pages)
+	SignedIn Permission = "signed_in"   // any authenticated actor
+	Purpose  Permission = "purpose"     // authenticated, with a declared purpose the actor's roles permit (checked by the gate)
+	Admin    Permission = "roles:admin" // an administrator
 )
+
+// AnyRole is the permission of a route open to the holders of any of the roles.
+func AnyRole(roles ...tresor.Role) Permission {
+	s := make([]string, len(roles))
+	for i, r := range roles {
+		s[i] = string(r)
+	}
+	return Permission("roles:" + strings.Join(s, ","))
+}
+
+// Roles returns the roles of a role permission, nil for the others.
+func (p Permission) Roles() []tresor.Role {
+	list, ok := strings.CutPrefix(string(p), "roles:")
+	if !ok {
+		return nil
+	}
+	var out []tresor.Role
+	for _, r := range strings.Split(list, ",") {
+		out = append(out, tresor.Role(r))
+	}
+	return out
+}
+
+func (p Permission) valid() bool {
+	switch p {
+	case Public, SignedIn, Purpose:
+		return true
+	}
+	rs := p.Roles()
+	for _, r := range rs {
+		if !slices.Contains(tresor.Roles(), r) {
+			return false
+		}
+	}
+	return len(rs) > 0
+}
 
 // route is one registered endpoint.
 type route struct {
@@ -58,8 +96,8 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/readyz", Public, s.readyz},
 		{"GET", "/metrics", Public, s.serveMetrics},
 		{"GET", "/api/v1/openapi.json", Public, serveOpenAPI},
-		{"GET", "/api/v1/me", SignedIn, s.me},
 	}
+	rs = append(rs, s.identityRoutes()...)
 	rs = append(rs, crud(s, "/api/v1/contacts", Purpose, resource[tresor.Contact]{
 		create: s.svc.Contacts.CreateContact, get: s.svc.Contacts.Contact,
 		update: s.svc.Contacts.UpdateContact, remove: s.svc.Contacts.DeleteContact,
@@ -69,7 +107,7 @@ func (s *Server) apiRoutes() []route {
 			if err := q.err(); err != nil {
 				return nil, err
 			}
-			return page(s.svc.Contacts.Contacts(ctx, f))
+			return pageOf(s.svc.Contacts.Contacts(ctx, f))
 		},
 	})...)
 	rs = append(rs, crud(s, "/api/v1/organizations", Purpose, resource[tresor.Organization]{
@@ -80,7 +118,7 @@ func (s *Server) apiRoutes() []route {
 			if err := q.err(); err != nil {
 				return nil, err
 			}
-			return page(s.svc.Organizations.Organizations(ctx, f))
+			return pageOf(s.svc.Organizations.Organizations(ctx, f))
 		},
 	})...)
 	rs = append(rs, crud(s, "/api/v1/interactions", Purpose, resource[tresor.Interaction]{
@@ -93,7 +131,7 @@ func (s *Server) apiRoutes() []route {
 			if err := q.err(); err != nil {
 				return nil, err
 			}
-			return page(s.svc.Interactions.Interactions(ctx, f))
+			return pageOf(s.svc.Interactions.Interactions(ctx, f))
 		},
 	})...)
 	rs = append(rs, crud(s, "/api/v1/deals", Purpose, resource[tresor.Deal]{
@@ -106,7 +144,7 @@ func (s *Server) apiRoutes() []route {
 			if err := q.err(); err != nil {
 				return nil, err
 			}
-			return page(s.svc.Deals.Deals(ctx, f))
+			return pageOf(s.svc.Deals.Deals(ctx, f))
 		},
 	})...)
 	rs = append(rs, crud(s, "/api/v1/cases", Purpose, resource[tresor.Case]{
@@ -118,7 +156,7 @@ func (s *Server) apiRoutes() []route {
 			if err := q.err(); err != nil {
 				return nil, err
 			}
-			return page(s.svc.Cases.Cases(ctx, f))
+			return pageOf(s.svc.Cases.Cases(ctx, f))
 		},
 	})...)
 	pipelines := crud(s, "/api/v1/pipelines", Admin, resource[tresor.Pipeline]{
@@ -129,7 +167,7 @@ func (s *Server) apiRoutes() []route {
 			if err := q.err(); err != nil {
 				return nil, err
 			}
-			return page(s.svc.Deals.Pipelines(ctx, p))
+			return pageOf(s.svc.Deals.Pipelines(ctx, p))
 		},
 	})
 	for i := range pipelines {
@@ -141,14 +179,31 @@ func (s *Server) apiRoutes() []route {
 }
 
 // wrap turns a route into a handler: authentication for every route that is
-// not public, the declared purpose into the context, the body limit, and
-// errors into problem+json.
-func (s *Server) wrap(rt route) http.Handler {
+// not public, its permission, the declared purpose into the context, CSRF
+// protection for sessions, the body limit, and errors into problem+json.
+//
+// For an HTML page (page true), errors become pages and sign-in redirects.
+func (s *Server) wrap(rt route, page bool) http.Handler {
+	if !rt.perm.valid() {
+		panic(fmt.Sprintf("server: route %s %s declares no valid permission (%q)", rt.method, rt.pattern, rt.perm))
+	}
+	roles := rt.perm.Roles()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, s.bodyLimit)
+		}
+		fail := s.writeError
+		if page {
+			fail = s.pageError
+		}
 		if rt.perm != Public {
-			actor, err := s.authenticate(r)
+			actor, err := s.authenticate(w, r)
 			if err != nil {
-				s.writeError(w, r, err)
+				fail(w, r, err)
+				return
+			}
+			if len(roles) > 0 && !slices.ContainsFunc(roles, actor.HasRole) {
+				fail(w, r, tresor.Errorf(tresor.ECForbidden, "This needs one of the roles %s.", strings.TrimPrefix(string(rt.perm), "roles:")))
 				return
 			}
 			ctx := tresor.WithActor(r.Context(), actor)
@@ -157,23 +212,10 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 			r = r.WithContext(ctx)
 		}
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, s.bodyLimit)
-		}
 		if err := rt.handle(w, r); err != nil {
-			s.writeError(w, r, err)
+			fail(w, r, err)
 		}
 	})
-}
-
-// authenticate reads the bearer token.
-func (s *Server) authenticate(r *http.Request) (*tresor.Actor, error) {
-	h := r.Header.Get("Authorization")
-	token, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || token == "" {
-		return nil, tresor.Errorf(tresor.ECUnauthenticated, "Send an API token in the header Authorization: Bearer TOKEN (create one with `tresor token create`).")
-	}
-	return s.svc.Auth.AuthenticateToken(r.Context(), strings.TrimSpace(token))
 }
 
 // resource binds the five operations of one object type.
@@ -297,7 +339,7 @@ type listBody[T any] struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
-func page[T any](l *tresor.List[T], err error) (any, error) {
+func pageOf[T any](l *tresor.List[T], err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -27,13 +27,31 @@ type Services struct {
 	Deals         tresor.DealService
 	Cases         tresor.CaseService
 	Auth          tresor.Authenticator
+	Users         tresor.UserService
+	Tokens        tresor.TokenService
+	Sessions      tresor.SessionService
 	Health        Health
+}
+
+// Options configure a server.
+type Options struct {
+	Log *slog.Logger
+	// TLSCert and TLSKey are PEM files; with them the server speaks HTTPS only,
+	// sends HSTS and marks its cookies Secure.
+	TLSCert, TLSKey string
+	// PublicURL is the address people reach Tresor at, for links in messages
+	// and the single sign-on callback (default http://127.0.0.1:8080).
+	PublicURL string
+	// OIDC, if set, enables single sign-on with an OpenID provider.
+	OIDC *OIDCConfig
+	// Purposes returns the purposes roles allow (for the token form).
+	Purposes func(roles []tresor.Role) []string
 }
 
 // Health is what the readiness probe and the metrics ask.
 type Health interface {
 	Ready(ctx context.Context) error
-	Stats() []tresor.PoolStats
+	PoolStats() []tresor.PoolStats
 }
 
 // DefaultBodyLimit is the largest request body accepted.
@@ -51,26 +69,55 @@ type Server struct {
 	mux       *http.ServeMux
 	metrics   *metrics
 	stopping  atomic.Bool
+	tls       bool // serving HTTPS: Secure cookies, HSTS
+	opt       Options
+	oidc      *oidcClient
+	pages     *pages
+	// cop refuses cross-origin state-changing requests from browsers
+	// (Sec-Fetch-Site and Origin), before any handler runs.
+	cop *http.CrossOriginProtection
 	http      *http.Server
 	ln        net.Listener
 }
 
 // New returns a server for the services.
-func New(svc Services, log *slog.Logger) *Server {
-	if log == nil {
-		log = slog.Default()
+func New(svc Services, opt Options) *Server {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
 	}
-	s := &Server{svc: svc, log: log, bodyLimit: DefaultBodyLimit, mux: http.NewServeMux()}
+	if opt.PublicURL == "" {
+		opt.PublicURL = "http://127.0.0.1:8080"
+	}
+	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
+	s := &Server{svc: svc, log: opt.Log, opt: opt, bodyLimit: DefaultBodyLimit, mux: http.NewServeMux(), tls: opt.TLSCert != ""}
 	s.metrics = newMetrics(svc.Health)
-	s.routes = s.apiRoutes()
-	for _, rt := range s.routes {
-		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
+	if opt.OIDC != nil {
+		s.oidc = newOIDC(*opt.OIDC, opt.PublicURL)
 	}
+	s.pages = mustParsePages()
+	s.cop = http.NewCrossOriginProtection()
+	api, web := s.apiRoutes(), s.webRoutes()
+	for _, rt := range api {
+		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt, false))
+	}
+	for _, rt := range web {
+		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt, true))
+	}
+	s.routes = append(api, web...)
 	return s
 }
 
 // Handler returns the server's root handler.
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+// crossOrigin refuses a cross-origin request that would change state.
+func (s *Server) crossOrigin(w http.ResponseWriter, r *http.Request) bool {
+	if err := s.cop.Check(r); err != nil {
+		s.writeError(w, r, tresor.Errorf(tresor.ECCSRF, "A request from another site may not change anything here."))
+		return true
+	}
+	return false
+}
 
 // Open listens on addr ("127.0.0.1:0" picks a free port).
 func (s *Server) Open(addr string) error {
@@ -96,7 +143,12 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // Serve serves until Shutdown; it returns nil after a graceful shutdown.
 func (s *Server) Serve() error {
-	err := s.http.Serve(s.ln)
+	var err error
+	if s.tls {
+		err = s.http.ServeTLS(s.ln, s.opt.TLSCert, s.opt.TLSKey)
+	} else {
+		err = s.http.Serve(s.ln)
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -126,6 +178,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cache-Control", "no-store")
+	if s.tls {
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 
 	_, route := s.mux.Handler(r)
@@ -148,6 +203,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Int64("bytes", rec.bytes), slog.Float64("ms", float64(d.Microseconds())/1000))
 	}()
 
+	if s.crossOrigin(rec, r) {
+		return
+	}
 	if route == "" {
 		s.unmatched(rec, r)
 		return

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"tresor"
 )
@@ -320,95 +319,3 @@ func (c *conn) UpdateCase(ctx context.Context, r *tresor.CaseRow, prev int64) er
 
 // DeleteCase deletes a case.
 func (c *conn) DeleteCase(ctx context.Context, id string) error { return deleteOne(ctx, c, "case", id) }
-
-// ---- users and tokens
-
-func scanUser(s scanner) (*tresor.User, error) {
-	var u tresor.User
-	var roles string
-	var created, updated int64
-	var disabled sql.NullInt64
-	if err := s.Scan(&u.ID, &u.Email, &roles, &u.PasswordHash, &created, &updated, &disabled); err != nil {
-		return nil, err
-	}
-	for _, r := range strings.Split(roles, ",") {
-		if r != "" {
-			u.Roles = append(u.Roles, tresor.Role(r))
-		}
-	}
-	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
-	u.DisabledAt = optTime(disabled)
-	return &u, nil
-}
-
-// User returns one user.
-func (c *conn) User(ctx context.Context, id string) (*tresor.User, error) {
-	return get(ctx, c, "user", id, scanUser)
-}
-
-// UserByEmail returns the user with the (normalised) e-mail address.
-func (c *conn) UserByEmail(ctx context.Context, email string) (*tresor.User, error) {
-	s, err := c.stmt(ctx, "user-by-email")
-	if err != nil {
-		return nil, err
-	}
-	u, err := scanUser(s.QueryRowContext(ctx, email))
-	if err == sql.ErrNoRows {
-		return nil, tresor.Errorf(tresor.ECNotFound, "There is no user with this e-mail address.")
-	}
-	return u, err
-}
-
-// CountUsers counts the users.
-func (c *conn) CountUsers(ctx context.Context) (int, error) {
-	s, err := c.stmt(ctx, "user-count")
-	if err != nil {
-		return 0, err
-	}
-	var n int
-	err = s.QueryRowContext(ctx).Scan(&n)
-	return n, err
-}
-
-// InsertUser inserts a user.
-func (c *conn) InsertUser(ctx context.Context, u *tresor.User) error {
-	roles := make([]string, len(u.Roles))
-	for i, r := range u.Roles {
-		roles[i] = string(r)
-	}
-	_, err := c.exec(ctx, "user-insert", u.ID, u.Email, strings.Join(roles, ","), u.PasswordHash,
-		micros(u.CreatedAt), micros(u.UpdatedAt), nullMicros(u.DisabledAt))
-	return err
-}
-
-func scanToken(s scanner) (*tresor.Token, error) {
-	var t tresor.Token
-	var created int64
-	var expires, used, revoked sql.NullInt64
-	if err := s.Scan(&t.ID, &t.UserID, &t.Name, &t.Hash, &created, &expires, &used, &revoked); err != nil {
-		return nil, err
-	}
-	t.CreatedAt = fromMicros(created)
-	t.ExpiresAt, t.LastUsedAt, t.RevokedAt = optTime(expires), optTime(used), optTime(revoked)
-	return &t, nil
-}
-
-// TokenByHash returns the token with the given secret hash.
-func (c *conn) TokenByHash(ctx context.Context, hash []byte) (*tresor.Token, error) {
-	s, err := c.stmt(ctx, "token-by-hash")
-	if err != nil {
-		return nil, err
-	}
-	t, err := scanToken(s.QueryRowContext(ctx, hash))
-	if err == sql.ErrNoRows {
-		return nil, tresor.Errorf(tresor.ECNotFound, "There is no such token.")
-	}
-	return t, err
-}
-
-// InsertToken inserts a token.
-func (c *conn) InsertToken(ctx context.Context, t *tresor.Token) error {
-	_, err := c.exec(ctx, "token-insert", t.ID, t.UserID, t.Name, t.Hash, micros(t.CreatedAt),
-		nullMicros(t.ExpiresAt), nullMicros(t.LastUsedAt), nullMicros(t.RevokedAt))
-	return err
-}

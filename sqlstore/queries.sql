@@ -120,24 +120,84 @@ WHERE id = $1 AND version = $13
 DELETE FROM cases WHERE id = $1
 
 -- name: user-select
-SELECT u.id, u.email, u.roles, u.password_hash, u.created_at, u.updated_at, u.disabled_at
+SELECT u.id, u.email, u.roles, u.password_hash, u.created_at, u.updated_at, u.disabled_at, u.mfa_enabled_at,
+       u.totp_secret, u.totp_last_step, u.external_issuer, u.external_subject
 FROM users u
 
--- name: user-by-email
-SELECT u.id, u.email, u.roles, u.password_hash, u.created_at, u.updated_at, u.disabled_at
-FROM users u WHERE u.email = $1
-
 -- name: user-insert
-INSERT INTO users (id, email, roles, password_hash, created_at, updated_at, disabled_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO users (id, email, roles, password_hash, created_at, updated_at, disabled_at, mfa_enabled_at,
+                   totp_secret, totp_last_step, external_issuer, external_subject)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+
+-- name: user-update
+UPDATE users
+SET email = $2, roles = $3, password_hash = $4, updated_at = $5, disabled_at = $6, mfa_enabled_at = $7,
+    totp_secret = $8, totp_last_step = $9, external_issuer = $10, external_subject = $11
+WHERE id = $1
 
 -- name: user-count
 SELECT count(*) FROM users
 
--- name: token-by-hash
-SELECT t.id, t.user_id, t.name, t.hash, t.created_at, t.expires_at, t.last_used_at, t.revoked_at
-FROM api_tokens t WHERE t.hash = $1
+-- name: token-select
+SELECT t.id, t.user_id, t.name, t.purposes, t.hash, t.created_at, t.expires_at, t.last_used_at, t.revoked_at
+FROM api_tokens t
 
 -- name: token-insert
-INSERT INTO api_tokens (id, user_id, name, hash, created_at, expires_at, last_used_at, revoked_at)
+INSERT INTO api_tokens (id, user_id, name, purposes, hash, created_at, expires_at, last_used_at, revoked_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+
+-- name: token-revoke
+UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL
+
+-- name: token-touch
+UPDATE api_tokens SET last_used_at = $2 WHERE id = $1
+
+-- name: session-by-hash
+SELECT s.id, s.hash, s.user_id, s.stage, s.csrf, s.mfa, s.created_at, s.last_seen_at
+FROM sessions s WHERE s.hash = $1
+
+-- name: session-insert
+INSERT INTO sessions (id, hash, user_id, stage, csrf, mfa, created_at, last_seen_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+
+-- name: session-touch
+UPDATE sessions SET last_seen_at = $2 WHERE id = $1
+
+-- name: session-delete
+DELETE FROM sessions WHERE id = $1
+
+-- name: sessions-delete-user
+DELETE FROM sessions WHERE user_id = $1 AND CAST(id AS TEXT) <> $2
+
+-- name: recovery-delete
+DELETE FROM recovery_codes WHERE user_id = $1
+
+-- name: recovery-insert
+INSERT INTO recovery_codes (user_id, hash, used_at) VALUES ($1, $2, NULL)
+
+-- name: recovery-use
+UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND hash = $2 AND used_at IS NULL
+
+-- name: login-failures
+SELECT failures, last_at FROM login_failures WHERE key = $1
+
+-- name: login-failure-add
+INSERT INTO login_failures (key, failures, last_at) VALUES ($1, 1, $2)
+ON CONFLICT (key) DO UPDATE
+SET failures = CASE WHEN login_failures.last_at < $3 THEN 1 ELSE login_failures.failures + 1 END, last_at = $2
+
+-- name: login-failures-clear
+DELETE FROM login_failures WHERE key = $1
+
+-- name: reset-select
+SELECT r.hash, r.user_id, r.created_at, r.expires_at, r.used_at FROM password_resets r WHERE r.hash = $1
+
+-- name: reset-insert
+INSERT INTO password_resets (hash, user_id, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, NULL)
+
+-- name: reset-use
+UPDATE password_resets SET used_at = $2 WHERE hash = $1 AND used_at IS NULL AND expires_at > $2
+
+-- name: stats
+SELECT (SELECT count(*) FROM contacts), (SELECT count(*) FROM organizations), (SELECT count(*) FROM interactions),
+       (SELECT count(*) FROM deals), (SELECT count(*) FROM cases), (SELECT count(*) FROM users)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"tresor"
@@ -42,7 +43,13 @@ Usage:
   tresor migrate                           apply database migrations
   tresor version                           print the version
   tresor user create --email E --role R    create a user; prints a generated password once
+  tresor user list                         list the users
+  tresor user disable|enable --email E     disable (ends sessions, stops tokens) or enable a user
+  tresor user set-roles --email E --role R replace a user's roles
+  tresor user reset-password --email E     print a one-time link to set a new password
   tresor token create --email E            create an API token; prints only the token on stdout
+  tresor token list --email E              list a user's tokens
+  tresor token revoke --id ID              revoke a token
 
 Run "tresor COMMAND -h" for the flags of a command. Every flag has a TRESOR_*
 environment variable; secrets may also come from a file named by *_FILE.
@@ -65,9 +72,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	case "version":
 		return m.version(rest)
 	case "user":
-		return m.sub(ctx, "user", rest, map[string]func(context.Context, []string) error{"create": m.userCreate})
+		return m.sub(ctx, "user", rest, map[string]func(context.Context, []string) error{
+			"create": m.userCreate, "list": m.userList, "disable": m.userDisable, "enable": m.userEnable,
+			"set-roles": m.userSetRoles, "reset-password": m.userResetPassword})
 	case "token":
-		return m.sub(ctx, "token", rest, map[string]func(context.Context, []string) error{"create": m.tokenCreate})
+		return m.sub(ctx, "token", rest, map[string]func(context.Context, []string) error{
+			"create": m.tokenCreate, "list": m.tokenList, "revoke": m.tokenRevoke})
 	default:
 		fmt.Fprintf(m.Stderr, "tresor: unknown command %q\n\n%s", cmd, usage)
 		return errUsage
@@ -91,6 +101,11 @@ type config struct {
 	addr      string
 	logLevel  string
 	logFormat string
+	publicURL string
+	tlsCert   string
+	tlsKey    string
+	oidc      server.OIDCConfig
+	roleMap   string
 }
 
 // flags returns a flag set with the storage flags every command shares;
@@ -165,6 +180,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.addr, "addr", m.env("TRESOR_ADDR", "127.0.0.1:8080"), "address to listen on (TRESOR_ADDR)")
 	fs.StringVar(&cfg.logLevel, "log-level", m.env("TRESOR_LOG_LEVEL", "info"), "debug, info, warn or error (TRESOR_LOG_LEVEL)")
 	fs.StringVar(&cfg.logFormat, "log-format", m.env("TRESOR_LOG_FORMAT", "text"), "text or json (TRESOR_LOG_FORMAT)")
+	fs.StringVar(&cfg.publicURL, "public-url", m.env("TRESOR_PUBLIC_URL", ""), "the address people reach Tresor at, for links and the sign-on callback (TRESOR_PUBLIC_URL; default from --addr)")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", m.env("TRESOR_TLS_CERT", ""), "PEM certificate file: serve HTTPS only (TRESOR_TLS_CERT)")
+	fs.StringVar(&cfg.tlsKey, "tls-key", m.env("TRESOR_TLS_KEY", ""), "PEM key file of the certificate (TRESOR_TLS_KEY)")
+	fs.StringVar(&cfg.oidc.Issuer, "oidc-issuer", m.env("TRESOR_OIDC_ISSUER", ""), "OpenID provider for single sign-on (TRESOR_OIDC_ISSUER)")
+	fs.StringVar(&cfg.oidc.ClientID, "oidc-client-id", m.env("TRESOR_OIDC_CLIENT_ID", ""), "client id at the provider (TRESOR_OIDC_CLIENT_ID; the secret comes from TRESOR_OIDC_CLIENT_SECRET or TRESOR_OIDC_CLIENT_SECRET_FILE)")
+	fs.StringVar(&cfg.oidc.RolesClaim, "oidc-roles-claim", m.env("TRESOR_OIDC_ROLES_CLAIM", "tresor_roles"), "claim that lists the Tresor roles (TRESOR_OIDC_ROLES_CLAIM)")
+	fs.StringVar(&cfg.roleMap, "oidc-role-map", m.env("TRESOR_OIDC_ROLE_MAP", ""), "map claim values to roles, e.g. crm-sales=sales,crm-admins=admin (TRESOR_OIDC_ROLE_MAP)")
+	fs.BoolVar(&cfg.oidc.TrustMFA, "oidc-trust-mfa", m.env("TRESOR_OIDC_TRUST_MFA", "") == "true", "accept the provider's second factor (amr claim) for roles that need one (TRESOR_OIDC_TRUST_MFA=true)")
 	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
 		return err
 	}
@@ -172,7 +195,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	g, err := gate.Open(ctx, cfg.gateConfig(true))
+	opts, err := m.serverOptions(&cfg, log)
+	if err != nil {
+		return err
+	}
+	g, err := gate.Open(ctx, cfg.gateConfig(true), gate.WithLogger(log))
 	if err != nil {
 		return err
 	}
@@ -197,11 +224,17 @@ and a user who works with contacts, then an API token:
 
 `)
 	}
-	srv := server.New(server.Services{Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g, Health: g}, log)
+	opts.Purposes = g.PurposesOf
+	srv := server.New(server.Services{Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
+		Users: g, Tokens: g, Sessions: g, Health: g}, opts)
 	if err := srv.Open(cfg.addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
-	log.Info("listening", "url", "http://"+srv.Addr(), "version", tresor.Version)
+	scheme := "http"
+	if cfg.tlsCert != "" {
+		scheme = "https"
+	}
+	log.Info("listening", "url", scheme+"://"+srv.Addr(), "version", tresor.Version, "sso", cfg.oidc.Issuer != "")
 	if m.OnListen != nil {
 		m.OnListen(srv.Addr())
 	}
@@ -223,6 +256,49 @@ and a user who works with contacts, then an API token:
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// serverOptions checks the transport settings of serve.
+func (m *Main) serverOptions(cfg *config, log *slog.Logger) (server.Options, error) {
+	opts := server.Options{Log: log, TLSCert: cfg.tlsCert, TLSKey: cfg.tlsKey, PublicURL: cfg.publicURL}
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return opts, errors.New("--tls-cert and --tls-key go together")
+	}
+	if opts.PublicURL == "" {
+		scheme := "http"
+		if cfg.tlsCert != "" {
+			scheme = "https"
+		}
+		opts.PublicURL = scheme + "://" + cfg.addr
+	}
+	if cfg.oidc.Issuer == "" {
+		return opts, nil
+	}
+	o := cfg.oidc
+	o.ClientSecret = m.Getenv("TRESOR_OIDC_CLIENT_SECRET")
+	if f := m.Getenv("TRESOR_OIDC_CLIENT_SECRET_FILE"); f != "" && o.ClientSecret == "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return opts, fmt.Errorf("TRESOR_OIDC_CLIENT_SECRET_FILE: %w", err)
+		}
+		o.ClientSecret = strings.TrimSpace(string(b))
+	}
+	if o.ClientID == "" || o.ClientSecret == "" {
+		return opts, errors.New("single sign-on needs --oidc-client-id and TRESOR_OIDC_CLIENT_SECRET (or _FILE)")
+	}
+	if cfg.roleMap != "" {
+		o.RoleMap = map[string]tresor.Role{}
+		for _, pair := range strings.Split(cfg.roleMap, ",") {
+			k, v, ok := strings.Cut(strings.TrimSpace(pair), "=")
+			rs, err := tresor.ParseRoles(v)
+			if !ok || err != nil || len(rs) != 1 {
+				return opts, fmt.Errorf("--oidc-role-map: %q is not VALUE=ROLE with a known role", pair)
+			}
+			o.RoleMap[k] = rs[0]
+		}
+	}
+	opts.OIDC = &o
+	return opts, nil
 }
 
 func helpAsked(args []string) bool {
@@ -283,18 +359,25 @@ func (m *Main) userCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	g, err := gate.Open(ctx, cfg.gateConfig(false))
+	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
+		u, password, err := g.CreateUser(system(ctx), email, rs)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stderr, "Created user %s (id %s) with the roles %s.\nThe password follows; it is shown only this once:\n", u.Email, u.ID, roles)
+		fmt.Fprintln(m.Stdout, password)
+		return nil
+	})
+}
+
+// withGate opens the gate on the configured database (which must be migrated) for fn.
+func (m *Main) withGate(ctx context.Context, cfg config, fn func(g *gate.Gate) error) error {
+	g, err := gate.Open(ctx, cfg.gateConfig(false), gate.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		return err
 	}
 	defer g.Close()
-	u, password, err := g.CreateUser(system(ctx), email, rs)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stderr, "Created user %s (id %s) with the roles %s.\nThe password follows; it is shown only this once:\n", u.Email, u.ID, roles)
-	fmt.Fprintln(m.Stdout, password)
-	return nil
+	return fn(g)
 }
 
 func roleNames() []string {
@@ -305,32 +388,216 @@ func roleNames() []string {
 	return out
 }
 
-func (m *Main) tokenCreate(ctx context.Context, args []string) error {
+func (m *Main) userList(ctx context.Context, args []string) error {
 	var cfg config
-	var email, name string
-	var ttl time.Duration
-	fs := m.flags("token create", &cfg)
-	fs.StringVar(&email, "email", "", "e-mail address of the user the token acts for (required)")
-	fs.StringVar(&name, "name", "cli", "a name to recognise the token by")
-	fs.DurationVar(&ttl, "ttl", gate.DefaultTokenTTL, "lifetime of the token, at most 8784h (366 days)")
+	fs := m.flags("user list", &cfg)
 	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
 		return err
 	}
+	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
+		w := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tE-MAIL\tROLES\tSECOND FACTOR\tSTATE")
+		p := tresor.Page{Limit: tresor.MaxPageSize}
+		for {
+			l, err := g.Users(system(ctx), p)
+			if err != nil {
+				return err
+			}
+			for _, u := range l.Items {
+				mfa, state := "-", "active"
+				if u.MFAEnabledAt != nil {
+					mfa = "totp"
+				}
+				if u.ExternalSubject != "" {
+					mfa += " (sso)"
+				}
+				if u.DisabledAt != nil {
+					state = "disabled " + u.DisabledAt.Format(time.DateOnly)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, joinRoleList(u.Roles), mfa, state)
+			}
+			if l.Next == "" {
+				return w.Flush()
+			}
+			if p.After, err = tresor.DecodeCursor(l.Next); err != nil {
+				return err
+			}
+		}
+	})
+}
+
+func joinRoleList(rs []tresor.Role) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ",")
+}
+
+// userFlag is the common shape of the commands that act on one user.
+func (m *Main) oneUser(name string, args []string, extra func(fs *flag.FlagSet)) (config, string, error) {
+	var cfg config
+	var email string
+	fs := m.flags(name, &cfg)
+	fs.StringVar(&email, "email", "", "e-mail address or id of the user (required)")
+	if extra != nil {
+		extra(fs)
+	}
+	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+		return cfg, "", err
+	}
 	if email == "" {
-		fmt.Fprintln(m.Stderr, "tresor token create: --email is required")
+		fmt.Fprintf(m.Stderr, "tresor %s: --email is required\n", name)
+		return cfg, "", errUsage
+	}
+	return cfg, email, nil
+}
+
+func (m *Main) userDisable(ctx context.Context, args []string) error {
+	return m.setDisabled(ctx, args, true)
+}
+func (m *Main) userEnable(ctx context.Context, args []string) error {
+	return m.setDisabled(ctx, args, false)
+}
+
+func (m *Main) setDisabled(ctx context.Context, args []string, disabled bool) error {
+	name := "user enable"
+	if disabled {
+		name = "user disable"
+	}
+	cfg, email, err := m.oneUser(name, args, nil)
+	if err != nil || email == "" {
+		return err
+	}
+	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
+		u, err := g.SetDisabled(system(ctx), email, disabled)
+		if err != nil {
+			return err
+		}
+		if disabled {
+			fmt.Fprintf(m.Stderr, "Disabled %s: its sessions ended and its tokens stopped working.\n", u.Email)
+		} else {
+			fmt.Fprintf(m.Stderr, "Enabled %s.\n", u.Email)
+		}
+		return nil
+	})
+}
+
+func (m *Main) userSetRoles(ctx context.Context, args []string) error {
+	var roles string
+	cfg, email, err := m.oneUser("user set-roles", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&roles, "role", "", "the new roles, separated by commas (required)")
+	})
+	if err != nil || email == "" {
+		return err
+	}
+	rs, err := tresor.ParseRoles(roles)
+	if err != nil {
+		return err
+	}
+	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
+		u, err := g.SetRoles(system(ctx), email, rs)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stderr, "%s now has the roles %s.\n", u.Email, joinRoleList(u.Roles))
+		return nil
+	})
+}
+
+func (m *Main) userResetPassword(ctx context.Context, args []string) error {
+	var publicURL string
+	cfg, email, err := m.oneUser("user reset-password", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&publicURL, "public-url", m.env("TRESOR_PUBLIC_URL", "http://127.0.0.1:8080"), "the address users reach Tresor at (TRESOR_PUBLIC_URL)")
+	})
+	if err != nil || email == "" {
+		return err
+	}
+	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
+		secret, expires, err := g.CreatePasswordReset(system(ctx), email)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stderr, "Send this one-time link to the user; it works once, until %s:\n", expires.Local().Format("2006-01-02 15:04 MST"))
+		fmt.Fprintf(m.Stdout, "%s/reset-password?token=%s\n", strings.TrimRight(publicURL, "/"), secret)
+		return nil
+	})
+}
+
+func (m *Main) tokenCreate(ctx context.Context, args []string) error {
+	var name, purposes string
+	var ttl time.Duration
+	cfg, email, err := m.oneUser("token create", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&name, "name", "cli", "a name to recognise the token by")
+		fs.StringVar(&purposes, "purpose", "", "the purposes the token may declare, separated by commas (default: all the user's roles allow)")
+		fs.DurationVar(&ttl, "ttl", gate.DefaultTokenTTL, "lifetime of the token, at most 8784h (366 days)")
+	})
+	if err != nil || email == "" {
+		return err
+	}
+	var ps []string
+	for _, p := range strings.Split(purposes, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			ps = append(ps, p)
+		}
+	}
+	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
+		t, secret, err := g.CreateToken(system(ctx), tresor.TokenRequest{UserEmail: email, Name: name, Purposes: ps, TTL: ttl})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stderr, "Created token %q (id %s) for the purposes %s, valid until %s. Only its hash is stored; the token follows, shown only this once:\n",
+			t.Name, t.ID, strings.Join(t.Purposes, ", "), t.ExpiresAt.Format(time.DateOnly))
+		fmt.Fprintln(m.Stdout, secret)
+		return nil
+	})
+}
+
+func (m *Main) tokenList(ctx context.Context, args []string) error {
+	cfg, email, err := m.oneUser("token list", args, nil)
+	if err != nil || email == "" {
+		return err
+	}
+	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
+		ts, err := g.Tokens(system(ctx), email)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tNAME\tPURPOSES\tEXPIRES\tLAST USED\tSTATE")
+		for _, t := range ts {
+			last, state := "never", "active"
+			if t.LastUsedAt != nil {
+				last = t.LastUsedAt.Format(time.DateTime)
+			}
+			if t.RevokedAt != nil {
+				state = "revoked"
+			} else if t.ExpiresAt != nil && time.Now().After(*t.ExpiresAt) {
+				state = "expired"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, strings.Join(t.Purposes, ","), t.ExpiresAt.Format(time.DateOnly), last, state)
+		}
+		return w.Flush()
+	})
+}
+
+func (m *Main) tokenRevoke(ctx context.Context, args []string) error {
+	var cfg config
+	var id string
+	fs := m.flags("token revoke", &cfg)
+	fs.StringVar(&id, "id", "", "id of the token (required; see tresor token list)")
+	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+		return err
+	}
+	if id == "" {
+		fmt.Fprintln(m.Stderr, "tresor token revoke: --id is required")
 		return errUsage
 	}
-	g, err := gate.Open(ctx, cfg.gateConfig(false))
-	if err != nil {
-		return err
-	}
-	defer g.Close()
-	t, secret, err := g.CreateToken(system(ctx), email, name, ttl)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stderr, "Created token %q (id %s), valid until %s. Only its hash is stored; the token follows, shown only this once:\n",
-		t.Name, t.ID, t.ExpiresAt.Format(time.DateOnly))
-	fmt.Fprintln(m.Stdout, secret)
-	return nil
+	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
+		if err := g.RevokeToken(system(ctx), id); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stderr, "Revoked token %s.\n", id)
+		return nil
+	})
 }

@@ -1,0 +1,219 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"tresor"
+)
+
+// identityRoutes are the JSON endpoints for users, tokens, sessions and counts.
+func (s *Server) identityRoutes() []route {
+	return []route{
+		{"GET", "/api/v1/me", SignedIn, s.me},
+		{"DELETE", "/api/v1/sessions", SignedIn, s.logoutEverywhereAPI},
+		{"GET", "/api/v1/stats", AnyRole(tresor.RoleAdmin, tresor.RoleDPO, tresor.RoleAnalyst), s.stats},
+		{"GET", "/api/v1/users", Admin, s.listUsers},
+		{"POST", "/api/v1/users", Admin, s.createUser},
+		{"GET", "/api/v1/users/{id}", SignedIn, s.getUser},
+		{"PATCH", "/api/v1/users/{id}", Admin, s.patchUser},
+		{"POST", "/api/v1/users/{id}/password-reset", Admin, s.resetLink},
+		{"GET", "/api/v1/tokens", SignedIn, s.listTokens},
+		{"POST", "/api/v1/tokens", SignedIn, s.createToken},
+		{"DELETE", "/api/v1/tokens/{id}", SignedIn, s.revokeToken},
+	}
+}
+
+// me describes the authenticated actor.
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	a := tresor.ActorFrom(r.Context())
+	writeJSON(w, http.StatusOK, struct {
+		Kind     tresor.ActorKind `json:"kind"`
+		UserID   string           `json:"user_id"`
+		Email    string           `json:"email"`
+		Roles    []tresor.Role    `json:"roles"`
+		TokenID  string           `json:"token_id,omitempty"`
+		Purposes []string         `json:"token_purposes,omitempty"`
+	}{a.Kind, a.UserID, a.Email, a.Roles, a.TokenID, a.Purposes})
+	return nil
+}
+
+func (s *Server) logoutEverywhereAPI(w http.ResponseWriter, r *http.Request) error {
+	if err := s.svc.Sessions.LogoutEverywhere(r.Context()); err != nil {
+		return err
+	}
+	if sessionFrom(r.Context()) != nil {
+		s.clearSessionCookie(w)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.svc.Users.Stats(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
+	q, err := newQuery(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	p := q.page()
+	if err := q.err(); err != nil {
+		return err
+	}
+	out, err := pageOf(s.svc.Users.Users(r.Context(), p))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// newUser is the body of POST /api/v1/users.
+type newUser struct {
+	Email string        `json:"email"`
+	Roles []tresor.Role `json:"roles"`
+}
+
+// resetLink is a one-time link to set a password.
+type resetLinkBody struct {
+	URL       string    `json:"password_reset_url"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// createUser creates a user and answers with a one-time link for the person
+// to choose a password, so that no password travels through the API.
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
+	var in newUser
+	if err := decodeBody(r, &in, "application/json"); err != nil {
+		return err
+	}
+	u, _, err := s.svc.Users.CreateUser(r.Context(), in.Email, in.Roles)
+	if err != nil {
+		return err
+	}
+	link, err := s.passwordLink(r, u.ID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/users/"+u.ID)
+	writeJSON(w, http.StatusCreated, struct {
+		User *tresor.User `json:"user"`
+		resetLinkBody
+	}{u, *link})
+	return nil
+}
+
+func (s *Server) passwordLink(r *http.Request, userID string) (*resetLinkBody, error) {
+	secret, expires, err := s.svc.Users.CreatePasswordReset(r.Context(), userID)
+	if err != nil {
+		return nil, err
+	}
+	return &resetLinkBody{URL: s.opt.PublicURL + "/reset-password?token=" + secret, ExpiresAt: expires}, nil
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.svc.Users.User(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+// userChange is the body of PATCH /api/v1/users/{id}.
+type userChange struct {
+	Roles    []tresor.Role `json:"roles,omitempty"`
+	Disabled *bool         `json:"disabled,omitempty"`
+}
+
+func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) error {
+	var in userChange
+	if err := decodeBody(r, &in, "application/merge-patch+json", "application/json"); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if in.Roles == nil && in.Disabled == nil {
+		return tresor.Errorf(tresor.ECValidation, "Send roles, disabled, or both.")
+	}
+	var u *tresor.User
+	var err error
+	if in.Roles != nil {
+		if u, err = s.svc.Users.SetRoles(r.Context(), id, in.Roles); err != nil {
+			return err
+		}
+	}
+	if in.Disabled != nil {
+		if u, err = s.svc.Users.SetDisabled(r.Context(), id, *in.Disabled); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+func (s *Server) resetLink(w http.ResponseWriter, r *http.Request) error {
+	link, err := s.passwordLink(r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, link)
+	return nil
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
+	q, err := newQuery(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	user := q.str("user")
+	if err := q.err(); err != nil {
+		return err
+	}
+	ts, err := s.svc.Tokens.Tokens(r.Context(), user)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, listBody[*tresor.Token]{Items: nonNilList(ts)})
+	return nil
+}
+
+func nonNilList[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// createdToken is the answer to POST /api/v1/tokens: the token, and its secret once.
+type createdToken struct {
+	*tresor.Token
+	Secret string `json:"token"`
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
+	var in tresor.TokenRequest
+	if err := decodeBody(r, &in, "application/json"); err != nil {
+		return err
+	}
+	t, secret, err := s.svc.Tokens.CreateToken(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, createdToken{t, secret})
+	return nil
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	if err := s.svc.Tokens.RevokeToken(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

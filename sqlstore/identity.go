@@ -1,0 +1,346 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"tresor"
+)
+
+// ---- users
+
+func scanUser(s scanner) (*tresor.User, error) {
+	var u tresor.User
+	var roles string
+	var created, updated int64
+	var disabled, mfa sql.NullInt64
+	if err := s.Scan(&u.ID, &u.Email, &roles, &u.PasswordHash, &created, &updated, &disabled, &mfa,
+		&u.TOTPSecret, &u.TOTPLastStep, &u.ExternalIssuer, &u.ExternalSubject); err != nil {
+		return nil, err
+	}
+	for _, r := range splitList(roles) {
+		u.Roles = append(u.Roles, tresor.Role(r))
+	}
+	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
+	u.DisabledAt, u.MFAEnabledAt = optTime(disabled), optTime(mfa)
+	return &u, nil
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+func joinList[T ~string](vs []T) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ",")
+}
+
+// one runs a query built from a *-select head and scans its single row.
+func one[T any](ctx context.Context, c *conn, head, where string, missing error, scan func(scanner) (T, error), args ...any) (T, error) {
+	var zero T
+	rows, err := list(ctx, c, queries[head]+" "+where, args, scan)
+	if err != nil {
+		return zero, err
+	}
+	if len(rows) == 0 {
+		return zero, missing
+	}
+	return rows[0], nil
+}
+
+// User returns one user.
+func (c *conn) User(ctx context.Context, id string) (*tresor.User, error) {
+	return get(ctx, c, "user", id, scanUser)
+}
+
+// UserByEmail returns the user with the (normalised) e-mail address.
+func (c *conn) UserByEmail(ctx context.Context, email string) (*tresor.User, error) {
+	return one(ctx, c, "user-select", "WHERE u.email = $1",
+		tresor.Errorf(tresor.ECNotFound, "There is no user with this e-mail address."), scanUser, email)
+}
+
+// UserByExternal returns the user with the single sign-on identity.
+func (c *conn) UserByExternal(ctx context.Context, issuer, subject string) (*tresor.User, error) {
+	return one(ctx, c, "user-select", "WHERE u.external_issuer = $1 AND u.external_subject = $2",
+		tresor.Errorf(tresor.ECNotFound, "There is no user with this identity."), scanUser, issuer, subject)
+}
+
+// Users lists users.
+func (c *conn) Users(ctx context.Context, p tresor.Page) ([]*tresor.User, error) {
+	var f filter
+	text, args := f.query(queries["user-select"], "u.id", p)
+	return list(ctx, c, text, args, scanUser)
+}
+
+// CountUsers counts the users.
+func (c *conn) CountUsers(ctx context.Context) (int, error) {
+	s, err := c.stmt(ctx, "user-count")
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = s.QueryRowContext(ctx).Scan(&n)
+	return n, err
+}
+
+func userArgs(u *tresor.User) []any {
+	return []any{u.ID, u.Email, joinList(u.Roles), u.PasswordHash}
+}
+
+func userState(u *tresor.User) []any {
+	return []any{nullMicros(u.DisabledAt), nullMicros(u.MFAEnabledAt), u.TOTPSecret, u.TOTPLastStep, u.ExternalIssuer, u.ExternalSubject}
+}
+
+// InsertUser inserts a user.
+func (c *conn) InsertUser(ctx context.Context, u *tresor.User) error {
+	args := append(userArgs(u), micros(u.CreatedAt), micros(u.UpdatedAt))
+	_, err := c.exec(ctx, "user-insert", append(args, userState(u)...)...)
+	return err
+}
+
+// UpdateUser writes a user's fields.
+func (c *conn) UpdateUser(ctx context.Context, u *tresor.User) error {
+	args := append(userArgs(u), micros(u.UpdatedAt))
+	res, err := c.exec(ctx, "user-update", append(args, userState(u)...)...)
+	return oneRow(res, err, "user", u.ID)
+}
+
+// oneRow checks that a statement changed exactly one row.
+func oneRow(res sql.Result, err error, object, id string) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return notFound(object, id)
+	}
+	return nil
+}
+
+// affected reports whether a statement changed a row.
+func affected(res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// Stats counts the stored objects.
+func (c *conn) Stats(ctx context.Context) (*tresor.Stats, error) {
+	s, err := c.stmt(ctx, "stats")
+	if err != nil {
+		return nil, err
+	}
+	var st tresor.Stats
+	if err := s.QueryRowContext(ctx).Scan(&st.Contacts, &st.Organizations, &st.Interactions, &st.Deals, &st.Cases, &st.Users); err != nil {
+		return nil, fmt.Errorf("stats: %w", err)
+	}
+	return &st, nil
+}
+
+// ---- tokens
+
+func scanToken(s scanner) (*tresor.Token, error) {
+	var t tresor.Token
+	var purposes string
+	var created int64
+	var expires, used, revoked sql.NullInt64
+	if err := s.Scan(&t.ID, &t.UserID, &t.Name, &purposes, &t.Hash, &created, &expires, &used, &revoked); err != nil {
+		return nil, err
+	}
+	t.Purposes = splitList(purposes)
+	if t.Purposes == nil {
+		t.Purposes = []string{}
+	}
+	t.CreatedAt = fromMicros(created)
+	t.ExpiresAt, t.LastUsedAt, t.RevokedAt = optTime(expires), optTime(used), optTime(revoked)
+	return &t, nil
+}
+
+// Token returns one token.
+func (c *conn) Token(ctx context.Context, id string) (*tresor.Token, error) {
+	return get(ctx, c, "token", id, scanToken)
+}
+
+// TokenByHash returns the token with the given secret hash.
+func (c *conn) TokenByHash(ctx context.Context, hash []byte) (*tresor.Token, error) {
+	return one(ctx, c, "token-select", "WHERE t.hash = $1", tresor.Errorf(tresor.ECNotFound, "There is no such token."), scanToken, hash)
+}
+
+// TokensOf lists the tokens of a user, newest first.
+func (c *conn) TokensOf(ctx context.Context, userID string) ([]*tresor.Token, error) {
+	if !tresor.ValidID(userID) {
+		return nil, nil
+	}
+	return list(ctx, c, queries["token-select"]+" WHERE t.user_id = $1 ORDER BY t.id DESC", []any{userID}, scanToken)
+}
+
+// InsertToken inserts a token.
+func (c *conn) InsertToken(ctx context.Context, t *tresor.Token) error {
+	_, err := c.exec(ctx, "token-insert", t.ID, t.UserID, t.Name, strings.Join(t.Purposes, ","), t.Hash, micros(t.CreatedAt),
+		nullMicros(t.ExpiresAt), nullMicros(t.LastUsedAt), nullMicros(t.RevokedAt))
+	return err
+}
+
+// RevokeToken revokes a token that is not revoked yet.
+func (c *conn) RevokeToken(ctx context.Context, id string, at time.Time) error {
+	if !tresor.ValidID(id) {
+		return notFound("token", id)
+	}
+	res, err := c.exec(ctx, "token-revoke", id, micros(at))
+	return oneRow(res, err, "token", id)
+}
+
+// TouchToken records the last use of a token.
+func (c *conn) TouchToken(ctx context.Context, id string, at time.Time) error {
+	_, err := c.exec(ctx, "token-touch", id, micros(at))
+	return err
+}
+
+// ---- sessions
+
+func scanSession(s scanner) (*tresor.Session, error) {
+	var x tresor.Session
+	var created, seen int64
+	if err := s.Scan(&x.ID, &x.Hash, &x.UserID, &x.Stage, &x.CSRF, &x.MFA, &created, &seen); err != nil {
+		return nil, err
+	}
+	x.CreatedAt, x.LastSeenAt = fromMicros(created), fromMicros(seen)
+	return &x, nil
+}
+
+// SessionByHash returns the session whose secret has the hash.
+func (c *conn) SessionByHash(ctx context.Context, hash []byte) (*tresor.Session, error) {
+	s, err := c.stmt(ctx, "session-by-hash")
+	if err != nil {
+		return nil, err
+	}
+	x, err := scanSession(s.QueryRowContext(ctx, hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, tresor.Errorf(tresor.ECNotFound, "There is no such session.")
+	}
+	return x, err
+}
+
+// InsertSession stores a session.
+func (c *conn) InsertSession(ctx context.Context, x *tresor.Session) error {
+	_, err := c.exec(ctx, "session-insert", x.ID, x.Hash, x.UserID, string(x.Stage), x.CSRF, x.MFA, micros(x.CreatedAt), micros(x.LastSeenAt))
+	return err
+}
+
+// TouchSession records activity in a session.
+func (c *conn) TouchSession(ctx context.Context, id string, at time.Time) error {
+	_, err := c.exec(ctx, "session-touch", id, micros(at))
+	return err
+}
+
+// DeleteSession ends a session.
+func (c *conn) DeleteSession(ctx context.Context, id string) error {
+	_, err := c.exec(ctx, "session-delete", id)
+	return err
+}
+
+// DeleteSessions ends every session of a user.
+func (c *conn) DeleteSessions(ctx context.Context, userID, except string) (int, error) {
+	res, err := c.exec(ctx, "sessions-delete-user", userID, except)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// ---- recovery codes, throttling, password resets
+
+// ReplaceRecoveryCodes replaces a user's recovery codes.
+func (c *conn) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes [][]byte) error {
+	if _, err := c.exec(ctx, "recovery-delete", userID); err != nil {
+		return err
+	}
+	for _, h := range hashes {
+		if _, err := c.exec(ctx, "recovery-insert", userID, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UseRecoveryCode marks an unused code as used.
+func (c *conn) UseRecoveryCode(ctx context.Context, userID string, hash []byte, at time.Time) (bool, error) {
+	return affected(c.exec(ctx, "recovery-use", userID, hash, micros(at)))
+}
+
+// LoginFailures returns the failures counted under key.
+func (c *conn) LoginFailures(ctx context.Context, key string) (int, time.Time, error) {
+	s, err := c.stmt(ctx, "login-failures")
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	var n int
+	var last int64
+	err = s.QueryRowContext(ctx, key).Scan(&n, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, time.Time{}, nil
+	}
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	return n, fromMicros(last), nil
+}
+
+// AddLoginFailure counts a failure under key.
+func (c *conn) AddLoginFailure(ctx context.Context, key string, at, since time.Time) error {
+	_, err := c.exec(ctx, "login-failure-add", key, micros(at), micros(since))
+	return err
+}
+
+// ClearLoginFailures forgets the failures under key.
+func (c *conn) ClearLoginFailures(ctx context.Context, key string) error {
+	_, err := c.exec(ctx, "login-failures-clear", key)
+	return err
+}
+
+// PasswordReset returns a reset link by the hash of its secret.
+func (c *conn) PasswordReset(ctx context.Context, hash []byte) (*tresor.PasswordReset, error) {
+	s, err := c.stmt(ctx, "reset-select")
+	if err != nil {
+		return nil, err
+	}
+	var r tresor.PasswordReset
+	var created, expires int64
+	var used sql.NullInt64
+	err = s.QueryRowContext(ctx, hash).Scan(&r.Hash, &r.UserID, &created, &expires, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, tresor.Errorf(tresor.ECNotFound, "There is no such password reset link.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.CreatedAt, r.ExpiresAt, r.UsedAt = fromMicros(created), fromMicros(expires), optTime(used)
+	return &r, nil
+}
+
+// InsertPasswordReset stores a reset link.
+func (c *conn) InsertPasswordReset(ctx context.Context, r *tresor.PasswordReset) error {
+	_, err := c.exec(ctx, "reset-insert", r.Hash, r.UserID, micros(r.CreatedAt), micros(r.ExpiresAt))
+	return err
+}
+
+// UsePasswordReset marks a reset link used.
+func (c *conn) UsePasswordReset(ctx context.Context, hash []byte, at time.Time) (bool, error) {
+	return affected(c.exec(ctx, "reset-use", hash, micros(at)))
+}
