@@ -2,6 +2,7 @@ package gate_test
 
 import (
 	"context"
+	"log/slog"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -23,6 +24,7 @@ func backends(t *testing.T, fn func(t *testing.T, g *gate.Gate)) {
 
 func openGate(t *testing.T, cfg gate.Config, opts ...gate.Option) *gate.Gate {
 	t.Helper()
+	opts = append([]gate.Option{gate.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
 	g, err := gate.Open(context.Background(), cfg, opts...)
 	if err != nil {
 		t.Fatal(err)

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		{"TxSeesOwnWrites", testTxSeesOwnWrites},
 		{"ConcurrentWriters", testConcurrentWriters},
 	}
+	tests = append(tests, identityTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

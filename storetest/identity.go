@@ -1,0 +1,204 @@
+package storetest
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"tresor"
+)
+
+var identityTests = []struct {
+	name string
+	fn   func(*testing.T, tresor.Store)
+}{
+	{"UserUpdate", testUserUpdate},
+	{"UserByExternal", testUserByExternal},
+	{"TokenLifecycle", testTokenLifecycle},
+	{"Sessions", testSessions},
+	{"RecoveryCodes", testRecoveryCodes},
+	{"LoginFailures", testLoginFailures},
+	{"PasswordResets", testPasswordResets},
+	{"Stats", testStats},
+}
+
+func testUserUpdate(t *testing.T, s tresor.Store) {
+	u := MustUser(t, s, "ada@example.org")
+	later := epoch.Add(time.Hour)
+	u.Roles = []tresor.Role{tresor.RoleService, tresor.RolePR}
+	u.PasswordHash, u.TOTPSecret, u.TOTPLastStep, u.MFAEnabledAt, u.DisabledAt, u.UpdatedAt = "new", "SECRET", 42, &later, &later, later
+	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u) })
+	got, err := s.Read().User(ctx, u.ID)
+	must(t, err)
+	if !slices.Equal(got.Roles, u.Roles) || got.PasswordHash != "new" || got.TOTPSecret != "SECRET" || got.TOTPLastStep != 42 ||
+		got.MFAEnabledAt == nil || !got.MFAEnabledAt.Equal(later) || got.DisabledAt == nil || !got.CreatedAt.Equal(epoch) {
+		t.Fatalf("updated user = %+v", got)
+	}
+	ghost := *u
+	ghost.ID = newID()
+	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, &ghost) }), tresor.ECNotFound)
+	list, err := s.Read().Users(ctx, tresor.Page{Limit: 10})
+	must(t, err)
+	if len(list) != 1 || list[0].ID != u.ID {
+		t.Fatalf("Users = %v", list)
+	}
+}
+
+func testUserByExternal(t *testing.T, s tresor.Store) {
+	u := MustUser(t, s, "sso@example.org")
+	u.ExternalIssuer, u.ExternalSubject = "https://idp.example.org", "subject-1"
+	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u) })
+	got, err := s.Read().UserByExternal(ctx, "https://idp.example.org", "subject-1")
+	must(t, err)
+	if got.ID != u.ID {
+		t.Fatalf("UserByExternal = %s", got.ID)
+	}
+	_, err = s.Read().UserByExternal(ctx, "https://other.example.org", "subject-1")
+	wantCode(t, err, tresor.ECNotFound)
+	// One external identity belongs to one user.
+	v := MustUser(t, s, "copy@example.org")
+	v.ExternalIssuer, v.ExternalSubject = u.ExternalIssuer, u.ExternalSubject
+	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, v) }), tresor.ECConflict)
+}
+
+func testTokenLifecycle(t *testing.T, s tresor.Store) {
+	u := MustUser(t, s, "ada@example.org")
+	exp := epoch.Add(time.Hour)
+	a := &tresor.Token{ID: newID(), UserID: u.ID, Name: "a", Purposes: []string{"sales", "service"}, Hash: []byte("hash-a"), CreatedAt: epoch, ExpiresAt: &exp}
+	b := &tresor.Token{ID: newID(), UserID: u.ID, Name: "b", Purposes: []string{}, Hash: []byte("hash-b"), CreatedAt: epoch, ExpiresAt: &exp}
+	update(t, s, func(tx tresor.Tx) error {
+		if err := tx.InsertToken(ctx, a); err != nil {
+			return err
+		}
+		return tx.InsertToken(ctx, b)
+	})
+	got, err := s.Read().Token(ctx, a.ID)
+	must(t, err)
+	if !slices.Equal(got.Purposes, []string{"sales", "service"}) {
+		t.Fatalf("purposes = %v", got.Purposes)
+	}
+	used := epoch.Add(time.Minute)
+	update(t, s, func(tx tresor.Tx) error { return tx.TouchToken(ctx, a.ID, used) })
+	update(t, s, func(tx tresor.Tx) error { return tx.RevokeToken(ctx, b.ID, used) })
+	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error { return tx.RevokeToken(ctx, b.ID, used) }), tresor.ECNotFound)
+	list, err := s.Read().TokensOf(ctx, u.ID)
+	must(t, err)
+	if len(list) != 2 || list[0].ID != b.ID || list[0].RevokedAt == nil || list[1].LastUsedAt == nil || !list[1].LastUsedAt.Equal(used) {
+		t.Fatalf("tokens = %+v %+v", list[0], list[1])
+	}
+}
+
+func testSessions(t *testing.T, s tresor.Store) {
+	u := MustUser(t, s, "ada@example.org")
+	a := &tresor.Session{ID: newID(), Hash: []byte("session-a"), UserID: u.ID, Stage: tresor.StageMFA, CSRF: "csrf-a", CreatedAt: epoch, LastSeenAt: epoch}
+	b := &tresor.Session{ID: newID(), Hash: []byte("session-b"), UserID: u.ID, Stage: tresor.StageFull, CSRF: "csrf-b", MFA: true, CreatedAt: epoch, LastSeenAt: epoch}
+	c := &tresor.Session{ID: newID(), Hash: []byte("session-c"), UserID: u.ID, Stage: tresor.StageFull, CSRF: "csrf-c", CreatedAt: epoch, LastSeenAt: epoch}
+	update(t, s, func(tx tresor.Tx) error {
+		for _, x := range []*tresor.Session{a, b, c} {
+			if err := tx.InsertSession(ctx, x); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	got, err := s.Read().SessionByHash(ctx, []byte("session-b"))
+	must(t, err)
+	if got.ID != b.ID || got.Stage != tresor.StageFull || !got.MFA || got.CSRF != "csrf-b" || !got.CreatedAt.Equal(epoch) {
+		t.Fatalf("session = %+v", got)
+	}
+	seen := epoch.Add(5 * time.Minute)
+	update(t, s, func(tx tresor.Tx) error { return tx.TouchSession(ctx, b.ID, seen) })
+	got, _ = s.Read().SessionByHash(ctx, []byte("session-b"))
+	if !got.LastSeenAt.Equal(seen) {
+		t.Fatalf("last seen = %v", got.LastSeenAt)
+	}
+	var n int
+	update(t, s, func(tx tresor.Tx) (err error) { n, err = tx.DeleteSessions(ctx, u.ID, b.ID); return })
+	if n != 2 {
+		t.Fatalf("DeleteSessions ended %d sessions, want 2", n)
+	}
+	if _, err := s.Read().SessionByHash(ctx, []byte("session-b")); err != nil {
+		t.Fatalf("the kept session is gone: %v", err)
+	}
+	_, err = s.Read().SessionByHash(ctx, []byte("session-a"))
+	wantCode(t, err, tresor.ECNotFound)
+	update(t, s, func(tx tresor.Tx) error { return tx.DeleteSession(ctx, b.ID) })
+	_, err = s.Read().SessionByHash(ctx, []byte("session-b"))
+	wantCode(t, err, tresor.ECNotFound)
+}
+
+func testRecoveryCodes(t *testing.T, s tresor.Store) {
+	u := MustUser(t, s, "ada@example.org")
+	update(t, s, func(tx tresor.Tx) error { return tx.ReplaceRecoveryCodes(ctx, u.ID, [][]byte{[]byte("c1"), []byte("c2")}) })
+	use := func(code string) bool {
+		var ok bool
+		update(t, s, func(tx tresor.Tx) (err error) { ok, err = tx.UseRecoveryCode(ctx, u.ID, []byte(code), epoch); return })
+		return ok
+	}
+	if !use("c1") || use("c1") || use("c3") {
+		t.Fatal("a recovery code is not single-use")
+	}
+	update(t, s, func(tx tresor.Tx) error { return tx.ReplaceRecoveryCodes(ctx, u.ID, [][]byte{[]byte("c9")}) })
+	if use("c2") || !use("c9") {
+		t.Fatal("replaced recovery codes still work, or new ones do not")
+	}
+}
+
+func testLoginFailures(t *testing.T, s tresor.Store) {
+	n, _, err := s.Read().LoginFailures(ctx, "account:x")
+	must(t, err)
+	if n != 0 {
+		t.Fatalf("failures of a new key = %d", n)
+	}
+	for i := 0; i < 3; i++ {
+		at := epoch.Add(time.Duration(i) * time.Second)
+		update(t, s, func(tx tresor.Tx) error { return tx.AddLoginFailure(ctx, "account:x", at, at.Add(-24*time.Hour)) })
+	}
+	n, last, err := s.Read().LoginFailures(ctx, "account:x")
+	must(t, err)
+	if n != 3 || !last.Equal(epoch.Add(2*time.Second)) {
+		t.Fatalf("failures = %d at %v", n, last)
+	}
+	// After a quiet day the count starts again.
+	later := epoch.Add(48 * time.Hour)
+	update(t, s, func(tx tresor.Tx) error { return tx.AddLoginFailure(ctx, "account:x", later, later.Add(-24*time.Hour)) })
+	if n, _, _ = s.Read().LoginFailures(ctx, "account:x"); n != 1 {
+		t.Fatalf("failures after a quiet day = %d, want 1", n)
+	}
+	update(t, s, func(tx tresor.Tx) error { return tx.ClearLoginFailures(ctx, "account:x") })
+	if n, _, _ = s.Read().LoginFailures(ctx, "account:x"); n != 0 {
+		t.Fatalf("failures after clearing = %d", n)
+	}
+}
+
+func testPasswordResets(t *testing.T, s tresor.Store) {
+	u := MustUser(t, s, "ada@example.org")
+	r := &tresor.PasswordReset{Hash: []byte("reset"), UserID: u.ID, CreatedAt: epoch, ExpiresAt: epoch.Add(time.Hour)}
+	update(t, s, func(tx tresor.Tx) error { return tx.InsertPasswordReset(ctx, r) })
+	got, err := s.Read().PasswordReset(ctx, []byte("reset"))
+	must(t, err)
+	if got.UserID != u.ID || !got.ExpiresAt.Equal(r.ExpiresAt) || got.UsedAt != nil {
+		t.Fatalf("reset = %+v", got)
+	}
+	use := func(at time.Time) bool {
+		var ok bool
+		update(t, s, func(tx tresor.Tx) (err error) { ok, err = tx.UsePasswordReset(ctx, []byte("reset"), at); return })
+		return ok
+	}
+	if use(epoch.Add(2 * time.Hour)) {
+		t.Fatal("an expired link was used")
+	}
+	if !use(epoch.Add(time.Minute)) || use(epoch.Add(2*time.Minute)) {
+		t.Fatal("a reset link is not single-use")
+	}
+}
+
+func testStats(t *testing.T, s tresor.Store) {
+	MustUser(t, s, "ada@example.org")
+	insertContacts(t, s, contactRow("", "a@example.org"), contactRow("", "b@example.org"))
+	st, err := s.Read().Stats(ctx)
+	must(t, err)
+	if *st != (tresor.Stats{Contacts: 2, Users: 1}) {
+		t.Fatalf("stats = %+v", st)
+	}
+}
