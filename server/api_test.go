@@ -42,8 +42,10 @@ type api struct {
 	t      *testing.T
 	url    string
 	tokens map[tresor.Role]string
+	users  map[tresor.Role]string // user ids
 	logs   *syncBuffer
 	g      *gate.Gate
+	srv    *server.Server
 }
 
 func backends(t *testing.T, fn func(t *testing.T, a *api)) {
@@ -64,20 +66,32 @@ func newAPI(t *testing.T, cfg gate.Config) *api {
 		Users: g, Tokens: g, Sessions: g, Health: g}, server.Options{Log: log, Purposes: g.PurposesOf})
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
-	a := &api{t: t, url: hs.URL, tokens: map[tresor.Role]string{}, logs: logs, g: g}
-	sys := tresor.WithActor(context.Background(), &tresor.Actor{Kind: tresor.ActorSystem})
+	a := &api{t: t, url: hs.URL, tokens: map[tresor.Role]string{}, users: map[tresor.Role]string{}, logs: logs, g: g, srv: s}
 	for _, r := range []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RoleAdmin} {
-		email := string(r) + "@example.org"
-		if _, _, err := g.CreateUser(sys, email, []tresor.Role{r}); err != nil {
-			t.Fatal(err)
-		}
-		_, secret, err := g.CreateToken(sys, tresor.TokenRequest{UserEmail: email, Name: "test", TTL: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.tokens[r] = secret
+		a.token(r)
 	}
 	return a
+}
+
+var sys = tresor.WithActor(context.Background(), &tresor.Actor{Kind: tresor.ActorSystem})
+
+// token returns the API token of the user ROLE@example.org, who holds the
+// one role, creating both on first use.
+func (a *api) token(r tresor.Role) string {
+	if tok, ok := a.tokens[r]; ok {
+		return tok
+	}
+	email := string(r) + "@example.org"
+	u, _, err := a.g.CreateUser(sys, email, []tresor.Role{r})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	_, secret, err := a.g.CreateToken(sys, tresor.TokenRequest{UserEmail: email, Name: "test", TTL: time.Hour})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	a.tokens[r], a.users[r] = secret, u.ID
+	return secret
 }
 
 // call is one request.
@@ -105,7 +119,7 @@ func (a *api) do(c call) reply {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.role != "" {
-		req.Header.Set("Authorization", "Bearer "+a.tokens[c.role])
+		req.Header.Set("Authorization", "Bearer "+a.token(c.role))
 	}
 	if c.purpose != "" {
 		req.Header.Set("Tresor-Purpose", c.purpose)

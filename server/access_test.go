@@ -1,0 +1,250 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"tresor"
+	"tresor/gate"
+	"tresor/server"
+)
+
+// everyone is each role alone, and "" for no credentials at all.
+var everyone = append([]tresor.Role{""}, tresor.Roles()...)
+
+// purposeOf is the purpose a role's user declares in the matrix.
+func purposeOf(r tresor.Role) string {
+	switch r {
+	case tresor.RoleSales, tresor.RoleMarketing, tresor.RoleService, tresor.RolePR:
+		return string(r)
+	case tresor.RoleAnalyst:
+		return "analytics"
+	}
+	return "sales" // roles without a purpose try the most common one
+}
+
+// matrixCase makes a valid request of one route for one role: objects it
+// reads, changes or deletes exist, bodies are valid.
+type matrixCase struct {
+	allowed []tresor.Role
+	make    func(a *api, r tresor.Role) call
+}
+
+var (
+	purposeRoles = []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RoleService, tresor.RolePR}
+	signedIn     = tresor.Roles()
+	adminOnly    = []tresor.Role{tresor.RoleAdmin}
+	counters     = []tresor.Role{tresor.RoleAdmin, tresor.RoleDPO, tresor.RoleAnalyst}
+	nobody       = []tresor.Role{}
+	all          = everyone
+)
+
+// fixture creates an object of a collection through the gate, as the system.
+func (a *api) fixture(collection string) string {
+	ctx := tresor.WithPurpose(sys, "sales")
+	switch collection {
+	case "contacts":
+		c := &tresor.Contact{ContactDetails: tresor.ContactDetails{FamilyName: "Fixture"}}
+		must(a.t, a.g.CreateContact(ctx, c))
+		return c.ID
+	case "organizations":
+		o := &tresor.Organization{Name: "Fixture GmbH"}
+		must(a.t, a.g.CreateOrganization(ctx, o))
+		return o.ID
+	case "interactions":
+		in := &tresor.Interaction{Kind: tresor.KindNote, ContactID: a.fixture("contacts")}
+		must(a.t, a.g.CreateInteraction(ctx, in))
+		return in.ID
+	case "deals":
+		d := &tresor.Deal{Title: "Fixture", Stage: "lead"}
+		must(a.t, a.g.CreateDeal(ctx, d))
+		return d.ID
+	case "cases":
+		k := &tresor.Case{Channel: tresor.ChannelEmail, CaseContent: tresor.CaseContent{Subject: "Fixture"}}
+		must(a.t, a.g.CreateCase(ctx, k))
+		return k.ID
+	case "pipelines":
+		id := fmt.Sprintf("p%d", len(a.tokens)*1000+nextSeq())
+		pl := &tresor.Pipeline{Meta: tresor.Meta{ID: id}, Name: "Fixture", Stages: []tresor.Stage{{ID: "a", Name: "A", Outcome: tresor.OutcomeOpen}}}
+		must(a.t, a.g.CreatePipeline(sys, pl))
+		return id
+	}
+	panic(collection)
+}
+
+var seq int
+
+func nextSeq() int { seq++; return seq }
+
+var createBodies = map[string]string{
+	"contacts":      `{"family_name":"Matrix"}`,
+	"organizations": `{"name":"Matrix AG"}`,
+	"interactions":  `{"kind":"note","body":"x","organization_id":"%s"}`,
+	"deals":         `{"title":"Matrix","stage":"lead"}`,
+	"cases":         `{"channel":"web","subject":"Matrix"}`,
+	"pipelines":     `{"id":"m%d","name":"M","stages":[{"id":"a","name":"A","outcome":"open"}]}`,
+}
+
+var patchBodies = map[string]string{
+	"contacts": `{"position":"CEO"}`, "organizations": `{"industry":"Software"}`, "interactions": `{"subject":"Re"}`,
+	"deals": `{"title":"Renamed"}`, "cases": `{"priority":"high"}`, "pipelines": `{"name":"Renamed"}`,
+}
+
+func matrix() map[string]matrixCase {
+	m := map[string]matrixCase{
+		"GET /healthz":             {all, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/healthz", role: r} }},
+		"GET /readyz":              {all, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/readyz", role: r} }},
+		"GET /metrics":             {all, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/metrics", role: r} }},
+		"GET /api/v1/openapi.json": {all, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/openapi.json", role: r} }},
+		"GET /api/v1/me":           {signedIn, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/me", role: r} }},
+		"DELETE /api/v1/sessions":  {signedIn, func(a *api, r tresor.Role) call { return call{method: "DELETE", path: "/api/v1/sessions", role: r} }},
+		"GET /api/v1/stats":        {counters, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/stats", role: r} }},
+		"GET /api/v1/users":        {adminOnly, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/users", role: r} }},
+		"POST /api/v1/users": {adminOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/users", role: r, body: fmt.Sprintf(`{"email":"new%d@example.org","roles":["service"]}`, nextSeq())}
+		}},
+		// Everyone sees themselves; the matrix asks for the administrator's record.
+		"GET /api/v1/users/{id}": {adminOnly, func(a *api, r tresor.Role) call {
+			a.token(tresor.RoleAdmin)
+			return call{method: "GET", path: "/api/v1/users/" + a.users[tresor.RoleAdmin], role: r}
+		}},
+		"PATCH /api/v1/users/{id}": {adminOnly, func(a *api, r tresor.Role) call {
+			return call{method: "PATCH", path: "/api/v1/users/" + a.victim(), role: r, body: `{"roles":["service","pr"]}`}
+		}},
+		"POST /api/v1/users/{id}/password-reset": {adminOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/users/" + a.victim() + "/password-reset", role: r}
+		}},
+		"GET /api/v1/tokens": {signedIn, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/tokens", role: r} }},
+		// Tokens are made by people signed in with a browser, or by the CLI: never with a token.
+		"POST /api/v1/tokens": {nobody, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/tokens", role: r, body: `{"name":"more"}`}
+		}},
+		// Anyone may revoke their own; the matrix revokes someone else's.
+		"DELETE /api/v1/tokens/{id}": {adminOnly, func(a *api, r tresor.Role) call {
+			t, _, err := a.g.CreateToken(sys, tresor.TokenRequest{UserEmail: "victim@example.org", Name: fmt.Sprint(nextSeq())})
+			must(a.t, err)
+			return call{method: "DELETE", path: "/api/v1/tokens/" + t.ID, role: r}
+		}},
+	}
+	for _, coll := range []string{"contacts", "organizations", "interactions", "deals", "cases", "pipelines"} {
+		read, write := purposeRoles, purposeRoles
+		if coll == "pipelines" {
+			read, write = signedIn, adminOnly
+		}
+		base := "/api/v1/" + coll
+		withPurpose := func(c call, r tresor.Role) call {
+			if coll != "pipelines" {
+				c.purpose = purposeOf(r)
+			}
+			return c
+		}
+		m["GET "+base] = matrixCase{read, func(a *api, r tresor.Role) call {
+			return withPurpose(call{method: "GET", path: base, role: r}, r)
+		}}
+		m["POST "+base] = matrixCase{write, func(a *api, r tresor.Role) call {
+			body := createBodies[coll]
+			switch coll {
+			case "interactions":
+				body = fmt.Sprintf(body, a.fixture("organizations"))
+			case "pipelines":
+				body = fmt.Sprintf(body, nextSeq())
+			}
+			return withPurpose(call{method: "POST", path: base, role: r, body: body}, r)
+		}}
+		m["GET "+base+"/{id}"] = matrixCase{read, func(a *api, r tresor.Role) call {
+			return withPurpose(call{method: "GET", path: base + "/" + a.fixture(coll), role: r}, r)
+		}}
+		m["PATCH "+base+"/{id}"] = matrixCase{write, func(a *api, r tresor.Role) call {
+			return withPurpose(call{method: "PATCH", path: base + "/" + a.fixture(coll), role: r, body: patchBodies[coll]}, r)
+		}}
+		m["DELETE "+base+"/{id}"] = matrixCase{write, func(a *api, r tresor.Role) call {
+			return withPurpose(call{method: "DELETE", path: base + "/" + a.fixture(coll), role: r}, r)
+		}}
+	}
+	return m
+}
+
+// victim is a user the matrix changes.
+func (a *api) victim() string {
+	u, err := a.g.User(sys, "victim@example.org")
+	if err == nil {
+		return u.ID
+	}
+	u, _, err = a.g.CreateUser(sys, "victim@example.org", []tresor.Role{tresor.RoleService})
+	must(a.t, err)
+	return u.ID
+}
+
+// TestRoleRouteMatrix asserts, for every API route and every role (and no
+// credentials), whether the request is allowed or refused.
+func TestRoleRouteMatrix(t *testing.T) {
+	a := newAPI(t, gate.Config{DataDir: t.TempDir(), Migrate: true})
+	cases := matrix()
+	for _, rt := range a.srv.Routes() {
+		key := rt.Method + " " + rt.Pattern
+		if !isAPI(rt.Pattern) {
+			continue
+		}
+		mc, ok := cases[key]
+		if !ok {
+			t.Errorf("route %s has no row in the role × route matrix; add one", key)
+			continue
+		}
+		delete(cases, key)
+		for _, role := range everyone {
+			c := mc.make(a, role)
+			r := a.do(c)
+			allowed := r.status < 400
+			want := slices.Contains(mc.allowed, role)
+			if allowed != want {
+				t.Errorf("%s as %q: status %d (%s), want allowed=%v", key, roleName(role), r.status, strings.TrimSpace(string(r.body)), want)
+				continue
+			}
+			if !allowed && r.status != http.StatusUnauthorized && r.status != http.StatusForbidden && r.status != http.StatusNotFound {
+				t.Errorf("%s as %q: refused with %d, want 401, 403 or 404: %s", key, roleName(role), r.status, r.body)
+			}
+			if role == "" && !want && r.status != http.StatusUnauthorized {
+				t.Errorf("%s without credentials: %d, want 401", key, r.status)
+			}
+		}
+	}
+	for key := range cases {
+		t.Errorf("the matrix has a row for %s, which is not registered", key)
+	}
+}
+
+func roleName(r tresor.Role) string {
+	if r == "" {
+		return "anonymous"
+	}
+	return string(r)
+}
+
+func isAPI(pattern string) bool {
+	return strings.HasPrefix(pattern, "/api/") || pattern == "/healthz" || pattern == "/readyz" || pattern == "/metrics"
+}
+
+// TestEveryRouteDeclaresAPermission walks all routes.
+func TestEveryRouteDeclaresAPermission(t *testing.T) {
+	a := newAPI(t, gate.Config{DataDir: t.TempDir(), Migrate: true})
+	known := []server.Permission{server.Public, server.SignedIn, server.Purpose}
+	for _, rt := range a.srv.Routes() {
+		if !slices.Contains(known, rt.Permission) && len(rt.Permission.Roles()) == 0 {
+			t.Errorf("%s %s declares no permission (%q)", rt.Method, rt.Pattern, rt.Permission)
+		}
+		// Only health, metrics, the API description and the sign-in pages are public.
+		if rt.Permission == server.Public && strings.HasPrefix(rt.Pattern, "/api/") && rt.Pattern != "/api/v1/openapi.json" {
+			t.Errorf("%s %s is public", rt.Method, rt.Pattern)
+		}
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
