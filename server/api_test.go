@@ -39,7 +39,7 @@ func (s *syncBuffer) String() string {
 
 // api is a running server on a real backend with one token per role.
 type api struct {
-	t      *testing.T
+	t      testing.TB
 	url    string
 	tokens map[tresor.Role]string
 	users  map[tresor.Role]string // user ids
@@ -53,7 +53,7 @@ func backends(t *testing.T, fn func(t *testing.T, a *api)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, newAPI(t, gate.Config{DB: storetest.PostgresURL(t), Migrate: true})) })
 }
 
-func newAPI(t *testing.T, cfg gate.Config) *api {
+func newAPI(t testing.TB, cfg gate.Config) *api {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

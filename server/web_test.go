@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"html"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -316,7 +317,8 @@ func TestTLSAndHSTS(t *testing.T) {
 	must(t, err)
 	defer g.Close()
 	s := server.New(server.Services{Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
-		Users: g, Tokens: g, Sessions: g, Health: g}, server.Options{TLSCert: cert, TLSKey: key, PublicURL: "https://127.0.0.1"})
+		Users: g, Tokens: g, Sessions: g, Health: g}, server.Options{TLSCert: cert, TLSKey: key, PublicURL: "https://127.0.0.1",
+		Log: slog.New(slog.DiscardHandler)})
 	must(t, s.Open("127.0.0.1:0"))
 	go s.Serve()
 	defer s.Shutdown(context.Background())

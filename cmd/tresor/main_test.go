@@ -183,3 +183,62 @@ func TestDBFromFile(t *testing.T) {
 		t.Fatalf("TRESOR_DB_FILE was not used: %v", err)
 	}
 }
+
+func TestUserAndTokenCommands(t *testing.T) {
+	env := map[string]string{"TRESOR_DATA_DIR": t.TempDir(), "TRESOR_PUBLIC_URL": "https://crm.example.org"}
+	if _, msg, code := run(t, env, "migrate"); code != 0 {
+		t.Fatal(msg)
+	}
+	for _, u := range [][2]string{{"ada@example.org", "sales,service"}, {"bob@example.org", "admin"}} {
+		if _, msg, code := run(t, env, "user", "create", "--email", u[0], "--role", u[1]); code != 0 {
+			t.Fatal(msg)
+		}
+	}
+	out, _, code := run(t, env, "user", "list")
+	if code != 0 || !strings.Contains(out, "ada@example.org") || !strings.Contains(out, "sales,service") || !strings.Contains(out, "bob@example.org") {
+		t.Fatalf("user list: %d\n%s", code, out)
+	}
+	if _, msg, code := run(t, env, "user", "set-roles", "--email", "ada@example.org", "--role", "service"); code != 0 || !strings.Contains(msg, "service") {
+		t.Fatalf("set-roles: %d %s", code, msg)
+	}
+	// A token for a purpose the roles no longer allow is refused; one for service works.
+	if _, msg, code := run(t, env, "token", "create", "--email", "ada@example.org", "--purpose", "sales"); code != 1 || !strings.Contains(msg, "sales") {
+		t.Fatalf("token for a purpose the roles do not allow: %d %s", code, msg)
+	}
+	tok, msg, code := run(t, env, "token", "create", "--email", "ada@example.org", "--purpose", "service", "--name", "bot", "--ttl", "48h")
+	if code != 0 || !strings.HasPrefix(tok, "tresor_") || !strings.Contains(msg, "service") {
+		t.Fatalf("token create: %d %q %s", code, tok, msg)
+	}
+	out, _, _ = run(t, env, "token", "list", "--email", "ada@example.org")
+	fields := strings.Fields(strings.Split(out, "\n")[1])
+	if len(fields) < 6 || fields[1] != "bot" || fields[2] != "service" || fields[5] != "active" {
+		t.Fatalf("token list:\n%s", out)
+	}
+	if _, msg, code := run(t, env, "token", "revoke", "--id", fields[0]); code != 0 {
+		t.Fatal(msg)
+	}
+	out, _, _ = run(t, env, "token", "list", "--email", "ada@example.org")
+	if !strings.Contains(out, "revoked") {
+		t.Fatalf("after revoke:\n%s", out)
+	}
+	link, msg, code := run(t, env, "user", "reset-password", "--email", "ada@example.org")
+	if code != 0 || !strings.HasPrefix(link, "https://crm.example.org/reset-password?token=") {
+		t.Fatalf("reset-password: %d %q %s", code, link, msg)
+	}
+	if _, msg, code := run(t, env, "user", "disable", "--email", "ada@example.org"); code != 0 || !strings.Contains(msg, "Disabled") {
+		t.Fatalf("disable: %d %s", code, msg)
+	}
+	out, _, _ = run(t, env, "user", "list")
+	if !strings.Contains(out, "disabled") {
+		t.Fatalf("user list after disable:\n%s", out)
+	}
+	if _, _, code := run(t, env, "user", "enable", "--email", "ada@example.org"); code != 0 {
+		t.Fatal("enable failed")
+	}
+	if _, msg, code := run(t, env, "user", "set-roles", "--email", "nobody@example.org", "--role", "sales"); code != 1 || !strings.Contains(msg, "no user") {
+		t.Fatalf("set-roles for nobody: %d %s", code, msg)
+	}
+	if _, _, code := run(t, env, "token", "revoke"); code != 2 {
+		t.Fatal("token revoke without --id is not a usage error")
+	}
+}
