@@ -2,9 +2,9 @@ package gate_test
 
 import (
 	"context"
-	"log/slog"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -331,7 +331,7 @@ func TestTokens(t *testing.T) {
 		}
 		_, _, err = g.CreateToken(system(), tresor.TokenRequest{UserEmail: "nobody@example.org", Name: "ci", TTL: time.Hour})
 		wantCode(t, err, tresor.ECNotFound)
-		_, _, err = g.CreateToken(system(), tresor.TokenRequest{UserEmail: "ada@example.org", Name: "ci", TTL: 5*365*24*time.Hour})
+		_, _, err = g.CreateToken(system(), tresor.TokenRequest{UserEmail: "ada@example.org", Name: "ci", TTL: 5 * 365 * 24 * time.Hour})
 		wantCode(t, err, tresor.ECValidation)
 		// Only the system and administrators manage users.
 		salesCtx := tresor.WithActor(bg, a)

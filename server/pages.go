@@ -3,8 +3,8 @@ package server
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/base64"
 	"embed"
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io/fs"

@@ -75,9 +75,9 @@ type Server struct {
 	pages     *pages
 	// cop refuses cross-origin state-changing requests from browsers
 	// (Sec-Fetch-Site and Origin), before any handler runs.
-	cop *http.CrossOriginProtection
-	http      *http.Server
-	ln        net.Listener
+	cop  *http.CrossOriginProtection
+	http *http.Server
+	ln   net.Listener
 }
 
 // New returns a server for the services.
