@@ -90,6 +90,7 @@ func TestArchitecture(t *testing.T) {
 	// Who may import whom, among our packages.
 	allowed := map[string][]string{
 		"tresor/policy":     {"tresor"},
+		"tresor/otp":        {},
 		"tresor/sqlstore":   {"tresor"},
 		"tresor/sqlite":     {"tresor", "tresor/sqlstore"},
 		"tresor/postgres":   {"tresor", "tresor/sqlstore"},

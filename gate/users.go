@@ -281,8 +281,10 @@ func (g *Gate) CreateToken(ctx context.Context, r tresor.TokenRequest) (*tresor.
 	if err := g.policy.CheckTokenPurposes(u.Roles, purposes); err != nil {
 		return nil, "", err
 	}
-	slices.Sort(purposes)
-	purposes = slices.Compact(purposes)
+	purposes = slices.Compact(slices.Sorted(slices.Values(purposes)))
+	if purposes == nil {
+		purposes = []string{} // a token without purposes lists none, not null
+	}
 	now := tresor.Truncate(g.now())
 	secret := tokenPrefix + randomString(32)
 	expires := now.Add(ttl)
