@@ -129,7 +129,9 @@ func testSessions(t *testing.T, s tresor.Store) {
 
 func testRecoveryCodes(t *testing.T, s tresor.Store) {
 	u := MustUser(t, s, "ada@example.org")
-	update(t, s, func(tx tresor.Tx) error { return tx.ReplaceRecoveryCodes(ctx, u.ID, [][]byte{[]byte("c1"), []byte("c2")}) })
+	update(t, s, func(tx tresor.Tx) error {
+		return tx.ReplaceRecoveryCodes(ctx, u.ID, [][]byte{[]byte("c1"), []byte("c2")})
+	})
 	use := func(code string) bool {
 		var ok bool
 		update(t, s, func(tx tresor.Tx) (err error) { ok, err = tx.UseRecoveryCode(ctx, u.ID, []byte(code), epoch); return })
