@@ -180,6 +180,15 @@ func (g *Gate) startSession(ctx context.Context, tx tresor.Tx, userID string, st
 	return s, secret, nil
 }
 
+// completeSession replaces a session whose second factor was just verified by
+// a full one with a new secret, keeping the time of the sign-in.
+func (g *Gate) completeSession(ctx context.Context, tx tresor.Tx, s *tresor.Session) (*tresor.Session, string, error) {
+	if err := tx.DeleteSession(ctx, s.ID); err != nil {
+		return nil, "", err
+	}
+	return g.startSession(ctx, tx, s.UserID, tresor.StageFull, true, s.CreatedAt)
+}
+
 var errNoSession = tresor.Errorf(tresor.ECUnauthenticated, "The session has ended; sign in again.")
 
 // session returns the live session of a secret and its user.
@@ -253,10 +262,7 @@ func (g *Gate) CompleteMFA(ctx context.Context, secret, code string) (*tresor.Se
 		if ok, err = g.checkSecondFactor(ctx, tx, u, code); err != nil || !ok {
 			return err
 		}
-		if err := tx.DeleteSession(ctx, s.ID); err != nil {
-			return err
-		}
-		next, nextSecret, err = g.startSession(ctx, tx, u.ID, tresor.StageFull, true, s.CreatedAt)
+		next, nextSecret, err = g.completeSession(ctx, tx, s)
 		return err
 	})
 	if err != nil {
@@ -361,10 +367,7 @@ func (g *Gate) ConfirmTOTPEnrollment(ctx context.Context, secret, code string) (
 		if err := tx.ReplaceRecoveryCodes(ctx, u.ID, hashes); err != nil {
 			return err
 		}
-		if err := tx.DeleteSession(ctx, s.ID); err != nil {
-			return err
-		}
-		next, nextSecret, err = g.startSession(ctx, tx, u.ID, tresor.StageFull, true, s.CreatedAt)
+		next, nextSecret, err = g.completeSession(ctx, tx, s)
 		return err
 	})
 	if err != nil {

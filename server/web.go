@@ -71,6 +71,13 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	_ = s.render(w, r, status, "message", view{Title: "account", Message: pageMessage(r, err), Link: "/account"})
 }
 
+// pageStatus is the status of an error a page shows to the person: a refusal
+// (4xx) is shown on the page; anything else goes the way of internal errors.
+func pageStatus(err error) (int, bool) {
+	status := statusOf[tresor.ErrorCode(err)]
+	return status, status >= 400 && status < 500
+}
+
 // pageMessage is the message of an error on a page, in the page's language
 // where the catalogue has it.
 func pageMessage(r *http.Request, err error) string {
@@ -136,8 +143,8 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 		if e := tresor.AsError(err); e != nil && e.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
 		}
-		status := statusOf[tresor.ErrorCode(err)]
-		if status == 0 || status >= 500 {
+		status, shown := pageStatus(err)
+		if !shown {
 			return err
 		}
 		return s.render(w, r, status, "login", view{Title: "sign_in", Error: pageMessage(r, err), FormToken: s.newFormToken(w),
@@ -202,8 +209,8 @@ func (s *Server) mfaSubmit(w http.ResponseWriter, r *http.Request) error {
 		if e := tresor.AsError(err); e != nil && e.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
 		}
-		status := statusOf[tresor.ErrorCode(err)]
-		if status == 0 || status >= 500 {
+		status, shown := pageStatus(err)
+		if !shown {
 			return err
 		}
 		return s.render(w, r, status, "mfa", view{Title: "second_factor", CSRF: sess.CSRF, Error: pageMessage(r, err)})
@@ -279,8 +286,8 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request) error {
 			FormToken: s.newFormToken(w), Value: token})
 	}
 	if err := s.svc.Sessions.ResetPassword(r.Context(), token, r.PostFormValue("password")); err != nil {
-		status := statusOf[tresor.ErrorCode(err)]
-		if status == 0 || status >= 500 {
+		status, shown := pageStatus(err)
+		if !shown {
 			return err
 		}
 		return s.render(w, r, status, "reset", view{Title: "reset_password", Error: pageMessage(r, err), FormToken: s.newFormToken(w), Value: token})
@@ -324,8 +331,8 @@ func (s *Server) purposesOf(roles []tresor.Role) []string {
 func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) error {
 	err := s.svc.Sessions.ChangePassword(r.Context(), r.PostFormValue("current"), r.PostFormValue("next"))
 	if err != nil {
-		status := statusOf[tresor.ErrorCode(err)]
-		if status == 0 || status >= 500 {
+		status, shown := pageStatus(err)
+		if !shown {
 			return err
 		}
 		return s.renderAccount(w, r, status, pageMessage(r, err), "")
@@ -344,8 +351,8 @@ func (s *Server) tokenSubmit(w http.ResponseWriter, r *http.Request) error {
 	t, secret, err := s.svc.Tokens.CreateToken(r.Context(), tresor.TokenRequest{Name: r.PostFormValue("name"),
 		Purposes: r.PostForm["purpose"], TTL: time.Duration(days) * 24 * time.Hour})
 	if err != nil {
-		status := statusOf[tresor.ErrorCode(err)]
-		if status == 0 || status >= 500 {
+		status, shown := pageStatus(err)
+		if !shown {
 			return err
 		}
 		return s.renderAccount(w, r, status, pageMessage(r, err), "")

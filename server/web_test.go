@@ -63,27 +63,14 @@ func (b *browser) post(path string, form url.Values, header map[string]string) p
 
 func (b *browser) send(method, path string, form url.Values, header map[string]string) page {
 	b.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
+	if form == nil {
+		return b.sendJSON(method, path, "", header)
 	}
-	req, err := http.NewRequest(method, b.base+path, body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
+	h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
 	for k, v := range header {
-		req.Header.Set(k, v)
+		h[k] = v
 	}
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return page{res.StatusCode, res.Header, string(raw)}
+	return b.sendJSON(method, path, form.Encode(), h)
 }
 
 var hidden = regexp.MustCompile(`name="(form_token|csrf)" value="([^"]+)"`)
@@ -237,9 +224,14 @@ func TestSessionCookieAndCSRF(t *testing.T) {
 	}
 }
 
+// sendJSON sends a request with a body as it is (JSON or an encoded form).
 func (b *browser) sendJSON(method, path, body string, header map[string]string) page {
 	b.t.Helper()
-	req, err := http.NewRequest(method, b.base+path, strings.NewReader(body))
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, b.base+path, r)
 	if err != nil {
 		b.t.Fatal(err)
 	}
