@@ -91,6 +91,7 @@ func TestArchitecture(t *testing.T) {
 	allowed := map[string][]string{
 		"tresor/policy":     {"tresor"},
 		"tresor/otp":        {},
+		"tresor/mail":       {"tresor"},
 		"tresor/sqlstore":   {"tresor"},
 		"tresor/sqlite":     {"tresor", "tresor/sqlstore"},
 		"tresor/postgres":   {"tresor", "tresor/sqlstore"},
@@ -98,7 +99,7 @@ func TestArchitecture(t *testing.T) {
 		"tresor/audit":      {"tresor"},
 		"tresor/storetest":  {"tresor"},
 		"tresor/server":     {"tresor"},
-		"tresor/cmd/tresor": {"tresor", "tresor/gate", "tresor/server"},
+		"tresor/cmd/tresor": {"tresor", "tresor/gate", "tresor/server", "tresor/mail", "tresor/policy"},
 	}
 	for path, p := range pkgs {
 		if path == "tresor" || path == "tresor/gate" {

@@ -68,8 +68,10 @@ type Case struct {
 	ContactID      string     `json:"contact_id,omitempty" category:"none"`
 	OrganizationID string     `json:"organization_id,omitempty" category:"none"`
 	CaseContent
-	ResolvedAt *time.Time `json:"resolved_at,omitempty" category:"none"`
-	Withheld   []Category `json:"withheld,omitempty" category:"none"`
+	Collection
+	Provenance []ProvenanceRecord `json:"provenance,omitempty" category:"none"`
+	ResolvedAt *time.Time         `json:"resolved_at,omitempty" category:"none"`
+	Withheld   []Category         `json:"withheld,omitempty" category:"none"`
 }
 
 // CaseContent is what the customer asked and told: personal data.
@@ -95,6 +97,7 @@ func (c *Case) Validate() error {
 	checkID(&p, "organization_id", c.OrganizationID)
 	checkText(&p, "subject", c.Subject, maxShortText, true, false)
 	checkText(&p, "description", c.Description, maxLongText, false, true)
+	c.Collection.validate(&p)
 	return p.Err("case")
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -43,7 +44,18 @@ type Contact struct {
 	OwnerID        string `json:"owner_id,omitempty" category:"none"`
 	OrganizationID string `json:"organization_id,omitempty" category:"none"`
 	ContactDetails
-	Provenance
+	// Collection says how the personal fields of this write were collected;
+	// when read, it repeats the latest provenance record.
+	Collection
+	// Provenance says, field by field, where the data came from (R8); set by Tresor.
+	Provenance []ProvenanceRecord `json:"provenance,omitempty" category:"none"`
+	// RestrictedAt: processing is restricted (Art. 18 GDPR); only the DPO sees the contact.
+	RestrictedAt *time.Time `json:"restricted_at,omitempty" category:"none"`
+	// ObjectedAt: the person objected to marketing (Art. 21 GDPR).
+	ObjectedAt *time.Time `json:"objected_at,omitempty" category:"none"`
+	// LastInteractionAt is the time of the latest interaction with the person;
+	// consent lapses and retention counts from it.
+	LastInteractionAt *time.Time `json:"last_interaction_at,omitempty" category:"none"`
 	// Withheld names the categories the declared purpose may not see; their
 	// fields are empty in this copy.
 	Withheld []Category `json:"withheld,omitempty" category:"none"`
@@ -63,12 +75,80 @@ type ContactDetails struct {
 	PreferredLanguage string         `json:"preferred_language" category:"contact.language"`
 }
 
-// Provenance records where a record came from and on which ground it is kept.
-type Provenance struct {
-	LegalBasis  LegalBasis `json:"legal_basis,omitempty" category:"none"`
-	Source      Source     `json:"source,omitempty" category:"none"`
-	Purpose     string     `json:"purpose,omitempty" category:"none"`      // the purpose declared when it was collected
-	CollectedBy string     `json:"collected_by,omitempty" category:"none"` // the actor, never a name
+// Visibility is who could see a datum where it was collected on a social network.
+type Visibility string
+
+// The visibilities. Only public data may be imported (R9).
+const (
+	VisibilityPublic      Visibility = "public"
+	VisibilityConnections Visibility = "connections" // after a contact or friend request
+	VisibilityFollowers   Visibility = "followers"
+	VisibilityPrivate     Visibility = "private"
+)
+
+// Visibilities lists every visibility.
+func Visibilities() []Visibility {
+	return []Visibility{VisibilityPublic, VisibilityConnections, VisibilityFollowers, VisibilityPrivate}
+}
+
+// Collection is how personal data was collected: the legal basis (with the
+// balancing note legitimate interest needs), the source and, for imports and
+// social networks, the import, network and visibility.
+type Collection struct {
+	LegalBasis    LegalBasis `json:"legal_basis,omitempty" category:"none"`
+	BalancingNote string     `json:"balancing_note,omitempty" category:"none"`
+	Source        Source     `json:"source,omitempty" category:"none"`
+	ImportID      string     `json:"import_id,omitempty" category:"none"`
+	Network       string     `json:"source_network,omitempty" category:"none"`
+	Visibility    Visibility `json:"visibility,omitempty" category:"none"`
+}
+
+// ProvenanceRecord is the provenance of some fields of a record: how and for
+// which purpose they were collected, when and by whom.
+type ProvenanceRecord struct {
+	Fields []string `json:"fields"`
+	Collection
+	Purpose     string    `json:"purpose"`
+	CollectedAt time.Time `json:"collected_at"`
+	CollectedBy string    `json:"collected_by"` // an actor, never a name
+}
+
+func (c *Collection) validate(p *Problems) {
+	checkOneOf(p, "legal_basis", c.LegalBasis, LegalBases(), false)
+	checkOneOf(p, "source", c.Source, Sources(), false)
+	checkText(p, "balancing_note", c.BalancingNote, 4000, false, true)
+	checkText(p, "import_id", c.ImportID, 100, false, false)
+	if c.Network != "" && !ValidNetwork(c.Network) {
+		p.Add("source_network", "%q is not a network id such as mastodon or linkedin", c.Network)
+	}
+	checkOneOf(p, "visibility", c.Visibility, Visibilities(), false)
+}
+
+// Record returns the provenance of fields collected now.
+func (c Collection) Record(fields []string, purpose string, at time.Time, by string) ProvenanceRecord {
+	return ProvenanceRecord{Fields: fields, Collection: c, Purpose: purpose, CollectedAt: at, CollectedBy: by}
+}
+
+// Reprovenance returns provenance in which fields now come from rec: they
+// leave older records, records left without fields go, and rec is appended.
+func Reprovenance(old []ProvenanceRecord, rec ProvenanceRecord) []ProvenanceRecord {
+	var out []ProvenanceRecord
+	for _, r := range old {
+		var keep []string
+		for _, f := range r.Fields {
+			if !slices.Contains(rec.Fields, f) {
+				keep = append(keep, f)
+			}
+		}
+		if len(keep) > 0 {
+			r.Fields = keep
+			out = append(out, r)
+		}
+	}
+	if len(rec.Fields) > 0 {
+		out = append(out, rec)
+	}
+	return out
 }
 
 // PostalAddress is a postal address.
@@ -121,13 +201,8 @@ func (c *Contact) Validate() error {
 	if d.PreferredLanguage != "" && !ValidLanguage(d.PreferredLanguage) {
 		p.Add("preferred_language", "%q is not a language tag such as de or en-GB", d.PreferredLanguage)
 	}
-	c.Provenance.validate(&p)
+	c.Collection.validate(&p)
 	return p.Err("contact")
-}
-
-func (pv *Provenance) validate(p *Problems) {
-	checkOneOf(p, "legal_basis", pv.LegalBasis, LegalBases(), false)
-	checkOneOf(p, "source", pv.Source, Sources(), false)
 }
 
 func (a *PostalAddress) validate(p *Problems, prefix string) {
@@ -174,9 +249,32 @@ func (d *ContactDetails) LookupKeys() []LookupKey {
 		keys = append(keys, LookupKey{Kind: LookupPhone, Value: ph})
 	}
 	for _, h := range d.SocialHandles {
-		keys = append(keys, LookupKey{Kind: LookupHandle, Value: NormalizeHandle(h)})
+		keys = append(keys, LookupKey{Kind: HandleKind(h.Network), Value: NormalizeHandle(h)})
+	}
+	if a := d.PostalAddress; a != nil {
+		keys = append(keys, LookupKey{Kind: LookupPostal, Value: lower(strings.Join([]string{a.Country, a.PostalCode, a.City, a.Street}, "|"))})
 	}
 	return keys
+}
+
+// HandleKind is the lookup kind of handles on a network: "handle:mastodon".
+func HandleKind(network string) LookupKind { return LookupKind("handle:" + network) }
+
+// AddressKind is the lookup kind that holds an address for a channel, or ""
+// for a channel without one (none that can be checked).
+func AddressKind(c ConsentChannel) LookupKind {
+	switch c {
+	case ChannelEmailMsg:
+		return LookupEmail
+	case ChannelPhoneCall:
+		return LookupPhone
+	case ChannelPostal:
+		return LookupPostal
+	}
+	if n := c.Network(); n != "" {
+		return HandleKind(n)
+	}
+	return ""
 }
 
 // NormalizeHandle returns the lookup form of a social handle: "network:handle"
@@ -196,12 +294,12 @@ type LookupKind string
 const (
 	LookupEmail  LookupKind = "email"
 	LookupPhone  LookupKind = "phone"
-	LookupHandle LookupKind = "handle"
+	LookupPostal LookupKind = "postal"
 )
 
 // LookupKey is an identifier under which a contact can be found. The gate
-// decides its Value (today the normalised identifier; later a keyed hash),
-// the store only indexes it.
+// stores it as a keyed hash (a blind index): the store indexes it and can
+// match it, but cannot read it.
 type LookupKey struct {
 	Kind  LookupKind
 	Value string

@@ -124,7 +124,7 @@ func TestContactValidateNamesEveryProblem(t *testing.T) {
 		SocialHandles:     []tresor.SocialHandle{{Network: "Mastodon", Handle: "has space"}},
 		PostalAddress:     &tresor.PostalAddress{City: "", Country: "Germany"},
 		PreferredLanguage: "german!",
-	}, Provenance: tresor.Provenance{LegalBasis: "gut feeling"}}
+	}, Collection: tresor.Collection{LegalBasis: "gut feeling"}}
 	err := c.Validate()
 	e := tresor.AsError(err)
 	if e == nil || e.Code != tresor.ECValidation {

@@ -38,6 +38,19 @@ const (
 	ECCSRF              Code = "csrf_failed"            // a state-changing request without the session's form token, or from another site
 	ECMFARequired       Code = "mfa_required"           // the session still needs its second factor
 	ECPasswordRejected  Code = "password_rejected"      // the new password is too short or too common
+
+	// Refusals of the privacy engine; each comes with a German and an English explanation.
+	ECAggregatesOnly     Code = "aggregates_only"         // the purpose sees only aggregates
+	ECBasisMissing       Code = "legal_basis_missing"     // personal data without a legal basis
+	ECBasisUnknown       Code = "legal_basis_unknown"     // not one of the legal bases
+	ECBasisNotAllowed    Code = "legal_basis_not_allowed" // a legal basis the purpose does not allow
+	ECBalancingNote      Code = "balancing_note_missing"  // legitimate interest without a balancing note
+	ECCategoryNotAllowed Code = "category_not_allowed"    // a category the purpose may not store
+	ECSpecialCategory    Code = "special_category"        // an Art. 9 category without an exception
+	ECRestricted         Code = "contact_restricted"      // processing restricted (Art. 18)
+	ECSuppressed         Code = "suppressed"              // the person objected to marketing (Art. 21)
+	ECLinkInvalid        Code = "link_invalid"            // a confirmation or withdrawal link that is forged, used or expired
+	ECNotPublic          Code = "not_public"              // social data that was not publicly visible (R9)
 )
 
 // Codes lists every error code, for the tables that must cover them all.
@@ -45,16 +58,20 @@ func Codes() []Code {
 	return []Code{ECInternal, ECUnavailable, ECUnauthenticated, ECForbidden, ECPurposeMissing, ECPurposeUnknown,
 		ECPurposeNotAllowed, ECNotFound, ECMethodNotAllowed, ECValidation, ECInvalidReference, ECConflict,
 		ECVersionMismatch, ECMalformedJSON, ECUnknownField, ECBodyTooLarge, ECUnsupportedMedia, ECInvalidParameter,
-		ECInvalidCursor, ECSchemaTooNew, ECSchemaBehind, ECLoginFailed, ECThrottled, ECCSRF, ECMFARequired, ECPasswordRejected}
+		ECInvalidCursor, ECSchemaTooNew, ECSchemaBehind, ECLoginFailed, ECThrottled, ECCSRF, ECMFARequired, ECPasswordRejected,
+		ECAggregatesOnly, ECBasisMissing, ECBasisUnknown, ECBasisNotAllowed, ECBalancingNote, ECCategoryNotAllowed,
+		ECSpecialCategory, ECRestricted, ECSuppressed, ECLinkInvalid, ECNotPublic}
 }
 
 // Error is the one error type of Tresor. Message is written for the person who
 // made the request and never contains internal details or personal data.
 type Error struct {
 	Code    Code
-	Message string
-	Fields  []FieldError // the invalid fields, for ECValidation
-	Err     error        // the underlying cause, for logs only
+	Message string // English
+	// MessageDE is the German text, where the refusal explains a rule.
+	MessageDE string
+	Fields    []FieldError // the invalid fields, for ECValidation
+	Err       error        // the underlying cause, for logs only
 	// RetryAfter, for ECThrottled, is how long to wait before the next attempt.
 	RetryAfter time.Duration
 }

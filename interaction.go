@@ -52,7 +52,9 @@ type Interaction struct {
 	DealID         string          `json:"deal_id,omitempty" category:"none"`
 	CaseID         string          `json:"case_id,omitempty" category:"none"`
 	InteractionContent
-	Withheld []Category `json:"withheld,omitempty" category:"none"`
+	Collection
+	Provenance []ProvenanceRecord `json:"provenance,omitempty" category:"none"`
+	Withheld   []Category         `json:"withheld,omitempty" category:"none"`
 }
 
 // InteractionContent is what was said or written: personal data.
@@ -88,6 +90,7 @@ func (in *Interaction) Validate() error {
 	}
 	checkText(&p, "subject", in.Subject, maxShortText, false, false)
 	checkText(&p, "body", in.Body, maxLongText, false, true)
+	in.Collection.validate(&p)
 	return p.Err("interaction")
 }
 

@@ -69,6 +69,55 @@ type Reader interface {
 	LoginFailures(ctx context.Context, key string) (int, time.Time, error)
 	PasswordReset(ctx context.Context, hash []byte) (*PasswordReset, error)
 	Stats(ctx context.Context) (*Stats, error)
+
+	// LookupKinds lists the kinds of identifiers a contact has ("email", "phone", "handle:mastodon", …).
+	LookupKinds(ctx context.Context, contactID string) ([]string, error)
+	// Suppressed reports whether one of the keys is on the suppression list for scope.
+	Suppressed(ctx context.Context, keys []LookupKey, scope string) (bool, error)
+	// ContactSuppressed reports whether an identifier of the contact is on the suppression list.
+	ContactSuppressed(ctx context.Context, contactID, scope string) (bool, error)
+	// InboundSince reports whether the contact started a conversation by an
+	// interaction of the kind (and network) since the time.
+	InboundSince(ctx context.Context, contactID string, kind InteractionKind, network string, since time.Time) (bool, error)
+	ConsentEvents(ctx context.Context, contactID string) ([]ConsentEvent, error)
+	ConsentStates(ctx context.Context, contactID string) ([]ConsentStatus, error)
+	ConsentLink(ctx context.Context, hash []byte) (*ConsentLinkRow, error)
+	// Audience computes, for every contact of the query, the reason it is
+	// excluded ("" for eligible).
+	Audience(ctx context.Context, q AudienceQuery) ([]AudienceRow, error)
+	Campaign(ctx context.Context, id string) (*Campaign, error)
+	Campaigns(ctx context.Context, f CampaignFilter) ([]*Campaign, error)
+	// MaintenancePending reports whether a maintenance task awaits.
+	MaintenancePending(ctx context.Context, task string) (bool, error)
+}
+
+// ConsentLinkRow is a stored confirmation link (only its hash).
+type ConsentLinkRow struct {
+	Hash      []byte
+	Kind      string
+	ContactID string
+	Purpose   string
+	Channel   ConsentChannel
+	TextHash  string
+	CreatedAt time.Time
+	ExpiresAt *time.Time
+	UsedAt    *time.Time
+}
+
+// AudienceQuery selects the contacts of a campaign and what decides about them.
+type AudienceQuery struct {
+	ConsentPurpose   string
+	Channel          ConsentChannel
+	AddressKind      string    // the lookup kind an address for the channel has; "" if none can be checked
+	ExpiredBefore    time.Time // a granted consent with neither change nor interaction since is expired
+	SuppressionScope string
+	Segment
+}
+
+// AudienceRow is one contact of an audience and why it is excluded ("" for eligible).
+type AudienceRow struct {
+	ContactID string
+	Reason    string
 }
 
 // PasswordReset is a one-time link to set a new password.
@@ -140,6 +189,23 @@ type Tx interface {
 	InsertPasswordReset(ctx context.Context, r *PasswordReset) error
 	// UsePasswordReset marks an unused, unexpired link as used and reports whether there was one.
 	UsePasswordReset(ctx context.Context, hash []byte, at time.Time) (bool, error)
+
+	// SetLookup replaces the lookup keys of a contact.
+	SetLookup(ctx context.Context, contactID string, keys []LookupKey) error
+	// TouchContact records an interaction with the contact at the time.
+	TouchContact(ctx context.Context, contactID string, at time.Time) error
+	// Suppress puts keys on the suppression list for scope.
+	Suppress(ctx context.Context, keys []LookupKey, scope string, at time.Time) error
+	// InsertConsentEvent appends to the ledger and sets the derived state.
+	InsertConsentEvent(ctx context.Context, e *ConsentEvent, state ConsentState) error
+	InsertConsentLink(ctx context.Context, l *ConsentLinkRow) error
+	// UseConsentLink marks an unused, unexpired link used and reports whether there was one.
+	UseConsentLink(ctx context.Context, hash []byte, at time.Time) (bool, error)
+	InsertCampaign(ctx context.Context, c *Campaign) error
+	UpdateCampaign(ctx context.Context, c *Campaign, prev int64) error
+	DeleteCampaign(ctx context.Context, id string) error
+	// MaintenanceDone removes a maintenance task.
+	MaintenanceDone(ctx context.Context, task string) error
 }
 
 // ContactRow is a contact as the store keeps it.
@@ -153,6 +219,11 @@ type ContactRow struct {
 type ContactQuery struct {
 	ContactFilter
 	Lookup *LookupKey
+	// HideRestricted leaves out contacts whose processing is restricted.
+	HideRestricted bool
+	// HideObjectedScope, if set, leaves out contacts who objected, or one of
+	// whose identifiers is suppressed for that scope.
+	HideObjectedScope string
 }
 
 // InteractionRow is an interaction as the store keeps it.

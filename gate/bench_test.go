@@ -35,7 +35,7 @@ func sampleContact(i int) *tresor.Contact {
 		GivenName: "Erika", FamilyName: fmt.Sprintf("Mustermann-%d", i),
 		Emails: []string{fmt.Sprintf("erika.%d@example.org", i)}, Phones: []string{fmt.Sprintf("+49 30 %07d", i)},
 		Organization: "Muster GmbH", Position: "Head of Purchasing",
-	}, Provenance: tresor.Provenance{LegalBasis: tresor.BasisContract}}
+	}, Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
 }
 
 // rawRow is what a raw insert writes: the columns the gate would write, with

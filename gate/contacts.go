@@ -4,12 +4,17 @@ import (
 	"context"
 
 	"tresor"
+	"tresor/policy"
 )
+
+// contactReadOnly are the fields a change may not touch: provenance, the
+// state of restriction and objection, which have their own calls.
+var contactReadOnly = []string{"provenance", "restricted_at", "objected_at", "last_interaction_at", "withheld"}
 
 var contacts = &kind[tresor.Contact, *tresor.Contact, *tresor.ContactRow]{
 	name:     "contact",
 	need:     accessPurpose,
-	readOnly: []string{"purpose", "collected_by", "withheld"},
+	readOnly: contactReadOnly,
 	get: func(ctx context.Context, r tresor.Reader, id string) (*tresor.ContactRow, error) {
 		return r.Contact(ctx, id)
 	},
@@ -25,8 +30,8 @@ var contacts = &kind[tresor.Contact, *tresor.Contact, *tresor.ContactRow]{
 		if err != nil {
 			return nil, err
 		}
-		row := &tresor.ContactRow{Contact: *c, Sealed: sealed, Lookup: c.LookupKeys()}
-		row.ContactDetails, row.Withheld = tresor.ContactDetails{}, nil
+		row := &tresor.ContactRow{Contact: *c, Sealed: sealed, Lookup: g.lookupKeys(&c.ContactDetails)}
+		row.ContactDetails, row.Withheld, row.Collection = tresor.ContactDetails{}, nil, tresor.Collection{}
 		return row, nil
 	},
 	fromRow: func(g *Gate, row *tresor.ContactRow) (*tresor.Contact, error) {
@@ -37,35 +42,78 @@ var contacts = &kind[tresor.Contact, *tresor.Contact, *tresor.ContactRow]{
 		// Lists are always arrays in the API, never null.
 		d := &c.ContactDetails
 		d.Emails, d.Phones, d.SocialHandles = nonNil(d.Emails), nonNil(d.Phones), nonNil(d.SocialHandles)
+		c.Collection = latestCollection(c.Provenance)
 		return &c, nil
 	},
 	prepare: func(ctx context.Context, tx tresor.Tx, req *request, c, old *tresor.Contact) error {
+		if old == nil {
+			var p tresor.Problems
+			for field, set := range map[string]bool{"withheld": len(c.Withheld) > 0, "provenance": len(c.Provenance) > 0,
+				"restricted_at": c.RestrictedAt != nil, "objected_at": c.ObjectedAt != nil, "last_interaction_at": c.LastInteractionAt != nil} {
+				if set {
+					p.Add(field, "is set by Tresor; leave it out")
+				}
+			}
+			if err := p.Err("contact"); err != nil {
+				return err
+			}
+			if c.OwnerID == "" {
+				c.OwnerID = req.ownerID()
+			}
+		}
+		return nil
+	},
+	check: func(ctx context.Context, tx tresor.Tx, req *request, c, old *tresor.Contact) error {
+		var before any
 		if old != nil {
-			return nil
+			before = old
 		}
-		var p tresor.Problems
-		if len(c.Withheld) > 0 {
-			p.Add("withheld", "is set by Tresor; leave it out")
+		if err := req.g.collect(req, c, before, &c.Collection, &c.Provenance); err != nil {
+			return err
 		}
-		if c.Purpose != "" && c.Purpose != req.purpose {
-			p.Add("purpose", "is the purpose declared in the Tresor-Purpose header (%s); leave it out", req.purpose)
+		// A person who objected to marketing is not brought back for it: not by
+		// an import, not by a new record (Art. 21(3)).
+		if req.pu.HidesObjected {
+			suppressed, err := tx.Suppressed(ctx, req.g.lookupKeys(&c.ContactDetails), suppressionScope)
+			if err != nil {
+				return err
+			}
+			if suppressed {
+				return policy.Refuse(policy.RSuppressed)
+			}
 		}
-		if c.CollectedBy != "" {
-			p.Add("collected_by", "is set by Tresor; leave it out")
-		}
-		if c.OwnerID == "" {
-			c.OwnerID = req.ownerID()
-		}
-		if c.Source == "" {
-			c.Source = tresor.SourceManual
-		}
-		c.Purpose, c.CollectedBy = req.purpose, req.actor.String()
-		return p.Err("contact")
+		return nil
 	},
 	refs: func(c *tresor.Contact) []ref {
 		return []ref{{"owner_id", "user", c.OwnerID}, {"organization_id", "organization", c.OrganizationID}}
 	},
+	guard: func(ctx context.Context, g *Gate, req *request, c *tresor.Contact) error {
+		if c.RestrictedAt != nil && !req.pu.SeesRestricted {
+			return policy.Refuse(policy.RRestricted)
+		}
+		if req.pu.HidesObjected {
+			if c.ObjectedAt != nil {
+				return policy.Refuse(policy.RSuppressed)
+			}
+			suppressed, err := g.store.Read().ContactSuppressed(ctx, c.ID, suppressionScope)
+			if err != nil {
+				return err
+			}
+			if suppressed {
+				return policy.Refuse(policy.RSuppressed)
+			}
+		}
+		return nil
+	},
+	present: func(req *request, c *tresor.Contact) {
+		c.Withheld = withhold(c, req.pu)
+		d := &c.ContactDetails // lists stay arrays when withheld
+		d.Emails, d.Phones, d.SocialHandles = nonNil(d.Emails), nonNil(d.Phones), nonNil(d.SocialHandles)
+	},
 }
+
+// suppressionScope is the scope of objections to marketing (Art. 21(2)).
+const suppressionScope = "marketing"
 
 // CreateContact stores a new contact.
 func (g *Gate) CreateContact(ctx context.Context, c *tresor.Contact) error {
@@ -78,30 +126,37 @@ func (g *Gate) CreateContacts(ctx context.Context, cs []*tresor.Contact) error {
 	return create(ctx, g, contacts, cs)
 }
 
-// Contact returns one contact.
+// Contact returns one contact, with what the purpose may see.
 func (g *Gate) Contact(ctx context.Context, id string) (*tresor.Contact, error) {
 	return read(ctx, g, contacts, id)
 }
 
 // Contacts lists contacts, or finds them by exact e-mail address.
 func (g *Gate) Contacts(ctx context.Context, f tresor.ContactFilter) (*tresor.List[*tresor.Contact], error) {
-	limit, err := g.page(ctx, accessPurpose, &f.Page)
+	req, limit, err := g.page(ctx, accessPurpose, &f.Page)
 	if err != nil {
 		return nil, err
 	}
-	q := tresor.ContactQuery{ContactFilter: f}
+	q := tresor.ContactQuery{ContactFilter: f, HideRestricted: !req.pu.SeesRestricted}
+	if req.pu.HidesObjected {
+		q.HideObjectedScope = suppressionScope
+	}
 	if f.Email != "" {
+		if !req.pu.Allows(tresor.CatContactEmail) {
+			return nil, policy.Refuse(policy.RCategoryNotAllowed, tresor.CatContactEmail, req.pu.ID, "")
+		}
 		email, err := tresor.NormalizeEmail(f.Email)
 		if err != nil {
 			return nil, tresor.Errorf(tresor.ECInvalidParameter, "The email parameter is invalid: %s.", err)
 		}
-		q.Lookup = &tresor.LookupKey{Kind: tresor.LookupEmail, Value: email}
+		k := g.blind(tresor.LookupKey{Kind: tresor.LookupEmail, Value: email})
+		q.Lookup = &k
 	}
 	rows, err := g.store.Read().Contacts(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	return listOf(g, contacts, rows, limit)
+	return listOf(ctx, g, contacts, req, rows, limit)
 }
 
 // UpdateContact changes a contact with a merge patch.

@@ -48,7 +48,7 @@ func crashChild(db string) {
 		cs := make([]*tresor.Contact, n)
 		for i := range cs {
 			cs[i] = &tresor.Contact{ContactDetails: tresor.ContactDetails{FamilyName: "Crash",
-				Emails: []string{fmt.Sprintf("%s%d@example.org", prefix, i)}}}
+				Emails: []string{fmt.Sprintf("%s%d@example.org", prefix, i)}}, Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
 		}
 		return cs
 	}
@@ -163,5 +163,5 @@ func crash(t *testing.T, db string, cfg gate.Config, inserting func() bool) {
 		t.Fatal("a lookup key of the interrupted batch survived")
 	}
 	// The database accepts writes again.
-	must(t, g.CreateContact(ctx, &tresor.Contact{ContactDetails: tresor.ContactDetails{FamilyName: "After"}}))
+	must(t, g.CreateContact(ctx, &tresor.Contact{ContactDetails: tresor.ContactDetails{FamilyName: "After"}, Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}))
 }

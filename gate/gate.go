@@ -9,6 +9,7 @@ package gate
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,7 +27,10 @@ type Gate struct {
 	events func(ctx context.Context, actor *tresor.Actor, e Event)
 	tokens tokenCache
 	// Throttle sets how failed sign-ins slow down further attempts.
-	throttle Throttle
+	throttle  Throttle
+	keys      Keys
+	mailer    tresor.Mailer
+	publicURL string
 }
 
 var (
@@ -48,9 +52,19 @@ func WithClock(now func() time.Time) Option { return func(g *Gate) { g.now = now
 // WithPolicy replaces the default policy.
 func WithPolicy(p *policy.Policy) Option { return func(g *Gate) { g.policy = p } }
 
+// WithKeys sets the keys (default: fresh random keys, which suit only tests).
+func WithKeys(k Keys) Option { return func(g *Gate) { g.keys = k } }
+
+// WithMailer sets how mail is sent (double opt-in, campaigns).
+func WithMailer(m tresor.Mailer) Option { return func(g *Gate) { g.mailer = m } }
+
+// WithPublicURL sets the address people reach Tresor at, for links in mail.
+func WithPublicURL(u string) Option { return func(g *Gate) { g.publicURL = strings.TrimRight(u, "/") } }
+
 // New returns a gate on an opened, migrated store.
 func New(store tresor.Store, opts ...Option) *Gate {
-	g := &Gate{store: store, policy: policy.Default(), now: time.Now, log: slog.Default(), throttle: DefaultThrottle}
+	g := &Gate{store: store, policy: policy.Default(), now: time.Now, log: slog.Default(), throttle: DefaultThrottle,
+		keys: NewKeys(), publicURL: "http://127.0.0.1:8080"}
 	for _, o := range opts {
 		o(g)
 	}
@@ -99,8 +113,10 @@ const (
 // request is one authorised call: who, for which purpose, and the time it is
 // recorded under (fixed once, so every row of the call carries the same time).
 type request struct {
+	g       *Gate
 	actor   *tresor.Actor
 	purpose string
+	pu      *policy.Purpose // for accessPurpose
 	now     time.Time
 }
 
@@ -110,13 +126,15 @@ func (g *Gate) authorize(ctx context.Context, need access) (*request, error) {
 	if a == nil {
 		return nil, tresor.Errorf(tresor.ECUnauthenticated, "Sign in, or send an API token in the Authorization header.")
 	}
-	req := &request{actor: a, now: tresor.Truncate(g.now())}
+	req := &request{g: g, actor: a, now: tresor.Truncate(g.now())}
 	switch need {
 	case accessPurpose:
 		req.purpose = tresor.PurposeFrom(ctx)
-		if err := g.policy.PermitIndividual(a, req.purpose); err != nil {
+		pu, err := g.policy.PermitIndividual(a, req.purpose)
+		if err != nil {
 			return nil, err
 		}
+		req.pu = pu
 	case accessConfigWrite:
 		if a.Kind != tresor.ActorSystem && !a.HasRole(tresor.RoleAdmin) {
 			return nil, tresor.Errorf(tresor.ECForbidden, "Only an administrator may change the configuration.")
@@ -142,4 +160,15 @@ func newID() string {
 // PurposesOf returns the purposes the roles allow, in catalogue order.
 func (g *Gate) PurposesOf(roles []tresor.Role) []string {
 	return g.policy.PurposesOf(&tresor.Actor{Roles: roles})
+}
+
+// Catalogue describes the purposes of the policy.
+func (g *Gate) Catalogue() []tresor.PurposeInfo {
+	out := make([]tresor.PurposeInfo, len(g.policy.Purposes))
+	for i, p := range g.policy.Purposes {
+		out[i] = tresor.PurposeInfo{ID: p.ID, NameDE: p.NameDE, NameEN: p.NameEN, DescriptionDE: p.DescriptionDE,
+			DescriptionEN: p.DescriptionEN, Categories: p.Categories, LegalBases: p.LegalBases,
+			RetentionDays: p.RetentionDays, AggregatesOnly: p.AggregatesOnly, Outbound: string(p.Outbound)}
+	}
+	return out
 }

@@ -67,7 +67,7 @@ func must(t *testing.T, err error) {
 func erika() *tresor.Contact {
 	return &tresor.Contact{ContactDetails: tresor.ContactDetails{GivenName: "Erika", FamilyName: "Mustermann",
 		Emails: []string{"Erika.Mustermann@Example.DE"}, Phones: []string{"+49 30 1234567"}, Organization: "Muster GmbH"},
-		Provenance: tresor.Provenance{LegalBasis: tresor.BasisContract}}
+		Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
 }
 
 func TestGateRefusesWithoutAuthenticationOrPurpose(t *testing.T) {
@@ -102,8 +102,9 @@ func TestContactLifecycle(t *testing.T) {
 		me := tresor.ActorFrom(ctx)
 		c := erika()
 		must(t, g.CreateContact(ctx, c))
-		if !tresor.ValidID(c.ID) || c.Version != 1 || c.OwnerID != me.UserID || c.Purpose != "sales" ||
-			c.Source != tresor.SourceManual || c.CollectedBy != "user:"+me.UserID || c.CreatedAt.IsZero() {
+		if !tresor.ValidID(c.ID) || c.Version != 1 || c.OwnerID != me.UserID || c.Source != tresor.SourceManual ||
+			len(c.Provenance) != 1 || c.Provenance[0].Purpose != "sales" || c.Provenance[0].CollectedBy != "user:"+me.UserID ||
+			c.CreatedAt.IsZero() {
 			t.Fatalf("created contact = %+v", c)
 		}
 		if c.Emails[0] != "erika.mustermann@example.de" || c.Phones[0] != "+49301234567" {
@@ -137,7 +138,7 @@ func TestContactLifecycle(t *testing.T) {
 		}
 		_, err = g.UpdateContact(ctx, c.ID, tresor.Update{Patch: json.RawMessage(`{"family_name":"X"}`), IfVersion: 1})
 		wantCode(t, err, tresor.ECVersionMismatch)
-		_, err = g.UpdateContact(ctx, c.ID, tresor.Update{Patch: json.RawMessage(`{"purpose":"marketing"}`)})
+		_, err = g.UpdateContact(ctx, c.ID, tresor.Update{Patch: json.RawMessage(`{"provenance":[]}`)})
 		wantCode(t, err, tresor.ECValidation)
 		_, err = g.UpdateContact(ctx, c.ID, tresor.Update{Patch: json.RawMessage(`{"emails":["broken"]}`)})
 		wantCode(t, err, tresor.ECValidation)
@@ -161,8 +162,8 @@ func TestCreateRefusesServerFields(t *testing.T) {
 		for name, c := range map[string]*tresor.Contact{
 			"id":           {Meta: tresor.Meta{ID: "01a223f0-8d8f-7682-899e-39452c1ae6d0"}},
 			"version":      {Meta: tresor.Meta{Version: 7}},
-			"collected_by": {Provenance: tresor.Provenance{CollectedBy: "someone"}},
-			"purpose":      {Provenance: tresor.Provenance{Purpose: "marketing"}},
+			"provenance":   {Provenance: []tresor.ProvenanceRecord{{Fields: []string{"family_name"}}}},
+			"restricted":   {RestrictedAt: &time.Time{}},
 			"withheld":     {Withheld: []tresor.Category{tresor.CatContactEmail}},
 		} {
 			c.FamilyName = "Test"
@@ -211,7 +212,7 @@ func TestBulkCreateIsAllOrNothing(t *testing.T) {
 		for _, c := range cs {
 			c.ID = ""
 			c.Meta = tresor.Meta{}
-			c.Provenance = tresor.Provenance{LegalBasis: tresor.BasisContract}
+			c.Provenance, c.Collection = nil, tresor.Collection{LegalBasis: tresor.BasisContract}
 			c.OwnerID = ""
 		}
 		must(t, g.CreateContacts(ctx, cs))
@@ -275,7 +276,8 @@ func TestCasesAndInteractions(t *testing.T) {
 		ctx := as(t, g, "service@example.org", "service", tresor.RoleService)
 		c := erika()
 		must(t, g.CreateContact(ctx, c))
-		k := &tresor.Case{Channel: tresor.ChannelEmail, ContactID: c.ID, CaseContent: tresor.CaseContent{Subject: "Invoice unclear", Description: "Line 3?"}}
+		k := &tresor.Case{Channel: tresor.ChannelEmail, ContactID: c.ID, CaseContent: tresor.CaseContent{Subject: "Invoice unclear", Description: "Line 3?"},
+			Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
 		must(t, g.CreateCase(ctx, k))
 		if k.Status != tresor.CaseNew || k.Priority != tresor.PriorityNormal || k.ResolvedAt != nil {
 			t.Fatalf("case defaults = %+v", k)
@@ -285,7 +287,8 @@ func TestCasesAndInteractions(t *testing.T) {
 		if done.ResolvedAt == nil || done.Subject != "Invoice unclear" {
 			t.Fatalf("resolved case = %+v", done)
 		}
-		in := &tresor.Interaction{Kind: tresor.KindNote, ContactID: c.ID, CaseID: k.ID, InteractionContent: tresor.InteractionContent{Body: "Called back."}}
+		in := &tresor.Interaction{Kind: tresor.KindNote, ContactID: c.ID, CaseID: k.ID, InteractionContent: tresor.InteractionContent{Body: "Called back."},
+			Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
 		must(t, g.CreateInteraction(ctx, in))
 		if in.Direction != tresor.DirectionInternal || in.OccurredAt.IsZero() {
 			t.Fatalf("note defaults = %+v", in)

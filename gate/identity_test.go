@@ -385,7 +385,7 @@ func TestAnalystSeesOnlyAggregates(t *testing.T) {
 	must(t, err)
 	ctx := tresor.WithPurpose(tresor.WithActor(bg, &tresor.Actor{Kind: tresor.ActorUser, UserID: analyst.ID, Roles: analyst.Roles}), "analytics")
 	_, err = g.Contacts(ctx, tresor.ContactFilter{})
-	wantCode(t, err, tresor.ECForbidden)
+	wantCode(t, err, tresor.ECAggregatesOnly)
 	if _, err := g.Stats(ctx); err != nil {
 		t.Fatalf("an analyst cannot see counts: %v", err)
 	}

@@ -44,6 +44,26 @@ type kind[T any, PT interface {
 	// refs lists v's references, to name the missing one when the store
 	// reports an invalid reference.
 	refs func(v PT) []ref
+	// guard refuses access to a stored object the purpose may not touch
+	// (a restricted person, say); it runs on reads, changes and deletes.
+	guard func(ctx context.Context, g *Gate, req *request, v PT) error
+	// present prepares an object for the caller: it withholds what the
+	// purpose may not see.
+	present func(req *request, v PT)
+}
+
+func (k *kind[T, PT, R]) guarded(ctx context.Context, g *Gate, req *request, v PT) error {
+	if k.guard == nil {
+		return nil
+	}
+	return k.guard(ctx, g, req, v)
+}
+
+func (k *kind[T, PT, R]) shown(req *request, v PT) PT {
+	if k.present != nil {
+		k.present(req, v)
+	}
+	return v
 }
 
 // ref is a reference from one object to another.
@@ -110,6 +130,9 @@ func create[T any, PT interface {
 	if err != nil {
 		return explain(ctx, g, k, err, vs)
 	}
+	for _, v := range vs {
+		k.shown(req, v)
+	}
 	return nil
 }
 
@@ -158,48 +181,62 @@ func read[T any, PT interface {
 	*T
 	object
 }, R any](ctx context.Context, g *Gate, k *kind[T, PT, R], id string) (PT, error) {
-	if _, err := g.authorize(ctx, k.need); err != nil {
+	req, err := g.authorize(ctx, k.need)
+	if err != nil {
 		return nil, err
 	}
 	row, err := k.get(ctx, g.store.Read(), id)
 	if err != nil {
 		return nil, err
 	}
-	return k.fromRow(g, row)
+	v, err := k.fromRow(g, row)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.guarded(ctx, g, req, v); err != nil {
+		return nil, err
+	}
+	return k.shown(req, v), nil
 }
 
 // listOf turns up to limit+1 rows into a page and the cursor of the next.
 func listOf[T any, PT interface {
 	*T
 	object
-}, R any](g *Gate, k *kind[T, PT, R], rows []R, limit int) (*tresor.List[PT], error) {
+}, R any](ctx context.Context, g *Gate, k *kind[T, PT, R], req *request, rows []R, limit int) (*tresor.List[PT], error) {
 	out := &tresor.List[PT]{Items: make([]PT, 0, min(len(rows), limit))}
+	var last string
 	for i, row := range rows {
-		if i == limit {
-			out.Next = tresor.EncodeCursor(out.Items[limit-1].Base().ID)
-			break
-		}
 		v, err := k.fromRow(g, row)
 		if err != nil {
 			return nil, err
 		}
-		out.Items = append(out.Items, v)
+		if i == limit {
+			out.Next = tresor.EncodeCursor(last)
+			break
+		}
+		last = v.Base().ID
+		if k.guarded(ctx, g, req, v) != nil {
+			continue // the query leaves these out; this is a second line of defence
+		}
+		out.Items = append(out.Items, k.shown(req, v))
 	}
 	return out, nil
 }
 
 // page authorises a list call and prepares its page: one row more than asked
 // tells whether there is a next page.
-func (g *Gate) page(ctx context.Context, need access, p *tresor.Page) (limit int, err error) {
-	if _, err := g.authorize(ctx, need); err != nil {
-		return 0, err
+func (g *Gate) page(ctx context.Context, need access, p *tresor.Page) (*request, int, error) {
+	req, err := g.authorize(ctx, need)
+	if err != nil {
+		return nil, 0, err
 	}
 	if err := p.Normalize(); err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	limit = p.Limit
+	limit := p.Limit
 	p.Limit++
-	return limit, nil
+	return req, limit, nil
 }
 
 // change applies a merge patch to a stored object.
@@ -219,6 +256,9 @@ func change[T any, PT interface {
 		}
 		old, err := k.fromRow(g, row)
 		if err != nil {
+			return err
+		}
+		if err := k.guarded(ctx, g, req, old); err != nil {
 			return err
 		}
 		if err := checkVersion(k.name, old.Base().Version, u.IfVersion); err != nil {
@@ -250,7 +290,7 @@ func change[T any, PT interface {
 	if err != nil {
 		return nil, explain(ctx, g, k, err, []PT{out})
 	}
-	return out, nil
+	return k.shown(req, out), nil
 }
 
 // remove deletes a stored object.
@@ -258,17 +298,21 @@ func remove[T any, PT interface {
 	*T
 	object
 }, R any](ctx context.Context, g *Gate, k *kind[T, PT, R], id string, ifVersion int64, before func(tx tresor.Tx) error) error {
-	if _, err := g.authorize(ctx, k.writeNeed()); err != nil {
+	req, err := g.authorize(ctx, k.writeNeed())
+	if err != nil {
 		return err
 	}
 	return g.store.Update(ctx, func(tx tresor.Tx) error {
-		if ifVersion != 0 || before != nil {
+		if ifVersion != 0 || before != nil || k.guard != nil {
 			row, err := k.get(ctx, tx, id)
 			if err != nil {
 				return err
 			}
 			v, err := k.fromRow(g, row)
 			if err != nil {
+				return err
+			}
+			if err := k.guarded(ctx, g, req, v); err != nil {
 				return err
 			}
 			if err := checkVersion(k.name, v.Base().Version, ifVersion); err != nil {

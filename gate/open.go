@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -24,6 +25,8 @@ type Config struct {
 	DB string
 	// Migrate applies missing migrations; without it, a schema that is behind is refused.
 	Migrate bool
+	// KeyDir holds the key files (default DataDir/keys).
+	KeyDir string
 }
 
 // Open opens the configured store, checks or migrates its schema, and returns
@@ -37,7 +40,21 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Gate, error) {
 		store.Close()
 		return nil, err
 	}
-	return New(store, opts...), nil
+	dir := cfg.KeyDir
+	if dir == "" {
+		dir = filepath.Join(cmp.Or(cfg.DataDir, "."), "keys")
+	}
+	keys, err := LoadKeys(dir)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	g := New(store, append([]Option{WithKeys(keys)}, opts...)...)
+	if err := g.maintain(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return g, nil
 }
 
 // OpenStore opens the configured store without touching its schema.

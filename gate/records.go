@@ -62,7 +62,7 @@ func (g *Gate) Organization(ctx context.Context, id string) (*tresor.Organizatio
 
 // Organizations lists organizations.
 func (g *Gate) Organizations(ctx context.Context, f tresor.OrganizationFilter) (*tresor.List[*tresor.Organization], error) {
-	limit, err := g.page(ctx, organizations.need, &f.Page)
+	req, limit, err := g.page(ctx, organizations.need, &f.Page)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (g *Gate) Organizations(ctx context.Context, f tresor.OrganizationFilter) (
 	if err != nil {
 		return nil, err
 	}
-	return listOf(g, organizations, rows, limit)
+	return listOf(ctx, g, organizations, req, rows, limit)
 }
 
 // UpdateOrganization changes an organization with a merge patch.
@@ -89,7 +89,7 @@ func (g *Gate) DeleteOrganization(ctx context.Context, id string, ifVersion int6
 var interactions = &kind[tresor.Interaction, *tresor.Interaction, *tresor.InteractionRow]{
 	name:     "interaction",
 	need:     accessPurpose,
-	readOnly: []string{"withheld"},
+	readOnly: []string{"withheld", "provenance"},
 	get: func(ctx context.Context, r tresor.Reader, id string) (*tresor.InteractionRow, error) {
 		return r.Interaction(ctx, id)
 	},
@@ -106,7 +106,7 @@ var interactions = &kind[tresor.Interaction, *tresor.Interaction, *tresor.Intera
 			return nil, err
 		}
 		row := &tresor.InteractionRow{Interaction: *in, Sealed: sealed}
-		row.InteractionContent, row.Withheld = tresor.InteractionContent{}, nil
+		row.InteractionContent, row.Withheld, row.Collection = tresor.InteractionContent{}, nil, tresor.Collection{}
 		return row, nil
 	},
 	fromRow: func(g *Gate, row *tresor.InteractionRow) (*tresor.Interaction, error) {
@@ -114,14 +114,15 @@ var interactions = &kind[tresor.Interaction, *tresor.Interaction, *tresor.Intera
 		if err := g.open(row.Sealed, &in.InteractionContent); err != nil {
 			return nil, err
 		}
+		in.Collection = latestCollection(in.Provenance)
 		return &in, nil
 	},
 	prepare: func(ctx context.Context, tx tresor.Tx, req *request, in, old *tresor.Interaction) error {
 		if old != nil {
 			return nil
 		}
-		if len(in.Withheld) > 0 {
-			return fieldError("interaction", "withheld", "is set by Tresor; leave it out")
+		if len(in.Withheld) > 0 || len(in.Provenance) > 0 {
+			return fieldError("interaction", "provenance", "withheld and provenance are set by Tresor; leave them out")
 		}
 		if in.OwnerID == "" {
 			in.OwnerID = req.ownerID()
@@ -135,6 +136,22 @@ var interactions = &kind[tresor.Interaction, *tresor.Interaction, *tresor.Intera
 		}
 		return nil
 	},
+	check: func(ctx context.Context, tx tresor.Tx, req *request, in, old *tresor.Interaction) error {
+		var before any
+		if old != nil {
+			before = old
+		}
+		if err := req.g.collect(req, in, before, &in.Collection, &in.Provenance); err != nil {
+			return err
+		}
+		// The latest interaction with a person keeps their consent alive and
+		// starts their retention period.
+		if in.ContactID != "" {
+			return tx.TouchContact(ctx, in.ContactID, in.OccurredAt)
+		}
+		return nil
+	},
+	present: func(req *request, in *tresor.Interaction) { in.Withheld = withhold(in, req.pu) },
 	refs: func(in *tresor.Interaction) []ref {
 		return []ref{{"owner_id", "user", in.OwnerID}, {"contact_id", "contact", in.ContactID},
 			{"organization_id", "organization", in.OrganizationID}, {"deal_id", "deal", in.DealID}, {"case_id", "case", in.CaseID}}
@@ -159,7 +176,7 @@ func (g *Gate) Interaction(ctx context.Context, id string) (*tresor.Interaction,
 
 // Interactions lists interactions.
 func (g *Gate) Interactions(ctx context.Context, f tresor.InteractionFilter) (*tresor.List[*tresor.Interaction], error) {
-	limit, err := g.page(ctx, interactions.need, &f.Page)
+	req, limit, err := g.page(ctx, interactions.need, &f.Page)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +184,7 @@ func (g *Gate) Interactions(ctx context.Context, f tresor.InteractionFilter) (*t
 	if err != nil {
 		return nil, err
 	}
-	return listOf(g, interactions, rows, limit)
+	return listOf(ctx, g, interactions, req, rows, limit)
 }
 
 // UpdateInteraction changes an interaction with a merge patch.
@@ -185,7 +202,7 @@ func (g *Gate) DeleteInteraction(ctx context.Context, id string, ifVersion int64
 var cases = &kind[tresor.Case, *tresor.Case, *tresor.CaseRow]{
 	name:     "case",
 	need:     accessPurpose,
-	readOnly: []string{"withheld", "resolved_at"},
+	readOnly: []string{"withheld", "resolved_at", "provenance"},
 	get:      func(ctx context.Context, r tresor.Reader, id string) (*tresor.CaseRow, error) { return r.Case(ctx, id) },
 	insert: one(func(ctx context.Context, tx tresor.Tx, row *tresor.CaseRow) error {
 		return tx.InsertCase(ctx, row)
@@ -200,7 +217,7 @@ var cases = &kind[tresor.Case, *tresor.Case, *tresor.CaseRow]{
 			return nil, err
 		}
 		row := &tresor.CaseRow{Case: *c, Sealed: sealed}
-		row.CaseContent, row.Withheld = tresor.CaseContent{}, nil
+		row.CaseContent, row.Withheld, row.Collection = tresor.CaseContent{}, nil, tresor.Collection{}
 		return row, nil
 	},
 	fromRow: func(g *Gate, row *tresor.CaseRow) (*tresor.Case, error) {
@@ -208,12 +225,13 @@ var cases = &kind[tresor.Case, *tresor.Case, *tresor.CaseRow]{
 		if err := g.open(row.Sealed, &c.CaseContent); err != nil {
 			return nil, err
 		}
+		c.Collection = latestCollection(c.Provenance)
 		return &c, nil
 	},
 	prepare: func(ctx context.Context, tx tresor.Tx, req *request, c, old *tresor.Case) error {
 		if old == nil {
-			if len(c.Withheld) > 0 || c.ResolvedAt != nil {
-				return fieldError("case", "resolved_at", "withheld and resolved_at are set by Tresor; leave them out")
+			if len(c.Withheld) > 0 || c.ResolvedAt != nil || len(c.Provenance) > 0 {
+				return fieldError("case", "resolved_at", "withheld, provenance and resolved_at are set by Tresor; leave them out")
 			}
 			if c.Status == "" {
 				c.Status = tresor.CaseNew
@@ -234,6 +252,14 @@ var cases = &kind[tresor.Case, *tresor.Case, *tresor.CaseRow]{
 		}
 		return nil
 	},
+	check: func(ctx context.Context, tx tresor.Tx, req *request, c, old *tresor.Case) error {
+		var before any
+		if old != nil {
+			before = old
+		}
+		return req.g.collect(req, c, before, &c.Collection, &c.Provenance)
+	},
+	present: func(req *request, c *tresor.Case) { c.Withheld = withhold(c, req.pu) },
 	refs: func(c *tresor.Case) []ref {
 		return []ref{{"assignee_id", "user", c.AssigneeID}, {"contact_id", "contact", c.ContactID},
 			{"organization_id", "organization", c.OrganizationID}}
@@ -252,7 +278,7 @@ func (g *Gate) Case(ctx context.Context, id string) (*tresor.Case, error) {
 
 // Cases lists cases.
 func (g *Gate) Cases(ctx context.Context, f tresor.CaseFilter) (*tresor.List[*tresor.Case], error) {
-	limit, err := g.page(ctx, cases.need, &f.Page)
+	req, limit, err := g.page(ctx, cases.need, &f.Page)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +286,7 @@ func (g *Gate) Cases(ctx context.Context, f tresor.CaseFilter) (*tresor.List[*tr
 	if err != nil {
 		return nil, err
 	}
-	return listOf(g, cases, rows, limit)
+	return listOf(ctx, g, cases, req, rows, limit)
 }
 
 // UpdateCase changes a case with a merge patch.
@@ -347,7 +373,7 @@ func (g *Gate) Deal(ctx context.Context, id string) (*tresor.Deal, error) {
 
 // Deals lists deals.
 func (g *Gate) Deals(ctx context.Context, f tresor.DealFilter) (*tresor.List[*tresor.Deal], error) {
-	limit, err := g.page(ctx, deals.need, &f.Page)
+	req, limit, err := g.page(ctx, deals.need, &f.Page)
 	if err != nil {
 		return nil, err
 	}
@@ -355,7 +381,7 @@ func (g *Gate) Deals(ctx context.Context, f tresor.DealFilter) (*tresor.List[*tr
 	if err != nil {
 		return nil, err
 	}
-	return listOf(g, deals, rows, limit)
+	return listOf(ctx, g, deals, req, rows, limit)
 }
 
 // UpdateDeal changes a deal with a merge patch.
@@ -423,7 +449,7 @@ func (g *Gate) Pipeline(ctx context.Context, id string) (*tresor.Pipeline, error
 
 // Pipelines lists pipelines.
 func (g *Gate) Pipelines(ctx context.Context, p tresor.Page) (*tresor.List[*tresor.Pipeline], error) {
-	limit, err := g.page(ctx, pipelines.need, &p)
+	req, limit, err := g.page(ctx, pipelines.need, &p)
 	if err != nil {
 		return nil, err
 	}
@@ -431,7 +457,7 @@ func (g *Gate) Pipelines(ctx context.Context, p tresor.Page) (*tresor.List[*tres
 	if err != nil {
 		return nil, err
 	}
-	return listOf(g, pipelines, rows, limit)
+	return listOf(ctx, g, pipelines, req, rows, limit)
 }
 
 // UpdatePipeline changes a pipeline with a merge patch (administrators only).

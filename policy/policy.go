@@ -1,13 +1,31 @@
-// Package policy is Tresor's decision engine: which purposes exist and which
-// roles may declare them. It is pure — no I/O — so every decision can be
-// table-tested. Later work adds legal bases, categories, consent and retention.
+// Package policy is Tresor's decision engine: which purposes exist, what each
+// may see and store and on which legal grounds, which roles may act for it,
+// and whether a person may be contacted. It is pure — it reads a policy from
+// bytes and decides from values, without I/O — so every decision can be
+// table-tested.
 package policy
 
 import (
+	_ "embed"
 	"slices"
 	"strings"
 
 	"tresor"
+)
+
+// Outbound says how a purpose may reach people.
+type Outbound string
+
+// The kinds of outbound contact.
+const (
+	// OutboundAdvertising: reaching out is advertising (§7 UWG) and needs the
+	// person's consent for marketing on that exact channel.
+	OutboundAdvertising Outbound = "advertising"
+	// OutboundReply: answering the person — in a conversation they started,
+	// or under a contract or legal obligation — never with advertising.
+	OutboundReply Outbound = "reply"
+	// OutboundNone: the purpose never contacts anyone.
+	OutboundNone Outbound = "none"
 )
 
 // Purpose is a declared reason to process personal data (GDPR Art. 5(1)(b)).
@@ -17,50 +35,91 @@ type Purpose struct {
 	NameEN        string
 	DescriptionDE string
 	DescriptionEN string
-	// AggregatesOnly purposes see counts and statistics over groups, never a
-	// single person's record (R10).
+	// Categories the purpose may see and store (data minimisation, Art. 5(1)(c)).
+	Categories []tresor.Category
+	// LegalBases on which data may be collected for the purpose.
+	LegalBases []tresor.LegalBasis
+	// RetentionDays is the default retention after the last interaction.
+	RetentionDays int
+	// AggregatesOnly purposes see counts over groups, never a single record (R10).
 	AggregatesOnly bool
+	// SeesRestricted purposes may read contacts whose processing is restricted (Art. 18).
+	SeesRestricted bool
+	// HidesObjected purposes never see people who objected to marketing (Art. 21(3)).
+	HidesObjected bool
+	Outbound      Outbound
+	// Art9Exception names the GDPR Art. 9(2) exception (a–j) under which the
+	// purpose may process special categories; without one it may not.
+	Art9Exception string
 }
 
-// Policy is the purpose catalogue and the roles that may act for each purpose.
+// Allows reports whether the purpose may see and store the category.
+func (p *Purpose) Allows(c tresor.Category) bool { return slices.Contains(p.Categories, c) }
+
+// CategoryInfo names a category of the taxonomy.
+type CategoryInfo struct {
+	ID      tresor.Category
+	DE, EN  string
+	Special bool
+}
+
+// ConsentRules configure the consent ledger.
+type ConsentRules struct {
+	// ExpiryDays: a granted consent lapses after this many days without interaction.
+	ExpiryDays int
+	// ConfirmationDays: a double opt-in link works this long.
+	ConfirmationDays int
+}
+
+// Policy is the whole configuration of purposes, categories and roles.
 type Policy struct {
-	Purposes []Purpose
-	// Roles maps a role to the purposes it may declare. A role absent here, or
-	// with no purposes, never reaches personal data (admin, auditor).
+	Categories []CategoryInfo
+	Purposes   []Purpose
+	// Roles maps a role to the purposes it may declare. A role with no purposes
+	// never reaches personal data (admin, auditor).
 	Roles map[tresor.Role][]string
 	// MFARoles must sign in with a second factor.
 	MFARoles []tresor.Role
+	Consent  ConsentRules
 }
 
-// Default returns the catalogue of DESIGN §3 with the role mapping of issue [2/6].
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultYAML is the text of the default policy.
+func DefaultYAML() []byte { return slices.Clone(defaultYAML) }
+
+// Default returns the built-in policy (default.yaml).
 func Default() *Policy {
-	return &Policy{
-		Purposes: []Purpose{
-			{ID: "sales", NameDE: "Vertrieb", NameEN: "Sales",
-				DescriptionDE: "Anbahnung und Abwicklung von Verträgen mit Kunden und Interessenten.",
-				DescriptionEN: "Preparing and performing contracts with customers and prospects."},
-			{ID: "marketing", NameDE: "Marketing", NameEN: "Marketing",
-				DescriptionDE: "Werbung und Kampagnen – gegenüber Personen nur mit Einwilligung.",
-				DescriptionEN: "Advertising and campaigns — towards people only with their consent."},
-			{ID: "service", NameDE: "Kundenservice", NameEN: "Customer service",
-				DescriptionDE: "Anfragen, Reklamationen und Support bearbeiten.",
-				DescriptionEN: "Handling requests, complaints and support."},
-			{ID: "pr", NameDE: "Öffentlichkeitsarbeit", NameEN: "Public relations",
-				DescriptionDE: "Pressekontakte und Kommunikation mit der Öffentlichkeit.",
-				DescriptionEN: "Press contacts and communication with the public."},
-			{ID: "analytics", NameDE: "Analyse", NameEN: "Analytics",
-				DescriptionDE: "Auswertungen über Gruppen, nie über Einzelne.",
-				DescriptionEN: "Analyses of groups, never of individuals.", AggregatesOnly: true},
-		},
-		Roles: map[tresor.Role][]string{
-			tresor.RoleSales:     {"sales"},
-			tresor.RoleMarketing: {"marketing"},
-			tresor.RoleService:   {"service"},
-			tresor.RolePR:        {"pr"},
-			tresor.RoleAnalyst:   {"analytics"},
-		},
-		MFARoles: []tresor.Role{tresor.RoleAdmin, tresor.RoleDPO},
+	p, err := Parse(defaultYAML)
+	if err != nil {
+		panic("policy: the built-in default is invalid: " + err.Error())
 	}
+	return p
+}
+
+// Purpose returns the purpose with the given id.
+func (p *Policy) Purpose(id string) (*Purpose, bool) {
+	for i := range p.Purposes {
+		if p.Purposes[i].ID == id {
+			return &p.Purposes[i], true
+		}
+	}
+	return nil, false
+}
+
+// PurposesOf returns the purposes the actor's roles allow, in catalogue order.
+func (p *Policy) PurposesOf(a *tresor.Actor) []string {
+	var out []string
+	for _, pu := range p.Purposes {
+		for _, r := range a.Roles {
+			if slices.Contains(p.Roles[r], pu.ID) {
+				out = append(out, pu.ID)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // RequiresMFA reports whether any of the roles must sign in with a second factor.
@@ -73,18 +132,44 @@ func (p *Policy) RequiresMFA(roles []tresor.Role) bool {
 	return false
 }
 
-// PermitIndividual decides whether the actor may see or change a single
-// person's record for the purpose: Permit, and a purpose that is not
-// restricted to aggregates.
-func (p *Policy) PermitIndividual(a *tresor.Actor, purpose string) error {
-	if err := p.Permit(a, purpose); err != nil {
-		return err
+// Permit decides whether the actor may act for the declared purpose, and
+// returns the purpose. The system actor (jobs, the CLI on the server) may
+// declare any known purpose.
+func (p *Policy) Permit(a *tresor.Actor, purpose string) (*Purpose, error) {
+	if purpose == "" {
+		return nil, Refuse(RPurposeMissing, p.ids())
 	}
-	if pu, _ := p.Purpose(purpose); pu.AggregatesOnly {
-		return tresor.Errorf(tresor.ECForbidden,
-			"The purpose %q sees only aggregates over groups, never a single record.", purpose)
+	pu, ok := p.Purpose(purpose)
+	if !ok {
+		return nil, Refuse(RPurposeUnknown, purpose, p.ids())
 	}
-	return nil
+	if a.Kind == tresor.ActorSystem {
+		return pu, nil
+	}
+	if a.Kind == tresor.ActorToken && !slices.Contains(a.Purposes, purpose) {
+		return nil, Refuse(RTokenPurpose, purpose, listOrNone(a.Purposes))
+	}
+	allowed := p.PurposesOf(a)
+	if slices.Contains(allowed, purpose) {
+		return pu, nil
+	}
+	if len(allowed) == 0 {
+		return nil, Refuse(RNoPurposeRoles)
+	}
+	return nil, Refuse(RRolePurpose, purpose, strings.Join(allowed, ", "))
+}
+
+// PermitIndividual is Permit for a single person's record: a purpose
+// restricted to aggregates is refused.
+func (p *Policy) PermitIndividual(a *tresor.Actor, purpose string) (*Purpose, error) {
+	pu, err := p.Permit(a, purpose)
+	if err != nil {
+		return nil, err
+	}
+	if pu.AggregatesOnly {
+		return nil, Refuse(RAggregatesOnly, purpose)
+	}
+	return pu, nil
 }
 
 // CheckTokenPurposes checks the purposes asked for a new token of a user with
@@ -102,58 +187,57 @@ func (p *Policy) CheckTokenPurposes(roles []tresor.Role, purposes []string) erro
 	return nil
 }
 
-// Purpose returns the purpose with the given id.
-func (p *Policy) Purpose(id string) (Purpose, bool) {
-	for _, pu := range p.Purposes {
-		if pu.ID == id {
-			return pu, true
-		}
+// CheckBasis checks the legal basis of a write for the purpose:
+// it must be one the purpose allows, and legitimate interest needs a
+// recorded balancing note.
+func (p *Policy) CheckBasis(pu *Purpose, basis tresor.LegalBasis, balancingNote string) error {
+	if basis == "" {
+		return Refuse(RBasisMissing, pu.ID, joinBases(pu.LegalBases))
 	}
-	return Purpose{}, false
+	if !slices.Contains(tresor.LegalBases(), basis) {
+		return Refuse(RBasisUnknown, basis, joinBases(tresor.LegalBases()))
+	}
+	if !slices.Contains(pu.LegalBases, basis) {
+		return Refuse(RBasisNotAllowed, basis, pu.ID, joinBases(pu.LegalBases))
+	}
+	if basis == tresor.BasisLegitimateInterest && strings.TrimSpace(balancingNote) == "" {
+		return Refuse(RBalancingNote)
+	}
+	return nil
 }
 
-// PurposesOf returns the purposes the actor's roles allow, in catalogue order.
-func (p *Policy) PurposesOf(a *tresor.Actor) []string {
-	var out []string
-	for _, pu := range p.Purposes {
-		for _, r := range a.Roles {
-			if slices.Contains(p.Roles[r], pu.ID) {
-				out = append(out, pu.ID)
-				break
-			}
+// CheckCategories refuses storing categories the purpose does not allow.
+func (p *Policy) CheckCategories(pu *Purpose, cats []tresor.Category) error {
+	for _, c := range cats {
+		if c.Special() && pu.Art9Exception == "" {
+			return Refuse(RSpecialCategory, c, pu.ID)
+		}
+		if !pu.Allows(c) {
+			return Refuse(RCategoryNotAllowed, c, pu.ID, joinCategories(pu.Categories))
+		}
+	}
+	return nil
+}
+
+// Withheld returns, in taxonomy order, the categories among cats the purpose may not see.
+func (p *Policy) Withheld(pu *Purpose, cats []tresor.Category) []tresor.Category {
+	var out []tresor.Category
+	for _, c := range tresor.Categories() {
+		if slices.Contains(cats, c) && !pu.Allows(c) {
+			out = append(out, c)
 		}
 	}
 	return out
 }
 
-// Permit decides whether the actor may act for the declared purpose. The
-// system actor (jobs, the CLI on the server) may declare any known purpose.
-func (p *Policy) Permit(a *tresor.Actor, purpose string) error {
-	if purpose == "" {
-		return tresor.Errorf(tresor.ECPurposeMissing,
-			"Declare the purpose of this request in the header Tresor-Purpose (one of %s).", p.ids())
+// Category returns the description of a category.
+func (p *Policy) Category(id tresor.Category) (CategoryInfo, bool) {
+	for _, c := range p.Categories {
+		if c.ID == id {
+			return c, true
+		}
 	}
-	if _, ok := p.Purpose(purpose); !ok {
-		return tresor.Errorf(tresor.ECPurposeUnknown,
-			"The purpose %q is not defined; the purposes are %s.", purpose, p.ids())
-	}
-	if a.Kind == tresor.ActorSystem {
-		return nil
-	}
-	if a.Kind == tresor.ActorToken && !slices.Contains(a.Purposes, purpose) {
-		return tresor.Errorf(tresor.ECPurposeNotAllowed,
-			"This API token was not given the purpose %q; it may declare only %s.", purpose, listOrNone(a.Purposes))
-	}
-	allowed := p.PurposesOf(a)
-	if slices.Contains(allowed, purpose) {
-		return nil
-	}
-	if len(allowed) == 0 {
-		return tresor.Errorf(tresor.ECPurposeNotAllowed,
-			"Your roles allow no purpose that reaches personal data (separation of duties).")
-	}
-	return tresor.Errorf(tresor.ECPurposeNotAllowed,
-		"Your roles do not allow the purpose %q; they allow %s.", purpose, strings.Join(allowed, ", "))
+	return CategoryInfo{}, false
 }
 
 func (p *Policy) ids() string {
@@ -167,6 +251,25 @@ func (p *Policy) ids() string {
 func listOrNone(s []string) string {
 	if len(s) == 0 {
 		return "no purpose"
+	}
+	return strings.Join(s, ", ")
+}
+
+func joinBases(bs []tresor.LegalBasis) string {
+	s := make([]string, len(bs))
+	for i, b := range bs {
+		s[i] = string(b)
+	}
+	return strings.Join(s, ", ")
+}
+
+func joinCategories(cs []tresor.Category) string {
+	if len(cs) == 0 {
+		return "none"
+	}
+	s := make([]string, len(cs))
+	for i, c := range cs {
+		s[i] = string(c)
 	}
 	return strings.Join(s, ", ")
 }

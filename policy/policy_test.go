@@ -27,6 +27,7 @@ func TestPermit(t *testing.T) {
 		{"sales for marketing", actor(tresor.RoleSales), "marketing", tresor.ECPurposeNotAllowed},
 		{"admin for sales", actor(tresor.RoleAdmin), "sales", tresor.ECPurposeNotAllowed},
 		{"dpo for sales", actor(tresor.RoleDPO), "sales", tresor.ECPurposeNotAllowed},
+		{"dpo for data protection", actor(tresor.RoleDPO), "data_protection", ""},
 		{"auditor for service", actor(tresor.RoleAuditor), "service", tresor.ECPurposeNotAllowed},
 		{"no purpose", actor(tresor.RoleSales), "", tresor.ECPurposeMissing},
 		{"unknown purpose", actor(tresor.RoleSales), "profiling", tresor.ECPurposeUnknown},
@@ -34,7 +35,8 @@ func TestPermit(t *testing.T) {
 		{"system, any known purpose", &tresor.Actor{Kind: tresor.ActorSystem}, "marketing", ""},
 		{"system, unknown purpose", &tresor.Actor{Kind: tresor.ActorSystem}, "profiling", tresor.ECPurposeUnknown},
 	} {
-		if got := tresor.ErrorCode(p.Permit(tc.actor, tc.purpose)); got != tc.want {
+		_, err := p.Permit(tc.actor, tc.purpose)
+		if got := tresor.ErrorCode(err); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}
@@ -49,7 +51,7 @@ func TestEveryPurposeIsExplainedInBothLanguages(t *testing.T) {
 }
 
 func TestRefusalNamesTheAllowedPurposes(t *testing.T) {
-	err := policy.Default().Permit(&tresor.Actor{Kind: tresor.ActorUser, Roles: []tresor.Role{tresor.RoleSales, tresor.RolePR}}, "marketing")
+	_, err := policy.Default().Permit(&tresor.Actor{Kind: tresor.ActorUser, Roles: []tresor.Role{tresor.RoleSales, tresor.RolePR}}, "marketing")
 	if msg := tresor.ErrorMessage(err); msg != `Your roles do not allow the purpose "marketing"; they allow sales, pr.` {
 		t.Fatalf("message = %q", msg)
 	}

@@ -9,10 +9,12 @@ import (
 	"database/sql"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -115,14 +117,14 @@ func copyContacts(ctx context.Context, c *sql.Conn, rows []*tresor.ContactRow) e
 			if err != nil {
 				return err
 			}
-			contacts[i] = []any{id, owner, org, string(r.LegalBasis), string(r.Source), r.Purpose, r.CollectedBy,
-				r.CreatedAt.UnixMicro(), r.UpdatedAt.UnixMicro(), r.Version, r.Sealed}
+			contacts[i] = []any{id, owner, org, provenanceJSON(r.Provenance), optMicros(r.RestrictedAt), optMicros(r.ObjectedAt),
+				optMicros(r.LastInteractionAt), r.CreatedAt.UnixMicro(), r.UpdatedAt.UnixMicro(), r.Version, r.Sealed}
 			for _, k := range r.Lookup {
 				lookups = append(lookups, []any{string(k.Kind), k.Value, id})
 			}
 		}
 		if _, err := conn.CopyFrom(ctx, pgx.Identifier{"contacts"}, []string{"id", "owner_id", "organization_id",
-			"legal_basis", "source", "purpose", "collected_by", "created_at", "updated_at", "version", "sealed"},
+			"provenance", "restricted_at", "objected_at", "last_interaction_at", "created_at", "updated_at", "version", "sealed"},
 			pgx.CopyFromRows(contacts)); err != nil {
 			return err
 		}
@@ -148,4 +150,22 @@ func optUUID(s string) (pgtype.UUID, error) {
 		return pgtype.UUID{}, nil
 	}
 	return uuid(s)
+}
+
+func optMicros(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func provenanceJSON(p []tresor.ProvenanceRecord) string {
+	if len(p) == 0 {
+		return "[]"
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }

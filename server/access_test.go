@@ -22,6 +22,8 @@ func purposeOf(r tresor.Role) string {
 		return string(r)
 	case tresor.RoleAnalyst:
 		return "analytics"
+	case tresor.RoleDPO:
+		return "data_protection"
 	}
 	return "sales" // roles without a purpose try the most common one
 }
@@ -33,13 +35,30 @@ type matrixCase struct {
 	make    func(a *api, r tresor.Role) call
 }
 
+// basisOf is a legal basis the role's purpose allows.
+func basisOf(r tresor.Role) string {
+	switch r {
+	case tresor.RoleMarketing, tresor.RolePR:
+		return "consent"
+	case tresor.RoleDPO:
+		return "legal_obligation"
+	}
+	return "contract"
+}
+
 var (
-	purposeRoles = []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RoleService, tresor.RolePR}
-	signedIn     = tresor.Roles()
-	adminOnly    = []tresor.Role{tresor.RoleAdmin}
-	counters     = []tresor.Role{tresor.RoleAdmin, tresor.RoleDPO, tresor.RoleAnalyst}
-	nobody       = []tresor.Role{}
-	all          = everyone
+	purposeRoles = []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RoleService, tresor.RolePR, tresor.RoleDPO}
+	// contentRoles' purposes may store what was said (interaction.content).
+	contentRoles = []tresor.Role{tresor.RoleSales, tresor.RoleService, tresor.RolePR, tresor.RoleDPO}
+	// advertisers' purposes run campaigns.
+	advertisers   = []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RolePR}
+	marketingOnly = []tresor.Role{tresor.RoleMarketing}
+	dpoOnly       = []tresor.Role{tresor.RoleDPO}
+	signedIn      = tresor.Roles()
+	adminOnly     = []tresor.Role{tresor.RoleAdmin}
+	counters      = []tresor.Role{tresor.RoleAdmin, tresor.RoleDPO, tresor.RoleAnalyst}
+	nobody        = []tresor.Role{}
+	all           = everyone
 )
 
 // fixture creates an object of a collection through the gate, as the system.
@@ -47,7 +66,8 @@ func (a *api) fixture(collection string) string {
 	ctx := tresor.WithPurpose(sys, "sales")
 	switch collection {
 	case "contacts":
-		c := &tresor.Contact{ContactDetails: tresor.ContactDetails{FamilyName: "Fixture"}}
+		c := &tresor.Contact{ContactDetails: tresor.ContactDetails{FamilyName: "Fixture", Emails: []string{fmt.Sprintf("f%d@example.org", nextSeq())}},
+			Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
 		must(a.t, a.g.CreateContact(ctx, c))
 		return c.ID
 	case "organizations":
@@ -63,9 +83,15 @@ func (a *api) fixture(collection string) string {
 		must(a.t, a.g.CreateDeal(ctx, d))
 		return d.ID
 	case "cases":
-		k := &tresor.Case{Channel: tresor.ChannelEmail, CaseContent: tresor.CaseContent{Subject: "Fixture"}}
+		k := &tresor.Case{Channel: tresor.ChannelEmail, CaseContent: tresor.CaseContent{Subject: "Fixture"},
+			Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
 		must(a.t, a.g.CreateCase(ctx, k))
 		return k.ID
+	case "campaigns":
+		m := &tresor.Campaign{Name: "Fixture", Channel: tresor.ChannelEmailMsg,
+			Content: tresor.CampaignContent{SubjectDE: "Neu", BodyDE: "Neuigkeiten"}}
+		must(a.t, a.g.CreateCampaign(tresor.WithPurpose(sys, "marketing"), m))
+		return m.ID
 	case "pipelines":
 		id := fmt.Sprintf("p%d", len(a.tokens)*1000+nextSeq())
 		pl := &tresor.Pipeline{Meta: tresor.Meta{ID: id}, Name: "Fixture", Stages: []tresor.Stage{{ID: "a", Name: "A", Outcome: tresor.OutcomeOpen}}}
@@ -80,17 +106,19 @@ var seq int
 func nextSeq() int { seq++; return seq }
 
 var createBodies = map[string]string{
-	"contacts":      `{"family_name":"Matrix"}`,
+	"contacts":      `{"family_name":"Matrix","legal_basis":"%s"}`,
 	"organizations": `{"name":"Matrix AG"}`,
-	"interactions":  `{"kind":"note","body":"x","organization_id":"%s"}`,
+	"interactions":  `{"kind":"note","body":"x","organization_id":"%s","legal_basis":"%s"}`,
 	"deals":         `{"title":"Matrix","stage":"lead"}`,
-	"cases":         `{"channel":"web","subject":"Matrix"}`,
+	"cases":         `{"channel":"web","subject":"Matrix","legal_basis":"%s"}`,
 	"pipelines":     `{"id":"m%d","name":"M","stages":[{"id":"a","name":"A","outcome":"open"}]}`,
+	"campaigns":     `{"name":"Matrix","channel":"email","content":{"subject_de":"Neu","body_de":"Text"}}`,
 }
 
 var patchBodies = map[string]string{
-	"contacts": `{"position":"CEO"}`, "organizations": `{"industry":"Software"}`, "interactions": `{"subject":"Re"}`,
+	"contacts": `{"given_name":"Ina"}`, "organizations": `{"industry":"Software"}`, "interactions": `{"subject":"Re"}`,
 	"deals": `{"title":"Renamed"}`, "cases": `{"priority":"high"}`, "pipelines": `{"name":"Renamed"}`,
+	"campaigns": `{"name":"Renamed"}`,
 }
 
 func matrix() map[string]matrixCase {
@@ -100,9 +128,36 @@ func matrix() map[string]matrixCase {
 		"GET /metrics":             {all, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/metrics", role: r} }},
 		"GET /api/v1/openapi.json": {all, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/openapi.json", role: r} }},
 		"GET /api/v1/me":           {signedIn, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/me", role: r} }},
-		"DELETE /api/v1/sessions":  {signedIn, func(a *api, r tresor.Role) call { return call{method: "DELETE", path: "/api/v1/sessions", role: r} }},
-		"GET /api/v1/stats":        {counters, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/stats", role: r} }},
-		"GET /api/v1/users":        {adminOnly, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/users", role: r} }},
+		"GET /api/v1/purposes":     {signedIn, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/purposes", role: r} }},
+		"POST /api/v1/contacts/{id}/consents": {purposeRoles, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/contacts/" + a.fixture("contacts") + "/consents", role: r, purpose: purposeOf(r),
+				body: `{"purpose":"marketing","channel":"email","action":"grant","method":"paper","proof":{"text_version":"Newsletter v1"}}`}
+		}},
+		"GET /api/v1/contacts/{id}/consents": {purposeRoles, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/contacts/" + a.fixture("contacts") + "/consents", role: r, purpose: purposeOf(r)}
+		}},
+		// The outbound gate answers for the purpose in its query; the caller's roles must allow it.
+		"GET /api/v1/contacts/{id}/reach": {purposeRoles, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/contacts/" + a.fixture("contacts") + "/reach?purpose=" + purposeOf(r) + "&channel=email", role: r}
+		}},
+		"POST /api/v1/contacts/{id}/objection": {purposeRoles, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/contacts/" + a.fixture("contacts") + "/objection", role: r, purpose: purposeOf(r)}
+		}},
+		// Only the data-protection officer restricts processing (Art. 18).
+		"POST /api/v1/contacts/{id}/restriction": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/contacts/" + a.fixture("contacts") + "/restriction", role: r, purpose: purposeOf(r),
+				body: `{"restricted":true}`}
+		}},
+		// The fixture campaign serves marketing: only its purpose works with it.
+		"GET /api/v1/campaigns/{id}/audience": {marketingOnly, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/campaigns/" + a.fixture("campaigns") + "/audience", role: r, purpose: purposeOf(r)}
+		}},
+		"POST /api/v1/campaigns/{id}/send": {marketingOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/campaigns/" + a.fixture("campaigns") + "/send", role: r, purpose: purposeOf(r)}
+		}},
+		"DELETE /api/v1/sessions": {signedIn, func(a *api, r tresor.Role) call { return call{method: "DELETE", path: "/api/v1/sessions", role: r} }},
+		"GET /api/v1/stats":       {counters, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/stats", role: r} }},
+		"GET /api/v1/users":       {adminOnly, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/users", role: r} }},
 		"POST /api/v1/users": {adminOnly, func(a *api, r tresor.Role) call {
 			return call{method: "POST", path: "/api/v1/users", role: r, body: fmt.Sprintf(`{"email":"new%d@example.org","roles":["service"]}`, nextSeq())}
 		}},
@@ -129,10 +184,13 @@ func matrix() map[string]matrixCase {
 			return call{method: "DELETE", path: "/api/v1/tokens/" + t.ID, role: r}
 		}},
 	}
-	for _, coll := range []string{"contacts", "organizations", "interactions", "deals", "cases", "pipelines"} {
-		read, write := purposeRoles, purposeRoles
-		if coll == "pipelines" {
-			read, write = signedIn, adminOnly
+	for _, coll := range []string{"contacts", "organizations", "interactions", "deals", "cases", "pipelines", "campaigns"} {
+		read, write, item := purposeRoles, purposeRoles, purposeRoles
+		switch coll {
+		case "pipelines":
+			read, write, item = signedIn, adminOnly, signedIn
+		case "campaigns":
+			write, item = advertisers, marketingOnly
 		}
 		base := "/api/v1/" + coll
 		withPurpose := func(c call, r tresor.Role) call {
@@ -144,23 +202,46 @@ func matrix() map[string]matrixCase {
 		m["GET "+base] = matrixCase{read, func(a *api, r tresor.Role) call {
 			return withPurpose(call{method: "GET", path: base, role: r}, r)
 		}}
-		m["POST "+base] = matrixCase{write, func(a *api, r tresor.Role) call {
+		create := write
+		if coll == "interactions" || coll == "cases" {
+			// A note's body and a case's subject are what was said: purposes
+			// without interaction.content may not store them.
+			create = contentRoles
+		}
+		m["POST "+base] = matrixCase{create, func(a *api, r tresor.Role) call {
 			body := createBodies[coll]
 			switch coll {
+			case "contacts", "cases":
+				body = fmt.Sprintf(body, basisOf(r))
 			case "interactions":
-				body = fmt.Sprintf(body, a.fixture("organizations"))
+				body = fmt.Sprintf(body, a.fixture("organizations"), basisOf(r))
 			case "pipelines":
 				body = fmt.Sprintf(body, nextSeq())
 			}
 			return withPurpose(call{method: "POST", path: base, role: r, body: body}, r)
 		}}
-		m["GET "+base+"/{id}"] = matrixCase{read, func(a *api, r tresor.Role) call {
+		m["GET "+base+"/{id}"] = matrixCase{item, func(a *api, r tresor.Role) call {
 			return withPurpose(call{method: "GET", path: base + "/" + a.fixture(coll), role: r}, r)
 		}}
-		m["PATCH "+base+"/{id}"] = matrixCase{write, func(a *api, r tresor.Role) call {
-			return withPurpose(call{method: "PATCH", path: base + "/" + a.fixture(coll), role: r, body: patchBodies[coll]}, r)
+		change := write
+		if coll == "campaigns" {
+			change = marketingOnly
+		}
+		if coll == "interactions" {
+			change = contentRoles // the change writes a subject
+		}
+		m["PATCH "+base+"/{id}"] = matrixCase{change, func(a *api, r tresor.Role) call {
+			body := patchBodies[coll]
+			if coll == "contacts" || coll == "interactions" {
+				body = body[:len(body)-1] + `,"legal_basis":"` + basisOf(r) + `"}`
+			}
+			return withPurpose(call{method: "PATCH", path: base + "/" + a.fixture(coll), role: r, body: body}, r)
 		}}
-		m["DELETE "+base+"/{id}"] = matrixCase{write, func(a *api, r tresor.Role) call {
+		remove := write
+		if coll == "campaigns" {
+			remove = marketingOnly
+		}
+		m["DELETE "+base+"/{id}"] = matrixCase{remove, func(a *api, r tresor.Role) call {
 			return withPurpose(call{method: "DELETE", path: base + "/" + a.fixture(coll), role: r}, r)
 		}}
 	}
@@ -203,8 +284,11 @@ func TestRoleRouteMatrix(t *testing.T) {
 				t.Errorf("%s as %q: status %d (%s), want allowed=%v", key, roleName(role), r.status, strings.TrimSpace(string(r.body)), want)
 				continue
 			}
-			if !allowed && r.status != http.StatusUnauthorized && r.status != http.StatusForbidden && r.status != http.StatusNotFound {
-				t.Errorf("%s as %q: refused with %d, want 401, 403 or 404: %s", key, roleName(role), r.status, r.body)
+			// A refusal is 401 (who?), 403 (not you, not for this purpose), 404
+			// (nothing of yours by that id) or 422 (not what this purpose may store).
+			refusals := []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity}
+			if !allowed && !slices.Contains(refusals, r.status) {
+				t.Errorf("%s as %q: refused with %d, want 401, 403, 404 or 422: %s", key, roleName(role), r.status, r.body)
 			}
 			if role == "" && !want && r.status != http.StatusUnauthorized {
 				t.Errorf("%s without credentials: %d, want 401", key, r.status)

@@ -46,6 +46,27 @@ type api struct {
 	logs   *syncBuffer
 	g      *gate.Gate
 	srv    *server.Server
+	mail   *mailbox
+}
+
+// mailbox is a mailer that keeps what it is given (the real SMTP path is
+// tested against Mailpit).
+type mailbox struct {
+	mu   sync.Mutex
+	sent []*tresor.Mail
+}
+
+func (m *mailbox) Send(ctx context.Context, mail *tresor.Mail) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, mail)
+	return nil
+}
+
+func (m *mailbox) all() []*tresor.Mail {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]*tresor.Mail(nil), m.sent...)
 }
 
 func backends(t *testing.T, fn func(t *testing.T, a *api)) {
@@ -57,16 +78,17 @@ func newAPI(t testing.TB, cfg gate.Config) *api {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	g, err := gate.Open(context.Background(), cfg, gate.WithLogger(log))
+	box := &mailbox{}
+	g, err := gate.Open(context.Background(), cfg, gate.WithLogger(log), gate.WithMailer(box), gate.WithPublicURL("https://crm.example.org"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { g.Close() })
 	s := server.New(server.Services{Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
-		Users: g, Tokens: g, Sessions: g, Health: g}, server.Options{Log: log, Purposes: g.PurposesOf})
+		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g}, server.Options{Log: log, Purposes: g.PurposesOf, Catalogue: g.Catalogue()})
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
-	a := &api{t: t, url: hs.URL, tokens: map[tresor.Role]string{}, users: map[tresor.Role]string{}, logs: logs, g: g, srv: s}
+	a := &api{t: t, url: hs.URL, tokens: map[tresor.Role]string{}, users: map[tresor.Role]string{}, logs: logs, g: g, srv: s, mail: box}
 	for _, r := range []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RoleAdmin} {
 		a.token(r)
 	}
@@ -203,10 +225,10 @@ func TestBadInputIsRefusedWithProblemJSON(t *testing.T) {
 			{"wrong type", call{method: "POST", path: "/api/v1/contacts", body: `{"family_name":42}`, role: tresor.RoleSales, purpose: "sales"}, 422, tresor.ECValidation},
 			{"oversized body", call{method: "POST", path: "/api/v1/contacts", body: big, role: tresor.RoleSales, purpose: "sales"}, 413, tresor.ECBodyTooLarge},
 			{"not JSON", call{method: "POST", path: "/api/v1/contacts", body: erika, role: tresor.RoleSales, purpose: "sales", header: map[string]string{"Content-Type": "text/plain"}}, 415, tresor.ECUnsupportedMedia},
-			{"invalid e-mail", call{method: "POST", path: "/api/v1/contacts", body: `{"family_name":"X","emails":["x@"]}`, role: tresor.RoleSales, purpose: "sales"}, 422, tresor.ECValidation},
-			{"invalid phone", call{method: "POST", path: "/api/v1/contacts", body: `{"family_name":"X","phones":["030 12345"]}`, role: tresor.RoleSales, purpose: "sales"}, 422, tresor.ECValidation},
+			{"invalid e-mail", call{method: "POST", path: "/api/v1/contacts", body: `{"family_name":"X","emails":["x@"],"legal_basis":"contract"}`, role: tresor.RoleSales, purpose: "sales"}, 422, tresor.ECValidation},
+			{"invalid phone", call{method: "POST", path: "/api/v1/contacts", body: `{"family_name":"X","phones":["030 12345"],"legal_basis":"contract"}`, role: tresor.RoleSales, purpose: "sales"}, 422, tresor.ECValidation},
 			{"server-set id", call{method: "POST", path: "/api/v1/contacts", body: `{"id":"` + id + `","family_name":"X"}`, role: tresor.RoleSales, purpose: "sales"}, 422, tresor.ECValidation},
-			{"missing owner", call{method: "POST", path: "/api/v1/contacts", body: `{"family_name":"X","owner_id":"01a223f0-8d8f-7682-899e-39452c1ae6d0"}`, role: tresor.RoleSales, purpose: "sales"}, 422, tresor.ECInvalidReference},
+			{"missing owner", call{method: "POST", path: "/api/v1/contacts", body: `{"family_name":"X","owner_id":"01a223f0-8d8f-7682-899e-39452c1ae6d0","legal_basis":"contract"}`, role: tresor.RoleSales, purpose: "sales"}, 422, tresor.ECInvalidReference},
 			{"bad cursor", call{method: "GET", path: "/api/v1/contacts?cursor=Zm9v", role: tresor.RoleSales, purpose: "sales"}, 400, tresor.ECInvalidCursor},
 			{"bad limit", call{method: "GET", path: "/api/v1/contacts?limit=5000", role: tresor.RoleSales, purpose: "sales"}, 400, tresor.ECInvalidParameter},
 			{"bad time", call{method: "GET", path: "/api/v1/contacts?updated_since=yesterday", role: tresor.RoleSales, purpose: "sales"}, 400, tresor.ECInvalidParameter},
@@ -260,7 +282,7 @@ func TestBadInputIsRefusedWithProblemJSON(t *testing.T) {
 func TestInjectionIsStoredLiterally(t *testing.T) {
 	backends(t, func(t *testing.T, a *api) {
 		evil := `Robert'); DROP TABLE contacts;-- <script>alert(1)</script>`
-		body, _ := json.Marshal(map[string]any{"given_name": evil, "family_name": evil, "organization": evil, "position": evil,
+		body, _ := json.Marshal(map[string]any{"given_name": evil, "family_name": evil, "organization": evil, "position": evil, "legal_basis": "contract",
 			"social_handles": []map[string]string{{"network": "mastodon", "handle": "@x');DROP"}}})
 		r := a.do(call{method: "POST", path: "/api/v1/contacts", body: string(body), role: tresor.RoleSales, purpose: "sales"})
 		if r.status != 201 {
@@ -299,10 +321,10 @@ func TestAllObjectsOverHTTP(t *testing.T) {
 			return r.json(t)
 		}
 		org := sales("POST", "/api/v1/organizations", `{"name":"Muster GmbH","website":"https://muster.example","address":{"city":"Berlin","country":"DE"}}`)
-		c := sales("POST", "/api/v1/contacts", `{"family_name":"Beispiel","organization_id":"`+org["id"].(string)+`"}`)
+		c := sales("POST", "/api/v1/contacts", `{"family_name":"Beispiel","legal_basis":"contract","organization_id":"`+org["id"].(string)+`"}`)
 		deal := sales("POST", "/api/v1/deals", `{"title":"Rollout","stage":"lead","value":"9999.99","currency":"EUR","contact_id":"`+c["id"].(string)+`","expected_close":"2027-03-31"}`)
-		kase := sales("POST", "/api/v1/cases", `{"channel":"phone","subject":"Login fails","contact_id":"`+c["id"].(string)+`"}`)
-		note := sales("POST", "/api/v1/interactions", `{"kind":"call","direction":"outbound","deal_id":"`+deal["id"].(string)+`","duration_seconds":600,"body":"Discussed pricing"}`)
+		kase := sales("POST", "/api/v1/cases", `{"channel":"phone","subject":"Login fails","legal_basis":"contract","contact_id":"`+c["id"].(string)+`"}`)
+		note := sales("POST", "/api/v1/interactions", `{"kind":"call","direction":"outbound","deal_id":"`+deal["id"].(string)+`","duration_seconds":600,"body":"Discussed pricing","legal_basis":"contract"}`)
 		if deal["value"] != "9999.99" || kase["status"] != "new" || note["occurred_at"] == "" {
 			t.Fatalf("deal %v case %v note %v", deal, kase, note)
 		}
@@ -361,7 +383,7 @@ func TestHealthAndMetrics(t *testing.T) {
 func TestLogsHoldNoPersonalData(t *testing.T) {
 	backends(t, func(t *testing.T, a *api) {
 		secrets := []string{"Zyxwvutsrq", "Qwertzuiopü", "zyx.qwertz@geheim.example", "+49 170 9876543", "+491709876543", "Geheimstraße 9"}
-		body := `{"given_name":"Zyxwvutsrq","family_name":"Qwertzuiopü","emails":["zyx.qwertz@geheim.example"],"phones":["+49 170 9876543"],"postal_address":{"street":"Geheimstraße 9","city":"Berlin","country":"DE"}}`
+		body := `{"given_name":"Zyxwvutsrq","family_name":"Qwertzuiopü","emails":["zyx.qwertz@geheim.example"],"phones":["+49 170 9876543"],"postal_address":{"street":"Geheimstraße 9","city":"Berlin","country":"DE"},"legal_basis":"contract"}`
 		r := a.do(call{method: "POST", path: "/api/v1/contacts", body: body, role: tresor.RoleSales, purpose: "sales"})
 		if r.status != 201 {
 			t.Fatalf("create: %d %s", r.status, r.body)

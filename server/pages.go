@@ -23,7 +23,7 @@ type pages struct {
 }
 
 // pageNames are the pages; each is layout.html plus its own template.
-var pageNames = []string{"login", "mfa", "enroll", "recovery", "account", "token", "reset", "message"}
+var pageNames = []string{"login", "mfa", "enroll", "recovery", "account", "token", "reset", "message", "consent"}
 
 func mustParsePages() *pages {
 	p := &pages{byName: map[string]*template.Template{}}
@@ -61,6 +61,7 @@ type view struct {
 	Purposes    []string
 	Tokens      []*tresor.Token
 	HasPassword bool
+	Consent     *tresor.ConsentLink
 }
 
 // pageCSP allows the page its own stylesheet and nothing else: no scripts,
@@ -160,6 +161,22 @@ var catalogue = map[string]map[string]string{
 	"form_expired":      {"en": "The form has expired. Please try again.", "de": "Das Formular ist abgelaufen. Bitte versuchen Sie es erneut."},
 	"sso_failed":        {"en": "Sign-in with your company account failed. Please try again.", "de": "Die Anmeldung mit dem Firmenkonto ist fehlgeschlagen. Bitte versuchen Sie es erneut."},
 	"not_found":         {"en": "Not found", "de": "Nicht gefunden"},
+	"consent":           {"en": "Your consent", "de": "Ihre Einwilligung"},
+	"consent_purpose":   {"en": "Purpose", "de": "Zweck"},
+	"consent_channel":   {"en": "Channel", "de": "Kanal"},
+	"consent_state":     {"en": "State", "de": "Stand"},
+	"state_unknown":     {"en": "not given", "de": "nicht erteilt"},
+	"state_pending":     {"en": "waiting for your confirmation", "de": "wartet auf Ihre Bestätigung"},
+	"state_granted":     {"en": "given", "de": "erteilt"},
+	"state_withdrawn":   {"en": "withdrawn", "de": "widerrufen"},
+	"state_expired":     {"en": "lapsed", "de": "erloschen"},
+	"confirm_intro":     {"en": "Please confirm that we may contact you for this purpose on this channel.", "de": "Bitte bestätigen Sie, dass wir Sie für diesen Zweck über diesen Kanal kontaktieren dürfen."},
+	"confirm_button":    {"en": "Yes, I confirm", "de": "Ja, ich bestätige"},
+	"confirmed":         {"en": "Thank you: your consent is confirmed. You can withdraw it at any time with the link in each of our messages.", "de": "Danke: Ihre Einwilligung ist bestätigt. Sie können sie jederzeit mit dem Link in jeder unserer Nachrichten widerrufen."},
+	"withdraw_intro":    {"en": "Do you want to withdraw your consent? We will then no longer contact you for this purpose on this channel.", "de": "Möchten Sie Ihre Einwilligung widerrufen? Dann kontaktieren wir Sie für diesen Zweck über diesen Kanal nicht mehr."},
+	"withdraw_button":   {"en": "Withdraw consent", "de": "Einwilligung widerrufen"},
+	"withdrawn":         {"en": "Your consent is withdrawn. We will not contact you for this purpose on this channel any more.", "de": "Ihre Einwilligung ist widerrufen. Wir kontaktieren Sie für diesen Zweck über diesen Kanal nicht mehr."},
+	"link_invalid":      {"en": "This link is not valid: it was changed, it was used already, or it has expired. Nothing was changed.", "de": "Dieser Link ist nicht gültig: Er wurde verändert, schon benutzt oder ist abgelaufen. Es wurde nichts geändert."},
 	"err_login_failed":  {"en": "The e-mail address, the password or the code is wrong.", "de": "E-Mail-Adresse, Passwort oder Code sind falsch."},
 	"err_throttled":     {"en": "Too many failed attempts. Please wait a moment before you try again.", "de": "Zu viele Fehlversuche. Bitte warten Sie einen Moment, bevor Sie es erneut versuchen."},
 	"err_not_found":     {"en": "This link or page does not exist, was used already or has expired.", "de": "Dieser Link oder diese Seite existiert nicht, wurde schon benutzt oder ist abgelaufen."},

@@ -5,68 +5,91 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"tresor"
 )
 
 // statusOf maps every error code to its HTTP status: the one table.
 var statusOf = map[tresor.Code]int{
-	tresor.ECInternal:          http.StatusInternalServerError,
-	tresor.ECUnavailable:       http.StatusServiceUnavailable,
-	tresor.ECUnauthenticated:   http.StatusUnauthorized,
-	tresor.ECForbidden:         http.StatusForbidden,
-	tresor.ECPurposeMissing:    http.StatusBadRequest,
-	tresor.ECPurposeUnknown:    http.StatusBadRequest,
-	tresor.ECPurposeNotAllowed: http.StatusForbidden,
-	tresor.ECNotFound:          http.StatusNotFound,
-	tresor.ECMethodNotAllowed:  http.StatusMethodNotAllowed,
-	tresor.ECValidation:        http.StatusUnprocessableEntity,
-	tresor.ECInvalidReference:  http.StatusUnprocessableEntity,
-	tresor.ECConflict:          http.StatusConflict,
-	tresor.ECVersionMismatch:   http.StatusPreconditionFailed,
-	tresor.ECMalformedJSON:     http.StatusBadRequest,
-	tresor.ECUnknownField:      http.StatusBadRequest,
-	tresor.ECBodyTooLarge:      http.StatusRequestEntityTooLarge,
-	tresor.ECUnsupportedMedia:  http.StatusUnsupportedMediaType,
-	tresor.ECInvalidParameter:  http.StatusBadRequest,
-	tresor.ECInvalidCursor:     http.StatusBadRequest,
-	tresor.ECSchemaTooNew:      http.StatusServiceUnavailable,
-	tresor.ECSchemaBehind:      http.StatusServiceUnavailable,
-	tresor.ECLoginFailed:       http.StatusUnauthorized,
-	tresor.ECThrottled:         http.StatusTooManyRequests,
-	tresor.ECCSRF:              http.StatusForbidden,
-	tresor.ECMFARequired:       http.StatusForbidden,
-	tresor.ECPasswordRejected:  http.StatusUnprocessableEntity,
+	tresor.ECInternal:           http.StatusInternalServerError,
+	tresor.ECUnavailable:        http.StatusServiceUnavailable,
+	tresor.ECUnauthenticated:    http.StatusUnauthorized,
+	tresor.ECForbidden:          http.StatusForbidden,
+	tresor.ECPurposeMissing:     http.StatusBadRequest,
+	tresor.ECPurposeUnknown:     http.StatusBadRequest,
+	tresor.ECPurposeNotAllowed:  http.StatusForbidden,
+	tresor.ECNotFound:           http.StatusNotFound,
+	tresor.ECMethodNotAllowed:   http.StatusMethodNotAllowed,
+	tresor.ECValidation:         http.StatusUnprocessableEntity,
+	tresor.ECInvalidReference:   http.StatusUnprocessableEntity,
+	tresor.ECConflict:           http.StatusConflict,
+	tresor.ECVersionMismatch:    http.StatusPreconditionFailed,
+	tresor.ECMalformedJSON:      http.StatusBadRequest,
+	tresor.ECUnknownField:       http.StatusBadRequest,
+	tresor.ECBodyTooLarge:       http.StatusRequestEntityTooLarge,
+	tresor.ECUnsupportedMedia:   http.StatusUnsupportedMediaType,
+	tresor.ECInvalidParameter:   http.StatusBadRequest,
+	tresor.ECInvalidCursor:      http.StatusBadRequest,
+	tresor.ECSchemaTooNew:       http.StatusServiceUnavailable,
+	tresor.ECSchemaBehind:       http.StatusServiceUnavailable,
+	tresor.ECLoginFailed:        http.StatusUnauthorized,
+	tresor.ECThrottled:          http.StatusTooManyRequests,
+	tresor.ECCSRF:               http.StatusForbidden,
+	tresor.ECMFARequired:        http.StatusForbidden,
+	tresor.ECPasswordRejected:   http.StatusUnprocessableEntity,
+	tresor.ECAggregatesOnly:     http.StatusForbidden,
+	tresor.ECBasisMissing:       http.StatusUnprocessableEntity,
+	tresor.ECBasisUnknown:       http.StatusBadRequest,
+	tresor.ECBasisNotAllowed:    http.StatusUnprocessableEntity,
+	tresor.ECBalancingNote:      http.StatusUnprocessableEntity,
+	tresor.ECCategoryNotAllowed: http.StatusUnprocessableEntity,
+	tresor.ECSpecialCategory:    http.StatusUnprocessableEntity,
+	tresor.ECRestricted:         http.StatusForbidden,
+	tresor.ECSuppressed:         http.StatusForbidden,
+	tresor.ECLinkInvalid:        http.StatusNotFound,
+	tresor.ECNotPublic:          http.StatusUnprocessableEntity,
 }
 
 // titleOf is the short, fixed title of each problem type.
 var titleOf = map[tresor.Code]string{
-	tresor.ECInternal:          "Internal error",
-	tresor.ECUnavailable:       "Service unavailable",
-	tresor.ECUnauthenticated:   "Not authenticated",
-	tresor.ECForbidden:         "Forbidden",
-	tresor.ECPurposeMissing:    "Purpose missing",
-	tresor.ECPurposeUnknown:    "Unknown purpose",
-	tresor.ECPurposeNotAllowed: "Purpose not permitted",
-	tresor.ECNotFound:          "Not found",
-	tresor.ECMethodNotAllowed:  "Method not allowed",
-	tresor.ECValidation:        "Validation failed",
-	tresor.ECInvalidReference:  "Invalid reference",
-	tresor.ECConflict:          "Conflict",
-	tresor.ECVersionMismatch:   "Version mismatch",
-	tresor.ECMalformedJSON:     "Malformed JSON",
-	tresor.ECUnknownField:      "Unknown field",
-	tresor.ECBodyTooLarge:      "Body too large",
-	tresor.ECUnsupportedMedia:  "Unsupported media type",
-	tresor.ECInvalidParameter:  "Invalid parameter",
-	tresor.ECInvalidCursor:     "Invalid cursor",
-	tresor.ECSchemaTooNew:      "Database schema too new",
-	tresor.ECSchemaBehind:      "Database schema behind",
-	tresor.ECLoginFailed:       "Sign-in failed",
-	tresor.ECThrottled:         "Too many attempts",
-	tresor.ECCSRF:              "Cross-site request refused",
-	tresor.ECMFARequired:       "Second factor required",
-	tresor.ECPasswordRejected:  "Password rejected",
+	tresor.ECInternal:           "Internal error",
+	tresor.ECUnavailable:        "Service unavailable",
+	tresor.ECUnauthenticated:    "Not authenticated",
+	tresor.ECForbidden:          "Forbidden",
+	tresor.ECPurposeMissing:     "Purpose missing",
+	tresor.ECPurposeUnknown:     "Unknown purpose",
+	tresor.ECPurposeNotAllowed:  "Purpose not permitted",
+	tresor.ECNotFound:           "Not found",
+	tresor.ECMethodNotAllowed:   "Method not allowed",
+	tresor.ECValidation:         "Validation failed",
+	tresor.ECInvalidReference:   "Invalid reference",
+	tresor.ECConflict:           "Conflict",
+	tresor.ECVersionMismatch:    "Version mismatch",
+	tresor.ECMalformedJSON:      "Malformed JSON",
+	tresor.ECUnknownField:       "Unknown field",
+	tresor.ECBodyTooLarge:       "Body too large",
+	tresor.ECUnsupportedMedia:   "Unsupported media type",
+	tresor.ECInvalidParameter:   "Invalid parameter",
+	tresor.ECInvalidCursor:      "Invalid cursor",
+	tresor.ECSchemaTooNew:       "Database schema too new",
+	tresor.ECSchemaBehind:       "Database schema behind",
+	tresor.ECLoginFailed:        "Sign-in failed",
+	tresor.ECThrottled:          "Too many attempts",
+	tresor.ECCSRF:               "Cross-site request refused",
+	tresor.ECMFARequired:        "Second factor required",
+	tresor.ECPasswordRejected:   "Password rejected",
+	tresor.ECAggregatesOnly:     "Aggregates only",
+	tresor.ECBasisMissing:       "Legal basis missing",
+	tresor.ECBasisUnknown:       "Unknown legal basis",
+	tresor.ECBasisNotAllowed:    "Legal basis not allowed",
+	tresor.ECBalancingNote:      "Balancing note missing",
+	tresor.ECCategoryNotAllowed: "Category not allowed",
+	tresor.ECSpecialCategory:    "Special category",
+	tresor.ECRestricted:         "Processing restricted",
+	tresor.ECSuppressed:         "Suppressed",
+	tresor.ECLinkInvalid:        "Link invalid",
+	tresor.ECNotPublic:          "Not public",
 }
 
 // problem is an RFC 9457 problem details object with Tresor's members.
@@ -79,6 +102,13 @@ type problem struct {
 	Instance  string              `json:"instance,omitempty"`
 	RequestID string              `json:"request_id,omitempty"`
 	Errors    []tresor.FieldError `json:"errors,omitempty"`
+	// Explanation gives the rule behind a refusal in both languages.
+	Explanation *explanation `json:"explanation,omitempty"`
+}
+
+type explanation struct {
+	EN string `json:"en"`
+	DE string `json:"de"`
 }
 
 // problemType is the URI of a problem type: a URN, so it needs no web server.
@@ -100,6 +130,15 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		Detail: tresor.ErrorMessage(err), Instance: r.URL.Path, RequestID: tresor.RequestIDFrom(r.Context())}
 	if e := tresor.AsError(err); e != nil {
 		p.Errors = e.Fields
+		if e.MessageDE != "" {
+			p.Explanation = &explanation{EN: e.Message, DE: e.MessageDE}
+			if language(r) == "de" {
+				p.Detail = e.MessageDE
+			}
+		}
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
+		}
 	}
 	if status >= 500 {
 		// The cause goes to the log; it never carries request bodies.

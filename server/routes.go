@@ -98,6 +98,7 @@ func (s *Server) apiRoutes() []route {
 		{"GET", "/api/v1/openapi.json", Public, serveOpenAPI},
 	}
 	rs = append(rs, s.identityRoutes()...)
+	rs = append(rs, s.privacyRoutes()...)
 	rs = append(rs, crud(s, "/api/v1/contacts", Purpose, resource[tresor.Contact]{
 		create: s.svc.Contacts.CreateContact, get: s.svc.Contacts.Contact,
 		update: s.svc.Contacts.UpdateContact, remove: s.svc.Contacts.DeleteContact,

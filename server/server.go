@@ -30,6 +30,8 @@ type Services struct {
 	Users         tresor.UserService
 	Tokens        tresor.TokenService
 	Sessions      tresor.SessionService
+	Consents      tresor.ConsentService
+	Campaigns     tresor.CampaignService
 	Health        Health
 }
 
@@ -46,6 +48,8 @@ type Options struct {
 	OIDC *OIDCConfig
 	// Purposes returns the purposes roles allow (for the token form).
 	Purposes func(roles []tresor.Role) []string
+	// Catalogue describes the purposes (GET /api/v1/purposes).
+	Catalogue []tresor.PurposeInfo
 }
 
 // Health is what the readiness probe and the metrics ask.

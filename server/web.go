@@ -32,7 +32,7 @@ func (s *Server) webRoutes() []route {
 		{"GET", "/auth/oidc/login", Public, s.oidcLogin},
 		{"GET", "/auth/oidc/callback", Public, s.oidcCallback},
 	}
-	return rs
+	return append(rs, s.consentRoutes()...)
 }
 
 func serveCSS(w http.ResponseWriter, r *http.Request) error {

@@ -202,7 +202,7 @@ func TestSessionCookieAndCSRF(t *testing.T) {
 		for k, v := range header {
 			req[k] = v
 		}
-		return b.sendJSON("POST", "/api/v1/contacts", `{"family_name":"Cookie"}`, req)
+		return b.sendJSON("POST", "/api/v1/contacts", `{"family_name":"Cookie","legal_basis":"contract"}`, req)
 	}
 	if r := create(nil); r.status != http.StatusForbidden || !strings.Contains(r.body, `"code":"csrf_failed"`) {
 		t.Fatalf("a change without the form token: %d %s", r.status, r.body)
@@ -255,7 +255,7 @@ func TestCrossOriginPostIsRefused(t *testing.T) {
 		"Sec-Fetch-Site": {"Sec-Fetch-Site": "cross-site"},
 		"Origin":         {"Origin": "https://evil.example"},
 	} {
-		r := a.do(call{method: "POST", path: "/api/v1/contacts", body: `{"family_name":"Forged"}`, role: tresor.RoleSales, purpose: "sales", header: h})
+		r := a.do(call{method: "POST", path: "/api/v1/contacts", body: `{"family_name":"Forged","legal_basis":"contract"}`, role: tresor.RoleSales, purpose: "sales", header: h})
 		if r.status != http.StatusForbidden || r.json(t)["code"] != "csrf_failed" {
 			t.Errorf("cross-origin POST (%s): %d %s", name, r.status, r.body)
 		}
@@ -265,7 +265,7 @@ func TestCrossOriginPostIsRefused(t *testing.T) {
 		}
 	}
 	// The same origin, and programs that send no browser headers, pass.
-	if r := a.do(call{method: "POST", path: "/api/v1/contacts", body: `{"family_name":"Fine"}`, role: tresor.RoleSales, purpose: "sales",
+	if r := a.do(call{method: "POST", path: "/api/v1/contacts", body: `{"family_name":"Fine","legal_basis":"contract"}`, role: tresor.RoleSales, purpose: "sales",
 		header: map[string]string{"Sec-Fetch-Site": "same-origin"}}); r.status != http.StatusCreated {
 		t.Fatalf("same-origin POST: %d %s", r.status, r.body)
 	}
@@ -309,7 +309,7 @@ func TestTLSAndHSTS(t *testing.T) {
 	must(t, err)
 	defer g.Close()
 	s := server.New(server.Services{Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
-		Users: g, Tokens: g, Sessions: g, Health: g}, server.Options{TLSCert: cert, TLSKey: key, PublicURL: "https://127.0.0.1",
+		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g}, server.Options{TLSCert: cert, TLSKey: key, PublicURL: "https://127.0.0.1",
 		Log: slog.New(slog.DiscardHandler)})
 	must(t, s.Open("127.0.0.1:0"))
 	go s.Serve()

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"tresor"
@@ -11,14 +12,40 @@ import (
 func scanContact(s scanner) (*tresor.ContactRow, error) {
 	var r tresor.ContactRow
 	var owner, org sql.NullString
+	var prov string
+	var restricted, objected, touched sql.NullInt64
 	var created, updated int64
-	if err := s.Scan(&r.ID, &owner, &org, &r.LegalBasis, &r.Source, &r.Purpose, &r.CollectedBy,
+	if err := s.Scan(&r.ID, &owner, &org, &prov, &restricted, &objected, &touched,
 		&created, &updated, &r.Version, &r.Sealed); err != nil {
 		return nil, err
 	}
 	r.OwnerID, r.OrganizationID = owner.String, org.String
+	r.RestrictedAt, r.ObjectedAt, r.LastInteractionAt = optTime(restricted), optTime(objected), optTime(touched)
 	r.CreatedAt, r.UpdatedAt = fromMicros(created), fromMicros(updated)
-	return &r, nil
+	var err error
+	r.Provenance, err = readProvenance(prov)
+	return &r, err
+}
+
+// readProvenance decodes the provenance column.
+func readProvenance(s string) ([]tresor.ProvenanceRecord, error) {
+	var p []tresor.ProvenanceRecord
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		return nil, fmt.Errorf("provenance: %w", err)
+	}
+	return p, nil
+}
+
+// provenanceColumn encodes provenance for its column.
+func provenanceColumn(p []tresor.ProvenanceRecord) string {
+	if len(p) == 0 {
+		return "[]"
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		panic(err) // the record has only strings and times
+	}
+	return string(b)
 }
 
 // Contact returns one contact.
@@ -38,13 +65,22 @@ func (c *conn) Contacts(ctx context.Context, q tresor.ContactQuery) ([]*tresor.C
 	f.eq("c.owner_id", q.OwnerID)
 	f.eq("c.organization_id", q.OrganizationID)
 	f.since("c.updated_at", q.UpdatedSince)
+	if q.HideRestricted {
+		f.add("c.restricted_at IS NULL")
+	}
+	if q.HideObjectedScope != "" {
+		f.add("c.objected_at IS NULL")
+		f.add(`NOT EXISTS (SELECT 1 FROM contact_lookup sl JOIN suppressions ss ON ss.kind = sl.kind AND ss.value = sl.value
+			WHERE sl.contact_id = c.id AND ss.scope = ?)`, q.HideObjectedScope)
+	}
 	text, args := f.query(head, "c.id", q.Page)
 	return list(ctx, c, text, args, scanContact)
 }
 
 func contactArgs(r *tresor.ContactRow) []any {
-	return []any{r.ID, nullID(r.OwnerID), nullID(r.OrganizationID), string(r.LegalBasis), string(r.Source), r.Purpose,
-		r.CollectedBy, micros(r.CreatedAt), micros(r.UpdatedAt), r.Version, r.Sealed}
+	return []any{r.ID, nullID(r.OwnerID), nullID(r.OrganizationID), provenanceColumn(r.Provenance),
+		nullMicros(r.RestrictedAt), nullMicros(r.ObjectedAt), nullMicros(r.LastInteractionAt),
+		micros(r.CreatedAt), micros(r.UpdatedAt), r.Version, r.Sealed}
 }
 
 // InsertContacts inserts contacts and their lookup keys, by COPY where the
@@ -90,16 +126,24 @@ func insertLookup(ctx context.Context, c *conn, look *sql.Stmt, r *tresor.Contac
 // UpdateContact replaces a contact and its lookup keys.
 func (c *conn) UpdateContact(ctx context.Context, r *tresor.ContactRow, prev int64) error {
 	if err := changeOne(ctx, c, "contact", r.ID, "contact-update", r.ID, nullID(r.OwnerID), nullID(r.OrganizationID),
-		string(r.LegalBasis), string(r.Source), r.Purpose, r.CollectedBy, micros(r.UpdatedAt), r.Version, r.Sealed, prev); err != nil {
+		provenanceColumn(r.Provenance), nullMicros(r.RestrictedAt), nullMicros(r.ObjectedAt), nullMicros(r.LastInteractionAt),
+		micros(r.UpdatedAt), r.Version, r.Sealed, prev); err != nil {
 		return err
 	}
-	if _, err := c.exec(ctx, "lookup-delete", r.ID); err != nil {
+	return c.SetLookup(ctx, r.ID, r.Lookup)
+}
+
+// SetLookup replaces the lookup keys of a contact.
+func (c *conn) SetLookup(ctx context.Context, contactID string, keys []tresor.LookupKey) error {
+	if _, err := c.exec(ctx, "lookup-delete", contactID); err != nil {
 		return err
 	}
 	look, err := c.stmt(ctx, "lookup-insert")
 	if err != nil {
 		return err
 	}
+	r := &tresor.ContactRow{Lookup: keys}
+	r.ID = contactID
 	return insertLookup(ctx, c, look, r)
 }
 

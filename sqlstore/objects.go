@@ -90,8 +90,13 @@ func scanInteraction(s scanner) (*tresor.InteractionRow, error) {
 	var r tresor.InteractionRow
 	var owner, contact, org, deal, kase sql.NullString
 	var occurred, created, updated int64
+	var prov string
 	if err := s.Scan(&r.ID, &r.Kind, &r.Direction, &occurred, &r.DurationSec, &r.Network, &owner, &contact, &org,
-		&deal, &kase, &created, &updated, &r.Version, &r.Sealed); err != nil {
+		&deal, &kase, &prov, &created, &updated, &r.Version, &r.Sealed); err != nil {
+		return nil, err
+	}
+	var err error
+	if r.Provenance, err = readProvenance(prov); err != nil {
 		return nil, err
 	}
 	r.OwnerID, r.ContactID, r.OrganizationID, r.DealID, r.CaseID = owner.String, contact.String, org.String, deal.String, kase.String
@@ -120,7 +125,7 @@ func (c *conn) Interactions(ctx context.Context, q tresor.InteractionFilter) ([]
 
 func interactionArgs(r *tresor.InteractionRow) []any {
 	return []any{string(r.Kind), string(r.Direction), micros(r.OccurredAt), r.DurationSec, r.Network, nullID(r.OwnerID),
-		nullID(r.ContactID), nullID(r.OrganizationID), nullID(r.DealID), nullID(r.CaseID)}
+		nullID(r.ContactID), nullID(r.OrganizationID), nullID(r.DealID), nullID(r.CaseID), provenanceColumn(r.Provenance)}
 }
 
 // InsertInteraction inserts an interaction.
@@ -272,8 +277,13 @@ func scanCase(s scanner) (*tresor.CaseRow, error) {
 	var assignee, contact, org sql.NullString
 	var resolved sql.NullInt64
 	var created, updated int64
+	var prov string
 	if err := s.Scan(&r.ID, &r.Status, &r.Priority, &r.Channel, &r.Network, &assignee, &contact, &org, &resolved,
-		&created, &updated, &r.Version, &r.Sealed); err != nil {
+		&prov, &created, &updated, &r.Version, &r.Sealed); err != nil {
+		return nil, err
+	}
+	var err error
+	if r.Provenance, err = readProvenance(prov); err != nil {
 		return nil, err
 	}
 	r.AssigneeID, r.ContactID, r.OrganizationID = assignee.String, contact.String, org.String
@@ -301,7 +311,7 @@ func (c *conn) Cases(ctx context.Context, q tresor.CaseFilter) ([]*tresor.CaseRo
 
 func caseArgs(r *tresor.CaseRow) []any {
 	return []any{string(r.Status), string(r.Priority), string(r.Channel), r.Network, nullID(r.AssigneeID),
-		nullID(r.ContactID), nullID(r.OrganizationID), nullMicros(r.ResolvedAt)}
+		nullID(r.ContactID), nullID(r.OrganizationID), nullMicros(r.ResolvedAt), provenanceColumn(r.Provenance)}
 }
 
 // InsertCase inserts a case.

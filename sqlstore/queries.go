@@ -18,7 +18,7 @@ var queries = mustParseQueries(queriesSQL)
 // aliases are the table aliases the *-select queries use; "NAME-get" is derived
 // from "NAME-select" for every object listed here.
 var aliases = map[string]string{
-	"contact": "c", "organization": "o", "interaction": "i", "pipeline": "p", "deal": "d", "case": "k", "user": "u", "token": "t",
+	"contact": "c", "organization": "o", "interaction": "i", "pipeline": "p", "deal": "d", "case": "k", "user": "u", "token": "t", "campaign": "m",
 }
 
 func mustParseQueries(text string) map[string]string {

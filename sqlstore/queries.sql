@@ -4,20 +4,25 @@
 -- which append their filters in Go.
 
 -- name: contact-select
-SELECT c.id, c.owner_id, c.organization_id, c.legal_basis, c.source, c.purpose, c.collected_by,
+SELECT c.id, c.owner_id, c.organization_id, c.provenance, c.restricted_at, c.objected_at, c.last_interaction_at,
        c.created_at, c.updated_at, c.version, c.sealed
 FROM contacts c
 
 -- name: contact-insert
-INSERT INTO contacts (id, owner_id, organization_id, legal_basis, source, purpose, collected_by,
+INSERT INTO contacts (id, owner_id, organization_id, provenance, restricted_at, objected_at, last_interaction_at,
                       created_at, updated_at, version, sealed)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 
 -- name: contact-update
 UPDATE contacts
-SET owner_id = $2, organization_id = $3, legal_basis = $4, source = $5, purpose = $6, collected_by = $7,
-    updated_at = $8, version = $9, sealed = $10
+SET owner_id = $2, organization_id = $3, provenance = $4, restricted_at = $5, objected_at = $6,
+    last_interaction_at = $7, updated_at = $8, version = $9, sealed = $10
 WHERE id = $1 AND version = $11
+
+-- name: contact-touch
+UPDATE contacts
+SET last_interaction_at = CASE WHEN last_interaction_at IS NULL OR last_interaction_at < $2 THEN $2 ELSE last_interaction_at END
+WHERE id = $1
 
 -- name: contact-delete
 DELETE FROM contacts WHERE id = $1
@@ -46,20 +51,20 @@ DELETE FROM organizations WHERE id = $1
 
 -- name: interaction-select
 SELECT i.id, i.kind, i.direction, i.occurred_at, i.duration_sec, i.network, i.owner_id, i.contact_id,
-       i.organization_id, i.deal_id, i.case_id, i.created_at, i.updated_at, i.version, i.sealed
+       i.organization_id, i.deal_id, i.case_id, i.provenance, i.created_at, i.updated_at, i.version, i.sealed
 FROM interactions i
 
 -- name: interaction-insert
 INSERT INTO interactions (id, kind, direction, occurred_at, duration_sec, network, owner_id, contact_id,
-                          organization_id, deal_id, case_id, created_at, updated_at, version, sealed)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                          organization_id, deal_id, case_id, provenance, created_at, updated_at, version, sealed)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 
 -- name: interaction-update
 UPDATE interactions
 SET kind = $2, direction = $3, occurred_at = $4, duration_sec = $5, network = $6, owner_id = $7,
-    contact_id = $8, organization_id = $9, deal_id = $10, case_id = $11, updated_at = $12, version = $13,
-    sealed = $14
-WHERE id = $1 AND version = $15
+    contact_id = $8, organization_id = $9, deal_id = $10, case_id = $11, provenance = $12, updated_at = $13,
+    version = $14, sealed = $15
+WHERE id = $1 AND version = $16
 
 -- name: interaction-delete
 DELETE FROM interactions WHERE id = $1
@@ -102,19 +107,19 @@ SELECT count(*) FROM deals WHERE pipeline_id = $1 AND ($2 = '' OR stage = $2)
 
 -- name: case-select
 SELECT k.id, k.status, k.priority, k.channel, k.network, k.assignee_id, k.contact_id, k.organization_id,
-       k.resolved_at, k.created_at, k.updated_at, k.version, k.sealed
+       k.resolved_at, k.provenance, k.created_at, k.updated_at, k.version, k.sealed
 FROM cases k
 
 -- name: case-insert
 INSERT INTO cases (id, status, priority, channel, network, assignee_id, contact_id, organization_id,
-                   resolved_at, created_at, updated_at, version, sealed)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                   resolved_at, provenance, created_at, updated_at, version, sealed)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 
 -- name: case-update
 UPDATE cases
 SET status = $2, priority = $3, channel = $4, network = $5, assignee_id = $6, contact_id = $7,
-    organization_id = $8, resolved_at = $9, updated_at = $10, version = $11, sealed = $12
-WHERE id = $1 AND version = $13
+    organization_id = $8, resolved_at = $9, provenance = $10, updated_at = $11, version = $12, sealed = $13
+WHERE id = $1 AND version = $14
 
 -- name: case-delete
 DELETE FROM cases WHERE id = $1
@@ -201,3 +206,70 @@ UPDATE password_resets SET used_at = $2 WHERE hash = $1 AND used_at IS NULL AND 
 -- name: stats
 SELECT (SELECT count(*) FROM contacts), (SELECT count(*) FROM organizations), (SELECT count(*) FROM interactions),
        (SELECT count(*) FROM deals), (SELECT count(*) FROM cases), (SELECT count(*) FROM users)
+
+
+-- name: suppression-insert
+INSERT INTO suppressions (kind, value, scope, created_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (kind, value, scope) DO NOTHING
+
+-- name: suppression-exists
+SELECT count(*) FROM suppressions WHERE kind = $1 AND value = $2 AND scope = $3
+
+-- name: contact-suppressed
+SELECT count(*) FROM contact_lookup l JOIN suppressions s ON s.kind = l.kind AND s.value = l.value
+WHERE l.contact_id = $1 AND s.scope = $2
+
+-- name: lookup-kinds
+SELECT DISTINCT kind FROM contact_lookup WHERE contact_id = $1
+
+-- name: maintenance-pending
+SELECT count(*) FROM maintenance WHERE task = $1
+
+-- name: maintenance-done
+DELETE FROM maintenance WHERE task = $1
+
+-- name: consent-event-insert
+INSERT INTO consent_events (id, contact_id, purpose, channel, action, method, text_hash, ip, actor, at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+
+-- name: consent-events
+SELECT id, contact_id, purpose, channel, action, method, text_hash, ip, actor, at
+FROM consent_events WHERE contact_id = $1 ORDER BY at, id
+
+-- name: consent-state-set
+INSERT INTO consent_states (contact_id, purpose, channel, state, changed_at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (contact_id, purpose, channel) DO UPDATE SET state = $4, changed_at = $5
+
+-- name: consent-states
+SELECT purpose, channel, state, changed_at FROM consent_states WHERE contact_id = $1 ORDER BY purpose, channel
+
+-- name: consent-link-insert
+INSERT INTO consent_links (hash, kind, contact_id, purpose, channel, text_hash, created_at, expires_at, used_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)
+
+-- name: consent-link
+SELECT hash, kind, contact_id, purpose, channel, text_hash, created_at, expires_at, used_at
+FROM consent_links WHERE hash = $1
+
+-- name: consent-link-use
+UPDATE consent_links SET used_at = $2 WHERE hash = $1 AND used_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
+
+-- name: inbound-count
+SELECT count(*) FROM interactions
+WHERE contact_id = $1 AND direction = 'inbound' AND kind = $2 AND network = $3 AND occurred_at >= $4
+
+-- name: campaign-select
+SELECT m.id, m.name, m.purpose, m.channel, m.content, m.owner_id, m.sent_at, m.created_at, m.updated_at, m.version
+FROM campaigns m
+
+-- name: campaign-insert
+INSERT INTO campaigns (id, name, purpose, channel, content, owner_id, sent_at, created_at, updated_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+
+-- name: campaign-update
+UPDATE campaigns SET name = $2, purpose = $3, channel = $4, content = $5, owner_id = $6, sent_at = $7,
+    updated_at = $8, version = $9
+WHERE id = $1 AND version = $10
+
+-- name: campaign-delete
+DELETE FROM campaigns WHERE id = $1

@@ -99,7 +99,8 @@ func contactRow(owner, email string) *tresor.ContactRow {
 	r := &tresor.ContactRow{Sealed: []byte("\x00opaque\xff" + email)}
 	r.Meta = meta(epoch)
 	r.OwnerID = owner
-	r.LegalBasis, r.Source, r.Purpose, r.CollectedBy = tresor.BasisContract, tresor.SourceManual, "sales", "user:x"
+	r.Provenance = []tresor.ProvenanceRecord{{Fields: []string{"emails"}, Purpose: "sales", CollectedAt: epoch, CollectedBy: "user:x",
+		Collection: tresor.Collection{LegalBasis: tresor.BasisContract, Source: tresor.SourceManual}}}
 	r.Lookup = []tresor.LookupKey{{Kind: tresor.LookupEmail, Value: email}, {Kind: tresor.LookupPhone, Value: "+4930123456"}}
 	return r
 }
@@ -198,8 +199,9 @@ func testContactRoundTrip(t *testing.T, s tresor.Store) {
 	if string(got.Sealed) != string(r.Sealed) {
 		t.Fatalf("sealed bytes changed: %q, want %q", got.Sealed, r.Sealed)
 	}
-	if got.OwnerID != u.ID || got.OrganizationID != "" || got.LegalBasis != tresor.BasisContract ||
-		got.Source != tresor.SourceManual || got.Purpose != "sales" || got.CollectedBy != "user:x" || got.Version != 1 {
+	if got.OwnerID != u.ID || got.OrganizationID != "" || got.Version != 1 || got.RestrictedAt != nil || got.ObjectedAt != nil ||
+		len(got.Provenance) != 1 || got.Provenance[0].LegalBasis != tresor.BasisContract || got.Provenance[0].Purpose != "sales" ||
+		!got.Provenance[0].CollectedAt.Equal(epoch) || got.Provenance[0].Fields[0] != "emails" {
 		t.Fatalf("contact = %+v", got.Contact)
 	}
 	if !got.CreatedAt.Equal(epoch) || !got.UpdatedAt.Equal(epoch) {

@@ -15,6 +15,8 @@ import (
 
 	"tresor"
 	"tresor/gate"
+	"tresor/mail"
+	"tresor/policy"
 	"tresor/server"
 )
 
@@ -50,6 +52,8 @@ Usage:
   tresor token create --email E            create an API token; prints only the token on stdout
   tresor token list --email E              list a user's tokens
   tresor token revoke --id ID              revoke a token
+  tresor policy show [--policy FILE]       print the policy in force (the built-in one by default)
+  tresor policy check FILE                 check a policy file; errors name their line
 
 Run "tresor COMMAND -h" for the flags of a command. Every flag has a TRESOR_*
 environment variable; secrets may also come from a file named by *_FILE.
@@ -78,6 +82,9 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	case "token":
 		return m.sub(ctx, "token", rest, map[string]func(context.Context, []string) error{
 			"create": m.tokenCreate, "list": m.tokenList, "revoke": m.tokenRevoke})
+	case "policy":
+		return m.sub(ctx, "policy", rest, map[string]func(context.Context, []string) error{
+			"show": m.policyShow, "check": m.policyCheck})
 	default:
 		fmt.Fprintf(m.Stderr, "tresor: unknown command %q\n\n%s", cmd, usage)
 		return errUsage
@@ -106,6 +113,9 @@ type config struct {
 	tlsKey    string
 	oidc      server.OIDCConfig
 	roleMap   string
+	policy    string
+	smtpAddr  string
+	smtpFrom  string
 }
 
 // flags returns a flag set with the storage flags every command shares;
@@ -115,6 +125,7 @@ func (m *Main) flags(name string, cfg *config) *flag.FlagSet {
 	fs.SetOutput(m.Stderr)
 	fs.StringVar(&cfg.dataDir, "data-dir", m.env("TRESOR_DATA_DIR", "./tresor-data"), "data directory (TRESOR_DATA_DIR)")
 	fs.StringVar(&cfg.db, "db", m.env("TRESOR_DB", ""), "database: empty for SQLite in the data directory, or a postgres:// URL (TRESOR_DB, or TRESOR_DB_FILE naming a file that holds it)")
+	fs.StringVar(&cfg.policy, "policy", m.env("TRESOR_POLICY_FILE", ""), "policy file (TRESOR_POLICY_FILE; default: the built-in policy, see tresor policy show)")
 	return fs
 }
 
@@ -153,6 +164,26 @@ func (cfg *config) gateConfig(migrate bool) gate.Config {
 	return gate.Config{DataDir: cfg.dataDir, DB: cfg.db, Migrate: migrate}
 }
 
+// loadPolicy reads the configured policy file, or the built-in policy.
+func (cfg *config) loadPolicy() (*policy.Policy, error) {
+	if cfg.policy == "" {
+		return policy.Default(), nil
+	}
+	return readPolicy(cfg.policy)
+}
+
+func readPolicy(path string) (*policy.Policy, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	p, err := policy.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: %w", path, err)
+	}
+	return p, nil
+}
+
 // system is the context of the CLI's own actions: it runs on the server with
 // access to the data directory, so it acts as Tresor itself.
 func system(ctx context.Context) context.Context {
@@ -188,6 +219,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.oidc.RolesClaim, "oidc-roles-claim", m.env("TRESOR_OIDC_ROLES_CLAIM", "tresor_roles"), "claim that lists the Tresor roles (TRESOR_OIDC_ROLES_CLAIM)")
 	fs.StringVar(&cfg.roleMap, "oidc-role-map", m.env("TRESOR_OIDC_ROLE_MAP", ""), "map claim values to roles, e.g. crm-sales=sales,crm-admins=admin (TRESOR_OIDC_ROLE_MAP)")
 	fs.BoolVar(&cfg.oidc.TrustMFA, "oidc-trust-mfa", m.env("TRESOR_OIDC_TRUST_MFA", "") == "true", "accept the provider's second factor (amr claim) for roles that need one (TRESOR_OIDC_TRUST_MFA=true)")
+	fs.StringVar(&cfg.smtpAddr, "smtp-addr", m.env("TRESOR_SMTP_ADDR", ""), "SMTP server host:port for consent confirmations and campaigns (TRESOR_SMTP_ADDR; user and password from TRESOR_SMTP_USERNAME and TRESOR_SMTP_PASSWORD or _FILE)")
+	fs.StringVar(&cfg.smtpFrom, "smtp-from", m.env("TRESOR_SMTP_FROM", ""), "sender address of mail (TRESOR_SMTP_FROM)")
 	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
 		return err
 	}
@@ -199,7 +232,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	g, err := gate.Open(ctx, cfg.gateConfig(true), gate.WithLogger(log))
+	pol, err := cfg.loadPolicy()
+	if err != nil {
+		return err
+	}
+	gopts := []gate.Option{gate.WithLogger(log), gate.WithPolicy(pol), gate.WithPublicURL(opts.PublicURL)}
+	if cfg.smtpAddr != "" {
+		mailer, err := m.mailer(&cfg)
+		if err != nil {
+			return err
+		}
+		gopts = append(gopts, gate.WithMailer(mailer))
+	}
+	g, err := gate.Open(ctx, cfg.gateConfig(true), gopts...)
 	if err != nil {
 		return err
 	}
@@ -224,9 +269,9 @@ and a user who works with contacts, then an API token:
 
 `)
 	}
-	opts.Purposes = g.PurposesOf
+	opts.Purposes, opts.Catalogue = g.PurposesOf, g.Catalogue()
 	srv := server.New(server.Services{Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
-		Users: g, Tokens: g, Sessions: g, Health: g}, opts)
+		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g}, opts)
 	if err := srv.Open(cfg.addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
@@ -301,6 +346,58 @@ func (m *Main) serverOptions(cfg *config, log *slog.Logger) (server.Options, err
 	return opts, nil
 }
 
+// mailer is the SMTP configuration of serve.
+func (m *Main) mailer(cfg *config) (*mail.SMTP, error) {
+	if cfg.smtpFrom == "" {
+		return nil, errors.New("--smtp-addr needs --smtp-from (TRESOR_SMTP_FROM), the sender address")
+	}
+	s := &mail.SMTP{Addr: cfg.smtpAddr, From: cfg.smtpFrom, Username: m.Getenv("TRESOR_SMTP_USERNAME"), Password: m.Getenv("TRESOR_SMTP_PASSWORD")}
+	if f := m.Getenv("TRESOR_SMTP_PASSWORD_FILE"); f != "" && s.Password == "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("TRESOR_SMTP_PASSWORD_FILE: %w", err)
+		}
+		s.Password = strings.TrimSpace(string(b))
+	}
+	return s, nil
+}
+
+// policyCmd prints or checks a policy file.
+func (m *Main) policyShow(ctx context.Context, args []string) error {
+	var cfg config
+	fs := m.flags("policy show", &cfg)
+	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+		return err
+	}
+	if cfg.policy == "" {
+		_, err := m.Stdout.Write(policy.DefaultYAML())
+		return err
+	}
+	p, err := readPolicy(cfg.policy)
+	if err != nil {
+		return err
+	}
+	b, err := p.Marshal()
+	if err != nil {
+		return err
+	}
+	_, err = m.Stdout.Write(b)
+	return err
+}
+
+func (m *Main) policyCheck(ctx context.Context, args []string) error {
+	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(m.Stderr, "tresor policy check FILE")
+		return errUsage
+	}
+	p, err := readPolicy(args[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stderr, "%s is a valid policy: %d purposes, %d roles with purposes.\n", args[0], len(p.Purposes), len(p.Roles))
+	return nil
+}
+
 func helpAsked(args []string) bool {
 	for _, a := range args {
 		if a == "-h" || a == "-help" || a == "--help" {
@@ -372,7 +469,11 @@ func (m *Main) userCreate(ctx context.Context, args []string) error {
 
 // withGate opens the gate on the configured database (which must be migrated) for fn.
 func (m *Main) withGate(ctx context.Context, cfg config, fn func(g *gate.Gate) error) error {
-	g, err := gate.Open(ctx, cfg.gateConfig(false), gate.WithLogger(slog.New(slog.DiscardHandler)))
+	pol, err := cfg.loadPolicy()
+	if err != nil {
+		return err
+	}
+	g, err := gate.Open(ctx, cfg.gateConfig(false), gate.WithLogger(slog.New(slog.DiscardHandler)), gate.WithPolicy(pol))
 	if err != nil {
 		return err
 	}

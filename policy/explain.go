@@ -1,0 +1,150 @@
+package policy
+
+import (
+	"fmt"
+
+	"tresor"
+)
+
+// The reason codes. Codes that are also error codes are tresor.Code values.
+const (
+	RPurposeMissing     = string(tresor.ECPurposeMissing)
+	RPurposeUnknown     = string(tresor.ECPurposeUnknown)
+	RTokenPurpose       = string(tresor.ECPurposeNotAllowed) + ":token"
+	RRolePurpose        = string(tresor.ECPurposeNotAllowed) + ":role"
+	RNoPurposeRoles     = string(tresor.ECPurposeNotAllowed) + ":none"
+	RAggregatesOnly     = string(tresor.ECAggregatesOnly)
+	RBasisMissing       = string(tresor.ECBasisMissing)
+	RBasisUnknown       = string(tresor.ECBasisUnknown)
+	RBasisNotAllowed    = string(tresor.ECBasisNotAllowed)
+	RBalancingNote      = string(tresor.ECBalancingNote)
+	RCategoryNotAllowed = string(tresor.ECCategoryNotAllowed)
+	RSpecialCategory    = string(tresor.ECSpecialCategory)
+	RRestricted         = string(tresor.ECRestricted)
+	RSuppressed         = string(tresor.ECSuppressed)
+	RNotPublic          = string(tresor.ECNotPublic)
+
+	// Answers of the outbound gate and reasons of audience exclusion.
+	RConsentGranted     = "consent_granted"
+	RConsentMissing     = "consent_missing"
+	RConsentPending     = "consent_pending"
+	RConsentWithdrawn   = "consent_withdrawn"
+	RConsentExpired     = "consent_expired"
+	RObjected           = "objected"
+	RNoAddress          = "no_address"
+	RNoOutbound         = "purpose_no_outbound"
+	RReplyInbound       = "reply_in_conversation"
+	RReplyContract      = "reply_under_contract"
+	RNoConversation     = "no_conversation"
+	RAdvertisingInReply = "advertising_in_reply"
+)
+
+// texts holds English and German templates; fmt verbs take the arguments of Explain.
+var texts = map[string][2]string{
+	RPurposeMissing: {"Declare the purpose of this request in the header Tresor-Purpose (one of %s).",
+		"Geben Sie den Zweck dieser Anfrage im Header Tresor-Purpose an (einer von %s)."},
+	RPurposeUnknown: {"The purpose %q is not defined; the purposes are %s.",
+		"Den Zweck %q gibt es nicht; die Zwecke sind %s."},
+	RTokenPurpose: {"This API token was not given the purpose %q; it may declare only %s.",
+		"Dieses API-Token wurde nicht für den Zweck %q ausgestellt; es darf nur %s angeben."},
+	RRolePurpose: {"Your roles do not allow the purpose %q; they allow %s.",
+		"Ihre Rollen erlauben den Zweck %q nicht; sie erlauben %s."},
+	RNoPurposeRoles: {"Your roles allow no purpose that reaches personal data (separation of duties).",
+		"Ihre Rollen erlauben keinen Zweck, der personenbezogene Daten erreicht (Funktionstrennung)."},
+	RAggregatesOnly: {"The purpose %q sees only aggregates over groups, never a single person's record (R10).",
+		"Der Zweck %q sieht nur Auswertungen über Gruppen, nie den Datensatz einer einzelnen Person (R10)."},
+	RBasisMissing: {"Personal data for the purpose %q needs a legal basis (Art. 6(1) GDPR); allowed are: %s.",
+		"Personenbezogene Daten für den Zweck %q brauchen eine Rechtsgrundlage (Art. 6 Abs. 1 DSGVO); zulässig sind: %s."},
+	RBasisUnknown: {"%q is not a legal basis; the legal bases are %s.",
+		"%q ist keine Rechtsgrundlage; die Rechtsgrundlagen sind %s."},
+	RBasisNotAllowed: {"The legal basis %q is not allowed for the purpose %q; allowed are: %s.",
+		"Die Rechtsgrundlage %q ist für den Zweck %q nicht zulässig; zulässig sind: %s."},
+	RBalancingNote: {"Legitimate interest (Art. 6(1)(f) GDPR) needs a recorded balancing of interests: send a balancing_note.",
+		"Berechtigtes Interesse (Art. 6 Abs. 1 lit. f DSGVO) braucht eine dokumentierte Interessenabwägung: senden Sie eine balancing_note."},
+	RCategoryNotAllowed: {"The purpose %[2]q may not store %[1]s (data minimisation, Art. 5(1)(c) GDPR); it may store: %[3]s.",
+		"Der Zweck %[2]q darf %[1]s nicht speichern (Datenminimierung, Art. 5 Abs. 1 lit. c DSGVO); er darf speichern: %[3]s."},
+	RSpecialCategory: {"%s is a special category of personal data (Art. 9 GDPR); the purpose %q names no Art. 9(2) exception, so it is never stored.",
+		"%s ist eine besondere Kategorie personenbezogener Daten (Art. 9 DSGVO); der Zweck %q nennt keine Ausnahme nach Art. 9 Abs. 2, daher wird sie nie gespeichert."},
+	RRestricted: {"The processing of this person's data is restricted (Art. 18 GDPR); only the data-protection officer may see it.",
+		"Die Verarbeitung der Daten dieser Person ist eingeschränkt (Art. 18 DSGVO); nur die oder der Datenschutzbeauftragte darf sie sehen."},
+	RNotPublic: {"Only publicly visible data is taken from social networks (R9); data visible to %s is refused.",
+		"Aus sozialen Netzwerken werden nur öffentlich sichtbare Daten übernommen (R9); für %s sichtbare Daten werden abgelehnt."},
+	RSuppressed: {"This person objected to the use of their data for marketing (Art. 21 GDPR); their identifiers are on the suppression list.",
+		"Diese Person hat der Nutzung ihrer Daten für Werbung widersprochen (Art. 21 DSGVO); ihre Kennungen stehen auf der Sperrliste."},
+	RConsentGranted: {"The person consented to %s on this channel (%s).",
+		"Die Person hat in %s über diesen Kanal eingewilligt (%s)."},
+	RConsentMissing: {"Advertising by %[1]s needs the person's prior consent (§7 UWG, Art. 6(1)(a) GDPR); there is none for %[2]s.",
+		"Werbung über %[1]s braucht eine vorherige Einwilligung der Person (§7 UWG, Art. 6 Abs. 1 lit. a DSGVO); für %[2]s liegt keine vor."},
+	RConsentPending: {"The person has not yet confirmed their consent to %s (double opt-in pending).",
+		"Die Person hat ihre Einwilligung in %s noch nicht bestätigt (Double-Opt-in ausstehend)."},
+	RConsentWithdrawn: {"The person withdrew their consent to %s (Art. 7(3) GDPR).",
+		"Die Person hat ihre Einwilligung in %s widerrufen (Art. 7 Abs. 3 DSGVO)."},
+	RConsentExpired: {"The consent to %s has lapsed after %d days without any interaction; ask again.",
+		"Die Einwilligung in %s ist nach %d Tagen ohne Kontakt erloschen; fragen Sie erneut."},
+	RObjected: {"The person objected to processing for marketing (Art. 21(2) GDPR).",
+		"Die Person hat der Verarbeitung für Werbung widersprochen (Art. 21 Abs. 2 DSGVO)."},
+	RNoAddress: {"Tresor holds no address of this person for %s.",
+		"Tresor hat keine Adresse dieser Person für %s."},
+	RNoOutbound: {"The purpose %q never contacts people.",
+		"Der Zweck %q nimmt nie Kontakt zu Personen auf."},
+	RReplyInbound: {"A reply in a conversation the person started on this channel, without advertising (Art. 6(1)(b) or (f) GDPR).",
+		"Eine Antwort in einem Gespräch, das die Person über diesen Kanal begonnen hat, ohne Werbung (Art. 6 Abs. 1 lit. b oder f DSGVO)."},
+	RReplyContract: {"A message under the person's contract or a legal obligation, without advertising (Art. 6(1)(b) or (c) GDPR).",
+		"Eine Nachricht im Rahmen des Vertrags der Person oder einer rechtlichen Pflicht, ohne Werbung (Art. 6 Abs. 1 lit. b oder c DSGVO)."},
+	RNoConversation: {"The purpose %q only answers: the person has started no conversation on this channel, and there is no contract with them.",
+		"Der Zweck %q antwortet nur: Die Person hat über diesen Kanal kein Gespräch begonnen, und es besteht kein Vertrag mit ihr."},
+	RAdvertisingInReply: {"Advertising content turns a reply into advertising, which needs consent (§7 UWG).",
+		"Werbliche Inhalte machen aus einer Antwort Werbung, die eine Einwilligung braucht (§7 UWG)."},
+}
+
+// both is an argument worded differently in English and German.
+type both struct{ EN, DE string }
+
+func pick(args []any, german bool) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		if b, ok := a.(both); ok {
+			if german {
+				a = b.DE
+			} else {
+				a = b.EN
+			}
+		}
+		out[i] = a
+	}
+	return out
+}
+
+// Explain returns the reason with its English and German texts filled in:
+// every refusal, every exclusion from an audience and every answer of the
+// outbound gate names the rule it follows (R13).
+func Explain(code string, args ...any) tresor.Reason {
+	t, ok := texts[code]
+	if !ok {
+		return tresor.Reason{Code: code, Message: code, MessageDE: code}
+	}
+	return tresor.Reason{Code: code, Message: fmt.Sprintf(t[0], pick(args, false)...), MessageDE: fmt.Sprintf(t[1], pick(args, true)...)}
+}
+
+// Refuse returns the error of a refusal: its code is the part of the reason
+// before any ":", and it carries both texts.
+func Refuse(code string, args ...any) error {
+	r := Explain(code, args...)
+	c := code
+	for i := range c {
+		if c[i] == ':' {
+			c = c[:i]
+			break
+		}
+	}
+	return &tresor.Error{Code: tresor.Code(c), Message: r.Message, MessageDE: r.MessageDE}
+}
+
+// Codes lists every reason code, for tests that every one is explained.
+func Codes() []string {
+	out := make([]string, 0, len(texts))
+	for c := range texts {
+		out = append(out, c)
+	}
+	return out
+}
