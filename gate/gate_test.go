@@ -160,11 +160,11 @@ func TestCreateRefusesServerFields(t *testing.T) {
 	backends(t, func(t *testing.T, g *gate.Gate) {
 		ctx := as(t, g, "sales@example.org", "sales", tresor.RoleSales)
 		for name, c := range map[string]*tresor.Contact{
-			"id":           {Meta: tresor.Meta{ID: "01a223f0-8d8f-7682-899e-39452c1ae6d0"}},
-			"version":      {Meta: tresor.Meta{Version: 7}},
-			"provenance":   {Provenance: []tresor.ProvenanceRecord{{Fields: []string{"family_name"}}}},
-			"restricted":   {RestrictedAt: &time.Time{}},
-			"withheld":     {Withheld: []tresor.Category{tresor.CatContactEmail}},
+			"id":         {Meta: tresor.Meta{ID: "01a223f0-8d8f-7682-899e-39452c1ae6d0"}},
+			"version":    {Meta: tresor.Meta{Version: 7}},
+			"provenance": {Provenance: []tresor.ProvenanceRecord{{Fields: []string{"family_name"}}}},
+			"restricted": {RestrictedAt: &time.Time{}},
+			"withheld":   {Withheld: []tresor.Category{tresor.CatContactEmail}},
 		} {
 			c.FamilyName = "Test"
 			if err := g.CreateContact(ctx, c); tresor.ErrorCode(err) != tresor.ECValidation {

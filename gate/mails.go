@@ -95,6 +95,6 @@ func (g *Gate) campaignMail(c *tresor.Contact, m *tresor.Campaign) *tresor.Mail 
 	// Consent to advertising is consent to marketing, whichever purpose sends.
 	link := g.publicURL + "/consent/withdraw?token=" + g.withdrawSecret(c.ID, policy.AdvertisingConsentPurpose, m.Channel)
 	return &tresor.Mail{To: c.Emails[0], Subject: subject,
-		Text: strings.TrimRight(body, "\n") + render("footer_"+lang, map[string]string{"Link": link}),
+		Text:    strings.TrimRight(body, "\n") + render("footer_"+lang, map[string]string{"Link": link}),
 		Headers: map[string]string{"List-Unsubscribe": "<" + link + ">", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}}
 }
