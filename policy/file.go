@@ -49,14 +49,16 @@ func (a *at[T]) UnmarshalYAML(n *yaml.Node) error {
 
 func (a at[T]) MarshalYAML() (any, error) { return a.V, nil }
 
-// The file format. Field names are the YAML keys.
+// The file format. Field names are the YAML keys. Values that errors point
+// at are read as at[T], which keeps their line; strict decoding (KnownFields)
+// refuses unknown keys at every level, because only scalars decode themselves.
 type fileText struct {
 	Name        string `yaml:"name"`
 	Description string `yaml:"description"`
 }
 
 type filePurpose struct {
-	Line           int                     `yaml:"-"`
+	Line           int                     `yaml:"-"` // of its id
 	ID             at[string]              `yaml:"id"`
 	DE             fileText                `yaml:"de"`
 	EN             fileText                `yaml:"en"`
@@ -68,12 +70,6 @@ type filePurpose struct {
 	HidesObjected  bool                    `yaml:"hides_objected,omitempty"`
 	Outbound       at[Outbound]            `yaml:"outbound"`
 	Art9Exception  at[string]              `yaml:"art9_exception,omitempty"`
-}
-
-func (fp *filePurpose) UnmarshalYAML(n *yaml.Node) error {
-	type plain filePurpose
-	fp.Line = n.Line
-	return n.Decode((*plain)(fp))
 }
 
 type fileCategory struct {
@@ -149,6 +145,7 @@ func (f *file) policy() (*Policy, error) {
 	}
 
 	for _, fp := range f.Purposes {
+		fp.Line = fp.ID.Line
 		pu := Purpose{ID: fp.ID.V, NameDE: fp.DE.Name, NameEN: fp.EN.Name, DescriptionDE: fp.DE.Description,
 			DescriptionEN: fp.EN.Description, RetentionDays: fp.RetentionDays.V, AggregatesOnly: fp.AggregatesOnly,
 			SeesRestricted: fp.SeesRestricted, HidesObjected: fp.HidesObjected, Outbound: fp.Outbound.V, Art9Exception: fp.Art9Exception.V}
