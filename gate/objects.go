@@ -98,12 +98,25 @@ func (k *kind[T, PT, R]) checkNew(v PT) tresor.Problems {
 func create[T any, PT interface {
 	*T
 	object
-}, R any](ctx context.Context, g *Gate, k *kind[T, PT, R], vs []PT) error {
+}, R any](ctx context.Context, g *Gate, k *kind[T, PT, R], vs []PT) (err error) {
 	req, err := g.authorize(ctx, k.writeNeed())
 	if err != nil {
 		return err
 	}
 	rows := make([]R, len(vs))
+	// A refused create leaves the caller's objects as they were, so that they
+	// can be corrected and sent again.
+	before := make([]T, len(vs))
+	for i, v := range vs {
+		before[i] = *v
+	}
+	defer func() {
+		if err != nil {
+			for i, v := range vs {
+				*v = before[i]
+			}
+		}
+	}()
 	err = g.store.Update(ctx, func(tx tresor.Tx) error {
 		var probs tresor.Problems
 		for i, v := range vs {
