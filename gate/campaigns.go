@@ -105,7 +105,7 @@ func (g *Gate) audience(ctx context.Context, req *request, m *tresor.Campaign) (
 	if err != nil {
 		return nil, err
 	}
-	a := &tresor.Audience{Recipients: []string{}, Excluded: map[string]int{}}
+	a := &tresor.Audience{Recipients: []string{}, Excluded: map[string]int{}, Reasons: []tresor.Reason{}}
 	for _, r := range rows {
 		if r.Reason == "" {
 			a.Recipients = append(a.Recipients, r.ContactID)

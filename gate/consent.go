@@ -119,7 +119,8 @@ func (g *Gate) RecordConsent(ctx context.Context, contactID string, r tresor.Con
 	var secret string
 	if r.Method == tresor.MethodDoubleOptIn {
 		if len(c.Emails) == 0 {
-			return nil, policy.Refuse(policy.RNoAddress, "e-mail")
+			r := policy.Explain(policy.RNoAddress, "e-mail")
+			return nil, &tresor.Error{Code: tresor.ECConflict, Message: r.Message, MessageDE: r.MessageDE}
 		}
 		if g.mailer == nil {
 			return nil, tresor.Errorf(tresor.ECUnavailable, "No mail server is configured, so no confirmation can be sent (TRESOR_SMTP_ADDR).")

@@ -118,13 +118,15 @@ func copyContacts(ctx context.Context, c *sql.Conn, rows []*tresor.ContactRow) e
 				return err
 			}
 			contacts[i] = []any{id, owner, org, provenanceJSON(r.Provenance), optMicros(r.RestrictedAt), optMicros(r.ObjectedAt),
-				optMicros(r.LastInteractionAt), r.CreatedAt.UnixMicro(), r.UpdatedAt.UnixMicro(), r.Version, r.Sealed}
+				optMicros(r.LastInteractionAt), r.CreatedAt.UnixMicro(), r.UpdatedAt.UnixMicro(), r.Version, r.Sealed,
+				sqlstore.AddressKinds(r.Lookup)}
 			for _, k := range r.Lookup {
 				lookups = append(lookups, []any{string(k.Kind), k.Value, id})
 			}
 		}
 		if _, err := conn.CopyFrom(ctx, pgx.Identifier{"contacts"}, []string{"id", "owner_id", "organization_id",
-			"provenance", "restricted_at", "objected_at", "last_interaction_at", "created_at", "updated_at", "version", "sealed"},
+			"provenance", "restricted_at", "objected_at", "last_interaction_at", "created_at", "updated_at", "version", "sealed",
+			"address_kinds"},
 			pgx.CopyFromRows(contacts)); err != nil {
 			return err
 		}

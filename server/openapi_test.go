@@ -2,16 +2,19 @@ package server
 
 import (
 	"context"
+	"encoding"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -20,6 +23,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/policy"
 )
 
 // The tests below keep openapi.json true to the code: the routes, their
@@ -35,6 +39,9 @@ const (
 	testUserID     = "0190f5a4-0000-7000-8000-000000000001"
 	adminUserID    = "0190f5a4-0000-7000-8000-000000000003"
 	testID         = "0190f5a4-7c3e-7a51-9b0e-3f1c2d4e5a6b"
+	refusedID      = "0190f5a4-7c3e-7a51-9b0e-3f1c2d4e5a6c" // the fakes refuse with an explanation
+	mailless       = "0190f5a4-7c3e-7a51-9b0e-3f1c2d4e5a6d" // the fakes have no mail server for it
+	emptyID        = "0190f5a4-7c3e-7a51-9b0e-3f1c2d4e5a6e" // the fakes answer with empty lists and maps
 )
 
 // fakeServices stands in for the gate. Only the calls the tests make are
@@ -47,6 +54,8 @@ type fakeServices struct {
 	tresor.DealService
 	tresor.CaseService
 	tresor.SessionService
+	tresor.ConsentService
+	tresor.CampaignService
 
 	filter any // the filter of the last list call
 }
@@ -106,6 +115,140 @@ func (f *fakeServices) Pipelines(ctx context.Context, p tresor.Page) (*tresor.Li
 func (f *fakeServices) Cases(ctx context.Context, fl tresor.CaseFilter) (*tresor.List[*tresor.Case], error) {
 	f.filter = fl
 	return &tresor.List[*tresor.Case]{Items: []*tresor.Case{}}, nil
+}
+
+func (f *fakeServices) Campaigns(ctx context.Context, fl tresor.CampaignFilter) (*tresor.List[*tresor.Campaign], error) {
+	f.filter = fl
+	m := fakeCampaign
+	return &tresor.List[*tresor.Campaign]{Items: []*tresor.Campaign{&m}, Next: tresor.EncodeCursor(m.ID)}, nil
+}
+
+func (f *fakeServices) Campaign(ctx context.Context, id string) (*tresor.Campaign, error) {
+	m := fakeCampaign
+	m.ID = id
+	return &m, nil
+}
+
+// reachQuery is what the outbound gate was asked, for TestOpenAPIListParameters.
+type reachQuery struct {
+	Purpose     string
+	Channel     tresor.ConsentChannel
+	Advertising bool
+}
+
+// errRestricted is a refusal of the privacy policy, with its rule in both languages.
+var errRestricted = &tresor.Error{Code: tresor.ECRestricted, Message: "The processing of this person's data is restricted (Art. 18 GDPR).",
+	MessageDE: "Die Verarbeitung der Daten dieser Person ist eingeschränkt (Art. 18 DSGVO)."}
+
+func (f *fakeServices) RecordConsent(ctx context.Context, contactID string, r tresor.ConsentRequest) (*tresor.ConsentStatus, error) {
+	if contactID == refusedID {
+		return nil, errRestricted
+	}
+	if contactID == mailless && r.Method == tresor.MethodDoubleOptIn {
+		return nil, tresor.Errorf(tresor.ECUnavailable, "No mail server is configured.")
+	}
+	st := tresor.ConsentStatus{Purpose: r.Purpose, Channel: tresor.ConsentChannel(r.Channel), State: tresor.ConsentGranted, Since: fakeTime}
+	switch {
+	case r.Method == tresor.MethodDoubleOptIn:
+		st.State = tresor.ConsentPending
+	case r.Action == tresor.ConsentWithdraw:
+		st.State = tresor.ConsentWithdrawn
+	}
+	return &st, nil
+}
+
+func (f *fakeServices) Consents(ctx context.Context, contactID string) (*tresor.ConsentHistory, error) {
+	return &tresor.ConsentHistory{
+		States: []tresor.ConsentStatus{{Purpose: "marketing", Channel: tresor.ChannelEmailMsg, State: tresor.ConsentExpired, Since: fakeTime}},
+		Events: []tresor.ConsentEvent{{ID: testID, ContactID: contactID, Purpose: "marketing", Channel: tresor.ChannelEmailMsg,
+			Action: tresor.ConsentAsk, Method: tresor.MethodDoubleOptIn, TextHash: strings.Repeat("ab", 32), IP: "192.0.2.10",
+			Actor: "user:" + testUserID, At: fakeTime}},
+	}, nil
+}
+
+func (f *fakeServices) Reach(ctx context.Context, contactID, purpose string, channel tresor.ConsentChannel, advertising bool) (*tresor.ReachDecision, error) {
+	f.filter = reachQuery{Purpose: purpose, Channel: channel, Advertising: advertising}
+	return &tresor.ReachDecision{Allowed: false, Reasons: []tresor.Reason{fakeReason}}, nil
+}
+
+func (f *fakeServices) ConsentLink(ctx context.Context, secret string) (*tresor.ConsentLink, error) {
+	return nil, tresor.Errorf(tresor.ECLinkInvalid, "This link is not valid.")
+}
+
+func (f *fakeServices) ConfirmConsent(ctx context.Context, secret, ip string) (*tresor.ConsentLink, error) {
+	return nil, tresor.Errorf(tresor.ECLinkInvalid, "This link is not valid.")
+}
+
+func (f *fakeServices) WithdrawConsent(ctx context.Context, secret, ip string) (*tresor.ConsentLink, error) {
+	return nil, tresor.Errorf(tresor.ECLinkInvalid, "This link is not valid.")
+}
+
+func (f *fakeServices) Object(ctx context.Context, contactID string) (*tresor.Contact, error) {
+	if contactID == refusedID {
+		return nil, errRestricted
+	}
+	return fakeContact(), nil
+}
+
+func (f *fakeServices) Restrict(ctx context.Context, contactID string, restricted bool) (*tresor.Contact, error) {
+	if contactID == refusedID {
+		return nil, errRestricted
+	}
+	c := fakeContact()
+	if !restricted {
+		c.RestrictedAt = nil
+	}
+	return c, nil
+}
+
+func (f *fakeServices) Audience(ctx context.Context, id string) (*tresor.Audience, error) {
+	if id == emptyID { // as the gate answers when nobody is left out
+		return &tresor.Audience{Recipients: []string{}, Excluded: map[string]int{}, Reasons: []tresor.Reason{}}, nil
+	}
+	return &tresor.Audience{Eligible: 1, Recipients: []string{testID}, Excluded: map[string]int{fakeReason.Code: 2},
+		Reasons: []tresor.Reason{fakeReason}}, nil
+}
+
+func (f *fakeServices) SendCampaign(ctx context.Context, id string) (*tresor.SendReport, error) {
+	if id == mailless {
+		return nil, tresor.Errorf(tresor.ECUnavailable, "No mail server is configured.")
+	}
+	return &tresor.SendReport{Sent: 1, Failed: 1, Excluded: map[string]int{fakeReason.Code: 2}}, nil
+}
+
+// The objects the fakes answer with have every field set, so that the live
+// checks see every member the JSON can have.
+var (
+	fakeCollection = tresor.Collection{LegalBasis: tresor.BasisLegitimateInterest, BalancingNote: "Existing customer; asked for offers.",
+		Source: tresor.SourceConnector, ImportID: "import-7", Network: "mastodon", Visibility: tresor.VisibilityPublic}
+	fakeReason = tresor.Reason{Code: "consent_missing", Message: "Advertising by e-mail needs the person's prior consent.",
+		MessageDE: "Werbung per E-Mail braucht eine vorherige Einwilligung der Person."}
+	fakeCampaign = tresor.Campaign{Meta: tresor.Meta{ID: testID, CreatedAt: fakeTime, UpdatedAt: fakeTime, Version: 2},
+		Name: "Spring news", Purpose: "marketing", Channel: tresor.ChannelEmailMsg,
+		Segment: tresor.Segment{OwnerID: testUserID, OrganizationID: testID},
+		Content: tresor.CampaignContent{SubjectDE: "Neuigkeiten", SubjectEN: "News", BodyDE: "Hallo", BodyEN: "Hello"},
+		OwnerID: testUserID, SentAt: &fakeTime}
+	fakeCatalogue = []tresor.PurposeInfo{
+		{ID: "sales", NameDE: "Vertrieb", NameEN: "Sales", DescriptionDE: "Verträge anbahnen", DescriptionEN: "Preparing contracts",
+			Categories: []tresor.Category{tresor.CatContactName, tresor.CatContactEmail}, LegalBases: []tresor.LegalBasis{tresor.BasisContract},
+			RetentionDays: 1095, Outbound: string(policy.OutboundAdvertising)},
+		{ID: "analytics", NameDE: "Analyse", NameEN: "Analytics", DescriptionDE: "Auswertungen über Gruppen", DescriptionEN: "Analyses of groups",
+			Categories: []tresor.Category{tresor.CatContactLanguage}, LegalBases: []tresor.LegalBasis{tresor.BasisLegitimateInterest},
+			RetentionDays: 365, AggregatesOnly: true, Outbound: string(policy.OutboundNone)},
+	}
+)
+
+func fakeContact() *tresor.Contact {
+	return &tresor.Contact{Meta: tresor.Meta{ID: testID, CreatedAt: fakeTime, UpdatedAt: fakeTime, Version: 3},
+		OwnerID: testUserID, OrganizationID: testID,
+		ContactDetails: tresor.ContactDetails{GivenName: "Ada", FamilyName: "Lovelace", Emails: []string{"ada@example.org"},
+			Phones: []string{"+49301234567"}, PostalAddress: &tresor.PostalAddress{Street: "Unter den Linden 1", PostalCode: "10117",
+				City: "Berlin", Region: "Berlin", Country: "DE"}, SocialHandles: []tresor.SocialHandle{{Network: "mastodon", Handle: "@ada@example.social"}},
+			Organization: "Analytical Engines", Position: "CTO", PreferredLanguage: "en"},
+		Collection:   fakeCollection,
+		Provenance:   []tresor.ProvenanceRecord{fakeCollection.Record([]string{"given_name", "emails"}, "sales", fakeTime, "user:"+testUserID)},
+		RestrictedAt: &fakeTime, ObjectedAt: &fakeTime, LastInteractionAt: &fakeTime,
+		Withheld: []tresor.Category{tresor.CatContactPhone}}
 }
 
 // The user and token the fakes answer with have every field set, so that the
@@ -181,8 +324,8 @@ func newTestServer(t *testing.T) (*Server, *fakeServices) {
 	t.Helper()
 	f := &fakeServices{}
 	s := New(Services{Contacts: f, Organizations: f, Interactions: f, Deals: f, Cases: f, Auth: f,
-		Users: f, Tokens: f, Sessions: f, Health: f},
-		Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Users: f, Tokens: f, Sessions: f, Consents: f, Campaigns: f, Health: f},
+		Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Catalogue: fakeCatalogue})
 	return s, f
 }
 
@@ -204,7 +347,7 @@ func documentedRoutes(s *Server) []RouteInfo {
 	return out
 }
 
-// webPages are the HTML pages for browsers (server/web.go), which openapi.json
+// webPages are the HTML pages for browsers (server/web.go, server/consentpages.go), which openapi.json
 // leaves out. A new route is either under /api/ and documented, or added here.
 var webPages = []string{
 	"GET /{$}",
@@ -225,6 +368,10 @@ var webPages = []string{
 	"POST /logout/all",
 	"GET /auth/oidc/login",
 	"GET /auth/oidc/callback",
+	"GET /consent/confirm",
+	"POST /consent/confirm",
+	"GET /consent/withdraw",
+	"POST /consent/withdraw",
 }
 
 // crudBases returns the collections crud registers: the bases with all five
@@ -758,7 +905,7 @@ func TestOpenAPICRUDOperations(t *testing.T) {
 	ops := operations(doc)
 	routes := documentedRoutes(s)
 	bases := crudBases(routes)
-	for _, b := range []string{"/api/v1/contacts", "/api/v1/organizations", "/api/v1/interactions", "/api/v1/deals", "/api/v1/cases", "/api/v1/pipelines"} {
+	for _, b := range []string{"/api/v1/contacts", "/api/v1/organizations", "/api/v1/interactions", "/api/v1/deals", "/api/v1/cases", "/api/v1/pipelines", "/api/v1/campaigns"} {
 		if !bases[b] {
 			t.Errorf("%s is not recognised as a collection of crud", b)
 		}
@@ -848,13 +995,19 @@ func TestOpenAPICRUDOperations(t *testing.T) {
 	}
 }
 
-// jsonFields returns the JSON member names of a struct type as encoding/json
+// jsonField is a member of the JSON of a struct type.
+type jsonField struct {
+	name string
+	typ  reflect.Type
+}
+
+// jsonFieldsOf returns the JSON members of a struct type as encoding/json
 // writes them: embedded structs flattened, `json:"-"` skipped.
-func jsonFields(t reflect.Type) []string {
+func jsonFieldsOf(t reflect.Type) []jsonField {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	var out []string
+	var out []jsonField
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
@@ -867,7 +1020,7 @@ func jsonFields(t reflect.Type) []string {
 			ft = ft.Elem()
 		}
 		if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
-			out = append(out, jsonFields(ft)...)
+			out = append(out, jsonFieldsOf(ft)...)
 			continue
 		}
 		if !f.IsExported() {
@@ -876,31 +1029,94 @@ func jsonFields(t reflect.Type) []string {
 		if name == "" {
 			name = f.Name
 		}
-		out = append(out, name)
+		out = append(out, jsonField{name, f.Type})
 	}
 	return out
 }
 
+// jsonFields returns the JSON member names of a struct type.
+func jsonFields(t reflect.Type) []string {
+	var out []string
+	for _, f := range jsonFieldsOf(t) {
+		out = append(out, f.name)
+	}
+	return out
+}
+
+var (
+	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
+	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+// nestedStruct returns the struct type a field of type t holds as a JSON
+// object, directly or as the elements of a list or map, or nil. Types that
+// write their own JSON (time.Time, tresor.Date) are not objects.
+func nestedStruct(t reflect.Type) reflect.Type {
+	for {
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+			t = t.Elem()
+			continue
+		case reflect.Struct:
+			for _, m := range []reflect.Type{jsonMarshaler, textMarshaler} {
+				if t.Implements(m) || reflect.PointerTo(t).Implements(m) {
+					return nil
+				}
+			}
+			return t
+		}
+		return nil
+	}
+}
+
+// refSchema returns the name of the component schema a property refers to,
+// directly or through the items of an array or the values of a map.
+func refSchema(prop object) string {
+	for range 8 {
+		if ref, ok := prop["$ref"].(string); ok {
+			return strings.TrimPrefix(ref, "#/components/schemas/")
+		}
+		if items := member(prop, "items"); items != nil {
+			prop = items
+		} else if values := member(prop, "additionalProperties"); values != nil {
+			prop = values
+		} else {
+			return ""
+		}
+	}
+	return ""
+}
+
+// purposeList is the JSON of GET /api/v1/purposes.
+type purposeList struct {
+	Items []tresor.PurposeInfo `json:"items"`
+}
+
 // TestOpenAPISchemasMatchGoTypes compares the schemas with the Go types by
-// reflection: the properties, the read-only fields and the data categories.
+// reflection: the properties, the read-only fields, the data categories, the
+// enumerations, and the schemas of nested objects.
 func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 	doc := loadOpenAPI(t)
 	meta := tresor.MetaFields
+	// The state fields of a record: set by Tresor, never by a client.
+	provenance := []string{"provenance", "withheld"}
 	tests := []struct {
 		schema   string
 		typ      reflect.Type
 		readOnly []string // nil: not checked
 	}{
-		{"Contact", reflect.TypeOf(tresor.Contact{}), append(slices.Clone(meta), "purpose", "collected_by", "withheld")},
+		{"Contact", reflect.TypeOf(tresor.Contact{}), slices.Concat(meta, provenance, []string{"restricted_at", "objected_at", "last_interaction_at"})},
 		{"Organization", reflect.TypeOf(tresor.Organization{}), meta},
-		{"Interaction", reflect.TypeOf(tresor.Interaction{}), append(slices.Clone(meta), "withheld")},
+		{"Interaction", reflect.TypeOf(tresor.Interaction{}), slices.Concat(meta, provenance)},
 		{"Deal", reflect.TypeOf(tresor.Deal{}), append(slices.Clone(meta), "closed_at")},
 		{"Pipeline", reflect.TypeOf(tresor.Pipeline{}), []string{"created_at", "updated_at", "version"}}, // the client names the id
 		{"Stage", reflect.TypeOf(tresor.Stage{}), []string{}},
-		{"Case", reflect.TypeOf(tresor.Case{}), append(slices.Clone(meta), "resolved_at", "withheld")},
+		{"Case", reflect.TypeOf(tresor.Case{}), slices.Concat(meta, provenance, []string{"resolved_at"})},
 		{"PostalAddress", reflect.TypeOf(tresor.PostalAddress{}), []string{}},
 		{"SocialHandle", reflect.TypeOf(tresor.SocialHandle{}), []string{}},
+		{"ProvenanceRecord", reflect.TypeOf(tresor.ProvenanceRecord{}), []string{}}, // read-only where it is used
 		{"Problem", reflect.TypeOf(problem{}), nil},
+		{"Explanation", reflect.TypeOf(explanation{}), nil},
 		{"FieldError", reflect.TypeOf(tresor.FieldError{}), nil},
 		{"ContactList", reflect.TypeOf(listBody[*tresor.Contact]{}), nil},
 		{"OrganizationList", reflect.TypeOf(listBody[*tresor.Organization]{}), nil},
@@ -918,6 +1134,27 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"TokenRequest", reflect.TypeOf(tresor.TokenRequest{}), []string{}},
 		{"CreatedToken", reflect.TypeOf(createdToken{}), []string{}},
 		{"Stats", reflect.TypeOf(tresor.Stats{}), []string{}},
+		// The privacy engine: requests, answers, and campaigns.
+		{"PurposeInfo", reflect.TypeOf(tresor.PurposeInfo{}), []string{}},
+		{"PurposeList", reflect.TypeOf(purposeList{}), nil},
+		{"ConsentRequest", reflect.TypeOf(tresor.ConsentRequest{}), []string{}},
+		{"ConsentProof", reflect.TypeOf(tresor.ConsentProof{}), []string{}},
+		{"ConsentStatus", reflect.TypeOf(tresor.ConsentStatus{}), []string{}},
+		{"ConsentEvent", reflect.TypeOf(tresor.ConsentEvent{}), []string{}},
+		{"ConsentHistory", reflect.TypeOf(tresor.ConsentHistory{}), []string{}},
+		{"Reason", reflect.TypeOf(tresor.Reason{}), []string{}},
+		{"ReachDecision", reflect.TypeOf(tresor.ReachDecision{}), []string{}},
+		{"Restriction", reflect.TypeOf(restriction{}), []string{}},
+		{"Campaign", reflect.TypeOf(tresor.Campaign{}), append(slices.Clone(meta), "sent_at")},
+		{"CampaignContent", reflect.TypeOf(tresor.CampaignContent{}), []string{}},
+		{"Segment", reflect.TypeOf(tresor.Segment{}), []string{}},
+		{"CampaignList", reflect.TypeOf(listBody[*tresor.Campaign]{}), nil},
+		{"Audience", reflect.TypeOf(tresor.Audience{}), []string{}},
+		{"SendReport", reflect.TypeOf(tresor.SendReport{}), []string{}},
+	}
+	schemaFor := map[reflect.Type]string{}
+	for _, tt := range tests {
+		schemaFor[tt.typ] = tt.schema
 	}
 	for _, tt := range tests {
 		sch := schemaOf(doc, tt.schema)
@@ -959,6 +1196,24 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 			want := slices.Sorted(slices.Values(tt.readOnly))
 			if !slices.Equal(ro, want) {
 				t.Errorf("schema %s: the read-only properties are %v, want %v", tt.schema, ro, want)
+			}
+		}
+		// A member that holds an object (or a list or map of them) refers to
+		// the schema of its Go type, which this table checks in turn.
+		for _, f := range jsonFieldsOf(tt.typ) {
+			nested := nestedStruct(f.typ)
+			if nested == nil {
+				continue
+			}
+			want, known := schemaFor[nested]
+			if !known {
+				t.Errorf("%s.%s holds a %s, which has no schema in this test; add it", tt.typ, f.name, nested)
+				continue
+			}
+			if _, ok := props[f.name]; ok {
+				if got := refSchema(member(props, f.name)); got != want {
+					t.Errorf("schema %s: %q refers to the schema %q; its Go type %s is described by %s", tt.schema, f.name, got, nested, want)
+				}
 			}
 		}
 	}
@@ -1006,6 +1261,15 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		"Channel":         strs(tresor.Channels()),
 		"Role":            strs(tresor.Roles()),
 		"ErrorCode":       strs(tresor.Codes()),
+		"Visibility":      strs(tresor.Visibilities()),
+		"ConsentState": strs([]tresor.ConsentState{tresor.ConsentUnknown, tresor.ConsentPending, tresor.ConsentGranted,
+			tresor.ConsentWithdrawn, tresor.ConsentExpired}),
+		"ConsentAction":      strs([]tresor.ConsentAction{tresor.ConsentGrant, tresor.ConsentWithdraw}),
+		"ConsentEventAction": strs([]tresor.ConsentAction{tresor.ConsentAsk, tresor.ConsentGrant, tresor.ConsentWithdraw}),
+		"ConsentMethod":      strs(tresor.ConsentMethods()),
+		// Events also carry the methods Tresor records itself.
+		"ConsentEventMethod": strs([]tresor.ConsentMethod{tresor.MethodWebForm, tresor.MethodDoubleOptIn, tresor.MethodPaper,
+			tresor.MethodImport, tresor.MethodLink, tresor.MethodObjection, tresor.MethodRequest}),
 	} {
 		list, _ := schemaOf(doc, name)["enum"].([]any)
 		got := make([]string, len(list))
@@ -1014,6 +1278,36 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("schema %s: enum is %v, want %v", name, got, want)
+		}
+	}
+
+	outbound, _ := member(schemaOf(doc, "PurposeInfo"), "properties", "outbound")["enum"].([]any)
+	if want := []any{string(policy.OutboundAdvertising), string(policy.OutboundReply), string(policy.OutboundNone)}; !slices.Equal(outbound, want) {
+		t.Errorf("PurposeInfo.outbound: enum is %v, want %v", outbound, want)
+	}
+
+	// The pattern of a consent channel accepts exactly what the gate accepts.
+	pattern, _ := schemaOf(doc, "ConsentChannel")["pattern"].(string)
+	if re, err := regexp.Compile(pattern); err != nil {
+		t.Errorf("ConsentChannel: the pattern %q: %v", pattern, err)
+	} else {
+		for _, ch := range []string{"email", "phone", "postal", "social_dm:mastodon", "social_mention:bluesky", "social_dm:x-y_z",
+			"", "sms", "Email", "email ", "social_dm:", "social_dm:M", "social_post:mastodon", "social_dm:mastodon:x", "postal:de"} {
+			_, err := tresor.ParseConsentChannel(ch)
+			if re.MatchString(ch) != (err == nil) {
+				t.Errorf("ConsentChannel: the pattern %s matches %q: %v, but the gate accepts it: %v", pattern, ch, re.MatchString(ch), err == nil)
+			}
+		}
+	}
+	// So does the pattern of a purpose id, for the ids of the default policy.
+	pattern, _ = schemaOf(doc, "PurposeId")["pattern"].(string)
+	if re, err := regexp.Compile(pattern); err != nil {
+		t.Errorf("PurposeId: the pattern %q: %v", pattern, err)
+	} else {
+		for _, id := range []string{"sales", "marketing", "service", "pr", "analytics", "data_protection"} {
+			if !re.MatchString(id) {
+				t.Errorf("PurposeId: the pattern %s does not match the purpose %q", pattern, id)
+			}
 		}
 	}
 
@@ -1072,10 +1366,13 @@ func TestOpenAPIRefsResolve(t *testing.T) {
 }
 
 // TestOpenAPIListParameters calls every list, and every other GET operation
-// with documented query parameters, with all its documented query
+// with documented query parameters (such as the outbound gate's
+// purpose, channel and advertising), with all its documented query
 // parameters: the route must accept each (it refuses parameters it does not
 // read), and together they must fill every field of the filter the list
-// passes on, so a parameter the list reads cannot be missing from the document.
+// passes on, so a parameter the list reads cannot be missing from the
+// document. Leaving out a required parameter, or giving a boolean or integer
+// parameter a value of another type, must be refused.
 func TestOpenAPIListParameters(t *testing.T) {
 	doc := loadOpenAPI(t)
 	s, fake := newTestServer(t)
@@ -1084,9 +1381,10 @@ func TestOpenAPIListParameters(t *testing.T) {
 	for _, r := range documentedRoutes(s) {
 		patterns[r.Method+" "+r.Pattern] = true
 	}
-	lists := 0
+	checked := map[string]bool{}
 	for _, r := range documentedRoutes(s) {
 		key := r.Method + " " + r.Pattern
+		path := strings.ReplaceAll(r.Pattern, "{id}", testID)
 		o, documented := ops[key]
 		var queryParams []object
 		if documented {
@@ -1100,10 +1398,11 @@ func TestOpenAPIListParameters(t *testing.T) {
 		if r.Method != http.MethodGet || (!isList && len(queryParams) == 0) {
 			continue
 		}
-		lists++
 		if !documented {
+			t.Errorf("%s is not documented", key)
 			continue
 		}
+		checked[key] = true
 		q := url.Values{}
 		for _, p := range queryParams {
 			name, _ := p["name"].(string)
@@ -1123,7 +1422,7 @@ func TestOpenAPIListParameters(t *testing.T) {
 			token = adminToken
 		}
 		fake.filter = nil
-		w := liveCall{method: http.MethodGet, target: r.Pattern + "?" + q.Encode(), token: token, purpose: "sales"}.do(s)
+		w := liveCall{method: http.MethodGet, target: path + "?" + q.Encode(), token: token, purpose: "sales"}.do(s)
 		if w.Code != http.StatusOK {
 			t.Errorf("%s with the documented parameters %s: status %d: %s", key, q.Encode(), w.Code, w.Body)
 			continue
@@ -1140,13 +1439,44 @@ func TestOpenAPIListParameters(t *testing.T) {
 			t.Errorf("%s: no documented query parameter reaches the list", key)
 		}
 		// The check above relies on the list refusing parameters it does not know.
-		w = liveCall{method: http.MethodGet, target: r.Pattern + "?no_such_parameter=1", token: token, purpose: "sales"}.do(s)
+		w = liveCall{method: http.MethodGet, target: path + "?no_such_parameter=1", token: token, purpose: "sales"}.do(s)
 		if w.Code != http.StatusBadRequest {
 			t.Errorf("%s accepts an unknown parameter (status %d)", key, w.Code)
 		}
+		for _, p := range queryParams {
+			name, _ := p["name"].(string)
+			if !q.Has(name) {
+				continue
+			}
+			without := maps.Clone(q)
+			without.Del(name)
+			if p["required"] == true {
+				w = liveCall{method: http.MethodGet, target: path + "?" + without.Encode(), token: token, purpose: "sales"}.do(s)
+				if w.Code != http.StatusBadRequest {
+					t.Errorf("%s without the required parameter %q: status %d, want 400", key, name, w.Code)
+				}
+			} else if w = (liveCall{method: http.MethodGet, target: path + "?" + without.Encode(), token: token, purpose: "sales"}.do(s)); w.Code != http.StatusOK {
+				t.Errorf("%s without the optional parameter %q: status %d, want 200: %s", key, name, w.Code, w.Body)
+			}
+			ty := deref(t, doc, p["schema"])["type"]
+			if ty != "boolean" && ty != "integer" {
+				continue
+			}
+			wrong := maps.Clone(q)
+			wrong.Set(name, "maybe")
+			w = liveCall{method: http.MethodGet, target: path + "?" + wrong.Encode(), token: token, purpose: "sales"}.do(s)
+			if w.Code != http.StatusBadRequest {
+				t.Errorf("%s with %s=maybe (documented as %v): status %d, want 400", key, name, ty, w.Code)
+			}
+		}
 	}
-	if lists == 0 {
-		t.Error("found no lists")
+	// The lists of every collection and the outbound gate's question are among them.
+	for _, k := range []string{"GET /api/v1/contacts", "GET /api/v1/organizations", "GET /api/v1/interactions", "GET /api/v1/deals",
+		"GET /api/v1/cases", "GET /api/v1/pipelines", "GET /api/v1/campaigns", "GET /api/v1/users", "GET /api/v1/tokens",
+		"GET /api/v1/contacts/{id}/reach"} {
+		if !checked[k] {
+			t.Errorf("%s was not checked", k)
+		}
 	}
 }
 
@@ -1287,6 +1617,13 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 
 	user := "/api/v1/users/" + testUserID
 	token := "/api/v1/tokens/" + testID
+	contact, refused, mailContact := "/api/v1/contacts/"+testID, "/api/v1/contacts/"+refusedID, "/api/v1/contacts/"+mailless
+	campaign := "/api/v1/campaigns/" + testID
+	const (
+		grant     = `{"purpose":"marketing","channel":"email","action":"grant","method":"paper","proof":{"text_version":"Newsletter v1","ip":"192.0.2.10"}}`
+		optIn     = `{"purpose":"marketing","channel":"email","action":"grant","method":"double_opt_in","proof":{"text_hash":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}`
+		withdrawn = `{"purpose":"marketing","channel":"social_dm:mastodon","action":"withdraw","method":"request"}`
+	)
 	calls := []struct {
 		key    string
 		call   liveCall
@@ -1322,6 +1659,37 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"POST /api/v1/tokens", liveCall{cookie: testSession, csrf: testCSRF, body: `{"name":"x","ttl":"1h"}`}, 400, tresor.ECUnknownField},
 		{"DELETE /api/v1/tokens/{id}", liveCall{target: token, token: testToken}, 204, ""},
 		{"DELETE /api/v1/tokens/{id}", liveCall{target: token, cookie: testSession, csrf: testCSRF}, 204, ""},
+		// The privacy engine.
+		{"GET /api/v1/purposes", liveCall{token: testToken}, 200, ""},
+		{"GET /api/v1/purposes", liveCall{cookie: testSession}, 200, ""},
+		{"GET /api/v1/purposes", liveCall{cookie: pendingSession}, 403, tresor.ECMFARequired},
+		{"POST /api/v1/contacts/{id}/consents", liveCall{target: contact + "/consents", token: testToken, purpose: "marketing", body: grant}, 201, ""},
+		{"POST /api/v1/contacts/{id}/consents", liveCall{target: contact + "/consents", token: testToken, purpose: "marketing", body: withdrawn}, 201, ""},
+		{"POST /api/v1/contacts/{id}/consents", liveCall{target: contact + "/consents", token: testToken, purpose: "marketing", body: optIn}, 202, ""},
+		{"POST /api/v1/contacts/{id}/consents", liveCall{target: mailContact + "/consents", token: testToken, purpose: "marketing", body: optIn}, 503, tresor.ECUnavailable},
+		{"POST /api/v1/contacts/{id}/consents", liveCall{target: refused + "/consents", token: testToken, purpose: "marketing", body: grant}, 403, tresor.ECRestricted},
+		{"POST /api/v1/contacts/{id}/consents", liveCall{target: contact + "/consents", token: testToken, purpose: "marketing", body: `{"purpose":"marketing","text":"x"}`}, 400, tresor.ECUnknownField},
+		{"POST /api/v1/contacts/{id}/consents", liveCall{target: contact + "/consents", cookie: testSession, purpose: "marketing", body: grant}, 403, tresor.ECCSRF},
+		{"GET /api/v1/contacts/{id}/consents", liveCall{target: contact + "/consents", token: testToken, purpose: "marketing"}, 200, ""},
+		{"GET /api/v1/contacts/{id}/reach", liveCall{target: contact + "/reach?purpose=marketing&channel=email&advertising=true", token: testToken}, 200, ""},
+		{"GET /api/v1/contacts/{id}/reach", liveCall{target: contact + "/reach?purpose=service&channel=social_dm:mastodon", cookie: testSession}, 200, ""},
+		{"GET /api/v1/contacts/{id}/reach", liveCall{target: contact + "/reach?channel=email", token: testToken}, 400, tresor.ECInvalidParameter},
+		{"POST /api/v1/contacts/{id}/objection", liveCall{target: contact + "/objection", token: testToken, purpose: "marketing"}, 200, ""},
+		{"POST /api/v1/contacts/{id}/objection", liveCall{target: contact + "/objection", cookie: testSession, csrf: testCSRF, purpose: "marketing"}, 200, ""},
+		{"POST /api/v1/contacts/{id}/objection", liveCall{target: contact + "/objection", cookie: testSession, purpose: "marketing"}, 403, tresor.ECCSRF},
+		{"POST /api/v1/contacts/{id}/objection", liveCall{target: refused + "/objection", token: testToken, purpose: "marketing"}, 403, tresor.ECRestricted},
+		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":true}`}, 200, ""},
+		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":false}`}, 200, ""},
+		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: refused + "/restriction", token: testToken, purpose: "sales", body: `{"restricted":true}`}, 403, tresor.ECRestricted},
+		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", contentType: "text/plain", body: "yes"}, 415, tresor.ECUnsupportedMedia},
+		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":"yes"}`}, 422, tresor.ECValidation},
+		{"GET /api/v1/campaigns", liveCall{token: testToken, purpose: "marketing"}, 200, ""},
+		{"GET /api/v1/campaigns/{id}", liveCall{target: campaign, token: testToken, purpose: "marketing"}, 200, ""},
+		{"GET /api/v1/campaigns/{id}/audience", liveCall{target: campaign + "/audience", token: testToken, purpose: "marketing"}, 200, ""},
+		{"GET /api/v1/campaigns/{id}/audience", liveCall{target: "/api/v1/campaigns/" + emptyID + "/audience", token: testToken, purpose: "marketing"}, 200, ""},
+		{"POST /api/v1/campaigns/{id}/send", liveCall{target: campaign + "/send", token: testToken, purpose: "marketing"}, 200, ""},
+		{"POST /api/v1/campaigns/{id}/send", liveCall{target: "/api/v1/campaigns/" + mailless + "/send", token: testToken, purpose: "marketing"}, 503, tresor.ECUnavailable},
+		{"POST /api/v1/campaigns/{id}/send", liveCall{target: campaign + "/send", cookie: testSession, purpose: "marketing"}, 403, tresor.ECCSRF},
 	}
 	succeeded := map[string]bool{}
 	for _, c := range calls {
@@ -1340,6 +1708,10 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 			var p problem
 			if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Code != c.code {
 				t.Errorf("%s: the problem is %s, want %s", what, w.Body, c.code)
+			}
+			// The fakes refuse like the privacy policy: with the rule in both languages.
+			if c.code == tresor.ECRestricted && (p.Explanation == nil || p.Explanation.DE == "" || p.Explanation.EN != p.Detail) {
+				t.Errorf("%s: the refusal %s lacks its explanation", what, w.Body)
 			}
 		}
 		if w.Code < 300 {

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"tresor"
 )
@@ -80,7 +82,19 @@ func (c *conn) Contacts(ctx context.Context, q tresor.ContactQuery) ([]*tresor.C
 func contactArgs(r *tresor.ContactRow) []any {
 	return []any{r.ID, nullID(r.OwnerID), nullID(r.OrganizationID), provenanceColumn(r.Provenance),
 		nullMicros(r.RestrictedAt), nullMicros(r.ObjectedAt), nullMicros(r.LastInteractionAt),
-		micros(r.CreatedAt), micros(r.UpdatedAt), r.Version, r.Sealed}
+		micros(r.CreatedAt), micros(r.UpdatedAt), r.Version, r.Sealed, AddressKinds(r.Lookup)}
+}
+
+// AddressKinds is the address_kinds column: the sorted kinds of the keys.
+func AddressKinds(keys []tresor.LookupKey) string {
+	var kinds []string
+	for _, k := range keys {
+		if !slices.Contains(kinds, string(k.Kind)) {
+			kinds = append(kinds, string(k.Kind))
+		}
+	}
+	slices.Sort(kinds)
+	return strings.Join(kinds, ",")
 }
 
 // InsertContacts inserts contacts and their lookup keys, by COPY where the
@@ -144,7 +158,11 @@ func (c *conn) SetLookup(ctx context.Context, contactID string, keys []tresor.Lo
 	}
 	r := &tresor.ContactRow{Lookup: keys}
 	r.ID = contactID
-	return insertLookup(ctx, c, look, r)
+	if err := insertLookup(ctx, c, look, r); err != nil {
+		return err
+	}
+	_, err = c.exec(ctx, "contact-address-kinds", contactID, AddressKinds(keys))
+	return err
 }
 
 // DeleteContact deletes a contact; its lookup keys and interactions go with it.

@@ -10,8 +10,8 @@ FROM contacts c
 
 -- name: contact-insert
 INSERT INTO contacts (id, owner_id, organization_id, provenance, restricted_at, objected_at, last_interaction_at,
-                      created_at, updated_at, version, sealed)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                      created_at, updated_at, version, sealed, address_kinds)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 
 -- name: contact-update
 UPDATE contacts
@@ -32,6 +32,9 @@ INSERT INTO contact_lookup (kind, value, contact_id) VALUES ($1, $2, $3)
 
 -- name: lookup-delete
 DELETE FROM contact_lookup WHERE contact_id = $1
+
+-- name: contact-address-kinds
+UPDATE contacts SET address_kinds = $2 WHERE id = $1
 
 -- name: organization-select
 SELECT o.id, o.owner_id, o.name, o.website, o.industry, o.address, o.created_at, o.updated_at, o.version
@@ -238,7 +241,7 @@ FROM consent_events WHERE contact_id = $1 ORDER BY at, id
 
 -- name: consent-state-set
 INSERT INTO consent_states (contact_id, purpose, channel, state, changed_at) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (contact_id, purpose, channel) DO UPDATE SET state = $4, changed_at = $5
+ON CONFLICT (purpose, channel, contact_id) DO UPDATE SET state = $4, changed_at = $5
 
 -- name: consent-states
 SELECT purpose, channel, state, changed_at FROM consent_states WHERE contact_id = $1 ORDER BY purpose, channel

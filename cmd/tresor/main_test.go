@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -240,5 +241,45 @@ func TestUserAndTokenCommands(t *testing.T) {
 	}
 	if _, _, code := run(t, env, "token", "revoke"); code != 2 {
 		t.Fatal("token revoke without --id is not a usage error")
+	}
+}
+
+func TestPolicyCommands(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"TRESOR_DATA_DIR": dir}
+	out, _, code := run(t, env, "policy", "show")
+	if code != 0 || !strings.Contains(out, "purposes:") || !strings.Contains(out, "id: marketing") {
+		t.Fatalf("policy show: %d %.200s", code, out)
+	}
+	good := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(good, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, msg, code := run(t, env, "policy", "check", good); code != 0 || !strings.Contains(msg, "valid policy") {
+		t.Fatalf("policy check of the default: %d %s", code, msg)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	text := strings.Replace(out, "categories: [contact.language, professional.employer, professional.position]",
+		"categories: [contact.language, special.health]", 1)
+	if err := os.WriteFile(bad, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Count(text[:strings.Index(text, "[contact.language, special.health]")], "\n") + 1
+	want := "line " + strconv.Itoa(line) + ": purpose analytics allows the special category special.health"
+	if _, msg, code := run(t, env, "policy", "check", bad); code != 1 || !strings.Contains(msg, want) {
+		t.Fatalf("policy check of a bad file: %d %q, want %q", code, msg, want)
+	}
+	// serve refuses to start with it, and says which line.
+	if _, msg, code := run(t, map[string]string{"TRESOR_DATA_DIR": dir, "TRESOR_POLICY_FILE": bad}, "serve", "--addr", "127.0.0.1:0"); code != 1 || !strings.Contains(msg, want) {
+		t.Fatalf("serve with a bad policy: %d %q", code, msg)
+	}
+	// A file that narrows the purposes: show prints it back.
+	narrow := filepath.Join(dir, "narrow.yaml")
+	if err := os.WriteFile(narrow, []byte(strings.Replace(out, "retention_days: 730", "retention_days: 400", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	shown, _, code := run(t, map[string]string{"TRESOR_DATA_DIR": dir}, "policy", "show", "--policy", narrow)
+	if code != 0 || !strings.Contains(shown, "retention_days: 400") {
+		t.Fatalf("policy show --policy: %d %.300s", code, shown)
 	}
 }

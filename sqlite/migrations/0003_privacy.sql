@@ -17,6 +17,11 @@ ALTER TABLE contacts DROP COLUMN collected_by;
 ALTER TABLE contacts ADD COLUMN restricted_at INTEGER;
 ALTER TABLE contacts ADD COLUMN objected_at INTEGER;
 ALTER TABLE contacts ADD COLUMN last_interaction_at INTEGER;
+-- The kinds of identifiers the contact has ("email,phone,handle:mastodon"), so
+-- that an audience sees who has an address without joining the lookup table.
+ALTER TABLE contacts ADD COLUMN address_kinds TEXT NOT NULL DEFAULT '';
+-- Covers a campaign audience's walk over all contacts, without their sealed fields.
+CREATE INDEX contacts_audience ON contacts (id, restricted_at, objected_at, last_interaction_at, address_kinds);
 UPDATE contacts SET last_interaction_at = (SELECT max(occurred_at) FROM interactions i WHERE i.contact_id = contacts.id);
 ALTER TABLE interactions ADD COLUMN provenance TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE cases ADD COLUMN provenance TEXT NOT NULL DEFAULT '[]';
@@ -55,15 +60,16 @@ CREATE TABLE consent_events (
 );
 CREATE INDEX consent_events_contact ON consent_events (contact_id, at);
 
+-- Keyed by purpose and channel first: an audience reads one range in contact order.
 CREATE TABLE consent_states (
-    contact_id TEXT NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
     purpose    TEXT NOT NULL,
     channel    TEXT NOT NULL,
+    contact_id TEXT NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
     state      TEXT NOT NULL,
     changed_at INTEGER NOT NULL,
-    PRIMARY KEY (contact_id, purpose, channel)
-);
-CREATE INDEX consent_states_audience ON consent_states (purpose, channel, contact_id);
+    PRIMARY KEY (purpose, channel, contact_id)
+) WITHOUT ROWID;
+CREATE INDEX consent_states_contact ON consent_states (contact_id);
 
 -- Links sent to people: double opt-in confirmation (single use, expiring) and
 -- withdrawal (one per person, purpose and channel). Only hashes are kept.

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// mailpit returns the SMTP address and API of the Mailpit the CI starts.
+func mailpit(t *testing.T) (string, string) {
+	smtpAddr, api := os.Getenv("TRESOR_TEST_SMTP"), os.Getenv("TRESOR_TEST_MAILPIT")
+	if smtpAddr == "" || api == "" {
+		if os.Getenv("TRESOR_TEST_REQUIRE_SMTP") == "1" {
+			t.Fatal("TRESOR_TEST_SMTP and TRESOR_TEST_MAILPIT are not set, but TRESOR_TEST_REQUIRE_SMTP=1 requires the mail tests")
+		}
+		t.Skip("mail tests skipped: set TRESOR_TEST_SMTP and TRESOR_TEST_MAILPIT (Mailpit) to run them")
+	}
+	return smtpAddr, api
+}
+
+// mailTo waits for the one message to the address and returns its text and headers.
+func mailTo(t *testing.T, api, to, subject string) (string, map[string][]string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var found struct {
+			Messages []struct{ ID, Subject string }
+		}
+		getJSON(t, api+"/api/v1/search?query="+url.QueryEscape("to:"+to), &found)
+		for _, m := range found.Messages {
+			if m.Subject == subject {
+				var msg struct{ Text string }
+				getJSON(t, api+"/api/v1/message/"+m.ID, &msg)
+				var headers map[string][]string
+				getJSON(t, api+"/api/v1/message/"+m.ID+"/headers", &headers)
+				return msg.Text, headers
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no mail %q to %s arrived (found %+v)", subject, to, found.Messages)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func getJSON(t *testing.T, u string, v any) {
+	t.Helper()
+	res, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatalf("%s: %v", u, err)
+	}
+}
+
+var linkRe = regexp.MustCompile(`https?://[^\s]+/consent/(confirm|withdraw)\?token=[^\s]+`)
+
+// TestDoubleOptInAndCampaignOverRealSMTP runs the consent flow end to end:
+// the real server asks for consent by mail through a real SMTP server
+// (Mailpit), the person follows the link and confirms, a campaign reaches
+// them with a one-click withdrawal link, the mail program clicks it.
+func TestDoubleOptInAndCampaignOverRealSMTP(t *testing.T) {
+	smtpAddr, api := mailpit(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	base := "http://" + addr
+	env := map[string]string{"TRESOR_DATA_DIR": t.TempDir(), "TRESOR_SMTP_ADDR": smtpAddr, "TRESOR_SMTP_FROM": "Tresor CRM <crm@example.org>",
+		"TRESOR_PUBLIC_URL": base, "TRESOR_ADDR": addr}
+	listening := make(chan string, 1)
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string { return env[k] }, OnListen: func(a string) { listening <- a }}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, []string{"serve"}) }()
+	select {
+	case <-listening:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	if _, msg, code := run(t, env, "user", "create", "--email", "mk@example.org", "--role", "marketing"); code != 0 {
+		t.Fatal(msg)
+	}
+	token, _, _ := run(t, env, "token", "create", "--email", "mk@example.org")
+	token = strings.TrimSpace(token)
+	call := func(method, path, body string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Tresor-Purpose", "marketing")
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&out)
+		return res.StatusCode, out
+	}
+	to := fmt.Sprintf("optin-%d@example.org", rand.Uint64())
+	status, c := call("POST", "/api/v1/contacts", `{"given_name":"Erika","family_name":"Mustermann","emails":["`+to+`"],"legal_basis":"consent"}`)
+	if status != 201 {
+		t.Fatalf("create contact: %d %v", status, c)
+	}
+	id := c["id"].(string)
+	status, st := call("POST", "/api/v1/contacts/"+id+"/consents", `{"purpose":"marketing","channel":"email","action":"grant","method":"double_opt_in","proof":{"text_version":"Newsletter, Fassung 3"}}`)
+	if status != http.StatusAccepted || st["state"] != "pending" {
+		t.Fatalf("request consent: %d %v", status, st)
+	}
+
+	// The person reads the mail and follows the link in a browser.
+	text, _ := mailTo(t, api, to, "Bitte bestätigen Sie Ihre Einwilligung")
+	confirm := linkRe.FindString(text)
+	if !strings.Contains(confirm, "/consent/confirm?token=") {
+		t.Fatalf("no confirmation link in %q", text)
+	}
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	page := func(method, u string, form url.Values) (int, string) {
+		t.Helper()
+		var res *http.Response
+		var err error
+		if method == "GET" {
+			res, err = browser.Get(u)
+		} else {
+			res, err = browser.PostForm(u, form)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	// Opening the link changes nothing: mail scanners open links too.
+	status, body := page("GET", confirm, nil)
+	if status != 200 || !strings.Contains(body, "Ja, ich bestätige") && !strings.Contains(body, "Yes, I confirm") {
+		t.Fatalf("confirmation page: %d %.300s", status, body)
+	}
+	if _, r := call("GET", "/api/v1/contacts/"+id+"/reach?purpose=marketing&channel=email", ""); r["allowed"] != false {
+		t.Fatalf("opening the link granted consent: %v", r)
+	}
+	formToken := regexp.MustCompile(`name="form_token" value="([^"]+)"`).FindStringSubmatch(body)[1]
+	secret := strings.SplitN(confirm, "token=", 2)[1]
+	status, body = page("POST", base+"/consent/confirm", url.Values{"form_token": {formToken}, "token": {secret}})
+	if status != 200 {
+		t.Fatalf("confirm: %d %.300s", status, body)
+	}
+	if _, r := call("GET", "/api/v1/contacts/"+id+"/reach?purpose=marketing&channel=email", ""); r["allowed"] != true {
+		t.Fatalf("after confirming: %v", r)
+	}
+	// The link works once.
+	if status, _ := page("POST", base+"/consent/confirm", url.Values{"form_token": {formToken}, "token": {secret}}); status != http.StatusNotFound {
+		t.Fatalf("a used link: %d", status)
+	}
+
+	// A campaign reaches the person, with a one-click withdrawal link.
+	status, camp := call("POST", "/api/v1/campaigns", `{"name":"Frühling","channel":"email","content":{"subject_de":"Frühlingsangebote","body_de":"Hallo Erika,\nunsere Angebote."}}`)
+	if status != 201 {
+		t.Fatalf("create campaign: %d %v", status, camp)
+	}
+	status, rep := call("POST", "/api/v1/campaigns/"+camp["id"].(string)+"/send", "")
+	if status != 200 || rep["sent"] != float64(1) {
+		t.Fatalf("send: %d %v", status, rep)
+	}
+	text, headers := mailTo(t, api, to, "Frühlingsangebote")
+	unsubscribe := strings.Trim(headers["List-Unsubscribe"][0], "<>")
+	if !strings.Contains(text, unsubscribe) || headers["List-Unsubscribe-Post"][0] != "List-Unsubscribe=One-Click" {
+		t.Fatalf("campaign mail: %q %v", text, headers)
+	}
+	// The mail program's one click (RFC 8058), no sign-in.
+	res, err := http.Post(unsubscribe, "application/x-www-form-urlencoded", bytes.NewBufferString("List-Unsubscribe=One-Click"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("one-click withdrawal: %d", res.StatusCode)
+	}
+	_, r := call("GET", "/api/v1/contacts/"+id+"/reach?purpose=marketing&channel=email", "")
+	if r["allowed"] != false {
+		t.Fatalf("after withdrawing: %v", r)
+	}
+	_, hist := call("GET", "/api/v1/contacts/"+id+"/consents", "")
+	events := hist["events"].([]any)
+	if len(events) != 3 {
+		t.Fatalf("ledger: %v", events)
+	}
+	stop()
+	<-done
+}
