@@ -69,9 +69,9 @@ type Case struct {
 	OrganizationID string     `json:"organization_id,omitempty" category:"none"`
 	CaseContent
 	Collection
-	Provenance []ProvenanceRecord `json:"provenance,omitempty" category:"none"`
-	ResolvedAt *time.Time         `json:"resolved_at,omitempty" category:"none"`
-	Withheld   []Category         `json:"withheld,omitempty" category:"none"`
+	Provenance Provenance `json:"provenance,omitzero" category:"none"`
+	ResolvedAt *time.Time `json:"resolved_at,omitempty" category:"none"`
+	Withheld   []Category `json:"withheld,omitempty" category:"none"`
 }
 
 // CaseContent is what the customer asked and told: personal data.

@@ -2,6 +2,8 @@ package tresor
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -48,7 +50,7 @@ type Contact struct {
 	// when read, it repeats the latest provenance record.
 	Collection
 	// Provenance says, field by field, where the data came from (R8); set by Tresor.
-	Provenance []ProvenanceRecord `json:"provenance,omitempty" category:"none"`
+	Provenance Provenance `json:"provenance,omitzero" category:"none"`
 	// RestrictedAt: processing is restricted (Art. 18 GDPR); only the DPO sees the contact.
 	RestrictedAt *time.Time `json:"restricted_at,omitempty" category:"none"`
 	// ObjectedAt: the person objected to marketing (Art. 21 GDPR).
@@ -127,6 +129,63 @@ func (c *Collection) validate(p *Problems) {
 // Record returns the provenance of fields collected now.
 func (c Collection) Record(fields []string, purpose string, at time.Time, by string) ProvenanceRecord {
 	return ProvenanceRecord{Fields: fields, Collection: c, Purpose: purpose, CollectedAt: at, CollectedBy: by}
+}
+
+// Provenance is the provenance of a record's fields, as a list of records.
+// It keeps the JSON the store holds and decodes it only when asked, so reads
+// pass it to the caller without decoding it.
+type Provenance struct {
+	raw     []byte
+	records []ProvenanceRecord
+	decoded bool // records holds the list (decoded from raw, or set)
+}
+
+// NewProvenance returns provenance of the records.
+func NewProvenance(records []ProvenanceRecord) Provenance {
+	return Provenance{records: records, decoded: true}
+}
+
+// ProvenanceJSON returns provenance held as JSON (from the store).
+func ProvenanceJSON(raw []byte) Provenance { return Provenance{raw: raw} }
+
+// Records decodes the list.
+func (p Provenance) Records() ([]ProvenanceRecord, error) {
+	if p.decoded || len(p.raw) == 0 {
+		return p.records, nil
+	}
+	var out []ProvenanceRecord
+	if err := json.Unmarshal(p.raw, &out); err != nil {
+		return nil, fmt.Errorf("provenance: %w", err)
+	}
+	return out, nil
+}
+
+// IsZero reports whether there is no provenance.
+func (p Provenance) IsZero() bool {
+	if p.decoded {
+		return len(p.records) == 0
+	}
+	return len(p.raw) == 0 || string(p.raw) == "[]" || string(p.raw) == "null"
+}
+
+// MarshalJSON writes the list; held JSON goes out as it came in.
+func (p Provenance) MarshalJSON() ([]byte, error) {
+	if !p.decoded && len(p.raw) > 0 {
+		return p.raw, nil
+	}
+	if len(p.records) == 0 {
+		return []byte("[]"), nil
+	}
+	return json.Marshal(p.records)
+}
+
+// UnmarshalJSON keeps the JSON for later decoding.
+func (p *Provenance) UnmarshalJSON(b []byte) error {
+	if !json.Valid(b) {
+		return errors.New("provenance: not JSON")
+	}
+	*p = Provenance{raw: append([]byte(nil), b...)}
+	return nil
 }
 
 // Reprovenance returns provenance in which fields now come from rec: they

@@ -53,8 +53,8 @@ type Interaction struct {
 	CaseID         string          `json:"case_id,omitempty" category:"none"`
 	InteractionContent
 	Collection
-	Provenance []ProvenanceRecord `json:"provenance,omitempty" category:"none"`
-	Withheld   []Category         `json:"withheld,omitempty" category:"none"`
+	Provenance Provenance `json:"provenance,omitzero" category:"none"`
+	Withheld   []Category `json:"withheld,omitempty" category:"none"`
 }
 
 // InteractionContent is what was said or written: personal data.

@@ -2,7 +2,9 @@ package gate_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -39,21 +41,28 @@ func sampleContact(i int) *tresor.Contact {
 }
 
 // rawRow is what a raw insert writes: the columns the gate would write, with
-// the personal fields already encoded.
+// everything already encoded (personal fields, provenance, the keyed lookup
+// hashes): the raw side measures only the driver and the database.
 type rawRow struct {
-	id     string
-	sealed []byte
-	email  string
-	phone  string
+	id         string
+	sealed     []byte
+	provenance string
+	email      string
+	phone      string
 }
 
 func rawRows(n, offset int) []rawRow {
 	rows := make([]rawRow, n)
+	prov, _ := json.Marshal([]tresor.ProvenanceRecord{{Fields: []string{"given_name", "family_name", "emails", "phones", "organization", "position"},
+		Collection: tresor.Collection{LegalBasis: tresor.BasisContract, Source: tresor.SourceManual}, Purpose: "sales",
+		CollectedAt: time.Now().UTC(), CollectedBy: "system"}})
 	for i := range rows {
 		c := sampleContact(offset + i)
 		b, _ := json.Marshal(c.ContactDetails)
-		rows[i] = rawRow{id: uuid.Must(uuid.NewV7()).String(), sealed: append([]byte{1}, b...),
-			email: c.Emails[0], phone: fmt.Sprintf("+4930%07d", offset+i)}
+		// The lookup values have the shape of the gate's keyed hashes.
+		email, phone := sha256.Sum256([]byte(c.Emails[0])), sha256.Sum256([]byte(c.Phones[0]))
+		rows[i] = rawRow{id: uuid.Must(uuid.NewV7()).String(), sealed: append([]byte{1}, b...), provenance: string(prov),
+			email: base64.RawURLEncoding.EncodeToString(email[:]), phone: base64.RawURLEncoding.EncodeToString(phone[:])}
 	}
 	return rows
 }
@@ -128,9 +137,9 @@ func openRawSQLite(b *testing.B, path string) raw {
 		}
 		return st
 	}
-	r.insertC = prep(`INSERT INTO contacts (id, owner_id, organization_id, legal_basis, source, purpose, collected_by, created_at, updated_at, version, sealed) VALUES ($1, NULL, NULL, 'contract', 'manual', 'sales', 'system', $2, $2, 1, $3)`)
+	r.insertC = prep(`INSERT INTO contacts (id, owner_id, organization_id, provenance, restricted_at, objected_at, last_interaction_at, created_at, updated_at, version, sealed, address_kinds) VALUES ($1, NULL, NULL, $2, NULL, NULL, NULL, $3, $3, 1, $4, 'email,phone')`)
 	r.insertL = prep(`INSERT INTO contact_lookup (kind, value, contact_id) VALUES ($1, $2, $3)`)
-	r.get = prep(`SELECT id, owner_id, organization_id, legal_basis, source, purpose, collected_by, created_at, updated_at, version, sealed FROM contacts WHERE id = $1`)
+	r.get = prep(`SELECT id, owner_id, organization_id, provenance, restricted_at, objected_at, last_interaction_at, created_at, updated_at, version, sealed FROM contacts WHERE id = $1`)
 	return r
 }
 
@@ -143,7 +152,7 @@ func (r *rawSQLite) insert(rows []rawRow) error {
 	c, l := tx.Stmt(r.insertC), tx.Stmt(r.insertL)
 	now := time.Now().UnixMicro()
 	for _, row := range rows {
-		if _, err := c.Exec(row.id, now, row.sealed); err != nil {
+		if _, err := c.Exec(row.id, row.provenance, now, row.sealed); err != nil {
 			return err
 		}
 		if _, err := l.Exec("email", row.email, row.id); err != nil {
@@ -158,12 +167,13 @@ func (r *rawSQLite) insert(rows []rawRow) error {
 
 func (r *rawSQLite) read(id string) error {
 	var (
-		cid, lb, src, pur, by string
-		owner, org            sql.NullString
-		created, updated, ver int64
-		sealed                []byte
+		cid, prov                     string
+		owner, org                    sql.NullString
+		restricted, objected, touched sql.NullInt64
+		created, updated, ver         int64
+		sealed                        []byte
 	)
-	return r.get.QueryRow(id).Scan(&cid, &owner, &org, &lb, &src, &pur, &by, &created, &updated, &ver, &sealed)
+	return r.get.QueryRow(id).Scan(&cid, &owner, &org, &prov, &restricted, &objected, &touched, &created, &updated, &ver, &sealed)
 }
 
 func (r *rawSQLite) close() { r.db.Close() }
@@ -191,11 +201,12 @@ func (r *rawPostgres) insert(rows []rawRow) error {
 	lookups := make([][]any, 0, 2*len(rows))
 	for i, row := range rows {
 		id := pgtype.UUID{Bytes: uuid.MustParse(row.id), Valid: true}
-		contacts[i] = []any{id, nil, nil, "contract", "manual", "sales", "system", now, now, int64(1), row.sealed}
+		contacts[i] = []any{id, nil, nil, row.provenance, nil, nil, nil, now, now, int64(1), row.sealed, "email,phone"}
 		lookups = append(lookups, []any{"email", row.email, id}, []any{"phone", row.phone, id})
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"contacts"}, []string{"id", "owner_id", "organization_id", "legal_basis",
-		"source", "purpose", "collected_by", "created_at", "updated_at", "version", "sealed"}, pgx.CopyFromRows(contacts)); err != nil {
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"contacts"}, []string{"id", "owner_id", "organization_id", "provenance",
+		"restricted_at", "objected_at", "last_interaction_at", "created_at", "updated_at", "version", "sealed", "address_kinds"},
+		pgx.CopyFromRows(contacts)); err != nil {
 		return err
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"contact_lookup"}, []string{"kind", "value", "contact_id"}, pgx.CopyFromRows(lookups)); err != nil {
@@ -206,14 +217,14 @@ func (r *rawPostgres) insert(rows []rawRow) error {
 
 func (r *rawPostgres) read(id string) error {
 	var (
-		cid                   pgtype.UUID
-		owner, org            pgtype.UUID
-		lb, src, pur, by      string
-		created, updated, ver int64
-		sealed                []byte
+		cid, owner, org               pgtype.UUID
+		prov                          string
+		restricted, objected, touched pgtype.Int8
+		created, updated, ver         int64
+		sealed                        []byte
 	)
-	return r.conn.QueryRow(context.Background(), `SELECT id, owner_id, organization_id, legal_basis, source, purpose, collected_by, created_at, updated_at, version, sealed FROM contacts WHERE id = $1`, id).
-		Scan(&cid, &owner, &org, &lb, &src, &pur, &by, &created, &updated, &ver, &sealed)
+	return r.conn.QueryRow(context.Background(), `SELECT id, owner_id, organization_id, provenance, restricted_at, objected_at, last_interaction_at, created_at, updated_at, version, sealed FROM contacts WHERE id = $1`, id).
+		Scan(&cid, &owner, &org, &prov, &restricted, &objected, &touched, &created, &updated, &ver, &sealed)
 }
 
 func (r *rawPostgres) close() { r.conn.Close(context.Background()) }

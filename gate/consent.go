@@ -244,7 +244,11 @@ func (g *Gate) reach(ctx context.Context, req *request, c *tresor.Contact, chann
 			return tresor.ReachDecision{}, err
 		}
 	}
-	for _, p := range c.Provenance {
+	records, err := c.Provenance.Records()
+	if err != nil {
+		return tresor.ReachDecision{}, err
+	}
+	for _, p := range records {
 		if p.LegalBasis == tresor.BasisContract || p.LegalBasis == tresor.BasisLegalObligation {
 			f.Contract = true
 		}

@@ -42,13 +42,12 @@ var contacts = &kind[tresor.Contact, *tresor.Contact, *tresor.ContactRow]{
 		// Lists are always arrays in the API, never null.
 		d := &c.ContactDetails
 		d.Emails, d.Phones, d.SocialHandles = nonNil(d.Emails), nonNil(d.Phones), nonNil(d.SocialHandles)
-		c.Collection = latestCollection(c.Provenance)
 		return &c, nil
 	},
 	prepare: func(ctx context.Context, tx tresor.Tx, req *request, c, old *tresor.Contact) error {
 		if old == nil {
 			var p tresor.Problems
-			for field, set := range map[string]bool{"withheld": len(c.Withheld) > 0, "provenance": len(c.Provenance) > 0,
+			for field, set := range map[string]bool{"withheld": len(c.Withheld) > 0, "provenance": !c.Provenance.IsZero(),
 				"restricted_at": c.RestrictedAt != nil, "objected_at": c.ObjectedAt != nil, "last_interaction_at": c.LastInteractionAt != nil} {
 				if set {
 					p.Add(field, "is set by Tresor; leave it out")

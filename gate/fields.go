@@ -96,7 +96,7 @@ func withhold(v any, pu *policy.Purpose) []tresor.Category {
 // for legitimate interest), only public data from social networks is taken
 // (R9), and the fields move to a new provenance record. old is nil for a new
 // object. Writes that store no personal field need none of this.
-func (g *Gate) collect(req *request, v, old any, coll *tresor.Collection, prov *[]tresor.ProvenanceRecord) error {
+func (g *Gate) collect(req *request, v, old any, coll *tresor.Collection, prov *tresor.Provenance) error {
 	var fields []tresor.PersonalField
 	if old == nil {
 		fields = filledFields(v)
@@ -109,6 +109,15 @@ func (g *Gate) collect(req *request, v, old any, coll *tresor.Collection, prov *
 	if err := g.policy.CheckCategories(req.pu, categoriesOf(fields)); err != nil {
 		return err
 	}
+	records, err := prov.Records()
+	if err != nil {
+		return err
+	}
+	// A change that names no legal basis keeps the one the record was collected on.
+	if coll.LegalBasis == "" && old != nil {
+		last := latestCollection(records)
+		coll.LegalBasis, coll.BalancingNote = last.LegalBasis, last.BalancingNote
+	}
 	if coll.Source == "" {
 		coll.Source = tresor.SourceManual
 	}
@@ -118,12 +127,12 @@ func (g *Gate) collect(req *request, v, old any, coll *tresor.Collection, prov *
 	if err := g.policy.CheckBasis(req.pu, coll.LegalBasis, coll.BalancingNote); err != nil {
 		return err
 	}
-	*prov = tresor.Reprovenance(*prov, coll.Record(names(fields), req.pu.ID, req.now, req.actor.String()))
+	*prov = tresor.NewProvenance(tresor.Reprovenance(records, coll.Record(names(fields), req.pu.ID, req.now, req.actor.String())))
 	return nil
 }
 
 // latestCollection is the collection of the newest provenance record, which
-// a read shows and a change without its own legal basis inherits.
+// a change without its own legal basis inherits.
 func latestCollection(prov []tresor.ProvenanceRecord) tresor.Collection {
 	var last tresor.ProvenanceRecord
 	for _, r := range prov {

@@ -102,8 +102,9 @@ func TestContactLifecycle(t *testing.T) {
 		me := tresor.ActorFrom(ctx)
 		c := erika()
 		must(t, g.CreateContact(ctx, c))
+		prov := records(t, c.Provenance)
 		if !tresor.ValidID(c.ID) || c.Version != 1 || c.OwnerID != me.UserID || c.Source != tresor.SourceManual ||
-			len(c.Provenance) != 1 || c.Provenance[0].Purpose != "sales" || c.Provenance[0].CollectedBy != "user:"+me.UserID ||
+			len(prov) != 1 || prov[0].Purpose != "sales" || prov[0].CollectedBy != "user:"+me.UserID ||
 			c.CreatedAt.IsZero() {
 			t.Fatalf("created contact = %+v", c)
 		}
@@ -162,7 +163,7 @@ func TestCreateRefusesServerFields(t *testing.T) {
 		for name, c := range map[string]*tresor.Contact{
 			"id":         {Meta: tresor.Meta{ID: "01a223f0-8d8f-7682-899e-39452c1ae6d0"}},
 			"version":    {Meta: tresor.Meta{Version: 7}},
-			"provenance": {Provenance: []tresor.ProvenanceRecord{{Fields: []string{"family_name"}}}},
+			"provenance": {Provenance: tresor.NewProvenance([]tresor.ProvenanceRecord{{Fields: []string{"family_name"}}})},
 			"restricted": {RestrictedAt: &time.Time{}},
 			"withheld":   {Withheld: []tresor.Category{tresor.CatContactEmail}},
 		} {
@@ -212,7 +213,7 @@ func TestBulkCreateIsAllOrNothing(t *testing.T) {
 		for _, c := range cs {
 			c.ID = ""
 			c.Meta = tresor.Meta{}
-			c.Provenance, c.Collection = nil, tresor.Collection{LegalBasis: tresor.BasisContract}
+			c.Provenance, c.Collection = tresor.Provenance{}, tresor.Collection{LegalBasis: tresor.BasisContract}
 			c.OwnerID = ""
 		}
 		must(t, g.CreateContacts(ctx, cs))
@@ -379,4 +380,14 @@ func TestSchemaGuards(t *testing.T) {
 	wantCode(t, err, tresor.ECSchemaBehind)
 	g := openGate(t, gate.Config{DataDir: dir, Migrate: true})
 	must(t, g.Ready(bg))
+}
+
+// records decodes provenance for a test.
+func records(t *testing.T, p tresor.Provenance) []tresor.ProvenanceRecord {
+	t.Helper()
+	r, err := p.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -89,8 +89,8 @@ func TestWritesNeedALegalBasisThePurposeAllows(t *testing.T) {
 		must(t, e.g.CreateContact(e.ctx["sales"], c))
 		got, err := e.g.Contact(e.ctx["sales"], c.ID)
 		must(t, err)
-		if len(got.Provenance) != 1 || got.Provenance[0].BalancingNote == "" || got.LegalBasis != tresor.BasisLegitimateInterest {
-			t.Fatalf("provenance = %+v", got.Provenance)
+		if prov := records(t, got.Provenance); len(prov) != 1 || prov[0].BalancingNote == "" || prov[0].LegalBasis != tresor.BasisLegitimateInterest {
+			t.Fatalf("provenance = %+v", prov)
 		}
 	})
 }
@@ -99,23 +99,30 @@ func TestProvenanceFollowsEveryField(t *testing.T) {
 	privacyBackends(t, func(t *testing.T, e *privacyEnv) {
 		c := erika()
 		must(t, e.g.CreateContact(e.ctx["sales"], c))
-		if len(c.Provenance) != 1 || c.Provenance[0].Purpose != "sales" || c.Provenance[0].Source != tresor.SourceManual ||
-			strings.Join(c.Provenance[0].Fields, ",") != "given_name,family_name,emails,phones,organization" {
-			t.Fatalf("provenance after create = %+v", c.Provenance)
+		if prov := records(t, c.Provenance); len(prov) != 1 || prov[0].Purpose != "sales" || prov[0].Source != tresor.SourceManual ||
+			strings.Join(prov[0].Fields, ",") != "given_name,family_name,emails,phones,organization" {
+			t.Fatalf("provenance after create = %+v", prov)
 		}
 		e.clock.advance(time.Hour)
 		// Marketing adds the position, with its own legal basis: only that field moves.
 		up, err := e.g.UpdateContact(e.ctx["marketing"], c.ID, tresor.Update{Patch: json.RawMessage(`{"position":"CTO","legal_basis":"consent"}`)})
 		must(t, err)
-		if len(up.Provenance) != 2 || strings.Join(up.Provenance[1].Fields, ",") != "position" || up.Provenance[1].Purpose != "marketing" ||
-			up.Provenance[1].LegalBasis != tresor.BasisConsent || !up.Provenance[1].CollectedAt.After(up.Provenance[0].CollectedAt) {
-			t.Fatalf("provenance after update = %+v", up.Provenance)
+		prov := records(t, up.Provenance)
+		if len(prov) != 2 || strings.Join(prov[1].Fields, ",") != "position" || prov[1].Purpose != "marketing" ||
+			prov[1].LegalBasis != tresor.BasisConsent || !prov[1].CollectedAt.After(prov[0].CollectedAt) {
+			t.Fatalf("provenance after update = %+v", prov)
 		}
 		// A change of nothing personal records no provenance.
 		same, err := e.g.UpdateContact(e.ctx["sales"], c.ID, tresor.Update{Patch: json.RawMessage(`{"owner_id":null}`)})
 		must(t, err)
-		if len(same.Provenance) != 2 {
-			t.Fatalf("provenance after a non-personal change = %+v", same.Provenance)
+		if prov := records(t, same.Provenance); len(prov) != 2 {
+			t.Fatalf("provenance after a non-personal change = %+v", prov)
+		}
+		// A change without a legal basis keeps the basis the field was collected on.
+		kept, err := e.g.UpdateContact(e.ctx["sales"], c.ID, tresor.Update{Patch: json.RawMessage(`{"family_name":"Musterfrau"}`)})
+		must(t, err)
+		if prov := records(t, kept.Provenance); prov[len(prov)-1].LegalBasis != tresor.BasisConsent || prov[len(prov)-1].Fields[0] != "family_name" {
+			t.Fatalf("provenance after a change without basis = %+v", prov)
 		}
 		// Only public data from social networks (R9).
 		priv := erika()

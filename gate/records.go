@@ -114,14 +114,13 @@ var interactions = &kind[tresor.Interaction, *tresor.Interaction, *tresor.Intera
 		if err := g.open(row.Sealed, &in.InteractionContent); err != nil {
 			return nil, err
 		}
-		in.Collection = latestCollection(in.Provenance)
 		return &in, nil
 	},
 	prepare: func(ctx context.Context, tx tresor.Tx, req *request, in, old *tresor.Interaction) error {
 		if old != nil {
 			return nil
 		}
-		if len(in.Withheld) > 0 || len(in.Provenance) > 0 {
+		if len(in.Withheld) > 0 || !in.Provenance.IsZero() {
 			return fieldError("interaction", "provenance", "withheld and provenance are set by Tresor; leave them out")
 		}
 		if in.OwnerID == "" {
@@ -225,12 +224,11 @@ var cases = &kind[tresor.Case, *tresor.Case, *tresor.CaseRow]{
 		if err := g.open(row.Sealed, &c.CaseContent); err != nil {
 			return nil, err
 		}
-		c.Collection = latestCollection(c.Provenance)
 		return &c, nil
 	},
 	prepare: func(ctx context.Context, tx tresor.Tx, req *request, c, old *tresor.Case) error {
 		if old == nil {
-			if len(c.Withheld) > 0 || c.ResolvedAt != nil || len(c.Provenance) > 0 {
+			if len(c.Withheld) > 0 || c.ResolvedAt != nil || !c.Provenance.IsZero() {
 				return fieldError("case", "resolved_at", "withheld, provenance and resolved_at are set by Tresor; leave them out")
 			}
 			if c.Status == "" {

@@ -9,7 +9,6 @@ import (
 	"database/sql"
 	"embed"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -161,11 +160,8 @@ func optMicros(t *time.Time) any {
 	return t.UnixMicro()
 }
 
-func provenanceJSON(p []tresor.ProvenanceRecord) string {
-	if len(p) == 0 {
-		return "[]"
-	}
-	b, err := json.Marshal(p)
+func provenanceJSON(p tresor.Provenance) string {
+	b, err := p.MarshalJSON()
 	if err != nil {
 		panic(err)
 	}

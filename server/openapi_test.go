@@ -246,7 +246,7 @@ func fakeContact() *tresor.Contact {
 				City: "Berlin", Region: "Berlin", Country: "DE"}, SocialHandles: []tresor.SocialHandle{{Network: "mastodon", Handle: "@ada@example.social"}},
 			Organization: "Analytical Engines", Position: "CTO", PreferredLanguage: "en"},
 		Collection:   fakeCollection,
-		Provenance:   []tresor.ProvenanceRecord{fakeCollection.Record([]string{"given_name", "emails"}, "sales", fakeTime, "user:"+testUserID)},
+		Provenance:   tresor.NewProvenance([]tresor.ProvenanceRecord{fakeCollection.Record([]string{"given_name", "emails"}, "sales", fakeTime, "user:"+testUserID)}),
 		RestrictedAt: &fakeTime, ObjectedAt: &fakeTime, LastInteractionAt: &fakeTime,
 		Withheld: []tresor.Category{tresor.CatContactPhone}}
 }

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -24,28 +23,15 @@ func scanContact(s scanner) (*tresor.ContactRow, error) {
 	r.OwnerID, r.OrganizationID = owner.String, org.String
 	r.RestrictedAt, r.ObjectedAt, r.LastInteractionAt = optTime(restricted), optTime(objected), optTime(touched)
 	r.CreatedAt, r.UpdatedAt = fromMicros(created), fromMicros(updated)
-	var err error
-	r.Provenance, err = readProvenance(prov)
-	return &r, err
-}
-
-// readProvenance decodes the provenance column.
-func readProvenance(s string) ([]tresor.ProvenanceRecord, error) {
-	var p []tresor.ProvenanceRecord
-	if err := json.Unmarshal([]byte(s), &p); err != nil {
-		return nil, fmt.Errorf("provenance: %w", err)
-	}
-	return p, nil
+	r.Provenance = tresor.ProvenanceJSON([]byte(prov))
+	return &r, nil
 }
 
 // provenanceColumn encodes provenance for its column.
-func provenanceColumn(p []tresor.ProvenanceRecord) string {
-	if len(p) == 0 {
-		return "[]"
-	}
-	b, err := json.Marshal(p)
+func provenanceColumn(p tresor.Provenance) string {
+	b, err := p.MarshalJSON()
 	if err != nil {
-		panic(err) // the record has only strings and times
+		panic(err) // the records have only strings and times
 	}
 	return string(b)
 }

@@ -95,10 +95,7 @@ func scanInteraction(s scanner) (*tresor.InteractionRow, error) {
 		&deal, &kase, &prov, &created, &updated, &r.Version, &r.Sealed); err != nil {
 		return nil, err
 	}
-	var err error
-	if r.Provenance, err = readProvenance(prov); err != nil {
-		return nil, err
-	}
+	r.Provenance = tresor.ProvenanceJSON([]byte(prov))
 	r.OwnerID, r.ContactID, r.OrganizationID, r.DealID, r.CaseID = owner.String, contact.String, org.String, deal.String, kase.String
 	r.OccurredAt, r.CreatedAt, r.UpdatedAt = fromMicros(occurred), fromMicros(created), fromMicros(updated)
 	return &r, nil
@@ -282,10 +279,7 @@ func scanCase(s scanner) (*tresor.CaseRow, error) {
 		&prov, &created, &updated, &r.Version, &r.Sealed); err != nil {
 		return nil, err
 	}
-	var err error
-	if r.Provenance, err = readProvenance(prov); err != nil {
-		return nil, err
-	}
+	r.Provenance = tresor.ProvenanceJSON([]byte(prov))
 	r.AssigneeID, r.ContactID, r.OrganizationID = assignee.String, contact.String, org.String
 	r.ResolvedAt = optTime(resolved)
 	r.CreatedAt, r.UpdatedAt = fromMicros(created), fromMicros(updated)

@@ -99,8 +99,8 @@ func contactRow(owner, email string) *tresor.ContactRow {
 	r := &tresor.ContactRow{Sealed: []byte("\x00opaque\xff" + email)}
 	r.Meta = meta(epoch)
 	r.OwnerID = owner
-	r.Provenance = []tresor.ProvenanceRecord{{Fields: []string{"emails"}, Purpose: "sales", CollectedAt: epoch, CollectedBy: "user:x",
-		Collection: tresor.Collection{LegalBasis: tresor.BasisContract, Source: tresor.SourceManual}}}
+	r.Provenance = tresor.NewProvenance([]tresor.ProvenanceRecord{{Fields: []string{"emails"}, Purpose: "sales", CollectedAt: epoch,
+		CollectedBy: "user:x", Collection: tresor.Collection{LegalBasis: tresor.BasisContract, Source: tresor.SourceManual}}})
 	r.Lookup = []tresor.LookupKey{{Kind: tresor.LookupEmail, Value: email}, {Kind: tresor.LookupPhone, Value: "+4930123456"}}
 	return r
 }
@@ -199,9 +199,11 @@ func testContactRoundTrip(t *testing.T, s tresor.Store) {
 	if string(got.Sealed) != string(r.Sealed) {
 		t.Fatalf("sealed bytes changed: %q, want %q", got.Sealed, r.Sealed)
 	}
+	prov, err := got.Provenance.Records()
+	must(t, err)
 	if got.OwnerID != u.ID || got.OrganizationID != "" || got.Version != 1 || got.RestrictedAt != nil || got.ObjectedAt != nil ||
-		len(got.Provenance) != 1 || got.Provenance[0].LegalBasis != tresor.BasisContract || got.Provenance[0].Purpose != "sales" ||
-		!got.Provenance[0].CollectedAt.Equal(epoch) || got.Provenance[0].Fields[0] != "emails" {
+		len(prov) != 1 || prov[0].LegalBasis != tresor.BasisContract || prov[0].Purpose != "sales" ||
+		!prov[0].CollectedAt.Equal(epoch) || prov[0].Fields[0] != "emails" {
 		t.Fatalf("contact = %+v", got.Contact)
 	}
 	if !got.CreatedAt.Equal(epoch) || !got.UpdatedAt.Equal(epoch) {
