@@ -115,8 +115,9 @@ type ProvenanceRecord struct {
 	CollectedBy string    `json:"collected_by"` // an actor, never a name
 }
 
+// validate checks the collection's own fields; the legal basis is the
+// privacy engine's to judge (an unknown one is a 400 that lists the bases).
 func (c *Collection) validate(p *Problems) {
-	checkOneOf(p, "legal_basis", c.LegalBasis, LegalBases(), false)
 	checkOneOf(p, "source", c.Source, Sources(), false)
 	checkText(p, "balancing_note", c.BalancingNote, 4000, false, true)
 	checkText(p, "import_id", c.ImportID, 100, false, false)

@@ -124,7 +124,7 @@ func TestContactValidateNamesEveryProblem(t *testing.T) {
 		SocialHandles:     []tresor.SocialHandle{{Network: "Mastodon", Handle: "has space"}},
 		PostalAddress:     &tresor.PostalAddress{City: "", Country: "Germany"},
 		PreferredLanguage: "german!",
-	}, Collection: tresor.Collection{LegalBasis: "gut feeling"}}
+	}, Collection: tresor.Collection{Source: "rumour"}}
 	err := c.Validate()
 	e := tresor.AsError(err)
 	if e == nil || e.Code != tresor.ECValidation {
@@ -135,7 +135,7 @@ func TestContactValidateNamesEveryProblem(t *testing.T) {
 		fields[f.Field] = true
 	}
 	for _, want := range []string{"given_name", "emails[1]", "emails[2]", "phones[0]", "social_handles[0].network",
-		"social_handles[0].handle", "postal_address.city", "postal_address.country", "preferred_language", "legal_basis"} {
+		"social_handles[0].handle", "postal_address.city", "postal_address.country", "preferred_language", "source"} {
 		if !fields[want] {
 			t.Errorf("no problem reported for %s (got %v)", want, e.Fields)
 		}

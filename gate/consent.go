@@ -77,14 +77,14 @@ func (g *Gate) RecordConsent(ctx context.Context, contactID string, r tresor.Con
 	if err != nil {
 		return nil, err
 	}
-	var p tresor.Problems
 	if _, ok := g.policy.Purpose(r.Purpose); !ok {
-		p.Add("purpose", "%q is not a purpose; the purposes are %s", r.Purpose, strings.Join(g.purposeIDs(), ", "))
+		return nil, policy.Refuse(policy.RPurposeUnknown, r.Purpose, strings.Join(g.purposeIDs(), ", "))
 	}
 	channel, err := tresor.ParseConsentChannel(r.Channel)
 	if err != nil {
-		p.Add("channel", "%s", tresor.ErrorMessage(err))
+		return nil, err
 	}
+	var p tresor.Problems
 	if r.Action != tresor.ConsentGrant && r.Action != tresor.ConsentWithdraw {
 		p.Add("action", "must be grant or withdraw")
 	}

@@ -97,6 +97,9 @@ func withhold(v any, pu *policy.Purpose) []tresor.Category {
 // (R9), and the fields move to a new provenance record. old is nil for a new
 // object. Writes that store no personal field need none of this.
 func (g *Gate) collect(req *request, v, old any, coll *tresor.Collection, prov *tresor.Provenance) error {
+	if coll.LegalBasis != "" && !slices.Contains(tresor.LegalBases(), coll.LegalBasis) {
+		return g.policy.CheckBasis(req.pu, coll.LegalBasis, "") // refuses, listing the bases
+	}
 	var fields []tresor.PersonalField
 	if old == nil {
 		fields = filledFields(v)

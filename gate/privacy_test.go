@@ -83,6 +83,13 @@ func TestWritesNeedALegalBasisThePurposeAllows(t *testing.T) {
 		c.LegalBasis = tresor.BasisContract
 		wantCode(t, e.g.CreateContact(e.ctx["marketing"], c), tresor.ECBasisNotAllowed)
 		c = erika()
+		c.LegalBasis = "gut_feeling"
+		err = e.g.CreateContact(e.ctx["sales"], c)
+		wantCode(t, err, tresor.ECBasisUnknown)
+		if !strings.Contains(tresor.ErrorMessage(err), "consent, contract, legal_obligation, legitimate_interest") {
+			t.Fatalf("the refusal does not list the legal bases: %s", tresor.ErrorMessage(err))
+		}
+		c = erika()
 		c.LegalBasis = tresor.BasisLegitimateInterest
 		wantCode(t, e.g.CreateContact(e.ctx["sales"], c), tresor.ECBalancingNote)
 		c.BalancingNote = "Trade-fair visitor asked for an offer; contact about that offer is expected."
@@ -244,9 +251,13 @@ func TestConsentLedgerAndReach(t *testing.T) {
 			t.Fatalf("marketing e-mail without consent: %+v", d)
 		}
 		// Bad input is refused with the allowed values.
+		_, err := e.g.RecordConsent(e.ctx["marketing"], c.ID, tresor.ConsentRequest{Purpose: "gossip", Channel: "email",
+			Action: tresor.ConsentGrant, Method: tresor.MethodPaper, Proof: tresor.ConsentProof{TextVersion: "v1"}})
+		wantCode(t, err, tresor.ECPurposeUnknown)
+		_, err = e.g.RecordConsent(e.ctx["marketing"], c.ID, tresor.ConsentRequest{Purpose: "marketing", Channel: "pigeon",
+			Action: tresor.ConsentGrant, Method: tresor.MethodPaper, Proof: tresor.ConsentProof{TextVersion: "v1"}})
+		wantCode(t, err, tresor.ECInvalidParameter)
 		for _, bad := range []tresor.ConsentRequest{
-			{Purpose: "gossip", Channel: "email", Action: tresor.ConsentGrant, Method: tresor.MethodPaper, Proof: tresor.ConsentProof{TextVersion: "v1"}},
-			{Purpose: "marketing", Channel: "pigeon", Action: tresor.ConsentGrant, Method: tresor.MethodPaper, Proof: tresor.ConsentProof{TextVersion: "v1"}},
 			{Purpose: "marketing", Channel: "email", Action: "maybe", Method: tresor.MethodPaper, Proof: tresor.ConsentProof{TextVersion: "v1"}},
 			{Purpose: "marketing", Channel: "email", Action: tresor.ConsentGrant, Method: "telepathy", Proof: tresor.ConsentProof{TextVersion: "v1"}},
 			{Purpose: "marketing", Channel: "email", Action: tresor.ConsentGrant, Method: tresor.MethodPaper},
@@ -254,7 +265,7 @@ func TestConsentLedgerAndReach(t *testing.T) {
 			_, err := e.g.RecordConsent(e.ctx["marketing"], c.ID, bad)
 			wantCode(t, err, tresor.ECValidation)
 		}
-		_, err := e.g.RecordConsent(e.ctx["marketing"], "01a223f0-8d8f-7682-899e-39452c1ae6d0", tresor.ConsentRequest{Purpose: "marketing",
+		_, err = e.g.RecordConsent(e.ctx["marketing"], "01a223f0-8d8f-7682-899e-39452c1ae6d0", tresor.ConsentRequest{Purpose: "marketing",
 			Channel: "email", Action: tresor.ConsentGrant, Method: tresor.MethodPaper, Proof: tresor.ConsentProof{TextVersion: "v1"}})
 		wantCode(t, err, tresor.ECNotFound)
 
