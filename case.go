@@ -68,6 +68,8 @@ type Case struct {
 	ContactID      string     `json:"contact_id,omitempty" category:"none"`
 	OrganizationID string     `json:"organization_id,omitempty" category:"none"`
 	CaseContent
+	Archive
+	Integrity
 	Collection
 	Provenance Provenance `json:"provenance,omitzero" category:"none"`
 	ResolvedAt *time.Time `json:"resolved_at,omitempty" category:"none"`
@@ -108,6 +110,8 @@ type CaseFilter struct {
 	AssigneeID   string
 	ContactID    string
 	UpdatedSince time.Time
+	// HideArchived leaves out archived records; set by the gate.
+	HideArchived bool
 	Page
 }
 

@@ -45,6 +45,8 @@ type Contact struct {
 	Meta
 	OwnerID        string `json:"owner_id,omitempty" category:"none"`
 	OrganizationID string `json:"organization_id,omitempty" category:"none"`
+	Archive
+	Integrity
 	ContactDetails
 	// Collection says how the personal fields of this write were collected;
 	// when read, it repeats the latest provenance record.

@@ -98,6 +98,7 @@ type Deal struct {
 	OrganizationID string     `json:"organization_id,omitempty" category:"none"`
 	ExpectedClose  Date       `json:"expected_close,omitempty" category:"none"`
 	ClosedAt       *time.Time `json:"closed_at,omitempty" category:"none"`
+	Archive
 }
 
 // Validate checks the deal's own fields and computes ValueMinor. Whether the
@@ -219,6 +220,8 @@ type DealFilter struct {
 	ContactID      string
 	OrganizationID string
 	UpdatedSince   time.Time
+	// HideArchived leaves out archived records; set by the gate.
+	HideArchived bool
 	Page
 }
 

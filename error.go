@@ -51,6 +51,13 @@ const (
 	ECSuppressed         Code = "suppressed"              // the person objected to marketing (Art. 21)
 	ECLinkInvalid        Code = "link_invalid"            // a confirmation or withdrawal link that is forged, used or expired
 	ECNotPublic          Code = "not_public"              // social data that was not publicly visible (R9)
+
+	// Protection at rest.
+	ECDamaged      Code = "record_damaged"  // a record's sealed fields do not decrypt: changed bytes or a lost key
+	ECErased       Code = "contact_erased"  // the contact was erased; only its tombstone is left
+	ECLegalHold    Code = "legal_hold"      // a legal hold keeps the contact from erasure
+	ECArchived     Code = "archived"        // the customer relation is closed: read-only, seen only by the dpo
+	ECReasonUnsafe Code = "reason_personal" // an erasure reason that repeats the person's identifiers
 )
 
 // Codes lists every error code, for the tables that must cover them all.
@@ -60,7 +67,8 @@ func Codes() []Code {
 		ECVersionMismatch, ECMalformedJSON, ECUnknownField, ECBodyTooLarge, ECUnsupportedMedia, ECInvalidParameter,
 		ECInvalidCursor, ECSchemaTooNew, ECSchemaBehind, ECLoginFailed, ECThrottled, ECCSRF, ECMFARequired, ECPasswordRejected,
 		ECAggregatesOnly, ECBasisMissing, ECBasisUnknown, ECBasisNotAllowed, ECBalancingNote, ECCategoryNotAllowed,
-		ECSpecialCategory, ECRestricted, ECSuppressed, ECLinkInvalid, ECNotPublic}
+		ECSpecialCategory, ECRestricted, ECSuppressed, ECLinkInvalid, ECNotPublic,
+		ECDamaged, ECErased, ECLegalHold, ECArchived, ECReasonUnsafe}
 }
 
 // Error is the one error type of Tresor. Message is written for the person who

@@ -51,7 +51,15 @@ type Interaction struct {
 	OrganizationID string          `json:"organization_id,omitempty" category:"none"`
 	DealID         string          `json:"deal_id,omitempty" category:"none"`
 	CaseID         string          `json:"case_id,omitempty" category:"none"`
+	// RetentionClass marks a record the law makes the company keep (a
+	// business letter, an accounting record: HGB §257, AO §147); the classes
+	// and their periods come from the policy.
+	RetentionClass string `json:"retention_class,omitempty" category:"none"`
+	// RetainUntil is the end of the statutory period of its class; set by Tresor.
+	RetainUntil *time.Time `json:"retain_until,omitempty" category:"none"`
 	InteractionContent
+	Archive
+	Integrity
 	Collection
 	Provenance Provenance `json:"provenance,omitzero" category:"none"`
 	Withheld   []Category `json:"withheld,omitempty" category:"none"`
@@ -103,6 +111,8 @@ type InteractionFilter struct {
 	DealID         string
 	CaseID         string
 	UpdatedSince   time.Time
+	// HideArchived leaves out archived records; set by the gate.
+	HideArchived bool
 	Page
 }
 

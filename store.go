@@ -2,6 +2,7 @@ package tresor
 
 import (
 	"context"
+	"io"
 	"time"
 )
 
@@ -28,6 +29,11 @@ type Store interface {
 	Stats() []PoolStats
 	// Backend names the backend: "sqlite" or "postgres".
 	Backend() string
+	// Snapshot writes a consistent online copy of the whole database to w:
+	// a database file (SQLite, VACUUM INTO) or a pg_dump archive (PostgreSQL).
+	Snapshot(ctx context.Context, w io.Writer) error
+	// Check verifies the database's own integrity (SQLite: integrity_check).
+	Check(ctx context.Context) error
 	Close() error
 }
 
@@ -89,6 +95,41 @@ type Reader interface {
 	Campaigns(ctx context.Context, f CampaignFilter) ([]*Campaign, error)
 	// MaintenancePending reports whether a maintenance task awaits.
 	MaintenancePending(ctx context.Context, task string) (bool, error)
+
+	// DataKey returns the wrapped data key of a subject (ECNotFound if none).
+	DataKey(ctx context.Context, subject string) (*WrappedKey, error)
+	// KEKVersions lists the versions of the key-encryption key the database
+	// was sealed under, with their check values.
+	KEKVersions(ctx context.Context) ([]KEKVersion, error)
+	// DataKeyCounts counts the data keys per KEK version.
+	DataKeyCounts(ctx context.Context) (map[int]int, error)
+	// DataKeysNotUnder lists up to limit data keys wrapped under another KEK
+	// version than kek, by subject after after.
+	DataKeysNotUnder(ctx context.Context, kek int, after string, limit int) ([]WrappedKey, error)
+	// Erasure returns the tombstone of an erased contact (ECNotFound if none).
+	Erasure(ctx context.Context, contactID string) (*Erasure, error)
+	// Erasures returns the erasure journal in the order it was written.
+	Erasures(ctx context.Context) ([]Erasure, error)
+	// Suppressions returns the whole suppression list.
+	Suppressions(ctx context.Context) ([]Suppression, error)
+	Hold(ctx context.Context, id string) (*LegalHold, error)
+	// Holds lists a contact's legal holds, released ones included.
+	Holds(ctx context.Context, contactID string) ([]LegalHold, error)
+	// RetentionScan lists up to limit contacts by id after after.
+	RetentionScan(ctx context.Context, after string, limit int) ([]RetentionRow, error)
+	// ExpiredRecords lists up to limit interactions, by id after after, that
+	// belong to no contact any more and whose statutory period ended before t.
+	ExpiredRecords(ctx context.Context, t time.Time, after string, limit int) ([]string, error)
+	// LastRetentionRun returns the newest retention run that changed data
+	// (not a dry run); ECNotFound if none.
+	LastRetentionRun(ctx context.Context) (*RetentionReport, error)
+}
+
+// Suppression is an entry of the suppression list: a keyed hash.
+type Suppression struct {
+	Key       LookupKey
+	Scope     string
+	CreatedAt time.Time
 }
 
 // ConsentLinkRow is a stored confirmation link (only its hash).
@@ -206,6 +247,29 @@ type Tx interface {
 	DeleteCampaign(ctx context.Context, id string) error
 	// MaintenanceDone removes a maintenance task.
 	MaintenanceDone(ctx context.Context, task string) error
+
+	InsertDataKey(ctx context.Context, k WrappedKey, at time.Time) error
+	// RewrapDataKey replaces a key's wrapping if it is still under KEK
+	// version prev, and reports whether it was.
+	RewrapDataKey(ctx context.Context, k WrappedKey, prev int) (bool, error)
+	DeleteDataKey(ctx context.Context, subject string) error
+	// InsertKEKVersion records a KEK version's check value unless it is known.
+	InsertKEKVersion(ctx context.Context, v KEKVersion) error
+	// EraseContact removes a contact and everything that names it: its
+	// interactions and cases (deleted or anonymised by mode), its consent
+	// ledger, lookup keys, released holds and data key; deals keep their
+	// plain fields without the link. Records already detached from the
+	// contact are untouched.
+	EraseContact(ctx context.Context, id string, interactions, cases ErasureMode) (ErasedRecords, error)
+	InsertErasure(ctx context.Context, e *Erasure) error
+	InsertHold(ctx context.Context, h *LegalHold) error
+	// ReleaseHold marks an active hold released and reports whether it was active.
+	ReleaseHold(ctx context.Context, id, by string, at time.Time) (bool, error)
+	// ArchiveContact archives a contact with its interactions, cases and deals.
+	ArchiveContact(ctx context.Context, id string, at time.Time) error
+	InsertRetentionRun(ctx context.Context, r *RetentionReport) error
+	// SetConsentEventIP replaces the stored address of a consent event.
+	SetConsentEventIP(ctx context.Context, id, ip string) error
 }
 
 // ContactRow is a contact as the store keeps it.
@@ -213,6 +277,14 @@ type ContactRow struct {
 	Contact             // with ContactDetails empty
 	Sealed  []byte      // the personal fields, prepared by the gate
 	Lookup  []LookupKey // written with the row, not read back
+	Sealing
+}
+
+// Sealing says which data key seals a row. Reads return the key with the row;
+// a write stores Key with the row when KeyIsNew.
+type Sealing struct {
+	Key      *WrappedKey
+	KeyIsNew bool
 }
 
 // ContactQuery selects contact rows; Lookup, if set, is an exact identifier match.
@@ -221,6 +293,8 @@ type ContactQuery struct {
 	Lookup *LookupKey
 	// HideRestricted leaves out contacts whose processing is restricted.
 	HideRestricted bool
+	// HideArchived leaves out archived contacts (closed customer relations).
+	HideArchived bool
 	// HideObjectedScope, if set, leaves out contacts who objected, or one of
 	// whose identifiers is suppressed for that scope.
 	HideObjectedScope string
@@ -229,11 +303,24 @@ type ContactQuery struct {
 // InteractionRow is an interaction as the store keeps it.
 type InteractionRow struct {
 	Interaction        // with InteractionContent empty
-	Sealed      []byte // the content, prepared by the gate
+	Sealed      []byte // the content, prepared by the gate; empty once anonymised
+	Sealing
 }
 
 // CaseRow is a case as the store keeps it.
 type CaseRow struct {
 	Case          // with CaseContent empty
-	Sealed []byte // the content, prepared by the gate
+	Sealed []byte // the content, prepared by the gate; empty once anonymised
+	Sealing
+}
+
+// WrappedKey is a data key as the store keeps it: encrypted under a version
+// of the key-encryption key, which the store never sees. Subject is whose
+// key it is: a contact's id, or a record's own id when it belongs to no
+// contact.
+type WrappedKey struct {
+	Subject    string
+	Version    int // the data key's own version, bound into everything it seals
+	KEKVersion int
+	Wrapped    []byte
 }

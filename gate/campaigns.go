@@ -24,7 +24,7 @@ var campaigns = &kind[tresor.Campaign, *tresor.Campaign, *tresor.Campaign]{
 	},
 	delete:  func(ctx context.Context, tx tresor.Tx, id string) error { return tx.DeleteCampaign(ctx, id) },
 	toRow:   same[tresor.Campaign],
-	fromRow: same[tresor.Campaign],
+	fromRow: stored[tresor.Campaign],
 	prepare: func(ctx context.Context, tx tresor.Tx, req *request, m, old *tresor.Campaign) error {
 		if old == nil {
 			if m.SentAt != nil {
@@ -169,7 +169,7 @@ func (g *Gate) SendCampaign(ctx context.Context, id string) (*tresor.SendReport,
 		} else if err != nil {
 			return nil, err
 		}
-		c, err := contacts.fromRow(g, row)
+		c, err := contacts.fromRow(ctx, g, row, nil)
 		if err != nil {
 			return nil, err
 		}

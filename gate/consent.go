@@ -14,6 +14,7 @@ import (
 
 	"tresor"
 	"tresor/policy"
+	"tresor/vault"
 )
 
 var _ tresor.ConsentService = (*Gate)(nil)
@@ -28,7 +29,7 @@ func (g *Gate) contactFor(ctx context.Context, r tresor.Reader, req *request, id
 	if err != nil {
 		return nil, err
 	}
-	c, err := contacts.fromRow(g, row)
+	c, err := contacts.fromRow(ctx, g, row, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -134,10 +135,10 @@ func (g *Gate) RecordConsent(ctx context.Context, contactID string, r tresor.Con
 			if err := tx.InsertConsentLink(ctx, link); err != nil {
 				return err
 			}
-			return tx.InsertConsentEvent(ctx, e, state)
+			return g.insertConsentEvent(ctx, tx, e, state)
 		})
 	} else {
-		err = g.store.Update(ctx, func(tx tresor.Tx) error { return tx.InsertConsentEvent(ctx, e, state) })
+		err = g.store.Update(ctx, func(tx tresor.Tx) error { return g.insertConsentEvent(ctx, tx, e, state) })
 	}
 	if err != nil {
 		return nil, err
@@ -168,6 +169,9 @@ func (g *Gate) Consents(ctx context.Context, contactID string) (*tresor.ConsentH
 	}
 	events, err := r.ConsentEvents(ctx, c.ID)
 	if err != nil {
+		return nil, err
+	}
+	if err := g.openConsentIPs(ctx, r, c.ID, events); err != nil {
 		return nil, err
 	}
 	h := &tresor.ConsentHistory{States: make([]tresor.ConsentStatus, len(states)), Events: nonNil(events)}
@@ -209,7 +213,7 @@ func (g *Gate) Reach(ctx context.Context, contactID, purpose string, channel tre
 	if err != nil {
 		return nil, err
 	}
-	c, err := contacts.fromRow(g, row)
+	c, err := contacts.fromRow(ctx, g, row, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -312,7 +316,7 @@ func (g *Gate) linkContact(ctx context.Context, id string) (*tresor.Contact, err
 	} else if err != nil {
 		return nil, err
 	}
-	return contacts.fromRow(g, row)
+	return contacts.fromRow(ctx, g, row, nil)
 }
 
 func (g *Gate) describe(ctx context.Context, kind string, c *tresor.Contact, purpose string, channel tresor.ConsentChannel) (*tresor.ConsentLink, error) {
@@ -386,7 +390,7 @@ func (g *Gate) ConfirmConsent(ctx context.Context, secret, ip string) (*tresor.C
 		if !used {
 			return errLink // used in the meantime
 		}
-		return tx.InsertConsentEvent(ctx, e, tresor.ConsentGranted)
+		return g.insertConsentEvent(ctx, tx, e, tresor.ConsentGranted)
 	})
 	if err != nil {
 		return nil, err
@@ -416,7 +420,7 @@ func (g *Gate) WithdrawConsent(ctx context.Context, secret, ip string) (*tresor.
 	if st != tresor.ConsentWithdrawn {
 		e := &tresor.ConsentEvent{ID: newID(), ContactID: id, Purpose: purpose, Channel: channel, Action: tresor.ConsentWithdraw,
 			Method: tresor.MethodLink, TextHash: "", IP: ipOf(ip), Actor: "link", At: now}
-		if err := g.store.Update(ctx, func(tx tresor.Tx) error { return tx.InsertConsentEvent(ctx, e, tresor.ConsentWithdrawn) }); err != nil {
+		if err := g.store.Update(ctx, func(tx tresor.Tx) error { return g.insertConsentEvent(ctx, tx, e, tresor.ConsentWithdrawn) }); err != nil {
 			return nil, err
 		}
 	}
@@ -450,7 +454,7 @@ func (g *Gate) Object(ctx context.Context, contactID string) (*tresor.Contact, e
 		if err != nil {
 			return err
 		}
-		c, err := contacts.fromRow(g, row)
+		c, err := contacts.fromRow(ctx, g, row, nil)
 		if err != nil {
 			return err
 		}
@@ -468,7 +472,7 @@ func (g *Gate) Object(ctx context.Context, contactID string) (*tresor.Contact, e
 			if st.Purpose == policy.AdvertisingConsentPurpose && st.State != tresor.ConsentWithdrawn {
 				e := &tresor.ConsentEvent{ID: newID(), ContactID: c.ID, Purpose: st.Purpose, Channel: st.Channel,
 					Action: tresor.ConsentWithdraw, Method: tresor.MethodObjection, Actor: req.actor.String(), At: req.now}
-				if err := tx.InsertConsentEvent(ctx, e, tresor.ConsentWithdrawn); err != nil {
+				if err := g.insertConsentEvent(ctx, tx, e, tresor.ConsentWithdrawn); err != nil {
 					return err
 				}
 			}
@@ -476,7 +480,7 @@ func (g *Gate) Object(ctx context.Context, contactID string) (*tresor.Contact, e
 		if c.ObjectedAt == nil {
 			c.ObjectedAt = &req.now
 		}
-		out, err = g.rewriteContact(ctx, tx, c, req)
+		out, err = g.rewriteContact(ctx, tx, c, row, req)
 		return err
 	})
 	if err != nil {
@@ -502,7 +506,7 @@ func (g *Gate) Restrict(ctx context.Context, contactID string, restricted bool) 
 		if err != nil {
 			return err
 		}
-		c, err := contacts.fromRow(g, row)
+		c, err := contacts.fromRow(ctx, g, row, nil)
 		if err != nil {
 			return err
 		}
@@ -512,7 +516,7 @@ func (g *Gate) Restrict(ctx context.Context, contactID string, restricted bool) 
 		case !restricted:
 			c.RestrictedAt = nil
 		}
-		out, err = g.rewriteContact(ctx, tx, c, req)
+		out, err = g.rewriteContact(ctx, tx, c, row, req)
 		return err
 	})
 	if err != nil {
@@ -527,10 +531,10 @@ func (g *Gate) Restrict(ctx context.Context, contactID string, restricted bool) 
 }
 
 // rewriteContact stores a contact whose state (not its fields) changed.
-func (g *Gate) rewriteContact(ctx context.Context, tx tresor.Tx, c *tresor.Contact, req *request) (*tresor.Contact, error) {
+func (g *Gate) rewriteContact(ctx context.Context, tx tresor.Tx, c *tresor.Contact, old *tresor.ContactRow, req *request) (*tresor.Contact, error) {
 	prev := c.Version
 	c.Version, c.UpdatedAt = prev+1, req.now
-	row, err := contacts.toRow(g, c)
+	row, err := contacts.toRow(ctx, tx, g, c, old)
 	if err != nil {
 		return nil, err
 	}
@@ -543,4 +547,55 @@ func (g *Gate) purposeIDs() []string {
 		ids[i] = p.ID
 	}
 	return ids
+}
+
+// insertConsentEvent appends to the ledger with the confirming address sealed
+// under the contact's data key: erasing the person erases it too.
+func (g *Gate) insertConsentEvent(ctx context.Context, tx tresor.Tx, e *tresor.ConsentEvent, state tresor.ConsentState) error {
+	stored := *e
+	if e.IP != "" {
+		dk, err := g.contactKey(ctx, tx, e.ContactID)
+		if err != nil {
+			return err
+		}
+		defer dk.Destroy()
+		stored.IP = sealValue(dk, "consent_event", e.ID, "ip", e.IP)
+	}
+	return tx.InsertConsentEvent(ctx, &stored, state)
+}
+
+// openConsentIPs opens the sealed addresses of a contact's consent events.
+func (g *Gate) openConsentIPs(ctx context.Context, r tresor.Reader, contactID string, events []tresor.ConsentEvent) error {
+	var dk *vault.DataKey
+	for i := range events {
+		if !strings.HasPrefix(events[i].IP, sealedPrefix) {
+			continue
+		}
+		if dk == nil {
+			var err error
+			if dk, err = g.contactKey(ctx, r, contactID); err != nil {
+				return err
+			}
+			defer dk.Destroy()
+		}
+		ip, err := openValue(dk, "consent_event", events[i].ID, "ip", events[i].IP)
+		if err != nil {
+			return err
+		}
+		events[i].IP = ip
+	}
+	return nil
+}
+
+// contactKey returns a contact's unwrapped data key.
+func (g *Gate) contactKey(ctx context.Context, r tresor.Reader, contactID string) (*vault.DataKey, error) {
+	w, err := r.DataKey(ctx, contactID)
+	if err != nil {
+		return nil, err
+	}
+	dk, err := g.unwrap(ctx, w)
+	if err != nil {
+		return nil, damaged("contact", contactID, err)
+	}
+	return dk, nil
 }

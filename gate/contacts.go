@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"time"
 
 	"tresor"
 	"tresor/policy"
@@ -9,7 +10,7 @@ import (
 
 // contactReadOnly are the fields a change may not touch: provenance, the
 // state of restriction and objection, which have their own calls.
-var contactReadOnly = []string{"provenance", "restricted_at", "objected_at", "last_interaction_at", "withheld"}
+var contactReadOnly = append([]string{"provenance", "restricted_at", "objected_at", "last_interaction_at", "withheld"}, tresor.StateFields...)
 
 var contacts = &kind[tresor.Contact, *tresor.Contact, *tresor.ContactRow]{
 	name:     "contact",
@@ -24,25 +25,39 @@ var contacts = &kind[tresor.Contact, *tresor.Contact, *tresor.ContactRow]{
 	update: func(ctx context.Context, tx tresor.Tx, row *tresor.ContactRow, prev int64) error {
 		return tx.UpdateContact(ctx, row, prev)
 	},
-	delete: func(ctx context.Context, tx tresor.Tx, id string) error { return tx.DeleteContact(ctx, id) },
-	toRow: func(g *Gate, c *tresor.Contact) (*tresor.ContactRow, error) {
-		sealed, err := g.seal(&c.ContactDetails)
-		if err != nil {
-			return nil, err
-		}
-		row := &tresor.ContactRow{Contact: *c, Sealed: sealed, Lookup: g.lookupKeys(&c.ContactDetails)}
+	toRow: func(ctx context.Context, tx tresor.Tx, g *Gate, c *tresor.Contact, old *tresor.ContactRow) (*tresor.ContactRow, error) {
+		row := &tresor.ContactRow{Contact: *c, Lookup: g.lookupKeys(&c.ContactDetails)}
 		row.ContactDetails, row.Withheld, row.Collection = tresor.ContactDetails{}, nil, tresor.Collection{}
-		return row, nil
-	},
-	fromRow: func(g *Gate, row *tresor.ContactRow) (*tresor.Contact, error) {
-		c := row.Contact
-		if err := g.open(row.Sealed, &c.ContactDetails); err != nil {
-			return nil, err
+		var s *sealer
+		if old != nil && old.Key != nil {
+			dk, err := g.unwrap(ctx, old.Key)
+			if err != nil {
+				return nil, damaged("contact", c.ID, err)
+			}
+			s = &sealer{dk: dk, key: old.Key}
+		} else {
+			// A new contact gets a new key: no lookup of a stored one.
+			dk, w, err := g.newKey(c.ID)
+			if err != nil {
+				return nil, err
+			}
+			s = &sealer{dk: dk, key: w, new: true}
 		}
+		var err error
+		row.Sealed, row.Sealing, err = s.seal("contact", c.ID, &c.ContactDetails)
+		return row, err
+	},
+	fromRow: func(ctx context.Context, g *Gate, row *tresor.ContactRow, allow func(tresor.Category) bool) (*tresor.Contact, error) {
+		c := row.Contact
+		skipped, err := g.openRecord(ctx, "contact", c.ID, row.Key, row.Sealed, &c.ContactDetails, allow)
+		if err != nil {
+			c.ContactDetails, c.Damaged = tresor.ContactDetails{}, true
+		}
+		c.Withheld = skipped
 		// Lists are always arrays in the API, never null.
 		d := &c.ContactDetails
 		d.Emails, d.Phones, d.SocialHandles = nonNil(d.Emails), nonNil(d.Phones), nonNil(d.SocialHandles)
-		return &c, nil
+		return &c, err
 	},
 	prepare: func(ctx context.Context, tx tresor.Tx, req *request, c, old *tresor.Contact) error {
 		if old == nil {
@@ -90,6 +105,9 @@ var contacts = &kind[tresor.Contact, *tresor.Contact, *tresor.ContactRow]{
 		if c.RestrictedAt != nil && !req.pu.SeesRestricted {
 			return policy.Refuse(policy.RRestricted)
 		}
+		if c.ArchivedAt != nil && !req.pu.SeesRestricted {
+			return policy.Refuse(policy.RArchived, c.ArchivedAt.Format(time.DateOnly))
+		}
 		if req.pu.HidesObjected {
 			if c.ObjectedAt != nil {
 				return policy.Refuse(policy.RSuppressed)
@@ -105,7 +123,7 @@ var contacts = &kind[tresor.Contact, *tresor.Contact, *tresor.ContactRow]{
 		return nil
 	},
 	present: func(req *request, c *tresor.Contact) {
-		c.Withheld = withhold(c, req.pu)
+		c.Withheld = mergeCategories(c.Withheld, withhold(c, req.pu))
 		d := &c.ContactDetails // lists stay arrays when withheld
 		d.Emails, d.Phones, d.SocialHandles = nonNil(d.Emails), nonNil(d.Phones), nonNil(d.SocialHandles)
 	},
@@ -127,7 +145,11 @@ func (g *Gate) CreateContacts(ctx context.Context, cs []*tresor.Contact) error {
 
 // Contact returns one contact, with what the purpose may see.
 func (g *Gate) Contact(ctx context.Context, id string) (*tresor.Contact, error) {
-	return read(ctx, g, contacts, id)
+	c, err := read(ctx, g, contacts, id)
+	if tresor.ErrorCode(err) == tresor.ECNotFound {
+		return nil, g.erasedOr(ctx, g.store.Read(), id, err)
+	}
+	return c, err
 }
 
 // Contacts lists contacts, or finds them by exact e-mail address.
@@ -136,7 +158,7 @@ func (g *Gate) Contacts(ctx context.Context, f tresor.ContactFilter) (*tresor.Li
 	if err != nil {
 		return nil, err
 	}
-	q := tresor.ContactQuery{ContactFilter: f, HideRestricted: !req.pu.SeesRestricted}
+	q := tresor.ContactQuery{ContactFilter: f, HideRestricted: !req.pu.SeesRestricted, HideArchived: !req.pu.SeesRestricted}
 	if req.pu.HidesObjected {
 		q.HideObjectedScope = suppressionScope
 	}
@@ -160,12 +182,11 @@ func (g *Gate) Contacts(ctx context.Context, f tresor.ContactFilter) (*tresor.Li
 
 // UpdateContact changes a contact with a merge patch.
 func (g *Gate) UpdateContact(ctx context.Context, id string, u tresor.Update) (*tresor.Contact, error) {
-	return change(ctx, g, contacts, id, u)
-}
-
-// DeleteContact deletes a contact with its interactions.
-func (g *Gate) DeleteContact(ctx context.Context, id string, ifVersion int64) error {
-	return remove(ctx, g, contacts, id, ifVersion, nil)
+	c, err := change(ctx, g, contacts, id, u)
+	if tresor.ErrorCode(err) == tresor.ECNotFound {
+		return nil, g.erasedOr(ctx, g.store.Read(), id, err)
+	}
+	return c, err
 }
 
 func nonNil[T any](s []T) []T {

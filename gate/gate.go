@@ -31,6 +31,7 @@ type Gate struct {
 	keys      Keys
 	mailer    tresor.Mailer
 	publicURL string
+	journal   string // the erasure journal file; "" for none
 }
 
 var (

@@ -151,9 +151,11 @@ func TestContactLifecycle(t *testing.T) {
 
 		wantCode(t, g.DeleteContact(ctx, c.ID, 1), tresor.ECVersionMismatch)
 		must(t, g.DeleteContact(ctx, c.ID, 2))
+		// A deletion is an erasure: what is left is a tombstone.
 		_, err = g.Contact(ctx, c.ID)
-		wantCode(t, err, tresor.ECNotFound)
-		wantCode(t, g.DeleteContact(ctx, c.ID, 0), tresor.ECNotFound)
+		wantCode(t, err, tresor.ECErased)
+		wantCode(t, g.DeleteContact(ctx, c.ID, 0), tresor.ECErased)
+		wantCode(t, g.DeleteContact(ctx, "01a2243a-c5ff-7982-a0f7-3d62d15d8b71", 0), tresor.ECNotFound)
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"tresor"
 	"tresor/otp"
+	"tresor/vault"
 )
 
 // Throttle is how failed sign-ins slow down further attempts: after Free
@@ -280,9 +281,9 @@ func (g *Gate) CompleteMFA(ctx context.Context, secret, code string) (*tresor.Se
 
 // checkSecondFactor accepts a current TOTP code (once) or an unused recovery code.
 func (g *Gate) checkSecondFactor(ctx context.Context, tx tresor.Tx, u *tresor.User, code string) (bool, error) {
-	key, err := otp.DecodeSecret(u.TOTPSecret)
+	key, err := g.totpKey(ctx, tx, u)
 	if err != nil {
-		return false, fmt.Errorf("user %s: %w", u.ID, err)
+		return false, err
 	}
 	if step, ok := otp.Verify(key, code, g.now(), uint64(u.TOTPLastStep)); ok {
 		u.TOTPLastStep = int64(step)
@@ -331,11 +332,21 @@ func (g *Gate) StartTOTPEnrollment(ctx context.Context, secret string) (*tresor.
 	if u.MFAEnabledAt != nil {
 		return nil, tresor.Errorf(tresor.ECConflict, "A second factor is set up already.")
 	}
-	u.TOTPSecret, u.UpdatedAt = otp.NewSecret(), tresor.Truncate(g.now())
-	if err := g.store.Update(ctx, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u) }); err != nil {
+	totp := otp.NewSecret()
+	u.UpdatedAt = tresor.Truncate(g.now())
+	err = g.store.Update(ctx, func(tx tresor.Tx) error {
+		dk, err := g.systemKey(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer dk.Destroy()
+		u.TOTPSecret = sealValue(dk, "user", u.ID, "totp_secret", totp)
+		return tx.UpdateUser(ctx, u)
+	})
+	if err != nil {
 		return nil, err
 	}
-	return &tresor.TOTPEnrollment{Secret: u.TOTPSecret, URI: otp.URI("Tresor", u.Email, u.TOTPSecret)}, nil
+	return &tresor.TOTPEnrollment{Secret: totp, URI: otp.URI("Tresor", u.Email, totp)}, nil
 }
 
 // ConfirmTOTPEnrollment turns the second factor on with a code of the new secret.
@@ -347,7 +358,7 @@ func (g *Gate) ConfirmTOTPEnrollment(ctx context.Context, secret, code string) (
 	if s.Stage == tresor.StageMFA || u.MFAEnabledAt != nil || u.TOTPSecret == "" {
 		return nil, nil, "", tresor.Errorf(tresor.ECConflict, "There is no second factor waiting for confirmation; start the set-up again.")
 	}
-	key, err := otp.DecodeSecret(u.TOTPSecret)
+	key, err := g.totpKey(ctx, g.store.Read(), u)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -575,4 +586,46 @@ func joinRoles(rs []tresor.Role) string {
 		s[i] = string(r)
 	}
 	return strings.Join(s, ",")
+}
+
+// systemSubject owns the data key of secrets that belong to no contact: the
+// users' second-factor secrets.
+const systemSubject = "00000000-0000-0000-0000-000000000000"
+
+// systemKey returns the system data key, making it on first use.
+func (g *Gate) systemKey(ctx context.Context, tx tresor.Tx) (*vault.DataKey, error) {
+	s, err := g.sealerFor(ctx, tx, systemSubject, nil)
+	if err != nil {
+		return nil, err
+	}
+	if s.new {
+		if err := tx.InsertDataKey(ctx, *s.key, tresor.Truncate(g.now())); err != nil {
+			return nil, err
+		}
+	}
+	return s.dk, nil
+}
+
+// totpKey opens a user's sealed second-factor secret.
+func (g *Gate) totpKey(ctx context.Context, r tresor.Reader, u *tresor.User) ([]byte, error) {
+	var dk *vault.DataKey
+	if strings.HasPrefix(u.TOTPSecret, sealedPrefix) {
+		w, err := r.DataKey(ctx, systemSubject)
+		if err != nil {
+			return nil, fmt.Errorf("user %s: the key of second-factor secrets: %w", u.ID, err)
+		}
+		if dk, err = g.unwrap(ctx, w); err != nil {
+			return nil, fmt.Errorf("user %s: %w", u.ID, err)
+		}
+		defer dk.Destroy()
+	}
+	secret, err := openValue(dk, "user", u.ID, "totp_secret", u.TOTPSecret)
+	if err != nil {
+		return nil, err
+	}
+	key, err := otp.DecodeSecret(secret)
+	if err != nil {
+		return nil, fmt.Errorf("user %s: %w", u.ID, err)
+	}
+	return key, nil
 }

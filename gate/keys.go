@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"tresor"
+	"tresor/vault"
 )
 
 // Keys are the secrets the gate works with. They live in files outside the
@@ -23,12 +24,15 @@ type Keys struct {
 	Index []byte
 	// Links signs withdrawal links in messages.
 	Links []byte
+	// KEK wraps the data keys: the versions of the key-encryption key.
+	KEK *vault.Keyring
 }
 
 const keySize = 32
 
-// LoadKeys reads the key files in dir, creating dir (0700) and missing keys
-// (0600) on first use.
+// LoadKeys reads the index and link key files in dir, creating dir (0700)
+// and missing keys (0600) on first use. The KEK is loaded by Open, which
+// checks it against the database first.
 func LoadKeys(dir string) (Keys, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Keys{}, fmt.Errorf("key directory: %w", err)
@@ -46,7 +50,7 @@ func LoadKeys(dir string) (Keys, error) {
 
 // NewKeys returns fresh random keys, for tests.
 func NewKeys() Keys {
-	return Keys{Index: randomBytes(keySize), Links: randomBytes(keySize)}
+	return Keys{Index: randomBytes(keySize), Links: randomBytes(keySize), KEK: vault.NewTestKeyring()}
 }
 
 func randomBytes(n int) []byte {

@@ -2,12 +2,12 @@ package gate
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"tresor"
+	"tresor/policy"
 )
 
 // object is what every domain object offers the generic operations.
@@ -33,9 +33,13 @@ type kind[T any, PT interface {
 	update func(ctx context.Context, tx tresor.Tx, row R, prev int64) error
 	delete func(ctx context.Context, tx tresor.Tx, id string) error
 
-	// toRow prepares the stored form (sealing the personal fields); fromRow reverses it.
-	toRow   func(g *Gate, v PT) (R, error)
-	fromRow func(g *Gate, row R) (PT, error)
+	// toRow prepares the stored form (sealing the personal fields); old is
+	// the stored row a change replaces (nil for a new object). fromRow
+	// reverses it, opening only the categories allow permits (nil: all); a
+	// record that does not open comes back with its plain fields, marked
+	// Damaged, together with an ECDamaged error.
+	toRow   func(ctx context.Context, tx tresor.Tx, g *Gate, v PT, old R) (R, error)
+	fromRow func(ctx context.Context, g *Gate, row R, allow func(tresor.Category) bool) (PT, error)
 	// prepare fills defaults and checks rules that need stored state; old is
 	// nil when v is new. It runs inside the write transaction, before Validate.
 	prepare func(ctx context.Context, tx tresor.Tx, req *request, v, old PT) error
@@ -53,10 +57,29 @@ type kind[T any, PT interface {
 }
 
 func (k *kind[T, PT, R]) guarded(ctx context.Context, g *Gate, req *request, v PT) error {
+	if at := archivedAt(v); at != nil && (req.pu == nil || !req.pu.SeesRestricted) {
+		return policy.Refuse(policy.RArchived, at.Format(time.DateOnly))
+	}
 	if k.guard == nil {
 		return nil
 	}
 	return k.guard(ctx, g, req, v)
+}
+
+// archivedAt returns when v was archived, or nil.
+func archivedAt(v any) *time.Time {
+	if a, ok := v.(interface{ Archived() *time.Time }); ok {
+		return a.Archived()
+	}
+	return nil
+}
+
+// notArchived refuses a change to an archived record: archives are read-only.
+func notArchived(v any) error {
+	if at := archivedAt(v); at != nil {
+		return policy.Refuse(policy.RArchived, at.Format(time.DateOnly))
+	}
+	return nil
 }
 
 func (k *kind[T, PT, R]) shown(req *request, v PT) PT {
@@ -119,6 +142,7 @@ func create[T any, PT interface {
 	}()
 	err = g.store.Update(ctx, func(tx tresor.Tx) error {
 		var probs tresor.Problems
+		var noRow R
 		for i, v := range vs {
 			p, err := k.prepareNew(ctx, tx, req, v)
 			if err != nil {
@@ -131,7 +155,7 @@ func create[T any, PT interface {
 				probs = append(probs, p...)
 				continue
 			}
-			if rows[i], err = k.toRow(g, v); err != nil {
+			if rows[i], err = k.toRow(ctx, tx, g, v, noRow); err != nil {
 				return err
 			}
 		}
@@ -202,11 +226,11 @@ func read[T any, PT interface {
 	if err != nil {
 		return nil, err
 	}
-	v, err := k.fromRow(g, row)
-	if err != nil {
-		return nil, err
+	v, err := k.fromRow(ctx, g, row, req.pu.Allows)
+	if gerr := k.guarded(ctx, g, req, v); gerr != nil {
+		return nil, gerr // a refusal comes first: it says less than a damaged record
 	}
-	if err := k.guarded(ctx, g, req, v); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return k.shown(req, v), nil
@@ -220,8 +244,10 @@ func listOf[T any, PT interface {
 	out := &tresor.List[PT]{Items: make([]PT, 0, min(len(rows), limit))}
 	var last string
 	for i, row := range rows {
-		v, err := k.fromRow(g, row)
-		if err != nil {
+		// A damaged record is listed with its plain fields and "damaged":
+		// one bad record does not hide the others.
+		v, err := k.fromRow(ctx, g, row, req.pu.Allows)
+		if err != nil && !isDamaged(v) {
 			return nil, err
 		}
 		if i == limit {
@@ -267,17 +293,20 @@ func change[T any, PT interface {
 		if err != nil {
 			return err
 		}
-		old, err := k.fromRow(g, row)
+		old, err := k.fromRow(ctx, g, row, nil)
+		if gerr := k.guarded(ctx, g, req, old); gerr != nil {
+			return gerr
+		}
 		if err != nil {
 			return err
 		}
-		if err := k.guarded(ctx, g, req, old); err != nil {
+		if err := notArchived(old); err != nil {
 			return err
 		}
 		if err := checkVersion(k.name, old.Base().Version, u.IfVersion); err != nil {
 			return err
 		}
-		v, err := k.fromRow(g, row)
+		v, err := k.fromRow(ctx, g, row, nil)
 		if err != nil {
 			return err
 		}
@@ -293,7 +322,7 @@ func change[T any, PT interface {
 		if err := p.Err(k.name); err != nil {
 			return err
 		}
-		newRow, err := k.toRow(g, v)
+		newRow, err := k.toRow(ctx, tx, g, v, row)
 		if err != nil {
 			return err
 		}
@@ -306,7 +335,8 @@ func change[T any, PT interface {
 	return k.shown(req, out), nil
 }
 
-// remove deletes a stored object.
+// remove deletes a stored object. It reads the object first: guards,
+// archives and versions are checked on every delete.
 func remove[T any, PT interface {
 	*T
 	object
@@ -316,25 +346,26 @@ func remove[T any, PT interface {
 		return err
 	}
 	return g.store.Update(ctx, func(tx tresor.Tx) error {
-		if ifVersion != 0 || before != nil || k.guard != nil {
-			row, err := k.get(ctx, tx, id)
-			if err != nil {
+		row, err := k.get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		v, err := k.fromRow(ctx, g, row, nil)
+		if gerr := k.guarded(ctx, g, req, v); gerr != nil {
+			return gerr
+		}
+		if err != nil && !isDamaged(v) {
+			return err // a damaged record may still be deleted
+		}
+		if err := notArchived(v); err != nil {
+			return err
+		}
+		if err := checkVersion(k.name, v.Base().Version, ifVersion); err != nil {
+			return err
+		}
+		if before != nil {
+			if err := before(tx); err != nil {
 				return err
-			}
-			v, err := k.fromRow(g, row)
-			if err != nil {
-				return err
-			}
-			if err := k.guarded(ctx, g, req, v); err != nil {
-				return err
-			}
-			if err := checkVersion(k.name, v.Base().Version, ifVersion); err != nil {
-				return err
-			}
-			if before != nil {
-				if err := before(tx); err != nil {
-					return err
-				}
 			}
 		}
 		return k.delete(ctx, tx, id)
@@ -407,27 +438,8 @@ func (g *Gate) exists(ctx context.Context, object, id string) bool {
 	return err == nil
 }
 
-// sealFormatJSON marks a sealed blob that holds the personal fields as JSON.
-// Protection at rest replaces it with an encrypted format; the marker lets a
-// later version tell the two apart.
-const sealFormatJSON byte = 1
-
-// seal prepares personal fields for the store.
-func (g *Gate) seal(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("seal: %w", err)
-	}
-	return append([]byte{sealFormatJSON}, b...), nil
-}
-
-// open reverses seal.
-func (g *Gate) open(b []byte, v any) error {
-	if len(b) == 0 || b[0] != sealFormatJSON {
-		return errors.New("open: unknown seal format")
-	}
-	if err := json.Unmarshal(b[1:], v); err != nil {
-		return fmt.Errorf("open: %w", err)
-	}
-	return nil
+// isDamaged reports whether v came back from fromRow marked damaged.
+func isDamaged(v any) bool {
+	d, ok := v.(interface{ IsDamaged() bool })
+	return ok && d.IsDamaged()
 }

@@ -3,14 +3,19 @@ package gate
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"tresor"
 	"tresor/postgres"
 	"tresor/sqlite"
+	"tresor/vault"
 )
 
 // DatabaseFile is the name of the SQLite database in the data directory.
@@ -27,6 +32,52 @@ type Config struct {
 	Migrate bool
 	// KeyDir holds the key files (default DataDir/keys).
 	KeyDir string
+	// KEK says where the key-encryption key comes from (default: the file
+	// kek.keys in KeyDir, created on first start of an empty database).
+	KEK KEKConfig
+}
+
+// KEKConfig says where the key-encryption key comes from; the first of
+// Transit, Env and File that is set wins.
+type KEKConfig struct {
+	// File is a key file of "v<N> <base64>" lines (mode 0600).
+	File string
+	// EnvName names an environment variable that holds the key(s), read
+	// with Getenv (default os.Getenv).
+	EnvName string
+	Getenv  func(string) string
+	// Transit keeps the versions wrapped by a Vault/OpenBao transit engine.
+	TransitAddr, TransitToken, TransitKey, TransitNamespace string
+	// Source, if set, is used as it is (tests).
+	Source vault.Source
+}
+
+// KEKFile is the name of the key-encryption key file in the key directory.
+const KEKFile = "kek.keys"
+
+// KeyDirOf returns the key directory of a configuration.
+func KeyDirOf(cfg Config) string {
+	if cfg.KeyDir != "" {
+		return cfg.KeyDir
+	}
+	return filepath.Join(cmp.Or(cfg.DataDir, "."), "keys")
+}
+
+// kekSourceOf returns the KEK source of a configuration.
+func kekSourceOf(cfg Config) vault.Source {
+	k := cfg.KEK
+	switch {
+	case k.Source != nil:
+		return k.Source
+	case k.TransitAddr != "":
+		return &vault.TransitSource{Addr: k.TransitAddr, Token: k.TransitToken, KeyName: k.TransitKey,
+			Namespace: k.TransitNamespace, Path: filepath.Join(KeyDirOf(cfg), "kek.transit")}
+	case k.EnvName != "":
+		return vault.EnvSource{Name: k.EnvName, Getenv: k.Getenv}
+	case k.File != "":
+		return vault.FileSource{Path: k.File}
+	}
+	return vault.FileSource{Path: filepath.Join(KeyDirOf(cfg), KEKFile)}
 }
 
 // Open opens the configured store, checks or migrates its schema, and returns
@@ -40,16 +91,20 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Gate, error) {
 		store.Close()
 		return nil, err
 	}
-	dir := cfg.KeyDir
-	if dir == "" {
-		dir = filepath.Join(cmp.Or(cfg.DataDir, "."), "keys")
-	}
-	keys, err := LoadKeys(dir)
+	keys, err := LoadKeys(KeyDirOf(cfg))
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	g := New(store, append([]Option{WithKeys(keys)}, opts...)...)
+	if keys.KEK, err = openKEK(ctx, store, kekSourceOf(cfg)); err != nil {
+		store.Close()
+		return nil, err
+	}
+	base := []Option{WithKeys(keys)}
+	if cfg.DataDir != "" {
+		base = append(base, WithJournal(filepath.Join(cfg.DataDir, JournalFile)))
+	}
+	g := New(store, append(base, opts...)...)
 	if err := g.maintain(ctx); err != nil {
 		store.Close()
 		return nil, err
@@ -93,4 +148,84 @@ func prepareSchema(ctx context.Context, store tresor.Store, migrate bool) error 
 		return tresor.Errorf(tresor.ECSchemaBehind, "The database has schema version %d and needs %d: run `tresor migrate` (or start `tresor serve`, which migrates).", cur, known)
 	}
 	return nil
+}
+
+// openKEK loads the key-encryption key and proves it against the database:
+// every version the database was sealed under must be there and match its
+// check value. A new key is created only for a database that holds no
+// sealed data yet — never over existing data.
+func openKEK(ctx context.Context, store tresor.Store, src vault.Source) (*vault.Keyring, error) {
+	known, err := store.Read().KEKVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := store.Read().DataKeyCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kr, err := vault.Open(ctx, src)
+	if errors.Is(err, vault.ErrNoKeys) {
+		if len(known) > 0 || len(counts) > 0 {
+			return nil, fmt.Errorf("refusing to start: this database holds data sealed under key-encryption key version(s) %s, "+
+				"but %s holds no key. Restore the key (tresor keys restore FILE) or point TRESOR_KEK_FILE or TRESOR_KEK at it; "+
+				"Tresor never creates a new key over existing data", versionList(known, counts), src.Describe())
+		}
+		if kr, err = vault.Create(ctx, src); err != nil {
+			return nil, fmt.Errorf("create the key-encryption key: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("load the key-encryption key: %w", err)
+	}
+	for _, v := range known {
+		if err := kr.Verify(ctx, v.Version, v.Check); err != nil {
+			return nil, fmt.Errorf("refusing to start: %w; restore the right key (tresor keys restore FILE)", err)
+		}
+	}
+	for v := range counts {
+		if !slices.Contains(kr.Versions(), v) {
+			return nil, fmt.Errorf("refusing to start: data keys are wrapped under key-encryption key version %d, which %s lacks", v, src.Describe())
+		}
+	}
+	if err := registerKEK(ctx, store, kr, known); err != nil {
+		return nil, err
+	}
+	return kr, nil
+}
+
+// registerKEK records the check value of every version the database does
+// not know yet.
+func registerKEK(ctx context.Context, store tresor.Store, kr *vault.Keyring, known []tresor.KEKVersion) error {
+	return store.Update(ctx, func(tx tresor.Tx) error {
+		for _, v := range kr.Versions() {
+			if slices.ContainsFunc(known, func(k tresor.KEKVersion) bool { return k.Version == v }) {
+				continue
+			}
+			check, err := kr.Check(v)
+			if err != nil {
+				return err
+			}
+			if err := tx.InsertKEKVersion(ctx, tresor.KEKVersion{Version: v, Check: check, CreatedAt: tresor.Truncate(time.Now())}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func versionList(known []tresor.KEKVersion, counts map[int]int) string {
+	var vs []int
+	for _, k := range known {
+		vs = append(vs, k.Version)
+	}
+	for v := range counts {
+		if !slices.Contains(vs, v) {
+			vs = append(vs, v)
+		}
+	}
+	slices.Sort(vs)
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, ", ")
 }

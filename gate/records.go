@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"strings"
 
 	"tresor"
 )
@@ -19,7 +20,13 @@ func one[R any](f func(ctx context.Context, tx tresor.Tx, row R) error) func(con
 }
 
 // same is the row mapping of objects without personal fields: a copy.
-func same[T any](g *Gate, v *T) (*T, error) {
+func same[T any](_ context.Context, _ tresor.Tx, _ *Gate, v *T, _ *T) (*T, error) {
+	c := *v
+	return &c, nil
+}
+
+// stored is the fromRow of kinds without sealed fields.
+func stored[T any](_ context.Context, _ *Gate, v *T, _ func(tresor.Category) bool) (*T, error) {
 	c := *v
 	return &c, nil
 }
@@ -40,7 +47,7 @@ var organizations = &kind[tresor.Organization, *tresor.Organization, *tresor.Org
 	},
 	delete:  func(ctx context.Context, tx tresor.Tx, id string) error { return tx.DeleteOrganization(ctx, id) },
 	toRow:   same[tresor.Organization],
-	fromRow: same[tresor.Organization],
+	fromRow: stored[tresor.Organization],
 	prepare: func(ctx context.Context, tx tresor.Tx, req *request, o, old *tresor.Organization) error {
 		if old == nil && o.OwnerID == "" {
 			o.OwnerID = req.ownerID()
@@ -89,7 +96,7 @@ func (g *Gate) DeleteOrganization(ctx context.Context, id string, ifVersion int6
 var interactions = &kind[tresor.Interaction, *tresor.Interaction, *tresor.InteractionRow]{
 	name:     "interaction",
 	need:     accessPurpose,
-	readOnly: []string{"withheld", "provenance"},
+	readOnly: append([]string{"withheld", "provenance", "retain_until"}, tresor.StateFields...),
 	get: func(ctx context.Context, r tresor.Reader, id string) (*tresor.InteractionRow, error) {
 		return r.Interaction(ctx, id)
 	},
@@ -99,22 +106,34 @@ var interactions = &kind[tresor.Interaction, *tresor.Interaction, *tresor.Intera
 	update: func(ctx context.Context, tx tresor.Tx, row *tresor.InteractionRow, prev int64) error {
 		return tx.UpdateInteraction(ctx, row, prev)
 	},
-	delete: func(ctx context.Context, tx tresor.Tx, id string) error { return tx.DeleteInteraction(ctx, id) },
-	toRow: func(g *Gate, in *tresor.Interaction) (*tresor.InteractionRow, error) {
-		sealed, err := g.seal(&in.InteractionContent)
+	delete: func(ctx context.Context, tx tresor.Tx, id string) error {
+		if err := tx.DeleteInteraction(ctx, id); err != nil {
+			return err
+		}
+		return tx.DeleteDataKey(ctx, id) // its own key, if it belongs to no contact
+	},
+	toRow: func(ctx context.Context, tx tresor.Tx, g *Gate, in *tresor.Interaction, old *tresor.InteractionRow) (*tresor.InteractionRow, error) {
+		row := &tresor.InteractionRow{Interaction: *in}
+		row.InteractionContent, row.Withheld, row.Collection = tresor.InteractionContent{}, nil, tresor.Collection{}
+		var have *tresor.WrappedKey
+		if old != nil {
+			have = old.Key
+		}
+		s, err := g.sealerFor(ctx, tx, keySubjectOf(in.ContactID, in.ID), have)
 		if err != nil {
 			return nil, err
 		}
-		row := &tresor.InteractionRow{Interaction: *in, Sealed: sealed}
-		row.InteractionContent, row.Withheld, row.Collection = tresor.InteractionContent{}, nil, tresor.Collection{}
-		return row, nil
+		row.Sealed, row.Sealing, err = s.seal("interaction", in.ID, &in.InteractionContent)
+		return row, err
 	},
-	fromRow: func(g *Gate, row *tresor.InteractionRow) (*tresor.Interaction, error) {
+	fromRow: func(ctx context.Context, g *Gate, row *tresor.InteractionRow, allow func(tresor.Category) bool) (*tresor.Interaction, error) {
 		in := row.Interaction
-		if err := g.open(row.Sealed, &in.InteractionContent); err != nil {
-			return nil, err
+		skipped, err := g.openRecord(ctx, "interaction", in.ID, row.Key, row.Sealed, &in.InteractionContent, allow)
+		if err != nil {
+			in.InteractionContent, in.Damaged = tresor.InteractionContent{}, true
 		}
-		return &in, nil
+		in.Withheld = skipped
+		return &in, err
 	},
 	prepare: func(ctx context.Context, tx tresor.Tx, req *request, in, old *tresor.Interaction) error {
 		if old != nil {
@@ -136,6 +155,12 @@ var interactions = &kind[tresor.Interaction, *tresor.Interaction, *tresor.Intera
 		return nil
 	},
 	check: func(ctx context.Context, tx tresor.Tx, req *request, in, old *tresor.Interaction) error {
+		if err := req.g.retentionClass(in); err != nil {
+			return err
+		}
+		if err := contactWritable(ctx, tx, in.ContactID); err != nil {
+			return err
+		}
 		var before any
 		if old != nil {
 			before = old
@@ -150,7 +175,9 @@ var interactions = &kind[tresor.Interaction, *tresor.Interaction, *tresor.Intera
 		}
 		return nil
 	},
-	present: func(req *request, in *tresor.Interaction) { in.Withheld = withhold(in, req.pu) },
+	present: func(req *request, in *tresor.Interaction) {
+		in.Withheld = mergeCategories(in.Withheld, withhold(in, req.pu))
+	},
 	refs: func(in *tresor.Interaction) []ref {
 		return []ref{{"owner_id", "user", in.OwnerID}, {"contact_id", "contact", in.ContactID},
 			{"organization_id", "organization", in.OrganizationID}, {"deal_id", "deal", in.DealID}, {"case_id", "case", in.CaseID}}
@@ -179,6 +206,7 @@ func (g *Gate) Interactions(ctx context.Context, f tresor.InteractionFilter) (*t
 	if err != nil {
 		return nil, err
 	}
+	f.HideArchived = !req.pu.SeesRestricted
 	rows, err := g.store.Read().Interactions(ctx, f)
 	if err != nil {
 		return nil, err
@@ -201,7 +229,7 @@ func (g *Gate) DeleteInteraction(ctx context.Context, id string, ifVersion int64
 var cases = &kind[tresor.Case, *tresor.Case, *tresor.CaseRow]{
 	name:     "case",
 	need:     accessPurpose,
-	readOnly: []string{"withheld", "resolved_at", "provenance"},
+	readOnly: append([]string{"withheld", "resolved_at", "provenance"}, tresor.StateFields...),
 	get:      func(ctx context.Context, r tresor.Reader, id string) (*tresor.CaseRow, error) { return r.Case(ctx, id) },
 	insert: one(func(ctx context.Context, tx tresor.Tx, row *tresor.CaseRow) error {
 		return tx.InsertCase(ctx, row)
@@ -209,22 +237,34 @@ var cases = &kind[tresor.Case, *tresor.Case, *tresor.CaseRow]{
 	update: func(ctx context.Context, tx tresor.Tx, row *tresor.CaseRow, prev int64) error {
 		return tx.UpdateCase(ctx, row, prev)
 	},
-	delete: func(ctx context.Context, tx tresor.Tx, id string) error { return tx.DeleteCase(ctx, id) },
-	toRow: func(g *Gate, c *tresor.Case) (*tresor.CaseRow, error) {
-		sealed, err := g.seal(&c.CaseContent)
+	delete: func(ctx context.Context, tx tresor.Tx, id string) error {
+		if err := tx.DeleteCase(ctx, id); err != nil {
+			return err
+		}
+		return tx.DeleteDataKey(ctx, id) // its own key, if it belongs to no contact
+	},
+	toRow: func(ctx context.Context, tx tresor.Tx, g *Gate, c *tresor.Case, old *tresor.CaseRow) (*tresor.CaseRow, error) {
+		row := &tresor.CaseRow{Case: *c}
+		row.CaseContent, row.Withheld, row.Collection = tresor.CaseContent{}, nil, tresor.Collection{}
+		var have *tresor.WrappedKey
+		if old != nil {
+			have = old.Key
+		}
+		s, err := g.sealerFor(ctx, tx, keySubjectOf(c.ContactID, c.ID), have)
 		if err != nil {
 			return nil, err
 		}
-		row := &tresor.CaseRow{Case: *c, Sealed: sealed}
-		row.CaseContent, row.Withheld, row.Collection = tresor.CaseContent{}, nil, tresor.Collection{}
-		return row, nil
+		row.Sealed, row.Sealing, err = s.seal("case", c.ID, &c.CaseContent)
+		return row, err
 	},
-	fromRow: func(g *Gate, row *tresor.CaseRow) (*tresor.Case, error) {
+	fromRow: func(ctx context.Context, g *Gate, row *tresor.CaseRow, allow func(tresor.Category) bool) (*tresor.Case, error) {
 		c := row.Case
-		if err := g.open(row.Sealed, &c.CaseContent); err != nil {
-			return nil, err
+		skipped, err := g.openRecord(ctx, "case", c.ID, row.Key, row.Sealed, &c.CaseContent, allow)
+		if err != nil {
+			c.CaseContent, c.Damaged = tresor.CaseContent{}, true
 		}
-		return &c, nil
+		c.Withheld = skipped
+		return &c, err
 	},
 	prepare: func(ctx context.Context, tx tresor.Tx, req *request, c, old *tresor.Case) error {
 		if old == nil {
@@ -251,13 +291,16 @@ var cases = &kind[tresor.Case, *tresor.Case, *tresor.CaseRow]{
 		return nil
 	},
 	check: func(ctx context.Context, tx tresor.Tx, req *request, c, old *tresor.Case) error {
+		if err := contactWritable(ctx, tx, c.ContactID); err != nil {
+			return err
+		}
 		var before any
 		if old != nil {
 			before = old
 		}
 		return req.g.collect(req, c, before, &c.Collection, &c.Provenance)
 	},
-	present: func(req *request, c *tresor.Case) { c.Withheld = withhold(c, req.pu) },
+	present: func(req *request, c *tresor.Case) { c.Withheld = mergeCategories(c.Withheld, withhold(c, req.pu)) },
 	refs: func(c *tresor.Case) []ref {
 		return []ref{{"assignee_id", "user", c.AssigneeID}, {"contact_id", "contact", c.ContactID},
 			{"organization_id", "organization", c.OrganizationID}}
@@ -280,6 +323,7 @@ func (g *Gate) Cases(ctx context.Context, f tresor.CaseFilter) (*tresor.List[*tr
 	if err != nil {
 		return nil, err
 	}
+	f.HideArchived = !req.pu.SeesRestricted
 	rows, err := g.store.Read().Cases(ctx, f)
 	if err != nil {
 		return nil, err
@@ -303,7 +347,7 @@ var deals = &kind[tresor.Deal, *tresor.Deal, *tresor.Deal]{
 	name: "deal",
 	need: accessPurpose,
 	// closed_at follows the stage's outcome.
-	readOnly: []string{"closed_at"},
+	readOnly: []string{"closed_at", "archived_at"},
 	get:      func(ctx context.Context, r tresor.Reader, id string) (*tresor.Deal, error) { return r.Deal(ctx, id) },
 	insert: one(func(ctx context.Context, tx tresor.Tx, d *tresor.Deal) error {
 		return tx.InsertDeal(ctx, d)
@@ -313,7 +357,7 @@ var deals = &kind[tresor.Deal, *tresor.Deal, *tresor.Deal]{
 	},
 	delete:  func(ctx context.Context, tx tresor.Tx, id string) error { return tx.DeleteDeal(ctx, id) },
 	toRow:   same[tresor.Deal],
-	fromRow: same[tresor.Deal],
+	fromRow: stored[tresor.Deal],
 	prepare: func(ctx context.Context, tx tresor.Tx, req *request, d, old *tresor.Deal) error {
 		if old == nil {
 			if d.ClosedAt != nil {
@@ -329,6 +373,9 @@ var deals = &kind[tresor.Deal, *tresor.Deal, *tresor.Deal]{
 		return nil
 	},
 	check: func(ctx context.Context, tx tresor.Tx, req *request, d, old *tresor.Deal) error {
+		if err := contactWritable(ctx, tx, d.ContactID); err != nil {
+			return err
+		}
 		pl, err := tx.Pipeline(ctx, d.PipelineID)
 		if tresor.ErrorCode(err) == tresor.ECNotFound {
 			return fieldError("deal", "pipeline", "there is no pipeline %q", d.PipelineID)
@@ -375,6 +422,7 @@ func (g *Gate) Deals(ctx context.Context, f tresor.DealFilter) (*tresor.List[*tr
 	if err != nil {
 		return nil, err
 	}
+	f.HideArchived = !req.pu.SeesRestricted
 	rows, err := g.store.Read().Deals(ctx, f)
 	if err != nil {
 		return nil, err
@@ -409,7 +457,7 @@ var pipelines = &kind[tresor.Pipeline, *tresor.Pipeline, *tresor.Pipeline]{
 	},
 	delete:  func(ctx context.Context, tx tresor.Tx, id string) error { return tx.DeletePipeline(ctx, id) },
 	toRow:   same[tresor.Pipeline],
-	fromRow: same[tresor.Pipeline],
+	fromRow: stored[tresor.Pipeline],
 	check: func(ctx context.Context, tx tresor.Tx, req *request, pl, old *tresor.Pipeline) error {
 		if old == nil {
 			return nil
@@ -475,4 +523,44 @@ func (g *Gate) DeletePipeline(ctx context.Context, id string, ifVersion int64) e
 		}
 		return nil
 	})
+}
+
+// keySubjectOf is whose data key seals a record: its contact's, or its own
+// when it belongs to no contact.
+func keySubjectOf(contactID, id string) string {
+	if contactID != "" {
+		return contactID
+	}
+	return id
+}
+
+// contactWritable refuses new or changed records of an archived contact: a
+// closed customer relation is read-only. A missing contact is left to the
+// reference check.
+func contactWritable(ctx context.Context, r tresor.Reader, id string) error {
+	if id == "" {
+		return nil
+	}
+	row, err := r.Contact(ctx, id)
+	if err != nil {
+		return nil
+	}
+	return notArchived(row)
+}
+
+// retentionClass checks an interaction's statutory retention class and sets
+// the end of its period.
+func (g *Gate) retentionClass(in *tresor.Interaction) error {
+	in.RetainUntil = nil
+	if in.RetentionClass == "" {
+		return nil
+	}
+	f, ok := g.policy.Floor(in.RetentionClass)
+	if !ok {
+		return fieldError("interaction", "retention_class", "%q is not a retention class; the classes are %s",
+			in.RetentionClass, strings.Join(g.policy.FloorIDs(), ", "))
+	}
+	until := f.Until(in.OccurredAt)
+	in.RetainUntil = &until
+	return nil
 }

@@ -23,6 +23,12 @@ const (
 	RRestricted         = string(tresor.ECRestricted)
 	RSuppressed         = string(tresor.ECSuppressed)
 	RNotPublic          = string(tresor.ECNotPublic)
+	RDamaged            = string(tresor.ECDamaged)
+	RErased             = string(tresor.ECErased)
+	RLegalHold          = string(tresor.ECLegalHold)
+	RArchived           = string(tresor.ECArchived)
+	RReasonUnsafe       = string(tresor.ECReasonUnsafe)
+	RDataProtectionOnly = string(tresor.ECForbidden) + ":data_protection"
 
 	// Answers of the outbound gate and reasons of audience exclusion.
 	RConsentGranted     = "consent_granted"
@@ -69,6 +75,18 @@ var texts = map[string][2]string{
 		"Die Verarbeitung der Daten dieser Person ist eingeschränkt (Art. 18 DSGVO); nur die oder der Datenschutzbeauftragte darf sie sehen."},
 	RNotPublic: {"Only publicly visible data is taken from social networks (R9); data visible to %s is refused.",
 		"Aus sozialen Netzwerken werden nur öffentlich sichtbare Daten übernommen (R9); für %s sichtbare Daten werden abgelehnt."},
+	RDamaged: {"The stored %s %s does not decrypt: its bytes were changed or its key is missing. Restore it from a backup (tresor backup restore).",
+		"Der gespeicherte Datensatz (%s %s) lässt sich nicht entschlüsseln: Seine Bytes wurden verändert oder sein Schlüssel fehlt. Stellen Sie ihn aus einer Sicherung wieder her (tresor backup restore)."},
+	RErased: {"The contact %s was erased on %s (Art. 17 GDPR); only a tombstone without personal data is left.",
+		"Der Kontakt %s wurde am %s gelöscht (Art. 17 DSGVO); nur ein Grabstein ohne personenbezogene Daten ist geblieben."},
+	RLegalHold: {"A legal hold keeps this contact (Art. 17(3)(e) GDPR: %s); release the hold first.",
+		"Eine Aufbewahrungssperre hält diesen Kontakt (Art. 17 Abs. 3 lit. e DSGVO: %s); heben Sie die Sperre zuerst auf."},
+	RArchived: {"The customer relation was closed on %s: its records are archived, read-only and visible only under the purpose data_protection until their retention ends.",
+		"Die Kundenbeziehung wurde am %s beendet: Ihre Datensätze sind archiviert, schreibgeschützt und nur unter dem Zweck data_protection sichtbar, bis ihre Aufbewahrungsfrist endet."},
+	RDataProtectionOnly: {"Erasure requests and legal holds are data-protection duties: declare a purpose that sees restricted contacts (data_protection), not %q.",
+		"Löschanträge und Aufbewahrungssperren sind Aufgaben des Datenschutzes: Geben Sie einen Zweck an, der eingeschränkte Kontakte sieht (data_protection), nicht %q."},
+	RReasonUnsafe: {"The reason repeats the person's %s; the erasure journal keeps no personal data, so describe the request without it (e.g. a ticket number).",
+		"Die Begründung wiederholt %s der Person; das Löschprotokoll enthält keine personenbezogenen Daten, beschreiben Sie den Antrag daher ohne sie (z. B. mit einer Vorgangsnummer)."},
 	RSuppressed: {"This person objected to the use of their data for marketing (Art. 21 GDPR); their identifiers are on the suppression list.",
 		"Diese Person hat der Nutzung ihrer Daten für Werbung widersprochen (Art. 21 DSGVO); ihre Kennungen stehen auf der Sperrliste."},
 	RConsentGranted: {"The person consented to %s on this channel (%s).",

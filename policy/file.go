@@ -89,6 +89,26 @@ type file struct {
 		ExpiryDays       at[int] `yaml:"expiry_days"`
 		ConfirmationDays at[int] `yaml:"confirmation_days"`
 	} `yaml:"consent"`
+	Retention fileRetention `yaml:"retention"`
+}
+
+type fileRetention struct {
+	Erasure struct {
+		Interactions at[tresor.ErasureMode] `yaml:"interactions"`
+		Cases        at[tresor.ErasureMode] `yaml:"cases"`
+	} `yaml:"erasure"`
+	Categories []struct {
+		Purpose  at[string]          `yaml:"purpose"`
+		Category at[tresor.Category] `yaml:"category"`
+		Days     at[int]             `yaml:"days"`
+	} `yaml:"categories"`
+	Floors []struct {
+		ID    at[string] `yaml:"id"`
+		Years at[int]    `yaml:"years"`
+		Law   string     `yaml:"law"`
+		DE    string     `yaml:"de"`
+		EN    string     `yaml:"en"`
+	} `yaml:"floors"`
 }
 
 // art9Exceptions are the letters of GDPR Art. 9(2).
@@ -227,6 +247,7 @@ func (f *file) policy() (*Policy, error) {
 	if p.Consent.ConfirmationDays < 1 || p.Consent.ConfirmationDays > 30 {
 		bad(f.Consent.ConfirmationDays.Line, "consent.confirmation_days must be between 1 and 30")
 	}
+	f.Retention.check(p, bad)
 	if len(es) > 0 {
 		slices.SortStableFunc(es, func(a, b FileError) int { return a.Line - b.Line })
 		return nil, es
@@ -269,6 +290,24 @@ func (p *Policy) Marshal() ([]byte, error) {
 		f.MFARoles = append(f.MFARoles, at[tresor.Role]{V: r})
 	}
 	f.Consent.ExpiryDays.V, f.Consent.ConfirmationDays.V = p.Consent.ExpiryDays, p.Consent.ConfirmationDays
+	r := &f.Retention
+	r.Erasure.Interactions.V, r.Erasure.Cases.V = p.Retention.Interactions, p.Retention.Cases
+	for _, c := range p.Retention.Categories {
+		r.Categories = append(r.Categories, struct {
+			Purpose  at[string]          `yaml:"purpose"`
+			Category at[tresor.Category] `yaml:"category"`
+			Days     at[int]             `yaml:"days"`
+		}{at[string]{V: c.Purpose}, at[tresor.Category]{V: c.Category}, at[int]{V: c.Days}})
+	}
+	for _, fl := range p.Retention.Floors {
+		r.Floors = append(r.Floors, struct {
+			ID    at[string] `yaml:"id"`
+			Years at[int]    `yaml:"years"`
+			Law   string     `yaml:"law"`
+			DE    string     `yaml:"de"`
+			EN    string     `yaml:"en"`
+		}{at[string]{V: fl.ID}, at[int]{V: fl.Years}, fl.Law, fl.DE, fl.EN})
+	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
@@ -276,4 +315,45 @@ func (p *Policy) Marshal() ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+func (r *fileRetention) check(p *Policy, bad func(int, string, ...any)) {
+	modes := []tresor.ErasureMode{tresor.EraseRecords, tresor.AnonymiseRecords}
+	p.Retention.Interactions, p.Retention.Cases = r.Erasure.Interactions.V, r.Erasure.Cases.V
+	for _, m := range []at[tresor.ErasureMode]{r.Erasure.Interactions, r.Erasure.Cases} {
+		if !slices.Contains(modes, m.V) {
+			bad(m.Line, "retention.erasure: %q must be erase or anonymise", m.V)
+		}
+	}
+	for _, c := range r.Categories {
+		pu, ok := p.Purpose(c.Purpose.V)
+		switch {
+		case !ok:
+			bad(c.Purpose.Line, "retention.categories: unknown purpose %q", c.Purpose.V)
+		case !pu.Allows(c.Category.V):
+			bad(c.Category.Line, "retention.categories: the purpose %s does not store %q", pu.ID, c.Category.V)
+		case c.Days.V < 1 || c.Days.V > 36500:
+			bad(c.Days.Line, "retention.categories: days must be between 1 and 36500")
+		case slices.ContainsFunc(p.Retention.Categories, func(x CategoryRetention) bool {
+			return x.Purpose == pu.ID && x.Category == c.Category.V
+		}):
+			bad(c.Category.Line, "retention.categories: %s of %s is listed twice", c.Category.V, pu.ID)
+		default:
+			p.Retention.Categories = append(p.Retention.Categories, CategoryRetention{pu.ID, c.Category.V, c.Days.V})
+		}
+	}
+	for _, fl := range r.Floors {
+		switch {
+		case !tresor.ValidSlug(fl.ID.V) || strings.Contains(fl.ID.V, "-"):
+			bad(fl.ID.Line, "retention.floors: id %q: use lower-case letters, digits and _", fl.ID.V)
+		case fl.Years.V < 1 || fl.Years.V > 30:
+			bad(fl.Years.Line, "retention.floors: %s: years must be between 1 and 30", fl.ID.V)
+		case fl.Law == "" || fl.DE == "" || fl.EN == "":
+			bad(fl.ID.Line, "retention.floors: %s needs the law and a German (de) and English (en) name", fl.ID.V)
+		case slices.ContainsFunc(p.Retention.Floors, func(x Floor) bool { return x.ID == fl.ID.V }):
+			bad(fl.ID.Line, "retention.floors: %s is listed twice", fl.ID.V)
+		default:
+			p.Retention.Floors = append(p.Retention.Floors, Floor{ID: fl.ID.V, Years: fl.Years.V, Law: fl.Law, DE: fl.DE, EN: fl.EN})
+		}
+	}
 }

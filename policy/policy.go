@@ -79,8 +79,9 @@ type Policy struct {
 	// never reaches personal data (admin, auditor).
 	Roles map[tresor.Role][]string
 	// MFARoles must sign in with a second factor.
-	MFARoles []tresor.Role
-	Consent  ConsentRules
+	MFARoles  []tresor.Role
+	Consent   ConsentRules
+	Retention Retention
 }
 
 //go:embed default.yaml

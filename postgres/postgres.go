@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"strings"
 	"time"
@@ -64,6 +65,7 @@ func Open(ctx context.Context, url string, opt Options) (*sqlstore.DB, error) {
 		TranslateError: translateError,
 		MigrationLock:  fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
 		CopyContacts:   copyContacts,
+		Snapshot:       func(ctx context.Context, _ *sql.DB, w io.Writer) error { return dump(ctx, url, w) },
 	})
 	if err != nil {
 		db.Close()
@@ -102,7 +104,7 @@ func copyContacts(ctx context.Context, c *sql.Conn, rows []*tresor.ContactRow) e
 	return c.Raw(func(driverConn any) error {
 		conn := driverConn.(*stdlib.Conn).Conn()
 		contacts := make([][]any, len(rows))
-		var lookups [][]any
+		var lookups, keys [][]any
 		for i, r := range rows {
 			id, err := uuid(r.ID)
 			if err != nil {
@@ -117,14 +119,27 @@ func copyContacts(ctx context.Context, c *sql.Conn, rows []*tresor.ContactRow) e
 				return err
 			}
 			contacts[i] = []any{id, owner, org, provenanceJSON(r.Provenance), optMicros(r.RestrictedAt), optMicros(r.ObjectedAt),
-				optMicros(r.LastInteractionAt), r.CreatedAt.UnixMicro(), r.UpdatedAt.UnixMicro(), r.Version, r.Sealed,
+				optMicros(r.LastInteractionAt), optMicros(r.ArchivedAt), r.CreatedAt.UnixMicro(), r.UpdatedAt.UnixMicro(), r.Version, r.Sealed,
 				sqlstore.AddressKinds(r.Lookup)}
 			for _, k := range r.Lookup {
 				lookups = append(lookups, []any{string(k.Kind), k.Value, id})
 			}
+			if r.KeyIsNew {
+				subject, err := uuid(r.Key.Subject)
+				if err != nil {
+					return err
+				}
+				keys = append(keys, []any{subject, r.Key.Version, r.Key.KEKVersion, r.Key.Wrapped, r.CreatedAt.UnixMicro()})
+			}
+		}
+		if len(keys) > 0 {
+			if _, err := conn.CopyFrom(ctx, pgx.Identifier{"data_keys"}, []string{"subject", "version", "kek_version",
+				"wrapped", "created_at"}, pgx.CopyFromRows(keys)); err != nil {
+				return err
+			}
 		}
 		if _, err := conn.CopyFrom(ctx, pgx.Identifier{"contacts"}, []string{"id", "owner_id", "organization_id",
-			"provenance", "restricted_at", "objected_at", "last_interaction_at", "created_at", "updated_at", "version", "sealed",
+			"provenance", "restricted_at", "objected_at", "last_interaction_at", "archived_at", "created_at", "updated_at", "version", "sealed",
 			"address_kinds"},
 			pgx.CopyFromRows(contacts)); err != nil {
 			return err

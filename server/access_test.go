@@ -92,6 +92,15 @@ func (a *api) fixture(collection string) string {
 			Content: tresor.CampaignContent{SubjectDE: "Neu", BodyDE: "Neuigkeiten"}}
 		must(a.t, a.g.CreateCampaign(tresor.WithPurpose(sys, "marketing"), m))
 		return m.ID
+	case "erasures":
+		id := a.fixture("contacts")
+		_, err := a.g.EraseContact(tresor.WithPurpose(sys, "data_protection"), id, tresor.EraseRequest{Reason: "ticket 1"})
+		must(a.t, err)
+		return id
+	case "holds":
+		h, err := a.g.PlaceHold(tresor.WithPurpose(sys, "data_protection"), a.fixture("contacts"), "claim 1")
+		must(a.t, err)
+		return h.ID
 	case "pipelines":
 		id := fmt.Sprintf("p%d", len(a.tokens)*1000+nextSeq())
 		pl := &tresor.Pipeline{Meta: tresor.Meta{ID: id}, Name: "Fixture", Stages: []tresor.Stage{{ID: "a", Name: "A", Outcome: tresor.OutcomeOpen}}}
@@ -147,6 +156,32 @@ func matrix() map[string]matrixCase {
 		"POST /api/v1/contacts/{id}/restriction": {dpoOnly, func(a *api, r tresor.Role) call {
 			return call{method: "POST", path: "/api/v1/contacts/" + a.fixture("contacts") + "/restriction", role: r, purpose: purposeOf(r),
 				body: `{"restricted":true}`}
+		}},
+		// Erasure requests, legal holds and retention runs are data-protection duties.
+		"POST /api/v1/contacts/{id}/erasure": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/contacts/" + a.fixture("contacts") + "/erasure", role: r, purpose: purposeOf(r),
+				body: `{"reason":"request 2026-17"}`}
+		}},
+		"GET /api/v1/erasures/{id}": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/erasures/" + a.fixture("erasures"), role: r, purpose: purposeOf(r)}
+		}},
+		"POST /api/v1/contacts/{id}/holds": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/contacts/" + a.fixture("contacts") + "/holds", role: r, purpose: purposeOf(r),
+				body: `{"reason":"claim 4711"}`}
+		}},
+		"GET /api/v1/contacts/{id}/holds": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/contacts/" + a.fixture("contacts") + "/holds", role: r, purpose: purposeOf(r)}
+		}},
+		"POST /api/v1/holds/{id}/release": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/holds/" + a.fixture("holds") + "/release", role: r, purpose: purposeOf(r)}
+		}},
+		"POST /api/v1/retention/runs": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/retention/runs", role: r, purpose: purposeOf(r), body: `{"dry_run":true}`}
+		}},
+		// Closing a customer relation is everyday work of every purpose that
+		// handles single contacts.
+		"POST /api/v1/contacts/{id}/close": {purposeRoles, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/contacts/" + a.fixture("contacts") + "/close", role: r, purpose: purposeOf(r)}
 		}},
 		// The fixture campaign serves marketing: only its purpose works with it.
 		"GET /api/v1/campaigns/{id}/audience": {marketingOnly, func(a *api, r tresor.Role) call {

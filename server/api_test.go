@@ -84,7 +84,7 @@ func newAPI(t testing.TB, cfg gate.Config) *api {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { g.Close() })
-	s := server.New(server.Services{Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
+	s := server.New(server.Services{Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
 		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g}, server.Options{Log: log, Purposes: g.PurposesOf, Catalogue: g.Catalogue()})
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
@@ -199,8 +199,8 @@ func TestContactOverHTTP(t *testing.T) {
 			t.Fatalf("delete: %d %s", r.status, r.body)
 		}
 		r = a.do(call{method: "GET", path: "/api/v1/contacts/" + id, role: tresor.RoleSales, purpose: "sales"})
-		if r.status != 404 {
-			t.Fatalf("read after delete: %d", r.status)
+		if r.status != 410 || !strings.Contains(string(r.body), `"contact_erased"`) {
+			t.Fatalf("read after delete: %d %s (want 410 and the tombstone's code)", r.status, r.body)
 		}
 	})
 }

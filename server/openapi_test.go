@@ -42,6 +42,7 @@ const (
 	refusedID      = "0190f5a4-7c3e-7a51-9b0e-3f1c2d4e5a6c" // the fakes refuse with an explanation
 	mailless       = "0190f5a4-7c3e-7a51-9b0e-3f1c2d4e5a6d" // the fakes have no mail server for it
 	emptyID        = "0190f5a4-7c3e-7a51-9b0e-3f1c2d4e5a6e" // the fakes answer with empty lists and maps
+	erasedID       = "0190f5a4-7c3e-7a51-9b0e-3f1c2d4e5a6f" // the fakes answer as for an erased contact
 )
 
 // fakeServices stands in for the gate. Only the calls the tests make are
@@ -59,6 +60,8 @@ type fakeServices struct {
 
 	filter any // the filter of the last list call
 }
+
+var _ tresor.ProtectionService = (*fakeServices)(nil)
 
 func (f *fakeServices) AuthenticateToken(ctx context.Context, secret string) (*tresor.Actor, error) {
 	switch secret {
@@ -216,6 +219,118 @@ func (f *fakeServices) SendCampaign(ctx context.Context, id string) (*tresor.Sen
 	return &tresor.SendReport{Sent: 1, Failed: 1, Excluded: map[string]int{fakeReason.Code: 2}}, nil
 }
 
+// dataProtectionOnly refuses like the gate when the declared purpose is not
+// data_protection: erasure, legal holds and retention are its duties.
+func dataProtectionOnly(ctx context.Context) error {
+	if p := tresor.PurposeFrom(ctx); p != "data_protection" {
+		return policy.Refuse(policy.RDataProtectionOnly, p)
+	}
+	return nil
+}
+
+// contactGone answers for erasedID like the gate for an erased contact.
+func contactGone(id string) error {
+	if id == erasedID {
+		return policy.Refuse(policy.RErased, id, fakeTime.Format(time.DateOnly))
+	}
+	return nil
+}
+
+func (f *fakeServices) EraseContact(ctx context.Context, id string, r tresor.EraseRequest) (*tresor.Erasure, error) {
+	if err := dataProtectionOnly(ctx); err != nil {
+		return nil, err
+	}
+	if err := contactGone(id); err != nil {
+		return nil, err
+	}
+	switch {
+	case id == refusedID:
+		return nil, policy.Refuse(policy.RLegalHold, fakeHold.Reason)
+	case strings.Contains(r.Reason, "Lovelace"):
+		return nil, policy.Refuse(policy.RReasonUnsafe, "name")
+	}
+	e := fakeErasure
+	e.ContactID, e.Reason = id, r.Reason
+	return &e, nil
+}
+
+func (f *fakeServices) ContactErasure(ctx context.Context, id string) (*tresor.Erasure, error) {
+	if err := dataProtectionOnly(ctx); err != nil {
+		return nil, err
+	}
+	if id != erasedID {
+		return nil, tresor.Errorf(tresor.ECNotFound, "No erasure of %s.", id)
+	}
+	e := fakeErasure
+	e.ContactID = id
+	return &e, nil
+}
+
+func (f *fakeServices) PlaceHold(ctx context.Context, contactID, reason string) (*tresor.LegalHold, error) {
+	if err := dataProtectionOnly(ctx); err != nil {
+		return nil, err
+	}
+	if err := contactGone(contactID); err != nil {
+		return nil, err
+	}
+	h := fakeHold
+	h.ContactID, h.Reason = contactID, reason
+	return &h, nil
+}
+
+func (f *fakeServices) Holds(ctx context.Context, contactID string) ([]tresor.LegalHold, error) {
+	if err := dataProtectionOnly(ctx); err != nil {
+		return nil, err
+	}
+	if err := contactGone(contactID); err != nil {
+		return nil, err
+	}
+	if contactID == emptyID {
+		return []tresor.LegalHold{}, nil
+	}
+	active, released := fakeHold, fakeHold
+	released.ID, released.ReleasedBy, released.ReleasedAt = refusedID, "user:"+adminUserID, &fakeTime
+	return []tresor.LegalHold{released, active}, nil
+}
+
+func (f *fakeServices) ReleaseHold(ctx context.Context, id string) (*tresor.LegalHold, error) {
+	if err := dataProtectionOnly(ctx); err != nil {
+		return nil, err
+	}
+	if id == refusedID {
+		return nil, tresor.Errorf(tresor.ECConflict, "The legal hold %s was released already.", id)
+	}
+	h := fakeHold
+	h.ID, h.ReleasedBy, h.ReleasedAt = id, "user:"+testUserID, &fakeTime
+	return &h, nil
+}
+
+func (f *fakeServices) CloseContact(ctx context.Context, id string) (*tresor.Contact, error) {
+	if err := contactGone(id); err != nil {
+		return nil, err
+	}
+	if id == refusedID { // closed already
+		return nil, policy.Refuse(policy.RArchived, fakeTime.Format(time.DateOnly))
+	}
+	if tresor.PurposeFrom(ctx) != "data_protection" {
+		return nil, nil // archived: the purpose no longer sees it
+	}
+	c := fakeContact()
+	c.ArchivedAt = &fakeTime
+	return c, nil
+}
+
+func (f *fakeServices) RunRetention(ctx context.Context, dryRun bool) (*tresor.RetentionReport, error) {
+	if err := dataProtectionOnly(ctx); err != nil {
+		return nil, err
+	}
+	return &tresor.RetentionReport{ID: testID, DryRun: dryRun, StartedAt: fakeTime, FinishedAt: fakeTime, Checked: 3,
+		Erased: []tresor.RetentionAction{{ContactID: testID, Rule: "sales: contact.name kept 1095 days after the last interaction"}},
+		Stripped: []tresor.RetentionAction{{ContactID: emptyID, Rule: "marketing: professional.position kept 365 days after the last interaction",
+			Categories: []tresor.Category{tresor.CatPosition}}},
+		RecordsExpired: 2, Held: []string{refusedID}, Errors: []string{"contact " + mailless + ": an internal error; see the server log"}}, nil
+}
+
 // The objects the fakes answer with have every field set, so that the live
 // checks see every member the JSON can have.
 var (
@@ -228,6 +343,11 @@ var (
 		Segment: tresor.Segment{OwnerID: testUserID, OrganizationID: testID},
 		Content: tresor.CampaignContent{SubjectDE: "Neuigkeiten", SubjectEN: "News", BodyDE: "Hallo", BodyEN: "Hello"},
 		OwnerID: testUserID, SentAt: &fakeTime}
+	// An erasure as under the default policy: interactions erased, cases anonymised.
+	fakeErasure = tresor.Erasure{ContactID: testID, ErasedAt: fakeTime, Actor: "user:" + adminUserID, Origin: tresor.ErasureRequest,
+		Reason: "Erasure request, ticket 2026-17", Records: tresor.ErasedRecords{Interactions: 3, InteractionsRetained: 1,
+			CasesAnonymised: 2, DealsDetached: 1, ConsentEvents: 4}}
+	fakeHold      = tresor.LegalHold{ID: testID, ContactID: testID, Reason: "Claim 4711", PlacedBy: "user:" + adminUserID, PlacedAt: fakeTime}
 	fakeCatalogue = []tresor.PurposeInfo{
 		{ID: "sales", NameDE: "Vertrieb", NameEN: "Sales", DescriptionDE: "Verträge anbahnen", DescriptionEN: "Preparing contracts",
 			Categories: []tresor.Category{tresor.CatContactName, tresor.CatContactEmail}, LegalBases: []tresor.LegalBasis{tresor.BasisContract},
@@ -324,7 +444,7 @@ func newTestServer(t *testing.T) (*Server, *fakeServices) {
 	t.Helper()
 	f := &fakeServices{}
 	s := New(Services{Contacts: f, Organizations: f, Interactions: f, Deals: f, Cases: f, Auth: f,
-		Users: f, Tokens: f, Sessions: f, Consents: f, Campaigns: f, Health: f},
+		Users: f, Tokens: f, Sessions: f, Consents: f, Campaigns: f, Protection: f, Health: f},
 		Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Catalogue: fakeCatalogue})
 	return s, f
 }
@@ -1092,12 +1212,31 @@ type purposeList struct {
 	Items []tresor.PurposeInfo `json:"items"`
 }
 
+// holdList is the JSON of GET /api/v1/contacts/{id}/holds.
+type holdList struct {
+	Items []tresor.LegalHold `json:"items"`
+}
+
+// metaOf returns the members of tresor.MetaFields and tresor.StateFields a type has: not every
+// object is archived with a customer relation (archived_at) or has sealed
+// fields that can be damaged (damaged).
+func metaOf(t reflect.Type) []string {
+	fields := jsonFields(t)
+	var out []string
+	for _, f := range slices.Concat(tresor.MetaFields, tresor.StateFields) {
+		if slices.Contains(fields, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // TestOpenAPISchemasMatchGoTypes compares the schemas with the Go types by
 // reflection: the properties, the read-only fields, the data categories, the
 // enumerations, and the schemas of nested objects.
 func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 	doc := loadOpenAPI(t)
-	meta := tresor.MetaFields
+	meta := func(v any) []string { return metaOf(reflect.TypeOf(v)) }
 	// The state fields of a record: set by Tresor, never by a client.
 	provenance := []string{"provenance", "withheld"}
 	tests := []struct {
@@ -1105,13 +1244,13 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		typ      reflect.Type
 		readOnly []string // nil: not checked
 	}{
-		{"Contact", reflect.TypeOf(tresor.Contact{}), slices.Concat(meta, provenance, []string{"restricted_at", "objected_at", "last_interaction_at"})},
-		{"Organization", reflect.TypeOf(tresor.Organization{}), meta},
-		{"Interaction", reflect.TypeOf(tresor.Interaction{}), slices.Concat(meta, provenance)},
-		{"Deal", reflect.TypeOf(tresor.Deal{}), append(slices.Clone(meta), "closed_at")},
+		{"Contact", reflect.TypeOf(tresor.Contact{}), slices.Concat(meta(tresor.Contact{}), provenance, []string{"restricted_at", "objected_at", "last_interaction_at"})},
+		{"Organization", reflect.TypeOf(tresor.Organization{}), meta(tresor.Organization{})},
+		{"Interaction", reflect.TypeOf(tresor.Interaction{}), slices.Concat(meta(tresor.Interaction{}), provenance, []string{"retain_until"})},
+		{"Deal", reflect.TypeOf(tresor.Deal{}), append(meta(tresor.Deal{}), "closed_at")},
 		{"Pipeline", reflect.TypeOf(tresor.Pipeline{}), []string{"created_at", "updated_at", "version"}}, // the client names the id
 		{"Stage", reflect.TypeOf(tresor.Stage{}), []string{}},
-		{"Case", reflect.TypeOf(tresor.Case{}), slices.Concat(meta, provenance, []string{"resolved_at"})},
+		{"Case", reflect.TypeOf(tresor.Case{}), slices.Concat(meta(tresor.Case{}), provenance, []string{"resolved_at"})},
 		{"PostalAddress", reflect.TypeOf(tresor.PostalAddress{}), []string{}},
 		{"SocialHandle", reflect.TypeOf(tresor.SocialHandle{}), []string{}},
 		{"ProvenanceRecord", reflect.TypeOf(tresor.ProvenanceRecord{}), []string{}}, // read-only where it is used
@@ -1145,12 +1284,22 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"Reason", reflect.TypeOf(tresor.Reason{}), []string{}},
 		{"ReachDecision", reflect.TypeOf(tresor.ReachDecision{}), []string{}},
 		{"Restriction", reflect.TypeOf(restriction{}), []string{}},
-		{"Campaign", reflect.TypeOf(tresor.Campaign{}), append(slices.Clone(meta), "sent_at")},
+		{"Campaign", reflect.TypeOf(tresor.Campaign{}), append(meta(tresor.Campaign{}), "sent_at")},
 		{"CampaignContent", reflect.TypeOf(tresor.CampaignContent{}), []string{}},
 		{"Segment", reflect.TypeOf(tresor.Segment{}), []string{}},
 		{"CampaignList", reflect.TypeOf(listBody[*tresor.Campaign]{}), nil},
 		{"Audience", reflect.TypeOf(tresor.Audience{}), []string{}},
 		{"SendReport", reflect.TypeOf(tresor.SendReport{}), []string{}},
+		// Erasure, legal holds and retention.
+		{"EraseRequest", reflect.TypeOf(tresor.EraseRequest{}), []string{}},
+		{"Erasure", reflect.TypeOf(tresor.Erasure{}), []string{}},
+		{"ErasedRecords", reflect.TypeOf(tresor.ErasedRecords{}), []string{}},
+		{"HoldRequest", reflect.TypeOf(holdRequest{}), []string{}},
+		{"LegalHold", reflect.TypeOf(tresor.LegalHold{}), []string{}},
+		{"LegalHoldList", reflect.TypeOf(holdList{}), nil},
+		{"RetentionRequest", reflect.TypeOf(retentionRequest{}), []string{}},
+		{"RetentionReport", reflect.TypeOf(tresor.RetentionReport{}), []string{}},
+		{"RetentionAction", reflect.TypeOf(tresor.RetentionAction{}), []string{}},
 	}
 	schemaFor := map[reflect.Type]string{}
 	for _, tt := range tests {
@@ -1270,6 +1419,7 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		// Events also carry the methods Tresor records itself.
 		"ConsentEventMethod": strs([]tresor.ConsentMethod{tresor.MethodWebForm, tresor.MethodDoubleOptIn, tresor.MethodPaper,
 			tresor.MethodImport, tresor.MethodLink, tresor.MethodObjection, tresor.MethodRequest}),
+		"ErasureOrigin": strs([]tresor.ErasureOrigin{tresor.ErasureRequest, tresor.ErasureDelete, tresor.ErasureRetention}),
 	} {
 		list, _ := schemaOf(doc, name)["enum"].([]any)
 		got := make([]string, len(list))
@@ -1432,8 +1582,16 @@ func TestOpenAPIListParameters(t *testing.T) {
 			continue
 		}
 		if v := reflect.ValueOf(fake.filter); v.Kind() == reflect.Struct {
-			for _, f := range unset(v, "") {
-				t.Errorf("%s: no documented query parameter sets the filter field %s", key, f)
+			left := unset(v, "")
+			for _, f := range left {
+				if !gateSetFilterFields[f] {
+					t.Errorf("%s: no documented query parameter sets the filter field %s", key, f)
+				}
+			}
+			for f := range gateSetFilterFields {
+				if _, has := v.Type().FieldByName(f); has && !slices.Contains(left, f) {
+					t.Errorf("%s: the filter field %s is set by the gate from the declared purpose, but a query parameter set it", key, f)
+				}
 			}
 		} else if v.IsZero() {
 			t.Errorf("%s: no documented query parameter reaches the list", key)
@@ -1479,6 +1637,11 @@ func TestOpenAPIListParameters(t *testing.T) {
 		}
 	}
 }
+
+// gateSetFilterFields are filter fields the gate sets from the declared
+// purpose (HideArchived: archived records are listed only under
+// data_protection); no query parameter may set them.
+var gateSetFilterFields = map[string]bool{"HideArchived": true}
 
 // unset returns the fields of a struct value that hold their zero value.
 func unset(v reflect.Value, prefix string) []string {
@@ -1619,6 +1782,7 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 	token := "/api/v1/tokens/" + testID
 	contact, refused, mailContact := "/api/v1/contacts/"+testID, "/api/v1/contacts/"+refusedID, "/api/v1/contacts/"+mailless
 	campaign := "/api/v1/campaigns/" + testID
+	erased, noHolds := "/api/v1/contacts/"+erasedID, "/api/v1/contacts/"+emptyID
 	const (
 		grant     = `{"purpose":"marketing","channel":"email","action":"grant","method":"paper","proof":{"text_version":"Newsletter v1","ip":"192.0.2.10"}}`
 		optIn     = `{"purpose":"marketing","channel":"email","action":"grant","method":"double_opt_in","proof":{"text_hash":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}`
@@ -1690,7 +1854,41 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"POST /api/v1/campaigns/{id}/send", liveCall{target: campaign + "/send", token: testToken, purpose: "marketing"}, 200, ""},
 		{"POST /api/v1/campaigns/{id}/send", liveCall{target: "/api/v1/campaigns/" + mailless + "/send", token: testToken, purpose: "marketing"}, 503, tresor.ECUnavailable},
 		{"POST /api/v1/campaigns/{id}/send", liveCall{target: campaign + "/send", cookie: testSession, purpose: "marketing"}, 403, tresor.ECCSRF},
+		// Erasure, legal holds, closing and retention.
+		{"POST /api/v1/contacts/{id}/erasure", liveCall{target: contact + "/erasure", token: testToken, purpose: "data_protection", body: `{"reason":"Erasure request, ticket 2026-17"}`}, 200, ""},
+		{"POST /api/v1/contacts/{id}/erasure", liveCall{target: contact + "/erasure", cookie: testSession, csrf: testCSRF, purpose: "data_protection", body: `{"reason":"ticket 2026-18"}`}, 200, ""},
+		{"POST /api/v1/contacts/{id}/erasure", liveCall{target: contact + "/erasure", cookie: testSession, purpose: "data_protection", body: `{"reason":"ticket 2026-18"}`}, 403, tresor.ECCSRF},
+		{"POST /api/v1/contacts/{id}/erasure", liveCall{target: contact + "/erasure", token: testToken, purpose: "sales", body: `{"reason":"ticket 2026-17"}`}, 403, tresor.ECForbidden},
+		{"POST /api/v1/contacts/{id}/erasure", liveCall{target: refused + "/erasure", token: testToken, purpose: "data_protection", body: `{"reason":"ticket 2026-17"}`}, 409, tresor.ECLegalHold},
+		{"POST /api/v1/contacts/{id}/erasure", liveCall{target: erased + "/erasure", token: testToken, purpose: "data_protection", body: `{"reason":"ticket 2026-17"}`}, 410, tresor.ECErased},
+		{"POST /api/v1/contacts/{id}/erasure", liveCall{target: contact + "/erasure", token: testToken, purpose: "data_protection", body: `{"reason":"Ada Lovelace asked"}`}, 422, tresor.ECReasonUnsafe},
+		{"POST /api/v1/contacts/{id}/erasure", liveCall{target: contact + "/erasure", token: testToken, purpose: "data_protection", body: `{"reason":"x","ticket":1}`}, 400, tresor.ECUnknownField},
+		{"POST /api/v1/contacts/{id}/erasure", liveCall{target: contact + "/erasure", token: testToken, purpose: "data_protection", contentType: "text/plain", body: "ticket"}, 415, tresor.ECUnsupportedMedia},
+		{"GET /api/v1/erasures/{id}", liveCall{target: "/api/v1/erasures/" + erasedID, token: testToken, purpose: "data_protection"}, 200, ""},
+		{"GET /api/v1/erasures/{id}", liveCall{target: "/api/v1/erasures/" + testID, token: testToken, purpose: "data_protection"}, 404, tresor.ECNotFound},
+		{"GET /api/v1/erasures/{id}", liveCall{target: "/api/v1/erasures/" + erasedID, token: testToken, purpose: "service"}, 403, tresor.ECForbidden},
+		{"POST /api/v1/contacts/{id}/holds", liveCall{target: contact + "/holds", token: testToken, purpose: "data_protection", body: `{"reason":"Claim 4711"}`}, 201, ""},
+		{"POST /api/v1/contacts/{id}/holds", liveCall{target: erased + "/holds", token: testToken, purpose: "data_protection", body: `{"reason":"Claim 4711"}`}, 410, tresor.ECErased},
+		{"POST /api/v1/contacts/{id}/holds", liveCall{target: contact + "/holds", token: testToken, purpose: "sales", body: `{"reason":"Claim 4711"}`}, 403, tresor.ECForbidden},
+		{"GET /api/v1/contacts/{id}/holds", liveCall{target: contact + "/holds", token: testToken, purpose: "data_protection"}, 200, ""},
+		{"GET /api/v1/contacts/{id}/holds", liveCall{target: noHolds + "/holds", cookie: testSession, purpose: "data_protection"}, 200, ""},
+		{"GET /api/v1/contacts/{id}/holds", liveCall{target: erased + "/holds", token: testToken, purpose: "data_protection"}, 410, tresor.ECErased},
+		{"POST /api/v1/holds/{id}/release", liveCall{target: "/api/v1/holds/" + testID + "/release", token: testToken, purpose: "data_protection"}, 200, ""},
+		{"POST /api/v1/holds/{id}/release", liveCall{target: "/api/v1/holds/" + refusedID + "/release", token: testToken, purpose: "data_protection"}, 409, tresor.ECConflict},
+		{"POST /api/v1/contacts/{id}/close", liveCall{target: contact + "/close", token: testToken, purpose: "data_protection"}, 200, ""},
+		{"POST /api/v1/contacts/{id}/close", liveCall{target: contact + "/close", token: testToken, purpose: "sales"}, 204, ""},
+		{"POST /api/v1/contacts/{id}/close", liveCall{target: contact + "/close", cookie: testSession, csrf: testCSRF, purpose: "service"}, 204, ""},
+		{"POST /api/v1/contacts/{id}/close", liveCall{target: refused + "/close", token: testToken, purpose: "sales"}, 403, tresor.ECArchived},
+		{"POST /api/v1/contacts/{id}/close", liveCall{target: erased + "/close", token: testToken, purpose: "sales"}, 410, tresor.ECErased},
+		{"POST /api/v1/retention/runs", liveCall{token: testToken, purpose: "data_protection", body: `{"dry_run":true}`}, 200, ""},
+		{"POST /api/v1/retention/runs", liveCall{token: testToken, purpose: "data_protection", body: `{}`}, 200, ""},
+		{"POST /api/v1/retention/runs", liveCall{token: testToken, purpose: "data_protection", body: `{"dry_run":"yes"}`}, 422, tresor.ECValidation},
+		{"POST /api/v1/retention/runs", liveCall{token: testToken, purpose: "data_protection", contentType: "application/json"}, 400, tresor.ECMalformedJSON},
+		{"POST /api/v1/retention/runs", liveCall{token: testToken, purpose: "marketing", body: `{"dry_run":true}`}, 403, tresor.ECForbidden},
 	}
+	// The refusals of the privacy policy, which carry an explanation.
+	explained := map[tresor.Code]bool{tresor.ECRestricted: true, tresor.ECLegalHold: true, tresor.ECErased: true,
+		tresor.ECArchived: true, tresor.ECReasonUnsafe: true}
 	succeeded := map[string]bool{}
 	for _, c := range calls {
 		method, pattern, _ := strings.Cut(c.key, " ")
@@ -1710,7 +1908,7 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 				t.Errorf("%s: the problem is %s, want %s", what, w.Body, c.code)
 			}
 			// The fakes refuse like the privacy policy: with the rule in both languages.
-			if c.code == tresor.ECRestricted && (p.Explanation == nil || p.Explanation.DE == "" || p.Explanation.EN != p.Detail) {
+			if explained[c.code] && (p.Explanation == nil || p.Explanation.DE == "" || p.Explanation.EN != p.Detail) {
 				t.Errorf("%s: the refusal %s lacks its explanation", what, w.Body)
 			}
 		}

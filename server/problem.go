@@ -49,6 +49,11 @@ var statusOf = map[tresor.Code]int{
 	tresor.ECSuppressed:         http.StatusForbidden,
 	tresor.ECLinkInvalid:        http.StatusNotFound,
 	tresor.ECNotPublic:          http.StatusUnprocessableEntity,
+	tresor.ECDamaged:            http.StatusInternalServerError,
+	tresor.ECErased:             http.StatusGone,
+	tresor.ECLegalHold:          http.StatusConflict,
+	tresor.ECArchived:           http.StatusForbidden,
+	tresor.ECReasonUnsafe:       http.StatusUnprocessableEntity,
 }
 
 // titleOf is the short, fixed title of each problem type.
@@ -90,6 +95,11 @@ var titleOf = map[tresor.Code]string{
 	tresor.ECSuppressed:         "Suppressed",
 	tresor.ECLinkInvalid:        "Link invalid",
 	tresor.ECNotPublic:          "Not public",
+	tresor.ECDamaged:            "Record damaged",
+	tresor.ECErased:             "Contact erased",
+	tresor.ECLegalHold:          "Legal hold",
+	tresor.ECArchived:           "Archived",
+	tresor.ECReasonUnsafe:       "Reason names the person",
 }
 
 // problem is an RFC 9457 problem details object with Tresor's members.

@@ -32,6 +32,7 @@ type Services struct {
 	Sessions      tresor.SessionService
 	Consents      tresor.ConsentService
 	Campaigns     tresor.CampaignService
+	Protection    tresor.ProtectionService
 	Health        Health
 }
 

@@ -10,11 +10,13 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -79,6 +81,8 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.DB, error) {
 		Name:           "sqlite",
 		Migrations:     sub,
 		TranslateError: translateError,
+		Snapshot:       func(ctx context.Context, db *sql.DB, w io.Writer) error { return snapshot(ctx, db, path, w) },
+		Check:          check,
 	})
 	if err != nil {
 		writer.Close()
@@ -128,4 +132,54 @@ func translateError(err error) error {
 		return &tresor.Error{Code: tresor.ECInvalidReference, Message: "A referenced object does not exist, or the object is still referenced.", Err: err}
 	}
 	return err
+}
+
+// snapshot copies the database with VACUUM INTO: a consistent copy taken
+// online, written to a private temporary file beside the database and
+// streamed to w.
+func snapshot(ctx context.Context, db *sql.DB, path string, w io.Writer) error {
+	dir, err := os.MkdirTemp(filepath.Dir(path), ".snapshot-")
+	if err != nil {
+		return fmt.Errorf("sqlite: snapshot: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, "snapshot.db")
+	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", tmp); err != nil {
+		return fmt.Errorf("sqlite: snapshot: %w", err)
+	}
+	f, err := os.Open(tmp)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := io.Copy(w, f); err != nil {
+		return fmt.Errorf("sqlite: snapshot: %w", err)
+	}
+	return nil
+}
+
+// check runs SQLite's integrity check.
+func check(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return err
+		}
+		if s != "ok" {
+			problems = append(problems, s)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("sqlite: integrity check: %s", strings.Join(problems, "; "))
+	}
+	return nil
 }

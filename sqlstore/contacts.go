@@ -14,12 +14,14 @@ func scanContact(s scanner) (*tresor.ContactRow, error) {
 	var r tresor.ContactRow
 	var owner, org sql.NullString
 	var prov string
-	var restricted, objected, touched sql.NullInt64
+	var restricted, objected, touched, archived sql.NullInt64
 	var created, updated int64
-	if err := s.Scan(&r.ID, &owner, &org, &prov, &restricted, &objected, &touched,
-		&created, &updated, &r.Version, &r.Sealed); err != nil {
+	var key keyColumns
+	if err := s.Scan(&r.ID, &owner, &org, &prov, &restricted, &objected, &touched, &archived,
+		&created, &updated, &r.Version, &r.Sealed, &key.subject, &key.version, &key.kek, &key.wrapped); err != nil {
 		return nil, err
 	}
+	r.Key, r.ArchivedAt = key.get(), optTime(archived)
 	r.OwnerID, r.OrganizationID = owner.String, org.String
 	r.RestrictedAt, r.ObjectedAt, r.LastInteractionAt = optTime(restricted), optTime(objected), optTime(touched)
 	r.CreatedAt, r.UpdatedAt = fromMicros(created), fromMicros(updated)
@@ -56,6 +58,9 @@ func (c *conn) Contacts(ctx context.Context, q tresor.ContactQuery) ([]*tresor.C
 	if q.HideRestricted {
 		f.add("c.restricted_at IS NULL")
 	}
+	if q.HideArchived {
+		f.add("c.archived_at IS NULL")
+	}
 	if q.HideObjectedScope != "" {
 		f.add("c.objected_at IS NULL")
 		f.add(`NOT EXISTS (SELECT 1 FROM contact_lookup sl JOIN suppressions ss ON ss.kind = sl.kind AND ss.value = sl.value
@@ -67,7 +72,7 @@ func (c *conn) Contacts(ctx context.Context, q tresor.ContactQuery) ([]*tresor.C
 
 func contactArgs(r *tresor.ContactRow) []any {
 	return []any{r.ID, nullID(r.OwnerID), nullID(r.OrganizationID), provenanceColumn(r.Provenance),
-		nullMicros(r.RestrictedAt), nullMicros(r.ObjectedAt), nullMicros(r.LastInteractionAt),
+		nullMicros(r.RestrictedAt), nullMicros(r.ObjectedAt), nullMicros(r.LastInteractionAt), nullMicros(r.ArchivedAt),
 		micros(r.CreatedAt), micros(r.UpdatedAt), r.Version, r.Sealed, AddressKinds(r.Lookup)}
 }
 
@@ -103,7 +108,16 @@ func (c *conn) InsertContacts(ctx context.Context, rows []*tresor.ContactRow) er
 	if err != nil {
 		return err
 	}
+	key, err := c.stmt(ctx, "data-key-insert")
+	if err != nil {
+		return err
+	}
 	for _, r := range rows {
+		if r.KeyIsNew {
+			if err := insertKey(ctx, c, key, r.Key, r.CreatedAt); err != nil {
+				return err
+			}
+		}
 		if _, err := ins.ExecContext(ctx, contactArgs(r)...); err != nil {
 			return fmt.Errorf("insert contact: %w", c.db.dialect.TranslateError(err))
 		}
@@ -125,6 +139,11 @@ func insertLookup(ctx context.Context, c *conn, look *sql.Stmt, r *tresor.Contac
 
 // UpdateContact replaces a contact and its lookup keys.
 func (c *conn) UpdateContact(ctx context.Context, r *tresor.ContactRow, prev int64) error {
+	if r.KeyIsNew {
+		if err := c.InsertDataKey(ctx, *r.Key, r.UpdatedAt); err != nil {
+			return err
+		}
+	}
 	if err := changeOne(ctx, c, "contact", r.ID, "contact-update", r.ID, nullID(r.OwnerID), nullID(r.OrganizationID),
 		provenanceColumn(r.Provenance), nullMicros(r.RestrictedAt), nullMicros(r.ObjectedAt), nullMicros(r.LastInteractionAt),
 		micros(r.UpdatedAt), r.Version, r.Sealed, prev); err != nil {

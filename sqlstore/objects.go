@@ -90,11 +90,15 @@ func scanInteraction(s scanner) (*tresor.InteractionRow, error) {
 	var r tresor.InteractionRow
 	var owner, contact, org, deal, kase sql.NullString
 	var occurred, created, updated int64
+	var retain, archived sql.NullInt64
 	var prov string
+	var key keyColumns
 	if err := s.Scan(&r.ID, &r.Kind, &r.Direction, &occurred, &r.DurationSec, &r.Network, &owner, &contact, &org,
-		&deal, &kase, &prov, &created, &updated, &r.Version, &r.Sealed); err != nil {
+		&deal, &kase, &r.RetentionClass, &retain, &archived, &prov, &created, &updated, &r.Version, &r.Sealed,
+		&key.subject, &key.version, &key.kek, &key.wrapped); err != nil {
 		return nil, err
 	}
+	r.Key, r.RetainUntil, r.ArchivedAt = key.get(), optTime(retain), optTime(archived)
 	r.Provenance = tresor.ProvenanceJSON([]byte(prov))
 	r.OwnerID, r.ContactID, r.OrganizationID, r.DealID, r.CaseID = owner.String, contact.String, org.String, deal.String, kase.String
 	r.OccurredAt, r.CreatedAt, r.UpdatedAt = fromMicros(occurred), fromMicros(created), fromMicros(updated)
@@ -116,17 +120,24 @@ func (c *conn) Interactions(ctx context.Context, q tresor.InteractionFilter) ([]
 	f.eq("i.deal_id", q.DealID)
 	f.eq("i.case_id", q.CaseID)
 	f.since("i.updated_at", q.UpdatedSince)
+	if q.HideArchived {
+		f.add("i.archived_at IS NULL")
+	}
 	text, args := f.query(queries["interaction-select"], "i.id", q.Page)
 	return list(ctx, c, text, args, scanInteraction)
 }
 
 func interactionArgs(r *tresor.InteractionRow) []any {
 	return []any{string(r.Kind), string(r.Direction), micros(r.OccurredAt), r.DurationSec, r.Network, nullID(r.OwnerID),
-		nullID(r.ContactID), nullID(r.OrganizationID), nullID(r.DealID), nullID(r.CaseID), provenanceColumn(r.Provenance)}
+		nullID(r.ContactID), nullID(r.OrganizationID), nullID(r.DealID), nullID(r.CaseID), r.RetentionClass,
+		nullMicros(r.RetainUntil), nullMicros(r.ArchivedAt), provenanceColumn(r.Provenance), keySubject(r.Key)}
 }
 
 // InsertInteraction inserts an interaction.
 func (c *conn) InsertInteraction(ctx context.Context, r *tresor.InteractionRow) error {
+	if err := c.newKey(ctx, r.Sealing, r.CreatedAt); err != nil {
+		return err
+	}
 	args := append([]any{r.ID}, interactionArgs(r)...)
 	_, err := c.exec(ctx, "interaction-insert", append(args, micros(r.CreatedAt), micros(r.UpdatedAt), r.Version, r.Sealed)...)
 	return err
@@ -134,6 +145,9 @@ func (c *conn) InsertInteraction(ctx context.Context, r *tresor.InteractionRow) 
 
 // UpdateInteraction replaces an interaction.
 func (c *conn) UpdateInteraction(ctx context.Context, r *tresor.InteractionRow, prev int64) error {
+	if err := c.newKey(ctx, r.Sealing, r.UpdatedAt); err != nil {
+		return err
+	}
 	args := append([]any{r.ID}, interactionArgs(r)...)
 	return changeOne(ctx, c, "interaction", r.ID, "interaction-update", append(args, micros(r.UpdatedAt), r.Version, r.Sealed, prev)...)
 }
@@ -200,12 +214,13 @@ func (c *conn) DeletePipeline(ctx context.Context, id string) error {
 func scanDeal(s scanner) (*tresor.Deal, error) {
 	var d tresor.Deal
 	var owner, contact, org sql.NullString
-	var closed sql.NullInt64
+	var closed, archived sql.NullInt64
 	var created, updated int64
 	if err := s.Scan(&d.ID, &d.Title, &d.PipelineID, &d.Stage, &d.ValueMinor, &d.Currency, &owner, &contact, &org,
-		&d.ExpectedClose, &closed, &created, &updated, &d.Version); err != nil {
+		&d.ExpectedClose, &closed, &created, &updated, &d.Version, &archived); err != nil {
 		return nil, err
 	}
+	d.ArchivedAt = optTime(archived)
 	d.OwnerID, d.ContactID, d.OrganizationID = owner.String, contact.String, org.String
 	if d.Currency != "" {
 		d.Value = tresor.FormatMoney(d.ValueMinor, d.Currency)
@@ -229,6 +244,9 @@ func (c *conn) Deals(ctx context.Context, q tresor.DealFilter) ([]*tresor.Deal, 
 	f.eq("d.contact_id", q.ContactID)
 	f.eq("d.organization_id", q.OrganizationID)
 	f.since("d.updated_at", q.UpdatedSince)
+	if q.HideArchived {
+		f.add("d.archived_at IS NULL")
+	}
 	text, args := f.query(queries["deal-select"], "d.id", q.Page)
 	return list(ctx, c, text, args, scanDeal)
 }
@@ -272,13 +290,15 @@ func (c *conn) CountDeals(ctx context.Context, pipelineID, stage string) (int, e
 func scanCase(s scanner) (*tresor.CaseRow, error) {
 	var r tresor.CaseRow
 	var assignee, contact, org sql.NullString
-	var resolved sql.NullInt64
+	var resolved, archived sql.NullInt64
 	var created, updated int64
 	var prov string
+	var key keyColumns
 	if err := s.Scan(&r.ID, &r.Status, &r.Priority, &r.Channel, &r.Network, &assignee, &contact, &org, &resolved,
-		&prov, &created, &updated, &r.Version, &r.Sealed); err != nil {
+		&archived, &prov, &created, &updated, &r.Version, &r.Sealed, &key.subject, &key.version, &key.kek, &key.wrapped); err != nil {
 		return nil, err
 	}
+	r.Key, r.ArchivedAt = key.get(), optTime(archived)
 	r.Provenance = tresor.ProvenanceJSON([]byte(prov))
 	r.AssigneeID, r.ContactID, r.OrganizationID = assignee.String, contact.String, org.String
 	r.ResolvedAt = optTime(resolved)
@@ -299,17 +319,24 @@ func (c *conn) Cases(ctx context.Context, q tresor.CaseFilter) ([]*tresor.CaseRo
 	f.eq("k.assignee_id", q.AssigneeID)
 	f.eq("k.contact_id", q.ContactID)
 	f.since("k.updated_at", q.UpdatedSince)
+	if q.HideArchived {
+		f.add("k.archived_at IS NULL")
+	}
 	text, args := f.query(queries["case-select"], "k.id", q.Page)
 	return list(ctx, c, text, args, scanCase)
 }
 
 func caseArgs(r *tresor.CaseRow) []any {
 	return []any{string(r.Status), string(r.Priority), string(r.Channel), r.Network, nullID(r.AssigneeID),
-		nullID(r.ContactID), nullID(r.OrganizationID), nullMicros(r.ResolvedAt), provenanceColumn(r.Provenance)}
+		nullID(r.ContactID), nullID(r.OrganizationID), nullMicros(r.ResolvedAt), nullMicros(r.ArchivedAt),
+		provenanceColumn(r.Provenance), keySubject(r.Key)}
 }
 
 // InsertCase inserts a case.
 func (c *conn) InsertCase(ctx context.Context, r *tresor.CaseRow) error {
+	if err := c.newKey(ctx, r.Sealing, r.CreatedAt); err != nil {
+		return err
+	}
 	args := append([]any{r.ID}, caseArgs(r)...)
 	_, err := c.exec(ctx, "case-insert", append(args, micros(r.CreatedAt), micros(r.UpdatedAt), r.Version, r.Sealed)...)
 	return err
@@ -317,6 +344,9 @@ func (c *conn) InsertCase(ctx context.Context, r *tresor.CaseRow) error {
 
 // UpdateCase replaces a case.
 func (c *conn) UpdateCase(ctx context.Context, r *tresor.CaseRow, prev int64) error {
+	if err := c.newKey(ctx, r.Sealing, r.UpdatedAt); err != nil {
+		return err
+	}
 	args := append([]any{r.ID}, caseArgs(r)...)
 	return changeOne(ctx, c, "case", r.ID, "case-update", append(args, micros(r.UpdatedAt), r.Version, r.Sealed, prev)...)
 }

@@ -5,13 +5,13 @@
 
 -- name: contact-select
 SELECT c.id, c.owner_id, c.organization_id, c.provenance, c.restricted_at, c.objected_at, c.last_interaction_at,
-       c.created_at, c.updated_at, c.version, c.sealed
-FROM contacts c
+       c.archived_at, c.created_at, c.updated_at, c.version, c.sealed, dk.subject, dk.version, dk.kek_version, dk.wrapped
+FROM contacts c LEFT JOIN data_keys dk ON dk.subject = c.id
 
 -- name: contact-insert
 INSERT INTO contacts (id, owner_id, organization_id, provenance, restricted_at, objected_at, last_interaction_at,
-                      created_at, updated_at, version, sealed, address_kinds)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                      archived_at, created_at, updated_at, version, sealed, address_kinds)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 
 -- name: contact-update
 UPDATE contacts
@@ -54,20 +54,22 @@ DELETE FROM organizations WHERE id = $1
 
 -- name: interaction-select
 SELECT i.id, i.kind, i.direction, i.occurred_at, i.duration_sec, i.network, i.owner_id, i.contact_id,
-       i.organization_id, i.deal_id, i.case_id, i.provenance, i.created_at, i.updated_at, i.version, i.sealed
-FROM interactions i
+       i.organization_id, i.deal_id, i.case_id, i.retention_class, i.retain_until, i.archived_at, i.provenance,
+       i.created_at, i.updated_at, i.version, i.sealed, dk.subject, dk.version, dk.kek_version, dk.wrapped
+FROM interactions i LEFT JOIN data_keys dk ON dk.subject = i.key_subject
 
 -- name: interaction-insert
 INSERT INTO interactions (id, kind, direction, occurred_at, duration_sec, network, owner_id, contact_id,
-                          organization_id, deal_id, case_id, provenance, created_at, updated_at, version, sealed)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                          organization_id, deal_id, case_id, retention_class, retain_until, archived_at, provenance,
+                          key_subject, created_at, updated_at, version, sealed)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 
 -- name: interaction-update
 UPDATE interactions
 SET kind = $2, direction = $3, occurred_at = $4, duration_sec = $5, network = $6, owner_id = $7,
-    contact_id = $8, organization_id = $9, deal_id = $10, case_id = $11, provenance = $12, updated_at = $13,
-    version = $14, sealed = $15
-WHERE id = $1 AND version = $16
+    contact_id = $8, organization_id = $9, deal_id = $10, case_id = $11, retention_class = $12, retain_until = $13,
+    archived_at = $14, provenance = $15, key_subject = $16, updated_at = $17, version = $18, sealed = $19
+WHERE id = $1 AND version = $20
 
 -- name: interaction-delete
 DELETE FROM interactions WHERE id = $1
@@ -87,7 +89,7 @@ DELETE FROM pipelines WHERE id = $1
 
 -- name: deal-select
 SELECT d.id, d.title, d.pipeline_id, d.stage, d.value_minor, d.currency, d.owner_id, d.contact_id,
-       d.organization_id, d.expected_close, d.closed_at, d.created_at, d.updated_at, d.version
+       d.organization_id, d.expected_close, d.closed_at, d.created_at, d.updated_at, d.version, d.archived_at
 FROM deals d
 
 -- name: deal-insert
@@ -110,19 +112,21 @@ SELECT count(*) FROM deals WHERE pipeline_id = $1 AND ($2 = '' OR stage = $2)
 
 -- name: case-select
 SELECT k.id, k.status, k.priority, k.channel, k.network, k.assignee_id, k.contact_id, k.organization_id,
-       k.resolved_at, k.provenance, k.created_at, k.updated_at, k.version, k.sealed
-FROM cases k
+       k.resolved_at, k.archived_at, k.provenance, k.created_at, k.updated_at, k.version, k.sealed,
+       dk.subject, dk.version, dk.kek_version, dk.wrapped
+FROM cases k LEFT JOIN data_keys dk ON dk.subject = k.key_subject
 
 -- name: case-insert
 INSERT INTO cases (id, status, priority, channel, network, assignee_id, contact_id, organization_id,
-                   resolved_at, provenance, created_at, updated_at, version, sealed)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                   resolved_at, archived_at, provenance, key_subject, created_at, updated_at, version, sealed)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 
 -- name: case-update
 UPDATE cases
 SET status = $2, priority = $3, channel = $4, network = $5, assignee_id = $6, contact_id = $7,
-    organization_id = $8, resolved_at = $9, provenance = $10, updated_at = $11, version = $12, sealed = $13
-WHERE id = $1 AND version = $14
+    organization_id = $8, resolved_at = $9, archived_at = $10, provenance = $11, key_subject = $12, updated_at = $13,
+    version = $14, sealed = $15
+WHERE id = $1 AND version = $16
 
 -- name: case-delete
 DELETE FROM cases WHERE id = $1
@@ -276,3 +280,96 @@ WHERE id = $1 AND version = $10
 
 -- name: campaign-delete
 DELETE FROM campaigns WHERE id = $1
+
+-- name: data-key
+SELECT subject, version, kek_version, wrapped FROM data_keys WHERE subject = $1
+
+-- name: data-key-insert
+INSERT INTO data_keys (subject, version, kek_version, wrapped, created_at) VALUES ($1, $2, $3, $4, $5)
+
+-- name: data-key-rewrap
+UPDATE data_keys SET kek_version = $2, wrapped = $3 WHERE subject = $1 AND kek_version = $4
+
+-- name: data-key-delete
+DELETE FROM data_keys WHERE subject = $1
+
+-- name: data-key-counts
+SELECT kek_version, count(*) FROM data_keys GROUP BY kek_version ORDER BY kek_version
+
+-- name: data-keys-not-under
+SELECT subject, version, kek_version, wrapped FROM data_keys
+
+-- name: kek-versions
+SELECT version, check_value, created_at FROM kek_versions ORDER BY version
+
+-- name: kek-version-insert
+INSERT INTO kek_versions (version, check_value, created_at) VALUES ($1, $2, $3)
+ON CONFLICT (version) DO NOTHING
+
+-- name: erasure-select
+SELECT contact_id, erased_at, actor, origin, reason, records FROM erasures
+
+-- name: erasure-insert
+INSERT INTO erasures (contact_id, erased_at, actor, origin, reason, records) VALUES ($1, $2, $3, $4, $5, $6)
+
+-- name: suppressions-all
+SELECT kind, value, scope, created_at FROM suppressions ORDER BY created_at, kind, value
+
+-- name: hold-select
+SELECT h.id, h.contact_id, h.reason, h.placed_by, h.placed_at, h.released_by, h.released_at FROM legal_holds h
+
+-- name: hold-insert
+INSERT INTO legal_holds (id, contact_id, reason, placed_by, placed_at) VALUES ($1, $2, $3, $4, $5)
+
+-- name: hold-release
+UPDATE legal_holds SET released_by = $2, released_at = $3 WHERE id = $1 AND released_at IS NULL
+
+-- name: retention-scan
+SELECT c.id, c.provenance, c.created_at, c.last_interaction_at, c.archived_at,
+       EXISTS (SELECT 1 FROM legal_holds h WHERE h.contact_id = c.id AND h.released_at IS NULL)
+FROM contacts c
+
+-- name: expired-records
+SELECT i.id FROM interactions i
+
+-- name: retention-run-insert
+INSERT INTO retention_runs (id, started_at, finished_at, dry_run, report) VALUES ($1, $2, $3, $4, $5)
+
+-- name: retention-run-last
+SELECT report FROM retention_runs WHERE dry_run = 0 ORDER BY started_at DESC LIMIT 1
+
+-- name: erase-interactions
+DELETE FROM interactions WHERE contact_id = $1
+
+-- name: anonymise-interactions
+UPDATE interactions SET contact_id = NULL, key_subject = NULL, sealed = $2, provenance = '[]' WHERE contact_id = $1
+
+-- name: erase-cases
+DELETE FROM cases WHERE contact_id = $1
+
+-- name: anonymise-cases
+UPDATE cases SET contact_id = NULL, key_subject = NULL, sealed = $2, provenance = '[]' WHERE contact_id = $1
+
+-- name: detach-deals
+UPDATE deals SET contact_id = NULL WHERE contact_id = $1
+
+-- name: erase-consent-events
+DELETE FROM consent_events WHERE contact_id = $1
+
+-- name: erase-holds
+DELETE FROM legal_holds WHERE contact_id = $1
+
+-- name: archive-contact
+UPDATE contacts SET archived_at = $2 WHERE id = $1 AND archived_at IS NULL
+
+-- name: archive-interactions
+UPDATE interactions SET archived_at = $2 WHERE contact_id = $1 AND archived_at IS NULL
+
+-- name: archive-cases
+UPDATE cases SET archived_at = $2 WHERE contact_id = $1 AND archived_at IS NULL
+
+-- name: archive-deals
+UPDATE deals SET archived_at = $2 WHERE contact_id = $1 AND archived_at IS NULL
+
+-- name: consent-event-ip
+UPDATE consent_events SET ip = $2 WHERE id = $1

@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"sort"
 	"strconv"
@@ -37,6 +38,10 @@ type Dialect struct {
 	// CopyContacts, if set, bulk-inserts contact rows and their lookup keys on
 	// the connection of the current transaction (COPY on PostgreSQL).
 	CopyContacts func(ctx context.Context, conn *sql.Conn, rows []*tresor.ContactRow) error
+	// Snapshot writes a consistent online copy of the whole database to w.
+	Snapshot func(ctx context.Context, db *sql.DB, w io.Writer) error
+	// Check verifies the database's own integrity.
+	Check func(ctx context.Context, db *sql.DB) error
 }
 
 // DB is a tresor.Store on one writer pool and one reader pool (the same pool
@@ -66,6 +71,22 @@ func New(writer, reader *sql.DB, d Dialect) (*DB, error) {
 
 // Backend names the backend.
 func (db *DB) Backend() string { return db.dialect.Name }
+
+// Snapshot writes a consistent online copy of the database to w.
+func (db *DB) Snapshot(ctx context.Context, w io.Writer) error {
+	if db.dialect.Snapshot == nil {
+		return fmt.Errorf("%s: snapshots are not supported", db.dialect.Name)
+	}
+	return db.dialect.Snapshot(ctx, db.writer.db, w)
+}
+
+// Check verifies the database's own integrity.
+func (db *DB) Check(ctx context.Context) error {
+	if db.dialect.Check == nil {
+		return db.Ping(ctx)
+	}
+	return db.dialect.Check(ctx, db.writer.db)
+}
 
 // Close closes the pools.
 func (db *DB) Close() error {

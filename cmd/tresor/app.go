@@ -54,6 +54,15 @@ Usage:
   tresor token revoke --id ID              revoke a token
   tresor policy show [--policy FILE]       print the policy in force (the built-in one by default)
   tresor policy check FILE                 check a policy file; errors name their line
+  tresor erase --contact ID --reason TEXT  erase a contact (Art. 17): its data key, rows and records
+  tresor hold place|release|list           legal holds that keep a contact from erasure
+  tresor retention run [--dry-run]         apply the retention policy, with a report
+  tresor keys status|rotate|generate       the key-encryption key and the data keys under it
+  tresor keys backup|restore FILE          export or import the keys, encrypted with a passphrase
+  tresor backup keygen --identity-file F   make an age identity for backups; prints its public key
+  tresor backup create FILE --recipient R  an encrypted, consistent online backup, without keys
+  tresor backup verify FILE --identity F   decrypt, check and test-restore a backup
+  tresor backup restore FILE --identity F  restore a backup; erasures made since are applied again
 
 Run "tresor COMMAND -h" for the flags of a command. Every flag has a TRESOR_*
 environment variable; secrets may also come from a file named by *_FILE.
@@ -85,6 +94,20 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	case "policy":
 		return m.sub(ctx, "policy", rest, map[string]func(context.Context, []string) error{
 			"show": m.policyShow, "check": m.policyCheck})
+	case "erase":
+		return m.erase(ctx, rest)
+	case "hold":
+		return m.sub(ctx, "hold", rest, map[string]func(context.Context, []string) error{
+			"place": m.holdPlace, "release": m.holdRelease, "list": m.holdList})
+	case "retention":
+		return m.sub(ctx, "retention", rest, map[string]func(context.Context, []string) error{"run": m.retentionRun})
+	case "keys":
+		return m.sub(ctx, "keys", rest, map[string]func(context.Context, []string) error{
+			"status": m.keysStatus, "rotate": m.keysRotate, "generate": m.keysGenerate,
+			"backup": m.keysBackup, "restore": m.keysRestore})
+	case "backup":
+		return m.sub(ctx, "backup", rest, map[string]func(context.Context, []string) error{
+			"create": m.backupCreate, "verify": m.backupVerify, "restore": m.backupRestore, "keygen": m.backupKeygen})
 	default:
 		fmt.Fprintf(m.Stderr, "tresor: unknown command %q\n\n%s", cmd, usage)
 		return errUsage
@@ -116,6 +139,12 @@ type config struct {
 	policy    string
 	smtpAddr  string
 	smtpFrom  string
+	// where the key-encryption key comes from
+	kekFile     string
+	transitAddr string
+	transitKey  string
+	kek         gate.KEKConfig
+	retention   time.Duration
 }
 
 // flags returns a flag set with the storage flags every command shares;
@@ -126,7 +155,48 @@ func (m *Main) flags(name string, cfg *config) *flag.FlagSet {
 	fs.StringVar(&cfg.dataDir, "data-dir", m.env("TRESOR_DATA_DIR", "./tresor-data"), "data directory (TRESOR_DATA_DIR)")
 	fs.StringVar(&cfg.db, "db", m.env("TRESOR_DB", ""), "database: empty for SQLite in the data directory, or a postgres:// URL (TRESOR_DB, or TRESOR_DB_FILE naming a file that holds it)")
 	fs.StringVar(&cfg.policy, "policy", m.env("TRESOR_POLICY_FILE", ""), "policy file (TRESOR_POLICY_FILE; default: the built-in policy, see tresor policy show)")
+	m.kekFlags(fs, cfg)
 	return fs
+}
+
+// envDuration reads a duration from the environment; a malformed value is
+// reported when the flag set parses it again from the default.
+func (m *Main) envDuration(key string, def time.Duration) time.Duration {
+	if v := m.Getenv(key); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+		fmt.Fprintf(m.Stderr, "tresor: %s=%q is not a duration such as 24h; using %s\n", key, v, def)
+	}
+	return def
+}
+
+// retentionLoop runs the retention policy once per interval: it checks
+// hourly whether a run is due, so that several servers on one database run
+// it about once, and a restart does not skip a day.
+func (m *Main) retentionLoop(ctx context.Context, g *gate.Gate, log *slog.Logger, interval time.Duration) {
+	check := min(time.Hour, interval)
+	t := time.NewTimer(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		t.Reset(check)
+		due, err := g.RetentionDue(ctx, interval)
+		if err != nil || !due {
+			continue
+		}
+		rep, err := g.RunRetention(dataProtection(ctx), false)
+		if err != nil {
+			log.Error("retention run failed", "error", err)
+			continue
+		}
+		log.Info("retention run", "id", rep.ID, "checked", rep.Checked, "erased", len(rep.Erased),
+			"stripped", len(rep.Stripped), "records_expired", rep.RecordsExpired, "held", len(rep.Held), "errors", len(rep.Errors))
+	}
 }
 
 func (m *Main) env(key, def string) string {
@@ -161,7 +231,7 @@ func (m *Main) parse(fs *flag.FlagSet, cfg *config, args []string) error {
 }
 
 func (cfg *config) gateConfig(migrate bool) gate.Config {
-	return gate.Config{DataDir: cfg.dataDir, DB: cfg.db, Migrate: migrate}
+	return gate.Config{DataDir: cfg.dataDir, DB: cfg.db, Migrate: migrate, KEK: cfg.kek}
 }
 
 // loadPolicy reads the configured policy file, or the built-in policy.
@@ -221,6 +291,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.oidc.TrustMFA, "oidc-trust-mfa", m.env("TRESOR_OIDC_TRUST_MFA", "") == "true", "accept the provider's second factor (amr claim) for roles that need one (TRESOR_OIDC_TRUST_MFA=true)")
 	fs.StringVar(&cfg.smtpAddr, "smtp-addr", m.env("TRESOR_SMTP_ADDR", ""), "SMTP server host:port for consent confirmations and campaigns (TRESOR_SMTP_ADDR; user and password from TRESOR_SMTP_USERNAME and TRESOR_SMTP_PASSWORD or _FILE)")
 	fs.StringVar(&cfg.smtpFrom, "smtp-from", m.env("TRESOR_SMTP_FROM", ""), "sender address of mail (TRESOR_SMTP_FROM)")
+	fs.DurationVar(&cfg.retention, "retention-interval", m.envDuration("TRESOR_RETENTION_INTERVAL", 24*time.Hour), "how often the retention policy runs inside the server; 0 turns it off (TRESOR_RETENTION_INTERVAL)")
 	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
 		return err
 	}
@@ -244,11 +315,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 		gopts = append(gopts, gate.WithMailer(mailer))
 	}
+	if cfg.kek, err = m.kekConfig(&cfg); err != nil {
+		return err
+	}
 	g, err := gate.Open(ctx, cfg.gateConfig(true), gopts...)
 	if err != nil {
 		return err
 	}
 	defer g.Close()
+	release, err := gate.Lock(cfg.gateConfig(true))
+	if err != nil {
+		return err
+	}
+	defer release()
 	cur, _, err := g.SchemaVersion(ctx)
 	if err != nil {
 		return err
@@ -270,7 +349,7 @@ and a user who works with contacts, then an API token:
 `)
 	}
 	opts.Purposes, opts.Catalogue = g.PurposesOf, g.Catalogue()
-	srv := server.New(server.Services{Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
+	srv := server.New(server.Services{Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
 		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g}, opts)
 	if err := srv.Open(cfg.addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
@@ -282,6 +361,12 @@ and a user who works with contacts, then an API token:
 	log.Info("listening", "url", scheme+"://"+srv.Addr(), "version", tresor.Version, "sso", cfg.oidc.Issuer != "")
 	if m.OnListen != nil {
 		m.OnListen(srv.Addr())
+	}
+	bg, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	go g.WatchKEK(bg, 30*time.Second)
+	if cfg.retention > 0 {
+		go m.retentionLoop(bg, g, log, cfg.retention)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
@@ -471,6 +556,9 @@ func (m *Main) userCreate(ctx context.Context, args []string) error {
 func (m *Main) withGate(ctx context.Context, cfg config, fn func(g *gate.Gate) error) error {
 	pol, err := cfg.loadPolicy()
 	if err != nil {
+		return err
+	}
+	if cfg.kek, err = m.kekConfig(&cfg); err != nil {
 		return err
 	}
 	g, err := gate.Open(ctx, cfg.gateConfig(false), gate.WithLogger(slog.New(slog.DiscardHandler)), gate.WithPolicy(pol))

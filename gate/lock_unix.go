@@ -1,0 +1,31 @@
+//go:build unix
+
+package gate
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// Lock takes the lock of a SQLite database that says a process serves it:
+// `tresor serve` holds it while it runs, and a restore refuses to replace
+// the file under a running server. PostgreSQL needs none (release is a no-op).
+func Lock(cfg Config) (release func(), err error) {
+	if isPostgres(cfg.DB) {
+		return func() {}, nil
+	}
+	path := sqlitePath(cfg) + ".lock"
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("another Tresor process serves this database (its lock %s is held); stop it first", path)
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}

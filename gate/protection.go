@@ -1,0 +1,380 @@
+package gate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"tresor"
+	"tresor/policy"
+)
+
+var _ tresor.ProtectionService = (*Gate)(nil)
+
+// WithJournal sets the file the erasure journal is copied to (one JSON
+// object per line, appended and synced). It lives beside the database, so
+// that a restore of an older backup can re-apply erasures even when the
+// database is lost.
+func WithJournal(path string) Option { return func(g *Gate) { g.journal = path } }
+
+// JournalFile is the name of the erasure journal in the data directory.
+const JournalFile = "erasures.jsonl"
+
+// dataProtection authorises a data-protection duty: erasure, legal holds.
+func (g *Gate) dataProtection(ctx context.Context) (*request, error) {
+	req, err := g.authorize(ctx, accessPurpose)
+	if err != nil {
+		return nil, err
+	}
+	if !req.pu.SeesRestricted {
+		return nil, policy.Refuse(policy.RDataProtectionOnly, req.pu.ID)
+	}
+	return req, nil
+}
+
+// EraseContact erases a contact on request (Art. 17 GDPR).
+func (g *Gate) EraseContact(ctx context.Context, id string, r tresor.EraseRequest) (*tresor.Erasure, error) {
+	req, err := g.dataProtection(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reason := strings.TrimSpace(r.Reason)
+	if reason == "" || utf8.RuneCountInString(reason) > 500 {
+		return nil, fieldError("erasure", "reason", "say why, in up to 500 characters (a ticket number, say; no personal data)")
+	}
+	return g.erase(ctx, req, id, tresor.ErasureRequest, reason, 0)
+}
+
+// DeleteContact deletes a contact. A deletion is an erasure: the data key
+// goes, the journal remembers it, and a restored backup does not bring the
+// person back.
+func (g *Gate) DeleteContact(ctx context.Context, id string, ifVersion int64) error {
+	req, err := g.authorize(ctx, accessPurpose)
+	if err != nil {
+		return err
+	}
+	_, err = g.erase(ctx, req, id, tresor.ErasureDelete, "deleted by "+req.actor.String(), ifVersion)
+	return err
+}
+
+// erase destroys a contact's data key and rows in one transaction and writes
+// its tombstone and journal entry.
+func (g *Gate) erase(ctx context.Context, req *request, id string, origin tresor.ErasureOrigin, reason string, ifVersion int64) (*tresor.Erasure, error) {
+	var out *tresor.Erasure
+	err := g.store.Update(ctx, func(tx tresor.Tx) error {
+		row, err := tx.Contact(ctx, id)
+		if tresor.ErrorCode(err) == tresor.ECNotFound {
+			return g.erasedOr(ctx, tx, id, err)
+		}
+		if err != nil {
+			return err
+		}
+		c, openErr := contacts.fromRow(ctx, g, row, nil) // a damaged contact can still be erased
+		if err := contacts.guarded(ctx, g, req, c); err != nil {
+			return err
+		}
+		if c.ArchivedAt != nil && origin == tresor.ErasureDelete {
+			return policy.Refuse(policy.RArchived, c.ArchivedAt.Format(time.DateOnly))
+		}
+		if err := checkVersion("contact", c.Version, ifVersion); err != nil {
+			return err
+		}
+		if err := activeHolds(ctx, tx, id); err != nil {
+			return err
+		}
+		if openErr == nil && origin == tresor.ErasureRequest {
+			if what := personalIn(reason, &c.ContactDetails); what != "" {
+				return policy.Refuse(policy.RReasonUnsafe, what)
+			}
+		}
+		retained, err := g.detachRetained(ctx, tx, req, id)
+		if err != nil {
+			return err
+		}
+		inter, cs := g.policy.Retention.Interactions, g.policy.Retention.Cases
+		n, err := tx.EraseContact(ctx, id, inter, cs)
+		if err != nil {
+			return err
+		}
+		n.InteractionsRetained = retained
+		out = &tresor.Erasure{ContactID: id, ErasedAt: req.now, Actor: req.actor.String(), Origin: origin, Reason: reason, Records: n}
+		return tx.InsertErasure(ctx, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := g.appendJournal(out); err != nil {
+		// The erasure is done and in the database's journal; the copy beside
+		// it failed. Say so loudly: a restore needs one of the two.
+		g.log.Error("erasure journal file not written", "contact", id, "error", err)
+	}
+	g.event(ctx, "contact.erased", id, string(origin))
+	return out, nil
+}
+
+// erasedOr answers for a contact that is not there: erased (410, with its
+// tombstone) or never known (the original error).
+func (g *Gate) erasedOr(ctx context.Context, r tresor.Reader, id string, notFound error) error {
+	e, err := r.Erasure(ctx, id)
+	if err != nil {
+		return notFound
+	}
+	return policy.Refuse(policy.RErased, id, e.ErasedAt.Format(time.DateOnly))
+}
+
+// activeHolds refuses when a legal hold keeps the contact.
+func activeHolds(ctx context.Context, r tresor.Reader, id string) error {
+	holds, err := r.Holds(ctx, id)
+	if err != nil {
+		return err
+	}
+	var reasons []string
+	for _, h := range holds {
+		if h.Active() {
+			reasons = append(reasons, h.Reason)
+		}
+	}
+	if len(reasons) > 0 {
+		return policy.Refuse(policy.RLegalHold, strings.Join(reasons, "; "))
+	}
+	return nil
+}
+
+// personalIn names the kind of the person's identifiers a text repeats ("" if none).
+func personalIn(text string, d *tresor.ContactDetails) string {
+	t := strings.ToLower(text)
+	has := func(s string) bool { return len(s) >= 3 && strings.Contains(t, strings.ToLower(s)) }
+	switch {
+	case has(d.GivenName + " " + d.FamilyName), has(d.FamilyName) && len(d.FamilyName) >= 4:
+		return "name"
+	}
+	for _, e := range d.Emails {
+		if has(e) {
+			return "e-mail address"
+		}
+	}
+	for _, p := range d.Phones {
+		if has(p) || has(strings.ReplaceAll(p, " ", "")) {
+			return "phone number"
+		}
+	}
+	for _, h := range d.SocialHandles {
+		if has(h.Handle) {
+			return "social handle"
+		}
+	}
+	return ""
+}
+
+// detachRetained moves the contact's records under a running statutory floor
+// (business letters, accounting records) out of the person's reach before the
+// person's key is destroyed: each is sealed again under a key of its own,
+// archived, and loses the link to the person. Retention erases it when its
+// floor ends.
+func (g *Gate) detachRetained(ctx context.Context, tx tresor.Tx, req *request, contactID string) (int, error) {
+	n := 0
+	page := tresor.Page{Limit: 500}
+	for {
+		rows, err := tx.Interactions(ctx, tresor.InteractionFilter{ContactID: contactID, Page: page})
+		if err != nil {
+			return n, err
+		}
+		for _, row := range rows {
+			if row.RetentionClass == "" || row.RetainUntil == nil || !row.RetainUntil.After(req.now) {
+				continue
+			}
+			in, err := interactions.fromRow(ctx, g, row, nil)
+			if err != nil {
+				return n, err
+			}
+			in.ContactID = ""
+			if in.ArchivedAt == nil {
+				in.ArchivedAt = &req.now
+			}
+			in.Version, in.UpdatedAt = row.Version+1, req.now
+			newRow, err := interactions.toRow(ctx, tx, g, in, row)
+			if err != nil {
+				return n, err
+			}
+			if err := tx.UpdateInteraction(ctx, newRow, row.Version); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if len(rows) < page.Limit {
+			return n, nil
+		}
+		page.After = rows[len(rows)-1].ID
+	}
+}
+
+// appendJournal copies an erasure to the journal file.
+func (g *Gate) appendJournal(e *tresor.Erasure) error {
+	if g.journal == "" {
+		return nil
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(g.journal, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// ReadJournal reads an erasure journal file; a missing file is an empty journal.
+func ReadJournal(path string) ([]tresor.Erasure, error) {
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []tresor.Erasure
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	for i, line := range lines {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var e tresor.Erasure
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			if i == len(lines)-1 {
+				continue // torn by a crash while appending; the database's journal has it
+			}
+			return nil, fmt.Errorf("%s, line %d: %w", path, i+1, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// ContactErasure returns the tombstone of an erased contact.
+func (g *Gate) ContactErasure(ctx context.Context, id string) (*tresor.Erasure, error) {
+	if _, err := g.dataProtection(ctx); err != nil {
+		return nil, err
+	}
+	return g.store.Read().Erasure(ctx, id)
+}
+
+// PlaceHold places a legal hold on a contact.
+func (g *Gate) PlaceHold(ctx context.Context, contactID, reason string) (*tresor.LegalHold, error) {
+	req, err := g.dataProtection(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" || utf8.RuneCountInString(reason) > 500 {
+		return nil, fieldError("legal_hold", "reason", "say why, in up to 500 characters (a case or file number; no personal data)")
+	}
+	h := &tresor.LegalHold{ID: newID(), ContactID: contactID, Reason: reason, PlacedBy: req.actor.String(), PlacedAt: req.now}
+	err = g.store.Update(ctx, func(tx tresor.Tx) error {
+		if _, err := tx.Contact(ctx, contactID); err != nil {
+			if tresor.ErrorCode(err) == tresor.ECNotFound {
+				return g.erasedOr(ctx, tx, contactID, err)
+			}
+			return err
+		}
+		return tx.InsertHold(ctx, h)
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.event(ctx, "legal_hold.placed", contactID, h.ID)
+	return h, nil
+}
+
+// ReleaseHold releases a legal hold.
+func (g *Gate) ReleaseHold(ctx context.Context, id string) (*tresor.LegalHold, error) {
+	req, err := g.dataProtection(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out *tresor.LegalHold
+	err = g.store.Update(ctx, func(tx tresor.Tx) error {
+		ok, err := tx.ReleaseHold(ctx, id, req.actor.String(), req.now)
+		if err != nil {
+			return err
+		}
+		if out, err = tx.Hold(ctx, id); err != nil {
+			return err
+		}
+		if !ok {
+			return tresor.Errorf(tresor.ECConflict, "The legal hold %s was released already.", id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.event(ctx, "legal_hold.released", out.ContactID, id)
+	return out, nil
+}
+
+// Holds lists a contact's legal holds.
+func (g *Gate) Holds(ctx context.Context, contactID string) ([]tresor.LegalHold, error) {
+	if _, err := g.dataProtection(ctx); err != nil {
+		return nil, err
+	}
+	r := g.store.Read()
+	if _, err := r.Contact(ctx, contactID); err != nil {
+		if tresor.ErrorCode(err) == tresor.ECNotFound {
+			return nil, g.erasedOr(ctx, r, contactID, err)
+		}
+		return nil, err
+	}
+	hs, err := r.Holds(ctx, contactID)
+	return nonNil(hs), err
+}
+
+// CloseContact ends a customer relation: the contact and its interactions,
+// cases and deals are archived — read-only and seen only under the
+// data-protection purpose — and retention counts from now.
+func (g *Gate) CloseContact(ctx context.Context, id string) (*tresor.Contact, error) {
+	req, err := g.authorize(ctx, accessPurpose)
+	if err != nil {
+		return nil, err
+	}
+	err = g.store.Update(ctx, func(tx tresor.Tx) error {
+		row, err := tx.Contact(ctx, id)
+		if tresor.ErrorCode(err) == tresor.ECNotFound {
+			return g.erasedOr(ctx, tx, id, err)
+		}
+		if err != nil {
+			return err
+		}
+		c, err := contacts.fromRow(ctx, g, row, nil)
+		if err != nil {
+			return err
+		}
+		if err := contacts.guarded(ctx, g, req, c); err != nil {
+			return err
+		}
+		if c.ArchivedAt != nil {
+			return policy.Refuse(policy.RArchived, c.ArchivedAt.Format(time.DateOnly))
+		}
+		return tx.ArchiveContact(ctx, id, req.now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.event(ctx, "contact.closed", id, "")
+	if !req.pu.SeesRestricted {
+		return nil, nil // archived: the caller's purpose no longer sees it
+	}
+	return g.Contact(ctx, id)
+}
