@@ -94,11 +94,11 @@ func benchBackends() []benchBackend {
 		}},
 		{"postgres", func(b *testing.B, same bool) (*gate.Gate, raw) {
 			u := storetest.PostgresURL(b)
-			g := openGateB(b, gate.Config{DB: u, Migrate: true})
+			g := openGateB(b, gate.Config{DB: u, DataDir: b.TempDir(), Migrate: true})
 			rawURL := u
 			if !same {
 				rawURL = storetest.PostgresURL(b)
-				openGateB(b, gate.Config{DB: rawURL, Migrate: true})
+				openGateB(b, gate.Config{DB: rawURL, DataDir: b.TempDir(), Migrate: true})
 			}
 			return g, openRawPostgres(b, rawURL)
 		}},

@@ -18,7 +18,7 @@ import (
 	"tresor/storetest"
 )
 
-const crashChildEnv = "TRESOR_CRASH_CHILD_DB"
+const crashChildEnv, crashKeysEnv = "TRESOR_CRASH_CHILD_DB", "TRESOR_CRASH_CHILD_KEYS"
 
 // TestMain lets the test binary play the child process of the crash test.
 func TestMain(m *testing.M) {
@@ -34,7 +34,7 @@ const firstBatch, secondBatch = 1000, 400000
 // crashChild commits one batch of contacts, then starts a large second batch
 // and is killed by the parent in the middle of it.
 func crashChild(db string) {
-	cfg := gate.Config{DB: db, Migrate: true}
+	cfg := gate.Config{DB: db, DataDir: os.Getenv(crashKeysEnv), Migrate: true}
 	if !strings.HasPrefix(db, "postgres") {
 		cfg = gate.Config{DataDir: db, Migrate: true}
 	}
@@ -93,7 +93,7 @@ func TestCrashDuringBulkInsertLeavesNoPartialObject(t *testing.T) {
 		db, err := sql.Open("pgx", url)
 		must(t, err)
 		defer db.Close()
-		crash(t, url, gate.Config{DB: url}, func() bool {
+		crash(t, url, gate.Config{DB: url, DataDir: t.TempDir()}, func() bool {
 			// Inserting: the child's COPY into contacts runs.
 			var n int
 			err := db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query ILIKE 'copy%contacts%'").Scan(&n)
@@ -106,7 +106,7 @@ func TestCrashDuringBulkInsertLeavesNoPartialObject(t *testing.T) {
 // way, kills the child with SIGKILL and checks what a restart finds.
 func crash(t *testing.T, db string, cfg gate.Config, inserting func() bool) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+db)
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+db, crashKeysEnv+"="+cfg.DataDir)
 	out, err := cmd.StdoutPipe()
 	must(t, err)
 	cmd.Stderr = os.Stderr

@@ -18,7 +18,7 @@ import (
 func backends(t *testing.T, fn func(t *testing.T, g *gate.Gate)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, openGate(t, gate.Config{DataDir: t.TempDir(), Migrate: true})) })
 	t.Run("postgres", func(t *testing.T) {
-		fn(t, openGate(t, gate.Config{DB: storetest.PostgresURL(t), Migrate: true}))
+		fn(t, openGate(t, gate.Config{DB: storetest.PostgresURL(t), DataDir: t.TempDir(), Migrate: true}))
 	})
 }
 

@@ -91,6 +91,10 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Gate, error) {
 		store.Close()
 		return nil, err
 	}
+	if cfg.DataDir == "" && cfg.KeyDir == "" {
+		store.Close()
+		return nil, fmt.Errorf("no data directory for the key files: set TRESOR_DATA_DIR (keys live there, apart from the database)")
+	}
 	keys, err := LoadKeys(KeyDirOf(cfg))
 	if err != nil {
 		store.Close()

@@ -67,7 +67,7 @@ func privacyBackends(t *testing.T, fn func(t *testing.T, e *privacyEnv)) {
 		return e
 	}
 	t.Run("sqlite", func(t *testing.T) { fn(t, open(t, gate.Config{DataDir: t.TempDir()})) })
-	t.Run("postgres", func(t *testing.T) { fn(t, open(t, gate.Config{DB: storetest.PostgresURL(t)})) })
+	t.Run("postgres", func(t *testing.T) { fn(t, open(t, gate.Config{DB: storetest.PostgresURL(t), DataDir: t.TempDir()})) })
 }
 
 func TestWritesNeedALegalBasisThePurposeAllows(t *testing.T) {

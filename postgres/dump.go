@@ -149,4 +149,3 @@ func TempDatabase(ctx context.Context, rawURL string) (string, func() error, err
 	}
 	return u.String(), drop, nil
 }
-

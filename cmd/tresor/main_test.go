@@ -45,7 +45,7 @@ func TestNewUserWalkthrough(t *testing.T) {
 		}
 	})
 	t.Run("postgres", func(t *testing.T) {
-		walkthrough(t, map[string]string{"TRESOR_DB": storetest.PostgresURL(t)})
+		walkthrough(t, map[string]string{"TRESOR_DB": storetest.PostgresURL(t), "TRESOR_DATA_DIR": t.TempDir()})
 	})
 }
 
