@@ -86,7 +86,7 @@ func dump(ctx context.Context, rawURL string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	args := []string{"--format=custom", "--no-owner", "--no-privileges", "--serializable-deferrable"}
+	args := []string{"--format=custom", "--compress=0", "--no-owner", "--no-privileges", "--serializable-deferrable"}
 	if t.schema != "" {
 		args = append(args, "--schema="+t.schema)
 	}
