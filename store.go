@@ -249,9 +249,9 @@ type Tx interface {
 	MaintenanceDone(ctx context.Context, task string) error
 
 	InsertDataKey(ctx context.Context, k WrappedKey, at time.Time) error
-	// RewrapDataKey replaces a key's wrapping if it is still under KEK
-	// version prev, and reports whether it was.
-	RewrapDataKey(ctx context.Context, k WrappedKey, prev int) (bool, error)
+	// RewrapDataKeys replaces the wrapping of each key that is still under
+	// the KEK version in prev (same index) and returns how many were.
+	RewrapDataKeys(ctx context.Context, keys []WrappedKey, prev []int) (int, error)
 	DeleteDataKey(ctx context.Context, subject string) error
 	// InsertKEKVersion records a KEK version's check value unless it is known.
 	InsertKEKVersion(ctx context.Context, v KEKVersion) error

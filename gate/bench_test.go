@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
@@ -106,7 +107,7 @@ func benchBackends() []benchBackend {
 }
 
 func openGateB(b *testing.B, cfg gate.Config) *gate.Gate {
-	g, err := gate.Open(context.Background(), cfg)
+	g, err := gate.Open(context.Background(), cfg, gate.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -144,15 +144,15 @@ func (g *Gate) rewrapAll(ctx context.Context, current, done int, progress func(i
 				return n, err
 			}
 		}
+		prev := make([]int, len(keys))
+		for i, k := range keys {
+			prev[i] = k.KEKVersion
+		}
 		err = g.store.Update(ctx, func(tx tresor.Tx) error {
-			for i, k := range next {
-				// Only a key still under its old version: an erasure or a
-				// concurrent rotation may have changed it meanwhile.
-				if _, err := tx.RewrapDataKey(ctx, k, keys[i].KEKVersion); err != nil {
-					return err
-				}
-			}
-			return nil
+			// Only keys still under their old version: an erasure or a
+			// concurrent rotation may have changed one meanwhile.
+			_, err := tx.RewrapDataKeys(ctx, next, prev)
+			return err
 		})
 		if err != nil {
 			return n, err

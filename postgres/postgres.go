@@ -65,6 +65,7 @@ func Open(ctx context.Context, url string, opt Options) (*sqlstore.DB, error) {
 		TranslateError: translateError,
 		MigrationLock:  fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
 		CopyContacts:   copyContacts,
+		RewrapKeys:     rewrapKeys,
 		Snapshot:       func(ctx context.Context, _ *sql.DB, w io.Writer) error { return dump(ctx, url, w) },
 	})
 	if err != nil {
@@ -181,4 +182,27 @@ func provenanceJSON(p tresor.Provenance) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// rewrapKeys sends every key's update in one pipelined batch.
+func rewrapKeys(ctx context.Context, c *sql.Conn, query string, keys []tresor.WrappedKey, prev []int) (int, error) {
+	n := 0
+	err := c.Raw(func(driverConn any) error {
+		conn := driverConn.(*stdlib.Conn).Conn()
+		var b pgx.Batch
+		for i, k := range keys {
+			b.Queue(query, k.Subject, k.KEKVersion, k.Wrapped, prev[i])
+		}
+		res := conn.SendBatch(ctx, &b)
+		for range keys {
+			tag, err := res.Exec()
+			if err != nil {
+				res.Close()
+				return err
+			}
+			n += int(tag.RowsAffected())
+		}
+		return res.Close()
+	})
+	return n, err
 }

@@ -84,14 +84,34 @@ func (c *conn) InsertDataKey(ctx context.Context, k tresor.WrappedKey, at time.T
 	return insertKey(ctx, c, s, &k, at)
 }
 
-// RewrapDataKey replaces a key's wrapping if it is still under prev.
-func (c *conn) RewrapDataKey(ctx context.Context, k tresor.WrappedKey, prev int) (bool, error) {
-	res, err := c.exec(ctx, "data-key-rewrap", k.Subject, k.KEKVersion, k.Wrapped, prev)
-	if err != nil {
-		return false, err
+// RewrapDataKeys replaces the wrapping of keys still under their old version:
+// in one round trip where the dialect can (a pipelined batch on PostgreSQL),
+// by a prepared statement otherwise.
+func (c *conn) RewrapDataKeys(ctx context.Context, keys []tresor.WrappedKey, prev []int) (int, error) {
+	if c.db.dialect.RewrapKeys != nil && c.sqlConn != nil {
+		n, err := c.db.dialect.RewrapKeys(ctx, c.sqlConn, queries["data-key-rewrap"], keys, prev)
+		if err != nil {
+			return n, fmt.Errorf("rewrap data keys: %w", c.db.dialect.TranslateError(err))
+		}
+		return n, nil
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	st, err := c.stmt(ctx, "data-key-rewrap")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i, k := range keys {
+		res, err := st.ExecContext(ctx, k.Subject, k.KEKVersion, k.Wrapped, prev[i])
+		if err != nil {
+			return n, err
+		}
+		if m, err := res.RowsAffected(); err != nil {
+			return n, err
+		} else if m == 1 {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // DeleteDataKey destroys a subject's data key.

@@ -38,6 +38,10 @@ type Dialect struct {
 	// CopyContacts, if set, bulk-inserts contact rows and their lookup keys on
 	// the connection of the current transaction (COPY on PostgreSQL).
 	CopyContacts func(ctx context.Context, conn *sql.Conn, rows []*tresor.ContactRow) error
+	// RewrapKeys, if set, runs query (data-key-rewrap: subject, kek_version,
+	// wrapped, previous kek_version) for every key in one round trip on the
+	// connection of the current transaction, returning the rows changed.
+	RewrapKeys func(ctx context.Context, conn *sql.Conn, query string, keys []tresor.WrappedKey, prev []int) (int, error)
 	// Snapshot writes a consistent online copy of the whole database to w.
 	Snapshot func(ctx context.Context, db *sql.DB, w io.Writer) error
 	// Check verifies the database's own integrity.
