@@ -34,6 +34,12 @@ type Store interface {
 	Snapshot(ctx context.Context, w io.Writer) error
 	// Check verifies the database's own integrity (SQLite: integrity_check).
 	Check(ctx context.Context) error
+	// Compact makes deleted bytes unrecoverable from the database's files
+	// where the engine allows: SQLite checkpoints and truncates its
+	// write-ahead log (deleted cells are zeroed by secure_delete), and with
+	// rewrite also rebuilds the file (VACUUM). PostgreSQL leaves it to
+	// (auto)vacuum.
+	Compact(ctx context.Context, rewrite bool) error
 	Close() error
 }
 

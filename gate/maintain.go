@@ -172,5 +172,6 @@ func (g *Gate) sealLegacy(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("seal second-factor secrets: %w", err)
 	}
-	return nil
+	// The clear copies are in free pages and the log now: rebuild the file.
+	return g.store.Compact(ctx, true)
 }

@@ -112,6 +112,11 @@ func (g *Gate) erase(ctx context.Context, req *request, id string, origin tresor
 		// it failed. Say so loudly: a restore needs one of the two.
 		g.log.Error("erasure journal file not written", "contact", id, "error", err)
 	}
+	// The deleted rows' old page images leave the write-ahead log now (a
+	// checkpoint); readers still in the log only delay it to the next one.
+	if err := g.store.Compact(ctx, false); err != nil {
+		g.log.Warn("compact after erasure", "error", err)
+	}
 	g.event(ctx, "contact.erased", id, string(origin))
 	return out, nil
 }

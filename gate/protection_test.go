@@ -721,3 +721,100 @@ func TestPostgresBackupRestoreAndVerify(t *testing.T) {
 		t.Fatalf("data keys after the restore: %v (the erased person's key is back?)", st.DataKeys)
 	}
 }
+
+// TestRecordsFromBeforeProtectionAtRestAreSealed: an upgraded database's
+// records in the clear (the format before data keys) are sealed at the first
+// start, with their consent addresses and second-factor secrets.
+func TestRecordsFromBeforeProtectionAtRestAreSealed(t *testing.T) {
+	dir := t.TempDir()
+	cfg := gate.Config{DataDir: dir, Migrate: true}
+	g, err := gate.Open(bg, cfg)
+	must(t, err)
+	must(t, g.Close())
+	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, gate.DatabaseFile)))
+	must(t, err)
+	defer raw.Close()
+	const id, user = "01a2243a-c5ff-7982-a0f7-3d62d15d8b71", "01a2243a-c5ff-7982-a0f7-3d62d15d8b72"
+	now := time.Now().UnixMicro()
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO contacts (id, provenance, created_at, updated_at, version, sealed, address_kinds) VALUES (?, '[]', ?, ?, 3, ?, '')`,
+			[]any{id, now, now, append([]byte{1}, `{"given_name":"Quirinalia","family_name":"Zwetschgenbaum","emails":["q@example.org"]}`...)}},
+		{`INSERT INTO interactions (id, kind, direction, occurred_at, duration_sec, network, contact_id, created_at, updated_at, version, sealed)
+			VALUES (?, 'note', 'internal', ?, 0, '', ?, ?, ?, 1, ?)`, []any{user[:35] + "3", now, id, now, now, append([]byte{1}, `{"body":"Hummelflug"}`...)}},
+		{`INSERT INTO consent_events (id, contact_id, purpose, channel, action, method, text_hash, ip, actor, at)
+			VALUES (?, ?, 'marketing', 'email', 'grant', 'web_form', '', '203.0.113.77', 'system', ?)`, []any{user[:35] + "4", id, now}},
+		{`INSERT INTO users (id, email, roles, password_hash, created_at, updated_at, totp_secret) VALUES (?, 'dpo@example.org', 'dpo', 'x', ?, ?, 'JBSWY3DPEHPK3PXP')`,
+			[]any{user, now, now}},
+		{`INSERT INTO maintenance (task, created_at) VALUES ('seal', 0)`, nil},
+	} {
+		_, err := raw.Exec(q.sql, q.args...)
+		must(t, err)
+	}
+	g = openGate(t, cfg)
+	c, err := g.Contact(tresor.WithPurpose(system(), "sales"), id)
+	must(t, err)
+	if c.FamilyName != "Zwetschgenbaum" || c.Version != 3 {
+		t.Fatalf("the sealed contact: %+v", c)
+	}
+	var sealed []byte
+	var keys int
+	var ip, totp string
+	must(t, raw.QueryRow("SELECT sealed FROM contacts WHERE id = ?", id).Scan(&sealed))
+	must(t, raw.QueryRow("SELECT count(*) FROM data_keys").Scan(&keys))
+	must(t, raw.QueryRow("SELECT ip FROM consent_events").Scan(&ip))
+	must(t, raw.QueryRow("SELECT totp_secret FROM users WHERE id = ?", user).Scan(&totp))
+	if sealed[0] != vault.FormatSealed || keys != 2 || !strings.HasPrefix(ip, "s2:") || !strings.HasPrefix(totp, "s2:") {
+		t.Fatalf("after the first start: format %d, %d data keys, ip %q, totp %q", sealed[0], keys, ip, totp)
+	}
+	var pending int
+	must(t, raw.QueryRow("SELECT count(*) FROM maintenance").Scan(&pending))
+	if pending != 0 {
+		t.Fatal("the maintenance task is still pending")
+	}
+	db := filepath.Join(dir, gate.DatabaseFile)
+	if found := leaks(readAll(t, db, db+"-wal")); found != nil {
+		t.Fatalf("after sealing, the file or its log holds %v", found)
+	}
+	h, err := g.Consents(tresor.WithPurpose(system(), "marketing"), id)
+	must(t, err)
+	if h.Events[0].IP != "203.0.113.77" {
+		t.Fatalf("the sealed consent address reads %q", h.Events[0].IP)
+	}
+}
+
+// TestErasedKeyLeavesTheFile: after an erasure, not even the wrapped form of
+// the person's data key is left in the SQLite file or its log — with the
+// KEK it would open whatever ciphertext is left.
+func TestErasedKeyLeavesTheFile(t *testing.T) {
+	dir := t.TempDir()
+	g := openGate(t, gate.Config{DataDir: dir, Migrate: true})
+	c := storePerson(t, g)
+	for i := 0; i < 20; i++ {
+		other := erika()
+		other.Emails = []string{strings.Repeat("o", i+1) + "@example.org"}
+		must(t, g.CreateContact(tresor.WithPurpose(system(), "sales"), other))
+	}
+	db := filepath.Join(dir, gate.DatabaseFile)
+	raw, err := sql.Open("sqlite", sqlite.DSN(db))
+	must(t, err)
+	defer raw.Close()
+	var wrapped, sealed []byte
+	must(t, raw.QueryRow("SELECT wrapped FROM data_keys WHERE subject = ?", c.ID).Scan(&wrapped))
+	must(t, raw.QueryRow("SELECT sealed FROM contacts WHERE id = ?", c.ID).Scan(&sealed))
+	must(t, raw.Close())
+	if !bytes.Contains(readAll(t, db, db+"-wal"), wrapped) {
+		t.Fatal("the wrapped key is not found before the erasure: the check cannot fail")
+	}
+	_, err = g.EraseContact(tresor.WithPurpose(system(), "data_protection"), c.ID, tresor.EraseRequest{Reason: "ticket 3"})
+	must(t, err)
+	files := readAll(t, db, db+"-wal")
+	if bytes.Contains(files, wrapped) {
+		t.Fatal("the erased person's wrapped data key is still in the database file or its log")
+	}
+	if bytes.Contains(files, sealed[len(sealed)-32:]) {
+		t.Fatal("the erased person's sealed fields are still in the database file or its log")
+	}
+}

@@ -83,6 +83,7 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.DB, error) {
 		TranslateError: translateError,
 		Snapshot:       func(ctx context.Context, db *sql.DB, w io.Writer) error { return snapshot(ctx, db, path, w) },
 		Check:          check,
+		Compact:        compact,
 	})
 	if err != nil {
 		writer.Close()
@@ -97,7 +98,11 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.DB, error) {
 // of failing with "database is locked". In WAL mode, synchronous=NORMAL keeps
 // the database consistent through a crash of the process or the machine; a
 // power loss may undo the last commits.
-var Pragmas = []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)"}
+//
+// secure_delete overwrites deleted content with zeros, so that an erased
+// person's wrapped data key does not linger in a free page of the file.
+var Pragmas = []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)",
+	"secure_delete(1)"}
 
 // DSN returns the modernc.org/sqlite data source name for path with Pragmas
 // and the extra pragmas (the writer's page cache is 64 MiB, each reader's 16 MiB).
@@ -180,6 +185,21 @@ func check(ctx context.Context, db *sql.DB) error {
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("sqlite: integrity check: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// compact checkpoints the write-ahead log into the database and truncates
+// it: the log's older page images (which may hold deleted rows) are gone.
+// With rewrite it first rebuilds the file, dropping every free page.
+func compact(ctx context.Context, db *sql.DB, rewrite bool) error {
+	if rewrite {
+		if _, err := db.ExecContext(ctx, "VACUUM"); err != nil {
+			return fmt.Errorf("sqlite: vacuum: %w", err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return fmt.Errorf("sqlite: checkpoint: %w", err)
 	}
 	return nil
 }

@@ -46,6 +46,8 @@ type Dialect struct {
 	Snapshot func(ctx context.Context, db *sql.DB, w io.Writer) error
 	// Check verifies the database's own integrity.
 	Check func(ctx context.Context, db *sql.DB) error
+	// Compact, if set, makes deleted bytes unrecoverable (see tresor.Store).
+	Compact func(ctx context.Context, db *sql.DB, rewrite bool) error
 }
 
 // DB is a tresor.Store on one writer pool and one reader pool (the same pool
@@ -82,6 +84,14 @@ func (db *DB) Snapshot(ctx context.Context, w io.Writer) error {
 		return fmt.Errorf("%s: snapshots are not supported", db.dialect.Name)
 	}
 	return db.dialect.Snapshot(ctx, db.writer.db, w)
+}
+
+// Compact makes deleted bytes unrecoverable where the dialect can.
+func (db *DB) Compact(ctx context.Context, rewrite bool) error {
+	if db.dialect.Compact == nil {
+		return nil
+	}
+	return db.dialect.Compact(ctx, db.writer.db, rewrite)
 }
 
 // Check verifies the database's own integrity.

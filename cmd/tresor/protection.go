@@ -66,7 +66,7 @@ func (m *Main) erase(ctx context.Context, args []string) error {
 		return err
 	}
 	if id == "" || reason == "" {
-		return errors.New("tresor erase needs --contact ID and --reason TEXT")
+		return m.missing("tresor erase needs --contact ID and --reason TEXT")
 	}
 	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
 		e, err := g.EraseContact(dataProtection(ctx), id, tresor.EraseRequest{Reason: reason})
@@ -93,7 +93,7 @@ func (m *Main) holdPlace(ctx context.Context, args []string) error {
 		return err
 	}
 	if id == "" || reason == "" {
-		return errors.New("tresor hold place needs --contact ID and --reason TEXT")
+		return m.missing("tresor hold place needs --contact ID and --reason TEXT")
 	}
 	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
 		h, err := g.PlaceHold(dataProtection(ctx), id, reason)
@@ -114,7 +114,7 @@ func (m *Main) holdRelease(ctx context.Context, args []string) error {
 		return err
 	}
 	if id == "" {
-		return errors.New("tresor hold release needs --id ID")
+		return m.missing("tresor hold release needs --id ID")
 	}
 	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
 		_, err := g.ReleaseHold(dataProtection(ctx), id)
@@ -131,7 +131,7 @@ func (m *Main) holdList(ctx context.Context, args []string) error {
 		return err
 	}
 	if id == "" {
-		return errors.New("tresor hold list needs --contact ID")
+		return m.missing("tresor hold list needs --contact ID")
 	}
 	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
 		hs, err := g.Holds(dataProtection(ctx), id)
@@ -306,7 +306,7 @@ func (m *Main) keysBackup(ctx context.Context, args []string) error {
 		return err
 	}
 	if file == "" {
-		return errors.New("tresor keys backup needs a FILE")
+		return m.missing("tresor keys backup needs a FILE")
 	}
 	if cfg.kek, err = m.kekConfig(&cfg); err != nil {
 		return err
@@ -342,7 +342,7 @@ func (m *Main) keysRestore(ctx context.Context, args []string) error {
 		return err
 	}
 	if file == "" {
-		return errors.New("tresor keys restore needs a FILE")
+		return m.missing("tresor keys restore needs a FILE")
 	}
 	f, err := os.Open(file)
 	if err != nil {
@@ -396,7 +396,7 @@ func (m *Main) backupCreate(ctx context.Context, args []string) error {
 		return err
 	}
 	if file == "" {
-		return errors.New("tresor backup create needs a FILE")
+		return m.missing("tresor backup create needs a FILE")
 	}
 	if len(recipients) == 0 {
 		if env := m.Getenv("TRESOR_BACKUP_RECIPIENTS"); env != "" {
@@ -445,7 +445,7 @@ func (m *Main) backupVerify(ctx context.Context, args []string) error {
 		return err
 	}
 	if file == "" {
-		return errors.New("tresor backup verify needs a FILE")
+		return m.missing("tresor backup verify needs a FILE")
 	}
 	ids, err := m.identity(idFile)
 	if err != nil {
@@ -504,7 +504,7 @@ func (m *Main) backupRestore(ctx context.Context, args []string) error {
 		return err
 	}
 	if file == "" {
-		return errors.New("tresor backup restore needs a FILE")
+		return m.missing("tresor backup restore needs a FILE")
 	}
 	ids, err := m.identity(idFile)
 	if err != nil {
@@ -556,7 +556,7 @@ func (m *Main) backupKeygen(ctx context.Context, args []string) error {
 		return errUsage
 	}
 	if out == "" {
-		return errors.New("tresor backup keygen needs --identity-file FILE")
+		return m.missing("tresor backup keygen needs --identity-file FILE")
 	}
 	secret, recipient, err := gate.NewBackupIdentity()
 	if err != nil {
@@ -575,4 +575,10 @@ func (m *Main) backupKeygen(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintln(m.Stdout, recipient)
 	return nil
+}
+
+// missing reports missing arguments like a flag error: usage, exit code 2.
+func (m *Main) missing(msg string) error {
+	fmt.Fprintln(m.Stderr, msg)
+	return errUsage
 }
