@@ -71,7 +71,9 @@ func (m *mailbox) all() []*tresor.Mail {
 
 func backends(t *testing.T, fn func(t *testing.T, a *api)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, newAPI(t, gate.Config{DataDir: t.TempDir(), Migrate: true})) })
-	t.Run("postgres", func(t *testing.T) { fn(t, newAPI(t, gate.Config{DB: storetest.PostgresURL(t), DataDir: t.TempDir(), Migrate: true})) })
+	t.Run("postgres", func(t *testing.T) {
+		fn(t, newAPI(t, gate.Config{DB: storetest.PostgresURL(t), DataDir: t.TempDir(), Migrate: true}))
+	})
 }
 
 func newAPI(t testing.TB, cfg gate.Config) *api {
