@@ -61,6 +61,15 @@ type RotateReport struct {
 func (g *Gate) RotateKEK(ctx context.Context, progress func(done int)) (*RotateReport, error) {
 	start := time.Now()
 	kr := g.keys.KEK
+	// A KMS source first moves the stored KEK versions under the KMS's own
+	// newest key (after the KMS rotated it).
+	if kms, ok := kr.Source().(interface {
+		Rewrap(context.Context) (int, error)
+	}); ok {
+		if _, err := kms.Rewrap(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if err := kr.Reload(ctx); err != nil {
 		return nil, err
 	}
