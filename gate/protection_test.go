@@ -538,6 +538,9 @@ func TestRetention(t *testing.T) {
 		}
 		rep, err = g.RunRetention(dpo, false)
 		must(t, err)
+		if len(rep.Stripped) != 1 || len(rep.Errors) != 0 {
+			t.Fatalf("run at day 400: %+v", rep)
+		}
 		c, err := g.Contact(dpo, mk.ID)
 		must(t, err)
 		if c.Position != "" || c.FamilyName != "Werbung" || strings.Contains(string(mustJSON(t, c.Provenance)), "position") {

@@ -254,5 +254,5 @@ func (s EnvSource) Load(context.Context) (map[int][]byte, error) {
 
 // Add refuses: an environment variable is set by the operator.
 func (s EnvSource) Add(_ context.Context, version int, _ []byte) error {
-	return fmt.Errorf("Tresor cannot add a key to %s: generate one with `tresor keys generate`, add it as version %d (\"…,%d:<key>\"), restart, and run `tresor keys rotate` again", s.Describe(), version, version)
+	return fmt.Errorf("cannot add a key to %s: generate one with `tresor keys generate`, add it as version %d (\"…,%d:<key>\"), restart, and run `tresor keys rotate` again", s.Describe(), version, version)
 }
