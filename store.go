@@ -313,6 +313,24 @@ type InteractionRow struct {
 	Sealing
 }
 
+// StoredKey returns the data key the stored row was sealed with; nil for none
+// or for a nil row.
+func (r *InteractionRow) StoredKey() *WrappedKey {
+	if r == nil {
+		return nil
+	}
+	return r.Key
+}
+
+// StoredKey returns the data key the stored row was sealed with; nil for none
+// or for a nil row.
+func (r *CaseRow) StoredKey() *WrappedKey {
+	if r == nil {
+		return nil
+	}
+	return r.Key
+}
+
 // CaseRow is a case as the store keeps it.
 type CaseRow struct {
 	Case          // with CaseContent empty

@@ -157,6 +157,15 @@ type unpacked struct {
 
 func (u *unpacked) remove() { os.RemoveAll(u.dir) }
 
+// openBackup reads the age identity and unpacks a backup beside the data.
+func openBackup(r io.Reader, identityFile string, cfg Config) (*unpacked, error) {
+	ids, err := vault.ReadIdentities(identityFile)
+	if err != nil {
+		return nil, err
+	}
+	return unpack(r, ids, tempDirOf(cfg))
+}
+
 // unpack decrypts a backup into tmpDir and checks its manifest and the hash
 // of its database. Any changed byte fails here: age authenticates the file.
 func unpack(r io.Reader, ids []age.Identity, tmpDir string) (*unpacked, error) {
@@ -248,11 +257,7 @@ type VerifyReport struct {
 // not nil). The report lists every problem; an empty list means the backup
 // can be restored.
 func VerifyBackup(ctx context.Context, r io.Reader, identityFile string, cfg Config, kek *vault.Keyring) (*VerifyReport, error) {
-	ids, err := vault.ReadIdentities(identityFile)
-	if err != nil {
-		return nil, err
-	}
-	u, err := unpack(r, ids, tempDirOf(cfg))
+	u, err := openBackup(r, identityFile, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -374,11 +379,7 @@ type RestoreReport struct {
 // erased or objecting after the backup comes back. Tresor must not be
 // serving this database meanwhile.
 func RestoreBackup(ctx context.Context, r io.Reader, identityFile string, cfg Config, opts ...Option) (*RestoreReport, error) {
-	ids, err := vault.ReadIdentities(identityFile)
-	if err != nil {
-		return nil, err
-	}
-	u, err := unpack(r, ids, tempDirOf(cfg))
+	u, err := openBackup(r, identityFile, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"tresor"
 	"tresor/policy"
+	"tresor/vault"
 )
 
 var _ tresor.ProtectionService = (*Gate)(nil)
@@ -226,19 +227,7 @@ func (g *Gate) appendJournal(e *tresor.Erasure) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(g.journal, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return vault.AppendFile(g.journal, append(b, '\n'))
 }
 
 // ReadJournal reads an erasure journal file; a missing file is an empty journal.

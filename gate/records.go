@@ -115,15 +115,8 @@ var interactions = &kind[tresor.Interaction, *tresor.Interaction, *tresor.Intera
 	toRow: func(ctx context.Context, tx tresor.Tx, g *Gate, in *tresor.Interaction, old *tresor.InteractionRow) (*tresor.InteractionRow, error) {
 		row := &tresor.InteractionRow{Interaction: *in}
 		row.InteractionContent, row.Withheld, row.Collection = tresor.InteractionContent{}, nil, tresor.Collection{}
-		var have *tresor.WrappedKey
-		if old != nil {
-			have = old.Key
-		}
-		s, err := g.sealerFor(ctx, tx, keySubjectOf(in.ContactID, in.ID), have)
-		if err != nil {
-			return nil, err
-		}
-		row.Sealed, row.Sealing, err = s.seal("interaction", in.ID, &in.InteractionContent)
+		var err error
+		row.Sealed, row.Sealing, err = g.sealRecord(ctx, tx, "interaction", in.ID, in.ContactID, old.StoredKey(), &in.InteractionContent)
 		return row, err
 	},
 	fromRow: func(ctx context.Context, g *Gate, row *tresor.InteractionRow, allow func(tresor.Category) bool) (*tresor.Interaction, error) {
@@ -246,15 +239,8 @@ var cases = &kind[tresor.Case, *tresor.Case, *tresor.CaseRow]{
 	toRow: func(ctx context.Context, tx tresor.Tx, g *Gate, c *tresor.Case, old *tresor.CaseRow) (*tresor.CaseRow, error) {
 		row := &tresor.CaseRow{Case: *c}
 		row.CaseContent, row.Withheld, row.Collection = tresor.CaseContent{}, nil, tresor.Collection{}
-		var have *tresor.WrappedKey
-		if old != nil {
-			have = old.Key
-		}
-		s, err := g.sealerFor(ctx, tx, keySubjectOf(c.ContactID, c.ID), have)
-		if err != nil {
-			return nil, err
-		}
-		row.Sealed, row.Sealing, err = s.seal("case", c.ID, &c.CaseContent)
+		var err error
+		row.Sealed, row.Sealing, err = g.sealRecord(ctx, tx, "case", c.ID, c.ContactID, old.StoredKey(), &c.CaseContent)
 		return row, err
 	},
 	fromRow: func(ctx context.Context, g *Gate, row *tresor.CaseRow, allow func(tresor.Category) bool) (*tresor.Case, error) {
@@ -523,6 +509,17 @@ func (g *Gate) DeletePipeline(ctx context.Context, id string, ifVersion int64) e
 		}
 		return nil
 	})
+}
+
+// sealRecord seals the content of an interaction or case under its
+// contact's data key, or its own when it belongs to no contact; have is the
+// key the stored row was sealed with.
+func (g *Gate) sealRecord(ctx context.Context, tx tresor.Tx, kind, id, contactID string, have *tresor.WrappedKey, v any) ([]byte, tresor.Sealing, error) {
+	s, err := g.sealerFor(ctx, tx, keySubjectOf(contactID, id), have)
+	if err != nil {
+		return nil, tresor.Sealing{}, err
+	}
+	return s.seal(kind, id, v)
 }
 
 // keySubjectOf is whose data key seals a record: its contact's, or its own

@@ -157,19 +157,10 @@ func (s FileSource) Add(ctx context.Context, version int, key []byte) error {
 	versions[version] = key
 	data := FormatKeyLines(versions)
 	if len(versions) == 1 {
-		f, err := os.OpenFile(s.Path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
+		if err := WriteNewFile(s.Path, data); err != nil {
 			return fmt.Errorf("create %s: %w", s.Describe(), err)
 		}
-		if _, err := f.Write(data); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return err
-		}
-		return f.Close()
+		return nil
 	}
 	return WriteFileAtomic(s.Path, data, 0o600)
 }

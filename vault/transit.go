@@ -156,19 +156,10 @@ func (s TransitSource) Add(ctx context.Context, version int, key []byte) error {
 	entry := fmt.Sprintf("v%d %s\n", version, data.Ciphertext)
 	if !exists {
 		content := "# Tresor key-encryption keys, wrapped by " + s.Describe() + ". Back this file up apart from the data.\n" + entry
-		f, err := os.OpenFile(s.Path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
+		if err := WriteNewFile(s.Path, []byte(content)); err != nil {
 			return fmt.Errorf("create %s: %w", s.fileDesc(), err)
 		}
-		if _, err := f.WriteString(content); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return err
-		}
-		return f.Close()
+		return nil
 	}
 	updated := bytes.Clone(raw)
 	if len(updated) > 0 && updated[len(updated)-1] != '\n' {
