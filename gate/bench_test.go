@@ -274,19 +274,7 @@ func BenchmarkReadContact(b *testing.B) {
 			g, r := be.open(b, true)
 			defer r.close()
 			ctx := tresor.WithPurpose(system(), "sales")
-			ids := make([]string, 0, b.N)
-			for done := 0; done < b.N; done += chunk {
-				cs := make([]*tresor.Contact, min(chunk, b.N-done))
-				for i := range cs {
-					cs[i] = sampleContact(done + i)
-				}
-				if err := g.CreateContacts(ctx, cs); err != nil {
-					b.Fatal(err)
-				}
-				for _, c := range cs {
-					ids = append(ids, c.ID)
-				}
-			}
+			ids := fill(b, g, b.N)
 			rand.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
 			var rawTime, gateTime time.Duration
 			b.ResetTimer()
