@@ -8,6 +8,7 @@ const (
 	actorKey ctxKey = iota
 	purposeKey
 	requestIDKey
+	clientKey
 )
 
 // WithActor returns a context carrying the authenticated actor.
@@ -31,6 +32,18 @@ func WithPurpose(ctx context.Context, purpose string) context.Context {
 func PurposeFrom(ctx context.Context) string {
 	p, _ := ctx.Value(purposeKey).(string)
 	return p
+}
+
+// WithClient returns a context carrying the network address of the client
+// (host:port or host), for the audit trail.
+func WithClient(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientKey, addr)
+}
+
+// ClientFrom returns the client address in ctx, or "".
+func ClientFrom(ctx context.Context) string {
+	a, _ := ctx.Value(clientKey).(string)
+	return a
 }
 
 // WithRequestID returns a context carrying the id of the request it serves.

@@ -129,6 +129,31 @@ type Reader interface {
 	// LastRetentionRun returns the newest retention run that changed data
 	// (not a dry run); ECNotFound if none.
 	LastRetentionRun(ctx context.Context) (*RetentionReport, error)
+
+	// AuditEntries lists audit entries, newest first (Page.After is a seq).
+	AuditEntries(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)
+	// AuditScan lists up to limit entries after seq, oldest first.
+	AuditScan(ctx context.Context, after int64, limit int) ([]*AuditEntry, error)
+	// AuditHead returns the seq and chain link of the newest entry.
+	AuditHead(ctx context.Context) (int64, []byte, error)
+	// AuditCheckpoints lists the checkpoints, oldest first.
+	AuditCheckpoints(ctx context.Context) ([]AuditCheckpoint, error)
+	// AuditPrune returns the newest pruning (nil if none).
+	AuditPrune(ctx context.Context) (*AuditPrune, error)
+	// AuditPrunedLeaves returns the leaf hashes of all pruned entries, in order.
+	AuditPrunedLeaves(ctx context.Context) ([][]byte, error)
+	// AuditObjectRefs counts the rows of the object index.
+	AuditObjectRefs(ctx context.Context) (int64, error)
+	// AuditTouched lists the objects of a type an actor's entries named in a
+	// time window, with the first and last time and the number of entries.
+	AuditTouched(ctx context.Context, actor, objectType string, since, until time.Time) ([]AuditTouch, error)
+}
+
+// AuditTouch is an object an actor touched.
+type AuditTouch struct {
+	ObjectID    string
+	First, Last time.Time
+	Entries     int
 }
 
 // Suppression is an entry of the suppression list: a keyed hash.
@@ -276,6 +301,17 @@ type Tx interface {
 	InsertRetentionRun(ctx context.Context, r *RetentionReport) error
 	// SetConsentEventIP replaces the stored address of a consent event.
 	SetConsentEventIP(ctx context.Context, id, ip string) error
+
+	// LockAuditHead returns the seq and chain link of the newest audit entry
+	// and holds them until the transaction ends (the chain has one writer).
+	LockAuditHead(ctx context.Context) (int64, []byte, error)
+	// InsertAudit appends chained entries (their Seq and Hash set) with their
+	// object index rows, and moves the head to the last.
+	InsertAudit(ctx context.Context, entries []*AuditEntry) error
+	InsertAuditCheckpoint(ctx context.Context, c *AuditCheckpoint) error
+	// PruneAudit records a pruning, keeps the pruned entries' leaf hashes and
+	// deletes the entries up to it.
+	PruneAudit(ctx context.Context, p *AuditPrune) error
 }
 
 // ContactRow is a contact as the store keeps it.

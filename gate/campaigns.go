@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 
@@ -133,7 +134,17 @@ func (g *Gate) Audience(ctx context.Context, id string) (*tresor.Audience, error
 	if err := campaigns.guarded(ctx, g, req, m); err != nil {
 		return nil, err
 	}
-	return g.audience(ctx, req, m)
+	a, err := g.audience(ctx, req, m)
+	if err != nil {
+		return nil, err
+	}
+	// The audience names people: recorded like a list of them.
+	e := g.entry(ctx, "campaign.audience", "contact", a.Recipients, nil, nil)
+	e.Detail = "campaign=" + m.ID
+	if err := g.record(ctx, e); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // SendCampaign sends an e-mail campaign to its audience. Each message passes
@@ -162,6 +173,7 @@ func (g *Gate) SendCampaign(ctx context.Context, id string) (*tresor.SendReport,
 		return nil, err
 	}
 	rep := &tresor.SendReport{Excluded: a.Excluded}
+	var sentTo []string
 	for _, contactID := range a.Recipients {
 		row, err := g.store.Read().Contact(ctx, contactID)
 		if tresor.ErrorCode(err) == tresor.ECNotFound {
@@ -186,6 +198,7 @@ func (g *Gate) SendCampaign(ctx context.Context, id string) (*tresor.SendReport,
 			continue
 		}
 		rep.Sent++
+		sentTo = append(sentTo, contactID)
 	}
 	sent := req.now
 	m.SentAt = &sent
@@ -197,6 +210,8 @@ func (g *Gate) SendCampaign(ctx context.Context, id string) (*tresor.SendReport,
 	if err != nil {
 		return nil, err
 	}
-	g.event(ctx, "campaign.sent", m.ID, "")
+	e := g.entry(ctx, "campaign.send", "contact", sentTo, nil, nil)
+	e.Detail = fmt.Sprintf("campaign=%s sent=%d failed=%d", m.ID, rep.Sent, rep.Failed)
+	g.recordBestEffort(ctx, e)
 	return rep, nil
 }

@@ -174,6 +174,9 @@ func (g *Gate) Consents(ctx context.Context, contactID string) (*tresor.ConsentH
 	if err := g.openConsentIPs(ctx, r, c.ID, events); err != nil {
 		return nil, err
 	}
+	if err := g.record(ctx, g.entry(ctx, "consent.read", "contact", []string{c.ID}, nil, nil)); err != nil {
+		return nil, err
+	}
 	h := &tresor.ConsentHistory{States: make([]tresor.ConsentStatus, len(states)), Events: nonNil(events)}
 	for i, st := range states {
 		h.States[i] = g.effective(st, c.LastInteractionAt, req.now)
@@ -219,6 +222,22 @@ func (g *Gate) Reach(ctx context.Context, contactID, purpose string, channel tre
 	}
 	d, err := g.reach(ctx, req, c, channel, advertising)
 	if err != nil {
+		return nil, err
+	}
+	// The outbound gate's answer is a policy decision: recorded as one.
+	e := g.entry(ctx, "contact.reach", "contact", []string{c.ID}, nil, nil)
+	codes := make([]string, len(d.Reasons))
+	for i, r := range d.Reasons {
+		codes[i] = r.Code
+	}
+	e.Detail = fmt.Sprintf("channel=%s advertising=%v reasons=%s", channel, advertising, strings.Join(codes, ","))
+	if !d.Allowed {
+		e.Decision = tresor.Refused
+		if len(codes) > 0 {
+			e.Reason = codes[0]
+		}
+	}
+	if err := g.record(ctx, e); err != nil {
 		return nil, err
 	}
 	return &d, nil
@@ -480,13 +499,14 @@ func (g *Gate) Object(ctx context.Context, contactID string) (*tresor.Contact, e
 		if c.ObjectedAt == nil {
 			c.ObjectedAt = &req.now
 		}
-		out, err = g.rewriteContact(ctx, tx, c, row, req)
-		return err
+		if out, err = g.rewriteContact(ctx, tx, c, row, req); err != nil {
+			return err
+		}
+		return g.eventIn(ctx, tx, "contact.objected", contactID, "marketing")
 	})
 	if err != nil {
 		return nil, err
 	}
-	g.event(ctx, "contact.objected", contactID, "marketing")
 	return contacts.shown(req, out), nil
 }
 
@@ -516,17 +536,18 @@ func (g *Gate) Restrict(ctx context.Context, contactID string, restricted bool) 
 		case !restricted:
 			c.RestrictedAt = nil
 		}
-		out, err = g.rewriteContact(ctx, tx, c, row, req)
-		return err
+		if out, err = g.rewriteContact(ctx, tx, c, row, req); err != nil {
+			return err
+		}
+		action := "contact.restriction_lifted"
+		if restricted {
+			action = "contact.restricted"
+		}
+		return g.eventIn(ctx, tx, action, contactID, "")
 	})
 	if err != nil {
 		return nil, err
 	}
-	action := "contact.restriction_lifted"
-	if restricted {
-		action = "contact.restricted"
-	}
-	g.event(ctx, action, contactID, "")
 	return contacts.shown(req, out), nil
 }
 
@@ -561,7 +582,12 @@ func (g *Gate) insertConsentEvent(ctx context.Context, tx tresor.Tx, e *tresor.C
 		defer dk.Destroy()
 		stored.IP = sealValue(dk, "consent_event", e.ID, "ip", e.IP)
 	}
-	return tx.InsertConsentEvent(ctx, &stored, state)
+	if err := tx.InsertConsentEvent(ctx, &stored, state); err != nil {
+		return err
+	}
+	ae := g.entry(ctx, "consent."+string(e.Action), "contact", []string{e.ContactID}, nil, nil)
+	ae.Detail = fmt.Sprintf("purpose=%s channel=%s method=%s event=%s", e.Purpose, e.Channel, e.Method, e.ID)
+	return g.appendTx(ctx, tx, []*tresor.AuditEntry{ae})
 }
 
 // openConsentIPs opens the sealed addresses of a contact's consent events.

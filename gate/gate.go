@@ -32,6 +32,8 @@ type Gate struct {
 	mailer    tresor.Mailer
 	publicURL string
 	journal   string // the erasure journal file; "" for none
+	auditCfg  AuditConfig
+	auditor   *auditor
 }
 
 var (
@@ -69,11 +71,19 @@ func New(store tresor.Store, opts ...Option) *Gate {
 	for _, o := range opts {
 		o(g)
 	}
+	g.auditor = newAuditor(g)
 	return g
 }
 
-// Close closes the store.
-func (g *Gate) Close() error { return g.store.Close() }
+// Close finishes the audit entries in flight, writes a last checkpoint and
+// closes the store.
+func (g *Gate) Close() error {
+	g.closeAudit()
+	if _, err := g.Checkpoint(context.Background()); err != nil {
+		g.log.Warn("last audit checkpoint", "error", err)
+	}
+	return g.store.Close()
+}
 
 // Backend names the storage backend.
 func (g *Gate) Backend() string { return g.store.Backend() }
@@ -133,12 +143,15 @@ func (g *Gate) authorize(ctx context.Context, need access) (*request, error) {
 		req.purpose = tresor.PurposeFrom(ctx)
 		pu, err := g.policy.PermitIndividual(a, req.purpose)
 		if err != nil {
+			g.recordBestEffort(ctx, g.entry(ctx, "access", "", nil, nil, err))
 			return nil, err
 		}
 		req.pu = pu
 	case accessConfigWrite:
 		if a.Kind != tresor.ActorSystem && !a.HasRole(tresor.RoleAdmin) {
-			return nil, tresor.Errorf(tresor.ECForbidden, "Only an administrator may change the configuration.")
+			err := tresor.Errorf(tresor.ECForbidden, "Only an administrator may change the configuration.")
+			g.recordBestEffort(ctx, g.entry(ctx, "access", "", nil, nil, err))
+			return nil, err
 		}
 	}
 	return req, nil

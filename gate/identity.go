@@ -538,7 +538,9 @@ func (g *Gate) SignInExternal(ctx context.Context, id tresor.ExternalIdentity) (
 				if err := tx.InsertUser(ctx, u); err != nil {
 					return err
 				}
-				g.event(ctx, "user.created", u.ID, "single sign-on; roles "+joinRoles(roles))
+				if err := g.eventIn(ctx, tx, "user.created", u.ID, "single sign-on; roles "+joinRoles(roles)); err != nil {
+					return err
+				}
 				break
 			} else if err != nil {
 				return err
@@ -555,7 +557,9 @@ func (g *Gate) SignInExternal(ctx context.Context, id tresor.ExternalIdentity) (
 		}
 		// The provider is the source of the roles of its users.
 		if !slices.Equal(u.Roles, roles) || u.Email != email {
-			g.event(ctx, "user.roles_changed", u.ID, "single sign-on; roles "+joinRoles(roles))
+			if err := g.eventIn(ctx, tx, "user.roles_changed", u.ID, "single sign-on; roles "+joinRoles(roles)); err != nil {
+				return err
+			}
 			g.tokens.clear()
 		}
 		u.Roles, u.Email, u.UpdatedAt = roles, email, now

@@ -3,7 +3,9 @@ package gate
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
+	"sync"
 	"time"
 
 	"tresor"
@@ -54,6 +56,9 @@ type kind[T any, PT interface {
 	// present prepares an object for the caller: it withholds what the
 	// purpose may not see.
 	present func(req *request, v PT)
+
+	personalOnce sync.Once
+	isPersonal   bool
 }
 
 func (k *kind[T, PT, R]) guarded(ctx context.Context, g *Gate, req *request, v PT) error {
@@ -96,6 +101,30 @@ type ref struct {
 	id     string
 }
 
+// personal reports whether objects of kind k hold personal fields: their
+// reads are audited.
+func (k *kind[T, PT, R]) personal() bool {
+	k.personalOnce.Do(func() {
+		t := reflect.TypeOf((*T)(nil)).Elem()
+		k.isPersonal = tresor.CheckCategories(t) == nil && len(tresor.PersonalFields(t)) > 0
+	})
+	return k.isPersonal
+}
+
+// shownCategories are the categories of the fields of v that hold data.
+func shownCategories(v any) []tresor.Category { return categoriesOf(filledFields(v)) }
+
+// idsOf lists the ids of objects.
+func idsOf[PT object](vs []PT) []string {
+	out := make([]string, 0, len(vs))
+	for _, v := range vs {
+		if !reflect.ValueOf(v).IsNil() {
+			out = append(out, v.Base().ID)
+		}
+	}
+	return out
+}
+
 // writeNeed is what changing objects of kind k needs.
 func (k *kind[T, PT, R]) writeNeed() access {
 	if k.need == accessConfigRead {
@@ -127,6 +156,7 @@ func create[T any, PT interface {
 		return err
 	}
 	rows := make([]R, len(vs))
+	var done *tresor.AuditEntry
 	// A refused create leaves the caller's objects as they were, so that they
 	// can be corrected and sent again.
 	before := make([]T, len(vs))
@@ -162,11 +192,24 @@ func create[T any, PT interface {
 		if err := probs.Err(k.name); err != nil {
 			return err
 		}
-		return k.insert(ctx, tx, rows)
+		if err := k.insert(ctx, tx, rows); err != nil {
+			return err
+		}
+		var cats []tresor.Category
+		for _, v := range vs {
+			if k.personal() {
+				cats = mergeCategories(cats, shownCategories(v))
+			}
+		}
+		done = g.entry(ctx, k.name+".create", k.name, idsOf(vs), cats, nil)
+		return g.appendTx(ctx, tx, []*tresor.AuditEntry{done})
 	})
 	if err != nil {
-		return explain(ctx, g, k, err, vs)
+		err = explain(ctx, g, k, err, vs)
+		g.recordBestEffort(ctx, g.entry(ctx, k.name+".create", k.name, nil, nil, err))
+		return err
 	}
+	g.committed([]*tresor.AuditEntry{done})
 	for _, v := range vs {
 		k.shown(req, v)
 	}
@@ -222,18 +265,28 @@ func read[T any, PT interface {
 	if err != nil {
 		return nil, err
 	}
+	action := k.name + ".read"
 	row, err := k.get(ctx, g.store.Read(), id)
 	if err != nil {
+		g.recordBestEffort(ctx, g.entry(ctx, action, k.name, []string{id}, nil, err))
 		return nil, err
 	}
 	v, err := k.fromRow(ctx, g, row, req.pu.Allows)
 	if gerr := k.guarded(ctx, g, req, v); gerr != nil {
+		g.recordBestEffort(ctx, g.entry(ctx, action, k.name, []string{id}, nil, gerr))
 		return nil, gerr // a refusal comes first: it says less than a damaged record
 	}
 	if err != nil {
+		g.recordBestEffort(ctx, g.entry(ctx, action, k.name, []string{id}, nil, err))
 		return nil, err
 	}
-	return k.shown(req, v), nil
+	v = k.shown(req, v)
+	if k.personal() {
+		if err := g.record(ctx, g.entry(ctx, action, k.name, []string{id}, shownCategories(v), nil)); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
 }
 
 // listOf turns up to limit+1 rows into a page and the cursor of the next.
@@ -259,6 +312,16 @@ func listOf[T any, PT interface {
 			continue // the query leaves these out; this is a second line of defence
 		}
 		out.Items = append(out.Items, k.shown(req, v))
+	}
+	// Every hit is recorded, an empty list too: a search is an access.
+	if k.personal() {
+		var cats []tresor.Category
+		for _, v := range out.Items {
+			cats = mergeCategories(cats, shownCategories(v))
+		}
+		if err := g.record(ctx, g.entry(ctx, k.name+".list", k.name, idsOf(out.Items), cats, nil)); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -288,6 +351,7 @@ func change[T any, PT interface {
 		return nil, err
 	}
 	var out PT
+	var done *tresor.AuditEntry
 	err = g.store.Update(ctx, func(tx tresor.Tx) error {
 		row, err := k.get(ctx, tx, id)
 		if err != nil {
@@ -327,11 +391,22 @@ func change[T any, PT interface {
 			return err
 		}
 		out = v
-		return k.update(ctx, tx, newRow, old.Base().Version)
+		if err := k.update(ctx, tx, newRow, old.Base().Version); err != nil {
+			return err
+		}
+		var cats []tresor.Category
+		if k.personal() {
+			cats = categoriesOf(changedFields(old, v))
+		}
+		done = g.entry(ctx, k.name+".update", k.name, []string{id}, cats, nil)
+		return g.appendTx(ctx, tx, []*tresor.AuditEntry{done})
 	})
 	if err != nil {
-		return nil, explain(ctx, g, k, err, []PT{out})
+		err = explain(ctx, g, k, err, []PT{out})
+		g.recordBestEffort(ctx, g.entry(ctx, k.name+".update", k.name, []string{id}, nil, err))
+		return nil, err
 	}
+	g.committed([]*tresor.AuditEntry{done})
 	return k.shown(req, out), nil
 }
 
@@ -345,7 +420,8 @@ func remove[T any, PT interface {
 	if err != nil {
 		return err
 	}
-	return g.store.Update(ctx, func(tx tresor.Tx) error {
+	var done *tresor.AuditEntry
+	err = g.store.Update(ctx, func(tx tresor.Tx) error {
 		row, err := k.get(ctx, tx, id)
 		if err != nil {
 			return err
@@ -368,8 +444,18 @@ func remove[T any, PT interface {
 				return err
 			}
 		}
-		return k.delete(ctx, tx, id)
+		if err := k.delete(ctx, tx, id); err != nil {
+			return err
+		}
+		done = g.entry(ctx, k.name+".delete", k.name, []string{id}, nil, nil)
+		return g.appendTx(ctx, tx, []*tresor.AuditEntry{done})
 	})
+	if err != nil {
+		g.recordBestEffort(ctx, g.entry(ctx, k.name+".delete", k.name, []string{id}, nil, err))
+		return err
+	}
+	g.committed([]*tresor.AuditEntry{done})
+	return nil
 }
 
 func checkVersion(object string, stored, want int64) error {

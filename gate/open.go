@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/audit"
 	"tresor/postgres"
 	"tresor/sqlite"
 	"tresor/vault"
@@ -104,9 +105,16 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Gate, error) {
 		store.Close()
 		return nil, err
 	}
-	base := []Option{WithKeys(keys)}
+	signer, err := openAuditKey(ctx, store, KeyDirOf(cfg))
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	ac := AuditConfig{Signer: signer}
+	base := []Option{WithKeys(keys), WithAudit(ac)}
 	if cfg.DataDir != "" {
-		base = append(base, WithJournal(filepath.Join(cfg.DataDir, JournalFile)))
+		ac.CheckpointFile = filepath.Join(cfg.DataDir, AuditCheckpointFile)
+		base = append(base, WithJournal(filepath.Join(cfg.DataDir, JournalFile)), WithAudit(ac))
 	}
 	g := New(store, append(base, opts...)...)
 	if err := g.maintain(ctx); err != nil {
@@ -232,4 +240,19 @@ func versionList(known []tresor.KEKVersion, counts map[int]int) string {
 		parts[i] = strconv.Itoa(v)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// openAuditKey loads the checkpoint signing key, creating it only while the
+// trail has no checkpoint: a lost key must be restored, not replaced.
+func openAuditKey(ctx context.Context, store tresor.Store, dir string) (*audit.Signer, error) {
+	cps, err := store.Read().AuditCheckpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, AuditKeyFile)
+	s, err := audit.LoadSigner(path, len(cps) == 0)
+	if err != nil {
+		return nil, fmt.Errorf("refusing to start: %w; restore it (tresor keys restore FILE): the audit trail's checkpoints were signed with it", err)
+	}
+	return s, nil
 }

@@ -103,9 +103,13 @@ func (g *Gate) erase(ctx context.Context, req *request, id string, origin tresor
 		}
 		n.InteractionsRetained = retained
 		out = &tresor.Erasure{ContactID: id, ErasedAt: req.now, Actor: req.actor.String(), Origin: origin, Reason: reason, Records: n}
-		return tx.InsertErasure(ctx, out)
+		if err := tx.InsertErasure(ctx, out); err != nil {
+			return err
+		}
+		return g.eventIn(ctx, tx, "contact.erased", id, string(origin))
 	})
 	if err != nil {
+		g.recordBestEffort(ctx, g.entry(ctx, "contact.erase", "contact", []string{id}, nil, err))
 		return nil, err
 	}
 	if err := g.appendJournal(out); err != nil {
@@ -118,7 +122,6 @@ func (g *Gate) erase(ctx context.Context, req *request, id string, origin tresor
 	if err := g.store.Compact(ctx, false); err != nil {
 		g.log.Warn("compact after erasure", "error", err)
 	}
-	g.event(ctx, "contact.erased", id, string(origin))
 	return out, nil
 }
 
@@ -283,12 +286,14 @@ func (g *Gate) PlaceHold(ctx context.Context, contactID, reason string) (*tresor
 			}
 			return err
 		}
-		return tx.InsertHold(ctx, h)
+		if err := tx.InsertHold(ctx, h); err != nil {
+			return err
+		}
+		return g.eventIn(ctx, tx, "contact.hold_placed", contactID, h.ID)
 	})
 	if err != nil {
 		return nil, err
 	}
-	g.event(ctx, "legal_hold.placed", contactID, h.ID)
 	return h, nil
 }
 
@@ -310,12 +315,11 @@ func (g *Gate) ReleaseHold(ctx context.Context, id string) (*tresor.LegalHold, e
 		if !ok {
 			return tresor.Errorf(tresor.ECConflict, "The legal hold %s was released already.", id)
 		}
-		return nil
+		return g.eventIn(ctx, tx, "contact.hold_released", out.ContactID, id)
 	})
 	if err != nil {
 		return nil, err
 	}
-	g.event(ctx, "legal_hold.released", out.ContactID, id)
 	return out, nil
 }
 
@@ -332,7 +336,13 @@ func (g *Gate) Holds(ctx context.Context, contactID string) ([]tresor.LegalHold,
 		return nil, err
 	}
 	hs, err := r.Holds(ctx, contactID)
-	return nonNil(hs), err
+	if err != nil {
+		return nil, err
+	}
+	if err := g.record(ctx, g.entry(ctx, "contact.holds_read", "contact", []string{contactID}, nil, nil)); err != nil {
+		return nil, err
+	}
+	return nonNil(hs), nil
 }
 
 // CloseContact ends a customer relation: the contact and its interactions,
@@ -361,12 +371,15 @@ func (g *Gate) CloseContact(ctx context.Context, id string) (*tresor.Contact, er
 		if c.ArchivedAt != nil {
 			return policy.Refuse(policy.RArchived, c.ArchivedAt.Format(time.DateOnly))
 		}
-		return tx.ArchiveContact(ctx, id, req.now)
+		if err := tx.ArchiveContact(ctx, id, req.now); err != nil {
+			return err
+		}
+		return g.eventIn(ctx, tx, "contact.closed", id, "")
 	})
 	if err != nil {
+		g.recordBestEffort(ctx, g.entry(ctx, "contact.close", "contact", []string{id}, nil, err))
 		return nil, err
 	}
-	g.event(ctx, "contact.closed", id, "")
 	if !req.pu.SeesRestricted {
 		return nil, nil // archived: the caller's purpose no longer sees it
 	}

@@ -77,7 +77,16 @@ func (g *Gate) User(ctx context.Context, idOrEmail string) (*tresor.User, error)
 		return nil, err
 	}
 	if !isAdmin(a) && u.ID != a.UserID {
-		return nil, tresor.Errorf(tresor.ECForbidden, "Only an administrator sees other users.")
+		err := tresor.Errorf(tresor.ECForbidden, "Only an administrator sees other users.")
+		g.recordBestEffort(ctx, g.entry(ctx, "user.read", "user", []string{u.ID}, nil, err))
+		return nil, err
+	}
+	// An administrator looking at someone else's account is recorded; one's
+	// own account is not an access to another person's data.
+	if u.ID != a.UserID {
+		if err := g.record(ctx, g.entry(ctx, "user.read", "user", []string{u.ID}, nil, nil)); err != nil {
+			return nil, err
+		}
 	}
 	return u, nil
 }
@@ -100,6 +109,13 @@ func (g *Gate) Users(ctx context.Context, p tresor.Page) (*tresor.List[*tresor.U
 	if len(rows) > limit {
 		out.Items = rows[:limit]
 		out.Next = tresor.EncodeCursor(rows[limit-1].ID)
+	}
+	ids := make([]string, len(out.Items))
+	for i, u := range out.Items {
+		ids[i] = u.ID
+	}
+	if err := g.record(ctx, g.entry(ctx, "user.list", "user", ids, nil, nil)); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -66,6 +66,7 @@ func Open(ctx context.Context, url string, opt Options) (*sqlstore.DB, error) {
 		MigrationLock:  fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
 		CopyContacts:   copyContacts,
 		RewrapKeys:     rewrapKeys,
+		CopyAudit:      copyAudit,
 		Snapshot:       func(ctx context.Context, _ *sql.DB, w io.Writer) error { return dump(ctx, url, w) },
 	})
 	if err != nil {
@@ -205,4 +206,29 @@ func rewrapKeys(ctx context.Context, c *sql.Conn, query string, keys []tresor.Wr
 		return res.Close()
 	})
 	return n, err
+}
+
+// copyAudit bulk-inserts audit entries and their object index rows with COPY.
+func copyAudit(ctx context.Context, c *sql.Conn, entries []*tresor.AuditEntry) error {
+	return c.Raw(func(driverConn any) error {
+		conn := driverConn.(*stdlib.Conn).Conn()
+		rows := make([][]any, len(entries))
+		var objects [][]any
+		for i, e := range entries {
+			rows[i] = sqlstore.AuditArgs(e)
+			for _, id := range sqlstore.UniqueIDs(e.ObjectIDs) {
+				objects = append(objects, []any{id, e.Seq})
+			}
+		}
+		if _, err := conn.CopyFrom(ctx, pgx.Identifier{"audit_log"}, []string{"seq", "at", "actor", "roles", "purpose",
+			"action", "object_type", "object_ids", "categories", "decision", "reason", "request_id", "client", "detail", "hash"},
+			pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		if len(objects) == 0 {
+			return nil
+		}
+		_, err := conn.CopyFrom(ctx, pgx.Identifier{"audit_objects"}, []string{"object_id", "seq"}, pgx.CopyFromRows(objects))
+		return err
+	})
 }

@@ -178,6 +178,15 @@ func matrix() map[string]matrixCase {
 		"POST /api/v1/retention/runs": {dpoOnly, func(a *api, r tresor.Role) call {
 			return call{method: "POST", path: "/api/v1/retention/runs", role: r, purpose: purposeOf(r), body: `{"dry_run":true}`}
 		}},
+		// The audit trail: the data-protection officer and the auditor read it;
+		// the export of touched contacts decrypts names, so only the dpo's purpose.
+		"GET /api/v1/audit": {[]tresor.Role{tresor.RoleDPO, tresor.RoleAuditor}, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/audit?limit=5", role: r}
+		}},
+		"GET /api/v1/audit/export": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/audit/export?actor=system&since=2026-01-01T00:00:00Z&until=2099-01-01T00:00:00Z",
+				role: r, purpose: purposeOf(r)}
+		}},
 		// Closing a customer relation is everyday work of every purpose that
 		// handles single contacts.
 		"POST /api/v1/contacts/{id}/close": {purposeRoles, func(a *api, r tresor.Role) call {

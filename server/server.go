@@ -33,6 +33,7 @@ type Services struct {
 	Consents      tresor.ConsentService
 	Campaigns     tresor.CampaignService
 	Protection    tresor.ProtectionService
+	Audit         tresor.AuditService
 	Health        Health
 }
 
@@ -175,7 +176,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := newRequestID()
-	r = r.WithContext(tresor.WithRequestID(r.Context(), id))
+	r = r.WithContext(tresor.WithClient(tresor.WithRequestID(r.Context(), id), r.RemoteAddr))
 	h := w.Header()
 	h.Set("X-Request-Id", id)
 	h.Set("X-Content-Type-Options", "nosniff")

@@ -373,3 +373,53 @@ UPDATE deals SET archived_at = $2 WHERE contact_id = $1 AND archived_at IS NULL
 
 -- name: consent-event-ip
 UPDATE consent_events SET ip = $2 WHERE id = $1
+
+-- name: audit-select
+SELECT a.seq, a.at, a.actor, a.roles, a.purpose, a.action, a.object_type, a.object_ids, a.categories, a.decision,
+       a.reason, a.request_id, a.client, a.detail, a.hash
+FROM audit_log a
+
+-- name: audit-insert
+INSERT INTO audit_log (seq, at, actor, roles, purpose, action, object_type, object_ids, categories, decision, reason,
+                       request_id, client, detail, hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+
+-- name: audit-object-insert
+INSERT INTO audit_objects (object_id, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING
+
+-- name: audit-head
+SELECT seq, hash FROM audit_head WHERE id = 1
+
+-- name: audit-head-set
+UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1
+
+-- name: audit-checkpoint-insert
+INSERT INTO audit_checkpoints (size, at, root, chain, range, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6, $7)
+
+-- name: audit-checkpoints
+SELECT size, at, root, chain, range, key_id, signature FROM audit_checkpoints ORDER BY size
+
+-- name: audit-prune-last
+SELECT upto, at, chain, range FROM audit_prunes ORDER BY upto DESC LIMIT 1
+
+-- name: audit-prune-insert
+INSERT INTO audit_prunes (upto, at, chain, range) VALUES ($1, $2, $3, $4)
+
+-- name: audit-prune-objects
+DELETE FROM audit_objects WHERE seq <= $1
+
+-- name: audit-prune-log
+DELETE FROM audit_log WHERE seq <= $1
+
+-- name: audit-object-count
+SELECT count(*) FROM audit_objects
+
+-- name: audit-touched
+SELECT at, object_ids FROM audit_log
+WHERE actor = $1 AND object_type = $2 AND at >= $3 AND at < $4 ORDER BY seq
+
+-- name: audit-pruned-leaf-insert
+INSERT INTO audit_pruned_leaves (seq, leaf) VALUES ($1, $2)
+
+-- name: audit-pruned-leaves
+SELECT leaf FROM audit_pruned_leaves ORDER BY seq

@@ -42,6 +42,9 @@ type Dialect struct {
 	// wrapped, previous kek_version) for every key in one round trip on the
 	// connection of the current transaction, returning the rows changed.
 	RewrapKeys func(ctx context.Context, conn *sql.Conn, query string, keys []tresor.WrappedKey, prev []int) (int, error)
+	// CopyAudit, if set, bulk-inserts chained audit entries and their object
+	// index rows on the connection of the current transaction (COPY).
+	CopyAudit func(ctx context.Context, conn *sql.Conn, entries []*tresor.AuditEntry) error
 	// Snapshot writes a consistent online copy of the whole database to w.
 	Snapshot func(ctx context.Context, db *sql.DB, w io.Writer) error
 	// Check verifies the database's own integrity.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -63,6 +64,14 @@ Usage:
   tresor backup create FILE --recipient R  an encrypted, consistent online backup, without keys
   tresor backup verify FILE --identity F   decrypt, check and test-restore a backup
   tresor backup restore FILE --identity F  restore a backup; erasures made since are applied again
+  tresor audit verify [--public-key F]     recompute the audit trail; exit 0 intact, 1 tampered
+  tresor audit log [--contact ID] [--actor A] [--action X] [--since T] [--until T]
+                                           who accessed a contact, what an actor accessed
+  tresor audit export --actor A --since T --until T
+                                           the contacts an actor touched, as CSV (breach notification)
+  tresor audit prove SEQ                   an inclusion proof of an entry against the newest checkpoint
+  tresor audit checkpoint | public-key     sign a checkpoint now; print the checkpoints' public key
+  tresor audit prune --keep DURATION       remove entries older than the audit retention period
 
 Run "tresor COMMAND -h" for the flags of a command. Every flag has a TRESOR_*
 environment variable; secrets may also come from a file named by *_FILE.
@@ -105,6 +114,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.sub(ctx, "keys", rest, map[string]func(context.Context, []string) error{
 			"status": m.keysStatus, "rotate": m.keysRotate, "generate": m.keysGenerate,
 			"backup": m.keysBackup, "restore": m.keysRestore})
+	case "audit":
+		return m.sub(ctx, "audit", rest, map[string]func(context.Context, []string) error{
+			"verify": m.auditVerify, "prove": m.auditProve, "log": m.auditLog, "export": m.auditExport,
+			"checkpoint": m.auditCheckpoint, "public-key": m.auditPublicKey, "prune": m.auditPrune})
 	case "backup":
 		return m.sub(ctx, "backup", rest, map[string]func(context.Context, []string) error{
 			"create": m.backupCreate, "verify": m.backupVerify, "restore": m.backupRestore, "keygen": m.backupKeygen})
@@ -145,6 +158,9 @@ type config struct {
 	transitKey  string
 	kek         gate.KEKConfig
 	retention   time.Duration
+	auditStream string
+	auditClient string
+	auditKeep   time.Duration
 }
 
 // flags returns a flag set with the storage flags every command shares;
@@ -174,7 +190,7 @@ func (m *Main) envDuration(key string, def time.Duration) time.Duration {
 // retentionLoop runs the retention policy once per interval: it checks
 // hourly whether a run is due, so that several servers on one database run
 // it about once, and a restart does not skip a day.
-func (m *Main) retentionLoop(ctx context.Context, g *gate.Gate, log *slog.Logger, interval time.Duration) {
+func (m *Main) retentionLoop(ctx context.Context, g *gate.Gate, log *slog.Logger, interval, auditKeep time.Duration) {
 	check := min(time.Hour, interval)
 	t := time.NewTimer(time.Minute)
 	defer t.Stop()
@@ -196,6 +212,13 @@ func (m *Main) retentionLoop(ctx context.Context, g *gate.Gate, log *slog.Logger
 		}
 		log.Info("retention run", "id", rep.ID, "checked", rep.Checked, "erased", len(rep.Erased),
 			"stripped", len(rep.Stripped), "records_expired", rep.RecordsExpired, "held", len(rep.Held), "errors", len(rep.Errors))
+		if auditKeep > 0 {
+			if n, err := g.PruneAudit(system(ctx), time.Now().Add(-auditKeep)); err != nil {
+				log.Error("audit pruning failed", "error", err)
+			} else if n > 0 {
+				log.Info("audit entries pruned", "entries", n)
+			}
+		}
 	}
 }
 
@@ -291,6 +314,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.oidc.TrustMFA, "oidc-trust-mfa", m.env("TRESOR_OIDC_TRUST_MFA", "") == "true", "accept the provider's second factor (amr claim) for roles that need one (TRESOR_OIDC_TRUST_MFA=true)")
 	fs.StringVar(&cfg.smtpAddr, "smtp-addr", m.env("TRESOR_SMTP_ADDR", ""), "SMTP server host:port for consent confirmations and campaigns (TRESOR_SMTP_ADDR; user and password from TRESOR_SMTP_USERNAME and TRESOR_SMTP_PASSWORD or _FILE)")
 	fs.StringVar(&cfg.smtpFrom, "smtp-from", m.env("TRESOR_SMTP_FROM", ""), "sender address of mail (TRESOR_SMTP_FROM)")
+	fs.StringVar(&cfg.auditStream, "audit-stream", m.env("TRESOR_AUDIT_STREAM", ""), "also send every audit entry as a JSON line to file:PATH or syslog, e.g. for a SIEM (TRESOR_AUDIT_STREAM)")
+	fs.StringVar(&cfg.auditClient, "audit-client", m.env("TRESOR_AUDIT_CLIENT", "truncated"), "client addresses in the audit trail: full, truncated (IPv4 /24, IPv6 /48) or none (TRESOR_AUDIT_CLIENT)")
+	fs.DurationVar(&cfg.auditKeep, "audit-retention", m.envDuration("TRESOR_AUDIT_RETENTION", 87600*time.Hour), "keep audit entries this long (default 10 years), then prune them after a signed checkpoint; 0 keeps them forever (TRESOR_AUDIT_RETENTION)")
 	fs.DurationVar(&cfg.retention, "retention-interval", m.envDuration("TRESOR_RETENTION_INTERVAL", 24*time.Hour), "how often the retention policy runs inside the server; 0 turns it off (TRESOR_RETENTION_INTERVAL)")
 	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
 		return err
@@ -307,7 +333,16 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	gopts := []gate.Option{gate.WithLogger(log), gate.WithPolicy(pol), gate.WithPublicURL(opts.PublicURL)}
+	if !slices.Contains([]string{"full", "truncated", "none"}, cfg.auditClient) {
+		return fmt.Errorf("--audit-client %q: use full, truncated or none", cfg.auditClient)
+	}
+	stream, closeStream, err := auditStream(cfg.auditStream)
+	if err != nil {
+		return err
+	}
+	defer closeStream()
+	gopts := []gate.Option{gate.WithLogger(log), gate.WithPolicy(pol), gate.WithPublicURL(opts.PublicURL),
+		gate.WithAuditClient(cfg.auditClient), gate.WithAuditStream(stream)}
 	if cfg.smtpAddr != "" {
 		mailer, err := m.mailer(&cfg)
 		if err != nil {
@@ -349,7 +384,7 @@ and a user who works with contacts, then an API token:
 `)
 	}
 	opts.Purposes, opts.Catalogue = g.PurposesOf, g.Catalogue()
-	srv := server.New(server.Services{Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
+	srv := server.New(server.Services{Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
 		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g}, opts)
 	if err := srv.Open(cfg.addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
@@ -365,8 +400,9 @@ and a user who works with contacts, then an API token:
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	go g.WatchKEK(bg, 30*time.Second)
+	go g.WatchAudit(bg, time.Minute)
 	if cfg.retention > 0 {
-		go m.retentionLoop(bg, g, log, cfg.retention)
+		go m.retentionLoop(bg, g, log, cfg.retention, cfg.auditKeep)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
