@@ -274,4 +274,3 @@ func (c *conn) AuditTouched(ctx context.Context, actor, objectType string, since
 	}
 	return out, rows.Err()
 }
-
