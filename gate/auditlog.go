@@ -53,7 +53,7 @@ func (g *Gate) AuditLog(ctx context.Context, f tresor.AuditFilter) (*tresor.List
 	if err != nil {
 		return nil, err
 	}
-	out := &tresor.List[*tresor.AuditEntry]{Items: rows}
+	out := &tresor.List[*tresor.AuditEntry]{Items: nonNil(rows)}
 	if len(rows) > limit {
 		out.Items = rows[:limit]
 		out.Next = tresor.EncodeCursor(strconv.FormatInt(rows[limit-1].Seq, 10))

@@ -31,11 +31,11 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	l, err := s.svc.Audit.AuditLog(r.Context(), f)
+	out, err := pageOf(s.svc.Audit.AuditLog(r.Context(), f))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, l)
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding"
 	"encoding/json"
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/gate"
 	"tresor/policy"
 )
 
@@ -31,13 +33,15 @@ import (
 // references inside the document.
 
 const (
-	testToken      = "test-token"   // a sales user's API token
-	adminToken     = "admin-token"  // an administrator's API token
-	testSession    = "test-session" // a signed-in browser's session cookie
-	pendingSession = "test-pending" // a session still waiting for its second factor
-	testCSRF       = "test-csrf"    // the form token of testSession
+	testToken      = "test-token"    // a sales user's API token
+	adminToken     = "admin-token"   // an administrator's API token
+	auditorToken   = "auditor-token" // an auditor's API token
+	testSession    = "test-session"  // a signed-in browser's session cookie
+	pendingSession = "test-pending"  // a session still waiting for its second factor
+	testCSRF       = "test-csrf"     // the form token of testSession
 	testUserID     = "0190f5a4-0000-7000-8000-000000000001"
 	adminUserID    = "0190f5a4-0000-7000-8000-000000000003"
+	auditorUserID  = "0190f5a4-0000-7000-8000-000000000007"
 	testID         = "0190f5a4-7c3e-7a51-9b0e-3f1c2d4e5a6b"
 	refusedID      = "0190f5a4-7c3e-7a51-9b0e-3f1c2d4e5a6c" // the fakes refuse with an explanation
 	mailless       = "0190f5a4-7c3e-7a51-9b0e-3f1c2d4e5a6d" // the fakes have no mail server for it
@@ -61,7 +65,10 @@ type fakeServices struct {
 	filter any // the filter of the last list call
 }
 
-var _ tresor.ProtectionService = (*fakeServices)(nil)
+var (
+	_ tresor.ProtectionService = (*fakeServices)(nil)
+	_ tresor.AuditService      = (*fakeServices)(nil)
+)
 
 func (f *fakeServices) AuthenticateToken(ctx context.Context, secret string) (*tresor.Actor, error) {
 	switch secret {
@@ -71,6 +78,9 @@ func (f *fakeServices) AuthenticateToken(ctx context.Context, secret string) (*t
 	case adminToken:
 		return &tresor.Actor{Kind: tresor.ActorToken, UserID: adminUserID, Email: "root@example.org",
 			Roles: []tresor.Role{tresor.RoleAdmin}, TokenID: "0190f5a4-0000-7000-8000-000000000004", Purposes: []string{}}, nil
+	case auditorToken:
+		return &tresor.Actor{Kind: tresor.ActorToken, UserID: auditorUserID, Email: "audit@example.org",
+			Roles: []tresor.Role{tresor.RoleAuditor}, TokenID: "0190f5a4-0000-7000-8000-000000000008", Purposes: []string{}}, nil
 	}
 	return nil, tresor.Errorf(tresor.ECUnauthenticated, "Unknown token.")
 }
@@ -331,6 +341,46 @@ func (f *fakeServices) RunRetention(ctx context.Context, dryRun bool) (*tresor.R
 		RecordsExpired: 2, Held: []string{refusedID}, Errors: []string{"contact " + mailless + ": an internal error; see the server log"}}, nil
 }
 
+// AuditLog answers like the gate: newest first, an empty page (no items at
+// all) when nothing matches, and invalid_cursor for a cursor that names no
+// entry.
+func (f *fakeServices) AuditLog(ctx context.Context, fl tresor.AuditFilter) (*tresor.List[*tresor.AuditEntry], error) {
+	f.filter = fl
+	if fl.After != "" {
+		if seq, err := strconv.ParseInt(fl.After, 10, 64); err != nil || seq < 1 {
+			return nil, tresor.Errorf(tresor.ECInvalidCursor, "The cursor is not one this server issued.")
+		}
+	}
+	if fl.ContactID == emptyID {
+		return &tresor.List[*tresor.AuditEntry]{Items: []*tresor.AuditEntry{}}, nil
+	}
+	refused, read := fakeRefusalEntry, fakeReadEntry
+	return &tresor.List[*tresor.AuditEntry]{Items: []*tresor.AuditEntry{&refused, &read}, Next: tresor.EncodeCursor("41")}, nil
+}
+
+// exportQuery is what the audit export was asked, for TestOpenAPIListParameters.
+type exportQuery struct {
+	Actor        string
+	Since, Until time.Time
+}
+
+// AuditExport answers like the gate: only under data_protection, only for
+// an actor and a window, with the columns of gate.AuditExport.
+func (f *fakeServices) AuditExport(ctx context.Context, fl tresor.AuditFilter, w io.Writer) error {
+	f.filter = exportQuery{Actor: fl.Actor, Since: fl.Since, Until: fl.Until}
+	if err := dataProtectionOnly(ctx); err != nil {
+		return err
+	}
+	if fl.Actor == "" || fl.Since.IsZero() || fl.Until.IsZero() || !fl.Until.After(fl.Since) {
+		return tresor.Errorf(tresor.ECInvalidParameter, "Name the actor (user:ID or token:ID) and the window (since < until).")
+	}
+	at := fakeTime.Format(time.RFC3339)
+	_, err := io.WriteString(w, "contact_id,state,given_name,family_name,emails,first_access,last_access,entries\n"+
+		testID+",present,Ada,Lovelace,ada@example.org ada@analytical.example,"+at+","+at+",3\n"+
+		erasedID+",erased,,,,"+at+","+at+",1\n")
+	return err
+}
+
 // The objects the fakes answer with have every field set, so that the live
 // checks see every member the JSON can have.
 var (
@@ -347,7 +397,16 @@ var (
 	fakeErasure = tresor.Erasure{ContactID: testID, ErasedAt: fakeTime, Actor: "user:" + adminUserID, Origin: tresor.ErasureRequest,
 		Reason: "Erasure request, ticket 2026-17", Records: tresor.ErasedRecords{Interactions: 3, InteractionsRetained: 1,
 			CasesAnonymised: 2, DealsDetached: 1, ConsentEvents: 4}}
-	fakeHold      = tresor.LegalHold{ID: testID, ContactID: testID, Reason: "Claim 4711", PlacedBy: "user:" + adminUserID, PlacedAt: fakeTime}
+	fakeHold = tresor.LegalHold{ID: testID, ContactID: testID, Reason: "Claim 4711", PlacedBy: "user:" + adminUserID, PlacedAt: fakeTime}
+	// Two audit entries, newest first: a refused read of a restricted
+	// contact, and the auditor's reading of the trail before it.
+	fakeRefusalEntry = tresor.AuditEntry{Seq: 42, At: fakeTime, Actor: "token:0190f5a4-0000-7000-8000-000000000002", Roles: "sales,marketing",
+		Purpose: "sales", Action: "contact.read", ObjectType: "contact", ObjectIDs: []string{refusedID},
+		Categories: []tresor.Category{tresor.CatContactName, tresor.CatContactEmail}, Decision: tresor.Refused,
+		Reason: string(tresor.ECRestricted), RequestID: "9f86d081884c7d65", Client: "192.0.2.0/24", Hash: bytes.Repeat([]byte{0xab}, 32)}
+	fakeReadEntry = tresor.AuditEntry{Seq: 41, At: fakeTime, Actor: "user:" + auditorUserID, Roles: "auditor", Action: "audit.read",
+		Decision: tresor.Allowed, RequestID: "2c26b46b68ffc68f", Client: "2001:db8:1::/48",
+		Detail: "contact=" + refusedID + " since=2026-01-01T00:00:00Z", Hash: bytes.Repeat([]byte{0xcd}, 32)}
 	fakeCatalogue = []tresor.PurposeInfo{
 		{ID: "sales", NameDE: "Vertrieb", NameEN: "Sales", DescriptionDE: "Verträge anbahnen", DescriptionEN: "Preparing contracts",
 			Categories: []tresor.Category{tresor.CatContactName, tresor.CatContactEmail}, LegalBases: []tresor.LegalBasis{tresor.BasisContract},
@@ -444,7 +503,7 @@ func newTestServer(t *testing.T) (*Server, *fakeServices) {
 	t.Helper()
 	f := &fakeServices{}
 	s := New(Services{Contacts: f, Organizations: f, Interactions: f, Deals: f, Cases: f, Auth: f,
-		Users: f, Tokens: f, Sessions: f, Consents: f, Campaigns: f, Protection: f, Health: f},
+		Users: f, Tokens: f, Sessions: f, Consents: f, Campaigns: f, Protection: f, Audit: f, Health: f},
 		Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Catalogue: fakeCatalogue})
 	return s, f
 }
@@ -1300,6 +1359,9 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"RetentionRequest", reflect.TypeOf(retentionRequest{}), []string{}},
 		{"RetentionReport", reflect.TypeOf(tresor.RetentionReport{}), []string{}},
 		{"RetentionAction", reflect.TypeOf(tresor.RetentionAction{}), []string{}},
+		// The audit trail.
+		{"AuditEntry", reflect.TypeOf(tresor.AuditEntry{}), []string{}},
+		{"AuditEntryList", reflect.TypeOf(listBody[*tresor.AuditEntry]{}), nil},
 	}
 	schemaFor := map[reflect.Type]string{}
 	for _, tt := range tests {
@@ -1420,6 +1482,7 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		"ConsentEventMethod": strs([]tresor.ConsentMethod{tresor.MethodWebForm, tresor.MethodDoubleOptIn, tresor.MethodPaper,
 			tresor.MethodImport, tresor.MethodLink, tresor.MethodObjection, tresor.MethodRequest}),
 		"ErasureOrigin": strs([]tresor.ErasureOrigin{tresor.ErasureRequest, tresor.ErasureDelete, tresor.ErasureRetention}),
+		"AuditDecision": strs([]tresor.Decision{tresor.Allowed, tresor.Refused, gate.Failed}),
 	} {
 		list, _ := schemaOf(doc, name)["enum"].([]any)
 		got := make([]string, len(list))
@@ -1567,12 +1630,13 @@ func TestOpenAPIListParameters(t *testing.T) {
 				q.Set(name, fmt.Sprint(ex))
 			}
 		}
-		token := testToken
-		if len(r.Permission.Roles()) > 0 {
-			token = adminToken
+		token := roleToken(fake, r.Permission)
+		purpose := "sales"
+		if p, ok := listPurposes[key]; ok {
+			purpose = p
 		}
 		fake.filter = nil
-		w := liveCall{method: http.MethodGet, target: path + "?" + q.Encode(), token: token, purpose: "sales"}.do(s)
+		w := liveCall{method: http.MethodGet, target: path + "?" + q.Encode(), token: token, purpose: purpose}.do(s)
 		if w.Code != http.StatusOK {
 			t.Errorf("%s with the documented parameters %s: status %d: %s", key, q.Encode(), w.Code, w.Body)
 			continue
@@ -1597,7 +1661,7 @@ func TestOpenAPIListParameters(t *testing.T) {
 			t.Errorf("%s: no documented query parameter reaches the list", key)
 		}
 		// The check above relies on the list refusing parameters it does not know.
-		w = liveCall{method: http.MethodGet, target: path + "?no_such_parameter=1", token: token, purpose: "sales"}.do(s)
+		w = liveCall{method: http.MethodGet, target: path + "?no_such_parameter=1", token: token, purpose: purpose}.do(s)
 		if w.Code != http.StatusBadRequest {
 			t.Errorf("%s accepts an unknown parameter (status %d)", key, w.Code)
 		}
@@ -1609,11 +1673,11 @@ func TestOpenAPIListParameters(t *testing.T) {
 			without := maps.Clone(q)
 			without.Del(name)
 			if p["required"] == true {
-				w = liveCall{method: http.MethodGet, target: path + "?" + without.Encode(), token: token, purpose: "sales"}.do(s)
+				w = liveCall{method: http.MethodGet, target: path + "?" + without.Encode(), token: token, purpose: purpose}.do(s)
 				if w.Code != http.StatusBadRequest {
 					t.Errorf("%s without the required parameter %q: status %d, want 400", key, name, w.Code)
 				}
-			} else if w = (liveCall{method: http.MethodGet, target: path + "?" + without.Encode(), token: token, purpose: "sales"}.do(s)); w.Code != http.StatusOK {
+			} else if w = (liveCall{method: http.MethodGet, target: path + "?" + without.Encode(), token: token, purpose: purpose}.do(s)); w.Code != http.StatusOK {
 				t.Errorf("%s without the optional parameter %q: status %d, want 200: %s", key, name, w.Code, w.Body)
 			}
 			ty := deref(t, doc, p["schema"])["type"]
@@ -1622,7 +1686,7 @@ func TestOpenAPIListParameters(t *testing.T) {
 			}
 			wrong := maps.Clone(q)
 			wrong.Set(name, "maybe")
-			w = liveCall{method: http.MethodGet, target: path + "?" + wrong.Encode(), token: token, purpose: "sales"}.do(s)
+			w = liveCall{method: http.MethodGet, target: path + "?" + wrong.Encode(), token: token, purpose: purpose}.do(s)
 			if w.Code != http.StatusBadRequest {
 				t.Errorf("%s with %s=maybe (documented as %v): status %d, want 400", key, name, ty, w.Code)
 			}
@@ -1631,11 +1695,26 @@ func TestOpenAPIListParameters(t *testing.T) {
 	// The lists of every collection and the outbound gate's question are among them.
 	for _, k := range []string{"GET /api/v1/contacts", "GET /api/v1/organizations", "GET /api/v1/interactions", "GET /api/v1/deals",
 		"GET /api/v1/cases", "GET /api/v1/pipelines", "GET /api/v1/campaigns", "GET /api/v1/users", "GET /api/v1/tokens",
-		"GET /api/v1/contacts/{id}/reach"} {
+		"GET /api/v1/contacts/{id}/reach", "GET /api/v1/audit", "GET /api/v1/audit/export"} {
 		if !checked[k] {
 			t.Errorf("%s was not checked", k)
 		}
 	}
+}
+
+// listPurposes are the purposes TestOpenAPIListParameters declares for the
+// lists that refuse sales: the audit export is a duty of data protection.
+var listPurposes = map[string]string{"GET /api/v1/audit/export": "data_protection"}
+
+// roleToken returns an API token of the fakes whose user holds one of the
+// roles a permission names (the sales user's for the other permissions).
+func roleToken(f *fakeServices, p Permission) string {
+	for _, token := range []string{adminToken, auditorToken} {
+		if a, _ := f.AuthenticateToken(context.Background(), token); a != nil && slices.ContainsFunc(p.Roles(), a.HasRole) {
+			return token
+		}
+	}
+	return testToken
 }
 
 // gateSetFilterFields are filter fields the gate sets from the declared
@@ -1727,7 +1806,7 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 			return
 		}
 		// The headers that carry meaning for the client are documented where they are sent.
-		for _, h := range []string{"Location", "ETag", "Set-Cookie", "WWW-Authenticate", "Retry-After"} {
+		for _, h := range []string{"Location", "ETag", "Set-Cookie", "WWW-Authenticate", "Retry-After", "Content-Disposition"} {
 			if w.Header().Get(h) != "" && member(resp, "headers", h) == nil {
 				t.Errorf("%s: response %d does not document the %s header", key, w.Code, h)
 			}
@@ -1787,7 +1866,9 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		grant     = `{"purpose":"marketing","channel":"email","action":"grant","method":"paper","proof":{"text_version":"Newsletter v1","ip":"192.0.2.10"}}`
 		optIn     = `{"purpose":"marketing","channel":"email","action":"grant","method":"double_opt_in","proof":{"text_hash":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}`
 		withdrawn = `{"purpose":"marketing","channel":"social_dm:mastodon","action":"withdraw","method":"request"}`
+		window    = "since=2026-01-01T00:00:00Z&until=2026-02-01T00:00:00Z"
 	)
+	export := "/api/v1/audit/export?actor=user:" + testUserID + "&" + window
 	calls := []struct {
 		key    string
 		call   liveCall
@@ -1885,6 +1966,25 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"POST /api/v1/retention/runs", liveCall{token: testToken, purpose: "data_protection", body: `{"dry_run":"yes"}`}, 422, tresor.ECValidation},
 		{"POST /api/v1/retention/runs", liveCall{token: testToken, purpose: "data_protection", contentType: "application/json"}, 400, tresor.ECMalformedJSON},
 		{"POST /api/v1/retention/runs", liveCall{token: testToken, purpose: "marketing", body: `{"dry_run":true}`}, 403, tresor.ECForbidden},
+		// The audit trail: the log for the dpo and auditor roles, the export under data_protection.
+		{"GET /api/v1/audit", liveCall{target: "/api/v1/audit?contact=" + refusedID + "&limit=2", token: auditorToken}, 200, ""},
+		{"GET /api/v1/audit", liveCall{target: "/api/v1/audit?actor=system&action=contact.&" + window, token: auditorToken}, 200, ""},
+		{"GET /api/v1/audit", liveCall{target: "/api/v1/audit?contact=" + emptyID, token: auditorToken}, 200, ""}, // nothing matches
+		{"GET /api/v1/audit", liveCall{target: "/api/v1/audit?cursor=" + tresor.EncodeCursor("41"), token: auditorToken}, 200, ""},
+		{"GET /api/v1/audit", liveCall{token: testToken}, 403, tresor.ECForbidden},
+		{"GET /api/v1/audit", liveCall{token: adminToken}, 403, tresor.ECForbidden},
+		{"GET /api/v1/audit", liveCall{cookie: testSession}, 403, tresor.ECForbidden},
+		{"GET /api/v1/audit", liveCall{target: "/api/v1/audit?since=yesterday", token: auditorToken}, 400, tresor.ECInvalidParameter},
+		{"GET /api/v1/audit", liveCall{target: "/api/v1/audit?contact_id=" + testID, token: auditorToken}, 400, tresor.ECInvalidParameter},
+		{"GET /api/v1/audit", liveCall{target: "/api/v1/audit?cursor=nonsense", token: auditorToken}, 400, tresor.ECInvalidCursor},
+		{"GET /api/v1/audit", liveCall{target: "/api/v1/audit?cursor=" + tresor.EncodeCursor(testID), token: auditorToken}, 400, tresor.ECInvalidCursor},
+		{"GET /api/v1/audit/export", liveCall{target: export, token: testToken, purpose: "data_protection"}, 200, ""},
+		{"GET /api/v1/audit/export", liveCall{target: export, cookie: testSession, purpose: "data_protection"}, 200, ""},
+		{"GET /api/v1/audit/export", liveCall{target: export, token: testToken, purpose: "sales"}, 403, tresor.ECForbidden},
+		{"GET /api/v1/audit/export", liveCall{target: "/api/v1/audit/export?" + window, token: testToken, purpose: "data_protection"}, 400, tresor.ECInvalidParameter},
+		{"GET /api/v1/audit/export", liveCall{target: "/api/v1/audit/export?actor=system&since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z",
+			token: testToken, purpose: "data_protection"}, 400, tresor.ECInvalidParameter},
+		{"GET /api/v1/audit/export", liveCall{target: export + "&contact=" + testID, token: testToken, purpose: "data_protection"}, 400, tresor.ECInvalidParameter},
 	}
 	// The refusals of the privacy policy, which carry an explanation.
 	explained := map[tresor.Code]bool{tresor.ECRestricted: true, tresor.ECLegalHold: true, tresor.ECErased: true,

@@ -45,7 +45,7 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.DB, error) {
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction that
 	// reads before it writes can never fail to upgrade its lock.
 	writerDSN := DSN(path, "cache_size(-65536)") + "&_txlock=immediate"
-	readerDSN := DSN(path, "cache_size(-16384)", "query_only(1)")
+	readerDSN := DSN(path, "cache_size(-16384)", "query_only(1)", "mmap_size(1073741824)")
 
 	writer, err := sql.Open("sqlite", writerDSN)
 	if err != nil {

@@ -1,0 +1,141 @@
+package gate
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"tresor"
+)
+
+func benchGate(b *testing.B) *Gate {
+	b.Helper()
+	g, err := Open(context.Background(), Config{DataDir: b.TempDir(), Migrate: true}, WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { g.Close() })
+	return g
+}
+
+func benchEntry(g *Gate, i int) *tresor.AuditEntry {
+	ctx := tresor.WithPurpose(tresor.WithActor(context.Background(), &tresor.Actor{Kind: tresor.ActorUser, UserID: "01a2243a-c5ff-7982-a0f7-3d62d15d8b71",
+		Roles: []tresor.Role{tresor.RoleSales}}), "sales")
+	return g.entry(ctx, "contact.read", "contact", []string{fmt.Sprintf("01a2243a-c5ff-7982-a0f7-%012d", i)},
+		[]tresor.Category{tresor.CatContactName, tresor.CatContactEmail}, nil)
+}
+
+// appendAll appends n entries in transactions of batch entries.
+func appendAll(b *testing.B, g *Gate, n, batch int) {
+	b.Helper()
+	for done := 0; done < n; done += batch {
+		es := make([]*tresor.AuditEntry, min(batch, n-done))
+		for i := range es {
+			es[i] = benchEntry(g, done+i)
+		}
+		if err := g.store.Update(context.Background(), func(tx tresor.Tx) error { return g.appendTx(context.Background(), tx, es) }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAuditAppend appends b.N entries on SQLite in batches of 1,000
+// (hashing, chaining, the entry and its object index row):
+//
+//	go test ./gate -run '^$' -bench AuditAppend -benchtime 1000000x
+func BenchmarkAuditAppend(b *testing.B) {
+	g := benchGate(b)
+	b.ResetTimer()
+	start := time.Now()
+	appendAll(b, g, b.N, 1000)
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "appends/s")
+}
+
+// BenchmarkAuditVerify verifies a trail of b.N entries (with a checkpoint
+// every 100,000):
+//
+//	go test ./gate -run '^$' -bench AuditVerify -benchtime 1000000x
+func BenchmarkAuditVerify(b *testing.B) {
+	g := benchGate(b)
+	for done := 0; done < b.N; done += 100000 {
+		appendAll(b, g, min(100000, b.N-done), 1000)
+		if _, err := g.Checkpoint(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	start := time.Now()
+	rep, err := g.VerifyAudit(context.Background(), "")
+	d := time.Since(start)
+	if err != nil || rep.Problem != "" || rep.Entries != int64(b.N) {
+		b.Fatalf("verify: %+v %v", rep, err)
+	}
+	b.ReportMetric(d.Seconds(), "s")
+	b.ReportMetric(d.Seconds()*1e6/float64(b.N), "s/1M_entries")
+}
+
+// BenchmarkAuditedRead reads contacts by id from 64 goroutines (requests), b.N reads
+// with an audit entry each (group commit) and b.N without, alternating in
+// chunks of 2,000 on the same database:
+//
+//	go test ./gate -run '^$' -bench AuditedRead -benchtime 200000x
+func BenchmarkAuditedRead(b *testing.B) {
+	g := benchGate(b)
+	ctx := tresor.WithPurpose(tresor.WithActor(context.Background(), &tresor.Actor{Kind: tresor.ActorSystem}), "sales")
+	const contacts, readers = 10000, 64
+	ids := make([]string, 0, contacts)
+	for done := 0; done < contacts; done += 1000 {
+		cs := make([]*tresor.Contact, 1000)
+		for i := range cs {
+			cs[i] = &tresor.Contact{ContactDetails: tresor.ContactDetails{GivenName: "Erika", FamilyName: fmt.Sprintf("M-%d", done+i),
+				Emails: []string{fmt.Sprintf("e%d@example.org", done+i)}}, Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
+		}
+		if err := g.CreateContacts(ctx, cs); err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range cs {
+			ids = append(ids, c.ID)
+		}
+	}
+	run := func(n int, audited bool) time.Duration {
+		g.unaudited = !audited
+		var wg sync.WaitGroup
+		per := n / readers
+		start := time.Now()
+		for w := 0; w < readers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < per; i++ {
+					if _, err := g.Contact(ctx, ids[rand.IntN(len(ids))]); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return time.Since(start)
+	}
+	var with, without time.Duration
+	b.ResetTimer()
+	for done := 0; done < b.N; done += 2000 {
+		n := min(2000, b.N-done)
+		without += run(n, false)
+		with += run(n, true)
+	}
+	g.unaudited = false
+	rw, rwo := float64(b.N)/with.Seconds(), float64(b.N)/without.Seconds()
+	b.ReportMetric(rw, "audited_reads/s")
+	b.ReportMetric(rwo, "unaudited_reads/s")
+	b.ReportMetric(rw/rwo, "audited/unaudited")
+	a := g.auditor
+	if c := a.commits.Load(); c > 0 {
+		b.ReportMetric(float64(a.committedEntries.Load())/float64(c), "entries/commit")
+		b.ReportMetric(float64(a.commitNanos.Load())/float64(c)/1e3, "µs/commit")
+	}
+}
