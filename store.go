@@ -305,9 +305,12 @@ type Tx interface {
 	// LockAuditHead returns the seq and chain link of the newest audit entry
 	// and holds them until the transaction ends (the chain has one writer).
 	LockAuditHead(ctx context.Context) (int64, []byte, error)
-	// InsertAudit appends chained entries (their Seq and Hash set) with their
-	// object index rows, and moves the head to the last.
+	// InsertAudit appends chained entries (their Seq and Hash set) and moves
+	// the head to the last.
 	InsertAudit(ctx context.Context, entries []*AuditEntry) error
+	// IndexAudit writes the object index rows of up to limit entries past the
+	// index's high-water mark, and returns how many entries it indexed.
+	IndexAudit(ctx context.Context, limit int) (int, error)
 	InsertAuditCheckpoint(ctx context.Context, c *AuditCheckpoint) error
 	// PruneAudit records a pruning, keeps the pruned entries' leaf hashes and
 	// deletes the entries up to it.

@@ -65,6 +65,9 @@ type auditor struct {
 	closed  bool
 	since   atomic.Int64 // entries appended since the last checkpoint by this server
 	signing atomic.Bool  // a checkpoint is being written
+	// unindexed counts entries appended since the object index last caught up.
+	unindexed atomic.Int64
+	indexing  atomic.Bool
 	// statistics of the group committer
 	commits, committedEntries, commitNanos atomic.Int64
 }
@@ -136,6 +139,14 @@ func (g *Gate) committed(entries []*tresor.AuditEntry) {
 	every := g.auditCfg.CheckpointEvery
 	if every <= 0 {
 		every = 1000
+	}
+	if a.unindexed.Add(int64(len(entries))) >= auditIndexEvery && a.indexing.CompareAndSwap(false, true) {
+		go func() {
+			defer a.indexing.Store(false)
+			if err := g.indexAudit(context.Background()); err != nil {
+				g.log.Error("audit object index", "error", err)
+			}
+		}()
 	}
 	if a.since.Add(int64(len(entries))) >= every && a.signing.CompareAndSwap(false, true) {
 		go func() {
@@ -215,6 +226,27 @@ func (g *Gate) streamEntries(entries []*tresor.AuditEntry) {
 		if err != nil {
 			g.log.Error("audit stream", "error", err)
 			return
+		}
+	}
+}
+
+// auditIndexEvery is how many entries the object index lets pass before it
+// catches up in one transaction of its own.
+const auditIndexEvery = 512
+
+// indexAudit brings the object index up to the newest entry. Queries by
+// object call it first, so they never miss an entry.
+func (g *Gate) indexAudit(ctx context.Context) error {
+	for {
+		var n int
+		err := g.store.Update(ctx, func(tx tresor.Tx) error {
+			var err error
+			n, err = tx.IndexAudit(ctx, 5000)
+			return err
+		})
+		if err != nil || n == 0 {
+			g.auditor.unindexed.Store(0)
+			return err
 		}
 	}
 }

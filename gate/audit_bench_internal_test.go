@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -78,7 +79,9 @@ func BenchmarkAuditVerify(b *testing.B) {
 	b.ReportMetric(d.Seconds()*1e6/float64(b.N), "s/1M_entries")
 }
 
-// BenchmarkAuditedRead reads contacts by id from 64 goroutines (requests), b.N reads
+var auditReaders = flag.Int("audit.readers", 32, "concurrent readers of BenchmarkAuditedRead")
+
+// BenchmarkAuditedRead reads contacts by id from -audit.readers goroutines (requests), b.N reads
 // with an audit entry each (group commit) and b.N without, alternating in
 // chunks of 2,000 on the same database:
 //
@@ -86,7 +89,8 @@ func BenchmarkAuditVerify(b *testing.B) {
 func BenchmarkAuditedRead(b *testing.B) {
 	g := benchGate(b)
 	ctx := tresor.WithPurpose(tresor.WithActor(context.Background(), &tresor.Actor{Kind: tresor.ActorSystem}), "sales")
-	const contacts, readers = 10000, 64
+	const contacts = 10000
+	readers := *auditReaders
 	ids := make([]string, 0, contacts)
 	for done := 0; done < contacts; done += 1000 {
 		cs := make([]*tresor.Contact, 1000)

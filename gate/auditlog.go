@@ -49,6 +49,11 @@ func (g *Gate) AuditLog(ctx context.Context, f tresor.AuditFilter) (*tresor.List
 			return nil, tresor.Errorf(tresor.ECInvalidCursor, "The cursor is not one this server issued.")
 		}
 	}
+	if f.ContactID != "" {
+		if err := g.indexAudit(ctx); err != nil {
+			return nil, err
+		}
+	}
 	rows, err := g.store.Read().AuditEntries(ctx, q)
 	if err != nil {
 		return nil, err
@@ -232,6 +237,9 @@ func (g *Gate) VerifyAudit(ctx context.Context, pub string) (*AuditReport, error
 	}
 	rep.Checkpoints = v.Checked
 	if rep.Problem == "" {
+		if err := g.indexAudit(ctx); err != nil {
+			return nil, err
+		}
 		n, err := r.AuditObjectRefs(ctx)
 		if err != nil {
 			return nil, err

@@ -80,6 +80,9 @@ func New(store tresor.Store, opts ...Option) *Gate {
 // closes the store.
 func (g *Gate) Close() error {
 	g.closeAudit()
+	if err := g.indexAudit(context.Background()); err != nil {
+		g.log.Warn("audit object index", "error", err)
+	}
 	if _, err := g.Checkpoint(context.Background()); err != nil {
 		g.log.Warn("last audit checkpoint", "error", err)
 	}

@@ -208,27 +208,17 @@ func rewrapKeys(ctx context.Context, c *sql.Conn, query string, keys []tresor.Wr
 	return n, err
 }
 
-// copyAudit bulk-inserts audit entries and their object index rows with COPY.
+// copyAudit bulk-inserts audit entries with COPY.
 func copyAudit(ctx context.Context, c *sql.Conn, entries []*tresor.AuditEntry) error {
 	return c.Raw(func(driverConn any) error {
 		conn := driverConn.(*stdlib.Conn).Conn()
 		rows := make([][]any, len(entries))
-		var objects [][]any
 		for i, e := range entries {
 			rows[i] = sqlstore.AuditArgs(e)
-			for _, id := range sqlstore.UniqueIDs(e.ObjectIDs) {
-				objects = append(objects, []any{id, e.Seq})
-			}
 		}
-		if _, err := conn.CopyFrom(ctx, pgx.Identifier{"audit_log"}, []string{"seq", "at", "actor", "roles", "purpose",
+		_, err := conn.CopyFrom(ctx, pgx.Identifier{"audit_log"}, []string{"seq", "at", "actor", "roles", "purpose",
 			"action", "object_type", "object_ids", "categories", "decision", "reason", "request_id", "client", "detail", "hash"},
-			pgx.CopyFromRows(rows)); err != nil {
-			return err
-		}
-		if len(objects) == 0 {
-			return nil
-		}
-		_, err := conn.CopyFrom(ctx, pgx.Identifier{"audit_objects"}, []string{"object_id", "seq"}, pgx.CopyFromRows(objects))
+			pgx.CopyFromRows(rows))
 		return err
 	})
 }

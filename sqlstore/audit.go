@@ -2,7 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -81,37 +81,32 @@ func (c *conn) AuditScan(ctx context.Context, after int64, limit int) ([]*tresor
 
 // AuditHead returns the newest entry's seq and link.
 func (c *conn) AuditHead(ctx context.Context) (int64, []byte, error) {
-	return c.auditHead(ctx, "")
+	return c.auditHead(ctx, "audit-head")
 }
 
 // LockAuditHead returns the head and locks it until the transaction ends.
-// SQLite's single writer serialises transactions already; PostgreSQL locks
-// the row.
+// SQLite's single writer serialises transactions already; on PostgreSQL an
+// update of the head row takes its lock, and a second appender waits for it.
 func (c *conn) LockAuditHead(ctx context.Context) (int64, []byte, error) {
 	if c.db.dialect.Name == "postgres" {
-		return c.auditHead(ctx, " FOR UPDATE")
+		if _, err := c.exec(ctx, "audit-head-lock"); err != nil {
+			return 0, nil, err
+		}
 	}
-	return c.auditHead(ctx, "")
+	return c.auditHead(ctx, "audit-head")
 }
 
-func (c *conn) auditHead(ctx context.Context, suffix string) (int64, []byte, error) {
-	rows, err := c.queryText(ctx, queries["audit-head"]+suffix)
+func (c *conn) auditHead(ctx context.Context, query string) (int64, []byte, error) {
+	s, err := c.stmt(ctx, query)
 	if err != nil {
 		return 0, nil, err
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return 0, nil, err
-		}
-		return 0, nil, errors.New("sqlstore: the audit head is missing")
-	}
 	var seq int64
 	var hash []byte
-	if err := rows.Scan(&seq, &hash); err != nil {
-		return 0, nil, err
+	if err := s.QueryRowContext(ctx).Scan(&seq, &hash); err != nil {
+		return 0, nil, fmt.Errorf("the audit head: %w", err)
 	}
-	return seq, hash, rows.Err()
+	return seq, hash, nil
 }
 
 // InsertAudit appends chained entries and moves the head.
@@ -128,24 +123,57 @@ func (c *conn) InsertAudit(ctx context.Context, entries []*tresor.AuditEntry) er
 		if err != nil {
 			return err
 		}
-		obj, err := c.stmt(ctx, "audit-object-insert")
-		if err != nil {
-			return err
-		}
 		for _, e := range entries {
 			if _, err := ins.ExecContext(ctx, AuditArgs(e)...); err != nil {
 				return err
-			}
-			for _, id := range uniqueIDs(e.ObjectIDs) {
-				if _, err := obj.ExecContext(ctx, id, e.Seq); err != nil {
-					return err
-				}
 			}
 		}
 	}
 	last := entries[len(entries)-1]
 	_, err := c.exec(ctx, "audit-head-set", last.Seq, last.Hash)
 	return err
+}
+
+// IndexAudit writes the object index rows of up to limit entries past the
+// index's high-water mark and returns how many entries it indexed.
+func (c *conn) IndexAudit(ctx context.Context, limit int) (int, error) {
+	var upto int64
+	s, err := c.stmt(ctx, "audit-indexed")
+	if err != nil {
+		return 0, err
+	}
+	if err := s.QueryRowContext(ctx).Scan(&upto); err != nil {
+		return 0, err
+	}
+	rows, err := list(ctx, c, queries["audit-unindexed"], []any{upto, limit}, func(s scanner) (struct {
+		seq int64
+		ids string
+	}, error) {
+		var r struct {
+			seq int64
+			ids string
+		}
+		return r, s.Scan(&r.seq, &r.ids)
+	})
+	if err != nil || len(rows) == 0 {
+		return 0, err
+	}
+	obj, err := c.stmt(ctx, "audit-object-insert")
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range rows {
+		if r.ids == "" {
+			continue
+		}
+		for _, id := range uniqueIDs(strings.Split(r.ids, ",")) {
+			if _, err := obj.ExecContext(ctx, id, r.seq); err != nil {
+				return 0, err
+			}
+		}
+	}
+	_, err = c.exec(ctx, "audit-indexed-set", rows[len(rows)-1].seq)
+	return len(rows), err
 }
 
 // AuditArgs are the audit_log columns of an entry.

@@ -390,6 +390,9 @@ INSERT INTO audit_objects (object_id, seq) VALUES ($1, $2) ON CONFLICT DO NOTHIN
 -- name: audit-head
 SELECT seq, hash FROM audit_head WHERE id = 1
 
+-- name: audit-head-lock
+UPDATE audit_head SET seq = seq WHERE id = 1
+
 -- name: audit-head-set
 UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1
 
@@ -423,3 +426,12 @@ INSERT INTO audit_pruned_leaves (seq, leaf) VALUES ($1, $2)
 
 -- name: audit-pruned-leaves
 SELECT leaf FROM audit_pruned_leaves ORDER BY seq
+
+-- name: audit-indexed
+SELECT indexed FROM audit_head WHERE id = 1
+
+-- name: audit-unindexed
+SELECT seq, object_ids FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2
+
+-- name: audit-indexed-set
+UPDATE audit_head SET indexed = $1 WHERE id = 1 AND indexed < $1

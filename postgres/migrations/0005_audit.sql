@@ -29,10 +29,11 @@ CREATE TABLE audit_objects (
 
 CREATE TABLE audit_head (
     id   INTEGER PRIMARY KEY CHECK (id = 1),
-    seq  BIGINT NOT NULL,
-    hash BYTEA NOT NULL
+    seq     BIGINT NOT NULL,
+    hash    BYTEA NOT NULL,
+    indexed BIGINT NOT NULL
 );
-INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, decode(repeat('00', 32), 'hex'));
+INSERT INTO audit_head (id, seq, hash, indexed) VALUES (1, 0, decode(repeat('00', 32), 'hex'), 0);
 
 CREATE TABLE audit_checkpoints (
     size      BIGINT PRIMARY KEY,

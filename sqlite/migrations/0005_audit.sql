@@ -21,7 +21,9 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_actor ON audit_log (actor, seq);
 CREATE INDEX audit_log_at ON audit_log (at);
 
--- "Who accessed this contact?": one row per object an entry names.
+-- "Who accessed this contact?": one row per object an entry names. It is
+-- derived from the entries and written behind them, in larger groups
+-- (audit_head.indexed says how far); the entries alone are the evidence.
 CREATE TABLE audit_objects (
     object_id TEXT NOT NULL,
     seq       INTEGER NOT NULL,
@@ -30,10 +32,11 @@ CREATE TABLE audit_objects (
 
 CREATE TABLE audit_head (
     id   INTEGER PRIMARY KEY CHECK (id = 1),
-    seq  INTEGER NOT NULL,
-    hash BLOB NOT NULL
+    seq     INTEGER NOT NULL,
+    hash    BLOB NOT NULL,
+    indexed INTEGER NOT NULL
 );
-INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, zeroblob(32));
+INSERT INTO audit_head (id, seq, hash, indexed) VALUES (1, 0, zeroblob(32), 0);
 
 CREATE TABLE audit_checkpoints (
     size      INTEGER PRIMARY KEY,
