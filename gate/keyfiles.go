@@ -34,14 +34,18 @@ func ExportKeys(ctx context.Context, w io.Writer, passphrase string, cfg Config)
 	if err != nil {
 		return nil, err
 	}
-	return kr.Versions(), vault.ExportKeys(w, passphrase, kr.Export(), keys.Index, keys.Links)
+	auditKey, err := os.ReadFile(filepath.Join(KeyDirOf(cfg), AuditKeyFile))
+	if err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	return kr.Versions(), vault.ExportKeys(w, passphrase, kr.Export(), keys.Index, keys.Links, auditKey)
 }
 
 // ImportKeys writes the keys of a key backup into the key directory as files
 // (the KEK as kek.keys). Files that exist and hold other keys are kept unless
 // force. It returns the KEK versions restored.
 func ImportKeys(r io.Reader, passphrase string, cfg Config, force bool) ([]int, error) {
-	kek, index, links, err := vault.ImportKeys(r, passphrase)
+	kek, index, links, auditKey, err := vault.ImportKeys(r, passphrase)
 	if err != nil {
 		return nil, err
 	}
@@ -53,6 +57,9 @@ func ImportKeys(r io.Reader, passphrase string, cfg Config, force bool) ([]int, 
 		KEKFile:     vault.FormatKeyLines(kek),
 		"index.key": []byte(base64.StdEncoding.EncodeToString(index) + "\n"),
 		"links.key": []byte(base64.StdEncoding.EncodeToString(links) + "\n"),
+	}
+	if len(auditKey) > 0 {
+		files[AuditKeyFile] = auditKey
 	}
 	for name, data := range files {
 		path := filepath.Join(dir, name)

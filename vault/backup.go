@@ -101,6 +101,8 @@ type KeyBundle struct {
 	KEK    map[int]string `json:"kek"` // version → base64 key
 	Index  string         `json:"index"`
 	Links  string         `json:"links"`
+	// Audit is the audit trail's signing key file, as it is.
+	Audit string `json:"audit,omitempty"`
 }
 
 const keyBundleFormat = "tresor-keys/1"
@@ -109,7 +111,7 @@ const keyBundleFormat = "tresor-keys/1"
 const MinPassphrase = 16
 
 // ExportKeys writes a key backup encrypted with a passphrase.
-func ExportKeys(w io.Writer, passphrase string, kek map[int][]byte, index, links []byte) error {
+func ExportKeys(w io.Writer, passphrase string, kek map[int][]byte, index, links, auditKey []byte) error {
 	if utf8.RuneCountInString(passphrase) < MinPassphrase {
 		return fmt.Errorf("the passphrase of a key backup needs at least %d characters", MinPassphrase)
 	}
@@ -118,7 +120,7 @@ func ExportKeys(w io.Writer, passphrase string, kek map[int][]byte, index, links
 		return err
 	}
 	b := KeyBundle{Format: keyBundleFormat, KEK: map[int]string{}, Index: base64.StdEncoding.EncodeToString(index),
-		Links: base64.StdEncoding.EncodeToString(links)}
+		Links: base64.StdEncoding.EncodeToString(links), Audit: string(auditKey)}
 	for v, k := range kek {
 		b.KEK[v] = base64.StdEncoding.EncodeToString(k)
 	}
@@ -133,32 +135,32 @@ func ExportKeys(w io.Writer, passphrase string, kek map[int][]byte, index, links
 }
 
 // ImportKeys reads a key backup.
-func ImportKeys(r io.Reader, passphrase string) (kek map[int][]byte, index, links []byte, err error) {
+func ImportKeys(r io.Reader, passphrase string) (kek map[int][]byte, index, links, auditKey []byte, err error) {
 	id, err := age.NewScryptIdentity(passphrase)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	plain, err := age.Decrypt(r, id)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("the key backup does not open with this passphrase, or it was changed: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("the key backup does not open with this passphrase, or it was changed: %w", err)
 	}
 	var b KeyBundle
 	if err := json.NewDecoder(plain).Decode(&b); err != nil || b.Format != keyBundleFormat {
-		return nil, nil, nil, errors.New("not a Tresor key backup")
+		return nil, nil, nil, nil, errors.New("not a Tresor key backup")
 	}
 	kek = map[int][]byte{}
 	for v, s := range b.KEK {
 		k, err := base64.StdEncoding.DecodeString(s)
 		if err != nil || len(k) != KeySize {
-			return nil, nil, nil, fmt.Errorf("key backup: version %d is damaged", v)
+			return nil, nil, nil, nil, fmt.Errorf("key backup: version %d is damaged", v)
 		}
 		kek[v] = k
 	}
 	if index, err = base64.StdEncoding.DecodeString(b.Index); err != nil || len(index) != KeySize {
-		return nil, nil, nil, errors.New("key backup: the index key is damaged")
+		return nil, nil, nil, nil, errors.New("key backup: the index key is damaged")
 	}
 	if links, err = base64.StdEncoding.DecodeString(b.Links); err != nil || len(links) != KeySize {
-		return nil, nil, nil, errors.New("key backup: the link key is damaged")
+		return nil, nil, nil, nil, errors.New("key backup: the link key is damaged")
 	}
-	return kek, index, links, nil
+	return kek, index, links, []byte(b.Audit), nil
 }
