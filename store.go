@@ -134,6 +134,10 @@ type Reader interface {
 	AuditEntries(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)
 	// AuditScan lists up to limit entries after seq, oldest first.
 	AuditScan(ctx context.Context, after int64, limit int) ([]*AuditEntry, error)
+	// AuditMax returns the highest seq in the trail (0 for none).
+	AuditMax(ctx context.Context) (int64, error)
+	// AuditRange lists the entries with after < seq <= upto, oldest first.
+	AuditRange(ctx context.Context, after, upto int64) ([]*AuditEntry, error)
 	// AuditHead returns the seq and chain link of the newest entry.
 	AuditHead(ctx context.Context) (int64, []byte, error)
 	// AuditCheckpoints lists the checkpoints, oldest first.

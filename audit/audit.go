@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"strings"
 
 	"github.com/transparency-dev/merkle/compact"
@@ -35,8 +36,10 @@ var factory = &compact.RangeFactory{Hash: hasher.HashChildren}
 // Encode is an entry's canonical form: every field, length-prefixed, in a
 // fixed order, so that no two entries encode alike. The chain hash is not
 // part of it.
-func Encode(e *tresor.AuditEntry) []byte {
-	b := make([]byte, 0, 256)
+func Encode(e *tresor.AuditEntry) []byte { return AppendEncode(make([]byte, 0, 256), e) }
+
+// AppendEncode appends the canonical form of e to b.
+func AppendEncode(b []byte, e *tresor.AuditEntry) []byte {
 	b = append(b, 1) // the format of the encoding
 	b = binary.BigEndian.AppendUint64(b, uint64(e.Seq))
 	b = binary.BigEndian.AppendUint64(b, uint64(e.At.UnixMicro()))
@@ -68,6 +71,30 @@ func Encode(e *tresor.AuditEntry) []byte {
 // LeafHash is the entry's leaf in the Merkle tree (RFC 6962: SHA-256 of 0x00
 // and the canonical form).
 func LeafHash(e *tresor.AuditEntry) []byte { return hasher.HashLeaf(Encode(e)) }
+
+// hashState hashes leaves and links with one reusable SHA-256 state and
+// buffer: verifying a million entries should not allocate a million times.
+type hashState struct {
+	h   hash.Hash
+	buf []byte
+}
+
+func newHashState() *hashState { return &hashState{h: sha256.New(), buf: make([]byte, 0, 512)} }
+
+func (s *hashState) leaf(e *tresor.AuditEntry) []byte {
+	s.buf = append(s.buf[:0], rfc6962.RFC6962LeafHashPrefix)
+	s.buf = AppendEncode(s.buf, e)
+	s.h.Reset()
+	s.h.Write(s.buf)
+	return s.h.Sum(nil)
+}
+
+func (s *hashState) link(prev, leaf []byte) []byte {
+	s.h.Reset()
+	s.h.Write(prev)
+	s.h.Write(leaf)
+	return s.h.Sum(nil)
+}
 
 // Link is the chain link of an entry: SHA-256 of the previous link and the
 // entry's leaf hash.

@@ -28,13 +28,14 @@ type Verifier struct {
 	Checked int
 	// Entries counts the entries seen.
 	Entries int64
+	hs      *hashState
 }
 
 // NewVerifier starts at the beginning of the trail, or after a prune. The
 // checkpoints (from the database and from any second location) are checked
 // when the trail reaches their size; their signatures are checked at once.
 func NewVerifier(pub ed25519.PublicKey, prune *tresor.AuditPrune, checkpoints []tresor.AuditCheckpoint) (*Verifier, error) {
-	v := &Verifier{pub: pub, tree: NewTree(), prev: Genesis, next: 1}
+	v := &Verifier{pub: pub, tree: NewTree(), prev: Genesis, next: 1, hs: newHashState()}
 	if prune != nil {
 		t, err := UnmarshalTree(prune.Range)
 		if err != nil {
@@ -74,8 +75,8 @@ func (v *Verifier) Add(e *tresor.AuditEntry) error {
 	case e.Seq < v.next:
 		return &Problem{e.Seq, fmt.Sprintf("entry %d appears again after entry %d (inserted or reordered)", e.Seq, v.next-1)}
 	}
-	leaf := LeafHash(e)
-	if !bytes.Equal(Link(v.prev, leaf), e.Hash) {
+	leaf := v.hs.leaf(e)
+	if !bytes.Equal(v.hs.link(v.prev, leaf), e.Hash) {
 		return &Problem{e.Seq, fmt.Sprintf("entry %d does not match its link in the hash chain: it was changed, or entries were inserted or reordered before it", e.Seq)}
 	}
 	v.tree.Append(leaf)

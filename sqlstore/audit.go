@@ -79,6 +79,21 @@ func (c *conn) AuditScan(ctx context.Context, after int64, limit int) ([]*tresor
 	return list(ctx, c, queries["audit-select"]+" WHERE a.seq > $1 ORDER BY a.seq LIMIT $2", []any{after, limit}, scanAudit)
 }
 
+// AuditRange lists the entries of a range of seq.
+func (c *conn) AuditRange(ctx context.Context, after, upto int64) ([]*tresor.AuditEntry, error) {
+	return list(ctx, c, queries["audit-select"]+" WHERE a.seq > $1 AND a.seq <= $2 ORDER BY a.seq", []any{after, upto}, scanAudit)
+}
+
+// AuditMax returns the highest seq in the trail (0 for none).
+func (c *conn) AuditMax(ctx context.Context) (int64, error) {
+	s, err := c.stmt(ctx, "audit-max")
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	return n, s.QueryRowContext(ctx).Scan(&n)
+}
+
 // AuditHead returns the newest entry's seq and link.
 func (c *conn) AuditHead(ctx context.Context) (int64, []byte, error) {
 	return c.auditHead(ctx, "audit-head")

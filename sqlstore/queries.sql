@@ -435,3 +435,6 @@ SELECT seq, object_ids FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2
 
 -- name: audit-indexed-set
 UPDATE audit_head SET indexed = $1 WHERE id = 1 AND indexed < $1
+
+-- name: audit-max
+SELECT coalesce(max(seq), 0) FROM audit_log
