@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"filippo.io/age"
 
 	"tresor"
+	"tresor/audit"
 	"tresor/postgres"
 	"tresor/vault"
 )
@@ -248,7 +250,10 @@ type VerifyReport struct {
 	// (needs the key files this server uses); KeysOpened counts those that did.
 	KeysChecked bool     `json:"keys_checked"`
 	KeysOpened  int      `json:"keys_opened"`
-	Problems    []string `json:"problems"`
+	// Audit is the verification of the backup's audit trail (nil when the
+	// backup predates it or the signing key is not at hand).
+	Audit    *AuditReport `json:"audit,omitempty"`
+	Problems []string     `json:"problems"`
 }
 
 // VerifyBackup decrypts a backup, checks its integrity, restores it into a
@@ -308,6 +313,19 @@ func VerifyBackup(ctx context.Context, r io.Reader, identityFile string, cfg Con
 	if rep.SchemaVersion >= 4 {
 		if err := checkKeys(ctx, store, kek, rep); err != nil {
 			return nil, err
+		}
+	}
+	if rep.SchemaVersion >= 5 {
+		if signer, err := audit.LoadSigner(filepath.Join(KeyDirOf(cfg), AuditKeyFile), false); err == nil {
+			g := New(store, WithAudit(AuditConfig{Signer: signer}), WithLogger(slog.New(slog.DiscardHandler)))
+			ar, err := g.VerifyAudit(ctx, "")
+			if err != nil {
+				return nil, err
+			}
+			rep.Audit = ar
+			if ar.Problem != "" {
+				rep.Problems = append(rep.Problems, "audit trail: "+ar.Problem)
+			}
 		}
 	}
 	return rep, nil

@@ -357,7 +357,8 @@ func TestBackupVerify(t *testing.T) {
 	rep, err := gate.VerifyBackup(bg, f, idFile, cfg, kek)
 	f.Close()
 	must(t, err)
-	if len(rep.Problems) != 0 || !rep.KeysChecked || rep.KeysOpened != rep.DataKeys || rep.DataKeys < 1 || rep.Integrity != "ok" {
+	if len(rep.Problems) != 0 || !rep.KeysChecked || rep.KeysOpened != rep.DataKeys || rep.DataKeys < 1 || rep.Integrity != "ok" ||
+		rep.Audit == nil || rep.Audit.Entries == 0 || rep.Audit.Problem != "" {
 		t.Fatalf("verify: %+v", rep)
 	}
 	// With another KEK the keys do not unwrap: a problem, not a pass.

@@ -483,7 +483,11 @@ func (m *Main) backupVerify(ctx context.Context, args []string) error {
 		} else {
 			fmt.Fprintf(m.Stdout, "data keys: %d (not unwrapped: no matching key-encryption key at hand)\n", rep.DataKeys)
 		}
-		fmt.Fprintln(m.Stdout, "audit trail: not part of this version's backups yet")
+		if a := rep.Audit; a != nil && a.Problem == "" {
+			fmt.Fprintf(m.Stdout, "audit trail: intact, %d entries, %d signed checkpoints matched\n", a.Entries, a.Checkpoints)
+		} else if a == nil {
+			fmt.Fprintln(m.Stdout, "audit trail: not checked (no audit signing key at hand, or a backup from before the audit trail)")
+		}
 		for _, p := range rep.Problems {
 			fmt.Fprintf(m.Stdout, "problem: %s\n", p)
 		}
