@@ -248,8 +248,8 @@ type VerifyReport struct {
 	DataKeys      int      `json:"data_keys"`
 	// KeysChecked says whether the data keys were unwrapped with the KEK
 	// (needs the key files this server uses); KeysOpened counts those that did.
-	KeysChecked bool     `json:"keys_checked"`
-	KeysOpened  int      `json:"keys_opened"`
+	KeysChecked bool `json:"keys_checked"`
+	KeysOpened  int  `json:"keys_opened"`
 	// Audit is the verification of the backup's audit trail (nil when the
 	// backup predates it or the signing key is not at hand).
 	Audit    *AuditReport `json:"audit,omitempty"`
