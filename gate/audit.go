@@ -449,16 +449,9 @@ func (g *Gate) AuditPublicKey() string { return g.auditSigner().PublicKeyText() 
 
 // WatchAudit writes a checkpoint every interval (if entries came) until ctx ends.
 func (g *Gate) WatchAudit(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	ticking(ctx, every, func() {
 		if _, err := g.Checkpoint(ctx); err != nil && ctx.Err() == nil {
 			g.log.Error("audit checkpoint", "error", err)
 		}
-	}
+	})
 }

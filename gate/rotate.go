@@ -181,17 +181,10 @@ func (g *Gate) rewrapAll(ctx context.Context, current, done int, progress func(i
 // rotate`, beside this server) registered a newer version, so that new data
 // keys are wrapped under it. It returns when ctx ends.
 func (g *Gate) WatchKEK(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	ticking(ctx, every, func() {
 		known, err := g.store.Read().KEKVersions(ctx)
 		if err != nil {
-			continue
+			return
 		}
 		for _, k := range known {
 			if k.Version > g.keys.KEK.Current() {
@@ -200,8 +193,22 @@ func (g *Gate) WatchKEK(ctx context.Context, every time.Duration) {
 				} else {
 					g.log.Info("key-encryption key reloaded", "version", g.keys.KEK.Current())
 				}
-				break
+				return
 			}
+		}
+	})
+}
+
+// ticking calls fn every interval until ctx ends.
+func ticking(ctx context.Context, every time.Duration, fn func()) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
 		}
 	}
 }
