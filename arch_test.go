@@ -97,6 +97,8 @@ func TestArchitecture(t *testing.T) {
 		"tresor/postgres":   {"tresor", "tresor/sqlstore"},
 		"tresor/vault":      {"tresor"},
 		"tresor/audit":      {"tresor"},
+		"tresor/importer":   {},
+		"tresor/socialtest": {"tresor"},
 		"tresor/storetest":  {"tresor"},
 		"tresor/server":     {"tresor"},
 		"tresor/cmd/tresor": {"tresor", "tresor/gate", "tresor/server", "tresor/mail", "tresor/policy"},

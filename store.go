@@ -134,6 +134,11 @@ type Reader interface {
 	AuditEntries(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)
 	// AuditScan lists up to limit entries after seq, oldest first.
 	AuditScan(ctx context.Context, after int64, limit int) ([]*AuditEntry, error)
+	// Notices lists information duties.
+	Notices(ctx context.Context, q NoticeQuery) ([]*Notice, error)
+	// LookupContacts returns, for those of the blind-index keys that are in
+	// the lookup index, the contact each belongs to.
+	LookupContacts(ctx context.Context, keys []LookupKey) (map[LookupKey]string, error)
 	// AuditMax returns the highest seq in the trail (0 for none).
 	AuditMax(ctx context.Context) (int64, error)
 	// AuditRange lists the entries with after < seq <= upto, oldest first.
@@ -305,6 +310,10 @@ type Tx interface {
 	InsertRetentionRun(ctx context.Context, r *RetentionReport) error
 	// SetConsentEventIP replaces the stored address of a consent event.
 	SetConsentEventIP(ctx context.Context, id, ip string) error
+
+	InsertNotices(ctx context.Context, ns []*Notice) error
+	// NoticeSent marks an open notice sent and reports whether it was open.
+	NoticeSent(ctx context.Context, id, channel string, at time.Time) (bool, error)
 
 	// LockAuditHead returns the seq and chain link of the newest audit entry
 	// and holds them until the transaction ends (the chain has one writer).

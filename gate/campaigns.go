@@ -193,6 +193,11 @@ func (g *Gate) SendCampaign(ctx context.Context, id string) (*tresor.SendReport,
 			rep.Excluded[d.Reasons[0].Code]++
 			continue
 		}
+		// The first contact with a person whose data came from elsewhere
+		// brings the information of Art. 14(3)(b) GDPR first.
+		if err := g.noticesAtFirstContact(ctx, req, c); err != nil {
+			return nil, err
+		}
 		if err := g.mailer.Send(ctx, g.campaignMail(c, m)); err != nil {
 			rep.Failed++
 			continue

@@ -150,7 +150,16 @@ func (k *kind[T, PT, R]) checkNew(v PT) tresor.Problems {
 func create[T any, PT interface {
 	*T
 	object
-}, R any](ctx context.Context, g *Gate, k *kind[T, PT, R], vs []PT) (err error) {
+}, R any](ctx context.Context, g *Gate, k *kind[T, PT, R], vs []PT) error {
+	return createWith(ctx, g, k, vs, nil)
+}
+
+// createWith is create with more work in the same transaction after the
+// objects are inserted (an import's information duties).
+func createWith[T any, PT interface {
+	*T
+	object
+}, R any](ctx context.Context, g *Gate, k *kind[T, PT, R], vs []PT, after func(tx tresor.Tx) error) (err error) {
 	req, err := g.authorize(ctx, k.writeNeed())
 	if err != nil {
 		return err
@@ -194,6 +203,11 @@ func create[T any, PT interface {
 		}
 		if err := k.insert(ctx, tx, rows); err != nil {
 			return err
+		}
+		if after != nil {
+			if err := after(tx); err != nil {
+				return err
+			}
 		}
 		var cats []tresor.Category
 		for _, v := range vs {

@@ -36,6 +36,12 @@ func (m *mailbox) last(t *testing.T) *tresor.Mail {
 	return m.sent[len(m.sent)-1]
 }
 
+func (m *mailbox) all() []*tresor.Mail {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]*tresor.Mail(nil), m.sent...)
+}
+
 // link returns the token of the first link with the path in a mail.
 func link(t *testing.T, text, path string) string {
 	t.Helper()

@@ -187,6 +187,18 @@ func matrix() map[string]matrixCase {
 			return call{method: "GET", path: "/api/v1/audit/export?actor=system&since=2026-01-01T00:00:00Z&until=2099-01-01T00:00:00Z",
 				role: r, purpose: purposeOf(r)}
 		}},
+		// Every purpose that handles single contacts imports for itself;
+		// the information duties are the data-protection officer's.
+		"POST /api/v1/imports": {purposeRoles, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/imports?format=vcard&legal_basis=" + basisOf(r), role: r, purpose: purposeOf(r),
+				body: fmt.Sprintf("BEGIN:VCARD\nVERSION:3.0\nN:Import;Ida;;;\nEMAIL:ida%d@example.org\nEND:VCARD\n", nextSeq())}
+		}},
+		"GET /api/v1/notices": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/notices?open=true", role: r, purpose: purposeOf(r)}
+		}},
+		"POST /api/v1/notices/send": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/notices/send", role: r, purpose: purposeOf(r)}
+		}},
 		// Closing a customer relation is everyday work of every purpose that
 		// handles single contacts.
 		"POST /api/v1/contacts/{id}/close": {purposeRoles, func(a *api, r tresor.Role) call {

@@ -86,7 +86,7 @@ func newAPI(t testing.TB, cfg gate.Config) *api {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { g.Close() })
-	s := server.New(server.Services{Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
+	s := server.New(server.Services{Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
 		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g}, server.Options{Log: log, Purposes: g.PurposesOf, Catalogue: g.Catalogue()})
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)

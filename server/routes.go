@@ -101,6 +101,7 @@ func (s *Server) apiRoutes() []route {
 	rs = append(rs, s.privacyRoutes()...)
 	rs = append(rs, s.protectionRoutes()...)
 	rs = append(rs, s.auditRoutes()...)
+	rs = append(rs, s.socialRoutes()...)
 	rs = append(rs, crud(s, "/api/v1/contacts", Purpose, resource[tresor.Contact]{
 		create: s.svc.Contacts.CreateContact, get: s.svc.Contacts.Contact,
 		update: s.svc.Contacts.UpdateContact, remove: s.svc.Contacts.DeleteContact,

@@ -34,6 +34,8 @@ type Services struct {
 	Campaigns     tresor.CampaignService
 	Protection    tresor.ProtectionService
 	Audit         tresor.AuditService
+	Imports       tresor.ImportService
+	Notices       tresor.NoticeService
 	Health        Health
 }
 

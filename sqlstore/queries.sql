@@ -438,3 +438,14 @@ UPDATE audit_head SET indexed = $1 WHERE id = 1 AND indexed < $1
 
 -- name: audit-max
 SELECT coalesce(max(seq), 0) FROM audit_log
+
+-- name: notice-select
+SELECT n.id, n.contact_id, n.source, n.network, n.import_id, n.purpose, n.created_at, n.due_at, n.sent_at, n.channel
+FROM notices n
+
+-- name: notice-insert
+INSERT INTO notices (id, contact_id, source, network, import_id, purpose, created_at, due_at, sent_at, channel)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, '')
+
+-- name: notice-sent
+UPDATE notices SET sent_at = $3, channel = $2 WHERE id = $1 AND sent_at IS NULL

@@ -1,0 +1,200 @@
+package gate_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"tresor"
+)
+
+const linkedinFile = `Notes:
+"When exporting your connection data, you may notice that some of the email addresses are missing."
+
+First Name,Last Name,URL,Email Address,Company,Position,Connected On
+Erika,Mustermann,https://www.linkedin.com/in/erika-mustermann,erika@example.de,Muster GmbH,Head of Purchasing,12 Mar 2024
+Hans,Pfarr,https://www.linkedin.com/in/hans-pfarr,,St. Marien,Pfarrer der Gemeinde,01 Jan 2023
+Erika,Mustermann,https://www.linkedin.com/in/erika-mustermann,,Muster GmbH,Head of Purchasing,12 Mar 2024
+Ohne,Profil,,,Nirgendwo AG,CTO,02 Feb 2022
+Gita,Gewerk,https://www.linkedin.com/in/gita-gewerk,,ver.di,Gewerkschaftssekretärin,03 Mar 2021
+`
+
+// TestImportLinkedIn: a LinkedIn export passes the ingestion gate: what
+// connections alone could see is dropped, a special category in a position
+// drops the position, duplicates and rows without an identifier create
+// nothing, every new contact has provenance and an information duty, and a
+// second import of the same file creates nothing new.
+func TestImportLinkedIn(t *testing.T) {
+	privacyBackends(t, func(t *testing.T, e *privacyEnv) {
+		g, sales := e.g, e.ctx["sales"]
+		req := tresor.ImportRequest{Format: "linkedin", LegalBasis: tresor.BasisLegitimateInterest,
+			BalancingNote: "B2B prospects in our market; public professional profiles; objection honoured"}
+		dry := req
+		dry.DryRun = true
+		rep, err := g.Import(sales, strings.NewReader(linkedinFile), dry)
+		must(t, err)
+		if rep.Created != 3 || rep.Rows != 5 {
+			t.Fatalf("dry run: %+v", rep)
+		}
+		l, err := g.Contacts(sales, tresor.ContactFilter{})
+		must(t, err)
+		if len(l.Items) != 0 {
+			t.Fatal("a dry run stored contacts")
+		}
+
+		rep, err = g.Import(sales, strings.NewReader(linkedinFile), req)
+		must(t, err)
+		if rep.Rows != 5 || rep.Created != 3 || rep.Duplicates != 1 || rep.Refused["no_identifier"] != 1 || rep.Notices != 3 {
+			t.Fatalf("report: %+v", rep)
+		}
+		if rep.Dropped["not_public"] != 1 || rep.Dropped["special:"+string(tresor.CatReligion)] != 1 ||
+			rep.Dropped["special:"+string(tresor.CatUnion)] != 2 {
+			t.Fatalf("dropped: %v", rep.Dropped)
+		}
+		for _, ex := range rep.Examples {
+			for _, pii := range []string{"Erika", "Mustermann", "erika@", "Pfarrer", "Gemeinde", "ver.di", "Gewerk"} {
+				if strings.Contains(ex, pii) {
+					t.Fatalf("an example names personal data: %q", ex)
+				}
+			}
+		}
+		l, err = g.Contacts(sales, tresor.ContactFilter{})
+		must(t, err)
+		if len(l.Items) != 3 {
+			t.Fatalf("%d contacts stored, want 3", len(l.Items))
+		}
+		for _, c := range l.Items {
+			if len(c.Emails) != 0 {
+				t.Fatalf("an e-mail address visible only to connections was stored: %+v", c.ContactDetails)
+			}
+			if len(c.SocialHandles) != 1 || c.SocialHandles[0].Network != "linkedin" {
+				t.Fatalf("handles: %+v", c.SocialHandles)
+			}
+			if c.FamilyName == "Pfarr" && c.Position != "" || c.FamilyName == "Gewerk" && (c.Position != "" || c.Organization != "") {
+				t.Fatalf("a special category was stored: %+v", c.ContactDetails)
+			}
+			recs := records(t, c.Provenance)
+			if len(recs) == 0 || recs[0].Source != tresor.SourceImport || recs[0].Network != "linkedin" || recs[0].ImportID != rep.ID ||
+				recs[0].Visibility != tresor.VisibilityPublic {
+				t.Fatalf("provenance: %+v", recs)
+			}
+		}
+		dpo := e.ctx["data_protection"]
+		ns, err := g.Notices(dpo, tresor.NoticeQuery{Open: true})
+		must(t, err)
+		if len(ns.Items) != 3 || ns.Items[0].Source != "linkedin" || ns.Items[0].DueAt.Sub(ns.Items[0].CreatedAt) != 30*24*time.Hour {
+			t.Fatalf("notices: %+v", ns.Items)
+		}
+
+		// The same file again creates nothing.
+		rep, err = g.Import(sales, strings.NewReader(linkedinFile), req)
+		must(t, err)
+		if rep.Created != 0 || rep.Duplicates != 4 {
+			t.Fatalf("second import: %+v", rep)
+		}
+
+		// A basis the purpose does not allow refuses the whole file.
+		_, err = g.Import(sales, strings.NewReader(linkedinFile), tresor.ImportRequest{Format: "linkedin", LegalBasis: tresor.BasisLegalObligation})
+		wantCode(t, err, tresor.ECBasisNotAllowed)
+		_, err = g.Import(sales, strings.NewReader(linkedinFile), tresor.ImportRequest{Format: "linkedin", LegalBasis: tresor.BasisLegitimateInterest})
+		wantCode(t, err, tresor.ECBalancingNote)
+	})
+}
+
+const addressBook = `BEGIN:VCARD
+VERSION:3.0
+N:Beispiel;Berta;;;
+FN:Berta Beispiel
+EMAIL;TYPE=work:berta@example.org
+TEL;TYPE=work:+49 30 555123
+ORG:Beispiel AG
+TITLE:Einkauf
+BDAY:1980-04-01
+NOTE:Seit der Chemotherapie nur vormittags erreichbar
+END:VCARD
+BEGIN:VCARD
+VERSION:4.0
+FN:Carl Clear
+N:Clear;Carl;;;
+EMAIL:carl@example.org
+END:VCARD
+`
+
+// TestImportAddressBook: the company's own address book keeps contact
+// details; a birthday and a note are never stored, and a note revealing
+// health is counted as a special category; the purpose's categories bound
+// what is kept; the information duty is sent by mail, and before the first
+// campaign mail at the latest.
+func TestImportAddressBook(t *testing.T) {
+	privacyBackends(t, func(t *testing.T, e *privacyEnv) {
+		g, mk := e.g, e.ctx["marketing"]
+		rep, err := g.Import(mk, strings.NewReader(addressBook), tresor.ImportRequest{Format: "vcard", LegalBasis: tresor.BasisConsent})
+		must(t, err)
+		if rep.Created != 2 || rep.Dropped["private:"+string(tresor.CatBirthday)] != 1 || rep.Dropped["special:"+string(tresor.CatHealth)] != 1 {
+			t.Fatalf("report: %+v", rep)
+		}
+		l, err := g.Contacts(mk, tresor.ContactFilter{Email: "berta@example.org"})
+		must(t, err)
+		if len(l.Items) != 1 || len(l.Items[0].Phones) != 1 || l.Items[0].Position != "Einkauf" {
+			t.Fatalf("berta: %+v", l.Items)
+		}
+		// Objecting keeps a person out of later marketing imports.
+		_, err = g.Object(mk, l.Items[0].ID)
+		must(t, err)
+		dpo := e.ctx["data_protection"]
+		_, err = g.EraseContact(dpo, l.Items[0].ID, tresor.EraseRequest{Reason: "ticket 12"})
+		must(t, err)
+		rep, err = g.Import(mk, strings.NewReader(addressBook), tresor.ImportRequest{Format: "vcard", LegalBasis: tresor.BasisConsent})
+		must(t, err)
+		if rep.Refused["suppressed"] != 1 || rep.Created != 0 || rep.Duplicates != 1 {
+			t.Fatalf("re-import after objection and erasure: %+v", rep)
+		}
+
+		// Notices: one left open (Carl); sending mails it in German.
+		sent, other, err := g.SendNotices(dpo, time.Time{})
+		must(t, err)
+		if sent != 1 || other != 0 {
+			t.Fatalf("sent %d, other %d", sent, other)
+		}
+		m := e.mail.last(t)
+		if m.To != "carl@example.org" || !strings.Contains(m.Text, "Art. 14 DSGVO") || !strings.Contains(m.Text, "Adressbuch") {
+			t.Fatalf("notice mail: %+v", m)
+		}
+		ns, err := g.Notices(dpo, tresor.NoticeQuery{Open: true})
+		must(t, err)
+		if len(ns.Items) != 0 {
+			t.Fatalf("open notices after sending: %d", len(ns.Items))
+		}
+		_, err = g.Notices(e.ctx["sales"], tresor.NoticeQuery{})
+		wantCode(t, err, tresor.ECForbidden)
+	})
+}
+
+// TestImportNoticeAtFirstContact: a campaign mail to an imported person is
+// preceded by the Art. 14 notice.
+func TestImportNoticeAtFirstContact(t *testing.T) {
+	privacyBackends(t, func(t *testing.T, e *privacyEnv) {
+		g, mk := e.g, e.ctx["marketing"]
+		_, err := g.Import(mk, strings.NewReader(addressBook), tresor.ImportRequest{Format: "vcard", LegalBasis: tresor.BasisConsent})
+		must(t, err)
+		l, err := g.Contacts(mk, tresor.ContactFilter{Email: "carl@example.org"})
+		must(t, err)
+		carl := l.Items[0]
+		_, err = g.RecordConsent(mk, carl.ID, tresor.ConsentRequest{Purpose: "marketing", Channel: "email", Action: tresor.ConsentGrant,
+			Method: tresor.MethodWebForm, Proof: tresor.ConsentProof{TextVersion: "v1"}})
+		must(t, err)
+		camp := &tresor.Campaign{Name: "Neu", Channel: tresor.ChannelEmailMsg, Content: tresor.CampaignContent{SubjectDE: "Neu", BodyDE: "Neuigkeiten"}}
+		must(t, g.CreateCampaign(mk, camp))
+		_, err = g.SendCampaign(mk, camp.ID)
+		must(t, err)
+		var subjects []string
+		for _, m := range e.mail.all() {
+			if m.To == "carl@example.org" {
+				subjects = append(subjects, m.Subject)
+			}
+		}
+		if len(subjects) != 2 || !strings.Contains(subjects[0], "Art. 14") || subjects[1] != "Neu" {
+			t.Fatalf("mails to the imported person: %v", subjects)
+		}
+	})
+}

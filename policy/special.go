@@ -1,0 +1,122 @@
+package policy
+
+import (
+	"strings"
+	"unicode"
+
+	"tresor"
+)
+
+// Special categories of personal data (Art. 9 GDPR) in free text and profile
+// fields: German and English words and stems that reveal health, religion,
+// political opinion, ethnic origin, sexual orientation, trade-union
+// membership, biometric or genetic data. A match drops the field before it is
+// stored or logged. The lists err on the side of dropping: a false alarm
+// loses a job title, a miss would store what must never be stored.
+//
+// An entry ending in "*" matches as a prefix of a word (German compounds:
+// "krebs*" finds "Krebserkrankung"); an entry with a space matches as a
+// phrase; any other entry matches a whole word.
+var specialLexicon = map[tresor.Category][]string{
+	tresor.CatHealth: {
+		"krankheit*", "krankgeschrieben*", "erkrank*", "diagnose*", "therapie*", "depressi*", "diabet*", "krebs*", "tumor*",
+		"schwanger*", "behinder*", "schwerbehindert*", "allergi*", "hiv", "aids", "burnout", "burn-out", "medikament*",
+		"psychiat*", "psychisch*", "demenz*", "epilep*", "sucht*", "alkoholi*", "reha", "rehabilitation*", "chemotherapie*",
+		"illness*", "disease*", "cancer*", "pregnan*", "disabilit*", "disabled", "diagnos*", "therapy", "depression*",
+		"mental health", "chronic*", "medication*", "autis*", "adhs", "adhd", "dementia", "addiction*", "sick leave",
+	},
+	tresor.CatReligion: {
+		"katholi*", "evangelisch*", "protestant*", "muslim*", "islam*", "jüdisch*", "jude", "jüdin", "christ", "christin",
+		"christlich*", "buddhis*", "hindu*", "kirchengemeinde*", "moschee*", "synagog*", "pfarrer*", "pastor*", "imam*",
+		"rabbi*", "atheist*", "konfession*", "religio*", "catholic*", "jewish", "church", "mosque*", "priest*", "sikh*",
+		"zeugen jehovas", "jehovah's witness", "freikirch*",
+	},
+	tresor.CatPolitics: {
+		"spd", "cdu", "csu", "fdp", "afd", "grüne", "grünen", "bündnis 90", "die linke", "linkspartei", "bsw", "npd",
+		"parteimitglied*", "parteivorsitz*", "ortsverband*", "wahlkampf*", "abgeordnet*", "landtagsabgeordnet*",
+		"bundestagsabgeordnet*", "stadtrat", "stadträtin", "politisch*", "party member*", "democrat*", "republican*",
+		"labour party", "conservative party", "tory", "political*", "campaign volunteer*",
+	},
+	tresor.CatEthnicity: {
+		"ethnisch*", "ethnie*", "migrationshintergrund*", "roma", "sinti", "kurd*", "ethnic*", "race", "racial*",
+		"african american", "hispanic", "latino", "latina", "indigen*", "hautfarbe*",
+	},
+	tresor.CatSexualOrientation: {
+		"schwul*", "lesbisch*", "lesbe", "bisexuell*", "homosexuell*", "heterosexuell*", "queer*", "lgbt*", "lgbtq*",
+		"gay", "lesbian*", "bisexual*", "homosexual*", "sexual orientation", "sexuelle orientierung", "csd", "pride parade",
+	},
+	tresor.CatUnion: {
+		"gewerkschaft*", "verdi", "ver.di", "ig metall", "igmetall", "dgb", "gew", "ig bce", "trade union*", "labor union*",
+		"labour union*", "union member*", "union representative*", "shop steward*",
+	},
+	tresor.CatBiometric: {"fingerabdr*", "fingerprint*", "biometri*", "gesichtserkennung*", "iris scan*", "face id"},
+	tresor.CatGenetic:   {"dna", "gentest*", "genetisch*", "genetic*", "genom*", "erbkrank*"},
+}
+
+// specialOrder is the order matches are reported in.
+var specialOrder = []tresor.Category{tresor.CatHealth, tresor.CatReligion, tresor.CatPolitics, tresor.CatEthnicity,
+	tresor.CatSexualOrientation, tresor.CatUnion, tresor.CatBiometric, tresor.CatGenetic}
+
+// normalizeText lower-cases text and turns everything but letters, digits
+// and the characters lexicon entries contain into single spaces, with a
+// space at either end.
+func normalizeText(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte(' ')
+	space := true
+	for _, r := range strings.ToLower(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '\'' || r == '-' {
+			b.WriteRune(r)
+			space = false
+			continue
+		}
+		if !space {
+			b.WriteByte(' ')
+			space = true
+		}
+	}
+	if !space {
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+// SpecialCategory reports the first special category text reveals.
+func SpecialCategory(text string) (tresor.Category, bool) {
+	if strings.TrimSpace(text) == "" {
+		return "", false
+	}
+	norm := normalizeText(text)
+	var words []string
+	for _, w := range strings.Fields(norm) {
+		words = append(words, w)
+		if strings.Contains(w, "-") { // "DNA-Test": its parts too
+			words = append(words, strings.Split(w, "-")...)
+		}
+	}
+	for _, c := range specialOrder {
+		for _, entry := range specialLexicon[c] {
+			switch {
+			case strings.Contains(entry, " "):
+				if strings.Contains(norm, " "+entry+" ") {
+					return c, true
+				}
+			case strings.HasSuffix(entry, "*"):
+				stem := strings.TrimSuffix(entry, "*")
+				for _, w := range words {
+					if strings.HasPrefix(strings.Trim(w, ".-'"), stem) {
+						return c, true
+					}
+				}
+			default:
+				for _, w := range words {
+					if strings.Trim(w, ".-'") == entry || w == entry {
+						return c, true
+					}
+				}
+			}
+		}
+	}
+	return "", false
+}

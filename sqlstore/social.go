@@ -1,0 +1,104 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+	"time"
+
+	"tresor"
+)
+
+func scanNotice(s scanner) (*tresor.Notice, error) {
+	var n tresor.Notice
+	var created, due int64
+	var sent sql.NullInt64
+	if err := s.Scan(&n.ID, &n.ContactID, &n.Source, &n.Network, &n.ImportID, &n.Purpose, &created, &due, &sent, &n.Channel); err != nil {
+		return nil, err
+	}
+	n.CreatedAt, n.DueAt, n.SentAt = fromMicros(created), fromMicros(due), optTime(sent)
+	return &n, nil
+}
+
+// Notices lists information duties.
+func (c *conn) Notices(ctx context.Context, q tresor.NoticeQuery) ([]*tresor.Notice, error) {
+	var f filter
+	if q.Open {
+		f.add("n.sent_at IS NULL")
+	}
+	if !q.DueBefore.IsZero() {
+		f.add("n.due_at < ?", micros(q.DueBefore))
+	}
+	f.eq("n.contact_id", q.ContactID)
+	text, args := f.query(queries["notice-select"], "n.id", q.Page)
+	return list(ctx, c, text, args, scanNotice)
+}
+
+// InsertNotices stores information duties.
+func (c *conn) InsertNotices(ctx context.Context, ns []*tresor.Notice) error {
+	s, err := c.stmt(ctx, "notice-insert")
+	if err != nil {
+		return err
+	}
+	for _, n := range ns {
+		if _, err := s.ExecContext(ctx, n.ID, n.ContactID, n.Source, n.Network, n.ImportID, n.Purpose, micros(n.CreatedAt), micros(n.DueAt)); err != nil {
+			return c.db.dialect.TranslateError(err)
+		}
+	}
+	return nil
+}
+
+// NoticeSent marks an open notice sent.
+func (c *conn) NoticeSent(ctx context.Context, id, channel string, at time.Time) (bool, error) {
+	res, err := c.exec(ctx, "notice-sent", id, channel, micros(at))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// LookupContacts finds the contacts of blind-index keys, in one query per
+// kind and 500 values (the index leads with the kind).
+func (c *conn) LookupContacts(ctx context.Context, keys []tresor.LookupKey) (map[tresor.LookupKey]string, error) {
+	byKind := map[tresor.LookupKind][]string{}
+	for _, k := range keys {
+		byKind[k.Kind] = append(byKind[k.Kind], k.Value)
+	}
+	out := map[tresor.LookupKey]string{}
+	for kind, values := range byKind {
+		for len(values) > 0 {
+			n := min(len(values), 500)
+			var b strings.Builder
+			b.WriteString("SELECT value, contact_id FROM contact_lookup WHERE kind = $1 AND value IN (")
+			args := make([]any, 0, n+1)
+			args = append(args, string(kind))
+			for i, v := range values[:n] {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("$" + strconv.Itoa(i+2))
+				args = append(args, v)
+			}
+			b.WriteByte(')')
+			rows, err := c.queryText(ctx, b.String(), args...)
+			if err != nil {
+				return nil, err
+			}
+			for rows.Next() {
+				var v, id string
+				if err := rows.Scan(&v, &id); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				out[tresor.LookupKey{Kind: kind, Value: v}] = id
+			}
+			if err := rows.Close(); err != nil {
+				return nil, err
+			}
+			values = values[n:]
+		}
+	}
+	return out, nil
+}
