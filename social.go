@@ -64,6 +64,8 @@ type NoticeService interface {
 	// all open ones) to people with an e-mail address; it returns how many
 	// went and how many need another channel.
 	SendNotices(ctx context.Context, due time.Time) (sent, other int, err error)
+	// MarkNoticeGiven records a notice given another way (postal, phone, in_person).
+	MarkNoticeGiven(ctx context.Context, id, channel string) error
 }
 
 // ImportRequest describes a file to import.

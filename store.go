@@ -134,6 +134,9 @@ type Reader interface {
 	AuditEntries(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)
 	// AuditScan lists up to limit entries after seq, oldest first.
 	AuditScan(ctx context.Context, after int64, limit int) ([]*AuditEntry, error)
+	Channel(ctx context.Context, id string) (*SocialChannelRow, error)
+	Channels(ctx context.Context) ([]*SocialChannelRow, error)
+	Posts(ctx context.Context, q PostQuery) ([]*Post, error)
 	// Notices lists information duties.
 	Notices(ctx context.Context, q NoticeQuery) ([]*Notice, error)
 	// LookupContacts returns, for those of the blind-index keys that are in
@@ -311,6 +314,13 @@ type Tx interface {
 	// SetConsentEventIP replaces the stored address of a consent event.
 	SetConsentEventIP(ctx context.Context, id, ip string) error
 
+	InsertChannel(ctx context.Context, c *SocialChannelRow) error
+	// SetChannelState stores a channel's inbox cursor and last error.
+	SetChannelState(ctx context.Context, id, cursor, lastError string, at time.Time) error
+	DeleteChannel(ctx context.Context, id string) error
+	InsertPost(ctx context.Context, p *Post) error
+	// PostDone stores the outcome of publishing a post.
+	PostDone(ctx context.Context, p *Post) error
 	InsertNotices(ctx context.Context, ns []*Notice) error
 	// NoticeSent marks an open notice sent and reports whether it was open.
 	NoticeSent(ctx context.Context, id, channel string, at time.Time) (bool, error)

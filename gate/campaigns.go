@@ -196,7 +196,8 @@ func (g *Gate) SendCampaign(ctx context.Context, id string) (*tresor.SendReport,
 		// The first contact with a person whose data came from elsewhere
 		// brings the information of Art. 14(3)(b) GDPR first.
 		if err := g.noticesAtFirstContact(ctx, req, c); err != nil {
-			return nil, err
+			rep.Failed++ // no campaign mail before the notice
+			continue
 		}
 		if err := g.mailer.Send(ctx, g.campaignMail(c, m)); err != nil {
 			rep.Failed++

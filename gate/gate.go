@@ -27,14 +27,15 @@ type Gate struct {
 	events func(ctx context.Context, actor *tresor.Actor, e Event)
 	tokens tokenCache
 	// Throttle sets how failed sign-ins slow down further attempts.
-	throttle  Throttle
-	keys      Keys
-	mailer    tresor.Mailer
-	publicURL string
-	journal   string // the erasure journal file; "" for none
-	auditCfg  AuditConfig
-	auditor   *auditor
-	unaudited bool // reads leave no entry: set only by benchmarks, for their baseline
+	throttle   Throttle
+	keys       Keys
+	mailer     tresor.Mailer
+	publicURL  string
+	journal    string // the erasure journal file; "" for none
+	auditCfg   AuditConfig
+	auditor    *auditor
+	unaudited  bool // reads leave no entry: set only by benchmarks, for their baseline
+	connectors ConnectorFactory
 }
 
 var (

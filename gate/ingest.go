@@ -94,9 +94,9 @@ func (g *Gate) ImportFile(ctx context.Context, r io.Reader, opt ImportOptions) (
 	if err := g.policy.CheckBasis(req.pu, opt.LegalBasis, opt.BalancingNote); err != nil {
 		return nil, err
 	}
-	src, err := importer.Open(opt.Format, r, importer.Options{Mapping: opt.Mapping, Network: network})
+	src, err := importer.Open(opt.Format, r, importer.Options{Mapping: opt.Mapping})
 	if err != nil {
-		return nil, tresor.Errorf(tresor.ECValidation, "The file cannot be read as %s: %s", opt.Format, err)
+		return nil, &tresor.Error{Code: tresor.ECValidation, Message: fmt.Sprintf("The file cannot be read as %s: %s", opt.Format, err), Err: err}
 	}
 	in := &ingest{g: g, req: req, opt: opt, network: network, seen: map[tresor.LookupKey]bool{},
 		rep: &tresor.ImportReport{ID: newID(), Format: string(opt.Format), Network: network, Purpose: req.pu.ID, DryRun: opt.DryRun,
@@ -115,7 +115,7 @@ func (g *Gate) ImportFile(ctx context.Context, r io.Reader, opt ImportOptions) (
 			continue
 		}
 		if err != nil {
-			return in.rep, tresor.Errorf(tresor.ECValidation, "The file cannot be read further: %s", err)
+			return in.rep, &tresor.Error{Code: tresor.ECValidation, Message: "The file cannot be read further.", Err: err}
 		}
 		in.rep.Rows++
 		if c := in.admit(rec); c != nil {

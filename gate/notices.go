@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -134,7 +135,10 @@ func (g *Gate) sendNotice(ctx context.Context, req *request, n *tresor.Notice) (
 	if err != nil || len(c.Emails) == 0 {
 		return false, nil
 	}
-	g.send(ctx, g.noticeMail(c, n))
+	if err := g.mailer.Send(ctx, g.noticeMail(c, n)); err != nil {
+		g.log.Error("notice mail not sent", "contact", n.ContactID, "error", err)
+		return false, &tresor.Error{Code: tresor.ECUnavailable, Message: "The mail server refused a notice; it stays open. Try again later.", Err: err}
+	}
 	err = g.store.Update(ctx, func(tx tresor.Tx) error {
 		if _, err := tx.NoticeSent(ctx, n.ID, "email", req.now); err != nil {
 			return err
@@ -144,11 +148,26 @@ func (g *Gate) sendNotice(ctx context.Context, req *request, n *tresor.Notice) (
 	return err == nil, err
 }
 
-// send hands a mail to the mailer and logs a failure.
-func (g *Gate) send(ctx context.Context, m *tresor.Mail) {
-	if err := g.mailer.Send(ctx, m); err != nil {
-		g.log.Error("mail not sent", "error", err)
+// MarkNoticeGiven records that a notice was given another way (by post, by
+// phone, in person) — for people without an e-mail address.
+func (g *Gate) MarkNoticeGiven(ctx context.Context, id, channel string) error {
+	req, err := g.dataProtection(ctx)
+	if err != nil {
+		return err
 	}
+	if !slices.Contains([]string{"postal", "phone", "in_person", "email"}, channel) {
+		return fieldError("notice", "channel", "must be postal, phone, in_person or email")
+	}
+	return g.store.Update(ctx, func(tx tresor.Tx) error {
+		ok, err := tx.NoticeSent(ctx, id, channel, req.now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return tresor.Errorf(tresor.ECNotFound, "There is no open notice %s.", id)
+		}
+		return g.eventIn(ctx, tx, "notice.given", id, "art14; "+channel)
+	})
 }
 
 // noticeMail writes the Art. 14 notice of a contact.
@@ -198,6 +217,9 @@ func (g *Gate) categoryNames(c *tresor.Contact, lang string) []string {
 // noticesAtFirstContact sends a contact's open notices before the first
 // message to them (Art. 14(3)(b) GDPR: at the latest at the first contact).
 func (g *Gate) noticesAtFirstContact(ctx context.Context, req *request, c *tresor.Contact) error {
+	if g.mailer == nil {
+		return nil // no mail server: the notices stay open for the data-protection officer
+	}
 	ns, err := g.store.Read().Notices(ctx, tresor.NoticeQuery{Open: true, ContactID: c.ID, Page: tresor.Page{Limit: 10}})
 	if err != nil {
 		return err

@@ -29,6 +29,8 @@ const (
 	RArchived           = string(tresor.ECArchived)
 	RReasonUnsafe       = string(tresor.ECReasonUnsafe)
 	RDataProtectionOnly = string(tresor.ECForbidden) + ":data_protection"
+	RPublishing         = string(tresor.ECForbidden) + ":publishing"
+	RServiceOnly        = string(tresor.ECForbidden) + ":service"
 
 	// Answers of the outbound gate and reasons of audience exclusion.
 	RConsentGranted     = "consent_granted"
@@ -85,6 +87,10 @@ var texts = map[string][2]string{
 		"Die Kundenbeziehung wurde am %s beendet: Ihre Datensätze sind archiviert, schreibgeschützt und nur unter dem Zweck data_protection sichtbar, bis ihre Aufbewahrungsfrist endet."},
 	RDataProtectionOnly: {"Erasure requests and legal holds are data-protection duties: declare a purpose that sees restricted contacts (data_protection), not %q.",
 		"Löschanträge und Aufbewahrungssperren sind Aufgaben des Datenschutzes: Geben Sie einen Zweck an, der eingeschränkte Kontakte sieht (data_protection), nicht %q."},
+	RPublishing: {"Posts on the company's channels speak for the company to the public: declare a purpose that advertises (marketing, pr, sales), not %q.",
+		"Beiträge auf den Kanälen des Unternehmens sprechen öffentlich für das Unternehmen: Geben Sie einen Zweck an, der wirbt (marketing, pr, sales), nicht %q."},
+	RServiceOnly: {"Reading the messages people send to the company is service work: declare a purpose that answers people (service), not %q.",
+		"Die Nachrichten zu lesen, die Menschen dem Unternehmen schicken, ist Aufgabe des Kundenservice: Geben Sie einen Zweck an, der Menschen antwortet (service), nicht %q."},
 	RReasonUnsafe: {"The reason repeats the person's %s; the erasure journal keeps no personal data, so describe the request without it (e.g. a ticket number).",
 		"Die Begründung wiederholt %s der Person; das Löschprotokoll enthält keine personenbezogenen Daten, beschreiben Sie den Antrag daher ohne sie (z. B. mit einer Vorgangsnummer)."},
 	RSuppressed: {"This person objected to the use of their data for marketing (Art. 21 GDPR); their identifiers are on the suppression list.",

@@ -53,12 +53,14 @@ var (
 	// advertisers' purposes run campaigns.
 	advertisers   = []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RolePR}
 	marketingOnly = []tresor.Role{tresor.RoleMarketing}
-	dpoOnly       = []tresor.Role{tresor.RoleDPO}
-	signedIn      = tresor.Roles()
-	adminOnly     = []tresor.Role{tresor.RoleAdmin}
-	counters      = []tresor.Role{tresor.RoleAdmin, tresor.RoleDPO, tresor.RoleAnalyst}
-	nobody        = []tresor.Role{}
-	all           = everyone
+	// replyRoles' purposes answer people: service, and the dpo's data protection.
+	replyRoles = []tresor.Role{tresor.RoleService, tresor.RoleDPO}
+	dpoOnly    = []tresor.Role{tresor.RoleDPO}
+	signedIn   = tresor.Roles()
+	adminOnly  = []tresor.Role{tresor.RoleAdmin}
+	counters   = []tresor.Role{tresor.RoleAdmin, tresor.RoleDPO, tresor.RoleAnalyst}
+	nobody     = []tresor.Role{}
+	all        = everyone
 )
 
 // fixture creates an object of a collection through the gate, as the system.
@@ -97,6 +99,30 @@ func (a *api) fixture(collection string) string {
 		_, err := a.g.EraseContact(tresor.WithPurpose(sys, "data_protection"), id, tresor.EraseRequest{Reason: "ticket 1"})
 		must(a.t, err)
 		return id
+	case "channels":
+		ch, err := a.g.CreateChannel(sys, tresor.SocialChannelRequest{Network: "mastodon", Name: "Fixture", Credentials: []byte(`{"token":"t"}`)})
+		must(a.t, err)
+		return ch.ID
+	case "social-contacts":
+		c := &tresor.Contact{ContactDetails: tresor.ContactDetails{FamilyName: "Social",
+			SocialHandles: []tresor.SocialHandle{{Network: "mastodon", Handle: fmt.Sprintf("@s%d@social.example", nextSeq())}}},
+			Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
+		must(a.t, a.g.CreateContact(tresor.WithPurpose(sys, "sales"), c))
+		return c.ID
+	case "notices":
+		rep, err := a.g.Import(tresor.WithPurpose(sys, "sales"), strings.NewReader(fmt.Sprintf(
+			"BEGIN:VCARD\nVERSION:3.0\nN:Notice;Nina;;;\nEMAIL:nina%d@example.org\nEND:VCARD\n", nextSeq())),
+			tresor.ImportRequest{Format: "vcard", LegalBasis: tresor.BasisContract})
+		must(a.t, err)
+		l, err := a.g.Notices(tresor.WithPurpose(sys, "data_protection"), tresor.NoticeQuery{Open: true, Page: tresor.Page{Limit: 100}})
+		must(a.t, err)
+		for _, n := range l.Items {
+			if n.ImportID == rep.ID {
+				return n.ID
+			}
+		}
+		a.t.Fatal("the fixture import made no notice")
+		return ""
 	case "holds":
 		h, err := a.g.PlaceHold(tresor.WithPurpose(sys, "data_protection"), a.fixture("contacts"), "claim 1")
 		must(a.t, err)
@@ -196,8 +222,39 @@ func matrix() map[string]matrixCase {
 		"GET /api/v1/notices": {dpoOnly, func(a *api, r tresor.Role) call {
 			return call{method: "GET", path: "/api/v1/notices?open=true", role: r, purpose: purposeOf(r)}
 		}},
+		"POST /api/v1/notices/{id}/given": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/notices/" + a.fixture("notices") + "/given", role: r, purpose: purposeOf(r),
+				body: `{"channel":"postal"}`}
+		}},
 		"POST /api/v1/notices/send": {dpoOnly, func(a *api, r tresor.Role) call {
 			return call{method: "POST", path: "/api/v1/notices/send", role: r, purpose: purposeOf(r)}
+		}},
+		// The company's channels are configuration (admin); publishing is
+		// for the advertising purposes, reading the inbox is service work,
+		// profiles are for the purposes that may see social profiles.
+		"POST /api/v1/channels": {adminOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/channels", role: r, body: `{"network":"mastodon","name":"Acme","credentials":{"token":"t"}}`}
+		}},
+		"GET /api/v1/channels": {signedIn, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/channels", role: r} }},
+		"DELETE /api/v1/channels/{id}": {adminOnly, func(a *api, r tresor.Role) call {
+			return call{method: "DELETE", path: "/api/v1/channels/" + a.fixture("channels"), role: r}
+		}},
+		"POST /api/v1/channels/{id}/posts": {advertisers, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/channels/" + a.fixture("channels") + "/posts", role: r, purpose: purposeOf(r),
+				body: `{"text":"Neu im Shop"}`}
+		}},
+		"GET /api/v1/channels/{id}/posts": {signedIn, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/channels/" + a.fixture("channels") + "/posts", role: r}
+		}},
+		"POST /api/v1/channels/{id}/messages": {replyRoles, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/channels/" + a.fixture("channels") + "/messages", role: r, purpose: purposeOf(r),
+				body: fmt.Sprintf(`{"contact_id":%q,"text":"Ihre Anfrage","direct":true}`, a.fixture("social-contacts"))}
+		}},
+		"POST /api/v1/channels/{id}/inbox": {replyRoles, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/channels/" + a.fixture("channels") + "/inbox", role: r, purpose: purposeOf(r)}
+		}},
+		"GET /api/v1/channels/{id}/profile": {[]tresor.Role{tresor.RolePR, tresor.RoleDPO}, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/channels/" + a.fixture("channels") + "/profile?handle=@erika@social.example", role: r, purpose: purposeOf(r)}
 		}},
 		// Closing a customer relation is everyday work of every purpose that
 		// handles single contacts.

@@ -81,12 +81,13 @@ func newAPI(t testing.TB, cfg gate.Config) *api {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	box := &mailbox{}
-	g, err := gate.Open(context.Background(), cfg, gate.WithLogger(log), gate.WithMailer(box), gate.WithPublicURL("https://crm.example.org"))
+	g, err := gate.Open(context.Background(), cfg, gate.WithLogger(log), gate.WithMailer(box), gate.WithPublicURL("https://crm.example.org"),
+		gate.WithConnectors(func(network string, creds []byte) (tresor.Connector, error) { return stubNet{}, nil }))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { g.Close() })
-	s := server.New(server.Services{Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
+	s := server.New(server.Services{Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
 		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g}, server.Options{Log: log, Purposes: g.PurposesOf, Catalogue: g.Catalogue()})
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
@@ -405,4 +406,27 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 			}
 		}
 	})
+}
+
+// stubNet is a social network that accepts everything, for the HTTP tests.
+type stubNet struct{}
+
+func (stubNet) Network() string                         { return "mastodon" }
+func (stubNet) Kind() tresor.NetworkKind                { return tresor.KindMixed }
+func (stubNet) Account(context.Context) (string, error) { return "@acme@social.example", nil }
+func (stubNet) Profile(_ context.Context, h string) (*tresor.SocialProfile, error) {
+	return &tresor.SocialProfile{Network: "mastodon", Handle: h, DisplayName: "Stub"}, nil
+}
+func (stubNet) Inbox(_ context.Context, cursor string) ([]tresor.SocialPost, string, error) {
+	return nil, cursor, nil
+}
+func (stubNet) Publish(_ context.Context, text string) (*tresor.SocialPost, error) {
+	return &tresor.SocialPost{ID: "1", Text: text}, nil
+}
+func (stubNet) Send(_ context.Context, to, text string, direct bool, reply string) (*tresor.SocialPost, error) {
+	return &tresor.SocialPost{ID: "2", Author: to, Text: text}, nil
+}
+func (stubNet) Stream(ctx context.Context, _ []string, _ func(tresor.SocialPost)) error {
+	<-ctx.Done()
+	return ctx.Err()
 }

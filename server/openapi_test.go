@@ -25,6 +25,7 @@ import (
 
 	"tresor"
 	"tresor/gate"
+	"tresor/importer"
 	"tresor/policy"
 )
 
@@ -62,12 +63,16 @@ type fakeServices struct {
 	tresor.ConsentService
 	tresor.CampaignService
 
-	filter any // the filter of the last list call
+	filter      any  // the filter of the last list call
+	noMailer    bool // answer as the gate does when no mail server is configured
+	mailRefused bool // answer as the gate does when the mail server refuses a notice
 }
 
 var (
 	_ tresor.ProtectionService = (*fakeServices)(nil)
 	_ tresor.AuditService      = (*fakeServices)(nil)
+	_ tresor.ImportService     = (*fakeServices)(nil)
+	_ tresor.NoticeService     = (*fakeServices)(nil)
 )
 
 func (f *fakeServices) AuthenticateToken(ctx context.Context, secret string) (*tresor.Actor, error) {
@@ -381,6 +386,104 @@ func (f *fakeServices) AuditExport(ctx context.Context, fl tresor.AuditFilter, w
 	return err
 }
 
+// fakePolicy is the default policy, with which the fake import refuses
+// purposes and legal bases as the gate does.
+var fakePolicy = policy.Default()
+
+// Import answers like the gate's ingestion gate: the mapping, the purpose,
+// the format and network, the legal basis and the file are checked in the
+// gate's order; the report counts a bit of everything and, like the gate's,
+// its examples name rows and rules, never the data.
+func (f *fakeServices) Import(ctx context.Context, r io.Reader, req tresor.ImportRequest) (*tresor.ImportReport, error) {
+	if req.Mapping != "" {
+		if _, err := importer.ParseMapping(strings.NewReader(req.Mapping)); err != nil {
+			return nil, tresor.Errorf(tresor.ECValidation, "The column mapping is invalid: %s", err)
+		}
+	}
+	pu, err := fakePolicy.PermitIndividual(tresor.ActorFrom(ctx), tresor.PurposeFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	network := req.Network
+	switch importer.Format(req.Format) {
+	case importer.LinkedIn:
+		network = "linkedin"
+	case importer.MastodonFollowing:
+		network = "mastodon"
+	case importer.VCard, importer.CSV:
+		if network != "" && !tresor.ValidNetwork(network) {
+			return nil, tresor.Errorf(tresor.ECInvalidParameter, "%q is not a network Tresor knows.", network)
+		}
+	default:
+		return nil, tresor.Errorf(tresor.ECInvalidParameter, "The format %q is unknown; the formats are linkedin, vcard, mastodon-following, csv.", req.Format)
+	}
+	if err := fakePolicy.CheckBasis(pu, req.LegalBasis, req.BalancingNote); err != nil {
+		return nil, err
+	}
+	if importer.Format(req.Format) == importer.CSV && req.Mapping == "" {
+		return nil, tresor.Errorf(tresor.ECValidation, "The file cannot be read as csv: importer: the csv format needs a mapping")
+	}
+	if _, err := io.Copy(io.Discard, r); err != nil { // wrapped, as the gate does: the server finds a body over the limit in it
+		return nil, &tresor.Error{Code: tresor.ECValidation, Message: "The file cannot be read further.", Err: err}
+	}
+	return &tresor.ImportReport{ID: testID, Format: req.Format, Network: network, Purpose: pu.ID, DryRun: req.DryRun,
+		StartedAt: fakeTime, FinishedAt: fakeTime, Rows: 6, Created: 1, Duplicates: 1,
+		Refused: map[string]int{"no_identifier": 1, "suppressed": 1},
+		Dropped: map[string]int{"not_public": 1, "private:personal.birthday": 1, "special:special.health": 1},
+		Errors:  []tresor.ImportRowError{{Row: 5, Msg: "the card has no name"}, {Row: 6, Msg: "invalid emails[0]"}},
+		Examples: []string{"row 2: a birthday is private and is not stored",
+			"row 3: no e-mail address, phone number or handle the purpose may store: the person could not be matched again"},
+		Notices: 1}, nil
+}
+
+// Notices answers like the gate: only under data_protection, an empty page
+// for emptyID.
+func (f *fakeServices) Notices(ctx context.Context, q tresor.NoticeQuery) (*tresor.List[*tresor.Notice], error) {
+	f.filter = q
+	if err := dataProtectionOnly(ctx); err != nil {
+		return nil, err
+	}
+	if q.ContactID == emptyID {
+		return &tresor.List[*tresor.Notice]{Items: []*tresor.Notice{}}, nil
+	}
+	open, sent := fakeNotice, fakeNotice
+	sent.ID, sent.Source, sent.Network, sent.ImportID, sent.SentAt, sent.Channel = refusedID, "connector", "mastodon", "", &fakeTime, "email"
+	return &tresor.List[*tresor.Notice]{Items: []*tresor.Notice{&sent, &open}, Next: tresor.EncodeCursor(open.ID)}, nil
+}
+
+// SendNotices answers like the gate: only under data_protection, only
+// with a mail server, and stopping at a notice the mail server refuses.
+func (f *fakeServices) SendNotices(ctx context.Context, due time.Time) (sent, other int, err error) {
+	if err := dataProtectionOnly(ctx); err != nil {
+		return 0, 0, err
+	}
+	if f.noMailer {
+		return 0, 0, tresor.Errorf(tresor.ECUnavailable, "No mail server is configured (TRESOR_SMTP_ADDR).")
+	}
+	if f.mailRefused {
+		return 1, 0, tresor.Errorf(tresor.ECUnavailable, "The mail server refused a notice; it stays open. Try again later.")
+	}
+	return 2, 1, nil
+}
+
+// MarkNoticeGiven answers like the gate: only under data_protection, only
+// for the channels the gate knows, and not_found for refusedID (the notice
+// the fake list shows as sent already).
+func (f *fakeServices) MarkNoticeGiven(ctx context.Context, id, channel string) error {
+	if err := dataProtectionOnly(ctx); err != nil {
+		return err
+	}
+	if !slices.Contains([]string{"postal", "phone", "in_person", "email"}, channel) {
+		var p tresor.Problems
+		p.Add("channel", "must be postal, phone, in_person or email")
+		return p.Err("notice")
+	}
+	if id == refusedID {
+		return tresor.Errorf(tresor.ECNotFound, "There is no open notice %s.", id)
+	}
+	return nil
+}
+
 // The objects the fakes answer with have every field set, so that the live
 // checks see every member the JSON can have.
 var (
@@ -397,6 +500,9 @@ var (
 	fakeErasure = tresor.Erasure{ContactID: testID, ErasedAt: fakeTime, Actor: "user:" + adminUserID, Origin: tresor.ErasureRequest,
 		Reason: "Erasure request, ticket 2026-17", Records: tresor.ErasedRecords{Interactions: 3, InteractionsRetained: 1,
 			CasesAnonymised: 2, DealsDetached: 1, ConsentEvents: 4}}
+	// An open information duty of an imported contact.
+	fakeNotice = tresor.Notice{ID: testID, ContactID: testID, Source: "vcard", Network: "xing", ImportID: emptyID, Purpose: "sales",
+		CreatedAt: fakeTime, DueAt: fakeTime.AddDate(0, 0, 30)}
 	fakeHold = tresor.LegalHold{ID: testID, ContactID: testID, Reason: "Claim 4711", PlacedBy: "user:" + adminUserID, PlacedAt: fakeTime}
 	// Two audit entries, newest first: a refused read of a restricted
 	// contact, and the auditor's reading of the trail before it.
@@ -503,7 +609,7 @@ func newTestServer(t *testing.T) (*Server, *fakeServices) {
 	t.Helper()
 	f := &fakeServices{}
 	s := New(Services{Contacts: f, Organizations: f, Interactions: f, Deals: f, Cases: f, Auth: f,
-		Users: f, Tokens: f, Sessions: f, Consents: f, Campaigns: f, Protection: f, Audit: f, Health: f},
+		Users: f, Tokens: f, Sessions: f, Consents: f, Campaigns: f, Protection: f, Audit: f, Imports: f, Notices: f, Health: f},
 		Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Catalogue: fakeCatalogue})
 	return s, f
 }
@@ -1121,7 +1227,7 @@ func TestOpenAPICRUDOperations(t *testing.T) {
 			t.Errorf("%s: the request body names no media type", key)
 		}
 		for _, mt := range media {
-			if mt != "application/json" && mt != "application/merge-patch+json" {
+			if mt != "application/json" && mt != "application/merge-patch+json" && !fileBodies[key] {
 				t.Errorf("%s: the request body is JSON, not %s", key, mt)
 			}
 		}
@@ -1173,6 +1279,10 @@ func TestOpenAPICRUDOperations(t *testing.T) {
 		}
 	}
 }
+
+// fileBodies are the operations whose request body is a file in a format of
+// its own, read as it comes whatever its media type, not JSON.
+var fileBodies = map[string]bool{"POST /api/v1/imports": true}
 
 // jsonField is a member of the JSON of a struct type.
 type jsonField struct {
@@ -1271,6 +1381,12 @@ type purposeList struct {
 	Items []tresor.PurposeInfo `json:"items"`
 }
 
+// noticesSent is the JSON of POST /api/v1/notices/send.
+type noticesSent struct {
+	Sent         int `json:"sent"`
+	OtherChannel int `json:"other_channel"`
+}
+
 // holdList is the JSON of GET /api/v1/contacts/{id}/holds.
 type holdList struct {
 	Items []tresor.LegalHold `json:"items"`
@@ -1362,6 +1478,13 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		// The audit trail.
 		{"AuditEntry", reflect.TypeOf(tresor.AuditEntry{}), []string{}},
 		{"AuditEntryList", reflect.TypeOf(listBody[*tresor.AuditEntry]{}), nil},
+		// Imports and the information duties they create.
+		{"ImportReport", reflect.TypeOf(tresor.ImportReport{}), []string{}},
+		{"ImportRowError", reflect.TypeOf(tresor.ImportRowError{}), []string{}},
+		{"Notice", reflect.TypeOf(tresor.Notice{}), []string{}},
+		{"NoticeList", reflect.TypeOf(listBody[*tresor.Notice]{}), nil},
+		{"NoticesSent", reflect.TypeOf(noticesSent{}), []string{}},
+		{"NoticeGivenRequest", reflect.TypeOf(noticeGivenRequest{}), []string{}},
 	}
 	schemaFor := map[reflect.Type]string{}
 	for _, tt := range tests {
@@ -1483,6 +1606,7 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 			tresor.MethodImport, tresor.MethodLink, tresor.MethodObjection, tresor.MethodRequest}),
 		"ErasureOrigin": strs([]tresor.ErasureOrigin{tresor.ErasureRequest, tresor.ErasureDelete, tresor.ErasureRetention}),
 		"AuditDecision": strs([]tresor.Decision{tresor.Allowed, tresor.Refused, gate.Failed}),
+		"ImportFormat":  strs([]importer.Format{importer.LinkedIn, importer.VCard, importer.MastodonFollowing, importer.CSV}),
 	} {
 		list, _ := schemaOf(doc, name)["enum"].([]any)
 		got := make([]string, len(list))
@@ -1695,16 +1819,25 @@ func TestOpenAPIListParameters(t *testing.T) {
 	// The lists of every collection and the outbound gate's question are among them.
 	for _, k := range []string{"GET /api/v1/contacts", "GET /api/v1/organizations", "GET /api/v1/interactions", "GET /api/v1/deals",
 		"GET /api/v1/cases", "GET /api/v1/pipelines", "GET /api/v1/campaigns", "GET /api/v1/users", "GET /api/v1/tokens",
-		"GET /api/v1/contacts/{id}/reach", "GET /api/v1/audit", "GET /api/v1/audit/export"} {
+		"GET /api/v1/contacts/{id}/reach", "GET /api/v1/audit", "GET /api/v1/audit/export", "GET /api/v1/notices"} {
 		if !checked[k] {
 			t.Errorf("%s was not checked", k)
 		}
 	}
 }
 
+// zeros reads endless zero bytes: a body of any size without the memory.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
 // listPurposes are the purposes TestOpenAPIListParameters declares for the
-// lists that refuse sales: the audit export is a duty of data protection.
-var listPurposes = map[string]string{"GET /api/v1/audit/export": "data_protection"}
+// lists that refuse sales: the audit export and the information duties are
+// duties of data protection.
+var listPurposes = map[string]string{"GET /api/v1/audit/export": "data_protection", "GET /api/v1/notices": "data_protection"}
 
 // roleToken returns an API token of the fakes whose user holds one of the
 // roles a permission names (the sales user's for the other permissions).
@@ -1745,12 +1878,17 @@ type liveCall struct {
 	purpose        string // the Tresor-Purpose header
 	contentType    string // of the body; application/json if empty
 	body           string
+	stream         io.Reader         // a body too large for a string; body is ignored then
+	header         map[string]string // further request headers
 }
 
 func (c liveCall) do(s *Server) *httptest.ResponseRecorder {
 	var body io.Reader
 	if c.body != "" {
 		body = strings.NewReader(c.body)
+	}
+	if c.stream != nil {
+		body = c.stream
 	}
 	req := httptest.NewRequest(c.method, c.target, body)
 	if c.body != "" || c.contentType != "" {
@@ -1771,6 +1909,9 @@ func (c liveCall) do(s *Server) *httptest.ResponseRecorder {
 	}
 	if c.purpose != "" {
 		req.Header.Set(PurposeHeader, c.purpose)
+	}
+	for k, v := range c.header {
+		req.Header.Set(k, v)
 	}
 	w := httptest.NewRecorder()
 	s.Handler().ServeHTTP(w, req)
@@ -1869,6 +2010,18 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		window    = "since=2026-01-01T00:00:00Z&until=2026-02-01T00:00:00Z"
 	)
 	export := "/api/v1/audit/export?actor=user:" + testUserID + "&" + window
+	const (
+		vcard    = "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ada Lovelace\r\nN:Lovelace;Ada;;;\r\nEMAIL:ada@example.org\r\nEND:VCARD\r\n"
+		linkedin = "First Name,Last Name,URL,Email Address,Company,Position,Connected On\nAda,Lovelace,https://www.linkedin.com/in/ada,,Analytical Engines,CTO,31 Jan 2026\n"
+		table    = "Vorname,Nachname,E-Mail\nAda,Lovelace,ada@example.org\n"
+		mapping  = `{"columns":{"given_name":"Vorname","family_name":"Nachname","email":"E-Mail"}}`
+		imports  = "/api/v1/imports?format="
+		note     = "&balancing_note=" + "Existing+customers%3B+they+expect+offers."
+	)
+	withMapping := map[string]string{"Tresor-Mapping": mapping}
+	// A file one byte over the limit of an import, never held in memory.
+	tooLarge := io.LimitReader(zeros{}, ImportBodyLimit+1)
+	given := "/api/v1/notices/" + testID + "/given"
 	calls := []struct {
 		key    string
 		call   liveCall
@@ -1985,6 +2138,48 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"GET /api/v1/audit/export", liveCall{target: "/api/v1/audit/export?actor=system&since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z",
 			token: testToken, purpose: "data_protection"}, 400, tresor.ECInvalidParameter},
 		{"GET /api/v1/audit/export", liveCall{target: export + "&contact=" + testID, token: testToken, purpose: "data_protection"}, 400, tresor.ECInvalidParameter},
+		// Imports through the ingestion gate.
+		{"POST /api/v1/imports", liveCall{target: imports + "vcard&legal_basis=legitimate_interest" + note, token: testToken, purpose: "sales", contentType: "text/vcard", body: vcard}, 201, ""},
+		{"POST /api/v1/imports", liveCall{target: imports + "vcard&network=xing&legal_basis=contract", token: testToken, purpose: "sales", contentType: "text/vcard", body: vcard}, 201, ""},
+		{"POST /api/v1/imports", liveCall{target: imports + "linkedin&legal_basis=contract&dry_run=true", token: testToken, purpose: "sales", contentType: "text/csv", body: linkedin}, 200, ""},
+		{"POST /api/v1/imports", liveCall{target: imports + "csv&legal_basis=contract", cookie: testSession, csrf: testCSRF, purpose: "sales", contentType: "text/csv", body: table, header: withMapping}, 201, ""},
+		{"POST /api/v1/imports", liveCall{target: imports + "csv&legal_basis=contract", cookie: testSession, purpose: "sales", contentType: "text/csv", body: table, header: withMapping}, 403, tresor.ECCSRF},
+		{"POST /api/v1/imports", liveCall{target: "/api/v1/imports?legal_basis=contract", token: testToken, purpose: "sales", contentType: "text/csv", body: table}, 400, tresor.ECInvalidParameter},
+		{"POST /api/v1/imports", liveCall{target: imports + "vcard", token: testToken, purpose: "sales", contentType: "text/vcard", body: vcard}, 400, tresor.ECInvalidParameter},
+		{"POST /api/v1/imports", liveCall{target: imports + "xlsx&legal_basis=contract", token: testToken, purpose: "sales", contentType: "text/csv", body: table}, 400, tresor.ECInvalidParameter},
+		{"POST /api/v1/imports", liveCall{target: imports + "vcard&network=Xing!&legal_basis=contract", token: testToken, purpose: "sales", contentType: "text/vcard", body: vcard}, 400, tresor.ECInvalidParameter},
+		{"POST /api/v1/imports", liveCall{target: imports + "vcard&legal_basis=contract&dry_run=maybe", token: testToken, purpose: "sales", contentType: "text/vcard", body: vcard}, 400, tresor.ECInvalidParameter},
+		{"POST /api/v1/imports", liveCall{target: imports + "vcard&legal_basis=contract&source=xing", token: testToken, purpose: "sales", contentType: "text/vcard", body: vcard}, 400, tresor.ECInvalidParameter},
+		{"POST /api/v1/imports", liveCall{target: imports + "vcard&legal_basis=whim", token: testToken, purpose: "sales", contentType: "text/vcard", body: vcard}, 400, tresor.ECBasisUnknown},
+		{"POST /api/v1/imports", liveCall{target: imports + "vcard&legal_basis=consent", token: testToken, purpose: "marketing", contentType: "text/vcard", body: vcard}, 403, tresor.ECPurposeNotAllowed},
+		{"POST /api/v1/imports", liveCall{target: imports + "vcard&legal_basis=legal_obligation", token: testToken, purpose: "sales", contentType: "text/vcard", body: vcard}, 422, tresor.ECBasisNotAllowed},
+		{"POST /api/v1/imports", liveCall{target: imports + "vcard&legal_basis=legitimate_interest", token: testToken, purpose: "sales", contentType: "text/vcard", body: vcard}, 422, tresor.ECBalancingNote},
+		{"POST /api/v1/imports", liveCall{target: imports + "csv&legal_basis=contract", token: testToken, purpose: "sales", contentType: "text/csv", body: table}, 422, tresor.ECValidation},
+		{"POST /api/v1/imports", liveCall{target: imports + "csv&legal_basis=contract", token: testToken, purpose: "sales", contentType: "text/csv", body: table,
+			header: map[string]string{"Tresor-Mapping": `{"columns":{"shoe_size":"Size"}}`}}, 422, tresor.ECValidation},
+		{"POST /api/v1/imports", liveCall{target: imports + "vcard&legal_basis=contract", token: testToken, purpose: "sales", contentType: "text/vcard", stream: tooLarge}, 413, tresor.ECBodyTooLarge},
+		// The information duties (Art. 14 GDPR) of the data-protection officer.
+		{"GET /api/v1/notices", liveCall{target: "/api/v1/notices?open=true&limit=10", token: testToken, purpose: "data_protection"}, 200, ""},
+		{"GET /api/v1/notices", liveCall{target: "/api/v1/notices?overdue=true&contact=" + testID, cookie: testSession, purpose: "data_protection"}, 200, ""},
+		{"GET /api/v1/notices", liveCall{target: "/api/v1/notices?contact=" + emptyID, token: testToken, purpose: "data_protection"}, 200, ""}, // none
+		{"GET /api/v1/notices", liveCall{token: testToken, purpose: "sales"}, 403, tresor.ECForbidden},
+		{"GET /api/v1/notices", liveCall{target: "/api/v1/notices?open=maybe", token: testToken, purpose: "data_protection"}, 400, tresor.ECInvalidParameter},
+		{"GET /api/v1/notices", liveCall{target: "/api/v1/notices?contact_id=" + testID, token: testToken, purpose: "data_protection"}, 400, tresor.ECInvalidParameter},
+		{"GET /api/v1/notices", liveCall{target: "/api/v1/notices?cursor=nonsense", token: testToken, purpose: "data_protection"}, 400, tresor.ECInvalidCursor},
+		{"POST /api/v1/notices/send", liveCall{token: testToken, purpose: "data_protection"}, 200, ""},
+		{"POST /api/v1/notices/send", liveCall{target: "/api/v1/notices/send?overdue=true", cookie: testSession, csrf: testCSRF, purpose: "data_protection"}, 200, ""},
+		{"POST /api/v1/notices/send", liveCall{cookie: testSession, purpose: "data_protection"}, 403, tresor.ECCSRF},
+		{"POST /api/v1/notices/send", liveCall{token: testToken, purpose: "marketing"}, 403, tresor.ECForbidden},
+		{"POST /api/v1/notices/send", liveCall{target: "/api/v1/notices/send?overdue=maybe", token: testToken, purpose: "data_protection"}, 400, tresor.ECInvalidParameter},
+		{"POST /api/v1/notices/{id}/given", liveCall{target: given, token: testToken, purpose: "data_protection", body: `{"channel":"postal"}`}, 204, ""},
+		{"POST /api/v1/notices/{id}/given", liveCall{target: given, cookie: testSession, csrf: testCSRF, purpose: "data_protection", body: `{"channel":"in_person"}`}, 204, ""},
+		{"POST /api/v1/notices/{id}/given", liveCall{target: given, cookie: testSession, purpose: "data_protection", body: `{"channel":"phone"}`}, 403, tresor.ECCSRF},
+		{"POST /api/v1/notices/{id}/given", liveCall{target: given, token: testToken, purpose: "sales", body: `{"channel":"postal"}`}, 403, tresor.ECForbidden},
+		{"POST /api/v1/notices/{id}/given", liveCall{target: "/api/v1/notices/" + refusedID + "/given", token: testToken, purpose: "data_protection", body: `{"channel":"postal"}`}, 404, tresor.ECNotFound},
+		{"POST /api/v1/notices/{id}/given", liveCall{target: given, token: testToken, purpose: "data_protection", body: `{"channel":"fax"}`}, 422, tresor.ECValidation},
+		{"POST /api/v1/notices/{id}/given", liveCall{target: given, token: testToken, purpose: "data_protection", body: `{}`}, 422, tresor.ECValidation},
+		{"POST /api/v1/notices/{id}/given", liveCall{target: given, token: testToken, purpose: "data_protection", body: `{"channel":"postal","date":"2026-01-31"}`}, 400, tresor.ECUnknownField},
+		{"POST /api/v1/notices/{id}/given", liveCall{target: given, token: testToken, purpose: "data_protection", contentType: "text/plain", body: "postal"}, 415, tresor.ECUnsupportedMedia},
 	}
 	// The refusals of the privacy policy, which carry an explanation.
 	explained := map[tresor.Code]bool{tresor.ECRestricted: true, tresor.ECLegalHold: true, tresor.ECErased: true,
@@ -2016,6 +2211,28 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 			succeeded[c.key] = true
 		}
 		check(c.key, w)
+	}
+	// Without a mail server the information duties cannot be mailed.
+	{
+		s, f := newTestServer(t)
+		f.noMailer = true
+		w := liveCall{method: http.MethodPost, target: "/api/v1/notices/send", token: testToken, purpose: "data_protection"}.do(s)
+		var p problem
+		if err := json.Unmarshal(w.Body.Bytes(), &p); w.Code != http.StatusServiceUnavailable || err != nil || p.Code != tresor.ECUnavailable {
+			t.Errorf("POST /api/v1/notices/send without a mail server: status %d, want 503 unavailable: %s", w.Code, w.Body)
+		}
+		check("POST /api/v1/notices/send", w)
+	}
+	// A notice the mail server refuses stops the run; it stays open.
+	{
+		s, f := newTestServer(t)
+		f.mailRefused = true
+		w := liveCall{method: http.MethodPost, target: "/api/v1/notices/send", token: testToken, purpose: "data_protection"}.do(s)
+		var p problem
+		if err := json.Unmarshal(w.Body.Bytes(), &p); w.Code != http.StatusServiceUnavailable || err != nil || p.Code != tresor.ECUnavailable {
+			t.Errorf("POST /api/v1/notices/send with a refusing mail server: status %d, want 503 unavailable: %s", w.Code, w.Body)
+		}
+		check("POST /api/v1/notices/send", w)
 	}
 	// Every route that is neither public nor part of a crud collection
 	// (whose answers the other tests cover) has an answer checked here.

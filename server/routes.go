@@ -102,6 +102,7 @@ func (s *Server) apiRoutes() []route {
 	rs = append(rs, s.protectionRoutes()...)
 	rs = append(rs, s.auditRoutes()...)
 	rs = append(rs, s.socialRoutes()...)
+	rs = append(rs, s.channelRoutes()...)
 	rs = append(rs, crud(s, "/api/v1/contacts", Purpose, resource[tresor.Contact]{
 		create: s.svc.Contacts.CreateContact, get: s.svc.Contacts.Contact,
 		update: s.svc.Contacts.UpdateContact, remove: s.svc.Contacts.DeleteContact,
@@ -194,7 +195,11 @@ func (s *Server) wrap(rt route, page bool) http.Handler {
 	roles := rt.perm.Roles()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, s.bodyLimit)
+			limit := s.bodyLimit
+			if rt.method == "POST" && rt.pattern == importPattern {
+				limit = ImportBodyLimit // a file, not a JSON object
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		fail := s.writeError
 		if page {

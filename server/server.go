@@ -36,6 +36,7 @@ type Services struct {
 	Audit         tresor.AuditService
 	Imports       tresor.ImportService
 	Notices       tresor.NoticeService
+	Social        tresor.SocialService
 	Health        Health
 }
 

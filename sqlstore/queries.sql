@@ -449,3 +449,29 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, '')
 
 -- name: notice-sent
 UPDATE notices SET sent_at = $3, channel = $2 WHERE id = $1 AND sent_at IS NULL
+
+-- name: channel-select
+SELECT h.id, h.network, h.name, h.account, h.credentials, h.inbox_cursor, h.last_error, h.created_at, h.updated_at,
+       dk.subject, dk.version, dk.kek_version, dk.wrapped
+FROM channels h LEFT JOIN data_keys dk ON dk.subject = h.id
+
+-- name: channel-insert
+INSERT INTO channels (id, network, name, account, credentials, inbox_cursor, last_error, created_at, updated_at, version)
+VALUES ($1, $2, $3, $4, $5, '', '', $6, $7, 1)
+
+-- name: channel-state
+UPDATE channels SET inbox_cursor = $2, last_error = $3, updated_at = $4 WHERE id = $1
+
+-- name: channel-delete
+DELETE FROM channels WHERE id = $1
+
+-- name: post-select
+SELECT p.id, p.channel_id, p.text, p.publish_at, p.published_at, p.remote_id, p.url, p.error, p.created_by, p.created_at
+FROM posts p
+
+-- name: post-insert
+INSERT INTO posts (id, channel_id, text, publish_at, published_at, remote_id, url, error, created_by, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+
+-- name: post-done
+UPDATE posts SET published_at = $2, remote_id = $3, url = $4, error = $5 WHERE id = $1

@@ -102,3 +102,85 @@ func (c *conn) LookupContacts(ctx context.Context, keys []tresor.LookupKey) (map
 	}
 	return out, nil
 }
+
+func scanChannel(s scanner) (*tresor.SocialChannelRow, error) {
+	var c tresor.SocialChannelRow
+	var created, updated int64
+	var key keyColumns
+	if err := s.Scan(&c.ID, &c.Network, &c.Name, &c.Account, &c.Credentials, &c.InboxCursor, &c.LastError, &created, &updated,
+		&key.subject, &key.version, &key.kek, &key.wrapped); err != nil {
+		return nil, err
+	}
+	c.CreatedAt, c.UpdatedAt, c.Key = fromMicros(created), fromMicros(updated), key.get()
+	return &c, nil
+}
+
+// Channel returns one channel.
+func (c *conn) Channel(ctx context.Context, id string) (*tresor.SocialChannelRow, error) {
+	return get(ctx, c, "channel", id, scanChannel)
+}
+
+// Channels lists the channels.
+func (c *conn) Channels(ctx context.Context) ([]*tresor.SocialChannelRow, error) {
+	return list(ctx, c, queries["channel-select"]+" ORDER BY h.id", nil, scanChannel)
+}
+
+// InsertChannel stores a channel and its new data key.
+func (c *conn) InsertChannel(ctx context.Context, ch *tresor.SocialChannelRow) error {
+	if err := c.newKey(ctx, ch.Sealing, ch.CreatedAt); err != nil {
+		return err
+	}
+	_, err := c.exec(ctx, "channel-insert", ch.ID, ch.Network, ch.Name, ch.Account, ch.Credentials, micros(ch.CreatedAt), micros(ch.UpdatedAt))
+	return err
+}
+
+// SetChannelState stores a channel's cursor and last error.
+func (c *conn) SetChannelState(ctx context.Context, id, cursor, lastError string, at time.Time) error {
+	_, err := c.exec(ctx, "channel-state", id, cursor, lastError, micros(at))
+	return err
+}
+
+// DeleteChannel deletes a channel and its key.
+func (c *conn) DeleteChannel(ctx context.Context, id string) error {
+	if err := deleteOne(ctx, c, "channel", id); err != nil {
+		return err
+	}
+	return c.DeleteDataKey(ctx, id)
+}
+
+func scanPost(s scanner) (*tresor.Post, error) {
+	var p tresor.Post
+	var at, created int64
+	var published sql.NullInt64
+	if err := s.Scan(&p.ID, &p.ChannelID, &p.Text, &at, &published, &p.RemoteID, &p.URL, &p.Error, &p.CreatedBy, &created); err != nil {
+		return nil, err
+	}
+	p.PublishAt, p.PublishedAt, p.CreatedAt = fromMicros(at), optTime(published), fromMicros(created)
+	return &p, nil
+}
+
+// Posts lists posts.
+func (c *conn) Posts(ctx context.Context, q tresor.PostQuery) ([]*tresor.Post, error) {
+	var f filter
+	f.eq("p.channel_id", q.ChannelID)
+	if !q.DueBefore.IsZero() {
+		f.add("p.published_at IS NULL")
+		f.add("p.error = ''")
+		f.add("p.publish_at <= ?", micros(q.DueBefore))
+	}
+	text, args := f.query(queries["post-select"], "p.id", q.Page)
+	return list(ctx, c, text, args, scanPost)
+}
+
+// InsertPost stores a post.
+func (c *conn) InsertPost(ctx context.Context, p *tresor.Post) error {
+	_, err := c.exec(ctx, "post-insert", p.ID, p.ChannelID, p.Text, micros(p.PublishAt), nullMicros(p.PublishedAt), p.RemoteID, p.URL,
+		p.Error, p.CreatedBy, micros(p.CreatedAt))
+	return err
+}
+
+// PostDone stores the outcome of publishing.
+func (c *conn) PostDone(ctx context.Context, p *tresor.Post) error {
+	_, err := c.exec(ctx, "post-done", p.ID, nullMicros(p.PublishedAt), p.RemoteID, p.URL, p.Error)
+	return err
+}

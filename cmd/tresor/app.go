@@ -66,7 +66,8 @@ Usage:
   tresor backup restore FILE --identity F  restore a backup; erasures made since are applied again
   tresor import FORMAT FILE --purpose P --legal-basis B [--network N] [--mapping F] [--dry-run]
                                            import linkedin, vcard, mastodon-following or csv through the ingestion gate
-  tresor notices list [--overdue] | send   the Art. 14 information duties of imported people
+  tresor notices list [--overdue] | send | given --id ID --channel C
+                                           the Art. 14 information duties of imported people
   tresor audit verify [--public-key F]     recompute the audit trail; exit 0 intact, 1 tampered
   tresor audit log [--contact ID] [--actor A] [--action X] [--since T] [--until T]
                                            who accessed a contact, what an actor accessed
@@ -121,7 +122,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.importCmd(ctx, rest)
 	case "notices":
 		return m.sub(ctx, "notices", rest, map[string]func(context.Context, []string) error{
-			"list": m.noticesList, "send": m.noticesSend})
+			"list": m.noticesList, "send": m.noticesSend, "given": m.noticesGiven})
 	case "audit":
 		return m.sub(ctx, "audit", rest, map[string]func(context.Context, []string) error{
 			"verify": m.auditVerify, "prove": m.auditProve, "log": m.auditLog, "export": m.auditExport,
@@ -392,7 +393,7 @@ and a user who works with contacts, then an API token:
 `)
 	}
 	opts.Purposes, opts.Catalogue = g.PurposesOf, g.Catalogue()
-	srv := server.New(server.Services{Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
+	srv := server.New(server.Services{Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
 		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g}, opts)
 	if err := srv.Open(cfg.addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)

@@ -244,3 +244,18 @@ func (m *Main) noticesSend(ctx context.Context, args []string) error {
 	fmt.Fprintf(m.Stdout, "sent %d Art. 14 notices by e-mail; %d people have no e-mail address and need another channel\n", sent, other)
 	return nil
 }
+
+func (m *Main) noticesGiven(ctx context.Context, args []string) error {
+	var cfg config
+	var id, channel string
+	fs := m.flags("notices given", &cfg)
+	fs.StringVar(&id, "id", "", "the notice")
+	fs.StringVar(&channel, "channel", "", "how it was given: postal, phone or in_person")
+	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+		return err
+	}
+	if id == "" || channel == "" {
+		return m.missing("tresor notices given needs --id and --channel")
+	}
+	return m.withGate(ctx, cfg, func(g *gate.Gate) error { return g.MarkNoticeGiven(dataProtection(ctx), id, channel) })
+}

@@ -1,0 +1,183 @@
+package tresor
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// NetworkKind says what a social network is mostly used for; it decides
+// which profile fields count as business and which as private.
+type NetworkKind string
+
+// Network kinds.
+const (
+	KindProfessional NetworkKind = "professional" // LinkedIn, XING
+	KindPrivate      NetworkKind = "private"      // Facebook, Instagram
+	KindMixed        NetworkKind = "mixed"        // Mastodon, Bluesky
+)
+
+// SocialProfile is the public profile of a handle on a network.
+type SocialProfile struct {
+	Network     string         `json:"network"`
+	Handle      string         `json:"handle"` // normalised, e.g. "@erika@social.example"
+	DisplayName string         `json:"display_name"`
+	Bio         string         `json:"bio"`
+	URL         string         `json:"url"`
+	Fields      []ProfileField `json:"fields,omitempty"` // the profile's own name/value pairs
+	// Locked: the account approves its followers; what it posts for them
+	// is not public.
+	Locked bool `json:"locked"`
+	Bot    bool `json:"bot"`
+}
+
+// ProfileField is one name/value pair of a profile.
+type ProfileField struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// PostVisibility is who may see a post on the network.
+type PostVisibility string
+
+// Post visibilities.
+const (
+	PostPublic    PostVisibility = "public"
+	PostUnlisted  PostVisibility = "unlisted"  // public, but not in public timelines
+	PostFollowers PostVisibility = "followers" // the author's followers only
+	PostDirect    PostVisibility = "direct"    // the mentioned accounts only
+)
+
+// SocialPost is a post or direct message on a network.
+type SocialPost struct {
+	ID         string         `json:"id"` // the network's id
+	Network    string         `json:"network"`
+	Author     string         `json:"author"` // normalised handle
+	Text       string         `json:"text"`   // plain text (HTML removed)
+	Visibility PostVisibility `json:"visibility"`
+	URL        string         `json:"url,omitempty"`
+	CreatedAt  time.Time      `json:"created_at"`
+	InReplyTo  string         `json:"in_reply_to,omitempty"` // the id of the post it answers
+	Mentions   []string       `json:"mentions,omitempty"`    // normalised handles
+	// ToCompany: the post mentions or was sent to the company account.
+	ToCompany bool `json:"to_company"`
+}
+
+// Connector reaches one company account on one social network. Every call
+// goes through the gate, which decides what may be read, stored and sent;
+// a connector only speaks the network's protocol.
+type Connector interface {
+	// Network is the network's id ("mastodon", "bluesky").
+	Network() string
+	Kind() NetworkKind
+	// Account is the company account's own handle.
+	Account(ctx context.Context) (string, error)
+	// Profile reads the public profile of a handle.
+	Profile(ctx context.Context, handle string) (*SocialProfile, error)
+	// Inbox lists mentions of and direct messages to the company account
+	// after the cursor ("" for the newest page), oldest first, and returns
+	// the cursor to continue from.
+	Inbox(ctx context.Context, cursor string) ([]SocialPost, string, error)
+	// Publish posts publicly on the company account.
+	Publish(ctx context.Context, text string) (*SocialPost, error)
+	// Send writes to one person: a direct message (direct) or a public
+	// mention, optionally in reply to a post.
+	Send(ctx context.Context, to, text string, direct bool, inReplyTo string) (*SocialPost, error)
+	// Stream calls fn with public posts that contain any of the keywords
+	// until ctx ends.
+	Stream(ctx context.Context, keywords []string, fn func(SocialPost)) error
+}
+
+// ErrConnector marks a failure of the network (a timeout, an answer that is
+// not what the protocol says). The channel stays usable.
+type ErrConnector struct {
+	Network string
+	Op      string
+	Err     error
+}
+
+func (e *ErrConnector) Error() string { return e.Network + ": " + e.Op + ": " + e.Err.Error() }
+func (e *ErrConnector) Unwrap() error { return e.Err }
+
+// SocialChannel is a company account on a social network.
+type SocialChannel struct {
+	ID        string    `json:"id"`
+	Network   string    `json:"network"`
+	Name      string    `json:"name"`    // a label, e.g. "Support on Mastodon"
+	Account   string    `json:"account"` // the company account's handle
+	LastError string    `json:"last_error,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// SocialChannelRow is a channel as the store keeps it.
+type SocialChannelRow struct {
+	SocialChannel
+	Credentials []byte // sealed under the channel's data key
+	InboxCursor string
+	Sealing
+}
+
+// SocialChannelRequest creates a channel; Credentials are the connector's own
+// (for Mastodon: server, client id and secret, access token).
+type SocialChannelRequest struct {
+	Network     string          `json:"network"`
+	Name        string          `json:"name"`
+	Credentials json.RawMessage `json:"credentials"`
+}
+
+// Post is a post of the company on one of its channels.
+type Post struct {
+	ID          string     `json:"id"`
+	ChannelID   string     `json:"channel_id"`
+	Text        string     `json:"text"`
+	PublishAt   time.Time  `json:"publish_at"`
+	PublishedAt *time.Time `json:"published_at,omitempty"`
+	RemoteID    string     `json:"remote_id,omitempty"`
+	URL         string     `json:"url,omitempty"`
+	Error       string     `json:"error,omitempty"`
+	CreatedBy   string     `json:"created_by"`
+	CreatedAt   time.Time  `json:"created_at"`
+}
+
+// PostQuery selects posts.
+type PostQuery struct {
+	ChannelID string
+	DueBefore time.Time // unpublished and due before this time
+	Page
+}
+
+// SocialSend is a message to one person on a channel: a direct message or
+// a public mention, advertising or not.
+type SocialSend struct {
+	ChannelID   string `json:"channel_id"`
+	ContactID   string `json:"contact_id"`
+	Text        string `json:"text"`
+	Direct      bool   `json:"direct"`
+	Advertising bool   `json:"advertising"`
+	InReplyTo   string `json:"in_reply_to,omitempty"`
+}
+
+// InboxReport says what reading a channel's inbox did.
+type InboxReport struct {
+	Read         int            `json:"read"`
+	Interactions int            `json:"interactions"` // mentions by known contacts
+	Cases        int            `json:"cases"`        // direct messages, and mentions by unknown people
+	Dropped      map[string]int `json:"dropped"`      // content not stored, by reason
+}
+
+// SocialService runs the company's social channels through the gate.
+type SocialService interface {
+	CreateChannel(ctx context.Context, r SocialChannelRequest) (*SocialChannel, error)
+	Channels(ctx context.Context) ([]SocialChannel, error)
+	DeleteChannel(ctx context.Context, id string) error
+	// SchedulePost publishes now (PublishAt zero or past) or later.
+	SchedulePost(ctx context.Context, p *Post) (*Post, error)
+	Posts(ctx context.Context, q PostQuery) (*List[*Post], error)
+	// SendSocial writes to one person, through the outbound gate.
+	SendSocial(ctx context.Context, s SocialSend) (*ReachDecision, error)
+	// PollInbox reads a channel's mentions and direct messages.
+	PollInbox(ctx context.Context, channelID string) (*InboxReport, error)
+	// SocialProfile reads a public profile, screened like an import.
+	SocialProfile(ctx context.Context, channelID, handle string) (*SocialProfile, []string, error)
+}

@@ -1,0 +1,488 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"tresor"
+	"tresor/policy"
+)
+
+var _ tresor.SocialService = (*Gate)(nil)
+
+// ConnectorFactory builds the connector of a channel from its network and
+// its (unsealed) credentials. The CLI registers the networks it knows; the
+// gate never imports a network's package.
+type ConnectorFactory func(network string, credentials []byte) (tresor.Connector, error)
+
+// WithConnectors sets how connectors are built.
+func WithConnectors(f ConnectorFactory) Option { return func(g *Gate) { g.connectors = f } }
+
+// CreateChannel adds a company account: the connector is built and asked
+// for the account's handle (which proves the credentials), and the
+// credentials are sealed under the channel's own data key.
+func (g *Gate) CreateChannel(ctx context.Context, r tresor.SocialChannelRequest) (*tresor.SocialChannel, error) {
+	req, err := g.authorize(ctx, accessConfigWrite)
+	if err != nil {
+		return nil, err
+	}
+	var p tresor.Problems
+	if !tresor.ValidNetwork(r.Network) {
+		p.Add("network", "%q is not a network Tresor knows", r.Network)
+	}
+	if name := strings.TrimSpace(r.Name); name == "" || utf8.RuneCountInString(name) > 100 {
+		p.Add("name", "give the channel a name of up to 100 characters")
+	}
+	if len(r.Credentials) == 0 {
+		p.Add("credentials", "are required")
+	}
+	if err := p.Err("channel"); err != nil {
+		return nil, err
+	}
+	conn, err := g.connectorOf(r.Network, r.Credentials)
+	if err != nil {
+		return nil, err
+	}
+	account, err := conn.Account(ctx)
+	if err != nil {
+		return nil, connectorError(err)
+	}
+	ch := &tresor.SocialChannelRow{SocialChannel: tresor.SocialChannel{ID: newID(), Network: r.Network, Name: strings.TrimSpace(r.Name),
+		Account: account, CreatedAt: req.now, UpdatedAt: req.now}}
+	dk, w, err := g.newKey(ch.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer dk.Destroy()
+	ch.Credentials = dk.SealValue("channel", ch.ID, "credentials", r.Credentials)
+	ch.Sealing = tresor.Sealing{Key: w, KeyIsNew: true}
+	err = g.store.Update(ctx, func(tx tresor.Tx) error {
+		if err := tx.InsertChannel(ctx, ch); err != nil {
+			return err
+		}
+		return g.eventIn(ctx, tx, "channel.created", ch.ID, r.Network)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ch.SocialChannel, nil
+}
+
+// Channels lists the company's channels (never their credentials).
+func (g *Gate) Channels(ctx context.Context) ([]tresor.SocialChannel, error) {
+	if _, err := g.authorize(ctx, accessConfigRead); err != nil {
+		return nil, err
+	}
+	rows, err := g.store.Read().Channels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]tresor.SocialChannel, len(rows))
+	for i, r := range rows {
+		out[i] = r.SocialChannel
+	}
+	return out, nil
+}
+
+// DeleteChannel removes a channel and destroys its credentials' key.
+func (g *Gate) DeleteChannel(ctx context.Context, id string) error {
+	if _, err := g.authorize(ctx, accessConfigWrite); err != nil {
+		return err
+	}
+	return g.store.Update(ctx, func(tx tresor.Tx) error {
+		if err := tx.DeleteChannel(ctx, id); err != nil {
+			return err
+		}
+		return g.eventIn(ctx, tx, "channel.deleted", id, "")
+	})
+}
+
+// connectorOf builds a connector.
+func (g *Gate) connectorOf(network string, creds []byte) (tresor.Connector, error) {
+	if g.connectors == nil {
+		return nil, tresor.Errorf(tresor.ECUnavailable, "This server has no connectors for social networks.")
+	}
+	c, err := g.connectors(network, creds)
+	if err != nil {
+		return nil, tresor.Errorf(tresor.ECValidation, "The credentials do not fit the %s connector: %s", network, err)
+	}
+	return c, nil
+}
+
+// channelConnector loads a channel and opens its credentials.
+func (g *Gate) channelConnector(ctx context.Context, id string) (*tresor.SocialChannelRow, tresor.Connector, error) {
+	ch, err := g.store.Read().Channel(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ch.Key == nil {
+		return nil, nil, damaged("channel", id, errors.New("its data key is gone"))
+	}
+	dk, err := g.unwrap(ctx, ch.Key)
+	if err != nil {
+		return nil, nil, damaged("channel", id, err)
+	}
+	defer dk.Destroy()
+	creds, err := dk.OpenValue("channel", id, "credentials", ch.Credentials)
+	if err != nil {
+		return nil, nil, damaged("channel", id, err)
+	}
+	conn, err := g.connectorOf(ch.Network, creds)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ch, conn, nil
+}
+
+// connectorError turns a network's failure into an answer that says why
+// and leaves the channel usable.
+func connectorError(err error) error {
+	var ce *tresor.ErrConnector
+	if errors.As(err, &ce) {
+		return &tresor.Error{Code: tresor.ECUnavailable, Message: fmt.Sprintf("%s did not answer as expected (%s); try again later.", ce.Network, ce.Op), Err: err}
+	}
+	return err
+}
+
+// SchedulePost publishes a post of the company now, or stores it to be
+// published at PublishAt. A post that names people (@handle) is refused:
+// writing to a person goes through SendSocial and the outbound gate.
+func (g *Gate) SchedulePost(ctx context.Context, p *tresor.Post) (*tresor.Post, error) {
+	req, err := g.authorize(ctx, accessPurpose)
+	if err != nil {
+		return nil, err
+	}
+	if req.pu.Outbound != policy.OutboundAdvertising {
+		return nil, policy.Refuse(policy.RPublishing, req.pu.ID)
+	}
+	text := strings.TrimSpace(p.Text)
+	var probs tresor.Problems
+	if text == "" || utf8.RuneCountInString(text) > 5000 {
+		probs.Add("text", "write up to 5,000 characters")
+	}
+	if mentionsSomeone(text) {
+		probs.Add("text", "names a person (@…): write to people with a message, which checks their consent")
+	}
+	if err := probs.Err("post"); err != nil {
+		return nil, err
+	}
+	if _, err := g.store.Read().Channel(ctx, p.ChannelID); err != nil {
+		return nil, err
+	}
+	post := &tresor.Post{ID: newID(), ChannelID: p.ChannelID, Text: text, PublishAt: tresor.Truncate(p.PublishAt), CreatedBy: req.actor.String(),
+		CreatedAt: req.now}
+	if post.PublishAt.Before(req.now) {
+		post.PublishAt = req.now
+	}
+	err = g.store.Update(ctx, func(tx tresor.Tx) error {
+		if err := tx.InsertPost(ctx, post); err != nil {
+			return err
+		}
+		return g.eventIn(ctx, tx, "post.scheduled", post.ID, "channel="+post.ChannelID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !post.PublishAt.After(req.now) {
+		g.publish(ctx, post)
+	}
+	return post, nil
+}
+
+// mentionsSomeone reports whether a text names an account: "@name" after a
+// space or at the start (an e-mail address is not a mention).
+func mentionsSomeone(text string) bool {
+	for i := 0; i < len(text); i++ {
+		if text[i] == '@' && (i == 0 || text[i-1] == ' ' || text[i-1] == '\n') && i+1 < len(text) && text[i+1] != ' ' {
+			return true
+		}
+	}
+	return false
+}
+
+// publish sends one post to its network and stores the outcome.
+func (g *Gate) publish(ctx context.Context, p *tresor.Post) {
+	_, conn, err := g.channelConnector(ctx, p.ChannelID)
+	if err == nil {
+		var sp *tresor.SocialPost
+		if sp, err = conn.Publish(ctx, p.Text); err == nil {
+			at := tresor.Truncate(g.now())
+			p.PublishedAt, p.RemoteID, p.URL = &at, sp.ID, sp.URL
+		}
+	}
+	if err != nil {
+		p.Error = publicText(connectorError(err))
+	}
+	if err := g.store.Update(context.WithoutCancel(ctx), func(tx tresor.Tx) error {
+		if err := tx.PostDone(ctx, p); err != nil {
+			return err
+		}
+		if p.PublishedAt != nil {
+			return g.eventIn(ctx, tx, "post.published", p.ID, "channel="+p.ChannelID)
+		}
+		return g.eventIn(ctx, tx, "post.failed", p.ID, "channel="+p.ChannelID)
+	}); err != nil {
+		g.log.Error("store a post's outcome", "post", p.ID, "error", err)
+	}
+}
+
+// PublishDue publishes the scheduled posts whose time has come.
+func (g *Gate) PublishDue(ctx context.Context) (int, error) {
+	posts, err := g.store.Read().Posts(ctx, tresor.PostQuery{DueBefore: g.now(), Page: tresor.Page{Limit: 100}})
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range posts {
+		g.publish(ctx, p)
+	}
+	return len(posts), nil
+}
+
+// Posts lists the posts of the company.
+func (g *Gate) Posts(ctx context.Context, q tresor.PostQuery) (*tresor.List[*tresor.Post], error) {
+	if _, err := g.authorize(ctx, accessConfigRead); err != nil {
+		return nil, err
+	}
+	if err := q.Page.Normalize(); err != nil {
+		return nil, err
+	}
+	limit := q.Limit
+	q.Limit++
+	rows, err := g.store.Read().Posts(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := &tresor.List[*tresor.Post]{Items: nonNil(rows)}
+	if len(rows) > limit {
+		out.Items = rows[:limit]
+		out.Next = tresor.EncodeCursor(rows[limit-1].ID)
+	}
+	return out, nil
+}
+
+// SendSocial writes to one person on a channel. The outbound gate decides
+// first: advertising needs the person's consent for exactly this network's
+// direct messages or mentions (§7 UWG, as for e-mail); a reply in a
+// conversation the person started on the network needs none. The message
+// becomes an interaction with the person, and is audited.
+func (g *Gate) SendSocial(ctx context.Context, s tresor.SocialSend) (*tresor.ReachDecision, error) {
+	req, err := g.authorize(ctx, accessPurpose)
+	if err != nil {
+		return nil, err
+	}
+	text := strings.TrimSpace(s.Text)
+	if text == "" || utf8.RuneCountInString(text) > 5000 {
+		return nil, fieldError("message", "text", "write up to 5,000 characters")
+	}
+	ch, conn, err := g.channelConnector(ctx, s.ChannelID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := g.contactFor(ctx, g.store.Read(), req, s.ContactID)
+	if err != nil {
+		return nil, err
+	}
+	prefix := tresor.SocialMention
+	if s.Direct {
+		prefix = tresor.SocialDM
+	}
+	channel := tresor.ConsentChannel(prefix + ch.Network)
+	d, err := g.reach(ctx, req, c, channel, s.Advertising)
+	if err != nil {
+		return nil, err
+	}
+	e := g.entry(ctx, "contact.social_send", "contact", []string{c.ID}, nil, nil)
+	e.Detail = fmt.Sprintf("channel=%s %s advertising=%v", ch.ID, channel, s.Advertising)
+	if !d.Allowed {
+		e.Decision, e.Reason = tresor.Refused, d.Reasons[0].Code
+		g.recordBestEffort(ctx, e)
+		r := d.Reasons[0]
+		return &d, &tresor.Error{Code: tresor.ECForbidden, Message: r.Message, MessageDE: r.MessageDE}
+	}
+	to := ""
+	for _, h := range c.SocialHandles {
+		if h.Network == ch.Network {
+			to = strings.TrimSpace(h.Handle)
+			break
+		}
+	}
+	if to == "" {
+		r := policy.Explain(policy.RNoAddress, ch.Network)
+		return nil, &tresor.Error{Code: tresor.ECConflict, Message: r.Message, MessageDE: r.MessageDE}
+	}
+	if err := g.noticesAtFirstContact(ctx, req, c); err != nil {
+		return nil, err
+	}
+	sp, err := conn.Send(ctx, to, text, s.Direct, s.InReplyTo)
+	if err != nil {
+		return nil, connectorError(err)
+	}
+	in := &tresor.Interaction{Kind: tresor.KindSocialMessage, Direction: tresor.DirectionOutbound, Network: ch.Network, ContactID: c.ID,
+		InteractionContent: tresor.InteractionContent{Body: text, Subject: sp.URL},
+		Collection:         tresor.Collection{LegalBasis: g.basisFor(req.pu), BalancingNote: balancingSocial, Source: tresor.SourceConnector, Network: ch.Network}}
+	if err := g.CreateInteraction(ctx, in); err != nil && tresor.ErrorCode(err) != tresor.ECCategoryNotAllowed {
+		g.log.Error("record a sent social message", "error", err)
+	}
+	g.recordBestEffort(ctx, e)
+	return &d, nil
+}
+
+// balancingSocial is the balancing note of messages exchanged with people on
+// the company's channels.
+const balancingSocial = "Messages people exchange with the company's own account; kept to answer them and for the customer relation; they chose the channel."
+
+// basisFor picks the legal basis a purpose stores social messages on.
+func (g *Gate) basisFor(pu *policy.Purpose) tresor.LegalBasis {
+	for _, b := range []tresor.LegalBasis{tresor.BasisLegitimateInterest, tresor.BasisContract, tresor.BasisConsent} {
+		for _, a := range pu.LegalBases {
+			if a == b {
+				return b
+			}
+		}
+	}
+	return tresor.BasisLegitimateInterest
+}
+
+// PollInbox reads a channel's mentions and direct messages since the last
+// time. A message from a known contact (matched by the blind index of the
+// handle) becomes an interaction — a direct message a service case —;
+// one from someone unknown an unlinked case: never a new contact. Text that
+// reveals a special category (Art. 9) is not stored. It runs under the
+// service purpose.
+func (g *Gate) PollInbox(ctx context.Context, channelID string) (*tresor.InboxReport, error) {
+	req, err := g.authorize(ctx, accessPurpose)
+	if err != nil {
+		return nil, err
+	}
+	if req.pu.Outbound != policy.OutboundReply {
+		return nil, policy.Refuse(policy.RServiceOnly, req.pu.ID)
+	}
+	ch, conn, err := g.channelConnector(ctx, channelID)
+	if err != nil {
+		return nil, err
+	}
+	posts, cursor, err := conn.Inbox(ctx, ch.InboxCursor)
+	if err != nil {
+		g.setChannelState(ctx, ch, ch.InboxCursor, publicText(connectorError(err)))
+		return nil, connectorError(err)
+	}
+	rep := &tresor.InboxReport{Dropped: map[string]int{}}
+	for _, p := range posts {
+		rep.Read++
+		if err := g.takeIn(ctx, req, ch, p, rep); err != nil {
+			g.setChannelState(ctx, ch, ch.InboxCursor, publicText(err))
+			return rep, err
+		}
+		ch.InboxCursor = p.ID
+	}
+	g.setChannelState(ctx, ch, cursor, "")
+	return rep, nil
+}
+
+func (g *Gate) setChannelState(ctx context.Context, ch *tresor.SocialChannelRow, cursor, lastErr string) {
+	if err := g.store.Update(context.WithoutCancel(ctx), func(tx tresor.Tx) error {
+		return tx.SetChannelState(ctx, ch.ID, cursor, lastErr, tresor.Truncate(g.now()))
+	}); err != nil {
+		g.log.Error("store a channel's state", "channel", ch.ID, "error", err)
+	}
+}
+
+// takeIn stores one message of the inbox.
+func (g *Gate) takeIn(ctx context.Context, req *request, ch *tresor.SocialChannelRow, p tresor.SocialPost, rep *tresor.InboxReport) error {
+	// Only what is public, or what the person sent to the company account.
+	if p.Visibility != tresor.PostPublic && p.Visibility != tresor.PostUnlisted && !p.ToCompany {
+		rep.Dropped["not_public"]++
+		return nil
+	}
+	text := p.Text
+	if cat, ok := policy.SpecialCategory(text); ok {
+		rep.Dropped["special:"+string(cat)]++
+		text = "" // the message is recorded, its content is not
+	}
+	coll := tresor.Collection{LegalBasis: g.basisFor(req.pu), BalancingNote: balancingSocial, Source: tresor.SourceConnector, Network: ch.Network}
+	if p.Visibility == tresor.PostPublic || p.Visibility == tresor.PostUnlisted {
+		coll.Visibility = tresor.VisibilityPublic
+	}
+	contactID := ""
+	key := g.blind(tresor.LookupKey{Kind: tresor.HandleKind(ch.Network), Value: tresor.NormalizeHandle(tresor.SocialHandle{Network: ch.Network, Handle: p.Author})})
+	if known, err := g.store.Read().LookupContacts(ctx, []tresor.LookupKey{key}); err != nil {
+		return err
+	} else if id, ok := known[key]; ok {
+		contactID = id
+	}
+	sctx := tresor.WithPurpose(ctx, req.pu.ID)
+	if contactID != "" && p.Visibility != tresor.PostDirect {
+		in := &tresor.Interaction{Kind: tresor.KindSocialMessage, Direction: tresor.DirectionInbound, Network: ch.Network, ContactID: contactID,
+			OccurredAt: p.CreatedAt, InteractionContent: tresor.InteractionContent{Subject: p.URL, Body: text}, Collection: coll}
+		if err := g.CreateInteraction(sctx, in); err != nil {
+			return err
+		}
+		rep.Interactions++
+		return nil
+	}
+	what := "Erwähnung"
+	if p.Visibility == tresor.PostDirect {
+		what = "Direktnachricht"
+	}
+	k := &tresor.Case{Channel: tresor.ChannelSocial, Network: ch.Network, ContactID: contactID,
+		CaseContent: tresor.CaseContent{Subject: fmt.Sprintf("%s über %s (%s)", what, ch.Network, p.URL), Description: text}, Collection: coll}
+	if err := g.CreateCase(sctx, k); err != nil {
+		return err
+	}
+	rep.Cases++
+	return nil
+}
+
+// SocialProfile reads a public profile through a channel, screened like an
+// import: fields that reveal a special category are removed (and named in
+// the second result by reason only). Nothing is stored.
+func (g *Gate) SocialProfile(ctx context.Context, channelID, handle string) (*tresor.SocialProfile, []string, error) {
+	req, err := g.authorize(ctx, accessPurpose)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !req.pu.Allows(tresor.CatSocialProfile) {
+		return nil, nil, policy.Refuse(policy.RCategoryNotAllowed, tresor.CatSocialProfile, req.pu.ID, "")
+	}
+	_, conn, err := g.channelConnector(ctx, channelID)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := conn.Profile(ctx, handle)
+	if err != nil {
+		return nil, nil, connectorError(err)
+	}
+	var dropped []string
+	if cat, ok := policy.SpecialCategory(p.Bio); ok {
+		p.Bio = ""
+		dropped = append(dropped, "bio: special:"+string(cat))
+	}
+	kept := p.Fields[:0]
+	for _, f := range p.Fields {
+		if cat, ok := policy.SpecialCategory(f.Name + " " + f.Value); ok {
+			dropped = append(dropped, "field: special:"+string(cat))
+			continue
+		}
+		kept = append(kept, f)
+	}
+	p.Fields = kept
+	// The entry names the profile by its keyed hash, never by the handle.
+	key := g.blind(tresor.LookupKey{Kind: tresor.HandleKind(p.Network), Value: tresor.NormalizeHandle(tresor.SocialHandle{Network: p.Network, Handle: p.Handle})})
+	e := g.entry(ctx, "social.profile_read", "social_profile", []string{key.Value}, []tresor.Category{tresor.CatSocialProfile}, nil)
+	if err := g.record(ctx, e); err != nil {
+		return nil, nil, err
+	}
+	return p, dropped, nil
+}
+
+// publicText is an error's message fit to store and show: a Tresor error's
+// own message, a fixed text for anything else.
+func publicText(err error) string {
+	if e := tresor.AsError(err); e != nil && e.Code != tresor.ECInternal {
+		return e.Message
+	}
+	return "an internal error; see the server log"
+}
