@@ -101,7 +101,11 @@ func TestArchitecture(t *testing.T) {
 		"tresor/socialtest": {"tresor"},
 		"tresor/storetest":  {"tresor"},
 		"tresor/server":     {"tresor"},
-		"tresor/cmd/tresor": {"tresor", "tresor/gate", "tresor/server", "tresor/mail", "tresor/policy"},
+		// Connectors speak a network's protocol; the gate decides.
+		"tresor/social/mastodon": {"tresor"},
+		"tresor/social/bluesky":  {"tresor"},
+		"tresor/cmd/tresor": {"tresor", "tresor/gate", "tresor/server", "tresor/mail", "tresor/policy",
+			"tresor/social/mastodon", "tresor/social/bluesky"},
 	}
 	for path, p := range pkgs {
 		if path == "tresor" || path == "tresor/gate" {
@@ -123,6 +127,21 @@ func TestArchitecture(t *testing.T) {
 	for _, d := range pkgs["tresor/server"].Deps {
 		if slices.Contains(storage, d) || d == "tresor/gate" {
 			t.Errorf("the HTTP layer depends on %s", d)
+		}
+	}
+	// Connectors never reach storage, keys or the gate; the gate reaches a
+	// network only through the Connector interface the CLI hands it.
+	for path, p := range pkgs {
+		if !strings.HasPrefix(path, "tresor/social/") {
+			continue
+		}
+		for _, d := range p.Deps {
+			if ours(d) && d != "tresor" {
+				t.Errorf("the connector %s depends on %s", path, d)
+			}
+		}
+		if slices.Contains(pkgs["tresor/gate"].Deps, path) {
+			t.Errorf("the gate depends on the connector %s", path)
 		}
 	}
 	for _, imp := range pkgs["tresor/cmd/tresor"].Imports {

@@ -3,6 +3,7 @@ package tresor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 )
 
@@ -95,6 +96,11 @@ type ErrConnector struct {
 	Op      string
 	Err     error
 }
+
+// ErrNotSupported, wrapped in an ErrConnector, says the network (or its
+// connector) cannot do what was asked, e.g. direct messages on Bluesky.
+// Asking again will not help; the answer says what to do instead.
+var ErrNotSupported = errors.New("not supported on this network")
 
 func (e *ErrConnector) Error() string { return e.Network + ": " + e.Op + ": " + e.Err.Error() }
 func (e *ErrConnector) Unwrap() error { return e.Err }
