@@ -44,9 +44,9 @@ type ImportReport struct {
 	Rows       int              `json:"rows"`
 	Created    int              `json:"created"`
 	Duplicates int              `json:"duplicates"`
-	Refused    map[string]int   `json:"refused"`        // whole rows, by reason
+	Refused    map[string]int   `json:"refused"`        // whole rows, by reason ("malformed" counts Errors)
 	Dropped    map[string]int   `json:"dropped_fields"` // fields removed from accepted rows, by reason
-	Errors     []ImportRowError `json:"errors"`         // malformed rows (skipped)
+	Errors     []ImportRowError `json:"errors"`         // malformed rows (skipped), the first 1,000
 	Examples   []string         `json:"examples"`       // "row 12: e-mail visible to connections only (R9)"
 	Notices    int              `json:"notices"`        // Art. 14 duties created
 }

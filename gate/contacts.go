@@ -164,7 +164,7 @@ func (g *Gate) Contacts(ctx context.Context, f tresor.ContactFilter) (*tresor.Li
 	}
 	if f.Email != "" {
 		if !req.pu.Allows(tresor.CatContactEmail) {
-			return nil, policy.Refuse(policy.RCategoryNotAllowed, tresor.CatContactEmail, req.pu.ID, "")
+			return nil, req.pu.RefuseCategory(tresor.CatContactEmail)
 		}
 		email, err := tresor.NormalizeEmail(f.Email)
 		if err != nil {

@@ -36,6 +36,7 @@ type Gate struct {
 	auditor    *auditor
 	unaudited  bool // reads leave no entry: set only by benchmarks, for their baseline
 	connectors ConnectorFactory
+	conns      connCache
 }
 
 var (

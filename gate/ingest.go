@@ -51,10 +51,13 @@ func (g *Gate) ImportWithProgress(ctx context.Context, r io.Reader, req tresor.I
 }
 
 // importBatch is how many accepted rows one transaction stores.
-const importBatch = 1000
+const importBatch = 5000
 
 // noticePeriod is the time Art. 14(3)(a) GDPR gives to inform the person.
 const noticePeriod = 30 * 24 * time.Hour
+
+// maxRowErrors bounds the malformed rows a report lists.
+const maxRowErrors = 1000
 
 // maxExamples bounds the examples in a report.
 const maxExamples = 25
@@ -109,9 +112,7 @@ func (g *Gate) ImportFile(ctx context.Context, r io.Reader, opt ImportOptions) (
 		var rowErr *importer.RowError
 		if errors.As(err, &rowErr) {
 			in.rep.Rows++
-			if len(in.rep.Errors) < 1000 {
-				in.rep.Errors = append(in.rep.Errors, tresor.ImportRowError{Row: rowErr.Row, Msg: rowErr.Msg})
-			}
+			in.rowError(rowErr.Row, rowErr.Msg)
 			continue
 		}
 		if err != nil {
@@ -182,6 +183,15 @@ type ingest struct {
 func (in *ingest) example(row int, format string, args ...any) {
 	if len(in.rep.Examples) < maxExamples {
 		in.rep.Examples = append(in.rep.Examples, fmt.Sprintf("row %d: ", row)+fmt.Sprintf(format, args...))
+	}
+}
+
+// rowError reports a malformed row; the report lists the first 1,000 and
+// counts them all.
+func (in *ingest) rowError(row int, msg string) {
+	in.rep.Refused["malformed"]++
+	if len(in.rep.Errors) < maxRowErrors {
+		in.rep.Errors = append(in.rep.Errors, tresor.ImportRowError{Row: row, Msg: msg})
 	}
 }
 
@@ -274,7 +284,7 @@ func (in *ingest) admit(rec *importer.Record) *tresor.Contact {
 			}
 			msg = "invalid " + strings.Join(fields, ", ")
 		}
-		in.rep.Errors = append(in.rep.Errors, tresor.ImportRowError{Row: rec.Row, Msg: msg})
+		in.rowError(rec.Row, msg)
 		return nil
 	}
 	keys := in.g.lookupKeys(d)

@@ -198,3 +198,25 @@ func TestImportNoticeAtFirstContact(t *testing.T) {
 		}
 	})
 }
+
+// TestImportMalformedRows: malformed rows are skipped, listed with their
+// row numbers and counted under "malformed"; the good rows are stored.
+func TestImportMalformedRows(t *testing.T) {
+	privacyBackends(t, func(t *testing.T, e *privacyEnv) {
+		file := "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n" +
+			"Erika,Mustermann,https://www.linkedin.com/in/erika-mustermann,,Muster GmbH,Einkauf,12 Mar 2024\n" +
+			"Kaputt,Zeile,https://www.linkedin.com/in/kaputt,,Firma\n" +
+			"Lena,Lang,https://www.linkedin.com/in/lena-lang,,Lang KG,CEO,01 Apr 2024\n"
+		rep, err := e.g.Import(e.ctx["sales"], strings.NewReader(file), tresor.ImportRequest{Format: "linkedin",
+			LegalBasis: tresor.BasisLegitimateInterest, BalancingNote: "B2B prospects; public professional profiles"})
+		must(t, err)
+		if rep.Rows != 3 || rep.Created != 2 || rep.Refused["malformed"] != 1 || len(rep.Errors) != 1 {
+			t.Fatalf("report: %+v", rep)
+		}
+		for _, re := range rep.Errors {
+			if re.Row != 3 || !strings.Contains(re.Msg, "5 fields") || strings.Contains(re.Msg, "Kaputt") {
+				t.Fatalf("row error %+v", re)
+			}
+		}
+	})
+}

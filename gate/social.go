@@ -2,9 +2,11 @@ package gate
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"tresor"
@@ -16,7 +18,44 @@ var _ tresor.SocialService = (*Gate)(nil)
 // ConnectorFactory builds the connector of a channel from its network and
 // its (unsealed) credentials. The CLI registers the networks it knows; the
 // gate never imports a network's package.
-type ConnectorFactory func(network string, credentials []byte) (tresor.Connector, error)
+// A connector may log in when it is built (Bluesky does), so the gate keeps
+// the connector of each channel while its credentials stay the same.
+type ConnectorFactory func(ctx context.Context, network string, credentials []byte) (tresor.Connector, error)
+
+// connCache holds the connectors of the channels in use.
+type connCache struct {
+	mu    sync.Mutex
+	conns map[string]cachedConn // by channel id
+}
+
+type cachedConn struct {
+	sum  [32]byte // of the credentials it was built from
+	conn tresor.Connector
+}
+
+func (c *connCache) get(id string, sum [32]byte) tresor.Connector {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cc, ok := c.conns[id]; ok && cc.sum == sum {
+		return cc.conn
+	}
+	return nil
+}
+
+func (c *connCache) put(id string, sum [32]byte, conn tresor.Connector) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conns == nil {
+		c.conns = map[string]cachedConn{}
+	}
+	c.conns[id] = cachedConn{sum: sum, conn: conn}
+}
+
+func (c *connCache) drop(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.conns, id)
+}
 
 // WithConnectors sets how connectors are built.
 func WithConnectors(f ConnectorFactory) Option { return func(g *Gate) { g.connectors = f } }
@@ -42,7 +81,7 @@ func (g *Gate) CreateChannel(ctx context.Context, r tresor.SocialChannelRequest)
 	if err := p.Err("channel"); err != nil {
 		return nil, err
 	}
-	conn, err := g.connectorOf(r.Network, r.Credentials)
+	conn, err := g.connectorOf(ctx, r.Network, r.Credentials)
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +107,7 @@ func (g *Gate) CreateChannel(ctx context.Context, r tresor.SocialChannelRequest)
 	if err != nil {
 		return nil, err
 	}
+	g.conns.put(ch.ID, sha256.Sum256(r.Credentials), conn)
 	return &ch.SocialChannel, nil
 }
 
@@ -92,6 +132,7 @@ func (g *Gate) DeleteChannel(ctx context.Context, id string) error {
 	if _, err := g.authorize(ctx, accessConfigWrite); err != nil {
 		return err
 	}
+	defer g.conns.drop(id)
 	return g.store.Update(ctx, func(tx tresor.Tx) error {
 		if err := tx.DeleteChannel(ctx, id); err != nil {
 			return err
@@ -101,12 +142,16 @@ func (g *Gate) DeleteChannel(ctx context.Context, id string) error {
 }
 
 // connectorOf builds a connector.
-func (g *Gate) connectorOf(network string, creds []byte) (tresor.Connector, error) {
+func (g *Gate) connectorOf(ctx context.Context, network string, creds []byte) (tresor.Connector, error) {
 	if g.connectors == nil {
 		return nil, tresor.Errorf(tresor.ECUnavailable, "This server has no connectors for social networks.")
 	}
-	c, err := g.connectors(network, creds)
-	if err != nil {
+	c, err := g.connectors(ctx, network, creds)
+	var ce *tresor.ErrConnector
+	switch {
+	case errors.As(err, &ce):
+		return nil, connectorError(err)
+	case err != nil:
 		return nil, tresor.Errorf(tresor.ECValidation, "The credentials do not fit the %s connector: %s", network, err)
 	}
 	return c, nil
@@ -130,10 +175,15 @@ func (g *Gate) channelConnector(ctx context.Context, id string) (*tresor.SocialC
 	if err != nil {
 		return nil, nil, damaged("channel", id, err)
 	}
-	conn, err := g.connectorOf(ch.Network, creds)
+	sum := sha256.Sum256(creds)
+	if conn := g.conns.get(ch.ID, sum); conn != nil {
+		return ch, conn, nil
+	}
+	conn, err := g.connectorOf(ctx, ch.Network, creds)
 	if err != nil {
 		return nil, nil, err
 	}
+	g.conns.put(ch.ID, sum, conn)
 	return ch, conn, nil
 }
 
@@ -141,6 +191,9 @@ func (g *Gate) channelConnector(ctx context.Context, id string) (*tresor.SocialC
 // and leaves the channel usable.
 func connectorError(err error) error {
 	var ce *tresor.ErrConnector
+	if errors.As(err, &ce) && errors.Is(err, tresor.ErrNotSupported) {
+		return &tresor.Error{Code: tresor.ECValidation, Message: fmt.Sprintf("%s: %s", ce.Network, ce.Err), Err: err}
+	}
 	if errors.As(err, &ce) {
 		return &tresor.Error{Code: tresor.ECUnavailable, Message: fmt.Sprintf("%s did not answer as expected (%s); try again later.", ce.Network, ce.Op), Err: err}
 	}
@@ -445,7 +498,7 @@ func (g *Gate) SocialProfile(ctx context.Context, channelID, handle string) (*tr
 		return nil, nil, err
 	}
 	if !req.pu.Allows(tresor.CatSocialProfile) {
-		return nil, nil, policy.Refuse(policy.RCategoryNotAllowed, tresor.CatSocialProfile, req.pu.ID, "")
+		return nil, nil, req.pu.RefuseCategory(tresor.CatSocialProfile)
 	}
 	_, conn, err := g.channelConnector(ctx, channelID)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,6 +25,8 @@ type fakeNet struct {
 	sent      []tresor.SocialPost
 	published []string
 	fail      error
+	sendFail  error
+	builds    int // connectors built for this account
 }
 
 func (f *fakeNet) Network() string                         { return "mastodon" }
@@ -58,6 +61,9 @@ func (f *fakeNet) Publish(_ context.Context, text string) (*tresor.SocialPost, e
 func (f *fakeNet) Send(_ context.Context, to, text string, direct bool, reply string) (*tresor.SocialPost, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.sendFail != nil {
+		return nil, f.sendFail
+	}
 	v := tresor.PostPublic
 	if direct {
 		v = tresor.PostDirect
@@ -78,11 +84,14 @@ func socialGate(t *testing.T, net *fakeNet) (*privacyEnv, string) {
 	e := &privacyEnv{clock: newClock(), mail: &mailbox{}, ctx: map[string]context.Context{}}
 	dir := t.TempDir()
 	e.g = openGate(t, gate.Config{DataDir: dir, Migrate: true}, gate.WithClock(e.clock.now), gate.WithMailer(e.mail),
-		gate.WithConnectors(func(network string, creds []byte) (tresor.Connector, error) {
+		gate.WithConnectors(func(_ context.Context, network string, creds []byte) (tresor.Connector, error) {
 			var c struct{ Token string }
 			if err := json.Unmarshal(creds, &c); err != nil || c.Token != fakeToken {
 				return nil, errors.New("wrong token")
 			}
+			net.mu.Lock()
+			net.builds++
+			net.mu.Unlock()
 			return net, nil
 		}))
 	for _, r := range []struct {
@@ -233,10 +242,32 @@ func TestSocialChannels(t *testing.T) {
 	_, err = g.PollInbox(svc, ch.ID)
 	must(t, err)
 
+	// What the network cannot do is refused as such, not as an outage.
+	net.mu.Lock()
+	net.sendFail = &tresor.ErrConnector{Network: "mastodon", Op: "send", Err: fmt.Errorf("no direct messages here (%w)", tresor.ErrNotSupported)}
+	net.mu.Unlock()
+	_, err = g.SendSocial(svc, tresor.SocialSend{ChannelID: ch.ID, ContactID: c.ID, Text: "Wir kümmern uns", Direct: true, InReplyTo: "1"})
+	wantCode(t, err, tresor.ECValidation)
+	if !strings.Contains(err.Error(), "no direct messages here") {
+		t.Fatalf("not supported: %v", err)
+	}
+	net.mu.Lock()
+	net.sendFail = nil
+	net.mu.Unlock()
+
+	// The connector is built once per channel and kept while its
+	// credentials stay the same (Bluesky logs in when it is built).
+	if net.builds != 1 {
+		t.Fatalf("the connector was built %d times", net.builds)
+	}
+
 	// Profiles are screened like imports and not stored.
-	prof, dropped, err := g.SocialProfile(e.ctx["sales"], ch.ID, "@erika@social.example")
+	_, _, err = g.SocialProfile(e.ctx["sales"], ch.ID, "@erika@social.example")
 	wantCode(t, err, tresor.ECCategoryNotAllowed)
-	prof, dropped, err = g.SocialProfile(e.ctx["data_protection"], ch.ID, "@erika@social.example")
+	if !strings.Contains(err.Error(), "contact.name") {
+		t.Fatalf("the refusal does not say what the purpose may store: %v", err)
+	}
+	prof, dropped, err := g.SocialProfile(e.ctx["data_protection"], ch.ID, "@erika@social.example")
 	must(t, err)
 	if prof.Bio != "" || len(prof.Fields) != 1 || len(dropped) != 2 {
 		t.Fatalf("profile: %+v dropped %v", prof, dropped)

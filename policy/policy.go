@@ -214,10 +214,16 @@ func (p *Policy) CheckCategories(pu *Purpose, cats []tresor.Category) error {
 			return Refuse(RSpecialCategory, c, pu.ID)
 		}
 		if !pu.Allows(c) {
-			return Refuse(RCategoryNotAllowed, c, pu.ID, joinCategories(pu.Categories))
+			return pu.RefuseCategory(c)
 		}
 	}
 	return nil
+}
+
+// RefuseCategory is the refusal for a category the purpose does not allow,
+// naming the ones it does.
+func (pu *Purpose) RefuseCategory(c tresor.Category) error {
+	return Refuse(RCategoryNotAllowed, c, pu.ID, joinCategories(pu.Categories))
 }
 
 // Withheld returns, in taxonomy order, the categories among cats the purpose may not see.

@@ -82,41 +82,80 @@ func normalizeText(s string) string {
 	return b.String()
 }
 
-// SpecialCategory reports the first special category text reveals.
+// lexicon is specialLexicon compiled: exact words and stems in maps, the
+// phrases in a list, each with its category and its rank in specialOrder.
+type lexicon struct {
+	words   map[string]int // word → index into specialOrder
+	stems   map[string]int
+	minStem int
+	phrases []phrase
+}
+
+type phrase struct {
+	text string
+	cat  int
+}
+
+var compiled = compileLexicon()
+
+func compileLexicon() *lexicon {
+	l := &lexicon{words: map[string]int{}, stems: map[string]int{}, minStem: 1 << 30}
+	for i, c := range specialOrder {
+		for _, e := range specialLexicon[c] {
+			switch {
+			case strings.Contains(e, " "):
+				l.phrases = append(l.phrases, phrase{" " + e + " ", i})
+			case strings.HasSuffix(e, "*"):
+				stem := strings.TrimSuffix(e, "*")
+				if _, dup := l.stems[stem]; !dup {
+					l.stems[stem] = i
+				}
+				l.minStem = min(l.minStem, len(stem))
+			default:
+				if _, dup := l.words[e]; !dup {
+					l.words[e] = i
+				}
+			}
+		}
+	}
+	return l
+}
+
+// SpecialCategory reports the special category text reveals (the first in
+// the order health, religion, politics, ethnicity, sexual orientation,
+// union, biometric, genetic, if it reveals several).
 func SpecialCategory(text string) (tresor.Category, bool) {
 	if strings.TrimSpace(text) == "" {
 		return "", false
 	}
 	norm := normalizeText(text)
-	var words []string
-	for _, w := range strings.Fields(norm) {
-		words = append(words, w)
-		if strings.Contains(w, "-") { // "DNA-Test": its parts too
-			words = append(words, strings.Split(w, "-")...)
+	best := len(specialOrder)
+	check := func(w string) {
+		w = strings.Trim(w, ".-'")
+		if i, ok := compiled.words[w]; ok && i < best {
+			best = i
 		}
-	}
-	for _, c := range specialOrder {
-		for _, entry := range specialLexicon[c] {
-			switch {
-			case strings.Contains(entry, " "):
-				if strings.Contains(norm, " "+entry+" ") {
-					return c, true
-				}
-			case strings.HasSuffix(entry, "*"):
-				stem := strings.TrimSuffix(entry, "*")
-				for _, w := range words {
-					if strings.HasPrefix(strings.Trim(w, ".-'"), stem) {
-						return c, true
-					}
-				}
-			default:
-				for _, w := range words {
-					if strings.Trim(w, ".-'") == entry || w == entry {
-						return c, true
-					}
-				}
+		for n := compiled.minStem; n <= len(w); n++ {
+			if i, ok := compiled.stems[w[:n]]; ok && i < best {
+				best = i
 			}
 		}
 	}
-	return "", false
+	for _, w := range strings.Fields(norm) {
+		check(w)
+		if strings.Contains(w, "-") { // "DNA-Test": its parts too
+			for _, part := range strings.Split(w, "-") {
+				check(part)
+			}
+		}
+	}
+	for _, p := range compiled.phrases {
+		if p.cat < best && strings.Contains(norm, p.text) {
+			best = p.cat
+		}
+	}
+	if best == len(specialOrder) {
+		return "", false
+	}
+	return specialOrder[best], true
 }

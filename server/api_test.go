@@ -82,7 +82,7 @@ func newAPI(t testing.TB, cfg gate.Config) *api {
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	box := &mailbox{}
 	g, err := gate.Open(context.Background(), cfg, gate.WithLogger(log), gate.WithMailer(box), gate.WithPublicURL("https://crm.example.org"),
-		gate.WithConnectors(func(network string, creds []byte) (tresor.Connector, error) { return stubNet{}, nil }))
+		gate.WithConnectors(func(_ context.Context, network string, creds []byte) (tresor.Connector, error) { return stubNet{}, nil }))
 	if err != nil {
 		t.Fatal(err)
 	}

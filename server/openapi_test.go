@@ -22,6 +22,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"tresor"
 	"tresor/gate"
@@ -48,6 +49,8 @@ const (
 	mailless       = "0190f5a4-7c3e-7a51-9b0e-3f1c2d4e5a6d" // the fakes have no mail server for it
 	emptyID        = "0190f5a4-7c3e-7a51-9b0e-3f1c2d4e5a6e" // the fakes answer with empty lists and maps
 	erasedID       = "0190f5a4-7c3e-7a51-9b0e-3f1c2d4e5a6f" // the fakes answer as for an erased contact
+	unknownID      = "0190f5a4-7c3e-7a51-9b0e-3f1c2d4e5a70" // the fakes know no channel or contact with it
+	offlineID      = "0190f5a4-7c3e-7a51-9b0e-3f1c2d4e5a71" // the fakes' channel whose network does not answer
 )
 
 // fakeServices stands in for the gate. Only the calls the tests make are
@@ -66,6 +69,7 @@ type fakeServices struct {
 	filter      any  // the filter of the last list call
 	noMailer    bool // answer as the gate does when no mail server is configured
 	mailRefused bool // answer as the gate does when the mail server refuses a notice
+	noConnector bool // answer as the gate does when the server has no connectors for social networks
 }
 
 var (
@@ -73,6 +77,7 @@ var (
 	_ tresor.AuditService      = (*fakeServices)(nil)
 	_ tresor.ImportService     = (*fakeServices)(nil)
 	_ tresor.NoticeService     = (*fakeServices)(nil)
+	_ tresor.SocialService     = (*fakeServices)(nil)
 )
 
 func (f *fakeServices) AuthenticateToken(ctx context.Context, secret string) (*tresor.Actor, error) {
@@ -484,6 +489,327 @@ func (f *fakeServices) MarkNoticeGiven(ctx context.Context, id, channel string) 
 	return nil
 }
 
+// declaredPurpose returns the declared purpose, refused like the gate when
+// it is missing or unknown or sees only aggregates. The roles are not
+// checked: like the other fakes, these let any caller declare any purpose.
+func declaredPurpose(ctx context.Context) (*policy.Purpose, error) {
+	return fakePolicy.PermitIndividual(&tresor.Actor{Kind: tresor.ActorSystem}, tresor.PurposeFrom(ctx))
+}
+
+// fakeChannelOf returns the fakes' channels: testID on Mastodon, emptyID on
+// Bluesky (where the fakes' contact has no handle), offlineID on a Mastodon
+// server that does not answer. Any other id names no channel.
+func fakeChannelOf(id string) (*tresor.SocialChannel, error) {
+	ch := tresor.SocialChannel{ID: id, Network: "mastodon", Name: "Support on Mastodon", Account: "@tresor@social.example",
+		CreatedAt: fakeTime, UpdatedAt: fakeTime}
+	switch id {
+	case testID:
+	case emptyID:
+		ch.Network, ch.Name, ch.Account = "bluesky", "News on Bluesky", "@tresor.example"
+	case offlineID:
+		ch.Name, ch.Account, ch.LastError = "Sales on Mastodon", "@sales@down.example", offlineText("mastodon", "inbox")
+	default:
+		return nil, tresor.Errorf(tresor.ECNotFound, "There is no channel %s.", id)
+	}
+	return &ch, nil
+}
+
+// offlineText is the gate's text for a network that did not answer.
+func offlineText(network, op string) string {
+	return fmt.Sprintf("%s did not answer as expected (%s); try again later.", network, op)
+}
+
+// reachable answers like the gate when a channel's network cannot be
+// reached: unavailable without connectors, and for offlineID, whose network
+// does not answer.
+func (f *fakeServices) reachable(ch *tresor.SocialChannel, op string) error {
+	if f.noConnector {
+		return tresor.Errorf(tresor.ECUnavailable, "This server has no connectors for social networks.")
+	}
+	if ch.ID == offlineID {
+		return tresor.Errorf(tresor.ECUnavailable, "%s", offlineText(ch.Network, op))
+	}
+	return nil
+}
+
+// decodeCredentials reads a connector's credentials strictly.
+func decodeCredentials(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// fakeAccount stands in for the connectors of Mastodon and Bluesky: it reads
+// their credentials, refusing those that do not fit, and answers with the
+// company account's handle. The Mastodon server down.example does not answer.
+func fakeAccount(network string, creds []byte) (string, error) {
+	unfit := func(why string) error {
+		return tresor.Errorf(tresor.ECValidation, "The credentials do not fit the %s connector: %s", network, why)
+	}
+	switch network {
+	case "mastodon":
+		var c struct {
+			Server       string `json:"server"`
+			ClientID     string `json:"client_id"`
+			ClientSecret string `json:"client_secret"`
+			AccessToken  string `json:"access_token"`
+		}
+		if err := decodeCredentials(creds, &c); err != nil {
+			return "", unfit(err.Error())
+		}
+		u, err := url.Parse(c.Server)
+		if err != nil || u.Host == "" || c.AccessToken == "" {
+			return "", unfit("they need the server's URL and an access token")
+		}
+		if u.Host == "down.example" {
+			return "", tresor.Errorf(tresor.ECUnavailable, "%s", offlineText(network, "account"))
+		}
+		return "@tresor@" + u.Host, nil
+	case "bluesky":
+		var c struct {
+			Service     string `json:"service"`
+			Handle      string `json:"handle"`
+			AppPassword string `json:"app_password"`
+		}
+		if err := decodeCredentials(creds, &c); err != nil {
+			return "", unfit(err.Error())
+		}
+		if c.Handle == "" || c.AppPassword == "" {
+			return "", unfit("they need the handle and an app password")
+		}
+		return "@" + strings.TrimPrefix(c.Handle, "@"), nil
+	}
+	return "", unfit("this server has no connector for " + network)
+}
+
+// CreateChannel answers like the gate: the request is checked, then the
+// connector is built and asked for the account.
+func (f *fakeServices) CreateChannel(ctx context.Context, r tresor.SocialChannelRequest) (*tresor.SocialChannel, error) {
+	var p tresor.Problems
+	if !tresor.ValidNetwork(r.Network) {
+		p.Add("network", "%q is not a network Tresor knows", r.Network)
+	}
+	if name := strings.TrimSpace(r.Name); name == "" || utf8.RuneCountInString(name) > 100 {
+		p.Add("name", "give the channel a name of up to 100 characters")
+	}
+	if len(r.Credentials) == 0 {
+		p.Add("credentials", "are required")
+	}
+	if err := p.Err("channel"); err != nil {
+		return nil, err
+	}
+	if f.noConnector {
+		return nil, tresor.Errorf(tresor.ECUnavailable, "This server has no connectors for social networks.")
+	}
+	account, err := fakeAccount(r.Network, r.Credentials)
+	if err != nil {
+		return nil, err
+	}
+	return &tresor.SocialChannel{ID: testID, Network: r.Network, Name: strings.TrimSpace(r.Name), Account: account,
+		CreatedAt: fakeTime, UpdatedAt: fakeTime}, nil
+}
+
+func (f *fakeServices) Channels(ctx context.Context) ([]tresor.SocialChannel, error) {
+	var out []tresor.SocialChannel
+	for _, id := range []string{testID, emptyID, offlineID} {
+		ch, _ := fakeChannelOf(id)
+		out = append(out, *ch)
+	}
+	return out, nil
+}
+
+func (f *fakeServices) DeleteChannel(ctx context.Context, id string) error {
+	_, err := fakeChannelOf(id)
+	return err
+}
+
+// mentionRE finds what the gate takes for a mention: "@" at the start of a
+// word, followed by more than a space.
+var mentionRE = regexp.MustCompile(`(^|[ \n])@[^ ]`)
+
+// SchedulePost answers like the gate, with fakeTime as the present: only
+// purposes that advertise publish, a post names nobody, and it goes out at
+// once unless publish_at is later; the network of offlineID refuses it.
+func (f *fakeServices) SchedulePost(ctx context.Context, p *tresor.Post) (*tresor.Post, error) {
+	pu, err := declaredPurpose(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if pu.Outbound != policy.OutboundAdvertising {
+		return nil, policy.Refuse(policy.RPublishing, pu.ID)
+	}
+	text := strings.TrimSpace(p.Text)
+	var probs tresor.Problems
+	if text == "" || utf8.RuneCountInString(text) > 5000 {
+		probs.Add("text", "write up to 5,000 characters")
+	}
+	if mentionRE.MatchString(text) {
+		probs.Add("text", "names a person (@…): write to people with a message, which checks their consent")
+	}
+	if err := probs.Err("post"); err != nil {
+		return nil, err
+	}
+	ch, err := fakeChannelOf(p.ChannelID)
+	if err != nil {
+		return nil, err
+	}
+	post := &tresor.Post{ID: testID, ChannelID: ch.ID, Text: text, PublishAt: p.PublishAt, CreatedBy: tresor.ActorFrom(ctx).String(),
+		CreatedAt: fakeTime}
+	if post.PublishAt.Before(fakeTime) {
+		post.PublishAt = fakeTime
+	}
+	if post.PublishAt.After(fakeTime) {
+		return post, nil // published when its time has come
+	}
+	if err := f.reachable(ch, "publish"); err != nil {
+		post.Error = tresor.ErrorMessage(err)
+		return post, nil
+	}
+	post.PublishedAt, post.RemoteID = &fakeTime, "113380195485020427"
+	post.URL = "https://social.example/@tresor/" + post.RemoteID
+	return post, nil
+}
+
+// Posts answers like the gate: a published, a failed and a waiting post,
+// oldest first; an empty page for emptyID.
+func (f *fakeServices) Posts(ctx context.Context, q tresor.PostQuery) (*tresor.List[*tresor.Post], error) {
+	f.filter = q
+	if q.ChannelID == emptyID {
+		return &tresor.List[*tresor.Post]{Items: []*tresor.Post{}}, nil
+	}
+	published := &tresor.Post{ID: testID, ChannelID: q.ChannelID, Text: "Tresor 1.2 is out.", PublishAt: fakeTime, PublishedAt: &fakeTime,
+		RemoteID: "113380195485020427", URL: "https://social.example/@tresor/113380195485020427", CreatedBy: "user:" + testUserID,
+		CreatedAt: fakeTime}
+	failed, waiting := *published, *published
+	failed.ID, failed.PublishedAt, failed.RemoteID, failed.URL = refusedID, nil, "", ""
+	failed.Error = offlineText("mastodon", "publish")
+	waiting.ID, waiting.PublishAt, waiting.PublishedAt, waiting.RemoteID, waiting.URL = emptyID, fakeTime.AddDate(0, 0, 7), nil, "", ""
+	return &tresor.List[*tresor.Post]{Items: []*tresor.Post{published, &failed, &waiting}, Next: tresor.EncodeCursor(waiting.ID)}, nil
+}
+
+// SendSocial answers like the gate, deciding with the policy's outbound
+// gate on the fakes' facts: the contact testID has a handle on Mastodon
+// only, has consented to marketing by Mastodon direct message, and started
+// the conversation a message answers (in_reply_to). refusedID is a
+// restricted contact; any other id names no contact.
+func (f *fakeServices) SendSocial(ctx context.Context, s tresor.SocialSend) (*tresor.ReachDecision, error) {
+	pu, err := declaredPurpose(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if text := strings.TrimSpace(s.Text); text == "" || utf8.RuneCountInString(text) > 5000 {
+		var p tresor.Problems
+		p.Add("text", "write up to 5,000 characters")
+		return nil, p.Err("message")
+	}
+	ch, err := fakeChannelOf(s.ChannelID)
+	if err != nil {
+		return nil, err
+	}
+	switch s.ContactID {
+	case testID:
+	case refusedID:
+		return nil, errRestricted
+	default:
+		return nil, tresor.Errorf(tresor.ECNotFound, "There is no contact %s.", s.ContactID)
+	}
+	prefix := tresor.SocialMention
+	if s.Direct {
+		prefix = tresor.SocialDM
+	}
+	channel := tresor.ConsentChannel(prefix + ch.Network)
+	consent := tresor.ConsentUnknown
+	if channel == tresor.SocialDM+"mastodon" {
+		consent = tresor.ConsentGranted
+	}
+	d := fakePolicy.DecideReach(policy.ReachFacts{Purpose: pu, Channel: channel, Advertising: s.Advertising,
+		HasAddress: ch.Network == "mastodon", Consent: consent, ExpiryDays: fakePolicy.Consent.ExpiryDays,
+		InboundConversation: s.InReplyTo != ""})
+	if !d.Allowed {
+		r := d.Reasons[0]
+		return &d, &tresor.Error{Code: tresor.ECForbidden, Message: r.Message, MessageDE: r.MessageDE}
+	}
+	if err := f.reachable(ch, "send"); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// PollInbox answers like the gate: only purposes that answer people read
+// the inbox; emptyID's inbox is empty.
+func (f *fakeServices) PollInbox(ctx context.Context, channelID string) (*tresor.InboxReport, error) {
+	pu, err := declaredPurpose(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if pu.Outbound != policy.OutboundReply {
+		return nil, policy.Refuse(policy.RServiceOnly, pu.ID)
+	}
+	ch, err := fakeChannelOf(channelID)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.reachable(ch, "inbox"); err != nil {
+		return nil, err
+	}
+	if ch.ID == emptyID {
+		return &tresor.InboxReport{Dropped: map[string]int{}}, nil
+	}
+	// A followers-only post dropped, a mention by a contact, two direct
+	// messages, one of which revealed a special category.
+	return &tresor.InboxReport{Read: 4, Interactions: 1, Cases: 2, Dropped: map[string]int{"not_public": 1, "special:special.health": 1}}, nil
+}
+
+// profileQuery is what the profile was asked, for TestOpenAPIListParameters.
+type profileQuery struct {
+	Channel, Handle string
+}
+
+// SocialProfile answers like the gate: only purposes that may see social
+// profiles read them, and the profile is screened by the policy's lexicon
+// of special categories. On Mastodon the fakes' profile reveals a trade
+// union membership in its bio and a religion in a field.
+func (f *fakeServices) SocialProfile(ctx context.Context, channelID, handle string) (*tresor.SocialProfile, []string, error) {
+	f.filter = profileQuery{Channel: channelID, Handle: handle}
+	pu, err := declaredPurpose(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !pu.Allows(tresor.CatSocialProfile) {
+		return nil, nil, pu.RefuseCategory(tresor.CatSocialProfile)
+	}
+	ch, err := fakeChannelOf(channelID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := f.reachable(ch, "profile"); err != nil {
+		return nil, nil, err
+	}
+	p := &tresor.SocialProfile{Network: ch.Network, Handle: handle, DisplayName: "Erika Mustermann",
+		Bio: "Works council, Gewerkschaft ver.di", URL: "https://social.example/@erika",
+		Fields: []tresor.ProfileField{{Name: "Website", Value: "https://erika.example"}, {Name: "Ehrenamt", Value: "Kirchengemeinde St. Marien"}},
+		Locked: true, Bot: false}
+	if ch.Network != "mastodon" {
+		p.Bio, p.URL, p.Locked = "Product designer", "https://bsky.app/profile/"+strings.TrimPrefix(handle, "@"), false
+		p.Fields = []tresor.ProfileField{{Name: "Website", Value: "https://erika.example"}}
+	}
+	var dropped []string
+	if cat, ok := policy.SpecialCategory(p.Bio); ok {
+		p.Bio = ""
+		dropped = append(dropped, "bio: special:"+string(cat))
+	}
+	kept := p.Fields[:0]
+	for _, fl := range p.Fields {
+		if cat, ok := policy.SpecialCategory(fl.Name + " " + fl.Value); ok {
+			dropped = append(dropped, "field: special:"+string(cat))
+			continue
+		}
+		kept = append(kept, fl)
+	}
+	p.Fields = kept
+	return p, dropped, nil
+}
+
 // The objects the fakes answer with have every field set, so that the live
 // checks see every member the JSON can have.
 var (
@@ -609,7 +935,7 @@ func newTestServer(t *testing.T) (*Server, *fakeServices) {
 	t.Helper()
 	f := &fakeServices{}
 	s := New(Services{Contacts: f, Organizations: f, Interactions: f, Deals: f, Cases: f, Auth: f,
-		Users: f, Tokens: f, Sessions: f, Consents: f, Campaigns: f, Protection: f, Audit: f, Imports: f, Notices: f, Health: f},
+		Users: f, Tokens: f, Sessions: f, Consents: f, Campaigns: f, Protection: f, Audit: f, Imports: f, Notices: f, Social: f, Health: f},
 		Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Catalogue: fakeCatalogue})
 	return s, f
 }
@@ -1392,6 +1718,17 @@ type holdList struct {
 	Items []tresor.LegalHold `json:"items"`
 }
 
+// channelList is the JSON of GET /api/v1/channels.
+type channelList struct {
+	Items []tresor.SocialChannel `json:"items"`
+}
+
+// screenedProfile is the JSON of GET /api/v1/channels/{id}/profile.
+type screenedProfile struct {
+	Profile *tresor.SocialProfile `json:"profile"`
+	Dropped []string              `json:"dropped"`
+}
+
 // metaOf returns the members of tresor.MetaFields and tresor.StateFields a type has: not every
 // object is archived with a customer relation (archived_at) or has sealed
 // fields that can be damaged (damaged).
@@ -1485,6 +1822,18 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"NoticeList", reflect.TypeOf(listBody[*tresor.Notice]{}), nil},
 		{"NoticesSent", reflect.TypeOf(noticesSent{}), []string{}},
 		{"NoticeGivenRequest", reflect.TypeOf(noticeGivenRequest{}), []string{}},
+		// The company's social channels.
+		{"SocialChannel", reflect.TypeOf(tresor.SocialChannel{}), []string{}},
+		{"SocialChannelRequest", reflect.TypeOf(tresor.SocialChannelRequest{}), []string{}},
+		{"ChannelList", reflect.TypeOf(channelList{}), nil},
+		{"PostRequest", reflect.TypeOf(postRequest{}), []string{}},
+		{"Post", reflect.TypeOf(tresor.Post{}), []string{}},
+		{"PostList", reflect.TypeOf(listBody[*tresor.Post]{}), nil},
+		{"SocialMessageRequest", reflect.TypeOf(messageRequest{}), []string{}},
+		{"InboxReport", reflect.TypeOf(tresor.InboxReport{}), []string{}},
+		{"SocialProfile", reflect.TypeOf(tresor.SocialProfile{}), []string{}},
+		{"ProfileField", reflect.TypeOf(tresor.ProfileField{}), []string{}},
+		{"ScreenedProfile", reflect.TypeOf(screenedProfile{}), nil},
 	}
 	schemaFor := map[reflect.Type]string{}
 	for _, tt := range tests {
@@ -1771,14 +2120,20 @@ func TestOpenAPIListParameters(t *testing.T) {
 		}
 		if v := reflect.ValueOf(fake.filter); v.Kind() == reflect.Struct {
 			left := unset(v, "")
+			internal := internalFilterFields[v.Type()]
 			for _, f := range left {
-				if !gateSetFilterFields[f] {
+				if !gateSetFilterFields[f] && !slices.Contains(internal, f) {
 					t.Errorf("%s: no documented query parameter sets the filter field %s", key, f)
 				}
 			}
 			for f := range gateSetFilterFields {
 				if _, has := v.Type().FieldByName(f); has && !slices.Contains(left, f) {
 					t.Errorf("%s: the filter field %s is set by the gate from the declared purpose, but a query parameter set it", key, f)
+				}
+			}
+			for _, f := range internal {
+				if !slices.Contains(left, f) {
+					t.Errorf("%s: the filter field %s is for Tresor's own jobs, but a query parameter set it", key, f)
 				}
 			}
 		} else if v.IsZero() {
@@ -1819,7 +2174,8 @@ func TestOpenAPIListParameters(t *testing.T) {
 	// The lists of every collection and the outbound gate's question are among them.
 	for _, k := range []string{"GET /api/v1/contacts", "GET /api/v1/organizations", "GET /api/v1/interactions", "GET /api/v1/deals",
 		"GET /api/v1/cases", "GET /api/v1/pipelines", "GET /api/v1/campaigns", "GET /api/v1/users", "GET /api/v1/tokens",
-		"GET /api/v1/contacts/{id}/reach", "GET /api/v1/audit", "GET /api/v1/audit/export", "GET /api/v1/notices"} {
+		"GET /api/v1/contacts/{id}/reach", "GET /api/v1/audit", "GET /api/v1/audit/export", "GET /api/v1/notices",
+		"GET /api/v1/channels/{id}/posts", "GET /api/v1/channels/{id}/profile"} {
 		if !checked[k] {
 			t.Errorf("%s was not checked", k)
 		}
@@ -1836,8 +2192,9 @@ func (zeros) Read(p []byte) (int, error) {
 
 // listPurposes are the purposes TestOpenAPIListParameters declares for the
 // lists that refuse sales: the audit export and the information duties are
-// duties of data protection.
-var listPurposes = map[string]string{"GET /api/v1/audit/export": "data_protection", "GET /api/v1/notices": "data_protection"}
+// duties of data protection, and sales may not see social profiles.
+var listPurposes = map[string]string{"GET /api/v1/audit/export": "data_protection", "GET /api/v1/notices": "data_protection",
+	"GET /api/v1/channels/{id}/profile": "pr"}
 
 // roleToken returns an API token of the fakes whose user holds one of the
 // roles a permission names (the sales user's for the other permissions).
@@ -1854,6 +2211,11 @@ func roleToken(f *fakeServices, p Permission) string {
 // purpose (HideArchived: archived records are listed only under
 // data_protection); no query parameter may set them.
 var gateSetFilterFields = map[string]bool{"HideArchived": true}
+
+// internalFilterFields are the fields of a filter type that only Tresor's
+// own jobs set (PostQuery.DueBefore selects the posts due for publishing);
+// no query parameter may set them.
+var internalFilterFields = map[reflect.Type][]string{reflect.TypeFor[tresor.PostQuery](): {"DueBefore"}}
 
 // unset returns the fields of a struct value that hold their zero value.
 func unset(v reflect.Value, prefix string) []string {
@@ -2022,6 +2384,17 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 	// A file one byte over the limit of an import, never held in memory.
 	tooLarge := io.LimitReader(zeros{}, ImportBodyLimit+1)
 	given := "/api/v1/notices/" + testID + "/given"
+	channel, bluesky, offline, noChannel := "/api/v1/channels/"+testID, "/api/v1/channels/"+emptyID, "/api/v1/channels/"+offlineID, "/api/v1/channels/"+unknownID
+	const (
+		mastodonChannel = `{"network":"mastodon","name":"Support on Mastodon","credentials":{"server":"https://social.example","client_id":"Qx7hV0tq2m","client_secret":"vJ9oY4cWbN","access_token":"ZmF1eGFjY2Vzc3Rva2Vu"}}`
+		blueskyChannel  = `{"network":"bluesky","name":"News on Bluesky","credentials":{"handle":"tresor.example","app_password":"abcd-efgh-ijkl-mnop"}}`
+		profile         = "/profile?handle=@erika@social.example"
+	)
+	message := func(contactID string, direct, advertising bool, inReplyTo string) string {
+		b, _ := json.Marshal(messageRequest{ContactID: contactID, Text: "Thanks for asking: the update is out.", Direct: direct,
+			Advertising: advertising, InReplyTo: inReplyTo})
+		return string(b)
+	}
 	calls := []struct {
 		key    string
 		call   liveCall
@@ -2180,10 +2553,69 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"POST /api/v1/notices/{id}/given", liveCall{target: given, token: testToken, purpose: "data_protection", body: `{}`}, 422, tresor.ECValidation},
 		{"POST /api/v1/notices/{id}/given", liveCall{target: given, token: testToken, purpose: "data_protection", body: `{"channel":"postal","date":"2026-01-31"}`}, 400, tresor.ECUnknownField},
 		{"POST /api/v1/notices/{id}/given", liveCall{target: given, token: testToken, purpose: "data_protection", contentType: "text/plain", body: "postal"}, 415, tresor.ECUnsupportedMedia},
+		// The company's social channels.
+		{"POST /api/v1/channels", liveCall{token: adminToken, body: mastodonChannel}, 201, ""},
+		{"POST /api/v1/channels", liveCall{token: adminToken, body: blueskyChannel}, 201, ""},
+		{"POST /api/v1/channels", liveCall{token: testToken, body: mastodonChannel}, 403, tresor.ECForbidden},
+		{"POST /api/v1/channels", liveCall{token: adminToken, body: `{"network":"Mastodon!","name":" ","credentials":null}`}, 422, tresor.ECValidation},
+		{"POST /api/v1/channels", liveCall{token: adminToken, body: `{"network":"mastodon","name":"Support"}`}, 422, tresor.ECValidation},
+		{"POST /api/v1/channels", liveCall{token: adminToken, body: `{"network":"mastodon","name":"Support","credentials":{"server":"https://social.example"}}`}, 422, tresor.ECValidation},
+		{"POST /api/v1/channels", liveCall{token: adminToken, body: `{"network":"xing","name":"Sales on XING","credentials":{"token":"t"}}`}, 422, tresor.ECValidation},
+		{"POST /api/v1/channels", liveCall{token: adminToken, body: `{"network":"mastodon","name":"Sales","credentials":{"server":"https://down.example","access_token":"t"}}`}, 503, tresor.ECUnavailable},
+		{"POST /api/v1/channels", liveCall{token: adminToken, body: `{"network":"mastodon","name":"Support","credentials":{},"account":"@tresor"}`}, 400, tresor.ECUnknownField},
+		{"POST /api/v1/channels", liveCall{token: adminToken, contentType: "text/plain", body: "mastodon"}, 415, tresor.ECUnsupportedMedia},
+		{"GET /api/v1/channels", liveCall{token: testToken}, 200, ""},
+		{"GET /api/v1/channels", liveCall{cookie: testSession}, 200, ""},
+		{"GET /api/v1/channels", liveCall{cookie: pendingSession}, 403, tresor.ECMFARequired},
+		{"DELETE /api/v1/channels/{id}", liveCall{target: channel, token: adminToken}, 204, ""},
+		{"DELETE /api/v1/channels/{id}", liveCall{target: noChannel, token: adminToken}, 404, tresor.ECNotFound},
+		{"DELETE /api/v1/channels/{id}", liveCall{target: channel, token: testToken}, 403, tresor.ECForbidden},
+		{"POST /api/v1/channels/{id}/posts", liveCall{target: channel + "/posts", token: testToken, purpose: "sales", body: `{"text":"Tresor 1.2 is out."}`}, 201, ""},
+		{"POST /api/v1/channels/{id}/posts", liveCall{target: channel + "/posts", cookie: testSession, csrf: testCSRF, purpose: "pr",
+			body: `{"text":"Meet us in Hall 3, or write to info@example.org.","publish_at":"2099-03-02T08:00:00Z"}`}, 201, ""},
+		{"POST /api/v1/channels/{id}/posts", liveCall{target: offline + "/posts", token: testToken, purpose: "marketing", body: `{"text":"Tresor 1.2 is out."}`}, 201, ""}, // failed: error
+		{"POST /api/v1/channels/{id}/posts", liveCall{target: channel + "/posts", cookie: testSession, purpose: "pr", body: `{"text":"Tresor 1.2"}`}, 403, tresor.ECCSRF},
+		{"POST /api/v1/channels/{id}/posts", liveCall{target: channel + "/posts", token: testToken, purpose: "service", body: `{"text":"Tresor 1.2"}`}, 403, tresor.ECForbidden},
+		{"POST /api/v1/channels/{id}/posts", liveCall{target: channel + "/posts", token: testToken, purpose: "sales", body: `{"text":"Thanks, @ada@example.social!"}`}, 422, tresor.ECValidation},
+		{"POST /api/v1/channels/{id}/posts", liveCall{target: channel + "/posts", token: testToken, purpose: "sales", body: `{"text":"  "}`}, 422, tresor.ECValidation},
+		{"POST /api/v1/channels/{id}/posts", liveCall{target: noChannel + "/posts", token: testToken, purpose: "sales", body: `{"text":"Tresor 1.2"}`}, 404, tresor.ECNotFound},
+		{"POST /api/v1/channels/{id}/posts", liveCall{target: channel + "/posts", token: testToken, purpose: "sales", body: `{"text":"Tresor 1.2","visibility":"public"}`}, 400, tresor.ECUnknownField},
+		{"GET /api/v1/channels/{id}/posts", liveCall{target: channel + "/posts?limit=3", token: testToken}, 200, ""},
+		{"GET /api/v1/channels/{id}/posts", liveCall{target: bluesky + "/posts", cookie: testSession}, 200, ""}, // none
+		{"GET /api/v1/channels/{id}/posts", liveCall{target: channel + "/posts?cursor=nonsense", token: testToken}, 400, tresor.ECInvalidCursor},
+		{"GET /api/v1/channels/{id}/posts", liveCall{target: channel + "/posts?channel=" + testID, token: testToken}, 400, tresor.ECInvalidParameter},
+		{"GET /api/v1/channels/{id}/posts", liveCall{target: channel + "/posts", cookie: pendingSession}, 403, tresor.ECMFARequired},
+		{"POST /api/v1/channels/{id}/messages", liveCall{target: channel + "/messages", token: testToken, purpose: "sales", body: message(testID, true, false, "")}, 201, ""},
+		{"POST /api/v1/channels/{id}/messages", liveCall{target: channel + "/messages", cookie: testSession, csrf: testCSRF, purpose: "service",
+			body: message(testID, false, false, "113380195485020431")}, 201, ""}, // a reply in a conversation the person started
+		{"POST /api/v1/channels/{id}/messages", liveCall{target: channel + "/messages", cookie: testSession, purpose: "service",
+			body: message(testID, false, false, "113380195485020431")}, 403, tresor.ECCSRF},
+		{"POST /api/v1/channels/{id}/messages", liveCall{target: channel + "/messages", token: testToken, purpose: "sales", body: message(testID, false, true, "")}, 403, tresor.ECForbidden},
+		{"POST /api/v1/channels/{id}/messages", liveCall{target: channel + "/messages", token: testToken, purpose: "service", body: message(testID, false, false, "")}, 403, tresor.ECForbidden},
+		{"POST /api/v1/channels/{id}/messages", liveCall{target: bluesky + "/messages", token: testToken, purpose: "sales", body: message(testID, true, false, "")}, 403, tresor.ECForbidden},
+		{"POST /api/v1/channels/{id}/messages", liveCall{target: channel + "/messages", token: testToken, purpose: "sales", body: message(refusedID, true, false, "")}, 403, tresor.ECRestricted},
+		{"POST /api/v1/channels/{id}/messages", liveCall{target: channel + "/messages", token: testToken, purpose: "sales", body: message(unknownID, true, false, "")}, 404, tresor.ECNotFound},
+		{"POST /api/v1/channels/{id}/messages", liveCall{target: noChannel + "/messages", token: testToken, purpose: "sales", body: message(testID, true, false, "")}, 404, tresor.ECNotFound},
+		{"POST /api/v1/channels/{id}/messages", liveCall{target: offline + "/messages", token: testToken, purpose: "sales", body: message(testID, true, false, "")}, 503, tresor.ECUnavailable},
+		{"POST /api/v1/channels/{id}/messages", liveCall{target: channel + "/messages", token: testToken, purpose: "sales", body: `{"contact_id":"` + testID + `","text":""}`}, 422, tresor.ECValidation},
+		{"POST /api/v1/channels/{id}/messages", liveCall{target: channel + "/messages", token: testToken, purpose: "sales", body: `{"contact_id":"` + testID + `","text":"Hi","to":"@ada"}`}, 400, tresor.ECUnknownField},
+		{"POST /api/v1/channels/{id}/inbox", liveCall{target: channel + "/inbox", token: testToken, purpose: "service"}, 200, ""},
+		{"POST /api/v1/channels/{id}/inbox", liveCall{target: bluesky + "/inbox", cookie: testSession, csrf: testCSRF, purpose: "data_protection"}, 200, ""}, // nothing new
+		{"POST /api/v1/channels/{id}/inbox", liveCall{target: channel + "/inbox", cookie: testSession, purpose: "service"}, 403, tresor.ECCSRF},
+		{"POST /api/v1/channels/{id}/inbox", liveCall{target: channel + "/inbox", token: testToken, purpose: "sales"}, 403, tresor.ECForbidden},
+		{"POST /api/v1/channels/{id}/inbox", liveCall{target: noChannel + "/inbox", token: testToken, purpose: "service"}, 404, tresor.ECNotFound},
+		{"POST /api/v1/channels/{id}/inbox", liveCall{target: offline + "/inbox", token: testToken, purpose: "service"}, 503, tresor.ECUnavailable},
+		{"GET /api/v1/channels/{id}/profile", liveCall{target: channel + profile, token: testToken, purpose: "pr"}, 200, ""}, // bio and a field dropped
+		{"GET /api/v1/channels/{id}/profile", liveCall{target: bluesky + "/profile?handle=@erika.bsky.social", cookie: testSession, purpose: "data_protection"}, 200, ""},
+		{"GET /api/v1/channels/{id}/profile", liveCall{target: channel + profile, token: testToken, purpose: "sales"}, 422, tresor.ECCategoryNotAllowed},
+		{"GET /api/v1/channels/{id}/profile", liveCall{target: channel + profile, token: testToken, purpose: "analytics"}, 403, tresor.ECAggregatesOnly},
+		{"GET /api/v1/channels/{id}/profile", liveCall{target: channel + "/profile", token: testToken, purpose: "pr"}, 400, tresor.ECInvalidParameter},
+		{"GET /api/v1/channels/{id}/profile", liveCall{target: noChannel + profile, token: testToken, purpose: "pr"}, 404, tresor.ECNotFound},
+		{"GET /api/v1/channels/{id}/profile", liveCall{target: offline + profile, token: testToken, purpose: "pr"}, 503, tresor.ECUnavailable},
 	}
 	// The refusals of the privacy policy, which carry an explanation.
 	explained := map[tresor.Code]bool{tresor.ECRestricted: true, tresor.ECLegalHold: true, tresor.ECErased: true,
-		tresor.ECArchived: true, tresor.ECReasonUnsafe: true}
+		tresor.ECArchived: true, tresor.ECReasonUnsafe: true, tresor.ECCategoryNotAllowed: true, tresor.ECAggregatesOnly: true}
 	succeeded := map[string]bool{}
 	for _, c := range calls {
 		method, pattern, _ := strings.Cut(c.key, " ")
@@ -2233,6 +2665,39 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 			t.Errorf("POST /api/v1/notices/send with a refusing mail server: status %d, want 503 unavailable: %s", w.Code, w.Body)
 		}
 		check("POST /api/v1/notices/send", w)
+	}
+	// Without connectors for social networks no channel can be added.
+	{
+		s, f := newTestServer(t)
+		f.noConnector = true
+		w := liveCall{method: http.MethodPost, target: "/api/v1/channels", token: adminToken, body: mastodonChannel}.do(s)
+		var p problem
+		if err := json.Unmarshal(w.Body.Bytes(), &p); w.Code != http.StatusServiceUnavailable || err != nil || p.Code != tresor.ECUnavailable {
+			t.Errorf("POST /api/v1/channels without connectors: status %d, want 503 unavailable: %s", w.Code, w.Body)
+		}
+		check("POST /api/v1/channels", w)
+	}
+	// The channels' rules and the outbound gate refuse with forbidden, and
+	// with the rule in both languages: a purpose that does not advertise
+	// publishes nothing, one that does not answer people reads no inbox, and
+	// a message the outbound gate refuses names its first reason.
+	for _, c := range []struct {
+		key  string
+		call liveCall
+	}{
+		{"POST /api/v1/channels/{id}/posts", liveCall{target: channel + "/posts", token: testToken, purpose: "service", body: `{"text":"Tresor 1.2"}`}},
+		{"POST /api/v1/channels/{id}/inbox", liveCall{target: channel + "/inbox", token: testToken, purpose: "marketing"}},
+		{"POST /api/v1/channels/{id}/messages", liveCall{target: channel + "/messages", token: testToken, purpose: "marketing", body: message(testID, false, true, "")}},
+	} {
+		method, _, _ := strings.Cut(c.key, " ")
+		c.call.method = method
+		w := c.call.do(s)
+		var p problem
+		if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || w.Code != http.StatusForbidden || p.Code != tresor.ECForbidden ||
+			p.Explanation == nil || p.Explanation.DE == "" || p.Explanation.EN != p.Detail {
+			t.Errorf("%s under %s: status %d, want 403 forbidden with an explanation: %s", c.key, c.call.purpose, w.Code, w.Body)
+		}
+		check(c.key, w)
 	}
 	// Every route that is neither public nor part of a crud collection
 	// (whose answers the other tests cover) has an answer checked here.

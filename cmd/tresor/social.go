@@ -163,10 +163,10 @@ func printImport(w io.Writer, rep *tresor.ImportReport) {
 	section("rows refused:", rep.Refused)
 	section("fields dropped:", rep.Dropped)
 	if len(rep.Errors) > 0 {
-		fmt.Fprintf(w, "malformed rows skipped: %d\n", len(rep.Errors))
+		fmt.Fprintf(w, "malformed rows skipped: %d\n", max(rep.Refused["malformed"], len(rep.Errors)))
 		for i, e := range rep.Errors {
 			if i == 20 {
-				fmt.Fprintf(w, "  … and %d more\n", len(rep.Errors)-20)
+				fmt.Fprintf(w, "  … and %d more\n", max(rep.Refused["malformed"], len(rep.Errors))-20)
 				break
 			}
 			fmt.Fprintf(w, "  row %d: %s\n", e.Row, e.Msg)
