@@ -27,6 +27,7 @@ var errUsage = errors.New("usage")
 // Main is the program: its configuration, its output streams and the parts it
 // wires together. Tests run it in-process with a temporary data directory.
 type Main struct {
+	Stdin  io.Reader // answers to questions (the Mastodon authorization code)
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
@@ -36,7 +37,7 @@ type Main struct {
 
 // NewMain returns a Main on the process's streams and environment.
 func NewMain() *Main {
-	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 }
 
 const usage = `Tresor — the privacy-by-design social CRM.
@@ -68,6 +69,12 @@ Usage:
                                            import linkedin, vcard, mastodon-following or csv through the ingestion gate
   tresor notices list [--overdue] | send | given --id ID --channel C
                                            the Art. 14 information duties of imported people
+  tresor channel add mastodon|bluesky --name N …
+                                           add a company account on a social network
+  tresor channel list | delete CHANNEL     the company's channels
+  tresor channel post CHANNEL TEXT [--at T] | posts CHANNEL
+                                           publish a company post now or later; list posts
+  tresor channel poll CHANNEL              read a channel's mentions and direct messages once
   tresor audit verify [--public-key F]     recompute the audit trail; exit 0 intact, 1 tampered
   tresor audit log [--contact ID] [--actor A] [--action X] [--since T] [--until T]
                                            who accessed a contact, what an actor accessed
@@ -118,6 +125,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.sub(ctx, "keys", rest, map[string]func(context.Context, []string) error{
 			"status": m.keysStatus, "rotate": m.keysRotate, "generate": m.keysGenerate,
 			"backup": m.keysBackup, "restore": m.keysRestore})
+	case "channel":
+		return m.sub(ctx, "channel", rest, map[string]func(context.Context, []string) error{
+			"add": m.channelAdd, "list": m.channelList, "delete": m.channelDelete,
+			"post": m.channelPost, "posts": m.channelPosts, "poll": m.channelPoll})
 	case "import":
 		return m.importCmd(ctx, rest)
 	case "notices":
@@ -170,6 +181,10 @@ type config struct {
 	auditStream string
 	auditClient string
 	auditKeep   time.Duration
+	// how often the server publishes due posts and reads the inboxes, and
+	// the purpose it reads them under
+	socialEvery   time.Duration
+	socialPurpose string
 }
 
 // flags returns a flag set with the storage flags every command shares;
@@ -327,6 +342,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.auditClient, "audit-client", m.env("TRESOR_AUDIT_CLIENT", "truncated"), "client addresses in the audit trail: full, truncated (IPv4 /24, IPv6 /48) or none (TRESOR_AUDIT_CLIENT)")
 	fs.DurationVar(&cfg.auditKeep, "audit-retention", m.envDuration("TRESOR_AUDIT_RETENTION", 87600*time.Hour), "keep audit entries this long (default 10 years), then prune them after a signed checkpoint; 0 keeps them forever (TRESOR_AUDIT_RETENTION)")
 	fs.DurationVar(&cfg.retention, "retention-interval", m.envDuration("TRESOR_RETENTION_INTERVAL", 24*time.Hour), "how often the retention policy runs inside the server; 0 turns it off (TRESOR_RETENTION_INTERVAL)")
+	fs.DurationVar(&cfg.socialEvery, "social-interval", m.envDuration("TRESOR_SOCIAL_INTERVAL", time.Minute), "how often scheduled posts go out and the channels' inboxes are read (and, with a mail server, hourly, Art. 14 notices due within 7 days are mailed); 0 turns this off (TRESOR_SOCIAL_INTERVAL)")
+	fs.StringVar(&cfg.socialPurpose, "social-purpose", m.env("TRESOR_SOCIAL_PURPOSE", ""), "the purpose inboxes are read under (TRESOR_SOCIAL_PURPOSE; default: the policy's first purpose that answers people, service in the built-in policy)")
 	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
 		return err
 	}
@@ -351,7 +368,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer closeStream()
 	gopts := []gate.Option{gate.WithLogger(log), gate.WithPolicy(pol), gate.WithPublicURL(opts.PublicURL),
-		gate.WithAuditClient(cfg.auditClient), gate.WithAuditStream(stream)}
+		gate.WithAuditClient(cfg.auditClient), gate.WithAuditStream(stream), gate.WithConnectors(connectors(log))}
+	if cfg.socialPurpose == "" {
+		if cfg.socialPurpose, err = replyPurpose(&cfg); err != nil {
+			return err
+		}
+	} else if _, ok := pol.Purpose(cfg.socialPurpose); !ok {
+		return fmt.Errorf("--social-purpose %q: the policy has no such purpose", cfg.socialPurpose)
+	}
 	if cfg.smtpAddr != "" {
 		mailer, err := m.mailer(&cfg)
 		if err != nil {
@@ -412,6 +436,9 @@ and a user who works with contacts, then an API token:
 	go g.WatchAudit(bg, time.Minute)
 	if cfg.retention > 0 {
 		go m.retentionLoop(bg, g, log, cfg.retention, cfg.auditKeep)
+	}
+	if cfg.socialEvery > 0 {
+		go m.socialLoop(bg, g, log, cfg.socialEvery, cfg.socialPurpose, cfg.smtpAddr != "")
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
