@@ -139,20 +139,21 @@ func TestOnGoToSocial(t *testing.T) {
 	if reply.Visibility != tresor.PostDirect || reply.InReplyTo != in.ID {
 		t.Errorf("reply = %+v", reply)
 	}
-	var got []struct {
-		Type   string
-		Status struct{ ID string }
-	}
-	if err := gts.Do("GET", "/api/v1/notifications", bob.Token, nil, 200, &got); err != nil {
-		t.Fatal(err)
-	}
-	found := false
-	for _, n := range got {
-		found = found || (n.Type == "mention" && n.Status.ID == reply.ID)
-	}
-	if !found {
-		t.Errorf("bob's notifications %+v lack the reply %s", got, reply.ID)
-	}
+	waitUntil(t, "bob's notification of the reply", func() bool { // notifications are made asynchronously
+		var got []struct {
+			Type   string
+			Status struct{ ID string }
+		}
+		if err := gts.Do("GET", "/api/v1/notifications", bob.Token, nil, 200, &got); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range got {
+			if n.Type == "mention" && n.Status.ID == reply.ID {
+				return true
+			}
+		}
+		return false
+	})
 
 	// The stream: a tagged post after the first poll arrives, one before does not.
 	if err := gts.Do("POST", "/api/v1/statuses", bob.Token, url.Values{
