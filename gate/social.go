@@ -508,20 +508,7 @@ func (g *Gate) SocialProfile(ctx context.Context, channelID, handle string) (*tr
 	if err != nil {
 		return nil, nil, connectorError(err)
 	}
-	var dropped []string
-	if cat, ok := policy.SpecialCategory(p.Bio); ok {
-		p.Bio = ""
-		dropped = append(dropped, "bio: special:"+string(cat))
-	}
-	kept := p.Fields[:0]
-	for _, f := range p.Fields {
-		if cat, ok := policy.SpecialCategory(f.Name + " " + f.Value); ok {
-			dropped = append(dropped, "field: special:"+string(cat))
-			continue
-		}
-		kept = append(kept, f)
-	}
-	p.Fields = kept
+	dropped := policy.ScreenProfile(p)
 	// The entry names the profile by its keyed hash, never by the handle.
 	key := g.blind(tresor.LookupKey{Kind: tresor.HandleKind(p.Network), Value: tresor.NormalizeHandle(tresor.SocialHandle{Network: p.Network, Handle: p.Handle})})
 	e := g.entry(ctx, "social.profile_read", "social_profile", []string{key.Value}, []tresor.Category{tresor.CatSocialProfile}, nil)

@@ -159,3 +159,23 @@ func SpecialCategory(text string) (tresor.Category, bool) {
 	}
 	return specialOrder[best], true
 }
+
+// ScreenProfile removes from a public profile the bio and the fields that
+// reveal a special category, and names each removal by its reason only
+// ("bio: special:health"), never by its text.
+func ScreenProfile(p *tresor.SocialProfile) (dropped []string) {
+	if cat, ok := SpecialCategory(p.Bio); ok {
+		p.Bio = ""
+		dropped = append(dropped, "bio: special:"+string(cat))
+	}
+	kept := p.Fields[:0]
+	for _, f := range p.Fields {
+		if cat, ok := SpecialCategory(f.Name + " " + f.Value); ok {
+			dropped = append(dropped, "field: special:"+string(cat))
+			continue
+		}
+		kept = append(kept, f)
+	}
+	p.Fields = kept
+	return dropped
+}

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"slices"
 	"testing"
 
 	"tresor"
@@ -30,5 +31,18 @@ func TestSpecialCategory(t *testing.T) {
 		if got != tc.want || ok != (tc.want != "") {
 			t.Errorf("SpecialCategory(%q) = %q, want %q", tc.text, got, tc.want)
 		}
+	}
+}
+
+func TestScreenProfile(t *testing.T) {
+	p := &tresor.SocialProfile{Bio: "Nach meiner Chemotherapie wieder im Einkauf",
+		Fields: []tresor.ProfileField{{Name: "Website", Value: "https://erika.example"}, {Name: "Ehrenamt", Value: "Kirchengemeinde St. Marien"}}}
+	dropped := ScreenProfile(p)
+	if p.Bio != "" || len(p.Fields) != 1 || p.Fields[0].Name != "Website" {
+		t.Fatalf("screened profile: %+v", p)
+	}
+	want := []string{"bio: special:" + string(tresor.CatHealth), "field: special:" + string(tresor.CatReligion)}
+	if !slices.Equal(dropped, want) {
+		t.Fatalf("dropped %v, want %v", dropped, want)
 	}
 }

@@ -793,20 +793,7 @@ func (f *fakeServices) SocialProfile(ctx context.Context, channelID, handle stri
 		p.Bio, p.URL, p.Locked = "Product designer", "https://bsky.app/profile/"+strings.TrimPrefix(handle, "@"), false
 		p.Fields = []tresor.ProfileField{{Name: "Website", Value: "https://erika.example"}}
 	}
-	var dropped []string
-	if cat, ok := policy.SpecialCategory(p.Bio); ok {
-		p.Bio = ""
-		dropped = append(dropped, "bio: special:"+string(cat))
-	}
-	kept := p.Fields[:0]
-	for _, fl := range p.Fields {
-		if cat, ok := policy.SpecialCategory(fl.Name + " " + fl.Value); ok {
-			dropped = append(dropped, "field: special:"+string(cat))
-			continue
-		}
-		kept = append(kept, fl)
-	}
-	p.Fields = kept
+	dropped := policy.ScreenProfile(p)
 	return p, dropped, nil
 }
 

@@ -1,4 +1,4 @@
-package mastodon_test
+package mastodon
 
 import (
 	"context"
@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"tresor"
-	"tresor/social/mastodon"
 	"tresor/socialtest"
 )
 
@@ -43,14 +42,14 @@ func TestOnGoToSocial(t *testing.T) {
 	defer cancel()
 
 	// Register, authorize as the operator would, exchange the code.
-	app, err := mastodon.Register(ctx, gts.URL, "Tresor test")
+	app, err := Register(ctx, gts.URL, "Tresor test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(app.AuthorizeURL, "client_id="+url.QueryEscape(app.ClientID)) {
 		t.Fatalf("authorize URL %q does not name the application", app.AuthorizeURL)
 	}
-	code := gts.AuthorizationCode(t, acme, app.ClientID, mastodon.Scopes)
+	code := gts.AuthorizationCode(t, acme, app.ClientID, Scopes)
 	creds, err := app.Exchange(ctx, code)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +58,7 @@ func TestOnGoToSocial(t *testing.T) {
 		t.Error("a code was exchanged twice")
 	}
 	counter := &countingTransport{next: http.DefaultTransport}
-	c, err := mastodon.New(creds, mastodon.Options{
+	c, err := New(creds, Options{
 		HTTPClient:   &http.Client{Transport: counter, Timeout: 15 * time.Second},
 		PollInterval: 200 * time.Millisecond,
 	})
@@ -139,7 +138,7 @@ func TestOnGoToSocial(t *testing.T) {
 	if reply.Visibility != tresor.PostDirect || reply.InReplyTo != in.ID {
 		t.Errorf("reply = %+v", reply)
 	}
-	waitUntil(t, "bob's notification of the reply", func() bool { // notifications are made asynchronously
+	waitFor(t, "bob's notification of the reply", func() bool { // notifications are made asynchronously
 		var got []struct {
 			Type   string
 			Status struct{ ID string }
@@ -174,13 +173,13 @@ func TestOnGoToSocial(t *testing.T) {
 			mu.Unlock()
 		})
 	}()
-	waitUntil(t, "the first poll", func() bool { return counter.tags.Load() > 0 })
+	waitFor(t, "the first poll", func() bool { return counter.tags.Load() > 0 })
 	if err := gts.Do("POST", "/api/v1/statuses", bob.Token, url.Values{
 		"status": {"Neu #tresortest"}, "visibility": {"public"},
 	}, 200, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the streamed post", func() bool {
+	waitFor(t, "the streamed post", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(streamed) > 0
@@ -196,28 +195,17 @@ func TestOnGoToSocial(t *testing.T) {
 	mu.Unlock()
 
 	// A refused token: a connector error with the status, no token in it.
-	bad, err := mastodon.New(mastodon.Credentials{Server: gts.URL, AccessToken: "wrong-token-123"}, mastodon.Options{})
+	bad, err := New(Credentials{Server: gts.URL, AccessToken: "wrong-token-123"}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = bad.Account(ctx)
 	var ce *tresor.ErrConnector
-	var se *mastodon.StatusError
+	var se *StatusError
 	if !errors.As(err, &ce) || !errors.As(err, &se) || se.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("Account with a wrong token: %v, want a connector error with 401", err)
 	}
 	if strings.Contains(err.Error(), "wrong-token-123") {
 		t.Errorf("the error names the token: %v", err)
-	}
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
