@@ -10,6 +10,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -37,6 +38,9 @@ type Gate struct {
 	unaudited  bool // reads leave no entry: set only by benchmarks, for their baseline
 	connectors ConnectorFactory
 	conns      connCache
+	// importMu makes one import's check for stored duplicates and its
+	// insert one step against the other imports of this server.
+	importMu sync.Mutex
 }
 
 var (

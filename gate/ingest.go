@@ -315,6 +315,8 @@ func (in *ingest) flush(ctx context.Context) error {
 		return nil
 	}
 	g := in.g
+	g.importMu.Lock()
+	defer g.importMu.Unlock()
 	var all []tresor.LookupKey
 	keysOf := make([][]tresor.LookupKey, len(batch))
 	for i, c := range batch {

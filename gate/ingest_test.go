@@ -1,7 +1,9 @@
 package gate_test
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -217,6 +219,31 @@ func TestImportMalformedRows(t *testing.T) {
 			if re.Row != 3 || !strings.Contains(re.Msg, "5 fields") || strings.Contains(re.Msg, "Kaputt") {
 				t.Fatalf("row error %+v", re)
 			}
+		}
+	})
+}
+
+// TestImportsAtOnce: two imports of the same people at the same time
+// create each person once.
+func TestImportsAtOnce(t *testing.T) {
+	privacyBackends(t, func(t *testing.T, e *privacyEnv) {
+		var b strings.Builder
+		b.WriteString("First Name,Last Name,URL,Email Address,Company,Position,Connected On\n")
+		for i := range 300 {
+			fmt.Fprintf(&b, "Erika,Muster%d,https://www.linkedin.com/in/erika-%d,,Muster GmbH,Einkauf,12 Mar 2024\n", i, i)
+		}
+		req := tresor.ImportRequest{Format: "linkedin", LegalBasis: tresor.BasisLegitimateInterest, BalancingNote: "B2B prospects"}
+		var wg sync.WaitGroup
+		reps := make([]*tresor.ImportReport, 2)
+		errs := make([]error, 2)
+		for i := range reps {
+			wg.Go(func() { reps[i], errs[i] = e.g.Import(e.ctx["sales"], strings.NewReader(b.String()), req) })
+		}
+		wg.Wait()
+		must(t, errs[0])
+		must(t, errs[1])
+		if got := reps[0].Created + reps[1].Created; got != 300 || reps[0].Duplicates+reps[1].Duplicates != 300 {
+			t.Fatalf("created %d (+%d duplicates), want 300: %+v %+v", got, reps[0].Duplicates+reps[1].Duplicates, reps[0], reps[1])
 		}
 	})
 }
