@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -306,8 +307,11 @@ func (in *ingest) admit(rec *importer.Record) *tresor.Contact {
 }
 
 // flush stores the batch: drops duplicates of stored contacts and people on
-// the suppression list, then creates the rest with their information duties
-// in one transaction.
+// the suppression list, then creates the rest with their information duties.
+// The check and the insert are one write transaction (on SQLite, where
+// writers take turns, no other process can store the same people in
+// between), and imports of this server take turns (on PostgreSQL, whose
+// transactions overlap).
 func (in *ingest) flush(ctx context.Context) error {
 	batch, rows := in.batch, in.rows
 	in.batch, in.rows = nil, nil
@@ -315,18 +319,56 @@ func (in *ingest) flush(ctx context.Context) error {
 		return nil
 	}
 	g := in.g
+	if in.opt.DryRun {
+		keep, err := in.screenStored(ctx, g.store.Read(), batch, rows)
+		if err != nil {
+			return err
+		}
+		in.rep.Created += len(keep)
+		in.rep.Notices += len(keep)
+		return nil
+	}
 	g.importMu.Lock()
 	defer g.importMu.Unlock()
+	rep := *in.rep // the counts as they were, should the transaction fail
+	rep.Refused, rep.Examples = maps.Clone(in.rep.Refused), slices.Clone(in.rep.Examples)
+	ictx := tresor.WithPurpose(ctx, in.req.pu.ID)
+	stored, err := createWith(ictx, g, contacts, batch,
+		func(tx tresor.Tx, batch []*tresor.Contact) ([]*tresor.Contact, error) {
+			*in.rep = rep
+			return in.screenStored(ctx, tx, batch, rows)
+		},
+		func(tx tresor.Tx, keep []*tresor.Contact) error {
+			ns := make([]*tresor.Notice, len(keep))
+			for i, c := range keep {
+				ns[i] = &tresor.Notice{ID: newID(), ContactID: c.ID, Source: string(in.opt.Format), Network: in.network,
+					ImportID: in.rep.ID, Purpose: in.req.pu.ID, CreatedAt: in.req.now, DueAt: in.req.now.Add(noticePeriod)}
+			}
+			return tx.InsertNotices(ctx, ns)
+		})
+	if err != nil {
+		*in.rep = rep
+		return err
+	}
+	in.rep.Created += len(stored)
+	in.rep.Notices += len(stored)
+	return nil
+}
+
+// screenStored returns the contacts of the batch to store: not a duplicate
+// of a stored contact, not suppressed for the purpose. rows are their row
+// numbers in the file.
+func (in *ingest) screenStored(ctx context.Context, r tresor.Reader, batch []*tresor.Contact, rows []int) ([]*tresor.Contact, error) {
+	g := in.g
 	var all []tresor.LookupKey
 	keysOf := make([][]tresor.LookupKey, len(batch))
 	for i, c := range batch {
 		keysOf[i] = g.lookupKeys(&c.ContactDetails)
 		all = append(all, keysOf[i]...)
 	}
-	r := g.store.Read()
 	known, err := r.LookupContacts(ctx, all)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var keep []*tresor.Contact
 	for i, c := range batch {
@@ -344,7 +386,7 @@ func (in *ingest) flush(ctx context.Context) error {
 		if in.req.pu.HidesObjected {
 			suppressed, err := r.Suppressed(ctx, keysOf[i], suppressionScope)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if suppressed {
 				in.refuse(rows[i], "suppressed", "the person objected to marketing; the suppression list keeps them out (Art. 21)")
@@ -353,26 +395,5 @@ func (in *ingest) flush(ctx context.Context) error {
 		}
 		keep = append(keep, c)
 	}
-	if len(keep) == 0 || in.opt.DryRun {
-		in.rep.Created += len(keep)
-		if in.opt.DryRun {
-			in.rep.Notices += len(keep)
-		}
-		return nil
-	}
-	ictx := tresor.WithPurpose(ctx, in.req.pu.ID)
-	err = createWith(ictx, g, contacts, keep, func(tx tresor.Tx) error {
-		ns := make([]*tresor.Notice, len(keep))
-		for i, c := range keep {
-			ns[i] = &tresor.Notice{ID: newID(), ContactID: c.ID, Source: string(in.opt.Format), Network: in.network,
-				ImportID: in.rep.ID, Purpose: in.req.pu.ID, CreatedAt: in.req.now, DueAt: in.req.now.Add(noticePeriod)}
-		}
-		return tx.InsertNotices(ctx, ns)
-	})
-	if err != nil {
-		return err
-	}
-	in.rep.Created += len(keep)
-	in.rep.Notices += len(keep)
-	return nil
+	return keep, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/gate"
 )
 
 const linkedinFile = `Notes:
@@ -246,4 +247,32 @@ func TestImportsAtOnce(t *testing.T) {
 			t.Fatalf("created %d (+%d duplicates), want 300: %+v %+v", got, reps[0].Duplicates+reps[1].Duplicates, reps[0], reps[1])
 		}
 	})
+}
+
+// TestImportsOfTwoProcesses: two gates on one SQLite file, as the CLI
+// beside a running server, import the same people at once and create each
+// person once: the check for stored duplicates is inside the write
+// transaction, and SQLite's writers take turns.
+func TestImportsOfTwoProcesses(t *testing.T) {
+	dir := t.TempDir()
+	gates := []*gate.Gate{openGate(t, gate.Config{DataDir: dir, Migrate: true}), openGate(t, gate.Config{DataDir: dir})}
+	var b strings.Builder
+	b.WriteString("First Name,Last Name,URL,Email Address,Company,Position,Connected On\n")
+	for i := range 2000 {
+		fmt.Fprintf(&b, "Erika,Muster%d,https://www.linkedin.com/in/erika-%d,,Muster GmbH,Einkauf,12 Mar 2024\n", i, i)
+	}
+	req := tresor.ImportRequest{Format: "linkedin", LegalBasis: tresor.BasisLegitimateInterest, BalancingNote: "B2B prospects"}
+	ctx := tresor.WithPurpose(system(), "sales")
+	var wg sync.WaitGroup
+	reps := make([]*tresor.ImportReport, 2)
+	errs := make([]error, 2)
+	for i, g := range gates {
+		wg.Go(func() { reps[i], errs[i] = g.Import(ctx, strings.NewReader(b.String()), req) })
+	}
+	wg.Wait()
+	must(t, errs[0])
+	must(t, errs[1])
+	if got := reps[0].Created + reps[1].Created; got != 2000 || reps[0].Notices+reps[1].Notices != 2000 {
+		t.Fatalf("created %d, want 2000: %+v %+v", got, reps[0], reps[1])
+	}
 }

@@ -151,35 +151,47 @@ func create[T any, PT interface {
 	*T
 	object
 }, R any](ctx context.Context, g *Gate, k *kind[T, PT, R], vs []PT) error {
-	return createWith(ctx, g, k, vs, nil)
+	_, err := createWith(ctx, g, k, vs, nil, nil)
+	return err
 }
 
-// createWith is create with more work in the same transaction after the
-// objects are inserted (an import's information duties).
+// createWith is create with more work in the same transaction: filter, if
+// not nil, picks the objects to store before anything is written (an
+// import drops the people already stored), and after runs once they are
+// inserted (an import's information duties). It returns the objects
+// stored.
 func createWith[T any, PT interface {
 	*T
 	object
-}, R any](ctx context.Context, g *Gate, k *kind[T, PT, R], vs []PT, after func(tx tresor.Tx) error) (err error) {
+}, R any](ctx context.Context, g *Gate, k *kind[T, PT, R], all []PT,
+	filter func(tx tresor.Tx, vs []PT) ([]PT, error), after func(tx tresor.Tx, vs []PT) error) (stored []PT, err error) {
 	req, err := g.authorize(ctx, k.writeNeed())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	rows := make([]R, len(vs))
+	vs := all
 	var done *tresor.AuditEntry
 	// A refused create leaves the caller's objects as they were, so that they
 	// can be corrected and sent again.
-	before := make([]T, len(vs))
-	for i, v := range vs {
+	before := make([]T, len(all))
+	for i, v := range all {
 		before[i] = *v
 	}
 	defer func() {
 		if err != nil {
-			for i, v := range vs {
+			for i, v := range all {
 				*v = before[i]
 			}
 		}
 	}()
 	err = g.store.Update(ctx, func(tx tresor.Tx) error {
+		if filter != nil {
+			var err error
+			if vs, err = filter(tx, all); err != nil || len(vs) == 0 {
+				return err
+			}
+		}
+		rows := make([]R, len(vs))
 		var probs tresor.Problems
 		var noRow R
 		for i, v := range vs {
@@ -205,7 +217,7 @@ func createWith[T any, PT interface {
 			return err
 		}
 		if after != nil {
-			if err := after(tx); err != nil {
+			if err := after(tx, vs); err != nil {
 				return err
 			}
 		}
@@ -221,13 +233,16 @@ func createWith[T any, PT interface {
 	if err != nil {
 		err = explain(ctx, g, k, err, vs)
 		g.recordBestEffort(ctx, g.entry(ctx, k.name+".create", k.name, nil, nil, err))
-		return err
+		return nil, err
+	}
+	if done == nil {
+		return nil, nil // the filter kept nothing; nothing was written
 	}
 	g.committed([]*tresor.AuditEntry{done})
 	for _, v := range vs {
 		k.shown(req, v)
 	}
-	return nil
+	return vs, nil
 }
 
 // prepareNew assigns the Meta of a new object, then prepares and validates
