@@ -140,4 +140,54 @@ func TestChannelCommandsOnGoToSocial(t *testing.T) {
 	if out := expect(t, env, 0, "", "channel", "list"); strings.Contains(out, id) {
 		t.Fatalf("the channel is still listed: %q", out)
 	}
+
+	// Adding a channel as an operator does: Tresor registers itself, shows
+	// the page to allow access, and reads the code the server showed.
+	authorizeInteractively(t, gts, acme, env)
+}
+
+// authorizeInteractively runs `tresor channel add mastodon --server URL`
+// with the operator at the terminal: it waits for the authorize page
+// Tresor prints, allows access there as the account, and types the code.
+func authorizeInteractively(t *testing.T, gts *socialtest.GTS, acct *socialtest.Account, env map[string]string) {
+	t.Helper()
+	stdin, typing := io.Pipe()
+	prompt, prompted := io.Pipe()
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: prompted, Stdin: stdin, Getenv: func(k string) string { return env[k] }}
+	exit := make(chan int, 1)
+	go func() {
+		exit <- exitCode(prompted, m.Run(context.Background(), []string{"channel", "add", "mastodon", "--name", "Presse", "--server", gts.URL}))
+		prompted.Close()
+	}()
+	var said strings.Builder
+	page := ""
+	buf := make([]byte, 4096)
+	for page == "" {
+		n, err := prompt.Read(buf)
+		said.Write(buf[:n])
+		for _, f := range strings.Fields(said.String()) {
+			if strings.HasPrefix(f, gts.URL+"/oauth/authorize?") {
+				page = f
+			}
+		}
+		if err != nil && page == "" {
+			t.Fatalf("tresor printed no authorize page: %q (exit %d)", said.String(), <-exit)
+		}
+	}
+	u, err := url.Parse(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(said.String(), "paste the code") {
+		t.Fatalf("no prompt for the code: %q", said.String())
+	}
+	code := gts.AuthorizationCode(t, acct, u.Query().Get("client_id"), u.Query().Get("scope"))
+	go io.Copy(io.Discard, prompt)
+	if _, err := io.WriteString(typing, code+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	if rc := <-exit; rc != 0 || !strings.Contains(out.String(), "as @"+acct.Username+"@"+strings.ToLower(gts.Host)) {
+		t.Fatalf("channel add: exit %d, %q", rc, out.String())
+	}
 }
