@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // NetworkKind says what a social network is mostly used for; it decides
@@ -130,6 +132,22 @@ type SocialChannelRequest struct {
 	Network     string          `json:"network"`
 	Name        string          `json:"name"`
 	Credentials json.RawMessage `json:"credentials"`
+}
+
+// Check reports what is wrong with the request (a validation_failed
+// error), before any network is asked.
+func (r SocialChannelRequest) Check() error {
+	var p Problems
+	if !ValidNetwork(r.Network) {
+		p.Add("network", "%q is not a network Tresor knows", r.Network)
+	}
+	if name := strings.TrimSpace(r.Name); name == "" || utf8.RuneCountInString(name) > 100 {
+		p.Add("name", "give the channel a name of up to 100 characters")
+	}
+	if len(r.Credentials) == 0 {
+		p.Add("credentials", "are required")
+	}
+	return p.Err("channel")
 }
 
 // Post is a post of the company on one of its channels.

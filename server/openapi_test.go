@@ -585,17 +585,7 @@ func fakeAccount(network string, creds []byte) (string, error) {
 // CreateChannel answers like the gate: the request is checked, then the
 // connector is built and asked for the account.
 func (f *fakeServices) CreateChannel(ctx context.Context, r tresor.SocialChannelRequest) (*tresor.SocialChannel, error) {
-	var p tresor.Problems
-	if !tresor.ValidNetwork(r.Network) {
-		p.Add("network", "%q is not a network Tresor knows", r.Network)
-	}
-	if name := strings.TrimSpace(r.Name); name == "" || utf8.RuneCountInString(name) > 100 {
-		p.Add("name", "give the channel a name of up to 100 characters")
-	}
-	if len(r.Credentials) == 0 {
-		p.Add("credentials", "are required")
-	}
-	if err := p.Err("channel"); err != nil {
+	if err := r.Check(); err != nil {
 		return nil, err
 	}
 	if f.noConnector {
