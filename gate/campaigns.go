@@ -121,17 +121,27 @@ func (g *Gate) audience(ctx context.Context, req *request, m *tresor.Campaign) (
 	return a, nil
 }
 
-// Audience computes who the campaign may reach now, and who not, per reason.
-func (g *Gate) Audience(ctx context.Context, id string) (*tresor.Audience, error) {
+// campaignFor authorizes the declared purpose and loads a campaign it may
+// act on.
+func (g *Gate) campaignFor(ctx context.Context, id string) (*request, *tresor.Campaign, error) {
 	req, err := g.authorize(ctx, accessPurpose)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m, err := g.store.Read().Campaign(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := campaigns.guarded(ctx, g, req, m); err != nil {
+		return nil, nil, err
+	}
+	return req, m, nil
+}
+
+// Audience computes who the campaign may reach now, and who not, per reason.
+func (g *Gate) Audience(ctx context.Context, id string) (*tresor.Audience, error) {
+	req, m, err := g.campaignFor(ctx, id)
+	if err != nil {
 		return nil, err
 	}
 	a, err := g.audience(ctx, req, m)
@@ -151,15 +161,8 @@ func (g *Gate) Audience(ctx context.Context, id string) (*tresor.Audience, error
 // the outbound gate once more, with the person's current facts, just before
 // it goes out.
 func (g *Gate) SendCampaign(ctx context.Context, id string) (*tresor.SendReport, error) {
-	req, err := g.authorize(ctx, accessPurpose)
+	req, m, err := g.campaignFor(ctx, id)
 	if err != nil {
-		return nil, err
-	}
-	m, err := g.store.Read().Campaign(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := campaigns.guarded(ctx, g, req, m); err != nil {
 		return nil, err
 	}
 	if m.Channel != tresor.ChannelEmailMsg {

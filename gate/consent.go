@@ -23,13 +23,24 @@ var _ tresor.ConsentService = (*Gate)(nil)
 // a reply to count as part of it.
 const inboundWindow = 30 * 24 * time.Hour
 
-// contactFor loads a contact the declared purpose may act on.
-func (g *Gate) contactFor(ctx context.Context, r tresor.Reader, req *request, id string) (*tresor.Contact, error) {
+// openContact loads a contact with all its fields opened, for the gate's
+// own decisions (not for showing: contacts.shown filters by purpose). r may
+// be a Tx.
+func (g *Gate) openContact(ctx context.Context, r tresor.Reader, id string) (*tresor.ContactRow, *tresor.Contact, error) {
 	row, err := r.Contact(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c, err := contacts.fromRow(ctx, g, row, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return row, c, nil
+}
+
+// contactFor loads a contact the declared purpose may act on.
+func (g *Gate) contactFor(ctx context.Context, r tresor.Reader, req *request, id string) (*tresor.Contact, error) {
+	_, c, err := g.openContact(ctx, r, id)
 	if err != nil {
 		return nil, err
 	}
@@ -212,11 +223,7 @@ func (g *Gate) Reach(ctx context.Context, contactID, purpose string, channel tre
 	if err != nil {
 		return nil, err
 	}
-	row, err := g.store.Read().Contact(ctx, contactID)
-	if err != nil {
-		return nil, err
-	}
-	c, err := contacts.fromRow(ctx, g, row, nil)
+	_, c, err := g.openContact(ctx, g.store.Read(), contactID)
 	if err != nil {
 		return nil, err
 	}
@@ -469,11 +476,7 @@ func (g *Gate) Object(ctx context.Context, contactID string) (*tresor.Contact, e
 	}
 	var out *tresor.Contact
 	err = g.store.Update(ctx, func(tx tresor.Tx) error {
-		row, err := tx.Contact(ctx, contactID)
-		if err != nil {
-			return err
-		}
-		c, err := contacts.fromRow(ctx, g, row, nil)
+		row, c, err := g.openContact(ctx, tx, contactID)
 		if err != nil {
 			return err
 		}
@@ -522,11 +525,7 @@ func (g *Gate) Restrict(ctx context.Context, contactID string, restricted bool) 
 	}
 	var out *tresor.Contact
 	err = g.store.Update(ctx, func(tx tresor.Tx) error {
-		row, err := tx.Contact(ctx, contactID)
-		if err != nil {
-			return err
-		}
-		c, err := contacts.fromRow(ctx, g, row, nil)
+		row, c, err := g.openContact(ctx, tx, contactID)
 		if err != nil {
 			return err
 		}

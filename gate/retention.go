@@ -133,11 +133,7 @@ func sealedFieldNames(blob []byte) ([]string, error) {
 // and provenance, as a change by the system.
 func (g *Gate) stripFields(ctx context.Context, req *request, id string, fields []string) error {
 	return g.store.Update(ctx, func(tx tresor.Tx) error {
-		row, err := tx.Contact(ctx, id)
-		if err != nil {
-			return err
-		}
-		c, err := contacts.fromRow(ctx, g, row, nil)
+		row, c, err := g.openContact(ctx, tx, id)
 		if err != nil {
 			return err
 		}
