@@ -146,10 +146,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 				p.Detail = e.MessageDE
 			}
 		}
-		if e.RetryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
-		}
 	}
+	setRetryAfter(w, err)
 	if status >= 500 {
 		// The cause goes to the log; it never carries request bodies.
 		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed", slog.String("request_id", p.RequestID),
@@ -168,4 +166,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// setRetryAfter tells the client when to try again, in whole seconds
+// rounded up, when err asks it to wait (a throttled sign-in).
+func setRetryAfter(w http.ResponseWriter, err error) {
+	if e := tresor.AsError(err); e != nil && e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
+	}
 }

@@ -140,9 +140,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	sess, secret, err := s.svc.Sessions.Login(r.Context(), tresor.LoginAttempt{Email: email, Password: r.PostFormValue("password"), Addr: r.RemoteAddr})
 	if err != nil {
-		if e := tresor.AsError(err); e != nil && e.RetryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
-		}
+		setRetryAfter(w, err)
 		status, shown := pageStatus(err)
 		if !shown {
 			return err
@@ -206,9 +204,7 @@ func (s *Server) mfaSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	next, secret, err := s.svc.Sessions.CompleteMFA(r.Context(), s.sessionSecret(r), r.PostFormValue("code"))
 	if err != nil {
-		if e := tresor.AsError(err); e != nil && e.RetryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
-		}
+		setRetryAfter(w, err)
 		status, shown := pageStatus(err)
 		if !shown {
 			return err
