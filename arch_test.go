@@ -99,6 +99,7 @@ func TestArchitecture(t *testing.T) {
 		"tresor/audit":      {"tresor"},
 		"tresor/importer":   {},
 		"tresor/socialtest": {"tresor"},
+		"tresor/mailtest":   {},
 		"tresor/storetest":  {"tresor"},
 		"tresor/server":     {"tresor"},
 		// Connectors speak a network's protocol; the gate decides.

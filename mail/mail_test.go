@@ -2,19 +2,17 @@ package mail_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"net/mail"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"tresor"
 	tmail "tresor/mail"
+	"tresor/mailtest"
 )
 
 func TestCompose(t *testing.T) {
@@ -41,27 +39,8 @@ func TestCompose(t *testing.T) {
 	}
 }
 
-// Mailpit is a real SMTP server for the tests: .ci/run starts it and sets
-// these variables; RequireSMTPEnv turns a missing one into a failure.
-const (
-	SMTPEnv        = "TRESOR_TEST_SMTP"    // host:port of its SMTP side
-	MailpitEnv     = "TRESOR_TEST_MAILPIT" // base URL of its HTTP API
-	RequireSMTPEnv = "TRESOR_TEST_REQUIRE_SMTP"
-)
-
-func mailpit(t *testing.T) (smtpAddr, api string) {
-	smtpAddr, api = os.Getenv(SMTPEnv), os.Getenv(MailpitEnv)
-	if smtpAddr == "" || api == "" {
-		if os.Getenv(RequireSMTPEnv) == "1" {
-			t.Fatalf("%s and %s are not set, but %s=1 requires the mail tests", SMTPEnv, MailpitEnv, RequireSMTPEnv)
-		}
-		t.Skipf("mail tests skipped: set %s and %s (Mailpit) to run them", SMTPEnv, MailpitEnv)
-	}
-	return smtpAddr, api
-}
-
 func TestSendThroughARealSMTPServer(t *testing.T) {
-	addr, api := mailpit(t)
+	addr, api := mailtest.Mailpit(t)
 	to := fmt.Sprintf("mailtest-%d@example.org", rand.Uint64())
 	s := &tmail.SMTP{Addr: addr, From: "Tresor <crm@example.org>"}
 	err := s.Send(context.Background(), &tresor.Mail{To: to, Subject: "Grüße aus dem Test", Text: "Eine Zeile mit Umlauten: äöü ß\n",
@@ -75,33 +54,21 @@ func TestSendThroughARealSMTPServer(t *testing.T) {
 			Subject string
 		}
 	}
-	getJSON(t, api+"/api/v1/search?query="+url.QueryEscape("to:"+to), &found)
+	mailtest.GetJSON(t, api+"/api/v1/search?query="+url.QueryEscape("to:"+to), &found)
 	if len(found.Messages) != 1 || found.Messages[0].Subject != "Grüße aus dem Test" {
 		t.Fatalf("Mailpit has %+v", found)
 	}
 	var msg struct{ Text string }
-	getJSON(t, api+"/api/v1/message/"+found.Messages[0].ID, &msg)
+	mailtest.GetJSON(t, api+"/api/v1/message/"+found.Messages[0].ID, &msg)
 	if !strings.Contains(msg.Text, "äöü ß") {
 		t.Fatalf("text = %q", msg.Text)
 	}
 	var headers map[string][]string
-	getJSON(t, api+"/api/v1/message/"+found.Messages[0].ID+"/headers", &headers)
+	mailtest.GetJSON(t, api+"/api/v1/message/"+found.Messages[0].ID+"/headers", &headers)
 	if headers["List-Unsubscribe-Post"][0] != "List-Unsubscribe=One-Click" {
 		t.Fatalf("headers = %v", headers)
 	}
 	if err := (&tmail.SMTP{Addr: addr, From: "not an address"}).Send(context.Background(), &tresor.Mail{To: to}); err == nil {
 		t.Fatal("a bad sender was accepted")
-	}
-}
-
-func getJSON(t *testing.T, u string, v any) {
-	t.Helper()
-	res, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
-		t.Fatalf("%s: %v", u, err)
 	}
 }

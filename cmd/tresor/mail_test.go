@@ -11,61 +11,13 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"tresor/mailtest"
 )
-
-// mailpit returns the SMTP address and API of the Mailpit the CI starts.
-func mailpit(t *testing.T) (string, string) {
-	smtpAddr, api := os.Getenv("TRESOR_TEST_SMTP"), os.Getenv("TRESOR_TEST_MAILPIT")
-	if smtpAddr == "" || api == "" {
-		if os.Getenv("TRESOR_TEST_REQUIRE_SMTP") == "1" {
-			t.Fatal("TRESOR_TEST_SMTP and TRESOR_TEST_MAILPIT are not set, but TRESOR_TEST_REQUIRE_SMTP=1 requires the mail tests")
-		}
-		t.Skip("mail tests skipped: set TRESOR_TEST_SMTP and TRESOR_TEST_MAILPIT (Mailpit) to run them")
-	}
-	return smtpAddr, api
-}
-
-// mailTo waits for the one message to the address and returns its text and headers.
-func mailTo(t *testing.T, api, to, subject string) (string, map[string][]string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var found struct {
-			Messages []struct{ ID, Subject string }
-		}
-		getJSON(t, api+"/api/v1/search?query="+url.QueryEscape("to:"+to), &found)
-		for _, m := range found.Messages {
-			if m.Subject == subject {
-				var msg struct{ Text string }
-				getJSON(t, api+"/api/v1/message/"+m.ID, &msg)
-				var headers map[string][]string
-				getJSON(t, api+"/api/v1/message/"+m.ID+"/headers", &headers)
-				return msg.Text, headers
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no mail %q to %s arrived (found %+v)", subject, to, found.Messages)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func getJSON(t *testing.T, u string, v any) {
-	t.Helper()
-	res, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
-		t.Fatalf("%s: %v", u, err)
-	}
-}
 
 var linkRe = regexp.MustCompile(`https?://[^\s]+/consent/(confirm|withdraw)\?token=[^\s]+`)
 
@@ -74,7 +26,7 @@ var linkRe = regexp.MustCompile(`https?://[^\s]+/consent/(confirm|withdraw)\?tok
 // (Mailpit), the person follows the link and confirms, a campaign reaches
 // them with a one-click withdrawal link, the mail program clicks it.
 func TestDoubleOptInAndCampaignOverRealSMTP(t *testing.T) {
-	smtpAddr, api := mailpit(t)
+	smtpAddr, api := mailtest.Mailpit(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +81,7 @@ func TestDoubleOptInAndCampaignOverRealSMTP(t *testing.T) {
 	}
 
 	// The person reads the mail and follows the link in a browser.
-	text, _ := mailTo(t, api, to, "Bitte bestätigen Sie Ihre Einwilligung")
+	text, _ := mailtest.Message(t, api, to, "Bitte bestätigen Sie Ihre Einwilligung")
 	confirm := linkRe.FindString(text)
 	if !strings.Contains(confirm, "/consent/confirm?token=") {
 		t.Fatalf("no confirmation link in %q", text)
@@ -183,7 +135,7 @@ func TestDoubleOptInAndCampaignOverRealSMTP(t *testing.T) {
 	if status != 200 || rep["sent"] != float64(1) {
 		t.Fatalf("send: %d %v", status, rep)
 	}
-	text, headers := mailTo(t, api, to, "Frühlingsangebote")
+	text, headers := mailtest.Message(t, api, to, "Frühlingsangebote")
 	unsubscribe := strings.Trim(headers["List-Unsubscribe"][0], "<>")
 	if !strings.Contains(text, unsubscribe) || headers["List-Unsubscribe-Post"][0] != "List-Unsubscribe=One-Click" {
 		t.Fatalf("campaign mail: %q %v", text, headers)
