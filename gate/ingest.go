@@ -336,7 +336,6 @@ func (in *ingest) flush(ctx context.Context) error {
 	ictx := tresor.WithPurpose(ctx, in.req.pu.ID)
 	stored, err := createWith(ictx, g, contacts, batch,
 		func(tx tresor.Tx, batch []*tresor.Contact) ([]*tresor.Contact, error) {
-			*in.rep = rep
 			return in.screenStored(ctx, tx, batch, rows)
 		},
 		func(tx tresor.Tx, keep []*tresor.Contact) error {
