@@ -111,8 +111,13 @@ func DSN(path string, extra ...string) string {
 	for _, p := range append(append([]string(nil), Pragmas...), extra...) {
 		q.Add("_pragma", p)
 	}
-	return "file:" + path + "?" + q.Encode()
+	return "file:" + uriPath.Replace(path) + "?" + q.Encode()
 }
+
+// uriPath escapes the characters that end or escape the path of an SQLite
+// URI: unescaped, a data directory named "a#b" or "a?b" would put the
+// database into the file "a" beside it.
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
 // createPrivate creates the database file readable by its owner only; SQLite
 // gives its -wal and -shm files the same mode.

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -81,5 +82,37 @@ func TestTwoProcessesWriteAtOnce(t *testing.T) {
 	n, err := stores[0].Read().CountUsers(ctx)
 	if err != nil || n != 200 {
 		t.Fatalf("%d users (%v), want 200", n, err)
+	}
+}
+
+// TestDatabaseStaysAtItsPath proves that characters which end or escape
+// the path of an SQLite URI do not move the database into another file.
+func TestDatabaseStaysAtItsPath(t *testing.T) {
+	for _, name := range []string{"a#01", "b?mode=memory", "c%23d", "plain"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), name)
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "tresor.db")
+			s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.Migrate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			if _, err := os.Stat(path); err != nil {
+				t.Fatalf("the database is not at %s: %v", path, err)
+			}
+			entries, err := os.ReadDir(filepath.Dir(dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(entries) != 1 {
+				t.Fatalf("files beside the data directory: %v", entries)
+			}
+		})
 	}
 }
