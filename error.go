@@ -38,6 +38,11 @@ const (
 	ECCSRF              Code = "csrf_failed"            // a state-changing request without the session's form token, or from another site
 	ECMFARequired       Code = "mfa_required"           // the session still needs its second factor
 	ECPasswordRejected  Code = "password_rejected"      // the new password is too short or too common
+	ECMailUnavailable   Code = "mail_not_configured"    // the action mails a person, and no mail server is configured
+
+	// Separation of duties.
+	ECSeparationOfDuties Code = "separation_of_duties" // admin joined with a role that reaches personal data
+	ECFourEyes           Code = "four_eyes"            // a grant approved by the one who asked for it or receives it
 
 	// Refusals of the privacy engine; each comes with a German and an English explanation.
 	ECAggregatesOnly     Code = "aggregates_only"         // the purpose sees only aggregates
@@ -66,6 +71,7 @@ func Codes() []Code {
 		ECPurposeNotAllowed, ECNotFound, ECMethodNotAllowed, ECValidation, ECInvalidReference, ECConflict,
 		ECVersionMismatch, ECMalformedJSON, ECUnknownField, ECBodyTooLarge, ECUnsupportedMedia, ECInvalidParameter,
 		ECInvalidCursor, ECSchemaTooNew, ECSchemaBehind, ECLoginFailed, ECThrottled, ECCSRF, ECMFARequired, ECPasswordRejected,
+		ECMailUnavailable, ECSeparationOfDuties, ECFourEyes,
 		ECAggregatesOnly, ECBasisMissing, ECBasisUnknown, ECBasisNotAllowed, ECBalancingNote, ECCategoryNotAllowed,
 		ECSpecialCategory, ECRestricted, ECSuppressed, ECLinkInvalid, ECNotPublic,
 		ECDamaged, ECErased, ECLegalHold, ECArchived, ECReasonUnsafe}

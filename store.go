@@ -80,6 +80,12 @@ type Reader interface {
 	// LoginFailures returns the failed sign-ins counted under key and the time of the last.
 	LoginFailures(ctx context.Context, key string) (int, time.Time, error)
 	PasswordReset(ctx context.Context, hash []byte) (*PasswordReset, error)
+	RoleGrant(ctx context.Context, id string) (*RoleGrant, error)
+	// RoleGrants lists grants in a state ("" for every state) of a user ("" for everyone), newest first.
+	RoleGrants(ctx context.Context, state GrantState, userID string) ([]*RoleGrant, error)
+	// AuthEpoch is a number that every revoked token, disabled user and
+	// change of roles moves on; a cached credential is good only while it stands.
+	AuthEpoch(ctx context.Context) (int64, error)
 	Stats(ctx context.Context) (*Stats, error)
 
 	// LookupKinds lists the kinds of identifiers a contact has ("email", "phone", "handle:mastodon", …).
@@ -211,6 +217,10 @@ type PasswordReset struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	UsedAt    *time.Time
+	// Ref names the link in the audit trail without revealing its secret.
+	Ref string
+	// IssuedBy is the actor who asked for the link ("user:ID", "system").
+	IssuedBy string
 }
 
 // Tx is a write transaction. Lists in a Tx see the transaction's own writes.
@@ -273,6 +283,11 @@ type Tx interface {
 	InsertPasswordReset(ctx context.Context, r *PasswordReset) error
 	// UsePasswordReset marks an unused, unexpired link as used and reports whether there was one.
 	UsePasswordReset(ctx context.Context, hash []byte, at time.Time) (bool, error)
+	InsertRoleGrant(ctx context.Context, g *RoleGrant) error
+	// DecideRoleGrant moves a pending grant to state and reports whether it was pending.
+	DecideRoleGrant(ctx context.Context, id string, state GrantState, by string, at time.Time) (bool, error)
+	// BumpAuthEpoch moves the epoch on, in the transaction that withdraws access.
+	BumpAuthEpoch(ctx context.Context) error
 
 	// SetLookup replaces the lookup keys of a contact.
 	SetLookup(ctx context.Context, contactID string, keys []LookupKey) error

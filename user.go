@@ -80,6 +80,9 @@ type Actor struct {
 	// declare only these (and only those its user's roles allow).
 	Purposes  []string
 	SessionID string // for ActorUser: the id of the session record (not its secret)
+	// Operator, for ActorSystem, is the operating-system user and host that
+	// ran the CLI ("root@crm1"): the break-glass path is audited with it.
+	Operator string
 }
 
 // HasRole reports whether the actor holds r.
@@ -116,6 +119,73 @@ type User struct {
 	PasswordHash string `json:"-"`
 	TOTPSecret   string `json:"-"` // base32; set during enrolment, confirmed by MFAEnabledAt
 	TOTPLastStep int64  `json:"-"` // the last time step a code was accepted for, against replay
+	// PasswordFrom names the reset link the current password was set with and
+	// who issued it ("reset REF issued by user:ID"); empty once the person
+	// chose a password themselves. Sign-ins carry it into the audit trail, so
+	// reads after an administrator's reset are attributable.
+	PasswordFrom string `json:"-"`
+
+	// PendingGrant is a grant of roles that awaits a second person's approval
+	// (filled in by the gate, not stored with the user).
+	PendingGrant *RoleGrant `json:"pending_grant,omitempty"`
+}
+
+// DataRoles are the roles that reach personal data: every role but admin.
+// Administrators manage users and configuration and never see a contact, so
+// admin is exclusive with each of these (separation of duties).
+func DataRoles() []Role {
+	return []Role{RoleDPO, RoleSales, RoleMarketing, RoleService, RolePR, RoleAnalyst, RoleAuditor}
+}
+
+// IsDataRole reports whether r reaches personal data.
+func IsDataRole(r Role) bool { return slices.Contains(DataRoles(), r) }
+
+// CheckSeparationOfDuties refuses a set of roles that joins admin with a role
+// that reaches personal data.
+func CheckSeparationOfDuties(roles []Role) error {
+	if !slices.Contains(roles, RoleAdmin) {
+		return nil
+	}
+	for _, r := range roles {
+		if IsDataRole(r) {
+			return &Error{Code: ECSeparationOfDuties,
+				Message:   fmt.Sprintf("The role admin is exclusive with every role that reaches personal data (%s): an administrator manages accounts and never reads contacts. Use a separate account for %s.", joinRoles(DataRoles()), r),
+				MessageDE: fmt.Sprintf("Die Rolle admin schließt jede Rolle mit Zugriff auf personenbezogene Daten aus (%s): Administratoren verwalten Konten und lesen keine Kontakte. Für %s ist ein eigenes Konto nötig.", joinRoles(DataRoles()), r)}
+		}
+	}
+	return nil
+}
+
+// GrantState is the state of a role grant.
+type GrantState string
+
+// The states of a role grant.
+const (
+	GrantPending  GrantState = "pending"
+	GrantApproved GrantState = "approved"
+	GrantRejected GrantState = "rejected"
+	GrantExpired  GrantState = "expired"
+	// GrantWithdrawn: an administrator set the user's roles anew before a decision.
+	GrantWithdrawn GrantState = "withdrawn"
+)
+
+// RoleGrantTTL is how long a grant waits for its approval.
+const RoleGrantTTL = 7 * 24 * time.Hour
+
+// RoleGrant is a request to give a user roles that reach personal data. It
+// takes effect only when a second person approves it (four eyes): another
+// administrator or the data-protection officer, never the one who asked and
+// never the one who would receive the roles.
+type RoleGrant struct {
+	ID          string     `json:"id"`
+	UserID      string     `json:"user_id"`
+	Roles       []Role     `json:"roles"`
+	State       GrantState `json:"state"`
+	RequestedBy string     `json:"requested_by"` // the actor: "user:ID"
+	RequestedAt time.Time  `json:"requested_at"`
+	ExpiresAt   time.Time  `json:"expires_at"`
+	DecidedBy   string     `json:"decided_by,omitempty"`
+	DecidedAt   *time.Time `json:"decided_at,omitempty"`
 }
 
 // Validate checks the user's own fields.
@@ -124,15 +194,15 @@ func (u *User) Validate() error {
 	if _, err := NormalizeEmail(u.Email); err != nil {
 		p.Add("email", "%s", err)
 	}
-	if len(u.Roles) == 0 {
-		p.Add("roles", "at least one role is required")
-	}
 	for i, r := range u.Roles {
 		if !slices.Contains(Roles(), r) {
 			p.Add(fmt.Sprintf("roles[%d]", i), "unknown role %q", r)
 		}
 	}
-	return p.Err("user")
+	if err := p.Err("user"); err != nil {
+		return err
+	}
+	return CheckSeparationOfDuties(u.Roles)
 }
 
 // Token is an API token of a user. Only the SHA-256 hash of its secret is kept.
@@ -176,12 +246,23 @@ type UserService interface {
 	// User returns a user by id or e-mail address.
 	User(ctx context.Context, idOrEmail string) (*User, error)
 	Users(ctx context.Context, p Page) (*List[*User], error)
-	// SetRoles replaces a user's roles. Nobody changes their own roles.
+	// SetRoles replaces a user's roles. Nobody changes their own roles; added
+	// roles that reach personal data wait for a second person (the system excepted).
 	SetRoles(ctx context.Context, idOrEmail string, roles []Role) (*User, error)
 	// SetDisabled disables or enables a user; disabling ends their sessions.
 	SetDisabled(ctx context.Context, idOrEmail string, disabled bool) (*User, error)
-	// CreatePasswordReset returns the secret of a one-time password reset link.
+	// InviteUser creates a user without a password and mails them a link to
+	// choose one; roles that reach personal data wait for a second person.
+	InviteUser(ctx context.Context, email string, roles []Role) (*User, time.Time, error)
+	// SendPasswordReset mails the user a one-time link to set a new password.
+	SendPasswordReset(ctx context.Context, idOrEmail string) (expires time.Time, err error)
+	// CreatePasswordReset returns the secret of a one-time password reset
+	// link: the CLI on the server only (break-glass).
 	CreatePasswordReset(ctx context.Context, idOrEmail string) (secret string, expires time.Time, err error)
+	// RoleGrants lists grants of roles in a state ("" for all).
+	RoleGrants(ctx context.Context, state GrantState) ([]*RoleGrant, error)
+	// DecideRoleGrant approves or rejects a pending grant (a second person).
+	DecideRoleGrant(ctx context.Context, id string, approve bool) (*RoleGrant, error)
 	CountUsers(ctx context.Context) (int, error)
 	// Stats counts the stored objects; for administrators, the DPO and analysts.
 	Stats(ctx context.Context) (*Stats, error)

@@ -312,6 +312,11 @@ func (g *Gate) entry(ctx context.Context, action, objectType string, ids []strin
 			roles[i] = string(r)
 		}
 		e.Roles = strings.Join(roles, ",")
+		// The CLI on the server is the break-glass path: its entries name
+		// the operating-system user and host that ran it.
+		if a.Kind == tresor.ActorSystem && a.Operator != "" && e.Client == "" {
+			e.Client = "os:" + a.Operator
+		}
 	}
 	if err != nil {
 		e.Decision, e.Reason = decisionOf(err)
@@ -326,7 +331,7 @@ var refusalCodes = map[tresor.Code]bool{
 	tresor.ECBasisNotAllowed: true, tresor.ECBalancingNote: true, tresor.ECCategoryNotAllowed: true, tresor.ECSpecialCategory: true,
 	tresor.ECRestricted: true, tresor.ECSuppressed: true, tresor.ECNotPublic: true, tresor.ECLegalHold: true,
 	tresor.ECArchived: true, tresor.ECLoginFailed: true, tresor.ECThrottled: true, tresor.ECMFARequired: true,
-	tresor.ECCSRF: true, tresor.ECReasonUnsafe: true,
+	tresor.ECCSRF: true, tresor.ECReasonUnsafe: true, tresor.ECSeparationOfDuties: true, tresor.ECFourEyes: true,
 }
 
 // Failed marks an action that failed for another reason than a refusal.

@@ -161,7 +161,11 @@ func (g *Gate) Login(ctx context.Context, a tresor.LoginAttempt) (*tresor.Sessio
 	if err != nil {
 		return nil, "", err
 	}
-	g.event(tresor.WithActor(ctx, &tresor.Actor{Kind: tresor.ActorUser, UserID: u.ID}), "login.succeeded", s.ID, string(stage))
+	detail := string(stage)
+	if u.PasswordFrom != "" {
+		detail += "; password from " + u.PasswordFrom
+	}
+	g.event(tresor.WithActor(ctx, &tresor.Actor{Kind: tresor.ActorUser, UserID: u.ID}), "login.succeeded", s.ID, detail)
 	return s, secret, nil
 }
 
@@ -385,6 +389,7 @@ func (g *Gate) ConfirmTOTPEnrollment(ctx context.Context, secret, code string) (
 		return nil, nil, "", err
 	}
 	g.event(tresor.WithActor(ctx, &tresor.Actor{Kind: tresor.ActorUser, UserID: u.ID}), "mfa.enabled", u.ID, "totp")
+	g.notifyAccount(ctx, u, "mfa_enabled")
 	return shown, next, nextSecret, nil
 }
 
@@ -437,10 +442,15 @@ func (g *Gate) ChangePassword(ctx context.Context, current, next string) error {
 		}
 		return tresor.Errorf(tresor.ECLoginFailed, "The current password is wrong.")
 	}
-	return g.setPassword(ctx, u, next, a.SessionID, "password.changed")
+	u.PasswordFrom = "" // the person chose this one
+	if err := g.setPassword(ctx, u, next, a.SessionID, "password.changed", "other sessions ended"); err != nil {
+		return err
+	}
+	g.notifyAccount(ctx, u, "password_changed")
+	return nil
 }
 
-func (g *Gate) setPassword(ctx context.Context, u *tresor.User, password, keepSession, action string) error {
+func (g *Gate) setPassword(ctx context.Context, u *tresor.User, password, keepSession, action, detail string) error {
 	if err := CheckPassword(password, u.Email); err != nil {
 		return err
 	}
@@ -459,7 +469,7 @@ func (g *Gate) setPassword(ctx context.Context, u *tresor.User, password, keepSe
 	if err != nil {
 		return err
 	}
-	g.event(ctx, action, u.ID, "other sessions ended")
+	g.event(ctx, action, u.ID, detail)
 	return nil
 }
 
@@ -500,7 +510,19 @@ func (g *Gate) ResetPassword(ctx context.Context, resetSecret, password string) 
 	if err := g.store.Update(ctx, func(tx tresor.Tx) error { return tx.ClearLoginFailures(ctx, account) }); err != nil {
 		return err
 	}
-	return g.setPassword(tresor.WithActor(ctx, &tresor.Actor{Kind: tresor.ActorUser, UserID: u.ID}), u, password, "", "password.reset")
+	// The password now comes from this link: the sign-ins that use it name
+	// the link and who issued it, so reads after an administrator's reset
+	// are attributable.
+	u.PasswordFrom = passwordFrom(r)
+	detail := "other sessions ended"
+	if u.PasswordFrom != "" {
+		detail = u.PasswordFrom + "; " + detail
+	}
+	if err := g.setPassword(tresor.WithActor(ctx, &tresor.Actor{Kind: tresor.ActorUser, UserID: u.ID}), u, password, "", "password.reset", detail); err != nil {
+		return err
+	}
+	g.notifyAccount(ctx, u, "password_changed")
+	return nil
 }
 
 // SignInExternal signs in a person vouched for by the OpenID provider.

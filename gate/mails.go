@@ -42,6 +42,78 @@ Please confirm this with the link below (valid until {{.Expires}}):
 If this was not you, ignore this e-mail; without confirmation we will not write
 to you. You can withdraw your consent at any time.
 {{end}}
+{{define "account_welcome_subject"}}Ihr Zugang zu Tresor / Your Tresor account{{end}}
+{{define "account_welcome_de"}}Guten Tag,
+
+für Sie wurde ein Zugang zu Tresor angelegt. Wählen Sie Ihr Passwort mit
+diesem Link (einmal gültig, bis {{.Expires}}):
+
+{{.Link}}
+
+Der Link ist nur für Sie bestimmt; niemand sonst hat ihn erhalten.
+{{end}}
+{{define "account_welcome_en"}}Hello,
+
+an account at Tresor was created for you. Choose your password with this
+link (it works once, until {{.Expires}}):
+
+{{.Link}}
+
+The link is meant for you alone; nobody else received it.
+{{end}}
+{{define "account_reset_subject"}}Neues Passwort für Tresor / New Tresor password{{end}}
+{{define "account_reset_de"}}Guten Tag,
+
+für Ihren Zugang zu Tresor wurde ein neues Passwort angefordert. Setzen Sie
+es mit diesem Link (einmal gültig, bis {{.Expires}}):
+
+{{.Link}}
+
+Wenn Sie kein neues Passwort brauchen, ignorieren Sie diese E-Mail; Ihr
+bisheriges Passwort bleibt gültig.
+{{end}}
+{{define "account_reset_en"}}Hello,
+
+a new password was requested for your Tresor account. Set it with this link
+(it works once, until {{.Expires}}):
+
+{{.Link}}
+
+If you need no new password, ignore this e-mail; your password stays as it is.
+{{end}}
+{{define "account_password_changed_subject"}}Ihr Tresor-Passwort wurde geändert / Your Tresor password was changed{{end}}
+{{define "account_password_changed_de"}}Guten Tag,
+
+das Passwort Ihres Zugangs zu Tresor wurde am {{.At}} geändert; Ihre
+anderen Sitzungen wurden beendet.
+
+Wenn Sie das nicht waren, melden Sie es sofort Ihrer Administration und
+dem oder der Datenschutzbeauftragten.
+{{end}}
+{{define "account_password_changed_en"}}Hello,
+
+the password of your Tresor account was changed at {{.At}}; your other
+sessions were ended.
+
+If this was not you, tell your administrator and the data-protection
+officer at once.
+{{end}}
+{{define "account_mfa_enabled_subject"}}Zweiter Faktor für Tresor eingerichtet / Second factor set up for Tresor{{end}}
+{{define "account_mfa_enabled_de"}}Guten Tag,
+
+für Ihren Zugang zu Tresor wurde am {{.At}} ein zweiter Faktor (TOTP)
+eingerichtet.
+
+Wenn Sie das nicht waren, melden Sie es sofort Ihrer Administration und
+dem oder der Datenschutzbeauftragten.
+{{end}}
+{{define "account_mfa_enabled_en"}}Hello,
+
+a second factor (TOTP) was set up for your Tresor account at {{.At}}.
+
+If this was not you, tell your administrator and the data-protection
+officer at once.
+{{end}}
 {{define "footer_de"}}
 
 --

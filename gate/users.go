@@ -36,11 +36,19 @@ func (g *Gate) findUser(ctx context.Context, r tresor.Reader, idOrEmail string) 
 	return r.UserByEmail(ctx, email)
 }
 
-// CreateUser creates a user with a generated password, which it returns once.
+// CreateUser creates a user with a generated password, which it returns
+// once: the break-glass path of the CLI on the server, whose roles apply at
+// once. Administrators invite users instead (InviteUser).
 func (g *Gate) CreateUser(ctx context.Context, email string, roles []tresor.Role) (*tresor.User, string, error) {
 	req, err := g.authorize(ctx, accessConfigWrite)
 	if err != nil {
 		return nil, "", err
+	}
+	if req.actor.Kind != tresor.ActorSystem {
+		return nil, "", tresor.Errorf(tresor.ECForbidden, "Only the CLI on the server creates a user with a password; invite the person instead, who then gets a link by mail.")
+	}
+	if len(roles) == 0 {
+		return nil, "", fieldError("user", "roles", "at least one role is required")
 	}
 	norm, err := tresor.NormalizeEmail(email)
 	if err != nil {
@@ -53,6 +61,9 @@ func (g *Gate) CreateUser(ctx context.Context, email string, roles []tresor.Role
 	}
 	u := &tresor.User{ID: newID(), Email: norm, Roles: roles, PasswordHash: hash, CreatedAt: req.now, UpdatedAt: req.now}
 	if err := u.Validate(); err != nil {
+		if tresor.ErrorCode(err) == tresor.ECSeparationOfDuties {
+			g.recordBestEffort(ctx, g.entry(ctx, "user.create", "user", nil, nil, err))
+		}
 		return nil, "", err
 	}
 	err = g.store.Update(ctx, func(tx tresor.Tx) error { return tx.InsertUser(ctx, u) })
@@ -121,7 +132,7 @@ func (g *Gate) Users(ctx context.Context, p tresor.Page) (*tresor.List[*tresor.U
 }
 
 // changeUser applies an administrator's change to another user.
-func (g *Gate) changeUser(ctx context.Context, idOrEmail string, change func(u *tresor.User) error) (*tresor.User, error) {
+func (g *Gate) changeUser(ctx context.Context, idOrEmail string, change func(tx tresor.Tx, req *request, u *tresor.User) error) (*tresor.User, error) {
 	req, err := g.authorize(ctx, accessConfigWrite)
 	if err != nil {
 		return nil, err
@@ -134,7 +145,7 @@ func (g *Gate) changeUser(ctx context.Context, idOrEmail string, change func(u *
 		if u.ID == req.actor.UserID {
 			return tresor.Errorf(tresor.ECForbidden, "Nobody changes their own roles or account state; ask another administrator.")
 		}
-		if err := change(u); err != nil {
+		if err := change(tx, req, u); err != nil {
 			return err
 		}
 		u.UpdatedAt = req.now
@@ -142,6 +153,11 @@ func (g *Gate) changeUser(ctx context.Context, idOrEmail string, change func(u *
 			return err
 		}
 		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		// Every process on this database drops its cached credentials of
+		// the user at its next request (see AuthenticateToken).
+		if err := tx.BumpAuthEpoch(ctx); err != nil {
 			return err
 		}
 		if u.DisabledAt != nil {
@@ -158,28 +174,53 @@ func (g *Gate) changeUser(ctx context.Context, idOrEmail string, change func(u *
 	return u, nil
 }
 
-// SetRoles replaces a user's roles.
+// SetRoles replaces a user's roles. admin is exclusive with the roles that
+// reach personal data. Removed roles go at once; added roles that reach
+// personal data wait for a second person's approval (DecideRoleGrant),
+// except when the system (the CLI on the server, the audited break-glass
+// path) sets them. A new change withdraws the user's pending grants.
 func (g *Gate) SetRoles(ctx context.Context, idOrEmail string, roles []tresor.Role) (*tresor.User, error) {
 	if len(roles) == 0 {
 		return nil, fieldError("user", "roles", "at least one role is required")
 	}
-	u, err := g.changeUser(ctx, idOrEmail, func(u *tresor.User) error {
+	var grant *tresor.RoleGrant
+	u, err := g.changeUser(ctx, idOrEmail, func(tx tresor.Tx, req *request, u *tresor.User) error {
 		if u.ExternalSubject != "" {
 			return tresor.Errorf(tresor.ECConflict, "This user signs in through the identity provider, which assigns the roles.")
 		}
-		u.Roles = roles
+		if err := tresor.CheckSeparationOfDuties(roles); err != nil {
+			return err
+		}
+		if err := g.withdrawGrants(ctx, tx, req, u.ID); err != nil {
+			return err
+		}
+		if req.actor.Kind == tresor.ActorSystem {
+			u.Roles = roles
+			return nil
+		}
+		now, pending := splitGrant(u.Roles, roles)
+		u.Roles = append([]tresor.Role{}, now...)
+		if len(pending) > 0 {
+			var err error
+			grant, err = g.requestGrant(ctx, tx, req, u, pending)
+			return err
+		}
 		return nil
 	})
+	if tresor.ErrorCode(err) == tresor.ECSeparationOfDuties {
+		g.recordBestEffort(ctx, g.entry(ctx, "user.roles_changed", "user", nil, nil, err))
+	}
 	if err != nil {
 		return nil, err
 	}
-	g.event(ctx, "user.roles_changed", u.ID, "roles "+joinRoles(roles))
+	u.PendingGrant = grant
+	g.event(ctx, "user.roles_changed", u.ID, "roles "+joinRoles(u.Roles))
 	return u, nil
 }
 
 // SetDisabled disables (ending every session) or enables a user.
 func (g *Gate) SetDisabled(ctx context.Context, idOrEmail string, disabled bool) (*tresor.User, error) {
-	u, err := g.changeUser(ctx, idOrEmail, func(u *tresor.User) error {
+	u, err := g.changeUser(ctx, idOrEmail, func(_ tresor.Tx, _ *request, u *tresor.User) error {
 		if disabled && u.DisabledAt == nil {
 			t := tresor.Truncate(g.now())
 			u.DisabledAt = &t
@@ -197,31 +238,6 @@ func (g *Gate) SetDisabled(ctx context.Context, idOrEmail string, disabled bool)
 	}
 	g.event(ctx, action, u.ID, "")
 	return u, nil
-}
-
-// CreatePasswordReset makes a one-time password reset link for a user.
-func (g *Gate) CreatePasswordReset(ctx context.Context, idOrEmail string) (string, time.Time, error) {
-	req, err := g.authorize(ctx, accessConfigWrite)
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	u, err := g.findUser(ctx, g.store.Read(), idOrEmail)
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	if u.ExternalSubject != "" {
-		return "", time.Time{}, tresor.Errorf(tresor.ECConflict, "This user signs in through the identity provider and has no password here.")
-	}
-	if u.ID == req.actor.UserID {
-		return "", time.Time{}, tresor.Errorf(tresor.ECForbidden, "Change your own password on your account page.")
-	}
-	secret := randomString(32)
-	r := &tresor.PasswordReset{Hash: hashToken(secret), UserID: u.ID, CreatedAt: req.now, ExpiresAt: req.now.Add(PasswordResetTTL)}
-	if err := g.store.Update(ctx, func(tx tresor.Tx) error { return tx.InsertPasswordReset(ctx, r) }); err != nil {
-		return "", time.Time{}, err
-	}
-	g.event(ctx, "password.reset_link", u.ID, "")
-	return secret, r.ExpiresAt, nil
 }
 
 // CountUsers returns the number of users (for the first-start hint).
@@ -348,7 +364,13 @@ func (g *Gate) RevokeToken(ctx context.Context, id string) error {
 	if t.RevokedAt != nil {
 		return nil
 	}
-	if err := g.store.Update(ctx, func(tx tresor.Tx) error { return tx.RevokeToken(ctx, id, tresor.Truncate(g.now())) }); err != nil {
+	err = g.store.Update(ctx, func(tx tresor.Tx) error {
+		if err := tx.RevokeToken(ctx, id, tresor.Truncate(g.now())); err != nil {
+			return err
+		}
+		return tx.BumpAuthEpoch(ctx)
+	})
+	if err != nil {
 		return err
 	}
 	g.tokens.clear()
@@ -359,14 +381,17 @@ func (g *Gate) RevokeToken(ctx context.Context, id string) error {
 var errBadToken = tresor.Errorf(tresor.ECUnauthenticated, "The API token is invalid, expired or revoked.")
 
 // tokenCacheTTL bounds how long a token's check is reused. A revocation, a
-// disabled user or changed roles clear the cache of this server at once;
-// other servers of a cluster notice within this time.
+// disabled user or changed roles move the database's auth epoch on; every
+// process that shares the database (this server, the CLI, other servers of
+// a cluster) reads the epoch with each cached entry and drops the cache when
+// it moved, so a withdrawal of access takes effect at the next request.
 const tokenCacheTTL = 10 * time.Second
 
 // tokenCache remembers recent token checks, so that authentication costs a
 // hash and a map lookup instead of two queries.
 type tokenCache struct {
 	mu      sync.Mutex
+	epoch   int64 // the auth epoch the entries were checked under
 	entries map[[32]byte]tokenEntry
 	touched map[string]time.Time // token id → last recorded use
 }
@@ -377,9 +402,13 @@ type tokenEntry struct {
 	checked time.Time
 }
 
-func (c *tokenCache) get(key [32]byte, now time.Time) (*tresor.Actor, bool) {
+func (c *tokenCache) get(key [32]byte, now time.Time, epoch int64) (*tresor.Actor, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if epoch != c.epoch {
+		c.entries, c.epoch = nil, epoch
+		return nil, false
+	}
 	e, ok := c.entries[key]
 	if !ok || now.Sub(e.checked) > tokenCacheTTL || !now.Before(e.expires) {
 		return nil, false
@@ -387,9 +416,12 @@ func (c *tokenCache) get(key [32]byte, now time.Time) (*tresor.Actor, bool) {
 	return e.actor, true
 }
 
-func (c *tokenCache) put(key [32]byte, e tokenEntry) {
+func (c *tokenCache) put(key [32]byte, e tokenEntry, epoch int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if epoch != c.epoch {
+		return // checked under an older epoch
+	}
 	if c.entries == nil || len(c.entries) > 10000 {
 		c.entries = map[[32]byte]tokenEntry{}
 	}
@@ -424,7 +456,11 @@ func (g *Gate) AuthenticateToken(ctx context.Context, secret string) (*tresor.Ac
 	}
 	now := g.now()
 	key := sha256.Sum256([]byte(secret))
-	actor, ok := g.tokens.get(key, now)
+	epoch, err := g.store.Read().AuthEpoch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	actor, ok := g.tokens.get(key, now, epoch)
 	if !ok {
 		var expires time.Time
 		var err error
@@ -432,7 +468,7 @@ func (g *Gate) AuthenticateToken(ctx context.Context, secret string) (*tresor.Ac
 		if err != nil {
 			return nil, err
 		}
-		g.tokens.put(key, tokenEntry{actor: actor, expires: expires, checked: now})
+		g.tokens.put(key, tokenEntry{actor: actor, expires: expires, checked: now}, epoch)
 	}
 	if g.tokens.dueForTouch(actor.TokenID, now) {
 		at := tresor.Truncate(now)

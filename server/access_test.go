@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -58,9 +59,11 @@ var (
 	dpoOnly    = []tresor.Role{tresor.RoleDPO}
 	signedIn   = tresor.Roles()
 	adminOnly  = []tresor.Role{tresor.RoleAdmin}
-	counters   = []tresor.Role{tresor.RoleAdmin, tresor.RoleDPO, tresor.RoleAnalyst}
-	nobody     = []tresor.Role{}
-	all        = everyone
+	// grantDeciders are the second persons of the four-eyes rule.
+	grantDeciders = []tresor.Role{tresor.RoleAdmin, tresor.RoleDPO}
+	counters      = []tresor.Role{tresor.RoleAdmin, tresor.RoleDPO, tresor.RoleAnalyst}
+	nobody        = []tresor.Role{}
+	all           = everyone
 )
 
 // fixture creates an object of a collection through the gate, as the system.
@@ -285,6 +288,15 @@ func matrix() map[string]matrixCase {
 		"POST /api/v1/users/{id}/password-reset": {adminOnly, func(a *api, r tresor.Role) call {
 			return call{method: "POST", path: "/api/v1/users/" + a.victim() + "/password-reset", role: r}
 		}},
+		"GET /api/v1/role-grants": {grantDeciders, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/role-grants?state=pending", role: r}
+		}},
+		"POST /api/v1/role-grants/{id}/approve": {grantDeciders, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/role-grants/" + a.pendingGrant() + "/approve", role: r}
+		}},
+		"POST /api/v1/role-grants/{id}/reject": {grantDeciders, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/role-grants/" + a.pendingGrant() + "/reject", role: r}
+		}},
 		"GET /api/v1/tokens": {signedIn, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/tokens", role: r} }},
 		// Tokens are made by people signed in with a browser, or by the CLI: never with a token.
 		"POST /api/v1/tokens": {nobody, func(a *api, r tresor.Role) call {
@@ -370,6 +382,22 @@ func (a *api) victim() string {
 	u, _, err = a.g.CreateUser(sys, "victim@example.org", []tresor.Role{tresor.RoleService})
 	must(a.t, err)
 	return u.ID
+}
+
+// pendingGrant asks, as an administrator other than the matrix's, for a
+// role of a new user, and returns the id of the grant that waits.
+func (a *api) pendingGrant() string {
+	grantor, err := a.g.User(sys, "grantor@example.org")
+	if err != nil {
+		grantor, _, err = a.g.CreateUser(sys, "grantor@example.org", []tresor.Role{tresor.RoleAdmin})
+		must(a.t, err)
+	}
+	u, _, err := a.g.CreateUser(sys, fmt.Sprintf("grantee%d@example.org", nextSeq()), []tresor.Role{tresor.RoleService})
+	must(a.t, err)
+	ctx := tresor.WithActor(context.Background(), &tresor.Actor{Kind: tresor.ActorUser, UserID: grantor.ID, Email: grantor.Email, Roles: grantor.Roles})
+	u, err = a.g.SetRoles(ctx, u.ID, []tresor.Role{tresor.RoleService, tresor.RolePR})
+	must(a.t, err)
+	return u.PendingGrant.ID
 }
 
 // TestRoleRouteMatrix asserts, for every API route and every role (and no

@@ -18,6 +18,9 @@ func (s *Server) identityRoutes() []route {
 		{"GET", "/api/v1/users/{id}", SignedIn, s.getUser},
 		{"PATCH", "/api/v1/users/{id}", Admin, s.patchUser},
 		{"POST", "/api/v1/users/{id}/password-reset", Admin, s.resetLink},
+		{"GET", "/api/v1/role-grants", AnyRole(tresor.RoleAdmin, tresor.RoleDPO), s.listGrants},
+		{"POST", "/api/v1/role-grants/{id}/approve", AnyRole(tresor.RoleAdmin, tresor.RoleDPO), s.approveGrant},
+		{"POST", "/api/v1/role-grants/{id}/reject", AnyRole(tresor.RoleAdmin, tresor.RoleDPO), s.rejectGrant},
 		{"GET", "/api/v1/tokens", SignedIn, s.listTokens},
 		{"POST", "/api/v1/tokens", SignedIn, s.createToken},
 		{"DELETE", "/api/v1/tokens/{id}", SignedIn, s.revokeToken},
@@ -81,41 +84,31 @@ type newUser struct {
 	Roles []tresor.Role `json:"roles"`
 }
 
-// resetLink is a one-time link to set a password.
-type resetLinkBody struct {
-	URL       string    `json:"password_reset_url"`
+// mailedLink is the answer to a request for a link to set a password: the
+// link itself went to the person by mail and appears in no answer.
+type mailedLink struct {
+	Mailed    bool      `json:"mailed"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// createUser creates a user and answers with a one-time link for the person
-// to choose a password, so that no password travels through the API.
+// createUser invites a user: the person gets a one-time link by mail to
+// choose a password, so that neither a password nor the link travels
+// through the API. Roles that reach personal data wait for a second person.
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	var in newUser
 	if err := decodeBody(r, &in, "application/json"); err != nil {
 		return err
 	}
-	u, _, err := s.svc.Users.CreateUser(r.Context(), in.Email, in.Roles)
-	if err != nil {
-		return err
-	}
-	link, err := s.passwordLink(r, u.ID)
+	u, expires, err := s.svc.Users.InviteUser(r.Context(), in.Email, in.Roles)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/users/"+u.ID)
 	writeJSON(w, http.StatusCreated, struct {
-		User *tresor.User `json:"user"`
-		resetLinkBody
-	}{u, *link})
+		User        *tresor.User `json:"user"`
+		WelcomeMail mailedLink   `json:"welcome_mail"`
+	}{u, mailedLink{Mailed: true, ExpiresAt: expires}})
 	return nil
-}
-
-func (s *Server) passwordLink(r *http.Request, userID string) (*resetLinkBody, error) {
-	secret, expires, err := s.svc.Users.CreatePasswordReset(r.Context(), userID)
-	if err != nil {
-		return nil, err
-	}
-	return &resetLinkBody{URL: s.opt.PublicURL + "/reset-password?token=" + secret, ExpiresAt: expires}, nil
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
@@ -158,12 +151,47 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// resetLink mails the user a one-time link to set a new password.
 func (s *Server) resetLink(w http.ResponseWriter, r *http.Request) error {
-	link, err := s.passwordLink(r, r.PathValue("id"))
+	expires, err := s.svc.Users.SendPasswordReset(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, link)
+	writeJSON(w, http.StatusAccepted, mailedLink{Mailed: true, ExpiresAt: expires})
+	return nil
+}
+
+func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) error {
+	q, err := newQuery(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	state := q.str("state")
+	if err := q.err(); err != nil {
+		return err
+	}
+	gs, err := s.svc.Users.RoleGrants(r.Context(), tresor.GrantState(state))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, listBody[*tresor.RoleGrant]{Items: nonNilList(gs)})
+	return nil
+}
+
+func (s *Server) approveGrant(w http.ResponseWriter, r *http.Request) error {
+	return s.decideGrant(w, r, true)
+}
+
+func (s *Server) rejectGrant(w http.ResponseWriter, r *http.Request) error {
+	return s.decideGrant(w, r, false)
+}
+
+func (s *Server) decideGrant(w http.ResponseWriter, r *http.Request, approve bool) error {
+	gr, err := s.svc.Users.DecideRoleGrant(r.Context(), r.PathValue("id"), approve)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, gr)
 	return nil
 }
 

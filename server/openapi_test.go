@@ -847,6 +847,8 @@ var (
 		CreatedAt: fakeTime, UpdatedAt: fakeTime, DisabledAt: &fakeTime, MFAEnabledAt: &fakeTime,
 		ExternalIssuer: "https://id.example.org", ExternalSubject: "248289761001",
 		PasswordHash: "not-for-json", TOTPSecret: "NOTFORJSON", TOTPLastStep: 1}
+	fakeGrant = tresor.RoleGrant{ID: testID, UserID: testUserID, Roles: []tresor.Role{tresor.RoleSales}, State: tresor.GrantPending,
+		RequestedBy: "user:" + adminUserID, RequestedAt: fakeTime, ExpiresAt: fakeTime}
 	fakeToken = tresor.Token{ID: testID, UserID: testUserID, Name: "newsletter sync", Purposes: []string{"sales"},
 		Hash: []byte("not-for-json"), CreatedAt: fakeTime, ExpiresAt: &fakeTime, LastUsedAt: &fakeTime, RevokedAt: &fakeTime}
 )
@@ -884,6 +886,42 @@ func (f *fakeServices) SetDisabled(ctx context.Context, idOrEmail string, disabl
 
 func (f *fakeServices) CreatePasswordReset(ctx context.Context, idOrEmail string) (string, time.Time, error) {
 	return "reset-secret", fakeTime, nil
+}
+
+func (f *fakeServices) InviteUser(ctx context.Context, email string, roles []tresor.Role) (*tresor.User, time.Time, error) {
+	if f.noMailer {
+		return nil, time.Time{}, tresor.Errorf(tresor.ECMailUnavailable, "No mail server is configured.")
+	}
+	u := fakeUser
+	u.Email, u.Roles = email, []tresor.Role{}
+	g := fakeGrant
+	u.PendingGrant = &g
+	return &u, fakeTime, nil
+}
+
+func (f *fakeServices) SendPasswordReset(ctx context.Context, idOrEmail string) (time.Time, error) {
+	if f.noMailer || idOrEmail == mailless {
+		return time.Time{}, tresor.Errorf(tresor.ECMailUnavailable, "No mail server is configured.")
+	}
+	return fakeTime, nil
+}
+
+func (f *fakeServices) RoleGrants(ctx context.Context, state tresor.GrantState) ([]*tresor.RoleGrant, error) {
+	f.filter = state
+	g := fakeGrant
+	return []*tresor.RoleGrant{&g}, nil
+}
+
+func (f *fakeServices) DecideRoleGrant(ctx context.Context, id string, approve bool) (*tresor.RoleGrant, error) {
+	if id == refusedID {
+		return nil, tresor.Errorf(tresor.ECFourEyes, "A second person decides.")
+	}
+	g := fakeGrant
+	g.State, g.DecidedBy, g.DecidedAt = tresor.GrantApproved, "user:"+adminUserID, &fakeTime
+	if !approve {
+		g.State = tresor.GrantRejected
+	}
+	return &g, nil
 }
 
 func (f *fakeServices) CountUsers(ctx context.Context) (int, error) { return 1, nil }
@@ -1757,7 +1795,8 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"UserList", reflect.TypeOf(listBody[*tresor.User]{}), nil},
 		{"NewUser", reflect.TypeOf(newUser{}), []string{}},
 		{"UserChange", reflect.TypeOf(userChange{}), []string{}},
-		{"PasswordResetLink", reflect.TypeOf(resetLinkBody{}), []string{}},
+		{"MailedLink", reflect.TypeOf(mailedLink{}), []string{}},
+		{"RoleGrant", reflect.TypeOf(tresor.RoleGrant{}), []string{}},
 		{"Token", reflect.TypeOf(tresor.Token{}), []string{}},
 		{"TokenRequest", reflect.TypeOf(tresor.TokenRequest{}), []string{}},
 		{"CreatedToken", reflect.TypeOf(createdToken{}), []string{}},
@@ -2399,7 +2438,15 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"PATCH /api/v1/users/{id}", liveCall{target: user, token: adminToken, contentType: "application/merge-patch+json", body: `{"disabled":true}`}, 200, ""},
 		{"PATCH /api/v1/users/{id}", liveCall{target: user, token: adminToken, body: `{"roles":["sales","marketing"]}`}, 200, ""},
 		{"PATCH /api/v1/users/{id}", liveCall{target: user, token: adminToken, body: `{}`}, 422, tresor.ECValidation},
-		{"POST /api/v1/users/{id}/password-reset", liveCall{target: user + "/password-reset", token: adminToken}, 201, ""},
+		{"POST /api/v1/users/{id}/password-reset", liveCall{target: user + "/password-reset", token: adminToken}, 202, ""},
+		{"POST /api/v1/users/{id}/password-reset", liveCall{target: "/api/v1/users/" + mailless + "/password-reset", token: adminToken}, 409, tresor.ECMailUnavailable},
+		{"GET /api/v1/role-grants", liveCall{target: "/api/v1/role-grants?state=pending", token: adminToken}, 200, ""},
+		{"GET /api/v1/role-grants", liveCall{token: testToken}, 403, tresor.ECForbidden},
+		{"GET /api/v1/role-grants", liveCall{target: "/api/v1/role-grants?status=pending", token: adminToken}, 400, tresor.ECInvalidParameter},
+		{"POST /api/v1/role-grants/{id}/approve", liveCall{target: "/api/v1/role-grants/" + testID + "/approve", token: adminToken}, 200, ""},
+		{"POST /api/v1/role-grants/{id}/approve", liveCall{target: "/api/v1/role-grants/" + refusedID + "/approve", token: adminToken}, 403, tresor.ECFourEyes},
+		{"POST /api/v1/role-grants/{id}/approve", liveCall{target: "/api/v1/role-grants/" + testID + "/approve", token: testToken}, 403, tresor.ECForbidden},
+		{"POST /api/v1/role-grants/{id}/reject", liveCall{target: "/api/v1/role-grants/" + testID + "/reject", token: adminToken}, 200, ""},
 		{"GET /api/v1/tokens", liveCall{token: testToken}, 200, ""},
 		{"GET /api/v1/tokens", liveCall{target: "/api/v1/tokens?user=ada@example.org", token: adminToken}, 200, ""},
 		{"POST /api/v1/tokens", liveCall{cookie: testSession, csrf: testCSRF, body: `{"name":"newsletter sync","purposes":["sales"],"ttl_hours":720}`}, 201, ""},

@@ -19,9 +19,10 @@ func scanUser(s scanner) (*tresor.User, error) {
 	var created, updated int64
 	var disabled, mfa sql.NullInt64
 	if err := s.Scan(&u.ID, &u.Email, &roles, &u.PasswordHash, &created, &updated, &disabled, &mfa,
-		&u.TOTPSecret, &u.TOTPLastStep, &u.ExternalIssuer, &u.ExternalSubject); err != nil {
+		&u.TOTPSecret, &u.TOTPLastStep, &u.ExternalIssuer, &u.ExternalSubject, &u.PasswordFrom); err != nil {
 		return nil, err
 	}
+	u.Roles = []tresor.Role{} // a user whose roles all wait for approval has none
 	for _, r := range splitList(roles) {
 		u.Roles = append(u.Roles, tresor.Role(r))
 	}
@@ -98,7 +99,8 @@ func userArgs(u *tresor.User) []any {
 }
 
 func userState(u *tresor.User) []any {
-	return []any{nullMicros(u.DisabledAt), nullMicros(u.MFAEnabledAt), u.TOTPSecret, u.TOTPLastStep, u.ExternalIssuer, u.ExternalSubject}
+	return []any{nullMicros(u.DisabledAt), nullMicros(u.MFAEnabledAt), u.TOTPSecret, u.TOTPLastStep, u.ExternalIssuer, u.ExternalSubject,
+		u.PasswordFrom}
 }
 
 // InsertUser inserts a user.
@@ -323,7 +325,7 @@ func (c *conn) PasswordReset(ctx context.Context, hash []byte) (*tresor.Password
 	var r tresor.PasswordReset
 	var created, expires int64
 	var used sql.NullInt64
-	err = s.QueryRowContext(ctx, hash).Scan(&r.Hash, &r.UserID, &created, &expires, &used)
+	err = s.QueryRowContext(ctx, hash).Scan(&r.Hash, &r.UserID, &created, &expires, &used, &r.Ref, &r.IssuedBy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, tresor.Errorf(tresor.ECNotFound, "There is no such password reset link.")
 	}
@@ -336,11 +338,80 @@ func (c *conn) PasswordReset(ctx context.Context, hash []byte) (*tresor.Password
 
 // InsertPasswordReset stores a reset link.
 func (c *conn) InsertPasswordReset(ctx context.Context, r *tresor.PasswordReset) error {
-	_, err := c.exec(ctx, "reset-insert", r.Hash, r.UserID, micros(r.CreatedAt), micros(r.ExpiresAt))
+	_, err := c.exec(ctx, "reset-insert", r.Hash, r.UserID, micros(r.CreatedAt), micros(r.ExpiresAt), r.Ref, r.IssuedBy)
 	return err
 }
 
 // UsePasswordReset marks a reset link used.
 func (c *conn) UsePasswordReset(ctx context.Context, hash []byte, at time.Time) (bool, error) {
 	return affected(c.exec(ctx, "reset-use", hash, micros(at)))
+}
+
+// ---- role grants
+
+func scanGrant(s scanner) (*tresor.RoleGrant, error) {
+	var g tresor.RoleGrant
+	var roles, state string
+	var requested, expires int64
+	var decided sql.NullInt64
+	if err := s.Scan(&g.ID, &g.UserID, &roles, &state, &g.RequestedBy, &requested, &expires, &g.DecidedBy, &decided); err != nil {
+		return nil, err
+	}
+	for _, r := range splitList(roles) {
+		g.Roles = append(g.Roles, tresor.Role(r))
+	}
+	g.State = tresor.GrantState(state)
+	g.RequestedAt, g.ExpiresAt, g.DecidedAt = fromMicros(requested), fromMicros(expires), optTime(decided)
+	return &g, nil
+}
+
+// RoleGrant returns one role grant.
+func (c *conn) RoleGrant(ctx context.Context, id string) (*tresor.RoleGrant, error) {
+	return get(ctx, c, "grant", id, scanGrant)
+}
+
+// RoleGrants lists role grants in the state ("" for all), newest first,
+// of one user ("" for everyone).
+func (c *conn) RoleGrants(ctx context.Context, state tresor.GrantState, userID string) ([]*tresor.RoleGrant, error) {
+	if userID != "" && !tresor.ValidID(userID) {
+		return nil, nil
+	}
+	var f filter
+	f.eq("g.state", string(state))
+	f.eq("g.user_id", userID)
+	text := queries["grant-select"]
+	for i, cond := range f.conds {
+		text += map[bool]string{true: " WHERE ", false: " AND "}[i == 0] + cond
+	}
+	return list(ctx, c, text+" ORDER BY g.id DESC LIMIT 1000", f.args, scanGrant)
+}
+
+// InsertRoleGrant stores a pending grant.
+func (c *conn) InsertRoleGrant(ctx context.Context, g *tresor.RoleGrant) error {
+	_, err := c.exec(ctx, "grant-insert", g.ID, g.UserID, joinList(g.Roles), string(g.State), g.RequestedBy,
+		micros(g.RequestedAt), micros(g.ExpiresAt))
+	return err
+}
+
+// DecideRoleGrant moves a pending grant to its final state and reports
+// whether it was still pending.
+func (c *conn) DecideRoleGrant(ctx context.Context, id string, state tresor.GrantState, by string, at time.Time) (bool, error) {
+	return affected(c.exec(ctx, "grant-decide", id, string(state), by, micros(at)))
+}
+
+// AuthEpoch returns the number that every withdrawal of access moves on.
+func (c *conn) AuthEpoch(ctx context.Context) (int64, error) {
+	s, err := c.stmt(ctx, "auth-epoch")
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = s.QueryRowContext(ctx).Scan(&n)
+	return n, err
+}
+
+// BumpAuthEpoch moves the epoch on.
+func (c *conn) BumpAuthEpoch(ctx context.Context) error {
+	_, err := c.exec(ctx, "auth-epoch-bump")
+	return err
 }

@@ -133,18 +133,18 @@ DELETE FROM cases WHERE id = $1
 
 -- name: user-select
 SELECT u.id, u.email, u.roles, u.password_hash, u.created_at, u.updated_at, u.disabled_at, u.mfa_enabled_at,
-       u.totp_secret, u.totp_last_step, u.external_issuer, u.external_subject
+       u.totp_secret, u.totp_last_step, u.external_issuer, u.external_subject, u.password_from
 FROM users u
 
 -- name: user-insert
 INSERT INTO users (id, email, roles, password_hash, created_at, updated_at, disabled_at, mfa_enabled_at,
-                   totp_secret, totp_last_step, external_issuer, external_subject)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                   totp_secret, totp_last_step, external_issuer, external_subject, password_from)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 
 -- name: user-update
 UPDATE users
 SET email = $2, roles = $3, password_hash = $4, updated_at = $5, disabled_at = $6, mfa_enabled_at = $7,
-    totp_secret = $8, totp_last_step = $9, external_issuer = $10, external_subject = $11
+    totp_secret = $8, totp_last_step = $9, external_issuer = $10, external_subject = $11, password_from = $12
 WHERE id = $1
 
 -- name: user-count
@@ -202,13 +202,30 @@ SET failures = CASE WHEN login_failures.last_at < $3 THEN 1 ELSE login_failures.
 DELETE FROM login_failures WHERE key = $1
 
 -- name: reset-select
-SELECT r.hash, r.user_id, r.created_at, r.expires_at, r.used_at FROM password_resets r WHERE r.hash = $1
+SELECT r.hash, r.user_id, r.created_at, r.expires_at, r.used_at, r.ref, r.issued_by FROM password_resets r WHERE r.hash = $1
 
 -- name: reset-insert
-INSERT INTO password_resets (hash, user_id, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, NULL)
+INSERT INTO password_resets (hash, user_id, created_at, expires_at, used_at, ref, issued_by) VALUES ($1, $2, $3, $4, NULL, $5, $6)
 
 -- name: reset-use
 UPDATE password_resets SET used_at = $2 WHERE hash = $1 AND used_at IS NULL AND expires_at > $2
+
+-- name: grant-select
+SELECT g.id, g.user_id, g.roles, g.state, g.requested_by, g.requested_at, g.expires_at, g.decided_by, g.decided_at
+FROM role_grants g
+
+-- name: grant-insert
+INSERT INTO role_grants (id, user_id, roles, state, requested_by, requested_at, expires_at, decided_by, decided_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, '', NULL)
+
+-- name: grant-decide
+UPDATE role_grants SET state = $2, decided_by = $3, decided_at = $4 WHERE id = $1 AND state = 'pending'
+
+-- name: auth-epoch
+SELECT epoch FROM auth_epoch WHERE id = 1
+
+-- name: auth-epoch-bump
+UPDATE auth_epoch SET epoch = epoch + 1 WHERE id = 1
 
 -- name: stats
 SELECT (SELECT count(*) FROM contacts), (SELECT count(*) FROM organizations), (SELECT count(*) FROM interactions),

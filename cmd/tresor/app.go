@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/user"
 	"runtime"
 	"slices"
 	"strings"
@@ -302,9 +303,29 @@ func readPolicy(path string) (*policy.Policy, error) {
 }
 
 // system is the context of the CLI's own actions: it runs on the server with
-// access to the data directory, so it acts as Tresor itself.
+// access to the data directory, so it acts as Tresor itself. It is the
+// break-glass path around the four-eyes rule, so its audit entries name the
+// operating-system user and host that ran it.
 func system(ctx context.Context) context.Context {
-	return tresor.WithActor(ctx, &tresor.Actor{Kind: tresor.ActorSystem})
+	return tresor.WithActor(ctx, &tresor.Actor{Kind: tresor.ActorSystem, Operator: operator()})
+}
+
+// operator names the operating-system user and host of this process, and
+// the user who called sudo, if any: "root@crm1 (sudo from kim)".
+func operator() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown-host"
+	}
+	op := name + "@" + host
+	if s := os.Getenv("SUDO_USER"); s != "" && s != name {
+		op += " (sudo from " + s + ")"
+	}
+	return op
 }
 
 func (m *Main) logger(cfg *config) (*slog.Logger, error) {
