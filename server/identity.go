@@ -27,7 +27,7 @@ func (s *Server) identityRoutes() []route {
 // me describes the authenticated actor.
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	a := tresor.ActorFrom(r.Context())
-	writeJSON(w, http.StatusOK, struct {
+	return writeJSON(w, http.StatusOK, struct {
 		Kind     tresor.ActorKind `json:"kind"`
 		UserID   string           `json:"user_id"`
 		Email    string           `json:"email"`
@@ -35,7 +35,6 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 		TokenID  string           `json:"token_id,omitempty"`
 		Purposes []string         `json:"token_purposes,omitempty"`
 	}{a.Kind, a.UserID, a.Email, a.Roles, a.TokenID, a.Purposes})
-	return nil
 }
 
 func (s *Server) logoutEverywhereAPI(w http.ResponseWriter, r *http.Request) error {
@@ -54,8 +53,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, st)
-	return nil
+	return writeJSON(w, http.StatusOK, st)
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
@@ -71,8 +69,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // newUser is the body of POST /api/v1/users.
@@ -103,11 +100,10 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/users/"+u.ID)
-	writeJSON(w, http.StatusCreated, struct {
+	return writeJSON(w, http.StatusCreated, struct {
 		User *tresor.User `json:"user"`
 		resetLinkBody
 	}{u, *link})
-	return nil
 }
 
 func (s *Server) passwordLink(r *http.Request, userID string) (*resetLinkBody, error) {
@@ -123,8 +119,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, u)
-	return nil
+	return writeJSON(w, http.StatusOK, u)
 }
 
 // userChange is the body of PATCH /api/v1/users/{id}.
@@ -154,8 +149,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	writeJSON(w, http.StatusOK, u)
-	return nil
+	return writeJSON(w, http.StatusOK, u)
 }
 
 func (s *Server) resetLink(w http.ResponseWriter, r *http.Request) error {
@@ -163,8 +157,7 @@ func (s *Server) resetLink(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, link)
-	return nil
+	return writeJSON(w, http.StatusCreated, link)
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
@@ -180,8 +173,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, listBody[*tresor.Token]{Items: nonNilList(ts)})
-	return nil
+	return writeJSON(w, http.StatusOK, listBody[*tresor.Token]{Items: nonNilList(ts)})
 }
 
 func nonNilList[T any](s []T) []T {
@@ -206,8 +198,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, createdToken{t, secret})
-	return nil
+	return writeJSON(w, http.StatusCreated, createdToken{t, secret})
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
