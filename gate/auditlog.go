@@ -2,7 +2,6 @@ package gate
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -108,7 +107,7 @@ func (g *Gate) AuditExport(ctx context.Context, f tresor.AuditFilter, w io.Write
 	if err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
+	cw := newCSVWriter(w)
 	if err := cw.Write([]string{"contact_id", "state", "given_name", "family_name", "emails", "first_access", "last_access", "entries"}); err != nil {
 		return err
 	}
@@ -135,8 +134,7 @@ func (g *Gate) AuditExport(ctx context.Context, f tresor.AuditFilter, w io.Write
 			return err
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := cw.Flush(); err != nil {
 		return err
 	}
 	e := g.entry(ctx, "audit.export", "contact", ids, []tresor.Category{tresor.CatContactName, tresor.CatContactEmail}, nil)

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -301,6 +302,9 @@ func read[T any, PT interface {
 		return nil, err
 	}
 	v, err := k.fromRow(ctx, g, row, req.pu.Allows)
+	if err == nil {
+		err = encodable(k.name, v)
+	}
 	if gerr := k.guarded(ctx, g, req, v); gerr != nil {
 		g.recordBestEffort(ctx, g.entry(ctx, action, k.name, []string{id}, nil, gerr))
 		return nil, gerr // a refusal comes first: it says less than a damaged record
@@ -329,6 +333,9 @@ func listOf[T any, PT interface {
 		// A damaged record is listed with its plain fields and "damaged":
 		// one bad record does not hide the others.
 		v, err := k.fromRow(ctx, g, row, req.pu.Allows)
+		if err == nil {
+			err = encodable(k.name, v)
+		}
 		if err != nil && !isDamaged(v) {
 			return nil, err
 		}
@@ -551,6 +558,53 @@ func (g *Gate) exists(ctx context.Context, object, id string) bool {
 		return true
 	}
 	return err == nil
+}
+
+// encodable checks that v can be written out as JSON. A record that cannot
+// (its stored provenance is not JSON, a time lies beyond the year 9999) is
+// damaged like one whose sealed fields do not open: the parts that do not
+// encode are dropped, it is marked Damaged and comes with an ECDamaged error,
+// so a list shows it marked and a read refuses it, instead of the answer
+// failing as a whole.
+func encodable(kind string, v object) error {
+	_, cause := json.Marshal(v)
+	if cause == nil {
+		return nil
+	}
+	rv := reflect.ValueOf(v).Elem()
+	mark := rv.FieldByName("Damaged")
+	if !mark.IsValid() || mark.Kind() != reflect.Bool {
+		return fmt.Errorf("%s %s cannot be encoded: %w", kind, v.Base().ID, cause)
+	}
+	dropUnencodable(rv)
+	mark.SetBool(true)
+	if _, err := json.Marshal(v); err != nil {
+		return fmt.Errorf("%s %s cannot be encoded: %w", kind, v.Base().ID, err)
+	}
+	id := v.Base().ID
+	return &tresor.Error{Code: tresor.ECDamaged, Err: cause,
+		Message:   fmt.Sprintf("The stored %s %s is damaged: part of it cannot be written out. Restore it from a backup (tresor backup restore).", kind, id),
+		MessageDE: fmt.Sprintf("Der gespeicherte Datensatz (%s %s) ist beschädigt: Ein Teil davon lässt sich nicht ausgeben. Stellen Sie ihn aus einer Sicherung wieder her (tresor backup restore).", kind, id)}
+}
+
+// dropUnencodable zeroes the fields of the struct rv that do not encode,
+// looking into embedded structs.
+func dropUnencodable(rv reflect.Value) {
+	t := rv.Type()
+	for i := range t.NumField() {
+		f, fv := t.Field(i), rv.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		if _, err := json.Marshal(fv.Interface()); err == nil {
+			continue
+		}
+		if f.Anonymous && fv.Kind() == reflect.Struct {
+			dropUnencodable(fv)
+		} else {
+			fv.SetZero()
+		}
+	}
 }
 
 // isDamaged reports whether v came back from fromRow marked damaged.

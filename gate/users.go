@@ -24,6 +24,13 @@ func isAdmin(a *tresor.Actor) bool {
 	return a != nil && (a.Kind == tresor.ActorSystem || a.HasRole(tresor.RoleAdmin))
 }
 
+// The refusals of a non-administrator's look at another account. An unknown
+// id or address gets them too, so they do not tell whether an account exists.
+var (
+	errOtherUser   = tresor.Errorf(tresor.ECForbidden, "Only an administrator sees other users.")
+	errOtherTokens = tresor.Errorf(tresor.ECForbidden, "Only an administrator sees other users' tokens.")
+)
+
 // findUser resolves an id or e-mail address.
 func (g *Gate) findUser(ctx context.Context, r tresor.Reader, idOrEmail string) (*tresor.User, error) {
 	if tresor.ValidID(idOrEmail) {
@@ -84,12 +91,17 @@ func (g *Gate) User(ctx context.Context, idOrEmail string) (*tresor.User, error)
 		return nil, tresor.Errorf(tresor.ECUnauthenticated, "Sign in first.")
 	}
 	u, err := g.findUser(ctx, g.store.Read(), idOrEmail)
-	if err != nil {
-		return nil, err
+	if !isAdmin(a) && (tresor.ErrorCode(err) == tresor.ECNotFound || err == nil && u.ID != a.UserID) {
+		// An unknown account gets the answer of someone else's: a
+		// non-administrator does not learn which addresses have an account.
+		var ids []string
+		if u != nil {
+			ids = []string{u.ID}
+		}
+		g.recordBestEffort(ctx, g.entry(ctx, "user.read", "user", ids, nil, errOtherUser))
+		return nil, errOtherUser
 	}
-	if !isAdmin(a) && u.ID != a.UserID {
-		err := tresor.Errorf(tresor.ECForbidden, "Only an administrator sees other users.")
-		g.recordBestEffort(ctx, g.entry(ctx, "user.read", "user", []string{u.ID}, nil, err))
+	if err != nil {
 		return nil, err
 	}
 	// An administrator looking at someone else's account is recorded; one's
@@ -337,13 +349,13 @@ func (g *Gate) Tokens(ctx context.Context, idOrEmail string) ([]*tresor.Token, e
 	userID := a.UserID
 	if idOrEmail != "" {
 		u, err := g.findUser(ctx, g.store.Read(), idOrEmail)
+		if !isAdmin(a) && (tresor.ErrorCode(err) == tresor.ECNotFound || err == nil && u.ID != a.UserID) {
+			return nil, errOtherTokens // the same for an unknown account: no enumeration
+		}
 		if err != nil {
 			return nil, err
 		}
 		userID = u.ID
-	}
-	if userID != a.UserID && !isAdmin(a) {
-		return nil, tresor.Errorf(tresor.ECForbidden, "Only an administrator sees other users' tokens.")
 	}
 	return g.store.Read().TokensOf(ctx, userID)
 }

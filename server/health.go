@@ -8,8 +8,7 @@ import (
 
 // healthz answers while the process runs.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	return nil
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // readyz answers 200 while the server can serve requests: the database answers
@@ -21,6 +20,5 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	if err := s.svc.Health.Ready(r.Context()); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-	return nil
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

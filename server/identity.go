@@ -30,7 +30,7 @@ func (s *Server) identityRoutes() []route {
 // me describes the authenticated actor.
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	a := tresor.ActorFrom(r.Context())
-	writeJSON(w, http.StatusOK, struct {
+	return writeJSON(w, http.StatusOK, struct {
 		Kind     tresor.ActorKind `json:"kind"`
 		UserID   string           `json:"user_id"`
 		Email    string           `json:"email"`
@@ -38,7 +38,6 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 		TokenID  string           `json:"token_id,omitempty"`
 		Purposes []string         `json:"token_purposes,omitempty"`
 	}{a.Kind, a.UserID, a.Email, a.Roles, a.TokenID, a.Purposes})
-	return nil
 }
 
 func (s *Server) logoutEverywhereAPI(w http.ResponseWriter, r *http.Request) error {
@@ -57,8 +56,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, st)
-	return nil
+	return writeJSON(w, http.StatusOK, st)
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
@@ -74,8 +72,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // newUser is the body of POST /api/v1/users.
@@ -104,11 +101,10 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/users/"+u.ID)
-	writeJSON(w, http.StatusCreated, struct {
+	return writeJSON(w, http.StatusCreated, struct {
 		User        *tresor.User `json:"user"`
 		WelcomeMail mailedLink   `json:"welcome_mail"`
 	}{u, mailedLink{Mailed: true, ExpiresAt: expires}})
-	return nil
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
@@ -116,8 +112,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, u)
-	return nil
+	return writeJSON(w, http.StatusOK, u)
 }
 
 // userChange is the body of PATCH /api/v1/users/{id}.
@@ -143,12 +138,13 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if in.Disabled != nil {
+		grant := u.PendingGrant
 		if u, err = s.svc.Users.SetDisabled(r.Context(), id, *in.Disabled); err != nil {
 			return err
 		}
+		u.PendingGrant = grant
 	}
-	writeJSON(w, http.StatusOK, u)
-	return nil
+	return writeJSON(w, http.StatusOK, u)
 }
 
 // resetLink mails the user a one-time link to set a new password.
@@ -157,8 +153,7 @@ func (s *Server) resetLink(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, mailedLink{Mailed: true, ExpiresAt: expires})
-	return nil
+	return writeJSON(w, http.StatusAccepted, mailedLink{Mailed: true, ExpiresAt: expires})
 }
 
 func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) error {
@@ -174,8 +169,7 @@ func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, listBody[*tresor.RoleGrant]{Items: nonNilList(gs)})
-	return nil
+	return writeJSON(w, http.StatusOK, listBody[*tresor.RoleGrant]{Items: nonNilList(gs)})
 }
 
 func (s *Server) approveGrant(w http.ResponseWriter, r *http.Request) error {
@@ -191,8 +185,7 @@ func (s *Server) decideGrant(w http.ResponseWriter, r *http.Request, approve boo
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, gr)
-	return nil
+	return writeJSON(w, http.StatusOK, gr)
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
@@ -208,8 +201,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, listBody[*tresor.Token]{Items: nonNilList(ts)})
-	return nil
+	return writeJSON(w, http.StatusOK, listBody[*tresor.Token]{Items: nonNilList(ts)})
 }
 
 func nonNilList[T any](s []T) []T {
@@ -234,8 +226,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, createdToken{t, secret})
-	return nil
+	return writeJSON(w, http.StatusCreated, createdToken{t, secret})
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {

@@ -37,8 +37,7 @@ func (s *Server) privacyRoutes() []route {
 // purposes describes the purposes, with what each may store and on which
 // grounds, in German and English (R13).
 func (s *Server) purposes(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]any{"items": s.opt.Catalogue})
-	return nil
+	return writeJSON(w, http.StatusOK, map[string]any{"items": s.opt.Catalogue})
 }
 
 func (s *Server) recordConsent(w http.ResponseWriter, r *http.Request) error {
@@ -54,8 +53,7 @@ func (s *Server) recordConsent(w http.ResponseWriter, r *http.Request) error {
 	if st.State == tresor.ConsentPending {
 		status = http.StatusAccepted // waiting for the person's confirmation
 	}
-	writeJSON(w, status, st)
-	return nil
+	return writeJSON(w, status, st)
 }
 
 func (s *Server) consents(w http.ResponseWriter, r *http.Request) error {
@@ -63,8 +61,7 @@ func (s *Server) consents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, h)
-	return nil
+	return writeJSON(w, http.StatusOK, h)
 }
 
 // reach answers whether the contact may be reached: ?purpose=P&channel=C[&advertising=true].
@@ -90,8 +87,7 @@ func (s *Server) reach(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, d)
-	return nil
+	return writeJSON(w, http.StatusOK, d)
 }
 
 func (s *Server) object(w http.ResponseWriter, r *http.Request) error {
@@ -124,8 +120,7 @@ func (s *Server) audience(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, a)
-	return nil
+	return writeJSON(w, http.StatusOK, a)
 }
 
 func (s *Server) sendCampaign(w http.ResponseWriter, r *http.Request) error {
@@ -133,6 +128,5 @@ func (s *Server) sendCampaign(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, rep)
-	return nil
+	return writeJSON(w, http.StatusOK, rep)
 }

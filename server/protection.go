@@ -28,8 +28,7 @@ func (s *Server) erase(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, e)
-	return nil
+	return writeJSON(w, http.StatusOK, e)
 }
 
 func (s *Server) erasure(w http.ResponseWriter, r *http.Request) error {
@@ -37,8 +36,7 @@ func (s *Server) erasure(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, e)
-	return nil
+	return writeJSON(w, http.StatusOK, e)
 }
 
 // holdRequest is the body of POST /api/v1/contacts/{id}/holds.
@@ -55,8 +53,7 @@ func (s *Server) placeHold(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, h)
-	return nil
+	return writeJSON(w, http.StatusCreated, h)
 }
 
 func (s *Server) holds(w http.ResponseWriter, r *http.Request) error {
@@ -64,8 +61,7 @@ func (s *Server) holds(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": hs})
-	return nil
+	return writeJSON(w, http.StatusOK, map[string]any{"items": hs})
 }
 
 func (s *Server) releaseHold(w http.ResponseWriter, r *http.Request) error {
@@ -73,8 +69,7 @@ func (s *Server) releaseHold(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, h)
-	return nil
+	return writeJSON(w, http.StatusOK, h)
 }
 
 // closeContact archives a customer relation. The answer is the archived
@@ -105,6 +100,5 @@ func (s *Server) runRetention(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, rep)
-	return nil
+	return writeJSON(w, http.StatusOK, rep)
 }

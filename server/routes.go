@@ -264,8 +264,7 @@ func crud[T any](s *Server, base string, perm Permission, res resource[T]) []rou
 			if err != nil {
 				return err
 			}
-			writeJSON(w, http.StatusOK, out)
-			return nil
+			return writeJSON(w, http.StatusOK, out)
 		}},
 		{"GET", item, perm, func(w http.ResponseWriter, r *http.Request) error {
 			v, err := res.get(r.Context(), r.PathValue("id"))
@@ -308,7 +307,10 @@ func writeObject(w http.ResponseWriter, status int, v any) error {
 	if m, ok := v.(versioned); ok {
 		w.Header().Set("ETag", fmt.Sprintf(`"%d"`, m.Base().Version))
 	}
-	writeJSON(w, status, v)
+	if err := writeJSON(w, status, v); err != nil {
+		w.Header().Del("ETag") // the problem that follows is no version of the object
+		return err
+	}
 	return nil
 }
 

@@ -57,8 +57,7 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) error {
 	if req.DryRun {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, rep)
-	return nil
+	return writeJSON(w, status, rep)
 }
 
 // notices lists the Art. 14 information duties: ?open=true, ?overdue=true.
@@ -89,8 +88,7 @@ func (s *Server) notices(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // sendNotices mails the open notices (?overdue=true: only the overdue ones).
@@ -116,8 +114,7 @@ func (s *Server) sendNotices(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"sent": sent, "other_channel": other})
-	return nil
+	return writeJSON(w, http.StatusOK, map[string]int{"sent": sent, "other_channel": other})
 }
 
 // noticeGivenRequest is the body of POST /api/v1/notices/{id}/given.
@@ -161,8 +158,7 @@ func (s *Server) createChannel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, ch)
-	return nil
+	return writeJSON(w, http.StatusCreated, ch)
 }
 
 func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) error {
@@ -173,8 +169,7 @@ func (s *Server) listChannels(w http.ResponseWriter, r *http.Request) error {
 	if chs == nil {
 		chs = []tresor.SocialChannel{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": chs})
-	return nil
+	return writeJSON(w, http.StatusOK, map[string]any{"items": chs})
 }
 
 func (s *Server) deleteChannel(w http.ResponseWriter, r *http.Request) error {
@@ -200,8 +195,7 @@ func (s *Server) schedulePost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, p)
-	return nil
+	return writeJSON(w, http.StatusCreated, p)
 }
 
 func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) error {
@@ -217,8 +211,7 @@ func (s *Server) listPosts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // messageRequest is the body of POST /api/v1/channels/{id}/messages.
@@ -241,8 +234,7 @@ func (s *Server) sendSocial(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, d)
-	return nil
+	return writeJSON(w, http.StatusCreated, d)
 }
 
 func (s *Server) pollInbox(w http.ResponseWriter, r *http.Request) error {
@@ -250,8 +242,7 @@ func (s *Server) pollInbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, rep)
-	return nil
+	return writeJSON(w, http.StatusOK, rep)
 }
 
 // socialProfile reads a public profile: ?handle=@name@host.
@@ -274,6 +265,5 @@ func (s *Server) socialProfile(w http.ResponseWriter, r *http.Request) error {
 	if dropped == nil {
 		dropped = []string{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"profile": p, "dropped": dropped})
-	return nil
+	return writeJSON(w, http.StatusOK, map[string]any{"profile": p, "dropped": dropped})
 }
