@@ -138,7 +138,10 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if in.Disabled != nil {
-		grant := u.PendingGrant
+		var grant *tresor.RoleGrant
+		if u != nil {
+			grant = u.PendingGrant
+		}
 		if u, err = s.svc.Users.SetDisabled(r.Context(), id, *in.Disabled); err != nil {
 			return err
 		}
