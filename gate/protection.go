@@ -75,7 +75,7 @@ func (g *Gate) erase(ctx context.Context, req *request, id string, origin tresor
 			return err
 		}
 		c, openErr := contacts.fromRow(ctx, g, row, nil) // a damaged contact can still be erased
-		if err := contacts.guarded(ctx, g, req, c); err != nil {
+		if err := contacts.guarded(ctx, g, tx, req, c); err != nil {
 			return err
 		}
 		if c.ArchivedAt != nil && origin == tresor.ErasureDelete {
@@ -365,7 +365,7 @@ func (g *Gate) CloseContact(ctx context.Context, id string) (*tresor.Contact, er
 		if err != nil {
 			return err
 		}
-		if err := contacts.guarded(ctx, g, req, c); err != nil {
+		if err := contacts.guarded(ctx, g, tx, req, c); err != nil {
 			return err
 		}
 		if c.ArchivedAt != nil {
