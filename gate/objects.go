@@ -506,6 +506,13 @@ func remove[T any, PT interface {
 		if err != nil && !isDamaged(v) {
 			return err // a damaged record may still be deleted
 		}
+		// A purpose deletes only what it may read: a record holding data it
+		// may not see is another purpose's to delete.
+		if req.pu != nil && k.personal() {
+			if hidden := g.policy.Withheld(req.pu, shownCategories(v)); len(hidden) > 0 {
+				return req.pu.RefuseDeleteWithheld(hidden)
+			}
+		}
 		if err := notArchived(v); err != nil {
 			return err
 		}
