@@ -147,3 +147,27 @@ func idsOf[T interface{ Base() *tresor.Meta }](vs []T) []string {
 	}
 	return out
 }
+
+// TestInboxTakesNoMessageOfARestrictedPerson: a message from a restricted
+// person is not stored for service, and does not stop the inbox either.
+func TestInboxTakesNoMessageOfARestrictedPerson(t *testing.T) {
+	net := &fakeNet{}
+	e, _ := socialGate(t, net)
+	ch, err := e.g.CreateChannel(system(), tresor.SocialChannelRequest{Network: "mastodon", Name: "Acme", Credentials: json.RawMessage(`{"token":"` + fakeToken + `"}`)})
+	must(t, err)
+	c := erika()
+	c.SocialHandles = []tresor.SocialHandle{{Network: "mastodon", Handle: "@erika@social.example"}}
+	must(t, e.g.CreateContact(e.ctx["sales"], c))
+	_, err = e.g.Restrict(e.ctx["data_protection"], c.ID, true)
+	must(t, err)
+	net.inbox = []tresor.SocialPost{
+		{ID: "1", Author: "@erika@social.example", Text: "Bitte löschen Sie meine Daten", Visibility: tresor.PostDirect, ToCompany: true},
+		{ID: "2", Author: "@erika@social.example", Text: "Danke @acme", Visibility: tresor.PostPublic, ToCompany: true},
+		{ID: "3", Author: "@fremd@other.example", Text: "Hallo @acme", Visibility: tresor.PostPublic, ToCompany: true},
+	}
+	rep, err := e.g.PollInbox(e.ctx["service"], ch.ID)
+	must(t, err)
+	if rep.Read != 3 || rep.Dropped["restricted"] != 2 || rep.Interactions != 0 || rep.Cases != 1 {
+		t.Fatalf("inbox: %+v (want the restricted person's two messages dropped, the stranger's case kept)", rep)
+	}
+}
