@@ -222,6 +222,9 @@ type DealFilter struct {
 	UpdatedSince   time.Time
 	// HideArchived leaves out archived records; set by the gate.
 	HideArchived bool
+	// HideRestricted leaves out the records of people whose processing is
+	// restricted (Art. 18); set by the gate.
+	HideRestricted bool
 	Page
 }
 

@@ -300,6 +300,10 @@ type Tx interface {
 	InsertConsentLink(ctx context.Context, l *ConsentLinkRow) error
 	// UseConsentLink marks an unused, unexpired link used and reports whether there was one.
 	UseConsentLink(ctx context.Context, hash []byte, at time.Time) (bool, error)
+	// DeleteConsents removes a contact's consent ledger, states and links for
+	// one purpose (its processing for that purpose ended) and returns how many
+	// ledger events went.
+	DeleteConsents(ctx context.Context, contactID, purpose string) (int, error)
 	InsertCampaign(ctx context.Context, c *Campaign) error
 	UpdateCampaign(ctx context.Context, c *Campaign, prev int64) error
 	DeleteCampaign(ctx context.Context, id string) error

@@ -132,7 +132,7 @@ func (g *Gate) campaignFor(ctx context.Context, id string) (*request, *tresor.Ca
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := campaigns.guarded(ctx, g, req, m); err != nil {
+	if err := campaigns.guarded(ctx, g, g.store.Read(), req, m); err != nil {
 		return nil, nil, err
 	}
 	return req, m, nil

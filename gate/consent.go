@@ -44,7 +44,7 @@ func (g *Gate) contactFor(ctx context.Context, r tresor.Reader, req *request, id
 	if err != nil {
 		return nil, err
 	}
-	if err := contacts.guarded(ctx, g, req, c); err != nil {
+	if err := contacts.guarded(ctx, g, r, req, c); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -54,6 +54,9 @@ type kind[T any, PT interface {
 	// guard refuses access to a stored object the purpose may not touch
 	// (a restricted person, say); it runs on reads, changes and deletes.
 	guard func(ctx context.Context, g *Gate, req *request, v PT) error
+	// subject is the contact a record belongs to ("" for none): a
+	// restriction of the person (Art. 18) covers the record too.
+	subject func(v PT) string
 	// present prepares an object for the caller: it withholds what the
 	// purpose may not see.
 	present func(req *request, v PT)
@@ -62,7 +65,48 @@ type kind[T any, PT interface {
 	isPersonal   bool
 }
 
-func (k *kind[T, PT, R]) guarded(ctx context.Context, g *Gate, req *request, v PT) error {
+// unrestricted refuses a record of a person whose processing is restricted
+// (Art. 18) for every purpose that does not see restricted people. Reads,
+// changes and deletes of one record ask it; lists leave such records out in
+// their query (HideRestricted), so that no page costs a lookup per row.
+func (k *kind[T, PT, R]) unrestricted(ctx context.Context, r tresor.Reader, req *request, v PT) error {
+	if k.subject == nil || req.pu == nil || req.pu.SeesRestricted {
+		return nil
+	}
+	return personUnrestricted(ctx, r, k.subject(v))
+}
+
+// personUnrestricted refuses when the contact id names a restricted person.
+// A missing contact restricts nothing: the reference check speaks for it.
+func personUnrestricted(ctx context.Context, r tresor.Reader, contactID string) error {
+	if contactID == "" {
+		return nil
+	}
+	row, err := r.Contact(ctx, contactID)
+	if tresor.ErrorCode(err) == tresor.ECNotFound {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if row.RestrictedAt != nil {
+		return policy.Refuse(policy.RRestricted)
+	}
+	return nil
+}
+
+// guarded runs the checks every access to one stored object passes:
+// archives, the kind's guard and the person's restriction (r reads it; a
+// Tx inside a write).
+func (k *kind[T, PT, R]) guarded(ctx context.Context, g *Gate, r tresor.Reader, req *request, v PT) error {
+	if err := k.unrestricted(ctx, r, req, v); err != nil {
+		return err
+	}
+	return k.listed(ctx, g, req, v)
+}
+
+// listed is guarded without the person's restriction, which a list's query
+// has applied already.
+func (k *kind[T, PT, R]) listed(ctx context.Context, g *Gate, req *request, v PT) error {
 	if at := archivedAt(v); at != nil && (req.pu == nil || !req.pu.SeesRestricted) {
 		return policy.Refuse(policy.RArchived, at.Format(time.DateOnly))
 	}
@@ -305,7 +349,7 @@ func read[T any, PT interface {
 	if err == nil {
 		err = encodable(k.name, v)
 	}
-	if gerr := k.guarded(ctx, g, req, v); gerr != nil {
+	if gerr := k.guarded(ctx, g, g.store.Read(), req, v); gerr != nil {
 		g.recordBestEffort(ctx, g.entry(ctx, action, k.name, []string{id}, nil, gerr))
 		return nil, gerr // a refusal comes first: it says less than a damaged record
 	}
@@ -344,7 +388,7 @@ func listOf[T any, PT interface {
 			break
 		}
 		last = v.Base().ID
-		if k.guarded(ctx, g, req, v) != nil {
+		if k.listed(ctx, g, req, v) != nil {
 			continue // the query leaves these out; this is a second line of defence
 		}
 		out.Items = append(out.Items, k.shown(req, v))
@@ -394,7 +438,7 @@ func change[T any, PT interface {
 			return err
 		}
 		old, err := k.fromRow(ctx, g, row, nil)
-		if gerr := k.guarded(ctx, g, req, old); gerr != nil {
+		if gerr := k.guarded(ctx, g, tx, req, old); gerr != nil {
 			return gerr
 		}
 		if err != nil {
@@ -463,11 +507,18 @@ func remove[T any, PT interface {
 			return err
 		}
 		v, err := k.fromRow(ctx, g, row, nil)
-		if gerr := k.guarded(ctx, g, req, v); gerr != nil {
+		if gerr := k.guarded(ctx, g, tx, req, v); gerr != nil {
 			return gerr
 		}
 		if err != nil && !isDamaged(v) {
 			return err // a damaged record may still be deleted
+		}
+		// A purpose deletes only what it may read: a record holding data it
+		// may not see is another purpose's to delete.
+		if req.pu != nil && k.personal() {
+			if hidden := g.policy.Withheld(req.pu, shownCategories(v)); len(hidden) > 0 {
+				return req.pu.RefuseDeleteWithheld(hidden)
+			}
 		}
 		if err := notArchived(v); err != nil {
 			return err

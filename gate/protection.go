@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -50,9 +51,12 @@ func (g *Gate) EraseContact(ctx context.Context, id string, r tresor.EraseReques
 	return g.erase(ctx, req, id, tresor.ErasureRequest, reason, 0)
 }
 
-// DeleteContact deletes a contact. A deletion is an erasure: the data key
-// goes, the journal remembers it, and a restored backup does not bring the
-// person back.
+// DeleteContact deletes a contact for the declared purpose. While other
+// purposes hold the person (their provenance names them), it only ends this
+// purpose's processing (see endPurpose): one purpose does not erase what
+// another collected. When no other purpose holds the person, or the purpose
+// is data protection's, the deletion is an erasure: the data key goes, the
+// journal remembers it, and a restored backup does not bring the person back.
 func (g *Gate) DeleteContact(ctx context.Context, id string, ifVersion int64) error {
 	req, err := g.authorize(ctx, accessPurpose)
 	if err != nil {
@@ -63,9 +67,12 @@ func (g *Gate) DeleteContact(ctx context.Context, id string, ifVersion int64) er
 }
 
 // erase destroys a contact's data key and rows in one transaction and writes
-// its tombstone and journal entry.
+// its tombstone and journal entry. A deletion under a purpose other than data
+// protection of a person other purposes hold ends only that purpose's
+// processing instead, and returns no erasure.
 func (g *Gate) erase(ctx context.Context, req *request, id string, origin tresor.ErasureOrigin, reason string, ifVersion int64) (*tresor.Erasure, error) {
 	var out *tresor.Erasure
+	ended := false
 	err := g.store.Update(ctx, func(tx tresor.Tx) error {
 		row, err := tx.Contact(ctx, id)
 		if tresor.ErrorCode(err) == tresor.ECNotFound {
@@ -75,7 +82,7 @@ func (g *Gate) erase(ctx context.Context, req *request, id string, origin tresor
 			return err
 		}
 		c, openErr := contacts.fromRow(ctx, g, row, nil) // a damaged contact can still be erased
-		if err := contacts.guarded(ctx, g, req, c); err != nil {
+		if err := contacts.guarded(ctx, g, tx, req, c); err != nil {
 			return err
 		}
 		if c.ArchivedAt != nil && origin == tresor.ErasureDelete {
@@ -86,6 +93,12 @@ func (g *Gate) erase(ctx context.Context, req *request, id string, origin tresor
 		}
 		if err := activeHolds(ctx, tx, id); err != nil {
 			return err
+		}
+		if origin == tresor.ErasureDelete && !req.pu.SeesRestricted {
+			var err error
+			if ended, err = g.endPurpose(ctx, tx, req, row, c, openErr); err != nil || ended {
+				return err
+			}
 		}
 		if openErr == nil && origin == tresor.ErasureRequest {
 			if what := personalIn(reason, &c.ContactDetails); what != "" {
@@ -112,6 +125,9 @@ func (g *Gate) erase(ctx context.Context, req *request, id string, origin tresor
 		g.recordBestEffort(ctx, g.entry(ctx, "contact.erase", "contact", []string{id}, nil, err))
 		return nil, err
 	}
+	if ended {
+		return nil, nil
+	}
 	if err := g.appendJournal(out); err != nil {
 		// The erasure is done and in the database's journal; the copy beside
 		// it failed. Say so loudly: a restore needs one of the two.
@@ -122,6 +138,105 @@ func (g *Gate) erase(ctx context.Context, req *request, id string, origin tresor
 	if err := g.store.Compact(ctx, false); err != nil {
 		g.log.Warn("compact after erasure", "error", err)
 	}
+	return out, nil
+}
+
+// endPurpose ends the declared purpose's processing of a person whom other
+// purposes still hold (their provenance names them, on the contact or on its
+// interactions and cases): the fields last collected for this purpose go with
+// their provenance and lookup keys, and so do the person's consents for it;
+// the person stays for the others. It reports false, changing nothing, when
+// no other purpose holds the person: then the deletion erases. A damaged
+// contact (openErr) is left to the data-protection officer.
+func (g *Gate) endPurpose(ctx context.Context, tx tresor.Tx, req *request, row *tresor.ContactRow, c *tresor.Contact, openErr error) (bool, error) {
+	purpose := req.pu.ID
+	records, err := c.Provenance.Records()
+	if err != nil {
+		return false, err
+	}
+	others, err := g.otherHolders(ctx, tx, purpose, c.ID, records)
+	if err != nil || len(others) == 0 {
+		return false, err
+	}
+	if openErr != nil {
+		return false, openErr
+	}
+	var fields []string
+	var kept []tresor.ProvenanceRecord
+	for _, r := range records {
+		if r.Purpose == purpose {
+			fields = append(fields, r.Fields...)
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	if len(kept) != len(records) {
+		for _, f := range personalFields(&c.ContactDetails) {
+			if slices.Contains(fields, f.Name) {
+				fieldValue(&c.ContactDetails, f).SetZero()
+			}
+		}
+		c.Provenance = tresor.NewProvenance(kept)
+		if _, err := g.rewriteContact(ctx, tx, c, row, req); err != nil {
+			return false, err
+		}
+	}
+	n, err := tx.DeleteConsents(ctx, c.ID, purpose)
+	if err != nil {
+		return false, err
+	}
+	detail := fmt.Sprintf("purpose=%s fields=%s consent_events=%d held_by=%s", purpose, strings.Join(fields, ","), n, strings.Join(others, ","))
+	return true, g.eventIn(ctx, tx, "contact.purpose_ended", c.ID, detail)
+}
+
+// otherHolders lists, sorted, the purposes other than purpose that hold a
+// person: those named by the provenance of the contact (records) or of its
+// interactions and cases.
+func (g *Gate) otherHolders(ctx context.Context, r tresor.Reader, purpose, contactID string, records []tresor.ProvenanceRecord) ([]string, error) {
+	var out []string
+	add := func(records []tresor.ProvenanceRecord) {
+		for _, rec := range records {
+			if rec.Purpose != "" && rec.Purpose != purpose && !slices.Contains(out, rec.Purpose) {
+				out = append(out, rec.Purpose)
+			}
+		}
+	}
+	add(records)
+	for page := (tresor.Page{Limit: 500}); ; {
+		rows, err := r.Interactions(ctx, tresor.InteractionFilter{ContactID: contactID, Page: page})
+		if err != nil {
+			return nil, err
+		}
+		for _, row := range rows {
+			recs, err := row.Provenance.Records()
+			if err != nil {
+				return nil, err
+			}
+			add(recs)
+		}
+		if len(rows) < page.Limit {
+			break
+		}
+		page.After = rows[len(rows)-1].ID
+	}
+	for page := (tresor.Page{Limit: 500}); ; {
+		rows, err := r.Cases(ctx, tresor.CaseFilter{ContactID: contactID, Page: page})
+		if err != nil {
+			return nil, err
+		}
+		for _, row := range rows {
+			recs, err := row.Provenance.Records()
+			if err != nil {
+				return nil, err
+			}
+			add(recs)
+		}
+		if len(rows) < page.Limit {
+			break
+		}
+		page.After = rows[len(rows)-1].ID
+	}
+	slices.Sort(out)
 	return out, nil
 }
 
@@ -365,7 +480,7 @@ func (g *Gate) CloseContact(ctx context.Context, id string) (*tresor.Contact, er
 		if err != nil {
 			return err
 		}
-		if err := contacts.guarded(ctx, g, req, c); err != nil {
+		if err := contacts.guarded(ctx, g, tx, req, c); err != nil {
 			return err
 		}
 		if c.ArchivedAt != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"tresor"
+	"tresor/policy"
 )
 
 // one inserts the single row a non-bulk create makes.
@@ -151,7 +152,7 @@ var interactions = &kind[tresor.Interaction, *tresor.Interaction, *tresor.Intera
 		if err := req.g.retentionClass(in); err != nil {
 			return err
 		}
-		if err := contactWritable(ctx, tx, in.ContactID); err != nil {
+		if err := contactWritable(ctx, tx, req, in.ContactID); err != nil {
 			return err
 		}
 		var before any
@@ -168,6 +169,7 @@ var interactions = &kind[tresor.Interaction, *tresor.Interaction, *tresor.Intera
 		}
 		return nil
 	},
+	subject: func(in *tresor.Interaction) string { return in.ContactID },
 	present: func(req *request, in *tresor.Interaction) {
 		in.Withheld = mergeCategories(in.Withheld, withhold(in, req.pu))
 	},
@@ -199,7 +201,7 @@ func (g *Gate) Interactions(ctx context.Context, f tresor.InteractionFilter) (*t
 	if err != nil {
 		return nil, err
 	}
-	f.HideArchived = !req.pu.SeesRestricted
+	f.HideArchived, f.HideRestricted = !req.pu.SeesRestricted, !req.pu.SeesRestricted
 	rows, err := g.store.Read().Interactions(ctx, f)
 	if err != nil {
 		return nil, err
@@ -277,7 +279,7 @@ var cases = &kind[tresor.Case, *tresor.Case, *tresor.CaseRow]{
 		return nil
 	},
 	check: func(ctx context.Context, tx tresor.Tx, req *request, c, old *tresor.Case) error {
-		if err := contactWritable(ctx, tx, c.ContactID); err != nil {
+		if err := contactWritable(ctx, tx, req, c.ContactID); err != nil {
 			return err
 		}
 		var before any
@@ -286,6 +288,7 @@ var cases = &kind[tresor.Case, *tresor.Case, *tresor.CaseRow]{
 		}
 		return req.g.collect(req, c, before, &c.Collection, &c.Provenance)
 	},
+	subject: func(c *tresor.Case) string { return c.ContactID },
 	present: func(req *request, c *tresor.Case) { c.Withheld = mergeCategories(c.Withheld, withhold(c, req.pu)) },
 	refs: func(c *tresor.Case) []ref {
 		return []ref{{"assignee_id", "user", c.AssigneeID}, {"contact_id", "contact", c.ContactID},
@@ -309,7 +312,7 @@ func (g *Gate) Cases(ctx context.Context, f tresor.CaseFilter) (*tresor.List[*tr
 	if err != nil {
 		return nil, err
 	}
-	f.HideArchived = !req.pu.SeesRestricted
+	f.HideArchived, f.HideRestricted = !req.pu.SeesRestricted, !req.pu.SeesRestricted
 	rows, err := g.store.Read().Cases(ctx, f)
 	if err != nil {
 		return nil, err
@@ -359,7 +362,7 @@ var deals = &kind[tresor.Deal, *tresor.Deal, *tresor.Deal]{
 		return nil
 	},
 	check: func(ctx context.Context, tx tresor.Tx, req *request, d, old *tresor.Deal) error {
-		if err := contactWritable(ctx, tx, d.ContactID); err != nil {
+		if err := contactWritable(ctx, tx, req, d.ContactID); err != nil {
 			return err
 		}
 		pl, err := tx.Pipeline(ctx, d.PipelineID)
@@ -386,6 +389,7 @@ var deals = &kind[tresor.Deal, *tresor.Deal, *tresor.Deal]{
 		}
 		return nil
 	},
+	subject: func(d *tresor.Deal) string { return d.ContactID },
 	refs: func(d *tresor.Deal) []ref {
 		return []ref{{"owner_id", "user", d.OwnerID}, {"contact_id", "contact", d.ContactID},
 			{"organization_id", "organization", d.OrganizationID}, {"pipeline", "pipeline", d.PipelineID}}
@@ -408,7 +412,7 @@ func (g *Gate) Deals(ctx context.Context, f tresor.DealFilter) (*tresor.List[*tr
 	if err != nil {
 		return nil, err
 	}
-	f.HideArchived = !req.pu.SeesRestricted
+	f.HideArchived, f.HideRestricted = !req.pu.SeesRestricted, !req.pu.SeesRestricted
 	rows, err := g.store.Read().Deals(ctx, f)
 	if err != nil {
 		return nil, err
@@ -531,16 +535,20 @@ func keySubjectOf(contactID, id string) string {
 	return id
 }
 
-// contactWritable refuses new or changed records of an archived contact: a
-// closed customer relation is read-only. A missing contact is left to the
-// reference check.
-func contactWritable(ctx context.Context, r tresor.Reader, id string) error {
+// contactWritable refuses new or changed records of an archived contact (a
+// closed customer relation is read-only) and, for every purpose but the one
+// that sees restricted people, of a restricted one (Art. 18). A missing
+// contact is left to the reference check.
+func contactWritable(ctx context.Context, r tresor.Reader, req *request, id string) error {
 	if id == "" {
 		return nil
 	}
 	row, err := r.Contact(ctx, id)
 	if err != nil {
 		return nil
+	}
+	if row.RestrictedAt != nil && !req.pu.SeesRestricted {
+		return policy.Refuse(policy.RRestricted)
 	}
 	return notArchived(row)
 }

@@ -456,6 +456,16 @@ func (g *Gate) takeIn(ctx context.Context, req *request, ch *tresor.SocialChanne
 	} else if id, ok := known[key]; ok {
 		contactID = id
 	}
+	// A restricted person's message is not taken in for a purpose that may
+	// not see them (Art. 18): the data-protection officer answers them.
+	if !req.pu.SeesRestricted {
+		if err := personUnrestricted(ctx, g.store.Read(), contactID); tresor.ErrorCode(err) == tresor.ECRestricted {
+			rep.Dropped["restricted"]++
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
 	sctx := tresor.WithPurpose(ctx, req.pu.ID)
 	if contactID != "" && p.Visibility != tresor.PostDirect {
 		in := &tresor.Interaction{Kind: tresor.KindSocialMessage, Direction: tresor.DirectionInbound, Network: ch.Network, ContactID: contactID,

@@ -31,6 +31,7 @@ const (
 	RDataProtectionOnly = string(tresor.ECForbidden) + ":data_protection"
 	RPublishing         = string(tresor.ECForbidden) + ":publishing"
 	RServiceOnly        = string(tresor.ECForbidden) + ":service"
+	RDeleteWithheld     = string(tresor.ECForbidden) + ":withheld"
 
 	// Answers of the outbound gate and reasons of audience exclusion.
 	RConsentGranted     = "consent_granted"
@@ -87,6 +88,8 @@ var texts = map[string][2]string{
 		"Die Kundenbeziehung wurde am %s beendet: Ihre Datensätze sind archiviert, schreibgeschützt und nur unter dem Zweck data_protection sichtbar, bis ihre Aufbewahrungsfrist endet."},
 	RDataProtectionOnly: {"Erasure requests and legal holds are data-protection duties: declare a purpose that sees restricted contacts (data_protection), not %q.",
 		"Löschanträge und Aufbewahrungssperren sind Aufgaben des Datenschutzes: Geben Sie einen Zweck an, der eingeschränkte Kontakte sieht (data_protection), nicht %q."},
+	RDeleteWithheld: {"The purpose %q may not see %s in this record, so it may not delete it: a purpose deletes only what it may read; the record belongs to another purpose.",
+		"Der Zweck %q darf %s in diesem Datensatz nicht sehen und ihn daher nicht löschen: Ein Zweck löscht nur, was er lesen darf; der Datensatz gehört zu einem anderen Zweck."},
 	RPublishing: {"Posts on the company's channels speak for the company to the public: declare a purpose that advertises (marketing, pr, sales), not %q.",
 		"Beiträge auf den Kanälen des Unternehmens sprechen öffentlich für das Unternehmen: Geben Sie einen Zweck an, der wirbt (marketing, pr, sales), nicht %q."},
 	RServiceOnly: {"Reading the messages people send to the company is service work: declare a purpose that answers people (service), not %q.",

@@ -226,6 +226,12 @@ func (pu *Purpose) RefuseCategory(c tresor.Category) error {
 	return Refuse(RCategoryNotAllowed, c, pu.ID, joinCategories(pu.Categories))
 }
 
+// RefuseDeleteWithheld is the refusal to delete a record that holds data of
+// categories the purpose may not see.
+func (pu *Purpose) RefuseDeleteWithheld(cats []tresor.Category) error {
+	return Refuse(RDeleteWithheld, pu.ID, joinCategories(cats))
+}
+
 // Withheld returns, in taxonomy order, the categories among cats the purpose may not see.
 func (p *Policy) Withheld(pu *Purpose, cats []tresor.Category) []tresor.Category {
 	var out []tresor.Category

@@ -366,6 +366,11 @@ func matrix() map[string]matrixCase {
 		if coll == "campaigns" {
 			remove = marketingOnly
 		}
+		if coll == "cases" {
+			// The fixture's subject is what was said: a purpose deletes only
+			// what it may read, and one without interaction.content may not.
+			remove = contentRoles
+		}
 		m["DELETE "+base+"/{id}"] = matrixCase{remove, func(a *api, r tresor.Role) call {
 			return withPurpose(call{method: "DELETE", path: base + "/" + a.fixture(coll), role: r}, r)
 		}}

@@ -2224,9 +2224,10 @@ func roleToken(f *fakeServices, p Permission) string {
 }
 
 // gateSetFilterFields are filter fields the gate sets from the declared
-// purpose (HideArchived: archived records are listed only under
-// data_protection); no query parameter may set them.
-var gateSetFilterFields = map[string]bool{"HideArchived": true}
+// purpose (HideArchived, HideRestricted: archived records and the records of
+// restricted people are listed only under data_protection); no query
+// parameter may set them.
+var gateSetFilterFields = map[string]bool{"HideArchived": true, "HideRestricted": true}
 
 // internalFilterFields are the fields of a filter type that only Tresor's
 // own jobs set (PostQuery.DueBefore selects the posts due for publishing);

@@ -99,6 +99,27 @@ func (c *conn) InsertConsentEvent(ctx context.Context, e *tresor.ConsentEvent, s
 	return err
 }
 
+// DeleteConsents removes a contact's consents for one purpose.
+func (c *conn) DeleteConsents(ctx context.Context, contactID, purpose string) (int, error) {
+	if !tresor.ValidID(contactID) {
+		return 0, nil
+	}
+	res, err := c.exec(ctx, "purpose-consent-events-delete", contactID, purpose)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	for _, q := range []string{"purpose-consent-states-delete", "purpose-consent-links-delete"} {
+		if _, err := c.exec(ctx, q, contactID, purpose); err != nil {
+			return 0, err
+		}
+	}
+	return int(n), nil
+}
+
 // ConsentEvents returns a contact's ledger, oldest first.
 func (c *conn) ConsentEvents(ctx context.Context, contactID string) ([]tresor.ConsentEvent, error) {
 	if !tresor.ValidID(contactID) {

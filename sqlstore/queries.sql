@@ -373,6 +373,15 @@ UPDATE deals SET contact_id = NULL WHERE contact_id = $1
 -- name: erase-consent-events
 DELETE FROM consent_events WHERE contact_id = $1
 
+-- name: purpose-consent-events-delete
+DELETE FROM consent_events WHERE contact_id = $1 AND purpose = $2
+
+-- name: purpose-consent-states-delete
+DELETE FROM consent_states WHERE contact_id = $1 AND purpose = $2
+
+-- name: purpose-consent-links-delete
+DELETE FROM consent_links WHERE contact_id = $1 AND purpose = $2
+
 -- name: erase-holds
 DELETE FROM legal_holds WHERE contact_id = $1
 
