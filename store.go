@@ -54,10 +54,34 @@ type PoolStats struct {
 	WaitDuration time.Duration
 }
 
-// Reader holds the queries.
+// Reader holds the queries, one interface per concern; a consumer that
+// needs one concern names that interface.
 type Reader interface {
+	ContactReader
+	RecordReader
+	IdentityReader
+	ConsentReader
+	ProtectionReader
+	AuditReader
+	SocialReader
+	MaintenanceReader
+}
+
+// ContactReader reads contacts and the blind index of their identifiers.
+type ContactReader interface {
 	Contact(ctx context.Context, id string) (*ContactRow, error)
 	Contacts(ctx context.Context, f ContactQuery) ([]*ContactRow, error)
+	// LookupKinds lists the kinds of identifiers a contact has ("email", "phone", "handle:mastodon", …).
+	LookupKinds(ctx context.Context, contactID string) ([]string, error)
+	// LookupContacts returns, for those of the blind-index keys that are in
+	// the lookup index, the contact each belongs to.
+	LookupContacts(ctx context.Context, keys []LookupKey) (map[LookupKey]string, error)
+}
+
+// RecordReader reads the CRM records around contacts: organisations,
+// interactions, deals in their pipelines, cases and campaigns, and the
+// counts of all of them.
+type RecordReader interface {
 	Organization(ctx context.Context, id string) (*Organization, error)
 	Organizations(ctx context.Context, f OrganizationFilter) ([]*Organization, error)
 	Interaction(ctx context.Context, id string) (*InteractionRow, error)
@@ -68,6 +92,14 @@ type Reader interface {
 	Pipelines(ctx context.Context, p Page) ([]*Pipeline, error)
 	Case(ctx context.Context, id string) (*CaseRow, error)
 	Cases(ctx context.Context, f CaseFilter) ([]*CaseRow, error)
+	Campaign(ctx context.Context, id string) (*Campaign, error)
+	Campaigns(ctx context.Context, f CampaignFilter) ([]*Campaign, error)
+	Stats(ctx context.Context) (*Stats, error)
+}
+
+// IdentityReader reads who may sign in: users, API tokens, sessions,
+// failed sign-ins and password-reset links.
+type IdentityReader interface {
 	User(ctx context.Context, id string) (*User, error)
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	UserByExternal(ctx context.Context, issuer, subject string) (*User, error)
@@ -86,28 +118,33 @@ type Reader interface {
 	// AuthEpoch is a number that every revoked token, disabled user and
 	// change of roles moves on; a cached credential is good only while it stands.
 	AuthEpoch(ctx context.Context) (int64, error)
-	Stats(ctx context.Context) (*Stats, error)
+}
 
-	// LookupKinds lists the kinds of identifiers a contact has ("email", "phone", "handle:mastodon", …).
-	LookupKinds(ctx context.Context, contactID string) ([]string, error)
+// ConsentReader reads what decides whether a person may be contacted: the
+// consent ledger and its confirmation links, the suppression list, inbound
+// conversations, and the audience of a campaign these decide.
+type ConsentReader interface {
+	ConsentEvents(ctx context.Context, contactID string) ([]ConsentEvent, error)
+	ConsentStates(ctx context.Context, contactID string) ([]ConsentStatus, error)
+	ConsentLink(ctx context.Context, hash []byte) (*ConsentLinkRow, error)
 	// Suppressed reports whether one of the keys is on the suppression list for scope.
 	Suppressed(ctx context.Context, keys []LookupKey, scope string) (bool, error)
 	// ContactSuppressed reports whether an identifier of the contact is on the suppression list.
 	ContactSuppressed(ctx context.Context, contactID, scope string) (bool, error)
+	// Suppressions returns the whole suppression list.
+	Suppressions(ctx context.Context) ([]Suppression, error)
 	// InboundSince reports whether the contact started a conversation by an
 	// interaction of the kind (and network) since the time.
 	InboundSince(ctx context.Context, contactID string, kind InteractionKind, network string, since time.Time) (bool, error)
-	ConsentEvents(ctx context.Context, contactID string) ([]ConsentEvent, error)
-	ConsentStates(ctx context.Context, contactID string) ([]ConsentStatus, error)
-	ConsentLink(ctx context.Context, hash []byte) (*ConsentLinkRow, error)
 	// Audience computes, for every contact of the query, the reason it is
 	// excluded ("" for eligible).
 	Audience(ctx context.Context, q AudienceQuery) ([]AudienceRow, error)
-	Campaign(ctx context.Context, id string) (*Campaign, error)
-	Campaigns(ctx context.Context, f CampaignFilter) ([]*Campaign, error)
-	// MaintenancePending reports whether a maintenance task awaits.
-	MaintenancePending(ctx context.Context, task string) (bool, error)
+}
 
+// ProtectionReader reads what protects personal data at rest and over
+// time: wrapped data keys and the versions of the key-encryption key,
+// erasures, legal holds and retention.
+type ProtectionReader interface {
 	// DataKey returns the wrapped data key of a subject (ECNotFound if none).
 	DataKey(ctx context.Context, subject string) (*WrappedKey, error)
 	// KEKVersions lists the versions of the key-encryption key the database
@@ -122,8 +159,6 @@ type Reader interface {
 	Erasure(ctx context.Context, contactID string) (*Erasure, error)
 	// Erasures returns the erasure journal in the order it was written.
 	Erasures(ctx context.Context) ([]Erasure, error)
-	// Suppressions returns the whole suppression list.
-	Suppressions(ctx context.Context) ([]Suppression, error)
 	Hold(ctx context.Context, id string) (*LegalHold, error)
 	// Holds lists a contact's legal holds, released ones included.
 	Holds(ctx context.Context, contactID string) ([]LegalHold, error)
@@ -135,19 +170,15 @@ type Reader interface {
 	// LastRetentionRun returns the newest retention run that changed data
 	// (not a dry run); ECNotFound if none.
 	LastRetentionRun(ctx context.Context) (*RetentionReport, error)
+}
 
+// AuditReader reads the audit trail: its entries, the chain's head, the
+// checkpoints, prunings and the object index.
+type AuditReader interface {
 	// AuditEntries lists audit entries, newest first (Page.After is a seq).
 	AuditEntries(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)
 	// AuditScan lists up to limit entries after seq, oldest first.
 	AuditScan(ctx context.Context, after int64, limit int) ([]*AuditEntry, error)
-	Channel(ctx context.Context, id string) (*SocialChannelRow, error)
-	Channels(ctx context.Context) ([]*SocialChannelRow, error)
-	Posts(ctx context.Context, q PostQuery) ([]*Post, error)
-	// Notices lists information duties.
-	Notices(ctx context.Context, q NoticeQuery) ([]*Notice, error)
-	// LookupContacts returns, for those of the blind-index keys that are in
-	// the lookup index, the contact each belongs to.
-	LookupContacts(ctx context.Context, keys []LookupKey) (map[LookupKey]string, error)
 	// AuditMax returns the highest seq in the trail (0 for none).
 	AuditMax(ctx context.Context) (int64, error)
 	// AuditRange lists the entries with after < seq <= upto, oldest first.
@@ -165,6 +196,24 @@ type Reader interface {
 	// AuditTouched lists the objects of a type an actor's entries named in a
 	// time window, with the first and last time and the number of entries.
 	AuditTouched(ctx context.Context, actor, objectType string, since, until time.Time) ([]AuditTouch, error)
+}
+
+// SocialReader reads the social-network channels and their posts, and the
+// information duties (Art. 14) owed for data that came from imports and
+// networks.
+type SocialReader interface {
+	Channel(ctx context.Context, id string) (*SocialChannelRow, error)
+	Channels(ctx context.Context) ([]*SocialChannelRow, error)
+	Posts(ctx context.Context, q PostQuery) ([]*Post, error)
+	// Notices lists information duties.
+	Notices(ctx context.Context, q NoticeQuery) ([]*Notice, error)
+}
+
+// MaintenanceReader reads the maintenance tasks migrations leave for the
+// gate (rebuilding the blind index, sealing old rows).
+type MaintenanceReader interface {
+	// MaintenancePending reports whether a maintenance task awaits.
+	MaintenancePending(ctx context.Context, task string) (bool, error)
 }
 
 // AuditTouch is an object an actor touched.
@@ -223,9 +272,22 @@ type PasswordReset struct {
 	IssuedBy string
 }
 
-// Tx is a write transaction. Lists in a Tx see the transaction's own writes.
+// Tx is a write transaction: every query, and the writes of every concern.
+// Lists in a Tx see the transaction's own writes.
 type Tx interface {
 	Reader
+	ContactWriter
+	RecordWriter
+	IdentityWriter
+	ConsentWriter
+	ProtectionWriter
+	AuditWriter
+	SocialWriter
+	MaintenanceWriter
+}
+
+// ContactWriter writes contacts and the blind index of their identifiers.
+type ContactWriter interface {
 	// InsertContacts inserts the contacts and their lookup keys; bulk-capable
 	// (COPY on PostgreSQL).
 	InsertContacts(ctx context.Context, rows []*ContactRow) error
@@ -233,7 +295,15 @@ type Tx interface {
 	// version is prev, and stores row.Version (prev+1).
 	UpdateContact(ctx context.Context, row *ContactRow, prev int64) error
 	DeleteContact(ctx context.Context, id string) error
+	// SetLookup replaces the lookup keys of a contact.
+	SetLookup(ctx context.Context, contactID string, keys []LookupKey) error
+	// TouchContact records an interaction with the contact at the time.
+	TouchContact(ctx context.Context, contactID string, at time.Time) error
+}
 
+// RecordWriter writes the CRM records around contacts: organisations,
+// interactions, deals in their pipelines, cases and campaigns.
+type RecordWriter interface {
 	InsertOrganization(ctx context.Context, o *Organization) error
 	UpdateOrganization(ctx context.Context, o *Organization, prev int64) error
 	DeleteOrganization(ctx context.Context, id string) error
@@ -256,6 +326,14 @@ type Tx interface {
 	UpdateCase(ctx context.Context, row *CaseRow, prev int64) error
 	DeleteCase(ctx context.Context, id string) error
 
+	InsertCampaign(ctx context.Context, c *Campaign) error
+	UpdateCampaign(ctx context.Context, c *Campaign, prev int64) error
+	DeleteCampaign(ctx context.Context, id string) error
+}
+
+// IdentityWriter writes who may sign in: users, API tokens, sessions,
+// recovery codes, failed sign-ins and password-reset links.
+type IdentityWriter interface {
 	InsertUser(ctx context.Context, u *User) error
 	// UpdateUser writes every field of the user but its id and creation time.
 	UpdateUser(ctx context.Context, u *User) error
@@ -288,11 +366,11 @@ type Tx interface {
 	DecideRoleGrant(ctx context.Context, id string, state GrantState, by string, at time.Time) (bool, error)
 	// BumpAuthEpoch moves the epoch on, in the transaction that withdraws access.
 	BumpAuthEpoch(ctx context.Context) error
+}
 
-	// SetLookup replaces the lookup keys of a contact.
-	SetLookup(ctx context.Context, contactID string, keys []LookupKey) error
-	// TouchContact records an interaction with the contact at the time.
-	TouchContact(ctx context.Context, contactID string, at time.Time) error
+// ConsentWriter writes the consent ledger, its confirmation links and the
+// suppression list.
+type ConsentWriter interface {
 	// Suppress puts keys on the suppression list for scope.
 	Suppress(ctx context.Context, keys []LookupKey, scope string, at time.Time) error
 	// InsertConsentEvent appends to the ledger and sets the derived state.
@@ -304,12 +382,12 @@ type Tx interface {
 	// one purpose (its processing for that purpose ended) and returns how many
 	// ledger events went.
 	DeleteConsents(ctx context.Context, contactID, purpose string) (int, error)
-	InsertCampaign(ctx context.Context, c *Campaign) error
-	UpdateCampaign(ctx context.Context, c *Campaign, prev int64) error
-	DeleteCampaign(ctx context.Context, id string) error
-	// MaintenanceDone removes a maintenance task.
-	MaintenanceDone(ctx context.Context, task string) error
+}
 
+// ProtectionWriter writes what protects personal data at rest and over
+// time: data keys and their rotation, erasure, legal holds, archiving and
+// retention.
+type ProtectionWriter interface {
 	InsertDataKey(ctx context.Context, k WrappedKey, at time.Time) error
 	// RewrapDataKeys replaces the wrapping of each key that is still under
 	// the KEK version in prev (same index) and returns how many were.
@@ -332,18 +410,11 @@ type Tx interface {
 	InsertRetentionRun(ctx context.Context, r *RetentionReport) error
 	// SetConsentEventIP replaces the stored address of a consent event.
 	SetConsentEventIP(ctx context.Context, id, ip string) error
+}
 
-	InsertChannel(ctx context.Context, c *SocialChannelRow) error
-	// SetChannelState stores a channel's inbox cursor and last error.
-	SetChannelState(ctx context.Context, id, cursor, lastError string, at time.Time) error
-	DeleteChannel(ctx context.Context, id string) error
-	InsertPost(ctx context.Context, p *Post) error
-	// PostDone stores the outcome of publishing a post.
-	PostDone(ctx context.Context, p *Post) error
-	InsertNotices(ctx context.Context, ns []*Notice) error
-	// NoticeSent marks an open notice sent and reports whether it was open.
-	NoticeSent(ctx context.Context, id, channel string, at time.Time) (bool, error)
-
+// AuditWriter appends to the audit trail and maintains its index,
+// checkpoints and prunings.
+type AuditWriter interface {
 	// LockAuditHead returns the seq and chain link of the newest audit entry
 	// and holds them until the transaction ends (the chain has one writer).
 	LockAuditHead(ctx context.Context) (int64, []byte, error)
@@ -357,6 +428,27 @@ type Tx interface {
 	// PruneAudit records a pruning, keeps the pruned entries' leaf hashes and
 	// deletes the entries up to it.
 	PruneAudit(ctx context.Context, p *AuditPrune) error
+}
+
+// SocialWriter writes the social-network channels and their posts, and the
+// information duties (Art. 14).
+type SocialWriter interface {
+	InsertChannel(ctx context.Context, c *SocialChannelRow) error
+	// SetChannelState stores a channel's inbox cursor and last error.
+	SetChannelState(ctx context.Context, id, cursor, lastError string, at time.Time) error
+	DeleteChannel(ctx context.Context, id string) error
+	InsertPost(ctx context.Context, p *Post) error
+	// PostDone stores the outcome of publishing a post.
+	PostDone(ctx context.Context, p *Post) error
+	InsertNotices(ctx context.Context, ns []*Notice) error
+	// NoticeSent marks an open notice sent and reports whether it was open.
+	NoticeSent(ctx context.Context, id, channel string, at time.Time) (bool, error)
+}
+
+// MaintenanceWriter settles the maintenance tasks migrations leave.
+type MaintenanceWriter interface {
+	// MaintenanceDone removes a maintenance task.
+	MaintenanceDone(ctx context.Context, task string) error
 }
 
 // ContactRow is a contact as the store keeps it.

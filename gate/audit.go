@@ -231,7 +231,7 @@ func (g *Gate) recordBestEffort(ctx context.Context, entries ...*tresor.AuditEnt
 
 // appendTx chains entries after the head and inserts them in tx: a write
 // and its entry commit together.
-func (g *Gate) appendTx(ctx context.Context, tx tresor.Tx, entries []*tresor.AuditEntry) error {
+func (g *Gate) appendTx(ctx context.Context, tx tresor.AuditWriter, entries []*tresor.AuditEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}

@@ -306,7 +306,7 @@ func (g *Gate) VerifyAudit(ctx context.Context, pub string) (*AuditReport, error
 
 // checkPrunedLeaves proves that the kept leaf hashes of pruned entries
 // make the tree the pruning recorded.
-func checkPrunedLeaves(ctx context.Context, r tresor.Reader, p *tresor.AuditPrune) error {
+func checkPrunedLeaves(ctx context.Context, r tresor.AuditReader, p *tresor.AuditPrune) error {
 	leaves, err := r.AuditPrunedLeaves(ctx)
 	if err != nil {
 		return err

@@ -26,26 +26,7 @@ var contacts = &kind[tresor.Contact, *tresor.Contact, *tresor.ContactRow]{
 		return tx.UpdateContact(ctx, row, prev)
 	},
 	toRow: func(ctx context.Context, tx tresor.Tx, g *Gate, c *tresor.Contact, old *tresor.ContactRow) (*tresor.ContactRow, error) {
-		row := &tresor.ContactRow{Contact: *c, Lookup: g.lookupKeys(&c.ContactDetails)}
-		row.ContactDetails, row.Withheld, row.Collection = tresor.ContactDetails{}, nil, tresor.Collection{}
-		var s *sealer
-		if old != nil && old.Key != nil {
-			dk, err := g.unwrap(ctx, old.Key)
-			if err != nil {
-				return nil, damaged("contact", c.ID, err)
-			}
-			s = &sealer{dk: dk, key: old.Key}
-		} else {
-			// A new contact gets a new key: no lookup of a stored one.
-			dk, w, err := g.newKey(c.ID)
-			if err != nil {
-				return nil, err
-			}
-			s = &sealer{dk: dk, key: w, new: true}
-		}
-		var err error
-		row.Sealed, row.Sealing, err = s.seal("contact", c.ID, &c.ContactDetails)
-		return row, err
+		return g.contactRow(ctx, c, old, g.lookupKeys(&c.ContactDetails))
 	},
 	fromRow: func(ctx context.Context, g *Gate, row *tresor.ContactRow, allow func(tresor.Category) bool) (*tresor.Contact, error) {
 		c := row.Contact
@@ -194,4 +175,30 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// contactRow prepares the stored form of a contact: its fields sealed under
+// its data key (a new one for a new contact), and lookup, the blind-index
+// keys of its identifiers, which the caller has computed.
+func (g *Gate) contactRow(ctx context.Context, c *tresor.Contact, old *tresor.ContactRow, lookup []tresor.LookupKey) (*tresor.ContactRow, error) {
+	row := &tresor.ContactRow{Contact: *c, Lookup: lookup}
+	row.ContactDetails, row.Withheld, row.Collection = tresor.ContactDetails{}, nil, tresor.Collection{}
+	var s *sealer
+	if old != nil && old.Key != nil {
+		dk, err := g.unwrap(ctx, old.Key)
+		if err != nil {
+			return nil, damaged("contact", c.ID, err)
+		}
+		s = &sealer{dk: dk, key: old.Key}
+	} else {
+		// A new contact gets a new key: no lookup of a stored one.
+		dk, w, err := g.newKey(c.ID)
+		if err != nil {
+			return nil, err
+		}
+		s = &sealer{dk: dk, key: w, new: true}
+	}
+	var err error
+	row.Sealed, row.Sealing, err = s.seal("contact", c.ID, &c.ContactDetails)
+	return row, err
 }

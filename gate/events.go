@@ -31,7 +31,7 @@ func (g *Gate) event(ctx context.Context, action, target, detail string) {
 }
 
 // eventIn records an event inside the transaction of its change.
-func (g *Gate) eventIn(ctx context.Context, tx tresor.Tx, action, target, detail string) error {
+func (g *Gate) eventIn(ctx context.Context, tx tresor.AuditWriter, action, target, detail string) error {
 	if err := g.appendTx(ctx, tx, []*tresor.AuditEntry{g.eventEntry(ctx, action, target, detail)}); err != nil {
 		return err
 	}

@@ -17,38 +17,9 @@ import (
 
 var _ tresor.ImportService = (*Gate)(nil)
 
-// ImportOptions describe an import.
-type ImportOptions struct {
-	Format        importer.Format
-	LegalBasis    tresor.LegalBasis
-	BalancingNote string
-	// Network is the social network the file comes from ("linkedin",
-	// "xing", "mastodon", …); "" for the company's own records (an address
-	// book, a spreadsheet). LinkedIn and Mastodon files name their network.
-	Network string
-	Mapping *importer.Mapping
-	DryRun  bool
-	// Progress, if set, is called with the number of rows read so far.
-	Progress func(rows int)
-}
-
 // Import imports a file described by a request (the API's form).
 func (g *Gate) Import(ctx context.Context, r io.Reader, req tresor.ImportRequest) (*tresor.ImportReport, error) {
 	return g.ImportWithProgress(ctx, r, req, nil)
-}
-
-// ImportWithProgress is Import that reports the rows read so far.
-func (g *Gate) ImportWithProgress(ctx context.Context, r io.Reader, req tresor.ImportRequest, progress func(rows int)) (*tresor.ImportReport, error) {
-	opt := ImportOptions{Format: importer.Format(req.Format), LegalBasis: req.LegalBasis, BalancingNote: req.BalancingNote,
-		Network: req.Network, DryRun: req.DryRun, Progress: progress}
-	if req.Mapping != "" {
-		m, err := importer.ParseMapping(strings.NewReader(req.Mapping))
-		if err != nil {
-			return nil, tresor.Errorf(tresor.ECValidation, "The column mapping is invalid: %s", err)
-		}
-		opt.Mapping = m
-	}
-	return g.ImportFile(ctx, r, opt)
 }
 
 // importBatch is how many accepted rows one transaction stores: about a
@@ -64,9 +35,11 @@ const maxRowErrors = 1000
 // maxExamples bounds the examples in a report.
 const maxExamples = 25
 
-// ImportFile reads a file through the ingestion gate: every row is checked
-// against the rules below before anything is stored, and the report counts
-// what was accepted and what was dropped, and why.
+// ImportWithProgress is Import that calls progress, if not nil, with the
+// number of rows read so far. It reads the file through the ingestion
+// gate: every row is checked against the rules below before anything is
+// stored, and the report counts what was accepted and what was dropped,
+// and why.
 //
 //   - The declared purpose must allow the legal basis (and legitimate
 //     interest needs its balancing note); a social file names its network.
@@ -87,25 +60,38 @@ const maxExamples = 25
 //   - Every stored contact gets provenance (source import, network, import
 //     id, visibility) and, since the data was not collected from the person,
 //     an information duty (Art. 14) due in a month.
-func (g *Gate) ImportFile(ctx context.Context, r io.Reader, opt ImportOptions) (*tresor.ImportReport, error) {
-	req, err := g.authorize(ctx, accessPurpose)
+//
+// The caller is authorised, and the purpose's legal basis checked, once for
+// the whole file; each row is validated, and its blind-index keys computed,
+// once, when it is admitted.
+func (g *Gate) ImportWithProgress(ctx context.Context, r io.Reader, req tresor.ImportRequest, progress func(rows int)) (*tresor.ImportReport, error) {
+	format := importer.Format(req.Format)
+	var mapping *importer.Mapping
+	if req.Mapping != "" {
+		m, err := importer.ParseMapping(strings.NewReader(req.Mapping))
+		if err != nil {
+			return nil, tresor.Errorf(tresor.ECValidation, "The column mapping is invalid: %s", err)
+		}
+		mapping = m
+	}
+	ar, err := g.authorize(ctx, accessPurpose)
 	if err != nil {
 		return nil, err
 	}
-	network, err := importNetwork(opt)
+	network, err := importNetwork(format, req.Network)
 	if err != nil {
 		return nil, err
 	}
-	if err := g.policy.CheckBasis(req.pu, opt.LegalBasis, opt.BalancingNote); err != nil {
+	if err := g.policy.CheckBasis(ar.pu, req.LegalBasis, req.BalancingNote); err != nil {
 		return nil, err
 	}
-	src, err := importer.Open(opt.Format, r, importer.Options{Mapping: opt.Mapping})
+	src, err := importer.Open(format, r, importer.Options{Mapping: mapping})
 	if err != nil {
-		return nil, &tresor.Error{Code: tresor.ECValidation, Message: fmt.Sprintf("The file cannot be read as %s: %s", opt.Format, err), Err: err}
+		return nil, &tresor.Error{Code: tresor.ECValidation, Message: fmt.Sprintf("The file cannot be read as %s: %s", format, err), Err: err}
 	}
-	in := &ingest{g: g, req: req, opt: opt, network: network, seen: map[tresor.LookupKey]bool{},
-		rep: &tresor.ImportReport{ID: newID(), Format: string(opt.Format), Network: network, Purpose: req.pu.ID, DryRun: opt.DryRun,
-			StartedAt: req.now, Refused: map[string]int{}, Dropped: map[string]int{}, Errors: []tresor.ImportRowError{}, Examples: []string{}}}
+	in := &ingest{g: g, req: ar, imp: req, network: network, seen: map[tresor.LookupKey]bool{},
+		rep: &tresor.ImportReport{ID: newID(), Format: req.Format, Network: network, Purpose: ar.pu.ID, DryRun: req.DryRun,
+			StartedAt: ar.now, Refused: map[string]int{}, Dropped: map[string]int{}, Errors: []tresor.ImportRowError{}, Examples: []string{}}}
 	for {
 		rec, err := src.Next()
 		if errors.Is(err, io.EOF) {
@@ -121,27 +107,27 @@ func (g *Gate) ImportFile(ctx context.Context, r io.Reader, opt ImportOptions) (
 			return in.rep, &tresor.Error{Code: tresor.ECValidation, Message: "The file cannot be read further.", Err: err}
 		}
 		in.rep.Rows++
-		if c := in.admit(rec); c != nil {
-			in.batch = append(in.batch, c)
+		if a := in.admit(rec); a != nil {
+			in.batch = append(in.batch, a)
 		}
 		if len(in.batch) >= importBatch {
 			if err := in.flush(ctx); err != nil {
 				return in.rep, err
 			}
 		}
-		if opt.Progress != nil && in.rep.Rows%1000 == 0 {
-			opt.Progress(in.rep.Rows)
+		if progress != nil && in.rep.Rows%1000 == 0 {
+			progress(in.rep.Rows)
 		}
 	}
 	if err := in.flush(ctx); err != nil {
 		return in.rep, err
 	}
-	if opt.Progress != nil {
-		opt.Progress(in.rep.Rows)
+	if progress != nil {
+		progress(in.rep.Rows)
 	}
 	in.rep.FinishedAt = tresor.Truncate(g.now())
 	g.event(ctx, "import.run", in.rep.ID, fmt.Sprintf("format=%s network=%s dry_run=%v rows=%d created=%d duplicates=%d refused=%d",
-		opt.Format, network, opt.DryRun, in.rep.Rows, in.rep.Created, in.rep.Duplicates, sum(in.rep.Refused)))
+		format, network, req.DryRun, in.rep.Rows, in.rep.Created, in.rep.Duplicates, sum(in.rep.Refused)))
 	return in.rep, nil
 }
 
@@ -154,32 +140,40 @@ func sum(m map[string]int) int {
 }
 
 // importNetwork is the network of a file: named by its format, or by the
-// caller for vCards and CSV from a social network.
-func importNetwork(opt ImportOptions) (string, error) {
-	switch opt.Format {
+// caller (named) for vCards and CSV from a social network.
+func importNetwork(format importer.Format, named string) (string, error) {
+	switch format {
 	case importer.LinkedIn:
 		return "linkedin", nil
 	case importer.MastodonFollowing:
 		return "mastodon", nil
 	case importer.VCard, importer.CSV:
-		if opt.Network != "" && !tresor.ValidNetwork(opt.Network) {
-			return "", tresor.Errorf(tresor.ECInvalidParameter, "%q is not a network Tresor knows.", opt.Network)
+		if named != "" && !tresor.ValidNetwork(named) {
+			return "", tresor.Errorf(tresor.ECInvalidParameter, "%q is not a network Tresor knows.", named)
 		}
-		return opt.Network, nil
+		return named, nil
 	}
-	return "", tresor.Errorf(tresor.ECInvalidParameter, "The format %q is unknown; the formats are linkedin, vcard, mastodon-following, csv.", opt.Format)
+	return "", tresor.Errorf(tresor.ECInvalidParameter, "The format %q is unknown; the formats are linkedin, vcard, mastodon-following, csv.", format)
 }
 
 // ingest is one import under way.
 type ingest struct {
 	g       *Gate
-	req     *request
-	opt     ImportOptions
+	req     *request // the caller, authorised once for the whole file
+	imp     tresor.ImportRequest
 	network string
 	rep     *tresor.ImportReport
-	batch   []*tresor.Contact
-	rows    []int                     // the file row of each contact in batch
+	batch   []*admitted
 	seen    map[tresor.LookupKey]bool // identifiers of this file's rows so far
+}
+
+// admitted is a row the rules let in, as a new contact, with what the gate
+// worked out for it once, when it was admitted.
+type admitted struct {
+	c      *tresor.Contact
+	row    int                    // in the file
+	keys   []tresor.LookupKey     // the blind-index keys of its identifiers
+	fields []tresor.PersonalField // the personal fields it fills
 }
 
 func (in *ingest) example(row int, format string, args ...any) {
@@ -212,10 +206,12 @@ func (in *ingest) drop(row int, reason, why string) {
 // are, names, employers, positions and profile addresses are public.
 func (in *ingest) connectionsOnly() bool { return in.network != "" }
 
-// admit turns a record into the contact the rules allow, or nil.
-func (in *ingest) admit(rec *importer.Record) *tresor.Contact {
+// admit turns a record into the contact the rules allow, or nil. It
+// validates the contact, and computes its blind-index keys, for the whole
+// import: nothing later does either again.
+func (in *ingest) admit(rec *importer.Record) *admitted {
 	pu := in.req.pu
-	c := &tresor.Contact{Collection: tresor.Collection{LegalBasis: in.opt.LegalBasis, BalancingNote: in.opt.BalancingNote,
+	c := &tresor.Contact{Collection: tresor.Collection{LegalBasis: in.imp.LegalBasis, BalancingNote: in.imp.BalancingNote,
 		Source: tresor.SourceImport, ImportID: in.rep.ID, Network: in.network}}
 	if in.network != "" {
 		c.Visibility = tresor.VisibilityPublic
@@ -269,22 +265,25 @@ func (in *ingest) admit(rec *importer.Record) *tresor.Contact {
 	}
 
 	// Minimisation: only what the purpose may store.
+	var fields []tresor.PersonalField
 	for _, f := range filledFields(d) {
 		if !pu.Allows(f.Category) {
 			x := fieldValue(d, f)
 			x.SetZero()
 			in.drop(rec.Row, "category:"+string(f.Category), fmt.Sprintf("%s is not stored for the purpose %s", f.Category, pu.ID))
+			continue
 		}
+		fields = append(fields, f)
 	}
 	d.Emails, d.Phones, d.SocialHandles = nonNil(d.Emails), nonNil(d.Phones), nonNil(d.SocialHandles)
 	if err := c.Validate(); err != nil {
 		msg := "the row is not valid"
 		if e := tresor.AsError(err); e != nil && len(e.Fields) > 0 {
-			var fields []string
+			var bad []string
 			for _, f := range e.Fields {
-				fields = append(fields, f.Field)
+				bad = append(bad, f.Field)
 			}
-			msg = "invalid " + strings.Join(fields, ", ")
+			msg = "invalid " + strings.Join(bad, ", ")
 		}
 		in.rowError(rec.Row, msg)
 		return nil
@@ -303,8 +302,7 @@ func (in *ingest) admit(rec *importer.Record) *tresor.Contact {
 	for _, k := range keys {
 		in.seen[k] = true
 	}
-	in.rows = append(in.rows, rec.Row)
-	return c
+	return &admitted{c: c, row: rec.Row, keys: keys, fields: fields}
 }
 
 // flush stores the batch: drops duplicates of stored contacts and people on
@@ -314,14 +312,14 @@ func (in *ingest) admit(rec *importer.Record) *tresor.Contact {
 // between), and imports of this server take turns (on PostgreSQL, whose
 // transactions overlap).
 func (in *ingest) flush(ctx context.Context) error {
-	batch, rows := in.batch, in.rows
-	in.batch, in.rows = nil, nil
+	batch := in.batch
+	in.batch = nil
 	if len(batch) == 0 {
 		return nil
 	}
 	g := in.g
-	if in.opt.DryRun {
-		keep, err := in.screenStored(ctx, g.store.Read(), batch, rows)
+	if in.imp.DryRun {
+		keep, err := in.screenStored(ctx, g.store.Read(), batch)
 		if err != nil {
 			return err
 		}
@@ -333,47 +331,95 @@ func (in *ingest) flush(ctx context.Context) error {
 	defer g.importMu.Unlock()
 	rep := *in.rep // the counts as they were, should the transaction fail
 	rep.Refused, rep.Examples = maps.Clone(in.rep.Refused), slices.Clone(in.rep.Examples)
-	ictx := tresor.WithPurpose(ctx, in.req.pu.ID)
-	stored, err := createWith(ictx, g, contacts, batch,
-		func(tx tresor.Tx, batch []*tresor.Contact) ([]*tresor.Contact, error) {
-			return in.screenStored(ctx, tx, batch, rows)
-		},
-		func(tx tresor.Tx, keep []*tresor.Contact) error {
-			ns := make([]*tresor.Notice, len(keep))
-			for i, c := range keep {
-				ns[i] = &tresor.Notice{ID: newID(), ContactID: c.ID, Source: string(in.opt.Format), Network: in.network,
-					ImportID: in.rep.ID, Purpose: in.req.pu.ID, CreatedAt: in.req.now, DueAt: in.req.now.Add(noticePeriod)}
-			}
-			return tx.InsertNotices(ctx, ns)
-		})
+	stored, err := in.store(ctx, batch)
 	if err != nil {
 		*in.rep = rep
 		return err
 	}
-	in.rep.Created += len(stored)
-	in.rep.Notices += len(stored)
+	in.rep.Created += stored
+	in.rep.Notices += stored
 	return nil
 }
 
-// screenStored returns the contacts of the batch to store: not a duplicate
-// of a stored contact, not suppressed for the purpose. rows are their row
-// numbers in the file.
-func (in *ingest) screenStored(ctx context.Context, r tresor.Reader, batch []*tresor.Contact, rows []int) ([]*tresor.Contact, error) {
-	g := in.g
+// store creates, in one transaction, the contacts of the batch that
+// screenStored keeps, their information duties and the audit entry of
+// their creation, and returns how many it created. It does for imported
+// contacts what the generic create does for others, without repeating
+// what admit did: the caller's authorisation, validation, the blind index
+// and the checks of categories and legal basis.
+func (in *ingest) store(ctx context.Context, batch []*admitted) (int, error) {
+	g, pu := in.g, in.req.pu
+	ictx := tresor.WithPurpose(ctx, pu.ID)
+	now := tresor.Truncate(g.now()) // each batch is stamped when it is stored
+	by := in.req.actor.String()
+	var keep []*admitted
+	var done *tresor.AuditEntry
+	err := g.store.Update(ictx, func(tx tresor.Tx) error {
+		var err error
+		if keep, err = in.screenStored(ctx, tx, batch); err != nil || len(keep) == 0 {
+			return err
+		}
+		rows := make([]*tresor.ContactRow, len(keep))
+		ns := make([]*tresor.Notice, len(keep))
+		ids := make([]string, len(keep))
+		var cats []tresor.Category
+		for i, a := range keep {
+			c := a.c
+			c.ID, c.CreatedAt, c.UpdatedAt, c.Version = newID(), now, now, 1
+			c.OwnerID = in.req.ownerID()
+			c.Provenance = tresor.NewProvenance(tresor.Reprovenance(nil, c.Collection.Record(names(a.fields), pu.ID, now, by)))
+			if rows[i], err = g.contactRow(ictx, c, nil, a.keys); err != nil {
+				return err
+			}
+			ns[i] = &tresor.Notice{ID: newID(), ContactID: c.ID, Source: in.imp.Format, Network: in.network,
+				ImportID: in.rep.ID, Purpose: pu.ID, CreatedAt: in.req.now, DueAt: in.req.now.Add(noticePeriod)}
+			ids[i] = c.ID
+			cats = mergeCategories(cats, categoriesOf(a.fields))
+		}
+		if err := tx.InsertContacts(ictx, rows); err != nil {
+			return err
+		}
+		if err := tx.InsertNotices(ctx, ns); err != nil {
+			return err
+		}
+		done = g.entry(ictx, "contact.create", "contact", ids, cats, nil)
+		return g.appendTx(ictx, tx, []*tresor.AuditEntry{done})
+	})
+	if err != nil {
+		cs := make([]*tresor.Contact, len(keep))
+		for i, a := range keep {
+			cs[i] = a.c
+		}
+		err = explain(ictx, g, contacts, err, cs)
+		g.recordBestEffort(ictx, g.entry(ictx, "contact.create", "contact", nil, nil, err))
+		return 0, err
+	}
+	if done == nil {
+		return 0, nil // screenStored kept nothing; nothing was written
+	}
+	g.committed([]*tresor.AuditEntry{done})
+	return len(keep), nil
+}
+
+// screenStored returns the rows of the batch to store: not a duplicate of a
+// stored contact, not suppressed for the purpose. It is the one check of
+// the suppression list an imported row gets.
+func (in *ingest) screenStored(ctx context.Context, r interface {
+	tresor.ContactReader
+	tresor.ConsentReader
+}, batch []*admitted) ([]*admitted, error) {
 	var all []tresor.LookupKey
-	keysOf := make([][]tresor.LookupKey, len(batch))
-	for i, c := range batch {
-		keysOf[i] = g.lookupKeys(&c.ContactDetails)
-		all = append(all, keysOf[i]...)
+	for _, a := range batch {
+		all = append(all, a.keys...)
 	}
 	known, err := r.LookupContacts(ctx, all)
 	if err != nil {
 		return nil, err
 	}
-	var keep []*tresor.Contact
-	for i, c := range batch {
+	var keep []*admitted
+	for _, a := range batch {
 		dup := false
-		for _, k := range keysOf[i] {
+		for _, k := range a.keys {
 			if _, ok := known[k]; ok {
 				dup = true
 				break
@@ -384,16 +430,16 @@ func (in *ingest) screenStored(ctx context.Context, r tresor.Reader, batch []*tr
 			continue
 		}
 		if in.req.pu.HidesObjected {
-			suppressed, err := r.Suppressed(ctx, keysOf[i], suppressionScope)
+			suppressed, err := r.Suppressed(ctx, a.keys, suppressionScope)
 			if err != nil {
 				return nil, err
 			}
 			if suppressed {
-				in.refuse(rows[i], "suppressed", "the person objected to marketing; the suppression list keeps them out (Art. 21)")
+				in.refuse(a.row, "suppressed", "the person objected to marketing; the suppression list keeps them out (Art. 21)")
 				continue
 			}
 		}
-		keep = append(keep, c)
+		keep = append(keep, a)
 	}
 	return keep, nil
 }

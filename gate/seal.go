@@ -51,7 +51,7 @@ type sealer struct {
 
 // sealerFor returns the sealer for a subject: the key already stored with
 // the row (have), the stored key of the subject, or a new key.
-func (g *Gate) sealerFor(ctx context.Context, tx tresor.Reader, subject string, have *tresor.WrappedKey) (*sealer, error) {
+func (g *Gate) sealerFor(ctx context.Context, tx tresor.ProtectionReader, subject string, have *tresor.WrappedKey) (*sealer, error) {
 	if have != nil && have.Subject == subject {
 		dk, err := g.unwrap(ctx, have)
 		if err != nil {

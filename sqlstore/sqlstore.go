@@ -249,7 +249,27 @@ type conn struct {
 	sqlConn *sql.Conn // the transaction's connection
 }
 
-var _ tresor.Tx = (*conn)(nil)
+// conn serves every concern of the store, read and write.
+var (
+	_ tresor.Tx = (*conn)(nil)
+
+	_ tresor.ContactReader     = (*conn)(nil)
+	_ tresor.ContactWriter     = (*conn)(nil)
+	_ tresor.RecordReader      = (*conn)(nil)
+	_ tresor.RecordWriter      = (*conn)(nil)
+	_ tresor.IdentityReader    = (*conn)(nil)
+	_ tresor.IdentityWriter    = (*conn)(nil)
+	_ tresor.ConsentReader     = (*conn)(nil)
+	_ tresor.ConsentWriter     = (*conn)(nil)
+	_ tresor.ProtectionReader  = (*conn)(nil)
+	_ tresor.ProtectionWriter  = (*conn)(nil)
+	_ tresor.AuditReader       = (*conn)(nil)
+	_ tresor.AuditWriter       = (*conn)(nil)
+	_ tresor.SocialReader      = (*conn)(nil)
+	_ tresor.SocialWriter      = (*conn)(nil)
+	_ tresor.MaintenanceReader = (*conn)(nil)
+	_ tresor.MaintenanceWriter = (*conn)(nil)
+)
 
 func (c *conn) stmt(ctx context.Context, name string) (*sql.Stmt, error) {
 	s, err := c.pool.stmt(ctx, name)
