@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/vault"
 )
 
 // KeyStatus describes the key-encryption key and the data keys under it.
@@ -211,4 +212,24 @@ func ticking(ctx context.Context, every time.Duration, fn func()) {
 			fn()
 		}
 	}
+}
+
+// registerKEK records the check value of every version the database does
+// not know yet.
+func registerKEK(ctx context.Context, store tresor.Store, kr *vault.Keyring, known []tresor.KEKVersion) error {
+	return store.Update(ctx, func(tx tresor.Tx) error {
+		for _, v := range kr.Versions() {
+			if slices.ContainsFunc(known, func(k tresor.KEKVersion) bool { return k.Version == v }) {
+				continue
+			}
+			check, err := kr.Check(v)
+			if err != nil {
+				return err
+			}
+			if err := tx.InsertKEKVersion(ctx, tresor.KEKVersion{Version: v, Check: check, CreatedAt: tresor.Truncate(time.Now())}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 	"tresor/mail"
 	"tresor/policy"
@@ -176,7 +177,7 @@ type config struct {
 	kekFile     string
 	transitAddr string
 	transitKey  string
-	kek         gate.KEKConfig
+	kek         datadir.KEKConfig
 	retention   time.Duration
 	auditStream string
 	auditClient string
@@ -277,8 +278,8 @@ func (m *Main) parse(fs *flag.FlagSet, cfg *config, args []string) error {
 	return nil
 }
 
-func (cfg *config) gateConfig(migrate bool) gate.Config {
-	return gate.Config{DataDir: cfg.dataDir, DB: cfg.db, Migrate: migrate, KEK: cfg.kek}
+func (cfg *config) gateConfig(migrate bool) datadir.Config {
+	return datadir.Config{DataDir: cfg.dataDir, DB: cfg.db, Migrate: migrate, KEK: cfg.kek}
 }
 
 // loadPolicy reads the configured policy file, or the built-in policy.
@@ -386,12 +387,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if cfg.kek, err = m.kekConfig(&cfg); err != nil {
 		return err
 	}
-	g, err := gate.Open(ctx, cfg.gateConfig(true), gopts...)
+	g, err := datadir.Open(ctx, cfg.gateConfig(true), gopts...)
 	if err != nil {
 		return err
 	}
 	defer g.Close()
-	release, err := gate.Lock(cfg.gateConfig(true))
+	release, err := datadir.Lock(cfg.gateConfig(true))
 	if err != nil {
 		return err
 	}
@@ -570,19 +571,14 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
 		return err
 	}
-	store, err := gate.OpenStore(ctx, cfg.gateConfig(true))
+	mig, err := datadir.Migrate(ctx, cfg.gateConfig(true))
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	from, to, err := store.Migrate(ctx)
-	if err != nil {
-		return err
-	}
-	if from == to {
-		fmt.Fprintf(m.Stderr, "The %s database is up to date (schema version %d).\n", store.Backend(), to)
+	if mig.From == mig.To {
+		fmt.Fprintf(m.Stderr, "The %s database is up to date (schema version %d).\n", mig.Backend, mig.To)
 	} else {
-		fmt.Fprintf(m.Stderr, "Migrated the %s database from schema version %d to %d.\n", store.Backend(), from, to)
+		fmt.Fprintf(m.Stderr, "Migrated the %s database from schema version %d to %d.\n", mig.Backend, mig.From, mig.To)
 	}
 	return nil
 }
@@ -633,7 +629,7 @@ func (m *Main) withGate(ctx context.Context, cfg config, fn func(g *gate.Gate) e
 	if cfg.kek, err = m.kekConfig(&cfg); err != nil {
 		return err
 	}
-	g, err := gate.Open(ctx, cfg.gateConfig(false), gate.WithLogger(slog.New(slog.DiscardHandler)), gate.WithPolicy(pol))
+	g, err := datadir.Open(ctx, cfg.gateConfig(false), gate.WithLogger(slog.New(slog.DiscardHandler)), gate.WithPolicy(pol))
 	if err != nil {
 		return err
 	}

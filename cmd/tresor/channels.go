@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 	"tresor/policy"
 	"tresor/social/bluesky"
@@ -127,7 +128,7 @@ func (m *Main) withSocial(ctx context.Context, cfg config, fn func(g *gate.Gate)
 		return err
 	}
 	log := slog.New(slog.DiscardHandler)
-	g, err := gate.Open(ctx, cfg.gateConfig(false), gate.WithLogger(log), gate.WithPolicy(pol), gate.WithConnectors(connectors(log)))
+	g, err := datadir.Open(ctx, cfg.gateConfig(false), gate.WithLogger(log), gate.WithPolicy(pol), gate.WithConnectors(connectors(log)))
 	if err != nil {
 		return err
 	}

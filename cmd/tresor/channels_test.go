@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 	"tresor/socialtest"
 )
@@ -52,7 +53,7 @@ func TestChannelCommandsOnGoToSocial(t *testing.T) {
 	out := expect(t, env, 0, "as @acme@"+strings.ToLower(gts.Host), "channel", "add", "mastodon", "--name", "Support", "--credentials", good)
 	id := strings.TrimSuffix(strings.Fields(out)[1], ":")
 	expect(t, env, 0, id, "channel", "list")
-	db, err := os.ReadFile(filepath.Join(dir, gate.DatabaseFile))
+	db, err := os.ReadFile(filepath.Join(dir, datadir.DatabaseFile))
 	if err != nil {
 		t.Fatal(err)
 	}

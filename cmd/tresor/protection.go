@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 )
 
@@ -25,29 +26,29 @@ func (m *Main) kekFlags(fs *flag.FlagSet, cfg *config) {
 }
 
 // kekConfig is the configured source of the key-encryption key.
-func (m *Main) kekConfig(cfg *config) (gate.KEKConfig, error) {
+func (m *Main) kekConfig(cfg *config) (datadir.KEKConfig, error) {
 	switch {
 	case cfg.transitAddr != "":
 		token := m.Getenv("TRESOR_KEK_TRANSIT_TOKEN")
 		if f := m.Getenv("TRESOR_KEK_TRANSIT_TOKEN_FILE"); f != "" && token == "" {
 			b, err := os.ReadFile(f)
 			if err != nil {
-				return gate.KEKConfig{}, fmt.Errorf("TRESOR_KEK_TRANSIT_TOKEN_FILE: %w", err)
+				return datadir.KEKConfig{}, fmt.Errorf("TRESOR_KEK_TRANSIT_TOKEN_FILE: %w", err)
 			}
 			token = strings.TrimSpace(string(b))
 		}
 		if token == "" {
-			return gate.KEKConfig{}, errors.New("the transit KMS needs a token: TRESOR_KEK_TRANSIT_TOKEN or TRESOR_KEK_TRANSIT_TOKEN_FILE")
+			return datadir.KEKConfig{}, errors.New("the transit KMS needs a token: TRESOR_KEK_TRANSIT_TOKEN or TRESOR_KEK_TRANSIT_TOKEN_FILE")
 		}
-		return gate.KEKConfig{TransitAddr: cfg.transitAddr, TransitToken: token, TransitKey: cfg.transitKey,
+		return datadir.KEKConfig{TransitAddr: cfg.transitAddr, TransitToken: token, TransitKey: cfg.transitKey,
 			TransitNamespace: m.Getenv("TRESOR_KEK_TRANSIT_NAMESPACE")}, nil
 	case m.Getenv("TRESOR_KEK") != "":
 		if cfg.kekFile != "" {
-			return gate.KEKConfig{}, errors.New("TRESOR_KEK and --kek-file (TRESOR_KEK_FILE) exclude each other")
+			return datadir.KEKConfig{}, errors.New("TRESOR_KEK and --kek-file (TRESOR_KEK_FILE) exclude each other")
 		}
-		return gate.KEKConfig{EnvName: "TRESOR_KEK", Getenv: m.Getenv}, nil
+		return datadir.KEKConfig{EnvName: "TRESOR_KEK", Getenv: m.Getenv}, nil
 	}
-	return gate.KEKConfig{File: cfg.kekFile}, nil
+	return datadir.KEKConfig{File: cfg.kekFile}, nil
 }
 
 // dataProtection is the context of the CLI's data-protection duties: the
@@ -273,7 +274,7 @@ func (m *Main) keysGenerate(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stderr, "tresor keys generate: print a new random key (base64), e.g. for TRESOR_KEK")
 		return nil
 	}
-	fmt.Fprintln(m.Stdout, gate.GenerateKey())
+	fmt.Fprintln(m.Stdout, datadir.GenerateKey())
 	return nil
 }
 
@@ -319,7 +320,7 @@ func (m *Main) keysBackup(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("key backup: %w", err)
 	}
-	versions, err := gate.ExportKeys(ctx, f, pass, cfg.gateConfig(false))
+	versions, err := datadir.ExportKeys(ctx, f, pass, cfg.gateConfig(false))
 	if err != nil {
 		f.Close()
 		os.Remove(file)
@@ -353,7 +354,7 @@ func (m *Main) keysRestore(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	versions, err := gate.ImportKeys(f, pass, cfg.gateConfig(false), force)
+	versions, err := datadir.ImportKeys(f, pass, cfg.gateConfig(false), force)
 	if err != nil {
 		return err
 	}
@@ -459,12 +460,12 @@ func (m *Main) backupVerify(ctx context.Context, args []string) error {
 	if cfg.kek, err = m.kekConfig(&cfg); err != nil {
 		return err
 	}
-	kr, kerr := gate.OpenKEK(ctx, cfg.gateConfig(false))
+	kr, kerr := datadir.OpenKEK(ctx, cfg.gateConfig(false))
 	if kerr != nil {
 		fmt.Fprintf(m.Stderr, "the key-encryption key is not at hand (%v): the data keys are counted, not unwrapped\n", kerr)
 		kr = nil
 	}
-	rep, err := gate.VerifyBackup(ctx, f, ids, cfg.gateConfig(false), kr)
+	rep, err := datadir.VerifyBackup(ctx, f, ids, cfg.gateConfig(false), kr)
 	if err != nil {
 		return fmt.Errorf("backup verify: %w", err)
 	}
@@ -521,7 +522,7 @@ func (m *Main) backupRestore(ctx context.Context, args []string) error {
 	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
 		return err
 	}
-	release, err := gate.Lock(gcfg)
+	release, err := datadir.Lock(gcfg)
 	if err != nil {
 		return err
 	}
@@ -535,7 +536,7 @@ func (m *Main) backupRestore(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := gate.RestoreBackup(ctx, f, ids, gcfg, gate.WithPolicy(pol))
+	rep, err := datadir.RestoreBackup(ctx, f, ids, gcfg, gate.WithPolicy(pol))
 	if err != nil {
 		return fmt.Errorf("backup restore: %w", err)
 	}
@@ -562,7 +563,7 @@ func (m *Main) backupKeygen(ctx context.Context, args []string) error {
 	if out == "" {
 		return m.missing("tresor backup keygen needs --identity-file FILE")
 	}
-	secret, recipient, err := gate.NewBackupIdentity()
+	secret, recipient, err := datadir.NewBackupIdentity()
 	if err != nil {
 		return err
 	}

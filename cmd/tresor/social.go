@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 )
 
@@ -228,7 +229,7 @@ func (m *Main) noticesSend(ctx context.Context, args []string) error {
 	if cfg.kek, err = m.kekConfig(&cfg); err != nil {
 		return err
 	}
-	g, err := gate.Open(ctx, cfg.gateConfig(false), gate.WithPolicy(pol), gate.WithMailer(mailer))
+	g, err := datadir.Open(ctx, cfg.gateConfig(false), gate.WithPolicy(pol), gate.WithMailer(mailer))
 	if err != nil {
 		return err
 	}
