@@ -111,7 +111,8 @@ func VerifyBackup(ctx context.Context, r io.Reader, identityFile string, cfg Con
 	}
 	if rep.SchemaVersion >= 5 {
 		if signer, err := audit.LoadSigner(filepath.Join(keyDirOf(cfg), gate.AuditKeyFile), false); err == nil {
-			g := gate.New(store, gate.WithAudit(gate.AuditConfig{Signer: signer}), gate.WithLogger(slog.New(slog.DiscardHandler)))
+			// Verifying the trail opens no sealed field: the KEK at hand, if any, suffices.
+			g := gate.New(store, gate.Keys{KEK: kek}, gate.WithAudit(gate.AuditConfig{Signer: signer}), gate.WithLogger(slog.New(slog.DiscardHandler)))
 			ar, err := g.VerifyAudit(ctx, "")
 			if err != nil {
 				return nil, err

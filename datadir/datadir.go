@@ -118,12 +118,12 @@ func Open(ctx context.Context, cfg Config, opts ...gate.Option) (*gate.Gate, err
 		return nil, err
 	}
 	ac := gate.AuditConfig{Signer: signer}
-	base := []gate.Option{gate.WithKeys(keys), gate.WithAudit(ac)}
+	base := []gate.Option{gate.WithAudit(ac)}
 	if cfg.DataDir != "" {
 		ac.CheckpointFile = filepath.Join(cfg.DataDir, gate.AuditCheckpointFile)
 		base = append(base, gate.WithJournal(filepath.Join(cfg.DataDir, gate.JournalFile)), gate.WithAudit(ac))
 	}
-	g := gate.New(store, append(base, opts...)...)
+	g := gate.New(store, keys, append(base, opts...)...)
 	if err := g.Maintain(ctx); err != nil {
 		store.Close()
 		return nil, err

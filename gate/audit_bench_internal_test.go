@@ -13,6 +13,7 @@ import (
 
 	"tresor"
 	"tresor/sqlite"
+	"tresor/vault"
 )
 
 func benchGate(b *testing.B) *Gate {
@@ -25,9 +26,14 @@ func benchGate(b *testing.B) *Gate {
 	if _, _, err := store.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	g := New(store, WithLogger(slog.New(slog.DiscardHandler)))
+	g := New(store, testKeys(), WithLogger(slog.New(slog.DiscardHandler)))
 	b.Cleanup(func() { g.Close() })
 	return g
+}
+
+// testKeys returns fresh random keys: the data of a benchmark is thrown away.
+func testKeys() Keys {
+	return Keys{Index: vault.RandomKey(), Links: vault.RandomKey(), KEK: vault.NewTestKeyring()}
 }
 
 func benchEntry(g *Gate, i int) *tresor.AuditEntry {

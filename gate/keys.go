@@ -2,7 +2,6 @@ package gate
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 
@@ -21,21 +20,6 @@ type Keys struct {
 	Links []byte
 	// KEK wraps the data keys: the versions of the key-encryption key.
 	KEK *vault.Keyring
-}
-
-const keySize = 32
-
-// NewKeys returns fresh random keys, for tests.
-func NewKeys() Keys {
-	return Keys{Index: randomBytes(keySize), Links: randomBytes(keySize), KEK: vault.NewTestKeyring()}
-}
-
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return b
 }
 
 // blind returns the keyed hash under which an identifier is indexed.
