@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -104,7 +103,7 @@ func TestChannelCommandsOnGoToSocial(t *testing.T) {
 		defer cancel()
 		done := make(chan struct{})
 		go func() {
-			m.socialLoop(ctx, g, slog.New(slog.DiscardHandler), 200*time.Millisecond, "service", false)
+			g.WatchSocial(ctx, 200*time.Millisecond, "service", false)
 			close(done)
 		}()
 		defer func() { cancel(); <-done }()
