@@ -1,9 +1,10 @@
 // Package gate is Tresor's one enforcement layer for personal data. Every
 // read and write of a CRM object passes through it: it knows the actor and the
-// declared purpose, asks the policy, prepares (and later seals) the personal
-// fields the store keeps, and (later) records the access. It is the only
-// package that combines store, policy, vault and audit; the HTTP server and
-// the CLI talk to it and never to a storage adapter.
+// declared purpose, asks the policy, seals the personal fields the store
+// keeps, and records the access in the audit trail. It is the only package
+// that combines store, policy, vault and audit; it works on the store it is
+// given (package datadir opens one) and hands it to nobody. The HTTP server
+// and the CLI talk to it and never to a storage adapter.
 package gate
 
 import (
