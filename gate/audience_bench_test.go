@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"tresor"
-	"tresor/gate"
+	"tresor/datadir"
 	"tresor/sqlite"
 )
 
@@ -25,7 +25,7 @@ var audienceContacts = flag.Int("audience.contacts", 1000000, "contacts in the a
 func BenchmarkAudience(b *testing.B) {
 	ctx := context.Background()
 	dir := b.TempDir()
-	g, err := gate.Open(ctx, gate.Config{DataDir: dir, Migrate: true})
+	g, err := datadir.Open(ctx, datadir.Config{DataDir: dir, Migrate: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func BenchmarkAudience(b *testing.B) {
 		}
 	}
 	// Consent states and objections in bulk, straight into the database.
-	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, gate.DatabaseFile)))
+	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, datadir.DatabaseFile)))
 	if err != nil {
 		b.Fatal(err)
 	}

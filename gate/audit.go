@@ -451,12 +451,3 @@ func (g *Gate) auditSigner() *audit.Signer {
 
 // AuditPublicKey is the public key that verifies the checkpoints.
 func (g *Gate) AuditPublicKey() string { return g.auditSigner().PublicKeyText() }
-
-// WatchAudit writes a checkpoint every interval (if entries came) until ctx ends.
-func (g *Gate) WatchAudit(ctx context.Context, every time.Duration) {
-	ticking(ctx, every, func() {
-		if _, err := g.Checkpoint(ctx); err != nil && ctx.Err() == nil {
-			g.log.Error("audit checkpoint", "error", err)
-		}
-	})
-}

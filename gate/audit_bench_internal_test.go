@@ -6,21 +6,34 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"tresor"
+	"tresor/sqlite"
+	"tresor/vault"
 )
 
 func benchGate(b *testing.B) *Gate {
 	b.Helper()
-	g, err := Open(context.Background(), Config{DataDir: b.TempDir(), Migrate: true}, WithLogger(slog.New(slog.DiscardHandler)))
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "tresor.db"), sqlite.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
+	if _, _, err := store.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	g := New(store, testKeys(), WithLogger(slog.New(slog.DiscardHandler)))
 	b.Cleanup(func() { g.Close() })
 	return g
+}
+
+// testKeys returns fresh random keys: the data of a benchmark is thrown away.
+func testKeys() Keys {
+	return Keys{Index: vault.RandomKey(), Links: vault.RandomKey(), KEK: vault.NewTestKeyring()}
 }
 
 func benchEntry(g *Gate, i int) *tresor.AuditEntry {

@@ -15,6 +15,7 @@ import (
 
 	"tresor"
 	"tresor/audit"
+	"tresor/datadir"
 	"tresor/gate"
 	"tresor/sqlite"
 	"tresor/storetest"
@@ -32,15 +33,15 @@ type auditEnv struct {
 func auditBackends(t *testing.T, fn func(t *testing.T, e *auditEnv)) {
 	t.Run("sqlite", func(t *testing.T) {
 		dir, c := t.TempDir(), newClock()
-		g := openGate(t, gate.Config{DataDir: dir, Migrate: true}, gate.WithClock(c.now))
-		raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, gate.DatabaseFile)))
+		g := openGate(t, datadir.Config{DataDir: dir, Migrate: true}, gate.WithClock(c.now))
+		raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, datadir.DatabaseFile)))
 		must(t, err)
 		t.Cleanup(func() { raw.Close() })
 		fn(t, &auditEnv{g: g, raw: raw, backend: "sqlite", clock: c, dir: dir})
 	})
 	t.Run("postgres", func(t *testing.T) {
 		url, dir, c := storetest.PostgresURL(t), t.TempDir(), newClock()
-		g := openGate(t, gate.Config{DB: url, DataDir: dir, Migrate: true}, gate.WithClock(c.now))
+		g := openGate(t, datadir.Config{DB: url, DataDir: dir, Migrate: true}, gate.WithClock(c.now))
 		raw, err := sql.Open("pgx", url)
 		must(t, err)
 		t.Cleanup(func() { raw.Close() })

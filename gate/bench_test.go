@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 	"tresor/sqlite"
 	"tresor/storetest"
@@ -85,29 +86,29 @@ func benchBackends() []benchBackend {
 	return []benchBackend{
 		{"sqlite", func(b *testing.B, same bool) (*gate.Gate, raw) {
 			dir := b.TempDir()
-			g := openGateB(b, gate.Config{DataDir: dir, Migrate: true})
+			g := openGateB(b, datadir.Config{DataDir: dir, Migrate: true})
 			rawDir := dir
 			if !same {
 				rawDir = b.TempDir()
-				openGateB(b, gate.Config{DataDir: rawDir, Migrate: true}) // the same schema
+				openGateB(b, datadir.Config{DataDir: rawDir, Migrate: true}) // the same schema
 			}
-			return g, openRawSQLite(b, filepath.Join(rawDir, gate.DatabaseFile))
+			return g, openRawSQLite(b, filepath.Join(rawDir, datadir.DatabaseFile))
 		}},
 		{"postgres", func(b *testing.B, same bool) (*gate.Gate, raw) {
 			u := storetest.PostgresURL(b)
-			g := openGateB(b, gate.Config{DB: u, DataDir: b.TempDir(), Migrate: true})
+			g := openGateB(b, datadir.Config{DB: u, DataDir: b.TempDir(), Migrate: true})
 			rawURL := u
 			if !same {
 				rawURL = storetest.PostgresURL(b)
-				openGateB(b, gate.Config{DB: rawURL, DataDir: b.TempDir(), Migrate: true})
+				openGateB(b, datadir.Config{DB: rawURL, DataDir: b.TempDir(), Migrate: true})
 			}
 			return g, openRawPostgres(b, rawURL)
 		}},
 	}
 }
 
-func openGateB(b *testing.B, cfg gate.Config) *gate.Gate {
-	g, err := gate.Open(context.Background(), cfg, gate.WithLogger(slog.New(slog.DiscardHandler)))
+func openGateB(b *testing.B, cfg datadir.Config) *gate.Gate {
+	g, err := datadir.Open(context.Background(), cfg, gate.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"tresor"
-	"tresor/gate"
+	"tresor/datadir"
 	"tresor/storetest"
 )
 
@@ -34,11 +34,11 @@ const firstBatch, secondBatch = 1000, 400000
 // crashChild commits one batch of contacts, then starts a large second batch
 // and is killed by the parent in the middle of it.
 func crashChild(db string) {
-	cfg := gate.Config{DB: db, DataDir: os.Getenv(crashKeysEnv), Migrate: true}
+	cfg := datadir.Config{DB: db, DataDir: os.Getenv(crashKeysEnv), Migrate: true}
 	if !strings.HasPrefix(db, "postgres") {
-		cfg = gate.Config{DataDir: db, Migrate: true}
+		cfg = datadir.Config{DataDir: db, Migrate: true}
 	}
-	g, err := gate.Open(context.Background(), cfg)
+	g, err := datadir.Open(context.Background(), cfg)
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(1)
@@ -74,9 +74,9 @@ func TestCrashDuringBulkInsertLeavesNoPartialObject(t *testing.T) {
 	}
 	t.Run("sqlite", func(t *testing.T) {
 		dir := t.TempDir()
-		wal := filepath.Join(dir, gate.DatabaseFile+"-wal")
+		wal := filepath.Join(dir, datadir.DatabaseFile+"-wal")
 		var start int64
-		crash(t, dir, gate.Config{DataDir: dir}, func() bool {
+		crash(t, dir, datadir.Config{DataDir: dir}, func() bool {
 			// Inserting: the write-ahead log grows by more than 4 MiB.
 			fi, err := os.Stat(wal)
 			if err != nil {
@@ -93,7 +93,7 @@ func TestCrashDuringBulkInsertLeavesNoPartialObject(t *testing.T) {
 		db, err := sql.Open("pgx", url)
 		must(t, err)
 		defer db.Close()
-		crash(t, url, gate.Config{DB: url, DataDir: t.TempDir()}, func() bool {
+		crash(t, url, datadir.Config{DB: url, DataDir: t.TempDir()}, func() bool {
 			// Inserting: the child's COPY into contacts runs.
 			var n int
 			err := db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query ILIKE 'copy%contacts%'").Scan(&n)
@@ -104,7 +104,7 @@ func TestCrashDuringBulkInsertLeavesNoPartialObject(t *testing.T) {
 
 // crash starts the child, waits until inserting (the second batch) is under
 // way, kills the child with SIGKILL and checks what a restart finds.
-func crash(t *testing.T, db string, cfg gate.Config, inserting func() bool) {
+func crash(t *testing.T, db string, cfg datadir.Config, inserting func() bool) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), crashChildEnv+"="+db, crashKeysEnv+"="+cfg.DataDir)
 	out, err := cmd.StdoutPipe()

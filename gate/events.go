@@ -9,8 +9,8 @@ import (
 )
 
 // Event is a change to users, roles, tokens, sessions or configuration, or a
-// sign-in. It carries ids, never personal data. The audit trail (issue [5/6])
-// records these; until then they go to the log.
+// sign-in. It carries ids, never personal data. The audit trail records
+// every event; it also goes to the event sink, by default the log.
 type Event struct {
 	Action string // e.g. "user.roles_changed"
 	Target string // the id of the object acted on

@@ -1,9 +1,10 @@
 // Package gate is Tresor's one enforcement layer for personal data. Every
 // read and write of a CRM object passes through it: it knows the actor and the
-// declared purpose, asks the policy, prepares (and later seals) the personal
-// fields the store keeps, and (later) records the access. It is the only
-// package that combines store, policy, vault and audit; the HTTP server and
-// the CLI talk to it and never to a storage adapter.
+// declared purpose, asks the policy, seals the personal fields the store
+// keeps, and records the access in the audit trail. It is the only package
+// that combines store, policy, vault and audit; it works on the store it is
+// given (package datadir opens one) and hands it to nobody. The HTTP server
+// and the CLI talk to it and never to a storage adapter.
 package gate
 
 import (
@@ -62,19 +63,18 @@ func WithClock(now func() time.Time) Option { return func(g *Gate) { g.now = now
 // WithPolicy replaces the default policy.
 func WithPolicy(p *policy.Policy) Option { return func(g *Gate) { g.policy = p } }
 
-// WithKeys sets the keys (default: fresh random keys, which suit only tests).
-func WithKeys(k Keys) Option { return func(g *Gate) { g.keys = k } }
-
 // WithMailer sets how mail is sent (double opt-in, campaigns).
 func WithMailer(m tresor.Mailer) Option { return func(g *Gate) { g.mailer = m } }
 
 // WithPublicURL sets the address people reach Tresor at, for links in mail.
 func WithPublicURL(u string) Option { return func(g *Gate) { g.publicURL = strings.TrimRight(u, "/") } }
 
-// New returns a gate on an opened, migrated store.
-func New(store tresor.Store, opts ...Option) *Gate {
+// New returns a gate on an opened, migrated store, with the keys its data is
+// sealed and indexed under. The keys have no default: data written under
+// keys nobody kept could never be read again.
+func New(store tresor.Store, keys Keys, opts ...Option) *Gate {
 	g := &Gate{store: store, policy: policy.Default(), now: time.Now, log: slog.Default(), throttle: DefaultThrottle,
-		keys: NewKeys(), publicURL: "http://127.0.0.1:8080"}
+		keys: keys, publicURL: "http://127.0.0.1:8080"}
 	for _, o := range opts {
 		o(g)
 	}

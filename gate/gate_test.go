@@ -10,22 +10,23 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 	"tresor/storetest"
 )
 
 // backends runs fn against a fresh gate on each storage backend.
 func backends(t *testing.T, fn func(t *testing.T, g *gate.Gate)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, openGate(t, gate.Config{DataDir: t.TempDir(), Migrate: true})) })
+	t.Run("sqlite", func(t *testing.T) { fn(t, openGate(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})) })
 	t.Run("postgres", func(t *testing.T) {
-		fn(t, openGate(t, gate.Config{DB: storetest.PostgresURL(t), DataDir: t.TempDir(), Migrate: true}))
+		fn(t, openGate(t, datadir.Config{DB: storetest.PostgresURL(t), DataDir: t.TempDir(), Migrate: true}))
 	})
 }
 
-func openGate(t *testing.T, cfg gate.Config, opts ...gate.Option) *gate.Gate {
+func openGate(t *testing.T, cfg datadir.Config, opts ...gate.Option) *gate.Gate {
 	t.Helper()
 	opts = append([]gate.Option{gate.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
-	g, err := gate.Open(context.Background(), cfg, opts...)
+	g, err := datadir.Open(context.Background(), cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +349,7 @@ func TestTokens(t *testing.T) {
 
 func TestTokenExpires(t *testing.T) {
 	now := time.Now()
-	g := openGate(t, gate.Config{DataDir: t.TempDir(), Migrate: true}, gate.WithClock(func() time.Time { return now }))
+	g := openGate(t, datadir.Config{DataDir: t.TempDir(), Migrate: true}, gate.WithClock(func() time.Time { return now }))
 	_, _, err := g.CreateUser(system(), "ada@example.org", []tresor.Role{tresor.RoleSales})
 	must(t, err)
 	_, secret, err := g.CreateToken(system(), tresor.TokenRequest{UserEmail: "ada@example.org", Name: "short", TTL: time.Hour})
@@ -378,9 +379,9 @@ func TestPasswordHash(t *testing.T) {
 func TestSchemaGuards(t *testing.T) {
 	dir := t.TempDir()
 	// Without migration, a fresh database is refused as behind.
-	_, err := gate.Open(bg, gate.Config{DataDir: dir})
+	_, err := datadir.Open(bg, datadir.Config{DataDir: dir})
 	wantCode(t, err, tresor.ECSchemaBehind)
-	g := openGate(t, gate.Config{DataDir: dir, Migrate: true})
+	g := openGate(t, datadir.Config{DataDir: dir, Migrate: true})
 	must(t, g.Ready(bg))
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 	"tresor/otp"
 )
@@ -19,7 +20,7 @@ func (c *clock) now() time.Time          { return c.t }
 func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 func newClock() *clock                   { return &clock{t: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)} }
 func identityGate(t *testing.T, c *clock) *gate.Gate {
-	return openGate(t, gate.Config{DataDir: t.TempDir(), Migrate: true}, gate.WithClock(c.now),
+	return openGate(t, datadir.Config{DataDir: t.TempDir(), Migrate: true}, gate.WithClock(c.now),
 		gate.WithThrottle(gate.Throttle{AccountFree: 3, AddressFree: 10, Base: time.Second, Max: time.Minute, Reset: time.Hour}))
 }
 
@@ -123,7 +124,7 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 func TestCredentialStuffingIsThrottled(t *testing.T) {
 	c := newClock()
 	var events []string
-	g := openGate(t, gate.Config{DataDir: t.TempDir(), Migrate: true}, gate.WithClock(c.now),
+	g := openGate(t, datadir.Config{DataDir: t.TempDir(), Migrate: true}, gate.WithClock(c.now),
 		gate.WithThrottle(gate.Throttle{AccountFree: 3, AddressFree: 10, Base: time.Second, Max: time.Minute, Reset: time.Hour}),
 		gate.WithEventSink(func(ctx context.Context, a *tresor.Actor, e gate.Event) { events = append(events, e.Action) }))
 	userWithPassword(t, g, "ada@example.org", tresor.RoleSales)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"tresor"
-	"tresor/gate"
+	"tresor/datadir"
 )
 
 // linkedinRows writes a LinkedIn export of n rows to w.
@@ -32,9 +32,9 @@ func linkedinRows(w io.Writer, n, offset int) error {
 //	go test ./gate -run '^$' -bench ImportLinkedIn -benchtime 1000000x -timeout 60m
 func BenchmarkImportLinkedIn(b *testing.B) {
 	dir, rawDir := b.TempDir(), b.TempDir()
-	g := openGateB(b, gate.Config{DataDir: dir, Migrate: true})
-	openGateB(b, gate.Config{DataDir: rawDir, Migrate: true})
-	raw := openRawSQLite(b, filepath.Join(rawDir, gate.DatabaseFile))
+	g := openGateB(b, datadir.Config{DataDir: dir, Migrate: true})
+	openGateB(b, datadir.Config{DataDir: rawDir, Migrate: true})
+	raw := openRawSQLite(b, filepath.Join(rawDir, datadir.DatabaseFile))
 	defer raw.close()
 	ctx := tresor.WithPurpose(system(), "sales")
 	req := tresor.ImportRequest{Format: "linkedin", LegalBasis: tresor.BasisLegitimateInterest, BalancingNote: "B2B prospects; public profiles"}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 )
 
@@ -255,7 +256,7 @@ func TestImportsAtOnce(t *testing.T) {
 // transaction, and SQLite's writers take turns.
 func TestImportsOfTwoProcesses(t *testing.T) {
 	dir := t.TempDir()
-	gates := []*gate.Gate{openGate(t, gate.Config{DataDir: dir, Migrate: true}), openGate(t, gate.Config{DataDir: dir})}
+	gates := []*gate.Gate{openGate(t, datadir.Config{DataDir: dir, Migrate: true}), openGate(t, datadir.Config{DataDir: dir})}
 	var b strings.Builder
 	b.WriteString("First Name,Last Name,URL,Email Address,Company,Position,Connected On\n")
 	for i := range 2000 {

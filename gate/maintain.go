@@ -8,11 +8,21 @@ import (
 	"tresor"
 )
 
-// maintain runs the maintenance tasks migrations leave: rebuilding the
-// lookup index with the index key (migration 3 turned it into a blind
+// Maintain brings an opened database up to the gate's keys: it records the
+// check value of every version of the key-encryption key the database does
+// not know yet, then runs the maintenance tasks migrations leave: rebuilding
+// the lookup index with the index key (migration 3 turned it into a blind
 // index), and sealing the records written before protection at rest
-// (migration 4) with data keys.
-func (g *Gate) maintain(ctx context.Context) error {
+// (migration 4) with data keys. It is idempotent; the data directory's Open
+// runs it before the gate serves.
+func (g *Gate) Maintain(ctx context.Context) error {
+	known, err := g.store.Read().KEKVersions(ctx)
+	if err != nil {
+		return err
+	}
+	if err := registerKEK(ctx, g.store, g.keys.KEK, known); err != nil {
+		return err
+	}
 	for _, t := range []struct {
 		name string
 		run  func(context.Context) error

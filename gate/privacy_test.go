@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 	"tresor/storetest"
 )
@@ -60,7 +61,7 @@ type privacyEnv struct {
 }
 
 func privacyBackends(t *testing.T, fn func(t *testing.T, e *privacyEnv)) {
-	open := func(t *testing.T, cfg gate.Config) *privacyEnv {
+	open := func(t *testing.T, cfg datadir.Config) *privacyEnv {
 		e := &privacyEnv{clock: newClock(), mail: &mailbox{}, ctx: map[string]context.Context{}}
 		cfg.Migrate = true
 		e.g = openGate(t, cfg, gate.WithClock(e.clock.now), gate.WithMailer(e.mail), gate.WithPublicURL("https://crm.example.org"))
@@ -72,8 +73,8 @@ func privacyBackends(t *testing.T, fn func(t *testing.T, e *privacyEnv)) {
 		}
 		return e
 	}
-	t.Run("sqlite", func(t *testing.T) { fn(t, open(t, gate.Config{DataDir: t.TempDir()})) })
-	t.Run("postgres", func(t *testing.T) { fn(t, open(t, gate.Config{DB: storetest.PostgresURL(t), DataDir: t.TempDir()})) })
+	t.Run("sqlite", func(t *testing.T) { fn(t, open(t, datadir.Config{DataDir: t.TempDir()})) })
+	t.Run("postgres", func(t *testing.T) { fn(t, open(t, datadir.Config{DB: storetest.PostgresURL(t), DataDir: t.TempDir()})) })
 }
 
 func TestWritesNeedALegalBasisThePurposeAllows(t *testing.T) {

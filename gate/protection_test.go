@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 	"tresor/sqlite"
 	"tresor/storetest"
@@ -88,7 +89,7 @@ func readAll(t *testing.T, paths ...string) []byte {
 // identity file.
 func backupOf(t *testing.T, g *gate.Gate, dir string) (string, string) {
 	t.Helper()
-	secret, recipient, err := gate.NewBackupIdentity()
+	secret, recipient, err := datadir.NewBackupIdentity()
 	must(t, err)
 	idFile := filepath.Join(t.TempDir(), "identity")
 	must(t, os.WriteFile(idFile, []byte(secret+"\n"), 0o600))
@@ -125,9 +126,9 @@ func TestNothingPersonalAtRest(t *testing.T) {
 	}
 	t.Run("sqlite", func(t *testing.T) {
 		dir := t.TempDir()
-		g := openGate(t, gate.Config{DataDir: dir, Migrate: true})
+		g := openGate(t, datadir.Config{DataDir: dir, Migrate: true})
 		storePerson(t, g)
-		db := filepath.Join(dir, gate.DatabaseFile)
+		db := filepath.Join(dir, datadir.DatabaseFile)
 		if found := leaks(readAll(t, db, db+"-wal", db+"-shm")); found != nil {
 			t.Fatalf("the database file or its WAL holds %v", found)
 		}
@@ -145,7 +146,7 @@ func TestNothingPersonalAtRest(t *testing.T) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		dir := t.TempDir()
-		g := openGate(t, gate.Config{DB: storetest.PostgresURL(t), DataDir: dir, Migrate: true})
+		g := openGate(t, datadir.Config{DB: storetest.PostgresURL(t), DataDir: dir, Migrate: true})
 		storePerson(t, g)
 		file, idFile := backupOf(t, g, dir)
 		plain := decrypted(t, file, idFile) // a pg_dump archive, uncompressed
@@ -170,8 +171,8 @@ func TestErasureReachesOlderBackups(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			cfg := gate.Config{DataDir: dir, Migrate: true}
-			g, err := gate.Open(bg, cfg)
+			cfg := datadir.Config{DataDir: dir, Migrate: true}
+			g, err := datadir.Open(bg, cfg)
 			must(t, err)
 			erased := storePerson(t, g)
 			kept := erika()
@@ -186,13 +187,13 @@ func TestErasureReachesOlderBackups(t *testing.T) {
 			must(t, g.Close())
 			if lost {
 				for _, ext := range []string{"", "-wal", "-shm"} {
-					os.Remove(filepath.Join(dir, gate.DatabaseFile+ext))
+					os.Remove(filepath.Join(dir, datadir.DatabaseFile+ext))
 				}
 			}
 
 			f, err := os.Open(file)
 			must(t, err)
-			rep, err := gate.RestoreBackup(bg, f, idFile, cfg)
+			rep, err := datadir.RestoreBackup(bg, f, idFile, cfg)
 			f.Close()
 			must(t, err)
 			if rep.Reerased != 1 {
@@ -205,7 +206,7 @@ func TestErasureReachesOlderBackups(t *testing.T) {
 				t.Fatalf("the other contact: %v", err)
 			}
 			// Nothing of the person is left to decrypt: no rows, no data key.
-			raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, gate.DatabaseFile)))
+			raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, datadir.DatabaseFile)))
 			must(t, err)
 			defer raw.Close()
 			for _, q := range []string{"SELECT count(*) FROM contacts WHERE id = ?", "SELECT count(*) FROM data_keys WHERE subject = ?",
@@ -225,17 +226,17 @@ func TestErasureReachesOlderBackups(t *testing.T) {
 // its key, and never gets a new key over its data.
 func TestKEKMissingOrWrong(t *testing.T) {
 	dir := t.TempDir()
-	cfg := gate.Config{DataDir: dir, Migrate: true}
-	g, err := gate.Open(bg, cfg)
+	cfg := datadir.Config{DataDir: dir, Migrate: true}
+	g, err := datadir.Open(bg, cfg)
 	must(t, err)
 	c := storePerson(t, g)
 	must(t, g.Close())
-	kekFile := filepath.Join(dir, "keys", gate.KEKFile)
+	kekFile := filepath.Join(dir, "keys", datadir.KEKFile)
 	original, err := os.ReadFile(kekFile)
 	must(t, err)
 
 	must(t, os.Remove(kekFile))
-	_, err = gate.Open(bg, cfg)
+	_, err = datadir.Open(bg, cfg)
 	if err == nil || !strings.Contains(err.Error(), "refusing to start") || !strings.Contains(err.Error(), "never creates a new key") {
 		t.Fatalf("without its key: %v", err)
 	}
@@ -244,14 +245,14 @@ func TestKEKMissingOrWrong(t *testing.T) {
 	}
 
 	must(t, os.WriteFile(kekFile, vault.FormatKeyLines(map[int][]byte{1: vault.RandomKey()}), 0o600))
-	_, err = gate.Open(bg, cfg)
+	_, err = datadir.Open(bg, cfg)
 	if err == nil || !strings.Contains(err.Error(), "is not the one this database was sealed with") {
 		t.Fatalf("with a wrong key: %v", err)
 	}
 
 	must(t, os.WriteFile(kekFile, original, 0o600))
 	must(t, os.Chmod(kekFile, 0o644))
-	_, err = gate.Open(bg, cfg)
+	_, err = datadir.Open(bg, cfg)
 	if err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("with a key file others may read: %v", err)
 	}
@@ -268,21 +269,21 @@ func TestKEKMissingOrWrong(t *testing.T) {
 // instead of a file; the database checks it the same way.
 func TestKEKFromTheEnvironment(t *testing.T) {
 	dir := t.TempDir()
-	env := map[string]string{"K": "1:" + gate.GenerateKey()}
-	cfg := gate.Config{DataDir: dir, Migrate: true, KEK: gate.KEKConfig{EnvName: "K", Getenv: func(k string) string { return env[k] }}}
-	g, err := gate.Open(bg, cfg)
+	env := map[string]string{"K": "1:" + datadir.GenerateKey()}
+	cfg := datadir.Config{DataDir: dir, Migrate: true, KEK: datadir.KEKConfig{EnvName: "K", Getenv: func(k string) string { return env[k] }}}
+	g, err := datadir.Open(bg, cfg)
 	must(t, err)
 	c := storePerson(t, g)
 	must(t, g.Close())
-	if _, err := os.Stat(filepath.Join(dir, "keys", gate.KEKFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, "keys", datadir.KEKFile)); !os.IsNotExist(err) {
 		t.Fatal("a key file was written although the key comes from the environment")
 	}
-	env["K"] = gate.GenerateKey() // another key as version 1
-	if _, err := gate.Open(bg, cfg); err == nil {
+	env["K"] = datadir.GenerateKey() // another key as version 1
+	if _, err := datadir.Open(bg, cfg); err == nil {
 		t.Fatal("opened with another key")
 	}
 	env["K"] = ""
-	if _, err := gate.Open(bg, cfg); err == nil || !strings.Contains(err.Error(), "holds no key") {
+	if _, err := datadir.Open(bg, cfg); err == nil || !strings.Contains(err.Error(), "holds no key") {
 		t.Fatalf("without the variable: %v", err)
 	}
 	_ = c
@@ -291,7 +292,7 @@ func TestKEKFromTheEnvironment(t *testing.T) {
 // flip changes one byte of a column of one row, directly in the SQLite file.
 func flip(t *testing.T, dir, table, column, key, id string) {
 	t.Helper()
-	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, gate.DatabaseFile)))
+	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, datadir.DatabaseFile)))
 	must(t, err)
 	defer raw.Close()
 	var b []byte
@@ -306,7 +307,7 @@ func flip(t *testing.T, dir, table, column, key, id string) {
 // listed, marked damaged — and nothing else fails.
 func TestChangedBytesDamageOneRecord(t *testing.T) {
 	dir := t.TempDir()
-	g := openGate(t, gate.Config{DataDir: dir, Migrate: true})
+	g := openGate(t, datadir.Config{DataDir: dir, Migrate: true})
 	ctx := tresor.WithPurpose(system(), "sales")
 	var ids []string
 	for i := 0; i < 3; i++ {
@@ -346,15 +347,15 @@ func TestChangedBytesDamageOneRecord(t *testing.T) {
 // key at hand); a changed byte anywhere in the file fails.
 func TestBackupVerify(t *testing.T) {
 	dir := t.TempDir()
-	cfg := gate.Config{DataDir: dir, Migrate: true}
+	cfg := datadir.Config{DataDir: dir, Migrate: true}
 	g := openGate(t, cfg)
 	storePerson(t, g)
 	file, idFile := backupOf(t, g, dir)
-	kek, err := gate.OpenKEK(bg, cfg)
+	kek, err := datadir.OpenKEK(bg, cfg)
 	must(t, err)
 	f, err := os.Open(file)
 	must(t, err)
-	rep, err := gate.VerifyBackup(bg, f, idFile, cfg, kek)
+	rep, err := datadir.VerifyBackup(bg, f, idFile, cfg, kek)
 	f.Close()
 	must(t, err)
 	if len(rep.Problems) != 0 || !rep.KeysChecked || rep.KeysOpened != rep.DataKeys || rep.DataKeys < 1 || rep.Integrity != "ok" ||
@@ -365,7 +366,7 @@ func TestBackupVerify(t *testing.T) {
 	other, err := vault.NewKeyring(map[int][]byte{1: vault.RandomKey()})
 	must(t, err)
 	f, _ = os.Open(file)
-	rep, err = gate.VerifyBackup(bg, f, idFile, cfg, other)
+	rep, err = datadir.VerifyBackup(bg, f, idFile, cfg, other)
 	f.Close()
 	must(t, err)
 	if len(rep.Problems) == 0 {
@@ -377,7 +378,7 @@ func TestBackupVerify(t *testing.T) {
 	for _, at := range []int{len(b) / 3, len(b) - 10} {
 		tampered := bytes.Clone(b)
 		tampered[at] ^= 0x20
-		if _, err := gate.VerifyBackup(bg, bytes.NewReader(tampered), idFile, cfg, kek); err == nil {
+		if _, err := datadir.VerifyBackup(bg, bytes.NewReader(tampered), idFile, cfg, kek); err == nil {
 			t.Fatalf("a backup changed at byte %d of %d verified", at, len(b))
 		}
 	}
@@ -588,7 +589,7 @@ func mustJSON(t *testing.T, v interface{ MarshalJSON() ([]byte, error) }) []byte
 // meanwhile. The data itself is untouched and stays readable.
 func TestKeyRotation(t *testing.T) {
 	dir := t.TempDir()
-	cfg := gate.Config{DataDir: dir, Migrate: true}
+	cfg := datadir.Config{DataDir: dir, Migrate: true}
 	serving := openGate(t, cfg)
 	ctx := tresor.WithPurpose(system(), "sales")
 	var ids []string
@@ -598,7 +599,7 @@ func TestKeyRotation(t *testing.T) {
 		must(t, serving.CreateContact(ctx, c))
 		ids = append(ids, c.ID)
 	}
-	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, gate.DatabaseFile)))
+	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, datadir.DatabaseFile)))
 	must(t, err)
 	defer raw.Close()
 	var sealedBefore []byte
@@ -661,13 +662,13 @@ func TestKeyRotation(t *testing.T) {
 func TestSecondFactorSecretIsSealed(t *testing.T) {
 	dir := t.TempDir()
 	c := newClock()
-	g := openGate(t, gate.Config{DataDir: dir, Migrate: true}, gate.WithClock(c.now))
+	g := openGate(t, datadir.Config{DataDir: dir, Migrate: true}, gate.WithClock(c.now))
 	u := userWithPassword(t, g, "dpo@example.org", tresor.RoleDPO)
 	_, secret, err := g.Login(bg, tresor.LoginAttempt{Email: u.Email, Password: goodPassword, Addr: "192.0.2.1:40000"})
 	must(t, err)
 	enr, err := g.StartTOTPEnrollment(bg, secret)
 	must(t, err)
-	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, gate.DatabaseFile)))
+	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, datadir.DatabaseFile)))
 	must(t, err)
 	defer raw.Close()
 	var stored string
@@ -683,8 +684,8 @@ func TestSecondFactorSecretIsSealed(t *testing.T) {
 func TestPostgresBackupRestoreAndVerify(t *testing.T) {
 	url := storetest.PostgresURL(t)
 	dir := t.TempDir()
-	cfg := gate.Config{DB: url, DataDir: dir, Migrate: true}
-	g, err := gate.Open(bg, cfg)
+	cfg := datadir.Config{DB: url, DataDir: dir, Migrate: true}
+	g, err := datadir.Open(bg, cfg)
 	must(t, err)
 	erased := storePerson(t, g)
 	kept := erika()
@@ -692,11 +693,11 @@ func TestPostgresBackupRestoreAndVerify(t *testing.T) {
 	file, idFile := backupOf(t, g, dir)
 	_, err = g.EraseContact(tresor.WithPurpose(system(), "data_protection"), erased.ID, tresor.EraseRequest{Reason: "request 7"})
 	must(t, err)
-	kek, err := gate.OpenKEK(bg, cfg)
+	kek, err := datadir.OpenKEK(bg, cfg)
 	must(t, err)
 	f, err := os.Open(file)
 	must(t, err)
-	rep, err := gate.VerifyBackup(bg, f, idFile, cfg, kek)
+	rep, err := datadir.VerifyBackup(bg, f, idFile, cfg, kek)
 	f.Close()
 	must(t, err)
 	if len(rep.Problems) != 0 || rep.KeysOpened != rep.DataKeys || rep.DataKeys == 0 {
@@ -706,7 +707,7 @@ func TestPostgresBackupRestoreAndVerify(t *testing.T) {
 
 	f, err = os.Open(file)
 	must(t, err)
-	res, err := gate.RestoreBackup(bg, f, idFile, cfg)
+	res, err := datadir.RestoreBackup(bg, f, idFile, cfg)
 	f.Close()
 	must(t, err)
 	if res.Reerased != 1 {
@@ -731,11 +732,11 @@ func TestPostgresBackupRestoreAndVerify(t *testing.T) {
 // start, with their consent addresses and second-factor secrets.
 func TestRecordsFromBeforeProtectionAtRestAreSealed(t *testing.T) {
 	dir := t.TempDir()
-	cfg := gate.Config{DataDir: dir, Migrate: true}
-	g, err := gate.Open(bg, cfg)
+	cfg := datadir.Config{DataDir: dir, Migrate: true}
+	g, err := datadir.Open(bg, cfg)
 	must(t, err)
 	must(t, g.Close())
-	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, gate.DatabaseFile)))
+	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, datadir.DatabaseFile)))
 	must(t, err)
 	defer raw.Close()
 	const id, user = "01a2243a-c5ff-7982-a0f7-3d62d15d8b71", "01a2243a-c5ff-7982-a0f7-3d62d15d8b72"
@@ -778,7 +779,7 @@ func TestRecordsFromBeforeProtectionAtRestAreSealed(t *testing.T) {
 	if pending != 0 {
 		t.Fatal("the maintenance task is still pending")
 	}
-	db := filepath.Join(dir, gate.DatabaseFile)
+	db := filepath.Join(dir, datadir.DatabaseFile)
 	if found := leaks(readAll(t, db, db+"-wal")); found != nil {
 		t.Fatalf("after sealing, the file or its log holds %v", found)
 	}
@@ -794,14 +795,14 @@ func TestRecordsFromBeforeProtectionAtRestAreSealed(t *testing.T) {
 // KEK it would open whatever ciphertext is left.
 func TestErasedKeyLeavesTheFile(t *testing.T) {
 	dir := t.TempDir()
-	g := openGate(t, gate.Config{DataDir: dir, Migrate: true})
+	g := openGate(t, datadir.Config{DataDir: dir, Migrate: true})
 	c := storePerson(t, g)
 	for i := 0; i < 20; i++ {
 		other := erika()
 		other.Emails = []string{strings.Repeat("o", i+1) + "@example.org"}
 		must(t, g.CreateContact(tresor.WithPurpose(system(), "sales"), other))
 	}
-	db := filepath.Join(dir, gate.DatabaseFile)
+	db := filepath.Join(dir, datadir.DatabaseFile)
 	raw, err := sql.Open("sqlite", sqlite.DSN(db))
 	must(t, err)
 	defer raw.Close()

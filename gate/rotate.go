@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/vault"
 )
 
 // KeyStatus describes the key-encryption key and the data keys under it.
@@ -177,38 +178,22 @@ func (g *Gate) rewrapAll(ctx context.Context, current, done int, progress func(i
 	}
 }
 
-// WatchKEK reloads the key-encryption key when a rotation (by `tresor keys
-// rotate`, beside this server) registered a newer version, so that new data
-// keys are wrapped under it. It returns when ctx ends.
-func (g *Gate) WatchKEK(ctx context.Context, every time.Duration) {
-	ticking(ctx, every, func() {
-		known, err := g.store.Read().KEKVersions(ctx)
-		if err != nil {
-			return
-		}
-		for _, k := range known {
-			if k.Version > g.keys.KEK.Current() {
-				if err := g.keys.KEK.Reload(ctx); err != nil {
-					g.log.Error("reload the key-encryption key", "error", err)
-				} else {
-					g.log.Info("key-encryption key reloaded", "version", g.keys.KEK.Current())
-				}
-				return
+// registerKEK records the check value of every version the database does
+// not know yet.
+func registerKEK(ctx context.Context, store tresor.Store, kr *vault.Keyring, known []tresor.KEKVersion) error {
+	return store.Update(ctx, func(tx tresor.Tx) error {
+		for _, v := range kr.Versions() {
+			if slices.ContainsFunc(known, func(k tresor.KEKVersion) bool { return k.Version == v }) {
+				continue
+			}
+			check, err := kr.Check(v)
+			if err != nil {
+				return err
+			}
+			if err := tx.InsertKEKVersion(ctx, tresor.KEKVersion{Version: v, Check: check, CreatedAt: tresor.Truncate(time.Now())}); err != nil {
+				return err
 			}
 		}
+		return nil
 	})
-}
-
-// ticking calls fn every interval until ctx ends.
-func ticking(ctx context.Context, every time.Duration, fn func()) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			fn()
-		}
-	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 )
 
@@ -83,7 +84,7 @@ func socialGate(t *testing.T, net *fakeNet) (*privacyEnv, string) {
 	t.Helper()
 	e := &privacyEnv{clock: newClock(), mail: &mailbox{}, ctx: map[string]context.Context{}}
 	dir := t.TempDir()
-	e.g = openGate(t, gate.Config{DataDir: dir, Migrate: true}, gate.WithClock(e.clock.now), gate.WithMailer(e.mail),
+	e.g = openGate(t, datadir.Config{DataDir: dir, Migrate: true}, gate.WithClock(e.clock.now), gate.WithMailer(e.mail),
 		gate.WithConnectors(func(_ context.Context, network string, creds []byte) (tresor.Connector, error) {
 			var c struct{ Token string }
 			if err := json.Unmarshal(creds, &c); err != nil || c.Token != fakeToken {
@@ -121,7 +122,7 @@ func TestSocialChannels(t *testing.T) {
 	if ch.Account != "@acme@social.example" {
 		t.Fatalf("channel: %+v", ch)
 	}
-	db := filepath.Join(dir, gate.DatabaseFile)
+	db := filepath.Join(dir, datadir.DatabaseFile)
 	if b, _ := os.ReadFile(db); bytes.Contains(b, []byte(fakeToken)) {
 		t.Fatal("the channel's token is in the database file")
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"tresor"
-	"tresor/gate"
+	"tresor/datadir"
 	"tresor/server"
 )
 
@@ -408,7 +408,7 @@ func (a *api) pendingGrant() string {
 // TestRoleRouteMatrix asserts, for every API route and every role (and no
 // credentials), whether the request is allowed or refused.
 func TestRoleRouteMatrix(t *testing.T) {
-	a := newAPI(t, gate.Config{DataDir: t.TempDir(), Migrate: true})
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
 	cases := matrix()
 	for _, rt := range a.srv.Routes() {
 		key := rt.Method + " " + rt.Pattern
@@ -459,7 +459,7 @@ func isAPI(pattern string) bool {
 
 // TestEveryRouteDeclaresAPermission walks all routes.
 func TestEveryRouteDeclaresAPermission(t *testing.T) {
-	a := newAPI(t, gate.Config{DataDir: t.TempDir(), Migrate: true})
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
 	known := []server.Permission{server.Public, server.SignedIn, server.Purpose}
 	for _, rt := range a.srv.Routes() {
 		if !slices.Contains(known, rt.Permission) && len(rt.Permission.Roles()) == 0 {

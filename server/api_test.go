@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 	"tresor/server"
 	"tresor/storetest"
@@ -70,18 +71,18 @@ func (m *mailbox) all() []*tresor.Mail {
 }
 
 func backends(t *testing.T, fn func(t *testing.T, a *api)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, newAPI(t, gate.Config{DataDir: t.TempDir(), Migrate: true})) })
+	t.Run("sqlite", func(t *testing.T) { fn(t, newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})) })
 	t.Run("postgres", func(t *testing.T) {
-		fn(t, newAPI(t, gate.Config{DB: storetest.PostgresURL(t), DataDir: t.TempDir(), Migrate: true}))
+		fn(t, newAPI(t, datadir.Config{DB: storetest.PostgresURL(t), DataDir: t.TempDir(), Migrate: true}))
 	})
 }
 
-func newAPI(t testing.TB, cfg gate.Config) *api {
+func newAPI(t testing.TB, cfg datadir.Config) *api {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	box := &mailbox{}
-	g, err := gate.Open(context.Background(), cfg, gate.WithLogger(log), gate.WithMailer(box), gate.WithPublicURL("https://crm.example.org"),
+	g, err := datadir.Open(context.Background(), cfg, gate.WithLogger(log), gate.WithMailer(box), gate.WithPublicURL("https://crm.example.org"),
 		gate.WithConnectors(func(_ context.Context, network string, creds []byte) (tresor.Connector, error) { return stubNet{}, nil }))
 	if err != nil {
 		t.Fatal(err)
@@ -361,7 +362,7 @@ func TestAllObjectsOverHTTP(t *testing.T) {
 }
 
 func TestHealthAndMetrics(t *testing.T) {
-	a := newAPI(t, gate.Config{DataDir: t.TempDir(), Migrate: true})
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/api/v1/openapi.json": 200} {
 		if r := a.do(call{method: "GET", path: path}); r.status != want {
 			t.Errorf("%s: %d", path, r.status)

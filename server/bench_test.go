@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"tresor"
-	"tresor/gate"
+	"tresor/datadir"
 )
 
 // BenchmarkTokenAuthOverhead compares a request authenticated by an API token
@@ -17,7 +17,7 @@ import (
 // 2,000 requests. The ratio gate/raw is authenticated time over
 // unauthenticated time (target ≤ 1.2).
 func BenchmarkTokenAuthOverhead(b *testing.B) {
-	a := newAPI(b, gate.Config{DataDir: b.TempDir(), Migrate: true})
+	a := newAPI(b, datadir.Config{DataDir: b.TempDir(), Migrate: true})
 	token := a.token(tresor.RoleSales)
 	tr := &http.Transport{MaxIdleConnsPerHost: 16}
 	client := &http.Client{Transport: tr}

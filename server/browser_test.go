@@ -11,7 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"tresor"
-	"tresor/gate"
+	"tresor/datadir"
 )
 
 // RequireBrowserEnv, when "1", turns a missing Chromium into a failure (CI sets it).
@@ -41,7 +41,7 @@ func newChrome(t *testing.T) context.Context {
 // in, create an API token, sign out — with the strict CSP in force.
 func TestBrowserSignInAndToken(t *testing.T) {
 	ctx := newChrome(t)
-	a := newAPI(t, gate.Config{DataDir: t.TempDir(), Migrate: true})
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
 	a.userWithPassword("kim@example.org", tresor.RoleSales, tresor.RoleService)
 
 	step := func(steps ...chromedp.Action[chromedp.Void]) {

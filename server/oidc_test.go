@@ -17,7 +17,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"tresor"
-	"tresor/gate"
+	"tresor/datadir"
 	"tresor/server"
 )
 
@@ -71,7 +71,7 @@ func TestSingleSignOnWithARealProvider(t *testing.T) {
 	go opServer.Serve(opLn)
 	defer opServer.Close()
 
-	g, err := gate.Open(context.Background(), gate.Config{DataDir: t.TempDir(), Migrate: true})
+	g, err := datadir.Open(context.Background(), datadir.Config{DataDir: t.TempDir(), Migrate: true})
 	must(t, err)
 	defer g.Close()
 	s := server.New(server.Services{Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"tresor"
-	"tresor/gate"
+	"tresor/datadir"
 )
 
 func TestPrivacyOverHTTP(t *testing.T) {
@@ -89,7 +89,7 @@ func TestPrivacyOverHTTP(t *testing.T) {
 
 // TestConsentPagesWithoutMail: the withdrawal page works from a signed link alone.
 func TestConsentPagesWithoutMail(t *testing.T) {
-	a := newAPI(t, gate.Config{DataDir: t.TempDir(), Migrate: true})
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
 	if r := newBrowser(t, a.url).post("/consent/withdraw?token=w1.Zm9v.YmFy", url.Values{"List-Unsubscribe": {"One-Click"}}, nil); r.status != 404 {
 		t.Fatalf("a forged withdrawal link: %d", r.status)
 	}

@@ -48,7 +48,7 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) error {
 	rep, err := s.svc.Imports.Import(r.Context(), r.Body, req)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return tresor.Errorf(tresor.ECBodyTooLarge, "The file is larger than %d MiB; split it. The batches of 1,000 rows read before the limit are stored; importing the rest creates no duplicates.", ImportBodyLimit>>20)
+		return tresor.Errorf(tresor.ECBodyTooLarge, "The file is larger than %d MiB; split it. The batches of 10,000 rows read before the limit are stored; importing the rest creates no duplicates.", ImportBodyLimit>>20)
 	}
 	if err != nil {
 		return err

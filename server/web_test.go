@@ -25,7 +25,7 @@ import (
 	"time"
 
 	"tresor"
-	"tresor/gate"
+	"tresor/datadir"
 	"tresor/otp"
 	"tresor/server"
 )
@@ -172,7 +172,7 @@ func TestWebSignInWithSecondFactor(t *testing.T) {
 // TestSessionCookieAndCSRF: the session cookie's flags, and the form token a
 // cookie-authenticated change needs.
 func TestSessionCookieAndCSRF(t *testing.T) {
-	a := newAPI(t, gate.Config{DataDir: t.TempDir(), Migrate: true})
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
 	a.userWithPassword("kim@example.org", tresor.RoleSales)
 	b := newBrowser(t, a.url)
 	// Session fixation: a cookie set before the sign-in is replaced.
@@ -250,7 +250,7 @@ func (b *browser) sendJSON(method, path, body string, header map[string]string) 
 // TestCrossOriginPostIsRefused: a browser request from another site cannot
 // change anything, whatever credentials it carries.
 func TestCrossOriginPostIsRefused(t *testing.T) {
-	a := newAPI(t, gate.Config{DataDir: t.TempDir(), Migrate: true})
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
 	for name, h := range map[string]map[string]string{
 		"Sec-Fetch-Site": {"Sec-Fetch-Site": "cross-site"},
 		"Origin":         {"Origin": "https://evil.example"},
@@ -277,7 +277,7 @@ func TestCrossOriginPostIsRefused(t *testing.T) {
 
 // TestSecurityHeadersOnEveryResponse covers API answers, errors and pages.
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
-	a := newAPI(t, gate.Config{DataDir: t.TempDir(), Migrate: true})
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
 	b := newBrowser(t, a.url)
 	for _, r := range []page{
 		b.get("/healthz"), b.get("/api/v1/contacts"), b.get("/nothing-here"), b.get("/login"), b.get("/account"),
@@ -305,7 +305,7 @@ func TestTLSAndHSTS(t *testing.T) {
 	dir := t.TempDir()
 	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	pool := writeCert(t, cert, key)
-	g, err := gate.Open(context.Background(), gate.Config{DataDir: t.TempDir(), Migrate: true})
+	g, err := datadir.Open(context.Background(), datadir.Config{DataDir: t.TempDir(), Migrate: true})
 	must(t, err)
 	defer g.Close()
 	s := server.New(server.Services{Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
@@ -385,7 +385,7 @@ func writeCert(t *testing.T, certFile, keyFile string) *x509.CertPool {
 // TestCredentialStuffingOverHTTP: the sign-in form answers 429 with
 // Retry-After once failures pile up, and the log reports it.
 func TestCredentialStuffingOverHTTP(t *testing.T) {
-	a := newAPI(t, gate.Config{DataDir: t.TempDir(), Migrate: true})
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
 	a.userWithPassword("kim@example.org", tresor.RoleSales)
 	b := newBrowser(t, a.url)
 	var last page
@@ -416,7 +416,7 @@ func TestCredentialStuffingOverHTTP(t *testing.T) {
 // TestUserAPIRefusesInjection sends SQL and script through every field of
 // the user and token API.
 func TestUserAPIRefusesInjection(t *testing.T) {
-	a := newAPI(t, gate.Config{DataDir: t.TempDir(), Migrate: true})
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
 	for _, body := range []string{
 		`{"email":"x@example.org'; DROP TABLE users;--","roles":["sales"]}`,
 		`{"email":"<script>alert(1)</script>@example.org","roles":["sales"]}`,

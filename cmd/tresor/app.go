@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 	"tresor/mail"
 	"tresor/policy"
@@ -41,121 +42,24 @@ func NewMain() *Main {
 	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 }
 
-const usage = `Tresor — the privacy-by-design social CRM.
-
-Usage:
-  tresor serve                             start the server; migrates the database forward
-  tresor migrate                           apply database migrations
-  tresor version                           print the version
-  tresor user create --email E --role R    create a user; prints a generated password once
-  tresor user list                         list the users
-  tresor user disable|enable --email E     disable (ends sessions, stops tokens) or enable a user
-  tresor user set-roles --email E --role R replace a user's roles
-  tresor user reset-password --email E     print a one-time link to set a new password
-  tresor token create --email E            create an API token; prints only the token on stdout
-  tresor token list --email E              list a user's tokens
-  tresor token revoke --id ID              revoke a token
-  tresor policy show [--policy FILE]       print the policy in force (the built-in one by default)
-  tresor policy check FILE                 check a policy file; errors name their line
-  tresor erase --contact ID --reason TEXT  erase a contact (Art. 17): its data key, rows and records
-  tresor hold place|release|list           legal holds that keep a contact from erasure
-  tresor retention run [--dry-run]         apply the retention policy, with a report
-  tresor keys status|rotate|generate       the key-encryption key and the data keys under it
-  tresor keys backup|restore FILE          export or import the keys, encrypted with a passphrase
-  tresor backup keygen --identity-file F   make an age identity for backups; prints its public key
-  tresor backup create FILE --recipient R  an encrypted, consistent online backup, without keys
-  tresor backup verify FILE --identity F   decrypt, check and test-restore a backup
-  tresor backup restore FILE --identity F  restore a backup; erasures made since are applied again
-  tresor import FORMAT FILE --purpose P --legal-basis B [--network N] [--mapping F] [--dry-run]
-                                           import linkedin, vcard, mastodon-following or csv through the ingestion gate
-  tresor notices list [--overdue] | send | given --id ID --channel C
-                                           the Art. 14 information duties of imported people
-  tresor channel add mastodon|bluesky --name N …
-                                           add a company account on a social network
-  tresor channel list | delete CHANNEL     the company's channels
-  tresor channel post CHANNEL TEXT [--at T] | posts CHANNEL
-                                           publish a company post now or later; list posts
-  tresor channel poll CHANNEL              read a channel's mentions and direct messages once
-  tresor audit verify [--public-key F]     recompute the audit trail; exit 0 intact, 1 tampered
-  tresor audit log [--contact ID] [--actor A] [--action X] [--since T] [--until T]
-                                           who accessed a contact, what an actor accessed
-  tresor audit export --actor A --since T --until T
-                                           the contacts an actor touched, as CSV (breach notification)
-  tresor audit prove SEQ                   an inclusion proof of an entry against the newest checkpoint
-  tresor audit checkpoint | public-key     sign a checkpoint now; print the checkpoints' public key
-  tresor audit prune --keep DURATION       remove entries older than the audit retention period
-
-Run "tresor COMMAND -h" for the flags of a command. Every flag has a TRESOR_*
-environment variable; secrets may also come from a file named by *_FILE.
-`
-
 // Run runs the command in args.
 func (m *Main) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(m.Stderr, usage)
+		fmt.Fprint(m.Stderr, usage())
 		if len(args) == 0 {
 			return errUsage
 		}
 		return nil
 	}
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "serve":
-		return m.serve(ctx, rest)
-	case "migrate":
-		return m.migrate(ctx, rest)
-	case "version":
-		return m.version(rest)
-	case "user":
-		return m.sub(ctx, "user", rest, map[string]func(context.Context, []string) error{
-			"create": m.userCreate, "list": m.userList, "disable": m.userDisable, "enable": m.userEnable,
-			"set-roles": m.userSetRoles, "reset-password": m.userResetPassword})
-	case "token":
-		return m.sub(ctx, "token", rest, map[string]func(context.Context, []string) error{
-			"create": m.tokenCreate, "list": m.tokenList, "revoke": m.tokenRevoke})
-	case "policy":
-		return m.sub(ctx, "policy", rest, map[string]func(context.Context, []string) error{
-			"show": m.policyShow, "check": m.policyCheck})
-	case "erase":
-		return m.erase(ctx, rest)
-	case "hold":
-		return m.sub(ctx, "hold", rest, map[string]func(context.Context, []string) error{
-			"place": m.holdPlace, "release": m.holdRelease, "list": m.holdList})
-	case "retention":
-		return m.sub(ctx, "retention", rest, map[string]func(context.Context, []string) error{"run": m.retentionRun})
-	case "keys":
-		return m.sub(ctx, "keys", rest, map[string]func(context.Context, []string) error{
-			"status": m.keysStatus, "rotate": m.keysRotate, "generate": m.keysGenerate,
-			"backup": m.keysBackup, "restore": m.keysRestore})
-	case "channel":
-		return m.sub(ctx, "channel", rest, map[string]func(context.Context, []string) error{
-			"add": m.channelAdd, "list": m.channelList, "delete": m.channelDelete,
-			"post": m.channelPost, "posts": m.channelPosts, "poll": m.channelPoll})
-	case "import":
-		return m.importCmd(ctx, rest)
-	case "notices":
-		return m.sub(ctx, "notices", rest, map[string]func(context.Context, []string) error{
-			"list": m.noticesList, "send": m.noticesSend, "given": m.noticesGiven})
-	case "audit":
-		return m.sub(ctx, "audit", rest, map[string]func(context.Context, []string) error{
-			"verify": m.auditVerify, "prove": m.auditProve, "log": m.auditLog, "export": m.auditExport,
-			"checkpoint": m.auditCheckpoint, "public-key": m.auditPublicKey, "prune": m.auditPrune})
-	case "backup":
-		return m.sub(ctx, "backup", rest, map[string]func(context.Context, []string) error{
-			"create": m.backupCreate, "verify": m.backupVerify, "restore": m.backupRestore, "keygen": m.backupKeygen})
-	default:
-		fmt.Fprintf(m.Stderr, "tresor: unknown command %q\n\n%s", cmd, usage)
+	c, rest := m.lookup(args)
+	if c == nil {
 		return errUsage
 	}
-}
-
-func (m *Main) sub(ctx context.Context, name string, args []string, cmds map[string]func(context.Context, []string) error) error {
-	if len(args) > 0 {
-		if f, ok := cmds[args[0]]; ok {
-			return f(ctx, args[1:])
-		}
+	// -h prints a command's flags; it is a success, not an error.
+	if err := c.run(m, ctx, rest); !errors.Is(err, flag.ErrHelp) {
+		return err
 	}
-	fmt.Fprintf(m.Stderr, "tresor: %s needs a subcommand\n\n%s", name, usage)
-	return errUsage
+	return nil
 }
 
 // config is the typed configuration shared by the commands.
@@ -177,7 +81,7 @@ type config struct {
 	kekFile     string
 	transitAddr string
 	transitKey  string
-	kek         gate.KEKConfig
+	kek         datadir.KEKConfig
 	retention   time.Duration
 	auditStream string
 	auditClient string
@@ -212,41 +116,6 @@ func (m *Main) envDuration(key string, def time.Duration) time.Duration {
 	return def
 }
 
-// retentionLoop runs the retention policy once per interval: it checks
-// hourly whether a run is due, so that several servers on one database run
-// it about once, and a restart does not skip a day.
-func (m *Main) retentionLoop(ctx context.Context, g *gate.Gate, log *slog.Logger, interval, auditKeep time.Duration) {
-	check := min(time.Hour, interval)
-	t := time.NewTimer(time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		t.Reset(check)
-		due, err := g.RetentionDue(ctx, interval)
-		if err != nil || !due {
-			continue
-		}
-		rep, err := g.RunRetention(dataProtection(ctx), false)
-		if err != nil {
-			log.Error("retention run failed", "error", err)
-			continue
-		}
-		log.Info("retention run", "id", rep.ID, "checked", rep.Checked, "erased", len(rep.Erased),
-			"stripped", len(rep.Stripped), "records_expired", rep.RecordsExpired, "held", len(rep.Held), "errors", len(rep.Errors))
-		if auditKeep > 0 {
-			if n, err := g.PruneAudit(system(ctx), time.Now().Add(-auditKeep)); err != nil {
-				log.Error("audit pruning failed", "error", err)
-			} else if n > 0 {
-				log.Info("audit entries pruned", "entries", n)
-			}
-		}
-	}
-}
-
 func (m *Main) env(key, def string) string {
 	if v := m.Getenv(key); v != "" {
 		return v
@@ -254,11 +123,12 @@ func (m *Main) env(key, def string) string {
 	return def
 }
 
-// parse parses flags and resolves TRESOR_DB_FILE.
+// parse parses flags and resolves TRESOR_DB_FILE. After -h it returns
+// flag.ErrHelp, which Run turns into success.
 func (m *Main) parse(fs *flag.FlagSet, cfg *config, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			return err
 		}
 		return errUsage
 	}
@@ -267,19 +137,16 @@ func (m *Main) parse(fs *flag.FlagSet, cfg *config, args []string) error {
 		return errUsage
 	}
 	if cfg.db == "" {
-		if f := m.Getenv("TRESOR_DB_FILE"); f != "" {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				return fmt.Errorf("TRESOR_DB_FILE: %w", err)
-			}
-			cfg.db = strings.TrimSpace(string(b))
+		var err error
+		if cfg.db, err = m.secret("TRESOR_DB", strings.TrimSpace); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func (cfg *config) gateConfig(migrate bool) gate.Config {
-	return gate.Config{DataDir: cfg.dataDir, DB: cfg.db, Migrate: migrate, KEK: cfg.kek}
+func (cfg *config) gateConfig(migrate bool) datadir.Config {
+	return datadir.Config{DataDir: cfg.dataDir, DB: cfg.db, Migrate: migrate, KEK: cfg.kek}
 }
 
 // loadPolicy reads the configured policy file, or the built-in policy.
@@ -365,7 +232,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.retention, "retention-interval", m.envDuration("TRESOR_RETENTION_INTERVAL", 24*time.Hour), "how often the retention policy runs inside the server; 0 turns it off (TRESOR_RETENTION_INTERVAL)")
 	fs.DurationVar(&cfg.socialEvery, "social-interval", m.envDuration("TRESOR_SOCIAL_INTERVAL", time.Minute), "how often scheduled posts go out and the channels' inboxes are read (and, with a mail server, hourly, Art. 14 notices due within 7 days are mailed); 0 turns this off (TRESOR_SOCIAL_INTERVAL)")
 	fs.StringVar(&cfg.socialPurpose, "social-purpose", m.env("TRESOR_SOCIAL_PURPOSE", ""), "the purpose inboxes are read under (TRESOR_SOCIAL_PURPOSE; default: the policy's first purpose that answers people, service in the built-in policy)")
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	log, err := m.logger(&cfg)
@@ -407,12 +274,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if cfg.kek, err = m.kekConfig(&cfg); err != nil {
 		return err
 	}
-	g, err := gate.Open(ctx, cfg.gateConfig(true), gopts...)
+	g, err := datadir.Open(ctx, cfg.gateConfig(true), gopts...)
 	if err != nil {
 		return err
 	}
 	defer g.Close()
-	release, err := gate.Lock(cfg.gateConfig(true))
+	release, err := datadir.Lock(cfg.gateConfig(true))
 	if err != nil {
 		return err
 	}
@@ -456,10 +323,10 @@ and a user who works with contacts, then an API token:
 	go g.WatchKEK(bg, 30*time.Second)
 	go g.WatchAudit(bg, time.Minute)
 	if cfg.retention > 0 {
-		go m.retentionLoop(bg, g, log, cfg.retention, cfg.auditKeep)
+		go g.WatchRetention(bg, cfg.retention, cfg.auditKeep)
 	}
 	if cfg.socialEvery > 0 {
-		go m.socialLoop(bg, g, log, cfg.socialEvery, cfg.socialPurpose, cfg.smtpAddr != "")
+		go g.WatchSocial(bg, cfg.socialEvery, cfg.socialPurpose, cfg.smtpAddr != "")
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
@@ -498,14 +365,11 @@ func (m *Main) serverOptions(cfg *config, log *slog.Logger) (server.Options, err
 		return opts, nil
 	}
 	o := cfg.oidc
-	o.ClientSecret = m.Getenv("TRESOR_OIDC_CLIENT_SECRET")
-	if f := m.Getenv("TRESOR_OIDC_CLIENT_SECRET_FILE"); f != "" && o.ClientSecret == "" {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return opts, fmt.Errorf("TRESOR_OIDC_CLIENT_SECRET_FILE: %w", err)
-		}
-		o.ClientSecret = strings.TrimSpace(string(b))
+	secret, err := m.secret("TRESOR_OIDC_CLIENT_SECRET", strings.TrimSpace)
+	if err != nil {
+		return opts, err
 	}
+	o.ClientSecret = secret
 	if o.ClientID == "" || o.ClientSecret == "" {
 		return opts, errors.New("single sign-on needs --oidc-client-id and TRESOR_OIDC_CLIENT_SECRET (or _FILE)")
 	}
@@ -529,22 +393,18 @@ func (m *Main) mailer(cfg *config) (*mail.SMTP, error) {
 	if cfg.smtpFrom == "" {
 		return nil, errors.New("--smtp-addr needs --smtp-from (TRESOR_SMTP_FROM), the sender address")
 	}
-	s := &mail.SMTP{Addr: cfg.smtpAddr, From: cfg.smtpFrom, Username: m.Getenv("TRESOR_SMTP_USERNAME"), Password: m.Getenv("TRESOR_SMTP_PASSWORD")}
-	if f := m.Getenv("TRESOR_SMTP_PASSWORD_FILE"); f != "" && s.Password == "" {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("TRESOR_SMTP_PASSWORD_FILE: %w", err)
-		}
-		s.Password = strings.TrimSpace(string(b))
+	password, err := m.secret("TRESOR_SMTP_PASSWORD", strings.TrimSpace)
+	if err != nil {
+		return nil, err
 	}
-	return s, nil
+	return &mail.SMTP{Addr: cfg.smtpAddr, From: cfg.smtpFrom, Username: m.Getenv("TRESOR_SMTP_USERNAME"), Password: password}, nil
 }
 
 // policyCmd prints or checks a policy file.
 func (m *Main) policyShow(ctx context.Context, args []string) error {
 	var cfg config
 	fs := m.flags("policy show", &cfg)
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	if cfg.policy == "" {
@@ -588,22 +448,17 @@ func helpAsked(args []string) bool {
 func (m *Main) migrate(ctx context.Context, args []string) error {
 	var cfg config
 	fs := m.flags("migrate", &cfg)
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
-	store, err := gate.OpenStore(ctx, cfg.gateConfig(true))
+	mig, err := datadir.Migrate(ctx, cfg.gateConfig(true))
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	from, to, err := store.Migrate(ctx)
-	if err != nil {
-		return err
-	}
-	if from == to {
-		fmt.Fprintf(m.Stderr, "The %s database is up to date (schema version %d).\n", store.Backend(), to)
+	if mig.From == mig.To {
+		fmt.Fprintf(m.Stderr, "The %s database is up to date (schema version %d).\n", mig.Backend, mig.To)
 	} else {
-		fmt.Fprintf(m.Stderr, "Migrated the %s database from schema version %d to %d.\n", store.Backend(), from, to)
+		fmt.Fprintf(m.Stderr, "Migrated the %s database from schema version %d to %d.\n", mig.Backend, mig.From, mig.To)
 	}
 	return nil
 }
@@ -623,7 +478,7 @@ func (m *Main) userCreate(ctx context.Context, args []string) error {
 	fs := m.flags("user create", &cfg)
 	fs.StringVar(&email, "email", "", "e-mail address of the user (required)")
 	fs.StringVar(&roles, "role", "", "role, or several separated by commas: "+strings.Join(roleNames(), ", ")+" (required)")
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	if email == "" || roles == "" {
@@ -654,7 +509,7 @@ func (m *Main) withGate(ctx context.Context, cfg config, fn func(g *gate.Gate) e
 	if cfg.kek, err = m.kekConfig(&cfg); err != nil {
 		return err
 	}
-	g, err := gate.Open(ctx, cfg.gateConfig(false), gate.WithLogger(slog.New(slog.DiscardHandler)), gate.WithPolicy(pol))
+	g, err := datadir.Open(ctx, cfg.gateConfig(false), gate.WithLogger(slog.New(slog.DiscardHandler)), gate.WithPolicy(pol))
 	if err != nil {
 		return err
 	}
@@ -673,7 +528,7 @@ func roleNames() []string {
 func (m *Main) userList(ctx context.Context, args []string) error {
 	var cfg config
 	fs := m.flags("user list", &cfg)
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
@@ -725,7 +580,7 @@ func (m *Main) oneUser(name string, args []string, extra func(fs *flag.FlagSet))
 	if extra != nil {
 		extra(fs)
 	}
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return cfg, "", err
 	}
 	if email == "" {
@@ -868,7 +723,7 @@ func (m *Main) tokenRevoke(ctx context.Context, args []string) error {
 	var id string
 	fs := m.flags("token revoke", &cfg)
 	fs.StringVar(&id, "id", "", "id of the token (required; see tresor token list)")
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	if id == "" {
@@ -882,4 +737,22 @@ func (m *Main) tokenRevoke(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stderr, "Revoked token %s.\n", id)
 		return nil
 	})
+}
+
+// secret returns the environment variable name or, when it is empty, the
+// content of the file that name_FILE names, through trim; "" when neither
+// is set.
+func (m *Main) secret(name string, trim func(string) string) (string, error) {
+	if v := m.Getenv(name); v != "" {
+		return v, nil
+	}
+	f := m.Getenv(name + "_FILE")
+	if f == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return "", fmt.Errorf("%s_FILE: %w", name, err)
+	}
+	return trim(string(b)), nil
 }

@@ -25,7 +25,7 @@ func (m *Main) auditVerify(ctx context.Context, args []string) error {
 	var pubFile string
 	fs := m.flags("audit verify", &cfg)
 	fs.StringVar(&pubFile, "public-key", "", "file with the checkpoints' public key (default: this server's key)")
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	pub := ""
@@ -60,7 +60,7 @@ func (m *Main) auditProve(ctx context.Context, args []string) error {
 	var cfg config
 	fs := m.flags("audit prove", &cfg)
 	arg, err := m.parseFile(fs, &cfg, args)
-	if err != nil || helpAsked(args) {
+	if err != nil {
 		return err
 	}
 	seq, err := strconv.ParseInt(arg, 10, 64)
@@ -87,7 +87,7 @@ func (m *Main) auditProve(ctx context.Context, args []string) error {
 func (m *Main) auditCheckpoint(ctx context.Context, args []string) error {
 	var cfg config
 	fs := m.flags("audit checkpoint", &cfg)
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
@@ -107,7 +107,7 @@ func (m *Main) auditCheckpoint(ctx context.Context, args []string) error {
 func (m *Main) auditPublicKey(ctx context.Context, args []string) error {
 	var cfg config
 	fs := m.flags("audit public-key", &cfg)
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
@@ -161,7 +161,7 @@ func (m *Main) auditLog(ctx context.Context, args []string) error {
 	auditFilterFlags(fs, &af)
 	fs.IntVar(&limit, "limit", 50, "at most this many entries, newest first")
 	fs.BoolVar(&asJSON, "json", false, "print JSON lines")
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	f, err := af.filter()
@@ -212,7 +212,7 @@ func (m *Main) auditExport(ctx context.Context, args []string) error {
 	var af auditFlags
 	fs := m.flags("audit export", &cfg)
 	auditFilterFlags(fs, &af)
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	f, err := af.filter()
@@ -232,7 +232,7 @@ func (m *Main) auditPrune(ctx context.Context, args []string) error {
 	var keep time.Duration
 	fs := m.flags("audit prune", &cfg)
 	fs.DurationVar(&keep, "keep", 0, "remove entries older than this, e.g. 87600h (10 years); after a signed checkpoint")
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	if keep <= 0 {

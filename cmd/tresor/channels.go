@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 	"tresor/policy"
 	"tresor/social/bluesky"
@@ -45,63 +46,6 @@ func connectors(log *slog.Logger) gate.ConnectorFactory {
 	}
 }
 
-// noticeLead is how long before its deadline the server mails an open
-// Art. 14 notice: the time left to inform the person another way first.
-const noticeLead = 7 * 24 * time.Hour
-
-// socialLoop publishes the posts whose time has come and reads the inboxes
-// of all channels under the service purpose; with a mail server it sends,
-// hourly, the Art. 14 notices whose deadline is less than noticeLead away.
-func (m *Main) socialLoop(ctx context.Context, g *gate.Gate, log *slog.Logger, interval time.Duration, purpose string, mail bool) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	sys := system(ctx)
-	var noticesAt time.Time
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if mail && time.Since(noticesAt) >= time.Hour {
-			noticesAt = time.Now()
-			sent, other, err := g.SendNotices(dataProtection(ctx), time.Now().Add(noticeLead))
-			switch {
-			case err != nil:
-				log.Error("sending Art. 14 notices failed", "error", err)
-			case sent > 0 || other > 0:
-				log.Info("Art. 14 notices sent", "sent", sent, "without_email", other)
-			}
-			if other > 0 {
-				log.Warn("people without an e-mail address need their Art. 14 notice another way; see tresor notices list", "open", other)
-			}
-		}
-		if n, err := g.PublishDue(sys); err != nil {
-			log.Error("publishing scheduled posts failed", "error", err)
-		} else if n > 0 {
-			log.Info("scheduled posts published", "posts", n)
-		}
-		if purpose == "" {
-			continue
-		}
-		chans, err := g.Channels(sys)
-		if err != nil {
-			log.Error("listing channels failed", "error", err)
-			continue
-		}
-		for _, ch := range chans {
-			rep, err := g.PollInbox(tresor.WithPurpose(sys, purpose), ch.ID)
-			if err != nil {
-				log.Warn("reading a channel's inbox failed", "channel", ch.ID, "network", ch.Network, "error", err)
-				continue
-			}
-			if rep.Read > 0 {
-				log.Info("inbox read", "channel", ch.ID, "read", rep.Read, "interactions", rep.Interactions, "cases", rep.Cases)
-			}
-		}
-	}
-}
-
 // replyPurpose is the first purpose of the policy that answers people: the
 // one the server reads inboxes under.
 func replyPurpose(cfg *config) (string, error) {
@@ -127,7 +71,7 @@ func (m *Main) withSocial(ctx context.Context, cfg config, fn func(g *gate.Gate)
 		return err
 	}
 	log := slog.New(slog.DiscardHandler)
-	g, err := gate.Open(ctx, cfg.gateConfig(false), gate.WithLogger(log), gate.WithPolicy(pol), gate.WithConnectors(connectors(log)))
+	g, err := datadir.Open(ctx, cfg.gateConfig(false), gate.WithLogger(log), gate.WithPolicy(pol), gate.WithConnectors(connectors(log)))
 	if err != nil {
 		return err
 	}
@@ -157,7 +101,7 @@ func (m *Main) channelAdd(ctx context.Context, args []string) error {
 	fs.StringVar(&service, "service", "", "bluesky: the account's server (default "+bluesky.DefaultService+")")
 	fs.StringVar(&pwFile, "app-password-file", "", "bluesky: a file holding an app password (never the account's password)")
 	fs.StringVar(&credsFile, "credentials", "", "a JSON file with the connector's credentials, instead of the steps above")
-	if err := m.parse(fs, &cfg, args[1:]); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args[1:]); err != nil {
 		return err
 	}
 	if strings.TrimSpace(name) == "" {
@@ -238,7 +182,7 @@ func (m *Main) mastodonAuthorize(ctx context.Context, server, code string) (mast
 func (m *Main) channelList(ctx context.Context, args []string) error {
 	var cfg config
 	fs := m.flags("channel list", &cfg)
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	return m.withGate(ctx, cfg, func(g *gate.Gate) error {

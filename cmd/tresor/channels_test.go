@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 	"tresor/socialtest"
 )
@@ -52,7 +52,7 @@ func TestChannelCommandsOnGoToSocial(t *testing.T) {
 	out := expect(t, env, 0, "as @acme@"+strings.ToLower(gts.Host), "channel", "add", "mastodon", "--name", "Support", "--credentials", good)
 	id := strings.TrimSuffix(strings.Fields(out)[1], ":")
 	expect(t, env, 0, id, "channel", "list")
-	db, err := os.ReadFile(filepath.Join(dir, gate.DatabaseFile))
+	db, err := os.ReadFile(filepath.Join(dir, datadir.DatabaseFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestChannelCommandsOnGoToSocial(t *testing.T) {
 		defer cancel()
 		done := make(chan struct{})
 		go func() {
-			m.socialLoop(ctx, g, slog.New(slog.DiscardHandler), 200*time.Millisecond, "service", false)
+			g.WatchSocial(ctx, 200*time.Millisecond, "service", false)
 			close(done)
 		}()
 		defer func() { cancel(); <-done }()

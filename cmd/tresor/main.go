@@ -1,14 +1,3 @@
-// Command tresor is the Tresor server and its administration tool.
-//
-//	tresor serve                              start the server (migrates the database forward)
-//	tresor migrate                            apply database migrations
-//	tresor version                            print the version
-//	tresor user create --email E --role R     create a user; prints a generated password once
-//	tresor user list|disable|enable|set-roles|reset-password
-//	tresor token create --email E             create an API token; prints only the token on stdout
-//	tresor token list|revoke
-//
-// Configuration comes from flags and TRESOR_* environment variables (see -h of each command).
 package main
 
 import (

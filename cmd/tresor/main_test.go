@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"tresor/gate"
+	"tresor/datadir"
 	"tresor/storetest"
 )
 
@@ -33,7 +33,7 @@ func TestNewUserWalkthrough(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "data")
 		walkthrough(t, map[string]string{"TRESOR_DATA_DIR": dir})
-		fi, err := os.Stat(filepath.Join(dir, gate.DatabaseFile))
+		fi, err := os.Stat(filepath.Join(dir, datadir.DatabaseFile))
 		if err != nil {
 			t.Fatal(err)
 		}

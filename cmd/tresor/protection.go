@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 )
 
@@ -25,29 +26,25 @@ func (m *Main) kekFlags(fs *flag.FlagSet, cfg *config) {
 }
 
 // kekConfig is the configured source of the key-encryption key.
-func (m *Main) kekConfig(cfg *config) (gate.KEKConfig, error) {
+func (m *Main) kekConfig(cfg *config) (datadir.KEKConfig, error) {
 	switch {
 	case cfg.transitAddr != "":
-		token := m.Getenv("TRESOR_KEK_TRANSIT_TOKEN")
-		if f := m.Getenv("TRESOR_KEK_TRANSIT_TOKEN_FILE"); f != "" && token == "" {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				return gate.KEKConfig{}, fmt.Errorf("TRESOR_KEK_TRANSIT_TOKEN_FILE: %w", err)
-			}
-			token = strings.TrimSpace(string(b))
+		token, err := m.secret("TRESOR_KEK_TRANSIT_TOKEN", strings.TrimSpace)
+		if err != nil {
+			return datadir.KEKConfig{}, err
 		}
 		if token == "" {
-			return gate.KEKConfig{}, errors.New("the transit KMS needs a token: TRESOR_KEK_TRANSIT_TOKEN or TRESOR_KEK_TRANSIT_TOKEN_FILE")
+			return datadir.KEKConfig{}, errors.New("the transit KMS needs a token: TRESOR_KEK_TRANSIT_TOKEN or TRESOR_KEK_TRANSIT_TOKEN_FILE")
 		}
-		return gate.KEKConfig{TransitAddr: cfg.transitAddr, TransitToken: token, TransitKey: cfg.transitKey,
+		return datadir.KEKConfig{TransitAddr: cfg.transitAddr, TransitToken: token, TransitKey: cfg.transitKey,
 			TransitNamespace: m.Getenv("TRESOR_KEK_TRANSIT_NAMESPACE")}, nil
 	case m.Getenv("TRESOR_KEK") != "":
 		if cfg.kekFile != "" {
-			return gate.KEKConfig{}, errors.New("TRESOR_KEK and --kek-file (TRESOR_KEK_FILE) exclude each other")
+			return datadir.KEKConfig{}, errors.New("TRESOR_KEK and --kek-file (TRESOR_KEK_FILE) exclude each other")
 		}
-		return gate.KEKConfig{EnvName: "TRESOR_KEK", Getenv: m.Getenv}, nil
+		return datadir.KEKConfig{EnvName: "TRESOR_KEK", Getenv: m.Getenv}, nil
 	}
-	return gate.KEKConfig{File: cfg.kekFile}, nil
+	return datadir.KEKConfig{File: cfg.kekFile}, nil
 }
 
 // dataProtection is the context of the CLI's data-protection duties: the
@@ -62,7 +59,7 @@ func (m *Main) erase(ctx context.Context, args []string) error {
 	fs := m.flags("erase", &cfg)
 	fs.StringVar(&id, "contact", "", "id of the contact to erase")
 	fs.StringVar(&reason, "reason", "", "why (a ticket number, say; no personal data)")
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	if id == "" || reason == "" {
@@ -89,7 +86,7 @@ func (m *Main) holdPlace(ctx context.Context, args []string) error {
 	fs := m.flags("hold place", &cfg)
 	fs.StringVar(&id, "contact", "", "id of the contact to hold")
 	fs.StringVar(&reason, "reason", "", "why (a case or file number; no personal data)")
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	if id == "" || reason == "" {
@@ -110,7 +107,7 @@ func (m *Main) holdRelease(ctx context.Context, args []string) error {
 	var id string
 	fs := m.flags("hold release", &cfg)
 	fs.StringVar(&id, "id", "", "id of the legal hold")
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	if id == "" {
@@ -127,7 +124,7 @@ func (m *Main) holdList(ctx context.Context, args []string) error {
 	var id string
 	fs := m.flags("hold list", &cfg)
 	fs.StringVar(&id, "contact", "", "id of the contact")
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	if id == "" {
@@ -157,7 +154,7 @@ func (m *Main) retentionRun(ctx context.Context, args []string) error {
 	fs := m.flags("retention run", &cfg)
 	fs.BoolVar(&dry, "dry-run", false, "report what would be erased or removed, and change nothing")
 	fs.BoolVar(&asJSON, "json", false, "print the whole report as JSON")
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
@@ -204,7 +201,7 @@ func printRetention(w io.Writer, rep *tresor.RetentionReport) {
 func (m *Main) keysStatus(ctx context.Context, args []string) error {
 	var cfg config
 	fs := m.flags("keys status", &cfg)
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
@@ -240,7 +237,7 @@ func intList(vs []int) string {
 func (m *Main) keysRotate(ctx context.Context, args []string) error {
 	var cfg config
 	fs := m.flags("keys rotate", &cfg)
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
@@ -273,22 +270,17 @@ func (m *Main) keysGenerate(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stderr, "tresor keys generate: print a new random key (base64), e.g. for TRESOR_KEK")
 		return nil
 	}
-	fmt.Fprintln(m.Stdout, gate.GenerateKey())
+	fmt.Fprintln(m.Stdout, datadir.GenerateKey())
 	return nil
 }
 
 // passphrase reads the passphrase of a key backup from the environment, a
 // file, or the first line of standard input.
 func (m *Main) passphrase(stdin io.Reader) (string, error) {
-	if p := m.Getenv("TRESOR_KEYS_PASSPHRASE"); p != "" {
-		return p, nil
-	}
-	if f := m.Getenv("TRESOR_KEYS_PASSPHRASE_FILE"); f != "" {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return "", fmt.Errorf("TRESOR_KEYS_PASSPHRASE_FILE: %w", err)
-		}
-		return strings.TrimRight(string(b), "\r\n"), nil
+	// Spaces belong to a passphrase: only the file's line end is dropped.
+	p, err := m.secret("TRESOR_KEYS_PASSPHRASE", func(s string) string { return strings.TrimRight(s, "\r\n") })
+	if err != nil || p != "" {
+		return p, err
 	}
 	fmt.Fprint(m.Stderr, "passphrase of the key backup: ")
 	line, err := bufio.NewReader(stdin).ReadString('\n')
@@ -302,7 +294,7 @@ func (m *Main) keysBackup(ctx context.Context, args []string) error {
 	var cfg config
 	fs := m.flags("keys backup", &cfg)
 	file, err := m.parseFile(fs, &cfg, args)
-	if err != nil || helpAsked(args) {
+	if err != nil {
 		return err
 	}
 	if file == "" {
@@ -319,7 +311,7 @@ func (m *Main) keysBackup(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("key backup: %w", err)
 	}
-	versions, err := gate.ExportKeys(ctx, f, pass, cfg.gateConfig(false))
+	versions, err := datadir.ExportKeys(ctx, f, pass, cfg.gateConfig(false))
 	if err != nil {
 		f.Close()
 		os.Remove(file)
@@ -338,7 +330,7 @@ func (m *Main) keysRestore(ctx context.Context, args []string) error {
 	fs := m.flags("keys restore", &cfg)
 	fs.BoolVar(&force, "force", false, "replace key files that exist and differ")
 	file, err := m.parseFile(fs, &cfg, args)
-	if err != nil || helpAsked(args) {
+	if err != nil {
 		return err
 	}
 	if file == "" {
@@ -353,7 +345,7 @@ func (m *Main) keysRestore(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	versions, err := gate.ImportKeys(f, pass, cfg.gateConfig(false), force)
+	versions, err := datadir.ImportKeys(f, pass, cfg.gateConfig(false), force)
 	if err != nil {
 		return err
 	}
@@ -369,7 +361,7 @@ func (m *Main) parseFile(fs *flag.FlagSet, cfg *config, args []string) (string, 
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return "", nil
+			return "", err
 		}
 		return "", errUsage
 	}
@@ -392,7 +384,7 @@ func (m *Main) backupCreate(ctx context.Context, args []string) error {
 	fs := m.flags("backup create", &cfg)
 	fs.Var(&recipients, "recipient", "age public key (age1…) or file of them that may restore the backup; repeatable (TRESOR_BACKUP_RECIPIENTS, comma-separated)")
 	file, err := m.parseFile(fs, &cfg, args)
-	if err != nil || helpAsked(args) {
+	if err != nil {
 		return err
 	}
 	if file == "" {
@@ -441,7 +433,7 @@ func (m *Main) backupVerify(ctx context.Context, args []string) error {
 	fs.StringVar(&idFile, "identity", "", "file of the age identity the backup was encrypted to (TRESOR_BACKUP_IDENTITY_FILE)")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	file, err := m.parseFile(fs, &cfg, args)
-	if err != nil || helpAsked(args) {
+	if err != nil {
 		return err
 	}
 	if file == "" {
@@ -459,12 +451,12 @@ func (m *Main) backupVerify(ctx context.Context, args []string) error {
 	if cfg.kek, err = m.kekConfig(&cfg); err != nil {
 		return err
 	}
-	kr, kerr := gate.OpenKEK(ctx, cfg.gateConfig(false))
+	kr, kerr := datadir.OpenKEK(ctx, cfg.gateConfig(false))
 	if kerr != nil {
 		fmt.Fprintf(m.Stderr, "the key-encryption key is not at hand (%v): the data keys are counted, not unwrapped\n", kerr)
 		kr = nil
 	}
-	rep, err := gate.VerifyBackup(ctx, f, ids, cfg.gateConfig(false), kr)
+	rep, err := datadir.VerifyBackup(ctx, f, ids, cfg.gateConfig(false), kr)
 	if err != nil {
 		return fmt.Errorf("backup verify: %w", err)
 	}
@@ -504,7 +496,7 @@ func (m *Main) backupRestore(ctx context.Context, args []string) error {
 	fs := m.flags("backup restore", &cfg)
 	fs.StringVar(&idFile, "identity", "", "file of the age identity the backup was encrypted to (TRESOR_BACKUP_IDENTITY_FILE)")
 	file, err := m.parseFile(fs, &cfg, args)
-	if err != nil || helpAsked(args) {
+	if err != nil {
 		return err
 	}
 	if file == "" {
@@ -521,7 +513,7 @@ func (m *Main) backupRestore(ctx context.Context, args []string) error {
 	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
 		return err
 	}
-	release, err := gate.Lock(gcfg)
+	release, err := datadir.Lock(gcfg)
 	if err != nil {
 		return err
 	}
@@ -535,7 +527,7 @@ func (m *Main) backupRestore(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := gate.RestoreBackup(ctx, f, ids, gcfg, gate.WithPolicy(pol))
+	rep, err := datadir.RestoreBackup(ctx, f, ids, gcfg, gate.WithPolicy(pol))
 	if err != nil {
 		return fmt.Errorf("backup restore: %w", err)
 	}
@@ -555,14 +547,14 @@ func (m *Main) backupKeygen(ctx context.Context, args []string) error {
 	fs.StringVar(&out, "identity-file", "", "file to write the new age identity to (mode 0600); keep it apart from the backups")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			return err
 		}
 		return errUsage
 	}
 	if out == "" {
 		return m.missing("tresor backup keygen needs --identity-file FILE")
 	}
-	secret, recipient, err := gate.NewBackupIdentity()
+	secret, recipient, err := datadir.NewBackupIdentity()
 	if err != nil {
 		return err
 	}

@@ -8,14 +8,14 @@ import (
 	"testing"
 
 	"tresor"
-	"tresor/gate"
+	"tresor/datadir"
 )
 
 // seedContact creates a contact through the gate on the data directory, as
 // an import would, and returns its id.
 func seedContact(t *testing.T, dir, name string) string {
 	t.Helper()
-	g, err := gate.Open(context.Background(), gate.Config{DataDir: dir, Migrate: true})
+	g, err := datadir.Open(context.Background(), datadir.Config{DataDir: dir, Migrate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,5 +110,5 @@ func TestProtectionCommands(t *testing.T) {
 
 	// The key backup made before the rotation lacks version 2: a database
 	// sealed under it refuses to start with only the old keys.
-	expect(t, map[string]string{"TRESOR_DATA_DIR": dir, "TRESOR_KEK": "1:" + gate.GenerateKey()}, 1, "refusing to start", "keys", "status")
+	expect(t, map[string]string{"TRESOR_DATA_DIR": dir, "TRESOR_KEK": "1:" + datadir.GenerateKey()}, 1, "refusing to start", "keys", "status")
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 )
 
@@ -93,7 +94,7 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 	fs.StringVar(&mapping, "mapping", "", "for csv: a JSON file mapping fields to columns")
 	fs.BoolVar(&dry, "dry-run", false, "check every row and report, store nothing")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
-	if err := m.parse(fs, &cfg, args[2:]); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args[2:]); err != nil {
 		return err
 	}
 	if purpose == "" || basis == "" {
@@ -185,7 +186,7 @@ func (m *Main) noticesList(ctx context.Context, args []string) error {
 	var overdue bool
 	fs := m.flags("notices list", &cfg)
 	fs.BoolVar(&overdue, "overdue", false, "only the open notices whose month has passed")
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
@@ -214,7 +215,7 @@ func (m *Main) noticesSend(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.smtpAddr, "smtp-addr", m.env("TRESOR_SMTP_ADDR", ""), "SMTP server host:port (TRESOR_SMTP_ADDR)")
 	fs.StringVar(&cfg.smtpFrom, "smtp-from", m.env("TRESOR_SMTP_FROM", ""), "sender address (TRESOR_SMTP_FROM)")
 	fs.BoolVar(&all, "all", true, "send every open notice, not only the overdue ones")
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	mailer, err := m.mailer(&cfg)
@@ -228,7 +229,7 @@ func (m *Main) noticesSend(ctx context.Context, args []string) error {
 	if cfg.kek, err = m.kekConfig(&cfg); err != nil {
 		return err
 	}
-	g, err := gate.Open(ctx, cfg.gateConfig(false), gate.WithPolicy(pol), gate.WithMailer(mailer))
+	g, err := datadir.Open(ctx, cfg.gateConfig(false), gate.WithPolicy(pol), gate.WithMailer(mailer))
 	if err != nil {
 		return err
 	}
@@ -251,7 +252,7 @@ func (m *Main) noticesGiven(ctx context.Context, args []string) error {
 	fs := m.flags("notices given", &cfg)
 	fs.StringVar(&id, "id", "", "the notice")
 	fs.StringVar(&channel, "channel", "", "how it was given: postal, phone or in_person")
-	if err := m.parse(fs, &cfg, args); err != nil || helpAsked(args) {
+	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	if id == "" || channel == "" {

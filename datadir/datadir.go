@@ -1,4 +1,10 @@
-package gate
+// Package datadir sets up and maintains a Tresor data directory: the
+// database (SQLite in the directory, or PostgreSQL), the key files beside it,
+// the source of the key-encryption key, key export and import, and backup
+// verification and restore. It is the only package that opens a storage
+// adapter. It hands out no store: Open returns the gate on it, and the
+// maintenance tools use theirs inside and close it again.
+package datadir
 
 import (
 	"cmp"
@@ -10,10 +16,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"tresor"
 	"tresor/audit"
+	"tresor/gate"
 	"tresor/postgres"
 	"tresor/sqlite"
 	"tresor/vault"
@@ -56,8 +62,8 @@ type KEKConfig struct {
 // KEKFile is the name of the key-encryption key file in the key directory.
 const KEKFile = "kek.keys"
 
-// KeyDirOf returns the key directory of a configuration.
-func KeyDirOf(cfg Config) string {
+// keyDirOf returns the key directory of a configuration.
+func keyDirOf(cfg Config) string {
 	if cfg.KeyDir != "" {
 		return cfg.KeyDir
 	}
@@ -72,19 +78,20 @@ func kekSourceOf(cfg Config) vault.Source {
 		return k.Source
 	case k.TransitAddr != "":
 		return &vault.TransitSource{Addr: k.TransitAddr, Token: k.TransitToken, KeyName: k.TransitKey,
-			Namespace: k.TransitNamespace, Path: filepath.Join(KeyDirOf(cfg), "kek.transit")}
+			Namespace: k.TransitNamespace, Path: filepath.Join(keyDirOf(cfg), "kek.transit")}
 	case k.EnvName != "":
 		return vault.EnvSource{Name: k.EnvName, Getenv: k.Getenv}
 	case k.File != "":
 		return vault.FileSource{Path: k.File}
 	}
-	return vault.FileSource{Path: filepath.Join(KeyDirOf(cfg), KEKFile)}
+	return vault.FileSource{Path: filepath.Join(keyDirOf(cfg), KEKFile)}
 }
 
-// Open opens the configured store, checks or migrates its schema, and returns
-// the gate on it. It refuses a schema newer than this build knows.
-func Open(ctx context.Context, cfg Config, opts ...Option) (*Gate, error) {
-	store, err := OpenStore(ctx, cfg)
+// Open opens the configured store, checks or migrates its schema, loads the
+// keys, runs the pending maintenance and returns the gate on it. It refuses
+// a schema newer than this build knows. Closing the gate closes the store.
+func Open(ctx context.Context, cfg Config, opts ...gate.Option) (*gate.Gate, error) {
+	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +103,7 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Gate, error) {
 		store.Close()
 		return nil, fmt.Errorf("no data directory for the key files: set TRESOR_DATA_DIR (keys live there, apart from the database)")
 	}
-	keys, err := LoadKeys(KeyDirOf(cfg))
+	keys, err := loadKeys(keyDirOf(cfg))
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -105,27 +112,47 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Gate, error) {
 		store.Close()
 		return nil, err
 	}
-	signer, err := openAuditKey(ctx, store, KeyDirOf(cfg))
+	signer, err := openAuditKey(ctx, store, keyDirOf(cfg))
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	ac := AuditConfig{Signer: signer}
-	base := []Option{WithKeys(keys), WithAudit(ac)}
+	ac := gate.AuditConfig{Signer: signer}
+	base := []gate.Option{gate.WithAudit(ac)}
 	if cfg.DataDir != "" {
-		ac.CheckpointFile = filepath.Join(cfg.DataDir, AuditCheckpointFile)
-		base = append(base, WithJournal(filepath.Join(cfg.DataDir, JournalFile)), WithAudit(ac))
+		ac.CheckpointFile = filepath.Join(cfg.DataDir, gate.AuditCheckpointFile)
+		base = append(base, gate.WithJournal(filepath.Join(cfg.DataDir, gate.JournalFile)), gate.WithAudit(ac))
 	}
-	g := New(store, append(base, opts...)...)
-	if err := g.maintain(ctx); err != nil {
+	g := gate.New(store, keys, append(base, opts...)...)
+	if err := g.Maintain(ctx); err != nil {
 		store.Close()
 		return nil, err
 	}
 	return g, nil
 }
 
-// OpenStore opens the configured store without touching its schema.
-func OpenStore(ctx context.Context, cfg Config) (tresor.Store, error) {
+// Migration says what Migrate did.
+type Migration struct {
+	Backend  string // "sqlite" or "postgres"
+	From, To int    // schema versions before and after
+}
+
+// Migrate applies the missing migrations of the configured database.
+func Migrate(ctx context.Context, cfg Config) (*Migration, error) {
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	m := &Migration{Backend: store.Backend()}
+	if m.From, m.To, err = store.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// openStore opens the configured store without touching its schema.
+func openStore(ctx context.Context, cfg Config) (tresor.Store, error) {
 	switch {
 	case strings.HasPrefix(cfg.DB, "postgres://"), strings.HasPrefix(cfg.DB, "postgresql://"):
 		return postgres.Open(ctx, cfg.DB, postgres.Options{})
@@ -198,30 +225,7 @@ func openKEK(ctx context.Context, store tresor.Store, src vault.Source) (*vault.
 			return nil, fmt.Errorf("refusing to start: data keys are wrapped under key-encryption key version %d, which %s lacks", v, src.Describe())
 		}
 	}
-	if err := registerKEK(ctx, store, kr, known); err != nil {
-		return nil, err
-	}
-	return kr, nil
-}
-
-// registerKEK records the check value of every version the database does
-// not know yet.
-func registerKEK(ctx context.Context, store tresor.Store, kr *vault.Keyring, known []tresor.KEKVersion) error {
-	return store.Update(ctx, func(tx tresor.Tx) error {
-		for _, v := range kr.Versions() {
-			if slices.ContainsFunc(known, func(k tresor.KEKVersion) bool { return k.Version == v }) {
-				continue
-			}
-			check, err := kr.Check(v)
-			if err != nil {
-				return err
-			}
-			if err := tx.InsertKEKVersion(ctx, tresor.KEKVersion{Version: v, Check: check, CreatedAt: tresor.Truncate(time.Now())}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return kr, nil // the gate's Maintain records the versions the database lacks
 }
 
 func versionList(known []tresor.KEKVersion, counts map[int]int) string {
@@ -249,7 +253,7 @@ func openAuditKey(ctx context.Context, store tresor.Store, dir string) (*audit.S
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, AuditKeyFile)
+	path := filepath.Join(dir, gate.AuditKeyFile)
 	s, err := audit.LoadSigner(path, len(cps) == 0)
 	if err != nil {
 		return nil, fmt.Errorf("refusing to start: %w; restore it (tresor keys restore FILE): the audit trail's checkpoints were signed with it", err)

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package gate
+package datadir
 
 // Lock is not implemented on this system: a restore cannot tell whether a
 // server runs, so stop it first.
