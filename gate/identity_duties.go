@@ -22,7 +22,7 @@ import (
 const WelcomeTTL = 72 * time.Hour
 
 var errNoMailer = &tresor.Error{Code: tresor.ECMailUnavailable,
-	Message: "No mail server is configured, and a link to set a password goes only to the person, by mail. Configure TRESOR_SMTP_ADDR, or run `tresor user create` or `tresor user reset-password` on the server (the audited break-glass path).",
+	Message:   "No mail server is configured, and a link to set a password goes only to the person, by mail. Configure TRESOR_SMTP_ADDR, or run `tresor user create` or `tresor user reset-password` on the server (the audited break-glass path).",
 	MessageDE: "Es ist kein Mailserver eingerichtet, und ein Link zum Setzen eines Passworts geht nur per E-Mail an die Person selbst. TRESOR_SMTP_ADDR einrichten oder auf dem Server `tresor user create` bzw. `tresor user reset-password` ausführen (der protokollierte Notfallweg)."}
 
 // principal names the person behind an actor, so that a token and a session

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
 	"tresor/otp"
 	"tresor/storetest"
@@ -29,7 +30,7 @@ func userCtx(u *tresor.User) context.Context {
 }
 
 func dutiesBackends(t *testing.T, mailer bool, fn func(t *testing.T, e *dutiesEnv)) {
-	open := func(t *testing.T, cfg gate.Config) *dutiesEnv {
+	open := func(t *testing.T, cfg datadir.Config) *dutiesEnv {
 		e := &dutiesEnv{clock: newClock(), mail: &mailbox{}}
 		cfg.Migrate = true
 		opts := []gate.Option{gate.WithClock(e.clock.now), gate.WithPublicURL("https://crm.example.org")}
@@ -47,8 +48,8 @@ func dutiesBackends(t *testing.T, mailer bool, fn func(t *testing.T, e *dutiesEn
 		e.admin1ID, e.dpoID, e.adminUser = a1.ID, d.ID, a1
 		return e
 	}
-	t.Run("sqlite", func(t *testing.T) { fn(t, open(t, gate.Config{DataDir: t.TempDir()})) })
-	t.Run("postgres", func(t *testing.T) { fn(t, open(t, gate.Config{DB: storetest.PostgresURL(t), DataDir: t.TempDir()})) })
+	t.Run("sqlite", func(t *testing.T) { fn(t, open(t, datadir.Config{DataDir: t.TempDir()})) })
+	t.Run("postgres", func(t *testing.T) { fn(t, open(t, datadir.Config{DB: storetest.PostgresURL(t), DataDir: t.TempDir()})) })
 }
 
 // auditDetails returns the details of the entries with the action.
@@ -323,7 +324,7 @@ func TestDataRolesNeedASecondPerson(t *testing.T) {
 // [2.1]: two gates on one database stand for the server and the CLI (or two
 // servers of a cluster).
 func TestRevocationTakesEffectAtOnceInEveryProcess(t *testing.T) {
-	run := func(t *testing.T, cfg func() gate.Config) {
+	run := func(t *testing.T, cfg func() datadir.Config) {
 		server := openGate(t, cfg())
 		cli := openGate(t, cfg())
 		setup := func(email string) (*tresor.User, string, string) {
@@ -362,10 +363,10 @@ func TestRevocationTakesEffectAtOnceInEveryProcess(t *testing.T) {
 	}
 	t.Run("sqlite", func(t *testing.T) {
 		dir := t.TempDir()
-		run(t, func() gate.Config { return gate.Config{DataDir: dir, Migrate: true} })
+		run(t, func() datadir.Config { return datadir.Config{DataDir: dir, Migrate: true} })
 	})
 	t.Run("postgres", func(t *testing.T) {
 		url, dir := storetest.PostgresURL(t), t.TempDir()
-		run(t, func() gate.Config { return gate.Config{DB: url, DataDir: dir, Migrate: true} })
+		run(t, func() datadir.Config { return datadir.Config{DB: url, DataDir: dir, Migrate: true} })
 	})
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"tresor"
-	"tresor/gate"
+	"tresor/datadir"
 	"tresor/sqlite"
 	"tresor/storetest"
 )
@@ -17,15 +17,15 @@ import (
 func rawBackends(t *testing.T, fn func(t *testing.T, a *api, raw *sql.DB, param func(int) string)) {
 	t.Run("sqlite", func(t *testing.T) {
 		dir := t.TempDir()
-		a := newAPI(t, gate.Config{DataDir: dir, Migrate: true})
-		raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, gate.DatabaseFile)))
+		a := newAPI(t, datadir.Config{DataDir: dir, Migrate: true})
+		raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, datadir.DatabaseFile)))
 		must(t, err)
 		t.Cleanup(func() { raw.Close() })
 		fn(t, a, raw, func(int) string { return "?" })
 	})
 	t.Run("postgres", func(t *testing.T) {
 		url := storetest.PostgresURL(t)
-		a := newAPI(t, gate.Config{DB: url, DataDir: t.TempDir(), Migrate: true})
+		a := newAPI(t, datadir.Config{DB: url, DataDir: t.TempDir(), Migrate: true})
 		raw, err := sql.Open("pgx", url)
 		must(t, err)
 		t.Cleanup(func() { raw.Close() })

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"tresor"
-	"tresor/gate"
+	"tresor/datadir"
 	"tresor/storetest"
 )
 
@@ -17,15 +17,15 @@ import (
 func TestAuditExportCommandEscapesFormulaCells(t *testing.T) {
 	for _, b := range []struct {
 		name string
-		env  func(t *testing.T) (gate.Config, map[string]string)
+		env  func(t *testing.T) (datadir.Config, map[string]string)
 	}{
-		{"sqlite", func(t *testing.T) (gate.Config, map[string]string) {
+		{"sqlite", func(t *testing.T) (datadir.Config, map[string]string) {
 			dir := t.TempDir()
-			return gate.Config{DataDir: dir, Migrate: true}, map[string]string{"TRESOR_DATA_DIR": dir}
+			return datadir.Config{DataDir: dir, Migrate: true}, map[string]string{"TRESOR_DATA_DIR": dir}
 		}},
-		{"postgres", func(t *testing.T) (gate.Config, map[string]string) {
+		{"postgres", func(t *testing.T) (datadir.Config, map[string]string) {
 			dir, db := t.TempDir(), storetest.PostgresURL(t)
-			return gate.Config{DB: db, DataDir: dir, Migrate: true}, map[string]string{"TRESOR_DB": db, "TRESOR_DATA_DIR": dir}
+			return datadir.Config{DB: db, DataDir: dir, Migrate: true}, map[string]string{"TRESOR_DB": db, "TRESOR_DATA_DIR": dir}
 		}},
 	} {
 		t.Run(b.name, func(t *testing.T) {
@@ -38,7 +38,7 @@ func TestAuditExportCommandEscapesFormulaCells(t *testing.T) {
 				"a name without a formula character stays as it is": "Muster=mann",
 			}
 			ids := map[string]string{}
-			g, err := gate.Open(context.Background(), cfg)
+			g, err := datadir.Open(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
