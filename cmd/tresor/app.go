@@ -563,6 +563,68 @@ func (m *Main) userList(ctx context.Context, args []string) error {
 	})
 }
 
+// userGrants lists grants of roles that reach personal data.
+func (m *Main) userGrants(ctx context.Context, args []string) error {
+	var cfg config
+	var state string
+	fs := m.flags("user grants", &cfg)
+	fs.StringVar(&state, "state", "pending", "pending, approved, rejected, expired, withdrawn, or all")
+	if err := m.parse(fs, &cfg, args); err != nil {
+		return err
+	}
+	if state == "all" {
+		state = ""
+	}
+	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
+		gs, err := g.RoleGrants(system(ctx), tresor.GrantState(state))
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tUSER\tROLES\tSTATE\tASKED BY\tEXPIRES")
+		for _, gr := range gs {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", gr.ID, gr.UserID, joinRoleList(gr.Roles), gr.State, gr.RequestedBy,
+				gr.ExpiresAt.Format(time.RFC3339))
+		}
+		return w.Flush()
+	})
+}
+
+func (m *Main) userApprove(ctx context.Context, args []string) error {
+	return m.decideGrant(ctx, args, true)
+}
+func (m *Main) userReject(ctx context.Context, args []string) error {
+	return m.decideGrant(ctx, args, false)
+}
+
+// decideGrant approves or rejects a grant as the system: the break-glass
+// path, audited with the operating-system user and host.
+func (m *Main) decideGrant(ctx context.Context, args []string, approve bool) error {
+	var cfg config
+	var id string
+	name := "user reject"
+	if approve {
+		name = "user approve"
+	}
+	fs := m.flags(name, &cfg)
+	fs.StringVar(&id, "id", "", "the id of the grant (required)")
+	if err := m.parse(fs, &cfg, args); err != nil {
+		return err
+	}
+	if id == "" {
+		fmt.Fprintf(m.Stderr, "tresor %s: --id is required\n", name)
+		return errUsage
+	}
+	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
+		gr, err := g.DecideRoleGrant(system(ctx), id, approve)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stderr, "The grant of %s to user %s is %s.\n", joinRoleList(gr.Roles), gr.UserID, gr.State)
+		return nil
+	})
+}
+
 func joinRoleList(rs []tresor.Role) string {
 	s := make([]string, len(rs))
 	for i, r := range rs {

@@ -7,10 +7,18 @@
 //	tresor version                           print the version
 //	tresor user create --email E --role R    create a user; prints a generated password once
 //	tresor user list                         list users, their roles, second factor and state
-//	tresor user set-roles --email E --role R replace a user's roles
+//	tresor user set-roles --email E --role R replace a user's roles at once (break-glass: the API makes
+//	                                         data roles wait for a second person; audited with the OS
+//	                                         user and host)
+//	tresor user grants [--state pending|approved|rejected|expired|withdrawn|all]
+//	                                         list grants of roles that reach personal data
+//	tresor user approve --id ID              approve a pending grant of roles (break-glass, audited)
+//	tresor user reject --id ID               reject a pending grant of roles
 //	tresor user disable --email E            disable a user: ends every session, stops every token
 //	tresor user enable --email E             enable a disabled user
-//	tresor user reset-password --email E     print a one-time link (valid 1 hour) to set a new password
+//	tresor user reset-password --email E     print a one-time link (valid 1 hour) to set a new
+//	                                         password: the break-glass path when no mail server is
+//	                                         configured, audited with the OS user and host
 //	tresor token create --email E [--purpose P,Q] [--name N] [--ttl 2160h]
 //	                                         create an API token (default: every purpose the user's
 //	                                         roles allow; 90 days, at most 366); prints only the token

@@ -119,6 +119,20 @@ func TestAdministratorTakeoverIsRefusedOverRealSMTP(t *testing.T) {
 			t.Fatalf("a puppet account got its data role at once: %d %s", status, body)
 		}
 	})
+	t.Run("the CLI on the server lists and approves a pending grant", func(t *testing.T) {
+		out, msg, code := run(t, env, "user", "grants")
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if code != 0 || len(lines) < 2 || !strings.Contains(out, "sales") {
+			t.Fatalf("user grants: %d %q %s", code, out, msg)
+		}
+		id := strings.Fields(lines[len(lines)-1])[0]
+		if _, msg, code := run(t, env, "user", "approve", "--id", id); code != 0 || !strings.Contains(msg, "approved") {
+			t.Fatalf("user approve: %d %s", code, msg)
+		}
+		if _, msg, code := run(t, env, "user", "approve", "--id", id); code == 0 {
+			t.Fatalf("a grant was approved twice: %s", msg)
+		}
+	})
 	t.Run("no log line carries the link", func(t *testing.T) {
 		if secret == "" {
 			t.Skip("no link was mailed")
