@@ -5,6 +5,20 @@
 // that combines store, policy, vault and audit; it works on the store it is
 // given (package datadir opens one) and hands it to nobody. The HTTP server
 // and the CLI talk to it and never to a storage adapter.
+//
+// The files are named by concern, so that they group in a listing:
+//
+//	gate.go, gate_watch.go     the Gate, its options, authorisation, the background watchers
+//	objects*.go                the generic pipeline per object kind; contacts, records
+//	                           (organizations, interactions, deals, cases), personal fields
+//	consent*.go                consent ledger, reach, restriction and objection, campaigns,
+//	                           the mails Tresor writes
+//	identity_*.go              sessions and sign-in, users and tokens, passwords, separation
+//	                           of duties (invitations, reset links, four-eyes grants)
+//	protection*.go             erasure, legal holds, sealing, keys and rotation, backups,
+//	                           retention, maintenance after a restore
+//	audit*.go                  the audit trail, events, the DPO's queries, the CSV export
+//	ingest*.go, social.go      imports through the ingestion gate, Art. 14 notices, channels
 package gate
 
 import (

@@ -52,7 +52,7 @@ func TestEveryCSVWriterEscapesFormulas(t *testing.T) {
 		if d.IsDir() && strings.HasPrefix(d.Name(), ".") && path != ".." {
 			return filepath.SkipDir
 		}
-		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || filepath.ToSlash(path) == "../gate/csv.go" {
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || filepath.ToSlash(path) == "../gate/audit_csv.go" {
 			return nil
 		}
 		b, err := os.ReadFile(path)
@@ -60,7 +60,7 @@ func TestEveryCSVWriterEscapesFormulas(t *testing.T) {
 			return err
 		}
 		if bytes.Contains(b, []byte("csv.NewWriter(")) {
-			t.Errorf("%s writes CSV without csvWriter (gate/csv.go): cells that begin with = + - @ would be formulas", path)
+			t.Errorf("%s writes CSV without csvWriter (gate/audit_csv.go): cells that begin with = + - @ would be formulas", path)
 		}
 		return nil
 	})
