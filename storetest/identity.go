@@ -20,6 +20,96 @@ var identityTests = []struct {
 	{"LoginFailures", testLoginFailures},
 	{"PasswordResets", testPasswordResets},
 	{"Stats", testStats},
+	{"RoleGrants", testRoleGrants},
+	{"AuthEpoch", testAuthEpoch},
+	{"PasswordFromAndResetIssuer", testPasswordFrom},
+}
+
+func testRoleGrants(t *testing.T, s tresor.Store) {
+	u := MustUser(t, s, "kim@example.org")
+	a := &tresor.RoleGrant{ID: newID(), UserID: u.ID, Roles: []tresor.Role{tresor.RoleSales, tresor.RolePR}, State: tresor.GrantPending,
+		RequestedBy: "user:x", RequestedAt: epoch, ExpiresAt: epoch.Add(tresor.RoleGrantTTL)}
+	b := &tresor.RoleGrant{ID: newID(), UserID: u.ID, Roles: []tresor.Role{tresor.RoleService}, State: tresor.GrantPending,
+		RequestedBy: "user:x", RequestedAt: epoch, ExpiresAt: epoch.Add(tresor.RoleGrantTTL)}
+	update(t, s, func(tx tresor.Tx) error {
+		if err := tx.InsertRoleGrant(ctx, a); err != nil {
+			return err
+		}
+		return tx.InsertRoleGrant(ctx, b)
+	})
+	got, err := s.Read().RoleGrant(ctx, a.ID)
+	must(t, err)
+	if !slices.Equal(got.Roles, a.Roles) || got.State != tresor.GrantPending || got.RequestedBy != "user:x" ||
+		!got.ExpiresAt.Equal(a.ExpiresAt) || got.DecidedAt != nil {
+		t.Fatalf("grant = %+v", got)
+	}
+	later := epoch.Add(time.Hour)
+	var ok bool
+	update(t, s, func(tx tresor.Tx) (err error) {
+		ok, err = tx.DecideRoleGrant(ctx, a.ID, tresor.GrantApproved, "user:y", later)
+		return err
+	})
+	if !ok {
+		t.Fatal("a pending grant was not decided")
+	}
+	update(t, s, func(tx tresor.Tx) (err error) {
+		ok, err = tx.DecideRoleGrant(ctx, a.ID, tresor.GrantRejected, "user:z", later)
+		return err
+	})
+	if ok {
+		t.Fatal("a decided grant was decided again")
+	}
+	pending, err := s.Read().RoleGrants(ctx, tresor.GrantPending, "")
+	must(t, err)
+	if len(pending) != 1 || pending[0].ID != b.ID {
+		t.Fatalf("pending = %+v", pending)
+	}
+	all, err := s.Read().RoleGrants(ctx, "", u.ID)
+	must(t, err)
+	if len(all) != 2 || all[0].ID != b.ID { // newest first
+		t.Fatalf("all = %+v", all)
+	}
+	if all[1].State != tresor.GrantApproved || all[1].DecidedBy != "user:y" || all[1].DecidedAt == nil || !all[1].DecidedAt.Equal(later) {
+		t.Fatalf("decided = %+v", all[1])
+	}
+	_, err = s.Read().RoleGrant(ctx, newID())
+	wantCode(t, err, tresor.ECNotFound)
+}
+
+func testAuthEpoch(t *testing.T, s tresor.Store) {
+	before, err := s.Read().AuthEpoch(ctx)
+	must(t, err)
+	update(t, s, func(tx tresor.Tx) error { return tx.BumpAuthEpoch(ctx) })
+	_ = s.Update(ctx, func(tx tresor.Tx) error {
+		if err := tx.BumpAuthEpoch(ctx); err != nil {
+			return err
+		}
+		return tresor.Errorf(tresor.ECConflict, "roll back")
+	})
+	after, err := s.Read().AuthEpoch(ctx)
+	must(t, err)
+	if after != before+1 {
+		t.Fatalf("epoch %d → %d, want one step (a rolled-back bump does not count)", before, after)
+	}
+}
+
+func testPasswordFrom(t *testing.T, s tresor.Store) {
+	u := MustUser(t, s, "lea@example.org")
+	u.PasswordFrom = "reset R issued by user:x"
+	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u) })
+	got, err := s.Read().User(ctx, u.ID)
+	must(t, err)
+	if got.PasswordFrom != u.PasswordFrom {
+		t.Fatalf("PasswordFrom = %q", got.PasswordFrom)
+	}
+	r := &tresor.PasswordReset{Hash: []byte("reset-hash-from"), UserID: u.ID, CreatedAt: epoch, ExpiresAt: epoch.Add(time.Hour),
+		Ref: "ref-1", IssuedBy: "user:x"}
+	update(t, s, func(tx tresor.Tx) error { return tx.InsertPasswordReset(ctx, r) })
+	gr, err := s.Read().PasswordReset(ctx, r.Hash)
+	must(t, err)
+	if gr.Ref != "ref-1" || gr.IssuedBy != "user:x" {
+		t.Fatalf("reset = %+v", gr)
+	}
 }
 
 func testUserUpdate(t *testing.T, s tresor.Store) {
