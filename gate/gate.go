@@ -166,6 +166,12 @@ func (g *Gate) authorize(ctx context.Context, need access) (*request, error) {
 	case accessPurpose:
 		req.purpose = tresor.PurposeFrom(ctx)
 		pu, err := g.policy.PermitIndividual(a, req.purpose)
+		if err == nil && a.Kind != tresor.ActorSystem {
+			// An account that holds admin beside a data role (made before
+			// the rule, or so mapped by an identity provider) reaches no
+			// personal data: separation of duties holds at every request.
+			err = tresor.CheckSeparationOfDuties(a.Roles)
+		}
 		if err != nil {
 			g.recordBestEffort(ctx, g.entry(ctx, "access", "", nil, nil, err))
 			return nil, err

@@ -196,6 +196,12 @@ func TestDataRolesNeedASecondPerson(t *testing.T) {
 				wantCode(t, err, tresor.ECSeparationOfDuties)
 			}
 		})
+		t.Run("an account that holds admin beside a data role reaches no personal data", func(t *testing.T) {
+			legacy := tresor.WithPurpose(tresor.WithActor(bg, &tresor.Actor{Kind: tresor.ActorUser, UserID: kim.ID,
+				Roles: []tresor.Role{tresor.RoleAdmin, tresor.RoleSales}}), "sales")
+			_, err := e.g.Contacts(legacy, tresor.ContactFilter{})
+			wantCode(t, err, tresor.ECSeparationOfDuties)
+		})
 		t.Run("the CLI cannot join admin with a data role either", func(t *testing.T) {
 			_, _, err := e.g.CreateUser(system(), "both@example.org", []tresor.Role{tresor.RoleAdmin, tresor.RoleSales})
 			wantCode(t, err, tresor.ECSeparationOfDuties)
