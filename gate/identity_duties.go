@@ -323,14 +323,8 @@ func (g *Gate) DecideRoleGrant(ctx context.Context, id string, approve bool) (*t
 					roles = append(roles, r)
 				}
 			}
-			u.Roles, u.UpdatedAt = roles, req.now
-			if err := u.Validate(); err != nil {
-				return err
-			}
-			if err := tx.UpdateUser(ctx, u); err != nil {
-				return err
-			}
-			if err := tx.BumpAuthEpoch(ctx); err != nil {
+			u.Roles = roles
+			if err := saveUser(ctx, tx, u, req.now); err != nil {
 				return err
 			}
 			if err := g.eventIn(ctx, tx, "user.roles_changed", u.ID, "roles "+joinRoles(roles)+"; grant "+gr.ID); err != nil {

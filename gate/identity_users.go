@@ -160,16 +160,7 @@ func (g *Gate) changeUser(ctx context.Context, idOrEmail string, change func(tx 
 		if err := change(tx, req, u); err != nil {
 			return err
 		}
-		u.UpdatedAt = req.now
-		if err := u.Validate(); err != nil {
-			return err
-		}
-		if err := tx.UpdateUser(ctx, u); err != nil {
-			return err
-		}
-		// Every process on this database drops its cached credentials of
-		// the user at its next request (see AuthenticateToken).
-		if err := tx.BumpAuthEpoch(ctx); err != nil {
+		if err := saveUser(ctx, tx, u, req.now); err != nil {
 			return err
 		}
 		if u.DisabledAt != nil {
@@ -184,6 +175,21 @@ func (g *Gate) changeUser(ctx context.Context, idOrEmail string, change func(tx 
 	}
 	g.tokens.clear()
 	return u, nil
+}
+
+// saveUser validates and writes a user whose roles or state an
+// administrator changed, and moves the auth epoch on, so that every process
+// on this database drops its cached credentials of the user at its next
+// request (see AuthenticateToken).
+func saveUser(ctx context.Context, tx tresor.Tx, u *tresor.User, now time.Time) error {
+	u.UpdatedAt = now
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	if err := tx.UpdateUser(ctx, u); err != nil {
+		return err
+	}
+	return tx.BumpAuthEpoch(ctx)
 }
 
 // SetRoles replaces a user's roles. admin is exclusive with the roles that

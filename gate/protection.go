@@ -202,39 +202,23 @@ func (g *Gate) otherHolders(ctx context.Context, r tresor.Reader, purpose, conta
 		}
 	}
 	add(records)
-	for page := (tresor.Page{Limit: 500}); ; {
-		rows, err := r.Interactions(ctx, tresor.InteractionFilter{ContactID: contactID, Page: page})
-		if err != nil {
-			return nil, err
-		}
-		for _, row := range rows {
-			recs, err := row.Provenance.Records()
-			if err != nil {
-				return nil, err
-			}
-			add(recs)
-		}
-		if len(rows) < page.Limit {
-			break
-		}
-		page.After = rows[len(rows)-1].ID
+	if err := eachPage(func(p tresor.Page) ([]*tresor.InteractionRow, error) {
+		return r.Interactions(ctx, tresor.InteractionFilter{ContactID: contactID, Page: p})
+	}, func(row *tresor.InteractionRow) (string, error) {
+		recs, err := row.Provenance.Records()
+		add(recs)
+		return row.ID, err
+	}); err != nil {
+		return nil, err
 	}
-	for page := (tresor.Page{Limit: 500}); ; {
-		rows, err := r.Cases(ctx, tresor.CaseFilter{ContactID: contactID, Page: page})
-		if err != nil {
-			return nil, err
-		}
-		for _, row := range rows {
-			recs, err := row.Provenance.Records()
-			if err != nil {
-				return nil, err
-			}
-			add(recs)
-		}
-		if len(rows) < page.Limit {
-			break
-		}
-		page.After = rows[len(rows)-1].ID
+	if err := eachPage(func(p tresor.Page) ([]*tresor.CaseRow, error) {
+		return r.Cases(ctx, tresor.CaseFilter{ContactID: contactID, Page: p})
+	}, func(row *tresor.CaseRow) (string, error) {
+		recs, err := row.Provenance.Records()
+		add(recs)
+		return row.ID, err
+	}); err != nil {
+		return nil, err
 	}
 	slices.Sort(out)
 	return out, nil
@@ -499,4 +483,23 @@ func (g *Gate) CloseContact(ctx context.Context, id string) (*tresor.Contact, er
 		return nil, nil // archived: the caller's purpose no longer sees it
 	}
 	return g.Contact(ctx, id)
+}
+
+// eachPage hands every row of a keyset-paginated list to fn, which returns
+// the row's id (the key of the next page).
+func eachPage[R any](list func(tresor.Page) ([]R, error), fn func(R) (string, error)) error {
+	for page := (tresor.Page{Limit: 500}); ; {
+		rows, err := list(page)
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			if page.After, err = fn(row); err != nil {
+				return err
+			}
+		}
+		if len(rows) < page.Limit {
+			return nil
+		}
+	}
 }

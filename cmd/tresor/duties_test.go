@@ -2,17 +2,14 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"tresor/mailtest"
 )
@@ -43,29 +40,10 @@ var resetLinkRe = regexp.MustCompile(`https?://[^\s]+/reset-password\?token=([^\
 // own account a data role.
 func TestAdministratorTakeoverIsRefusedOverRealSMTP(t *testing.T) {
 	smtpAddr, mailAPI := mailtest.Mailpit(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	base := "http://" + addr
 	env := map[string]string{"TRESOR_DATA_DIR": t.TempDir(), "TRESOR_SMTP_ADDR": smtpAddr, "TRESOR_SMTP_FROM": "Tresor CRM <crm@example.org>",
-		"TRESOR_PUBLIC_URL": base, "TRESOR_ADDR": addr, "TRESOR_LOG_LEVEL": "debug"}
+		"TRESOR_LOG_LEVEL": "debug"}
 	logs := &lockedBuffer{}
-	listening := make(chan string, 1)
-	m := &Main{Stdout: io.Discard, Stderr: logs, Getenv: func(k string) string { return env[k] }, OnListen: func(a string) { listening <- a }}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, []string{"serve"}) }()
-	select {
-	case <-listening:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	base, stop := serveForTest(t, env, logs)
 	victim := fmt.Sprintf("victim-%d@example.org", rand.Uint64())
 	for _, u := range [][2]string{{"root@example.org", "admin"}, {victim, "sales"}} {
 		if _, msg, code := run(t, env, "user", "create", "--email", u[0], "--role", u[1]); code != 0 {
@@ -141,8 +119,7 @@ func TestAdministratorTakeoverIsRefusedOverRealSMTP(t *testing.T) {
 			t.Fatal("the server's log holds the reset link's secret")
 		}
 	})
-	stop()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -27,28 +27,8 @@ var linkRe = regexp.MustCompile(`https?://[^\s]+/consent/(confirm|withdraw)\?tok
 // them with a one-click withdrawal link, the mail program clicks it.
 func TestDoubleOptInAndCampaignOverRealSMTP(t *testing.T) {
 	smtpAddr, api := mailtest.Mailpit(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	base := "http://" + addr
-	env := map[string]string{"TRESOR_DATA_DIR": t.TempDir(), "TRESOR_SMTP_ADDR": smtpAddr, "TRESOR_SMTP_FROM": "Tresor CRM <crm@example.org>",
-		"TRESOR_PUBLIC_URL": base, "TRESOR_ADDR": addr}
-	listening := make(chan string, 1)
-	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string { return env[k] }, OnListen: func(a string) { listening <- a }}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, []string{"serve"}) }()
-	select {
-	case <-listening:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	env := map[string]string{"TRESOR_DATA_DIR": t.TempDir(), "TRESOR_SMTP_ADDR": smtpAddr, "TRESOR_SMTP_FROM": "Tresor CRM <crm@example.org>"}
+	base, stop := serveForTest(t, env, io.Discard)
 	if _, msg, code := run(t, env, "user", "create", "--email", "mk@example.org", "--role", "marketing"); code != 0 {
 		t.Fatal(msg)
 	}
@@ -158,6 +138,47 @@ func TestDoubleOptInAndCampaignOverRealSMTP(t *testing.T) {
 	if len(events) != 3 {
 		t.Fatalf("ledger: %v", events)
 	}
-	stop()
-	<-done
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// serveForTest starts `tresor serve` on a free loopback port with env (to
+// which it adds TRESOR_ADDR and TRESOR_PUBLIC_URL), logging to stderr, and
+// returns its base URL and a function that stops it and reports its error.
+func serveForTest(t *testing.T, env map[string]string, stderr io.Writer) (string, func() error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	base := "http://" + addr
+	env["TRESOR_ADDR"], env["TRESOR_PUBLIC_URL"] = addr, base
+	listening := make(chan string, 1)
+	m := &Main{Stdout: io.Discard, Stderr: stderr, Getenv: func(k string) string { return env[k] }, OnListen: func(a string) { listening <- a }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, []string{"serve"}) }()
+	select {
+	case <-listening:
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve: %v", err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("serve did not start")
+	}
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	t.Cleanup(func() { _ = stop() })
+	return base, stop
 }
