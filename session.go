@@ -33,6 +33,9 @@ type Session struct {
 	MFA        bool         // a second factor was verified (or asserted by the identity provider)
 	CreatedAt  time.Time    // the sign-in; the absolute timeout counts from here
 	LastSeenAt time.Time    // the idle timeout counts from here
+	// Purpose is what the person works for in the workspace ("" until they
+	// choose); every page reads through the gate under it.
+	Purpose string
 }
 
 // Expired reports whether the session has timed out at now.
@@ -88,4 +91,9 @@ type SessionService interface {
 	// SignInExternal signs in a person vouched for by the configured OpenID
 	// provider, creating or updating the user and its roles from the claims.
 	SignInExternal(ctx context.Context, id ExternalIdentity) (*Session, string, error)
+	// ChoosePurpose sets the purpose the calling session works for in the
+	// workspace ("" for none); only a purpose the person's roles allow.
+	ChoosePurpose(ctx context.Context, purpose string) error
+	// WorkingPurposes lists the purposes the caller may choose to work for.
+	WorkingPurposes(ctx context.Context) []string
 }

@@ -343,6 +343,8 @@ type IdentityWriter interface {
 
 	InsertSession(ctx context.Context, s *Session) error
 	TouchSession(ctx context.Context, id string, at time.Time) error
+	// SetSessionPurpose records the purpose a session works for.
+	SetSessionPurpose(ctx context.Context, id, purpose string) error
 	DeleteSession(ctx context.Context, id string) error
 	// DeleteSessions ends every session of a user but the one with id except
 	// ("" for none) and returns how many it ended.

@@ -655,3 +655,44 @@ func (g *Gate) totpKey(ctx context.Context, r tresor.Reader, u *tresor.User) ([]
 	}
 	return key, nil
 }
+
+// ChoosePurpose records the purpose the calling session works for in the
+// workspace. Every switch is an audited event: the purpose decides what the
+// person sees from then on.
+func (g *Gate) ChoosePurpose(ctx context.Context, purpose string) error {
+	a := tresor.ActorFrom(ctx)
+	if a == nil || a.Kind != tresor.ActorUser || a.SessionID == "" {
+		return tresor.Errorf(tresor.ECForbidden, "A purpose is chosen in a signed-in browser session; API calls declare it in the Tresor-Purpose header.")
+	}
+	if purpose != "" {
+		if _, err := g.policy.PermitIndividual(a, purpose); err != nil {
+			g.recordBestEffort(ctx, g.entry(tresor.WithPurpose(ctx, purpose), "session.purpose", "session", []string{a.SessionID}, nil, err))
+			return err
+		}
+		if err := tresor.CheckSeparationOfDuties(a.Roles); err != nil {
+			return err
+		}
+	}
+	err := g.store.Update(ctx, func(tx tresor.Tx) error {
+		if err := tx.SetSessionPurpose(ctx, a.SessionID, purpose); err != nil {
+			return err
+		}
+		return g.eventIn(tresor.WithPurpose(ctx, purpose), tx, "session.purpose", a.SessionID, "purpose "+purpose)
+	})
+	return err
+}
+
+// WorkingPurposes lists the purposes the caller may work for.
+func (g *Gate) WorkingPurposes(ctx context.Context) []string {
+	a := tresor.ActorFrom(ctx)
+	if a == nil || tresor.CheckSeparationOfDuties(a.Roles) != nil {
+		return nil
+	}
+	var out []string
+	for _, p := range g.policy.PurposesOf(a) {
+		if _, err := g.policy.PermitIndividual(a, p); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -218,6 +218,9 @@ func (s *Server) wrap(rt route, page bool) http.Handler {
 			ctx := tresor.WithActor(r.Context(), actor)
 			if p := r.Header.Get(PurposeHeader); p != "" {
 				ctx = tresor.WithPurpose(ctx, strings.TrimSpace(p))
+			} else if sess := sessionFrom(r.Context()); sess != nil && sess.Purpose != "" {
+				// A signed-in browser works for the purpose it chose.
+				ctx = tresor.WithPurpose(ctx, sess.Purpose)
 			}
 			r = r.WithContext(ctx)
 		}

@@ -3,7 +3,9 @@ package server
 import (
 	"crypto/subtle"
 	"net/http"
+	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"tresor"
@@ -13,8 +15,8 @@ import (
 // declared Public handle sessions in the middle of a sign-in themselves.
 func (s *Server) webRoutes() []route {
 	rs := []route{
-		{"GET", "/{$}", Public, s.home},
-		{"GET", "/static/tresor.css", Public, serveCSS},
+		{"GET", "/{$}", SignedIn, s.startPage},
+		{"GET", "/static/{file...}", Public, serveStatic},
 		{"GET", "/login", Public, s.loginPage},
 		{"POST", "/login", Public, s.loginSubmit},
 		{"GET", "/login/mfa", Public, s.mfaPage},
@@ -32,23 +34,29 @@ func (s *Server) webRoutes() []route {
 		{"GET", "/auth/oidc/login", Public, s.oidcLogin},
 		{"GET", "/auth/oidc/callback", Public, s.oidcCallback},
 	}
+	rs = append(rs, s.workspaceRoutes()...)
 	return append(rs, s.consentRoutes()...)
 }
 
-func serveCSS(w http.ResponseWriter, r *http.Request) error {
-	b, err := webFS.ReadFile("web/static/tresor.css")
-	if err != nil {
-		return err
+// staticTypes are the files under web/static that are served, by extension.
+var staticTypes = map[string]string{".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}
+
+// serveStatic serves the stylesheet and the vendored scripts, embedded in
+// the binary: nothing is fetched from elsewhere at run time.
+func serveStatic(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("file")
+	typ := staticTypes[path.Ext(name)]
+	if typ == "" || strings.Contains(name, "..") {
+		return tresor.Errorf(tresor.ECNotFound, "There is no such file.")
 	}
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	b, err := webFS.ReadFile("web/static/" + name)
+	if err != nil {
+		return tresor.Errorf(tresor.ECNotFound, "There is no such file.")
+	}
+	w.Header().Set("Content-Type", typ)
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	_, err = w.Write(b)
 	return err
-}
-
-func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
-	http.Redirect(w, r, "/account", http.StatusSeeOther)
-	return nil
 }
 
 // pageError turns an error of a page into what a browser needs: a sign-in

@@ -218,7 +218,7 @@ func (c *conn) TouchToken(ctx context.Context, id string, at time.Time) error {
 func scanSession(s scanner) (*tresor.Session, error) {
 	var x tresor.Session
 	var created, seen int64
-	if err := s.Scan(&x.ID, &x.Hash, &x.UserID, &x.Stage, &x.CSRF, &x.MFA, &created, &seen); err != nil {
+	if err := s.Scan(&x.ID, &x.Hash, &x.UserID, &x.Stage, &x.CSRF, &x.MFA, &created, &seen, &x.Purpose); err != nil {
 		return nil, err
 	}
 	x.CreatedAt, x.LastSeenAt = fromMicros(created), fromMicros(seen)
@@ -240,8 +240,15 @@ func (c *conn) SessionByHash(ctx context.Context, hash []byte) (*tresor.Session,
 
 // InsertSession stores a session.
 func (c *conn) InsertSession(ctx context.Context, x *tresor.Session) error {
-	_, err := c.exec(ctx, "session-insert", x.ID, x.Hash, x.UserID, string(x.Stage), x.CSRF, x.MFA, micros(x.CreatedAt), micros(x.LastSeenAt))
+	_, err := c.exec(ctx, "session-insert", x.ID, x.Hash, x.UserID, string(x.Stage), x.CSRF, x.MFA, micros(x.CreatedAt), micros(x.LastSeenAt),
+		x.Purpose)
 	return err
+}
+
+// SetSessionPurpose records the purpose a session works for.
+func (c *conn) SetSessionPurpose(ctx context.Context, id, purpose string) error {
+	res, err := c.exec(ctx, "session-purpose", id, purpose)
+	return oneRow(res, err, "session", id)
 }
 
 // TouchSession records activity in a session.

@@ -165,15 +165,18 @@ UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL
 UPDATE api_tokens SET last_used_at = $2 WHERE id = $1
 
 -- name: session-by-hash
-SELECT s.id, s.hash, s.user_id, s.stage, s.csrf, s.mfa, s.created_at, s.last_seen_at
+SELECT s.id, s.hash, s.user_id, s.stage, s.csrf, s.mfa, s.created_at, s.last_seen_at, s.purpose
 FROM sessions s WHERE s.hash = $1
 
 -- name: session-insert
-INSERT INTO sessions (id, hash, user_id, stage, csrf, mfa, created_at, last_seen_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO sessions (id, hash, user_id, stage, csrf, mfa, created_at, last_seen_at, purpose)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 
 -- name: session-touch
 UPDATE sessions SET last_seen_at = $2 WHERE id = $1
+
+-- name: session-purpose
+UPDATE sessions SET purpose = $2 WHERE id = $1
 
 -- name: session-delete
 DELETE FROM sessions WHERE id = $1
