@@ -16,13 +16,13 @@ import (
 
 // dutiesEnv is a gate with a mailbox, a clock, two administrators and a DPO.
 type dutiesEnv struct {
-	g                *gate.Gate
-	mail             *mailbox
-	clock            *clock
-	admin1, admin2   context.Context
-	admin1ID, dpoID  string
-	dpo              context.Context
-	adminUser, other *tresor.User
+	g               *gate.Gate
+	mail            *mailbox
+	clock           *clock
+	admin1, admin2  context.Context
+	admin1ID, dpoID string
+	dpo             context.Context
+	adminUser       *tresor.User
 }
 
 func userCtx(u *tresor.User) context.Context {
