@@ -12,6 +12,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"tresor"
 )
@@ -27,7 +28,16 @@ type pages struct {
 // pageFuncs are the functions every page template may call.
 var pageFuncs = template.FuncMap{"t": translate, "num": formatNumber, "money": formatMoney, "date": formatDate, "datetime": formatTime,
 	"hasRole": func(roles []tresor.Role, r string) bool { return slices.Contains(roles, tresor.Role(r)) },
-	"purpose": purposeName}
+	"purpose": purposeName, "day": formatDay}
+
+// formatDay writes a calendar day (YYYY-MM-DD) as the language does.
+func formatDay(lang string, d tresor.Date) string {
+	t, err := time.Parse(time.DateOnly, string(d))
+	if err != nil {
+		return string(d)
+	}
+	return formatDate(lang, t)
+}
 
 // purposeName is a purpose's name in the language, or its id for a purpose
 // the catalogue does not name (one of a configured policy's own).

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"tresor"
 )
@@ -104,11 +105,58 @@ func localPath(p string) string {
 	return p
 }
 
-// startPage is the signed-in person's start page ("Mein Tag").
+// startData is what "My day" shows: what waits for the person, each part
+// read through the gate under the session's purpose; a part the purpose
+// may not read is left out, not shown as an error.
+type startData struct {
+	Cases         []*tresor.Case
+	CasesShown    bool
+	Deals         []*tresor.Deal
+	DealsShown    bool
+	DealsScanned  int // how many of the person's deals were looked at
+	Notices       []*tresor.Notice
+	NoticesShown  bool
+	ThisMonthFrom time.Time
+}
+
+// startPage is the signed-in person's start page ("Mein Tag"): their open
+// cases, their open deals expected to close this month, and for the DPO the
+// overdue Art. 14 notices.
 func (s *Server) startPage(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.workspaceView(r, "start_title", "/")
 	if err != nil {
 		return err
 	}
+	ctx := r.Context()
+	a := tresor.ActorFrom(ctx)
+	d := &startData{}
+	if v.Work.Purpose != "" {
+		now := time.Now().UTC()
+		d.ThisMonthFrom = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+		next := d.ThisMonthFrom.AddDate(0, 1, 0)
+		for _, st := range []tresor.CaseStatus{tresor.CaseNew, tresor.CaseOpen, tresor.CasePending} {
+			l, err := s.svc.Cases.Cases(ctx, tresor.CaseFilter{AssigneeID: a.UserID, Status: st, Page: tresor.Page{Limit: 20}})
+			if err != nil {
+				break
+			}
+			d.CasesShown = true
+			d.Cases = append(d.Cases, l.Items...)
+		}
+		if l, err := s.svc.Deals.Deals(ctx, tresor.DealFilter{OwnerID: a.UserID, Page: tresor.Page{Limit: tresor.MaxPageSize}}); err == nil {
+			d.DealsShown, d.DealsScanned = true, len(l.Items)
+			for _, deal := range l.Items {
+				c, err := time.Parse(time.DateOnly, string(deal.ExpectedClose))
+				if deal.ClosedAt == nil && err == nil && !c.Before(d.ThisMonthFrom) && c.Before(next) {
+					d.Deals = append(d.Deals, deal)
+				}
+			}
+		}
+		if a.HasRole(tresor.RoleDPO) {
+			if l, err := s.svc.Notices.Notices(ctx, tresor.NoticeQuery{Open: true, DueBefore: now, Page: tresor.Page{Limit: 20}}); err == nil {
+				d.NoticesShown, d.Notices = true, l.Items
+			}
+		}
+	}
+	v.Data = d
 	return s.render(w, r, http.StatusOK, "start", v)
 }

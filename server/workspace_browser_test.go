@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -138,6 +139,11 @@ func (b *chrome) screenshot(name string) {
 func TestWorkspaceShowsThePurposeAndSwitchesIt(t *testing.T) {
 	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
 	a.userWithPassword("kim@example.org", tresor.RoleSales, tresor.RoleService)
+	kim, err := a.g.User(sys, "kim@example.org")
+	must(t, err)
+	close := time.Now().UTC().Format(time.DateOnly)
+	must(t, a.g.CreateDeal(tresor.WithPurpose(sys, "sales"), &tresor.Deal{Title: "Muster GmbH renewal", Stage: "lead",
+		Value: "12345.67", Currency: "EUR", OwnerID: kim.ID, ExpectedClose: tresor.Date(close)}))
 	b0 := newChromeFor(t, a)
 	b0.language("en")
 	b0.signIn("kim@example.org")
@@ -159,6 +165,12 @@ func TestWorkspaceShowsThePurposeAndSwitchesIt(t *testing.T) {
 		}
 		b.checkAccessibility("start")
 		b.screenshot("start-en")
+	})
+	t.Run("my day lists my deals expected to close this month", func(t *testing.T) {
+		b := b0.in(t)
+		if got := b.text("#start-deals + table"); !strings.Contains(got, "Muster GmbH renewal") || !strings.Contains(got, "€12,345.67") {
+			t.Fatalf("deals on my day = %q", got)
+		}
 	})
 	t.Run("the navigation offers the areas of the person's roles", func(t *testing.T) {
 		b := b0.in(t)
@@ -182,6 +194,9 @@ func TestWorkspaceShowsThePurposeAndSwitchesIt(t *testing.T) {
 		}
 		if got := b.text("h1"); got != "Mein Tag" {
 			t.Fatalf("title in German = %q", got)
+		}
+		if got := b.text("#start-deals + table"); !strings.Contains(got, "12.345,67 €") {
+			t.Fatalf("the deal's value in German = %q", got)
 		}
 		b.checkAccessibility("start (de)")
 		b.screenshot("start-de")
