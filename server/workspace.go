@@ -18,10 +18,10 @@ import (
 // workspaceRoutes are the workspace's own routes; the pages of each area
 // add theirs (contacts, deals, administration, …).
 func (s *Server) workspaceRoutes() []route {
-	return []route{
+	return append([]route{
 		{"POST", "/purpose", SignedIn, s.purposeSubmit},
 		{"GET", "/lang/{lang}", Public, s.languageSwitch},
-	}
+	}, s.casePages()...)
 }
 
 // navItem is a link of the workspace's navigation.

@@ -1,0 +1,86 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"tresor"
+	"tresor/datadir"
+)
+
+// TestServiceAgentTakesOverAndClosesACase proves the service inbox's rules:
+// a service agent works a case with the keyboard alone, a stale form does
+// not overwrite a newer change, and a purpose that may not see what was
+// said sees the case with its content withheld and the reason.
+func TestServiceAgentTakesOverAndClosesACase(t *testing.T) {
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
+	a.userWithPassword("sam@example.org", tresor.RoleService)
+	a.userWithPassword("mia@example.org", tresor.RoleMarketing)
+	k := &tresor.Case{Channel: tresor.ChannelEmail, CaseContent: tresor.CaseContent{Subject: "Invoice 4711 is wrong", Description: "Charged twice."},
+		Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
+	must(t, a.g.CreateCase(tresor.WithPurpose(sys, "service"), k))
+
+	b0 := newChromeFor(t, a)
+	b0.language("en")
+	b0.signIn("sam@example.org")
+	b0.run(chromedp.Navigate(b0.url+"/"), chromedp.WaitVisible(`#purpose-select`),
+		chromedp.SetValue(`#purpose-select`, "service"), chromedp.Submit(`#purpose-select`), chromedp.WaitVisible(`#start-purpose strong`))
+
+	t.Run("the inbox lists the case", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.Navigate(b.url+"/cases"), chromedp.WaitVisible(`#cases`))
+		if got := b.text("#cases"); !strings.Contains(got, "Invoice 4711 is wrong") {
+			t.Fatalf("inbox = %q", got)
+		}
+		b.checkAccessibility("service inbox")
+		b.screenshot("cases-en")
+	})
+	t.Run("the agent takes the case over with the keyboard", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.Click(`#cases a`), chromedp.WaitVisible(`#case-take`),
+			chromedp.Focus(`#case-take`), chromedp.KeyEvent("\r"), chromedp.WaitVisible(`#case-set-status`))
+		if got := b.text("#case-assignee"); got != "me" {
+			t.Fatalf("assignee = %q", got)
+		}
+		b.checkAccessibility("case")
+	})
+	t.Run("the agent closes the case with the keyboard", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.SetValue(`#case-new-status`, "closed"), chromedp.Focus(`#case-set-status`), chromedp.KeyEvent("\r"),
+			chromedp.WaitVisible(`#case-status`))
+		if got := b.text("#case-status"); got != "closed" {
+			t.Fatalf("status = %q", got)
+		}
+	})
+	t.Run("a stale form does not overwrite a newer change", func(t *testing.T) {
+		b := b0.in(t)
+		// The page still shows the version before this change by another hand.
+		_, err := a.g.UpdateCase(tresor.WithPurpose(sys, "service"), k.ID, tresor.Update{Patch: []byte(`{"priority":"urgent"}`)})
+		must(t, err)
+		b.run(chromedp.SetValue(`#case-new-status`, "open"), chromedp.Click(`#case-set-status`), chromedp.WaitVisible(`main .error`))
+		if got := b.text("main .error"); !strings.Contains(got, "changed meanwhile") {
+			t.Fatalf("message = %q", got)
+		}
+		stored, err := a.g.Case(tresor.WithPurpose(sys, "service"), k.ID)
+		must(t, err)
+		if stored.Status != tresor.CaseClosed || stored.Priority != tresor.PriorityUrgent {
+			t.Fatalf("stored %s/%s", stored.Status, stored.Priority)
+		}
+		b.screenshot("case-en")
+	})
+	t.Run("marketing sees the case with what was said withheld", func(t *testing.T) {
+		c := newChromeFor(t, a)
+		c.language("de")
+		c.signIn("mia@example.org")
+		c.run(chromedp.Navigate(c.url+"/"), chromedp.WaitVisible(`#purpose-select`),
+			chromedp.SetValue(`#purpose-select`, "marketing"), chromedp.Submit(`#purpose-select`), chromedp.WaitVisible(`#start-purpose strong`),
+			chromedp.Navigate(c.url+"/cases/"+k.ID), chromedp.WaitVisible(`#case-subject`))
+		if got := c.text("#case-subject"); !strings.Contains(got, "nicht freigegeben") || strings.Contains(got, "4711") {
+			t.Fatalf("subject for marketing = %q", got)
+		}
+		c.checkAccessibility("case (marketing, de)")
+		c.screenshot("case-withheld-de")
+	})
+}

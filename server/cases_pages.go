@@ -1,0 +1,144 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"tresor"
+)
+
+// The service inbox (issue [2.2]): the cases the session's purpose may see,
+// taken over and moved on through the same gate functions as the API.
+
+func (s *Server) casePages() []route {
+	return []route{
+		{"GET", "/cases", SignedIn, s.casesPage},
+		{"GET", "/cases/{id}", SignedIn, s.casePage},
+		{"POST", "/cases/{id}/assign", SignedIn, s.caseAssign},
+		{"POST", "/cases/{id}/status", SignedIn, s.caseStatus},
+	}
+}
+
+// casesData is what the service inbox shows.
+type casesData struct {
+	Cases    []*tresor.Case
+	Status   string // the status filter ("" for all that are not closed)
+	Mine     bool
+	Next     string // the cursor of the next page
+	Refusal  string // why the purpose sees no cases, in the person's language
+	Statuses []tresor.CaseStatus
+	Me       string
+}
+
+// caseData is what a case's page shows.
+type caseData struct {
+	Case     *tresor.Case
+	Withheld bool // the content is withheld for this purpose
+	Statuses []tresor.CaseStatus
+	Me       string
+	Problem  string // a refused or stale change, in the person's language
+}
+
+// pageRefusal is a refusal of the gate in the person's language with its
+// stable code, for pages that explain instead of failing.
+func pageRefusal(r *http.Request, err error) string {
+	e := tresor.AsError(err)
+	if e == nil {
+		return ""
+	}
+	msg := e.Message
+	if language(r) == "de" && e.MessageDE != "" {
+		msg = e.MessageDE
+	}
+	return msg + " (" + string(e.Code) + ")"
+}
+
+func (s *Server) casesPage(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.workspaceView(r, "cases_title", "/cases")
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	d := &casesData{Status: q.Get("status"), Mine: q.Get("mine") == "1", Statuses: tresor.CaseStatuses(), Me: tresor.ActorFrom(r.Context()).UserID}
+	if d.Status != "" && !slices.Contains(d.Statuses, tresor.CaseStatus(d.Status)) {
+		return tresor.Errorf(tresor.ECInvalidParameter, "status is one of new, open, pending, resolved, closed.")
+	}
+	f := tresor.CaseFilter{Status: tresor.CaseStatus(d.Status), Page: tresor.Page{Limit: 50}}
+	if d.Mine {
+		f.AssigneeID = d.Me
+	}
+	if c := q.Get("cursor"); c != "" {
+		if f.After, err = tresor.DecodeCursor(c); err != nil {
+			return err
+		}
+	}
+	l, err := s.svc.Cases.Cases(r.Context(), f)
+	switch {
+	case err == nil:
+		d.Cases, d.Next = l.Items, l.Next
+	case tresor.AsError(err) != nil && statusOf[tresor.ErrorCode(err)] < 500:
+		d.Refusal = pageRefusal(r, err)
+	default:
+		return err
+	}
+	v.Data = d
+	return s.render(w, r, http.StatusOK, "cases", v)
+}
+
+func (s *Server) casePage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderCase(w, r, http.StatusOK, "")
+}
+
+func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, problem string) error {
+	v, err := s.workspaceView(r, "case_title", "/cases")
+	if err != nil {
+		return err
+	}
+	c, err := s.svc.Cases.Case(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	v.Data = &caseData{Case: c, Withheld: slices.Contains(c.Withheld, "interaction.content"), Statuses: tresor.CaseStatuses(),
+		Me: tresor.ActorFrom(r.Context()).UserID, Problem: problem}
+	return s.render(w, r, status, "case", v)
+}
+
+// changeCase applies a merge patch to the case the form names, at the
+// version the page showed: a change made meanwhile is not overwritten.
+func (s *Server) changeCase(w http.ResponseWriter, r *http.Request, patch map[string]any) error {
+	version, err := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	if err != nil || version < 1 {
+		return tresor.Errorf(tresor.ECValidation, "The form lacks the version of the case; reload the page.")
+	}
+	body, err := json.Marshal(patch)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	_, err = s.svc.Cases.UpdateCase(r.Context(), id, tresor.Update{Patch: body, IfVersion: version})
+	switch code := tresor.ErrorCode(err); {
+	case err == nil:
+		http.Redirect(w, r, "/cases/"+id, http.StatusSeeOther)
+		return nil
+	case code == tresor.ECVersionMismatch:
+		return s.renderCase(w, r, http.StatusConflict, translate(language(r), "case_changed_meanwhile"))
+	case statusOf[code] >= 400 && statusOf[code] < 500 && code != tresor.ECNotFound:
+		return s.renderCase(w, r, statusOf[code], pageRefusal(r, err))
+	default:
+		return err
+	}
+}
+
+func (s *Server) caseAssign(w http.ResponseWriter, r *http.Request) error {
+	return s.changeCase(w, r, map[string]any{"assignee_id": tresor.ActorFrom(r.Context()).UserID})
+}
+
+func (s *Server) caseStatus(w http.ResponseWriter, r *http.Request) error {
+	st := tresor.CaseStatus(r.PostFormValue("status"))
+	if !slices.Contains(tresor.CaseStatuses(), st) {
+		return tresor.Errorf(tresor.ECValidation, "The status is one of new, open, pending, resolved, closed.")
+	}
+	return s.changeCase(w, r, map[string]any{"status": st})
+}
