@@ -28,7 +28,8 @@ type pages struct {
 // pageFuncs are the functions every page template may call.
 var pageFuncs = template.FuncMap{"t": translate, "num": formatNumber, "money": formatMoney, "date": formatDate, "datetime": formatTime,
 	"hasRole": func(roles []tresor.Role, r string) bool { return slices.Contains(roles, tresor.Role(r)) },
-	"purpose": purposeName, "day": formatDay}
+	"purpose": purposeName, "day": formatDay,
+	"count": func(lang string, n int) string { return formatNumber(lang, int64(n)) }}
 
 // formatDay writes a calendar day (YYYY-MM-DD) as the language does.
 func formatDay(lang string, d tresor.Date) string {

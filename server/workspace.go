@@ -21,7 +21,7 @@ func (s *Server) workspaceRoutes() []route {
 	return append([]route{
 		{"POST", "/purpose", SignedIn, s.purposeSubmit},
 		{"GET", "/lang/{lang}", Public, s.languageSwitch},
-	}, s.casePages()...)
+	}, slices.Concat(s.casePages(), s.campaignPages())...)
 }
 
 // navItem is a link of the workspace's navigation.
@@ -64,6 +64,9 @@ func (s *Server) workspaceView(r *http.Request, title, area string) (view, error
 		return view{}, tresor.Errorf(tresor.ECForbidden, "The workspace is for signed-in browsers; programs use the API.")
 	}
 	ws := &workspace{Current: area, Purpose: sess.Purpose, Purposes: s.svc.Sessions.WorkingPurposes(r.Context()), Back: r.URL.RequestURI()}
+	if r.Method != http.MethodGet {
+		ws.Back = area // a page shown in answer to a form goes back to its area, not to the form's action
+	}
 	for _, n := range navigation {
 		if n.Roles == nil || slices.ContainsFunc(n.Roles, a.HasRole) {
 			ws.Nav = append(ws.Nav, n)
