@@ -21,7 +21,7 @@ func (s *Server) workspaceRoutes() []route {
 	return append([]route{
 		{"POST", "/purpose", SignedIn, s.purposeSubmit},
 		{"GET", "/lang/{lang}", Public, s.languageSwitch},
-	}, slices.Concat(s.casePages(), s.campaignPages())...)
+	}, slices.Concat(s.casePages(), s.campaignPages(), s.channelPages())...)
 }
 
 // navItem is a link of the workspace's navigation.
