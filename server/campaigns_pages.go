@@ -83,22 +83,23 @@ func (s *Server) campaignCreate(w http.ResponseWriter, r *http.Request) error {
 		SubjectEN: r.PostFormValue("subject_en"), BodyEN: r.PostFormValue("body_en")}
 	c := &tresor.Campaign{Name: strings.TrimSpace(form.Name), Purpose: tresor.PurposeFrom(r.Context()), Channel: "email",
 		Content: tresor.CampaignContent{SubjectDE: form.SubjectDE, BodyDE: form.BodyDE, SubjectEN: form.SubjectEN, BodyEN: form.BodyEN}}
-	err := s.svc.Campaigns.CreateCampaign(r.Context(), c)
-	if e := tresor.AsError(err); e != nil && statusOf[e.Code] >= 400 && statusOf[e.Code] < 500 {
-		problems := map[string]string{}
-		for _, f := range e.Fields {
-			problems[strings.TrimPrefix(strings.TrimPrefix(f.Field, "content."), "campaign.")] = f.Message
+	return s.once(w, r, func() (string, error) {
+		err := s.svc.Campaigns.CreateCampaign(r.Context(), c)
+		if e := tresor.AsError(err); e != nil && statusOf[e.Code] >= 400 && statusOf[e.Code] < 500 {
+			problems := map[string]string{}
+			for _, f := range e.Fields {
+				problems[strings.TrimPrefix(strings.TrimPrefix(f.Field, "content."), "campaign.")] = f.Message
+			}
+			if len(problems) == 0 {
+				problems["form"] = pageRefusal(r, err)
+			}
+			return "", s.renderCampaigns(w, r, statusOf[e.Code], form, problems)
 		}
-		if len(problems) == 0 {
-			problems["form"] = pageRefusal(r, err)
+		if err != nil {
+			return "", err
 		}
-		return s.renderCampaigns(w, r, statusOf[e.Code], form, problems)
-	}
-	if err != nil {
-		return err
-	}
-	http.Redirect(w, r, "/campaigns/"+c.ID, http.StatusSeeOther)
-	return nil
+		return "/campaigns/" + c.ID, nil
+	})
 }
 
 func (s *Server) campaignPreflight(w http.ResponseWriter, r *http.Request) error {

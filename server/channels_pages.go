@@ -113,18 +113,19 @@ func (s *Server) channelPost(w http.ResponseWriter, r *http.Request) error {
 		}
 		p.PublishAt = at.UTC()
 	}
-	_, err := s.svc.Social.SchedulePost(r.Context(), p)
-	if code := tresor.ErrorCode(err); err != nil && statusOf[code] >= 400 && statusOf[code] < 500 && code != tresor.ECNotFound {
-		d.Problem = pageRefusal(r, err)
-		if e := tresor.AsError(err); e != nil && len(e.Fields) > 0 {
-			d.Problem = e.Fields[0].Field + ": " + e.Fields[0].Message
+	return s.once(w, r, func() (string, error) {
+		_, err := s.svc.Social.SchedulePost(r.Context(), p)
+		if code := tresor.ErrorCode(err); err != nil && statusOf[code] >= 400 && statusOf[code] < 500 && code != tresor.ECNotFound {
+			d.Problem = pageRefusal(r, err)
+			if e := tresor.AsError(err); e != nil && len(e.Fields) > 0 {
+				d.Problem = e.Fields[0].Field + ": " + e.Fields[0].Message
+			}
+			return "", s.renderChannel(w, r, statusOf[code], d)
+		} else if err != nil {
+			return "", err
 		}
-		return s.renderChannel(w, r, statusOf[code], d)
-	} else if err != nil {
-		return err
-	}
-	http.Redirect(w, r, "/channels/"+p.ChannelID, http.StatusSeeOther)
-	return nil
+		return "/channels/" + p.ChannelID, nil
+	})
 }
 
 // channelInbox reads the channel's inbox now, through the gate: mentions

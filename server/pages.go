@@ -29,7 +29,8 @@ type pages struct {
 var pageFuncs = template.FuncMap{"t": translate, "num": formatNumber, "money": formatMoney, "date": formatDate, "datetime": formatTime,
 	"hasRole": func(roles []tresor.Role, r string) bool { return slices.Contains(roles, tresor.Role(r)) },
 	"purpose": purposeName, "day": formatDay,
-	"count": func(lang string, n int) string { return formatNumber(lang, int64(n)) }}
+	"count":  func(lang string, n int) string { return formatNumber(lang, int64(n)) },
+	"formID": randomToken}
 
 // formatDay writes a calendar day (YYYY-MM-DD) as the language does.
 func formatDay(lang string, d tresor.Date) string {

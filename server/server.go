@@ -82,6 +82,7 @@ type Server struct {
 	opt       Options
 	oidc      *oidcClient
 	pages     *pages
+	forms     submitted // the answers of forms submitted recently (once.go)
 	// cop refuses cross-origin state-changing requests from browsers
 	// (Sec-Fetch-Site and Origin), before any handler runs.
 	cop  *http.CrossOriginProtection
