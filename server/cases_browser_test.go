@@ -70,6 +70,36 @@ func TestServiceAgentTakesOverAndClosesACase(t *testing.T) {
 		}
 		b.screenshot("case-en")
 	})
+	t.Run("the reply box says before sending whether a reply is allowed and why", func(t *testing.T) {
+		b := b0.in(t)
+		svc := tresor.WithPurpose(sys, "service")
+		_, err := a.g.CreateChannel(sys, tresor.SocialChannelRequest{Network: "mastodon", Name: "Acme support", Credentials: []byte(`{"token":"t"}`)})
+		must(t, err)
+		ct := &tresor.Contact{ContactDetails: tresor.ContactDetails{GivenName: "Erika", FamilyName: "Muster",
+			SocialHandles: []tresor.SocialHandle{{Network: "mastodon", Handle: "@erika@social.example"}}},
+			Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
+		must(t, a.g.CreateContact(svc, ct))
+		sc := &tresor.Case{Channel: tresor.ChannelSocial, Network: "mastodon", ContactID: ct.ID,
+			CaseContent: tresor.CaseContent{Subject: "Where is my parcel?"}, Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
+		must(t, a.g.CreateCase(svc, sc))
+		b.run(chromedp.Navigate(b.url+"/cases/"+sc.ID), chromedp.WaitVisible(`#case-reach`))
+		reach := b.text("#case-reach")
+		if !strings.Contains(reach, "(") { // every answer names its rule's code
+			t.Fatalf("the reply box gives no reason: %q", reach)
+		}
+		if !strings.Contains(reach, "allows") {
+			t.Fatalf("a service reply to a customer under contract is refused: %q", reach)
+		}
+		b.run(chromedp.SendKeys(`#reply-text`, "It left our warehouse today."), chromedp.Focus(`#reply-send`), chromedp.KeyEvent("\r"),
+			chromedp.WaitVisible(`#case-reply-sent`))
+		l, err := a.g.Interactions(svc, tresor.InteractionFilter{ContactID: ct.ID, Page: tresor.Page{Limit: 10}})
+		must(t, err)
+		if len(l.Items) != 1 || l.Items[0].Body != "It left our warehouse today." {
+			t.Fatalf("interactions after the reply: %+v", l.Items)
+		}
+		b.checkAccessibility("case with the reply box")
+		b.screenshot("case-reply-en")
+	})
 	t.Run("marketing sees the case with what was said withheld", func(t *testing.T) {
 		c := newChromeFor(t, a)
 		c.language("de")

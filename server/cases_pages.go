@@ -18,6 +18,7 @@ func (s *Server) casePages() []route {
 		{"GET", "/cases/{id}", SignedIn, s.casePage},
 		{"POST", "/cases/{id}/assign", SignedIn, s.caseAssign},
 		{"POST", "/cases/{id}/status", SignedIn, s.caseStatus},
+		{"POST", "/cases/{id}/reply", SignedIn, s.caseReply},
 	}
 }
 
@@ -39,6 +40,13 @@ type caseData struct {
 	Statuses []tresor.CaseStatus
 	Me       string
 	Problem  string // a refused or stale change, in the person's language
+	// Reply: for a case from a social network with a known contact, the
+	// channels to answer on and the outbound gate's answer before sending.
+	ReplyChannels []tresor.SocialChannel
+	Reach         *tresor.ReachDecision
+	ReachReasons  []string // the reasons in the person's language
+	ReplyText     string   // kept after a refusal
+	Sent          bool
 }
 
 // pageRefusal is a refusal of the gate in the person's language with its
@@ -92,17 +100,64 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, problem string) error {
+	return s.renderCaseWith(w, r, status, &caseData{Problem: problem})
+}
+
+func (s *Server) renderCaseWith(w http.ResponseWriter, r *http.Request, status int, d *caseData) error {
 	v, err := s.workspaceView(r, "case_title", "/cases")
 	if err != nil {
 		return err
 	}
-	c, err := s.svc.Cases.Case(r.Context(), r.PathValue("id"))
+	ctx := r.Context()
+	c, err := s.svc.Cases.Case(ctx, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	v.Data = &caseData{Case: c, Withheld: slices.Contains(c.Withheld, "interaction.content"), Statuses: tresor.CaseStatuses(),
-		Me: tresor.ActorFrom(r.Context()).UserID, Problem: problem}
+	d.Case, d.Withheld, d.Statuses, d.Me = c, slices.Contains(c.Withheld, "interaction.content"), tresor.CaseStatuses(), tresor.ActorFrom(ctx).UserID
+	if c.Channel == tresor.ChannelSocial && c.ContactID != "" && c.Network != "" {
+		if cs, err := s.svc.Social.Channels(ctx); err == nil {
+			for _, ch := range cs {
+				if ch.Network == c.Network {
+					d.ReplyChannels = append(d.ReplyChannels, ch)
+				}
+			}
+		}
+		// The outbound gate's answer, before anything is written.
+		if dec, err := s.svc.Consents.Reach(ctx, c.ContactID, tresor.PurposeFrom(ctx), tresor.ConsentChannel(tresor.SocialDM+c.Network), false); err == nil {
+			d.Reach = dec
+			de := language(r) == "de"
+			for _, rs := range dec.Reasons {
+				if de && rs.MessageDE != "" {
+					d.ReachReasons = append(d.ReachReasons, rs.MessageDE+" ("+rs.Code+")")
+				} else {
+					d.ReachReasons = append(d.ReachReasons, rs.Message+" ("+rs.Code+")")
+				}
+			}
+		}
+	}
+	v.Data = d
 	return s.render(w, r, status, "case", v)
+}
+
+// caseReply answers the person on the case's network, as a direct message
+// through the outbound gate (never advertising).
+func (s *Server) caseReply(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	c, err := s.svc.Cases.Case(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	d := &caseData{ReplyText: r.PostFormValue("text")}
+	_, err = s.svc.Social.SendSocial(ctx, tresor.SocialSend{ChannelID: r.PostFormValue("channel"), ContactID: c.ContactID,
+		Text: d.ReplyText, Direct: true})
+	if code := tresor.ErrorCode(err); err != nil && statusOf[code] >= 400 && statusOf[code] < 500 && code != tresor.ECNotFound {
+		d.Problem = pageRefusal(r, err)
+		return s.renderCaseWith(w, r, statusOf[code], d)
+	} else if err != nil {
+		return err
+	}
+	d.ReplyText, d.Sent = "", true
+	return s.renderCaseWith(w, r, http.StatusOK, d)
 }
 
 // changeCase applies a merge patch to the case the form names, at the
