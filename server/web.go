@@ -94,6 +94,9 @@ func pageMessage(r *http.Request, err error) string {
 	if key != "" {
 		return translate(language(r), key)
 	}
+	if e := tresor.AsError(err); e != nil {
+		return pageRefusal(r, err) // the rule in the person's language, with its stable code
+	}
 	return tresor.ErrorMessage(err)
 }
 
