@@ -67,7 +67,23 @@ type importForm struct {
 	LimitMiB int64
 	// What was chosen (kept on the report page for the real run).
 	Format, Basis, Network, Note, Mapping string
+	// Checked is the purpose the dry run was made for (on the run after it).
+	Checked string
 }
+
+// label is the catalogue key of the chosen value among the options.
+func (f importForm) label(opts []importOption, value string) string {
+	for _, o := range opts {
+		if o.Value == value {
+			return o.Key
+		}
+	}
+	return value
+}
+
+// FormatKey and BasisKey name the chosen format and legal basis.
+func (f importForm) FormatKey() string { return f.label(f.Formats, f.Format) }
+func (f importForm) BasisKey() string  { return f.label(f.Bases, f.Basis) }
 
 // importOption is a choice of a select: its value and the catalogue key of
 // its label.
@@ -183,6 +199,10 @@ func (s *Server) importSubmit(w http.ResponseWriter, r *http.Request) error {
 	if key := checkImportFile(req.Format, name, body); key != "" {
 		return fail(http.StatusUnsupportedMediaType, &importProblem{Key: key, Code: tresor.ECUnsupportedMedia})
 	}
+	if !dry && data.Form.Checked != v.Work.Purpose {
+		// The purpose was switched since the dry run: its rules may differ.
+		return fail(http.StatusConflict, &importProblem{Key: "imports_purpose_changed", Code: tresor.ECConflict})
+	}
 	req.DryRun = dry
 	rep, err := s.svc.Imports.Import(r.Context(), body, req)
 	if err != nil {
@@ -256,6 +276,8 @@ func readImportForm(mr *multipart.Reader, f *importForm) (req tresor.ImportReque
 			f.Mapping = val
 		case "run":
 			dry = val != "import"
+		case "purpose":
+			f.Checked = val
 		}
 	}
 }
