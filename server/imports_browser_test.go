@@ -131,6 +131,7 @@ func TestImporterRunsADryRunThenTheImport(t *testing.T) {
 			t.Fatalf("contacts after the malformed file: %d", n)
 		}
 		b.checkAccessibility("imports malformed")
+		b.screenshot("imports-refused-en")
 	})
 	t.Run("a file of the wrong type gets a clear page", func(t *testing.T) {
 		b := b0.in(t)

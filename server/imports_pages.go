@@ -105,6 +105,7 @@ type importView struct {
 type importProblem struct {
 	Key     string
 	Message string
+	English bool // the message is the gate's English text on a German page
 	Code    tresor.Code
 }
 
@@ -195,6 +196,9 @@ func (s *Server) importSubmit(w http.ResponseWriter, r *http.Request) error {
 		return fail(http.StatusBadRequest, &importProblem{Key: "imports_no_file", Code: tresor.ECInvalidParameter})
 	}
 	name := path.Base(strings.ReplaceAll(file.FileName(), "\\", "/"))
+	if r := []rune(name); len(r) > 120 {
+		name = string(r[:120]) + "…"
+	}
 	body := bufio.NewReaderSize(file, 4096)
 	if key := checkImportFile(req.Format, name, body); key != "" {
 		return fail(http.StatusUnsupportedMediaType, &importProblem{Key: key, Code: tresor.ECUnsupportedMedia})
@@ -218,7 +222,8 @@ func (s *Server) importSubmit(w http.ResponseWriter, r *http.Request) error {
 		if !shown {
 			return err
 		}
-		p := &importProblem{Key: "imports_refused", Message: importMessage(r, err), Code: code}
+		p := &importProblem{Key: "imports_refused", Code: code}
+		p.Message, p.English = importMessage(r, err)
 		switch code {
 		case tresor.ECPurposeMissing:
 			p.Key = "imports_purpose_missing"
@@ -309,12 +314,15 @@ func checkImportFile(format, name string, body *bufio.Reader) string {
 }
 
 // importMessage is the gate's message in the page's language where the
-// gate has it in German.
-func importMessage(r *http.Request, err error) string {
-	if e := tresor.AsError(err); e != nil && language(r) == "de" && e.MessageDE != "" {
-		return e.MessageDE
+// gate has it in German, and whether it is English on a German page.
+func importMessage(r *http.Request, err error) (string, bool) {
+	if language(r) != "de" {
+		return tresor.ErrorMessage(err), false
 	}
-	return tresor.ErrorMessage(err)
+	if e := tresor.AsError(err); e != nil && e.MessageDE != "" {
+		return e.MessageDE, false
+	}
+	return tresor.ErrorMessage(err), true
 }
 
 // importReasons explains the reasons of a report; a reason "kind:detail"
