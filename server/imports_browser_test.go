@@ -143,4 +143,16 @@ func TestImporterRunsADryRunThenTheImport(t *testing.T) {
 			t.Errorf("problem page = %q", got)
 		}
 	})
+	t.Run("a generic CSV file shows its columns for the mapping", func(t *testing.T) {
+		b := b0.in(t)
+		kontakte := file("kontakte.csv", "Vorname;Nachname;E-Mail;Firma\r\nAda;Lovelace;ada@example.org;Analytical Engines\r\n")
+		b.run(chromedp.Navigate(b.url+"/imports"), chromedp.WaitVisible(`#imports-file`), chromedp.SetValue(`#imports-format`, "csv"),
+			chromedp.SetUploadFiles(`#imports-file`, []string{kontakte}), chromedp.Click(`#imports-dry`),
+			chromedp.WaitVisible(`.imports-columns`))
+		if got := b.text(".imports-columns ul"); !strings.Contains(got, "E-Mail") || !strings.Contains(got, "Firma") {
+			t.Errorf("columns shown = %q", got)
+		}
+		b.checkAccessibility("imports csv columns")
+		b.screenshot("imports-columns-en")
+	})
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -97,6 +98,9 @@ type importView struct {
 	Problem *importProblem
 	// Report is the result of a run, dry or real.
 	Report *importReportView
+	// Columns are, for a generic CSV file, the names in its first line:
+	// what a mapping names (shown, never stored).
+	Columns []string
 }
 
 // importProblem explains a refusal on the page: a catalogue key for the
@@ -199,9 +203,13 @@ func (s *Server) importSubmit(w http.ResponseWriter, r *http.Request) error {
 	if r := []rune(name); len(r) > 120 {
 		name = string(r[:120]) + "…"
 	}
-	body := bufio.NewReaderSize(file, 4096)
+	body := bufio.NewReaderSize(file, 64<<10)
 	if key := checkImportFile(req.Format, name, body); key != "" {
 		return fail(http.StatusUnsupportedMediaType, &importProblem{Key: key, Code: tresor.ECUnsupportedMedia})
+	}
+	if req.Format == "csv" {
+		head, _ := body.Peek(64 << 10)
+		data.Columns = csvColumns(head)
 	}
 	if !dry && data.Form.Checked != v.Work.Purpose {
 		// The purpose was switched since the dry run: its rules may differ.
@@ -384,4 +392,35 @@ func importReport(rep *tresor.ImportReport, file string) *importReportView {
 	}
 	v.More = int64(rep.Refused["malformed"] - len(v.Errors))
 	return v
+}
+
+// csvColumns previews the column names of a CSV file: the fields of its
+// first line, split at the delimiter it uses most (comma, semicolon, tab).
+// It shows what the page was sent back to the person who sent it, for
+// writing the mapping; it is not stored or logged.
+func csvColumns(head []byte) []string {
+	line, _, _ := strings.Cut(strings.TrimPrefix(string(head), "\uFEFF"), "\n")
+	line = strings.ToValidUTF8(strings.TrimRight(line, "\r"), "\uFFFD")
+	delim, most := ',', -1
+	for _, d := range []rune{',', ';', '\t'} {
+		if n := strings.Count(line, string(d)); n > most {
+			delim, most = d, n
+		}
+	}
+	cr := csv.NewReader(strings.NewReader(line))
+	cr.Comma, cr.LazyQuotes, cr.FieldsPerRecord = delim, true, -1
+	fields, err := cr.Read()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, f := range fields {
+		if f = strings.TrimSpace(f); f != "" && len(out) < 50 {
+			if r := []rune(f); len(r) > 60 {
+				f = string(r[:60]) + "…"
+			}
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -90,4 +90,21 @@ func TestImportUploadRules(t *testing.T) {
 			t.Fatalf("run: %d, %d contacts: %.300s", r.status, stored(t), r.body)
 		}
 	})
+	t.Run("a generic CSV file shows its columns for the mapping", func(t *testing.T) {
+		csvFile := part{"file", "kontakte.csv", "Vorname;Nachname;E-Mail\r\nAda;Lovelace;ada@example.org\r\n"}
+		r := b.upload("/imports", part{"csrf", "", csrf}, part{"format", "", "csv"}, part{"legal_basis", "", "contract"}, csvFile)
+		if r.status != http.StatusUnprocessableEntity && r.status != http.StatusBadRequest {
+			t.Errorf("a CSV file without a mapping: %d", r.status)
+		}
+		for _, col := range []string{"<code>Vorname</code>", "<code>Nachname</code>", "<code>E-Mail</code>"} {
+			if !strings.Contains(r.body, col) {
+				t.Errorf("without a mapping (%d), the page lacks the column %s: %.600s", r.status, col, r.body)
+			}
+		}
+		r = b.upload("/imports", part{"csrf", "", csrf}, part{"format", "", "csv"}, part{"legal_basis", "", "contract"},
+			part{"mapping", "", `{"columns": {"given_name": "Vorname", "family_name": "Nachname", "email": "E-Mail"}}`}, csvFile)
+		if r.status != http.StatusOK || !strings.Contains(r.body, `id="imports-created">1<`) || !strings.Contains(r.body, "<code>E-Mail</code>") {
+			t.Fatalf("with a mapping: %d %.600s", r.status, r.body)
+		}
+	})
 }
