@@ -107,4 +107,25 @@ func TestImportUploadRules(t *testing.T) {
 			t.Fatalf("with a mapping: %d %.600s", r.status, r.body)
 		}
 	})
+	t.Run("without a purpose the page explains the choice first and stores nothing", func(t *testing.T) {
+		b2 := newBrowser(t, a.url)
+		b2.signIn("ines@example.org", webPassword)
+		form := b2.get("/imports")
+		if form.status != http.StatusOK || !strings.Contains(form.body, "Choose the purpose you import for") || strings.Contains(form.body, `id="imports-file"`) {
+			t.Fatalf("the form without a purpose: %d %.600s", form.status, form.body)
+		}
+		before := stored(t)
+		r := b2.upload("/imports", append(append([]part{{"csrf", "", form.field(t, "csrf")}}, settings...), part{"run", "", "import"}, part{"purpose", "", ""}, file)...)
+		if r.status < 400 || r.status >= 500 || !strings.Contains(r.body, "purpose_missing") || stored(t) != before {
+			t.Fatalf("an upload without a purpose: %d %.600s", r.status, r.body)
+		}
+	})
+	t.Run("a role that does not import is refused the page", func(t *testing.T) {
+		a.userWithPassword("sam@example.org", tresor.RoleService)
+		b3 := newBrowser(t, a.url)
+		b3.signIn("sam@example.org", webPassword)
+		if r := b3.get("/imports"); r.status != http.StatusForbidden {
+			t.Fatalf("service opens the imports page: %d", r.status)
+		}
+	})
 }
