@@ -84,8 +84,13 @@ func TestImporterRunsADryRunThenTheImport(t *testing.T) {
 	})
 	t.Run("the report speaks German", func(t *testing.T) {
 		b := b0.in(t)
-		b.run(chromedp.Navigate(b.url+"/lang/de?back=/imports"), chromedp.WaitVisible(`#imports-file`),
-			chromedp.SetUploadFiles(`#imports-file`, []string{connections}), chromedp.Click(`#imports-dry`),
+		b.run(chromedp.Navigate(b.url+"/lang/de?back=/imports"), chromedp.WaitVisible(`#imports-file`))
+		if got := b.text(`label[for=imports-basis]`); got != "Rechtsgrundlage" {
+			t.Errorf("the German form's label = %q", got)
+		}
+		b.checkAccessibility("imports (de)")
+		b.screenshot("imports-de")
+		b.run(chromedp.SetUploadFiles(`#imports-file`, []string{connections}), chromedp.Click(`#imports-dry`),
 			chromedp.WaitVisible(`.imports-report`))
 		report := b.text(".imports-report")
 		for _, want := range []string{"Probelauf", "noch nichts gespeichert", "nicht öffentlich", "Zeile 6"} {
