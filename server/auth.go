@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"crypto/subtle"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 
@@ -91,5 +93,40 @@ func (s *Server) validCSRF(r *http.Request, sess *tresor.Session) bool {
 	if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		got = r.PostFormValue("csrf")
 	}
+	if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		got = multipartCSRF(r)
+	}
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) == 1
+}
+
+// multipartKey holds, in a request's context, the reader of a multipart
+// body whose first part (the form token) has been read.
+type multipartKey struct{}
+
+// multipartCSRF reads the form token from the first part of a multipart
+// form (a file upload), which must be the field csrf, and keeps the reader
+// of the rest in the request's context (multipartFrom). The body is read as
+// a stream: never parsed into memory or temporary files, so an uploaded file
+// reaches no disk.
+func multipartCSRF(r *http.Request) string {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return ""
+	}
+	p, err := mr.NextPart()
+	if err != nil || p.FormName() != "csrf" || p.FileName() != "" {
+		return ""
+	}
+	b, err := io.ReadAll(io.LimitReader(p, 256))
+	if err != nil {
+		return ""
+	}
+	*r = *r.WithContext(context.WithValue(r.Context(), multipartKey{}, mr))
+	return string(b)
+}
+
+// multipartFrom is the rest of a multipart form whose form token was valid.
+func multipartFrom(ctx context.Context) *multipart.Reader {
+	mr, _ := ctx.Value(multipartKey{}).(*multipart.Reader)
+	return mr
 }

@@ -196,7 +196,7 @@ func (s *Server) wrap(rt route, page bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil {
 			limit := s.bodyLimit
-			if rt.method == "POST" && rt.pattern == importPattern {
+			if rt.method == "POST" && (rt.pattern == importPattern || rt.pattern == importPagePattern) {
 				limit = ImportBodyLimit // a file, not a JSON object
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)

@@ -18,10 +18,10 @@ import (
 // workspaceRoutes are the workspace's own routes; the pages of each area
 // add theirs (contacts, deals, administration, …).
 func (s *Server) workspaceRoutes() []route {
-	return append([]route{
+	return slices.Concat([]route{
 		{"POST", "/purpose", SignedIn, s.purposeSubmit},
 		{"GET", "/lang/{lang}", Public, s.languageSwitch},
-	}, slices.Concat(s.casePages(), s.campaignPages(), s.channelPages())...)
+	}, s.casePages(), s.campaignPages(), s.channelPages(), s.importPages())
 }
 
 // navItem is a link of the workspace's navigation.
