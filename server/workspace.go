@@ -17,10 +17,10 @@ import (
 // workspaceRoutes are the workspace's own routes; the pages of each area
 // add theirs (contacts, deals, administration, …).
 func (s *Server) workspaceRoutes() []route {
-	return []route{
+	return append([]route{
 		{"POST", "/purpose", SignedIn, s.purposeSubmit},
 		{"GET", "/lang/{lang}", Public, s.languageSwitch},
-	}
+	}, slices.Concat(s.dealPageRoutes(), s.organizationPageRoutes())...)
 }
 
 // navItem is a link of the workspace's navigation.

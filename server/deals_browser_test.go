@@ -1,0 +1,257 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"tresor"
+	"tresor/datadir"
+)
+
+// salesBoard creates, through the gate with the system's context and the
+// purpose sales, an organization with a contact and three deals owned by
+// the user with the e-mail address; it returns the organization and the deals.
+func salesBoard(t *testing.T, a *api, email string) (*tresor.Organization, []*tresor.Deal) {
+	t.Helper()
+	ctx := tresor.WithPurpose(sys, "sales")
+	u, err := a.g.User(sys, email)
+	must(t, err)
+	org := &tresor.Organization{Name: "Nordwind Logistik GmbH", Industry: "Logistics", Website: "https://nordwind.example"}
+	must(t, a.g.CreateOrganization(ctx, org))
+	c := &tresor.Contact{OrganizationID: org.ID, ContactDetails: tresor.ContactDetails{GivenName: "Jana", FamilyName: "Berg", Position: "Head of fleet"},
+		Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
+	must(t, a.g.CreateContact(ctx, c))
+	var deals []*tresor.Deal
+	for _, d := range []tresor.Deal{
+		{Title: "Fleet renewal", Stage: "lead", Value: "12345.67", ExpectedClose: "2026-12-18"},
+		{Title: "Warehouse sensors", Stage: "lead", Value: "1000.00", ExpectedClose: "2027-01-15"},
+		{Title: "Cold chain <script>", Stage: "qualified", Value: "5000.00"},
+	} {
+		d.PipelineID, d.Currency, d.OwnerID, d.OrganizationID, d.ContactID = tresor.DefaultPipelineID, "EUR", u.ID, org.ID, c.ID
+		must(t, a.g.CreateDeal(ctx, &d))
+		deals = append(deals, &d)
+	}
+	return org, deals
+}
+
+// TestSalespersonMovesADealByKeyboard proves the deal board's rules in a
+// real browser: a salesperson who chose the purpose sales sees a column per
+// stage with its count and sum, moves a deal with the keyboard alone (Tab to
+// the button, Enter), and sees the columns change; a stale move overwrites
+// nothing; German sums read 12.345,67 €; the table and the organization
+// pages pass axe-core.
+func TestSalespersonMovesADealByKeyboard(t *testing.T) {
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
+	a.userWithPassword("sam@example.org", tresor.RoleSales)
+	org, deals := salesBoard(t, a, "sam@example.org")
+	fleet, sensors := deals[0], deals[1]
+	b0 := newChromeFor(t, a)
+	b0.language("en")
+	b0.signIn("sam@example.org")
+
+	t.Run("without a purpose the board explains how to choose one", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.Navigate(b.url+"/deals"), chromedp.WaitVisible(`.deals-refusal`))
+		if got := b.text(".deals-refusal"); !strings.Contains(got, "Choose the purpose") || !strings.Contains(got, "purpose_missing") {
+			t.Fatalf("refusal = %q", got)
+		}
+		b.checkAccessibility("deals (no purpose)")
+	})
+	t.Run("the board shows a column per stage with its count and sum", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.SetValue(`#purpose-select`, "sales"), chromedp.Submit(`#purpose-select`), chromedp.WaitVisible(`#board`))
+		for _, id := range []string{"lead", "qualified", "proposal", "negotiation", "won", "lost"} {
+			b.run(chromedp.WaitVisible(`#stage-` + id))
+		}
+		if got := b.text("#total-lead"); got != "Deals: 2 · €13,345.67" {
+			t.Errorf("lead total = %q", got)
+		}
+		if got := b.text("#total-qualified"); got != "Deals: 1 · €5,000.00" {
+			t.Errorf("qualified total = %q", got)
+		}
+		if got := b.text("#deal-" + fleet.ID); !strings.Contains(got, "Nordwind Logistik GmbH") || !strings.Contains(got, "18 Dec 2026") || !strings.Contains(got, "you") {
+			t.Errorf("card = %q", got)
+		}
+		if got := b.text("#stage-qualified + p + ol h3"); got != "Cold chain <script>" {
+			t.Errorf("a hostile title shows as %q", got)
+		}
+		b.checkAccessibility("deals board")
+		b.screenshot("deals-en")
+	})
+	t.Run("a deal moves to the next stage by keyboard alone", func(t *testing.T) {
+		b := b0.in(t)
+		target := fmt.Sprintf(`#deal-%s .deals-next`, fleet.ID)
+		b.run(chromedp.Focus(`#deals-pipeline, .deals-views a`))
+		reached := false
+		for range 80 {
+			b.run(chromedp.KeyEvent(kb.Tab))
+			on, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, target)))
+			must(t, err)
+			if on {
+				reached = true
+				break
+			}
+		}
+		if !reached {
+			t.Fatal("Tab never reached the next-stage button")
+		}
+		b.run(chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(`#stage-qualified ~ ol #deal-`+fleet.ID))
+		if got := b.text("#total-lead"); got != "Deals: 1 · €1,000.00" {
+			t.Errorf("lead total after the move = %q", got)
+		}
+		if got := b.text("#total-qualified"); got != "Deals: 2 · €17,345.67" {
+			t.Errorf("qualified total after the move = %q", got)
+		}
+		d, err := a.g.Deal(tresor.WithPurpose(sys, "sales"), fleet.ID)
+		must(t, err)
+		if d.Stage != "qualified" {
+			t.Fatalf("stored stage = %q", d.Stage)
+		}
+		focused, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.activeElement.closest('.deals-card')?.id || ''`))
+		must(t, err)
+		if focused != "deal-"+fleet.ID {
+			t.Errorf("after the move the focus is on %q, not on the moved deal", focused)
+		}
+	})
+	t.Run("a stale move shows that the deal changed meanwhile and overwrites nothing", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.Navigate(b.url+"/deals"), chromedp.WaitVisible(`#deal-`+sensors.ID))
+		// Someone else moves the deal after the page was loaded.
+		_, err := a.g.UpdateDeal(tresor.WithPurpose(sys, "sales"), sensors.ID, tresor.Update{Patch: json.RawMessage(`{"stage":"proposal"}`)})
+		must(t, err)
+		b.run(chromedp.Focus(`#deal-`+sensors.ID+` .deals-next`), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(`#board .error`))
+		if got := b.text("#board .error"); !strings.Contains(got, "changed meanwhile") || !strings.Contains(got, "version_mismatch") {
+			t.Errorf("stale move shows %q", got)
+		}
+		d, err := a.g.Deal(tresor.WithPurpose(sys, "sales"), sensors.ID)
+		must(t, err)
+		if d.Stage != "proposal" {
+			t.Fatalf("the stale move overwrote the stage: %q", d.Stage)
+		}
+	})
+	t.Run("a deal is marked lost with a reason", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.Navigate(b.url+"/deals"), chromedp.WaitVisible(`#deal-`+sensors.ID),
+			chromedp.Click(`#deal-`+sensors.ID+` summary`),
+			chromedp.SetValue(`#reason-`+sensors.ID+`-lost`, "competitor"),
+			chromedp.Focus(`#deal-`+sensors.ID+` button.deals-lost`), chromedp.KeyEvent(kb.Enter),
+			chromedp.WaitVisible(`#stage-lost ~ ol #deal-`+sensors.ID))
+		ctx := tresor.WithPurpose(sys, "sales")
+		d, err := a.g.Deal(ctx, sensors.ID)
+		must(t, err)
+		if d.Stage != "lost" || d.ClosedAt == nil {
+			t.Fatalf("deal after marking lost: stage %q closed %v", d.Stage, d.ClosedAt)
+		}
+		notes, err := a.g.Interactions(ctx, tresor.InteractionFilter{DealID: sensors.ID, Page: tresor.Page{Limit: 10}})
+		must(t, err)
+		if len(notes.Items) != 1 || notes.Items[0].Subject != "deal lost: competitor" {
+			t.Fatalf("reason notes %+v", notes.Items)
+		}
+	})
+	t.Run("the table lists the deals and says it cannot sort", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.Navigate(b.url+"/deals?view=table"), chromedp.WaitVisible(`.deals-table`))
+		got := b.text(".deals-table tbody")
+		for _, want := range []string{"Fleet renewal", "Warehouse sensors", "€12,345.67", "18 Dec 2026", "Nordwind Logistik GmbH"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("table %q lacks %s", got, want)
+			}
+		}
+		if got := b.text("#deals-sort-note"); !strings.Contains(got, "not offered") {
+			t.Errorf("sort note = %q", got)
+		}
+		b.checkAccessibility("deals table")
+	})
+	t.Run("the organization list and page show its contacts and deals", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.Navigate(b.url+"/organizations"), chromedp.WaitVisible(`.orgs-table`))
+		b.checkAccessibility("organizations")
+		b.run(chromedp.Click(`.orgs-table a[href="/organizations/`+org.ID+`"]`), chromedp.WaitVisible(`.orgs-list`))
+		if got := b.text(".orgs-list"); !strings.Contains(got, "Jana Berg") {
+			t.Errorf("contacts = %q", got)
+		}
+		if got := b.text(".deals-table"); !strings.Contains(got, "Fleet renewal") || !strings.Contains(got, "Qualified") {
+			t.Errorf("deals = %q", got)
+		}
+		b.checkAccessibility("organization")
+		b.screenshot("organization-en")
+	})
+	t.Run("the German board shows sums as 12.345,67 €", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.Navigate(b.url+"/lang/de?back=/deals"), chromedp.WaitVisible(`#board`))
+		if got := b.text("#total-qualified"); got != "Deals: 2 · 17.345,67 €" {
+			t.Errorf("German qualified total = %q", got)
+		}
+		if got := b.text("#deal-" + fleet.ID); !strings.Contains(got, "12.345,67 €") || !strings.Contains(got, "18.12.2026") {
+			t.Errorf("German card = %q", got)
+		}
+		b.checkAccessibility("deals board (de)")
+		b.screenshot("deals-de")
+	})
+}
+
+// TestDealMovesWithoutJavaScript proves the move is a plain form: with the
+// session's form token it answers 303 back to the board; without it, nothing moves.
+func TestDealMovesWithoutJavaScript(t *testing.T) {
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
+	a.userWithPassword("sam@example.org", tresor.RoleSales)
+	_, deals := salesBoard(t, a, "sam@example.org")
+	b := newBrowser(t, a.url)
+	start := b.signIn("sam@example.org", webPassword)
+	if start.status != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", start.status)
+	}
+	csrf := b.get("/").field(t, "csrf")
+	b.post("/purpose", url.Values{"csrf": {csrf}, "purpose": {"sales"}, "back": {"/deals"}}, nil)
+	d := deals[0]
+	form := url.Values{"stage": {"qualified"}, "version": {fmt.Sprint(d.Version)}, "pipeline": {"default"}}
+
+	t.Run("a move without the session's form token is refused", func(t *testing.T) {
+		if r := b.post("/deals/"+d.ID+"/stage", form, nil); r.status != http.StatusForbidden {
+			t.Fatalf("status %d", r.status)
+		}
+	})
+	t.Run("a plain form moves the deal and answers 303 back to the board", func(t *testing.T) {
+		form.Set("csrf", csrf)
+		r := b.post("/deals/"+d.ID+"/stage", form, nil)
+		if r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/deals?") || !strings.Contains(r.header.Get("Location"), "moved="+d.ID) {
+			t.Fatalf("answer %d %q", r.status, r.header.Get("Location"))
+		}
+		if page := b.get(r.header.Get("Location")); !strings.Contains(page.body, `id="deal-`+d.ID+`"`) {
+			t.Fatalf("board after the move: %d %.2000s\n%s", page.status, page.body, a.logs.String())
+		}
+	})
+	t.Run("the same form sent again is stale and moves nothing", func(t *testing.T) {
+		form.Set("stage", "lead")
+		r := b.post("/deals/"+d.ID+"/stage", form, nil)
+		if r.status != http.StatusSeeOther || !strings.Contains(r.header.Get("Location"), "stale=") {
+			t.Fatalf("answer %d %q", r.status, r.header.Get("Location"))
+		}
+		got, err := a.g.Deal(tresor.WithPurpose(sys, "sales"), d.ID)
+		must(t, err)
+		if got.Stage != "qualified" {
+			t.Fatalf("stage %q", got.Stage)
+		}
+	})
+	t.Run("a deal marked lost records its reason", func(t *testing.T) {
+		got, err := a.g.Deal(tresor.WithPurpose(sys, "sales"), d.ID)
+		must(t, err)
+		r := b.post("/deals/"+d.ID+"/stage", url.Values{"csrf": {csrf}, "stage": {"lost"}, "version": {fmt.Sprint(got.Version)}, "reason": {"price"}}, nil)
+		if r.status != http.StatusSeeOther {
+			t.Fatalf("answer %d %.1000s", r.status, r.body)
+		}
+	})
+	t.Run("a reason the form does not offer is refused", func(t *testing.T) {
+		form.Set("reason", "<b>x</b>")
+		if r := b.post("/deals/"+d.ID+"/stage", form, nil); r.status != http.StatusBadRequest {
+			t.Fatalf("status %d", r.status)
+		}
+	})
+}
