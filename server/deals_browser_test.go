@@ -174,6 +174,9 @@ func TestSalespersonMovesADealByKeyboard(t *testing.T) {
 		b.run(chromedp.Navigate(b.url+"/organizations"), chromedp.WaitVisible(`.orgs-table`))
 		b.checkAccessibility("organizations")
 		b.run(chromedp.Click(`.orgs-table a[href="/organizations/`+org.ID+`"]`), chromedp.WaitVisible(`.orgs-list`))
+		if got := b.text("h1"); got != org.Name {
+			t.Errorf("the organization page's heading is %q", got)
+		}
 		if got := b.text(".orgs-list"); !strings.Contains(got, "Jana Berg") {
 			t.Errorf("contacts = %q", got)
 		}
@@ -186,6 +189,9 @@ func TestSalespersonMovesADealByKeyboard(t *testing.T) {
 	t.Run("the German board shows sums as 12.345,67 €", func(t *testing.T) {
 		b := b0.in(t)
 		b.run(chromedp.Navigate(b.url+"/lang/de?back=/deals"), chromedp.WaitVisible(`#board`))
+		if got := b.text("#stage-qualified"); got != "Qualifiziert" {
+			t.Errorf("the default pipeline's stage in German = %q", got)
+		}
 		if got := b.text("#total-qualified"); got != "Deals: 2 · 17.345,67 €" {
 			t.Errorf("German qualified total = %q", got)
 		}

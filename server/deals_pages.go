@@ -49,6 +49,7 @@ type dealsData struct {
 // dealColumn is one stage of the board.
 type dealColumn struct {
 	Stage tresor.Stage
+	Label string // the stage's name in the person's language
 	Cards []*dealCard
 	Count int64
 	Sums  []moneySum
@@ -67,9 +68,27 @@ type dealCard struct {
 	Organization string // its name, "" when none or not readable
 	Close        time.Time
 	Mine         bool
-	Prev, Next   *tresor.Stage
-	Won, Lost    *tresor.Stage
-	Reopen       *tresor.Stage
+	Prev, Next   *stageRef
+	Won, Lost    *stageRef
+	Reopen       *stageRef
+}
+
+// stageRef is a stage a card's button moves the deal to.
+type stageRef struct {
+	ID    string
+	Label string
+}
+
+// stageLabel is a stage's name in the language: the stages of the pipeline
+// every installation starts with have German names in the catalogue, as
+// long as an administrator has not renamed them; other names are shown as
+// configured.
+func stageLabel(lang string, pl *tresor.Pipeline, st tresor.Stage) string {
+	key := "deals_stage_" + st.ID
+	if m, ok := catalogue[key]; ok && pl.ID == tresor.DefaultPipelineID && m["en"] == st.Name {
+		return translate(lang, key)
+	}
+	return st.Name
 }
 
 // pageRefusal is a refusal of the gate shown on a page with its stable code.
@@ -134,24 +153,22 @@ func (s *Server) loadBoard(r *http.Request, data *dealsData, chosen string) erro
 		}
 	}
 	pl := data.Pipeline
-	var open []tresor.Stage
-	var won, lost *tresor.Stage
+	lang := language(r)
+	var open []*stageRef
+	var won, lost *stageRef
 	cols := map[string]*dealColumn{}
-	for i, st := range pl.Stages {
-		c := &dealColumn{Stage: st}
+	for _, st := range pl.Stages {
+		c := &dealColumn{Stage: st, Label: stageLabel(lang, pl, st)}
 		data.Columns = append(data.Columns, c)
 		cols[st.ID] = c
-		switch st.Outcome {
-		case tresor.OutcomeOpen:
-			open = append(open, st)
-		case tresor.OutcomeWon:
-			if won == nil {
-				won = &pl.Stages[i]
-			}
-		case tresor.OutcomeLost:
-			if lost == nil {
-				lost = &pl.Stages[i]
-			}
+		ref := &stageRef{ID: st.ID, Label: c.Label}
+		switch {
+		case st.Outcome == tresor.OutcomeOpen:
+			open = append(open, ref)
+		case st.Outcome == tresor.OutcomeWon && won == nil:
+			won = ref
+		case st.Outcome == tresor.OutcomeLost && lost == nil:
+			lost = ref
 		}
 	}
 	var all []*tresor.Deal
@@ -180,7 +197,7 @@ func (s *Server) loadBoard(r *http.Request, data *dealsData, chosen string) erro
 		if c == nil {
 			continue // a stage the pipeline no longer has; the gate prevents this
 		}
-		card := &dealCard{Deal: d, StageName: c.Stage.Name, Mine: a != nil && d.OwnerID != "" && d.OwnerID == a.UserID}
+		card := &dealCard{Deal: d, StageName: c.Label, Mine: a != nil && d.OwnerID != "" && d.OwnerID == a.UserID}
 		if d.ExpectedClose.Valid() {
 			card.Close, _ = parseDate(d.ExpectedClose)
 		}
@@ -195,16 +212,16 @@ func (s *Server) loadBoard(r *http.Request, data *dealsData, chosen string) erro
 			card.Organization = name
 		}
 		if c.Stage.Outcome == tresor.OutcomeOpen {
-			i := slices.IndexFunc(open, func(st tresor.Stage) bool { return st.ID == d.Stage })
+			i := slices.IndexFunc(open, func(st *stageRef) bool { return st.ID == d.Stage })
 			if i > 0 {
-				card.Prev = &open[i-1]
+				card.Prev = open[i-1]
 			}
 			if i+1 < len(open) {
-				card.Next = &open[i+1]
+				card.Next = open[i+1]
 			}
 			card.Won, card.Lost = won, lost
 		} else if len(open) > 0 {
-			card.Reopen = &open[len(open)-1]
+			card.Reopen = open[len(open)-1]
 		}
 		c.Cards = append(c.Cards, card)
 		c.Count++

@@ -89,6 +89,7 @@ func (s *Server) organizationPage(w http.ResponseWriter, r *http.Request) error 
 		return s.render(w, r, http.StatusOK, "organization", v)
 	}
 	data.Org = o
+	v.Title = o.Name // not a catalogue key: shown as it is
 	cs, err := s.svc.Contacts.Contacts(ctx, tresor.ContactFilter{OrganizationID: o.ID, Page: tresor.Page{Limit: tresor.DefaultPageSize}})
 	if err != nil {
 		if data.ContactsRefusal, err = refusalOf(err); err != nil {
@@ -119,7 +120,7 @@ func (s *Server) organizationPage(w http.ResponseWriter, r *http.Request) error 
 				name = d.Stage
 				if pl, err := s.svc.Deals.Pipeline(ctx, d.PipelineID); err == nil {
 					if st, ok := pl.Stage(d.Stage); ok {
-						name = st.Name
+						name = stageLabel(language(r), pl, st)
 					}
 				}
 				stages[key] = name
