@@ -261,3 +261,69 @@ func TestDealMovesWithoutJavaScript(t *testing.T) {
 		}
 	})
 }
+
+// TestOrganizationsAndPipelinesAsPages proves the rules of the organization
+// list and of a second pipeline, without JavaScript.
+func TestOrganizationsAndPipelinesAsPages(t *testing.T) {
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
+	a.userWithPassword("sam@example.org", tresor.RoleSales)
+	org, _ := salesBoard(t, a, "sam@example.org")
+	ctx := tresor.WithPurpose(sys, "sales")
+	for i := range 55 {
+		must(t, a.g.CreateOrganization(ctx, &tresor.Organization{Name: fmt.Sprintf("Org %02d", i)}))
+	}
+	b := newBrowser(t, a.url)
+	b.signIn("sam@example.org", webPassword)
+	csrf := b.get("/").field(t, "csrf")
+
+	t.Run("without a purpose the list explains how to choose one", func(t *testing.T) {
+		r := b.get("/organizations")
+		if r.status != http.StatusOK || !strings.Contains(r.body, "purpose_missing") {
+			t.Fatalf("%d %.400s", r.status, r.body)
+		}
+	})
+	b.post("/purpose", url.Values{"csrf": {csrf}, "purpose": {"sales"}, "back": {"/organizations"}}, nil)
+	t.Run("the list pages by cursor", func(t *testing.T) {
+		first := b.get("/organizations")
+		if n := strings.Count(first.body, `<tr><td><a href="/organizations/`); n != 50 {
+			t.Fatalf("first page has %d organizations", n)
+		}
+		next := first.between(t, `<a href="/organizations?cursor=`, `"`)
+		second := b.get("/organizations?cursor=" + next)
+		if n := strings.Count(second.body, `<tr><td><a href="/organizations/`); n != 6 || strings.Contains(second.body, `rel="next"`) {
+			t.Fatalf("second page has %d organizations", n)
+		}
+	})
+	t.Run("a cursor Tresor did not issue is refused", func(t *testing.T) {
+		if r := b.get("/organizations?cursor=bogus"); r.status != http.StatusBadRequest {
+			t.Fatalf("status %d", r.status)
+		}
+	})
+	t.Run("an unknown organization is not found", func(t *testing.T) {
+		if r := b.get("/organizations/00000000-0000-4000-8000-000000000000"); r.status != http.StatusNotFound {
+			t.Fatalf("status %d", r.status)
+		}
+		if r := b.get("/organizations/" + org.ID); r.status != http.StatusOK {
+			t.Fatalf("status %d", r.status)
+		}
+	})
+	t.Run("several pipelines get a chooser and a move stays on its pipeline", func(t *testing.T) {
+		pl := &tresor.Pipeline{Name: "Partners", Stages: []tresor.Stage{{ID: "talk", Name: "Talk", Outcome: tresor.OutcomeOpen}, {ID: "signed", Name: "Signed", Outcome: tresor.OutcomeOpen}}}
+		pl.ID = "partners"
+		must(t, a.g.CreatePipeline(sys, pl))
+		d := &tresor.Deal{Title: "Reseller", PipelineID: "partners", Stage: "talk"}
+		must(t, a.g.CreateDeal(ctx, d))
+		board := b.get("/deals")
+		if !strings.Contains(board.body, `<option value="partners"`) {
+			t.Fatalf("no pipeline chooser: %.300s", board.body)
+		}
+		partners := b.get("/deals?pipeline=partners")
+		if !strings.Contains(partners.body, `id="deal-`+d.ID+`"`) || strings.Contains(partners.body, "Fleet renewal") {
+			t.Fatal("the partners board shows other deals or not its own")
+		}
+		r := b.post("/deals/"+d.ID+"/stage", url.Values{"csrf": {csrf}, "stage": {"signed"}, "version": {fmt.Sprint(d.Version)}, "pipeline": {"partners"}}, nil)
+		if loc := r.header.Get("Location"); r.status != http.StatusSeeOther || !strings.Contains(loc, "pipeline=partners") {
+			t.Fatalf("answer %d %q", r.status, loc)
+		}
+	})
+}

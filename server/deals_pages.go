@@ -112,6 +112,19 @@ func refusalOf(err error) (*pageRefusal, error) {
 	return rf, nil
 }
 
+// status is the status of a page showing the refusal: 200 for none and for
+// a missing purpose (the workspace's ordinary state before one is chosen),
+// else the refusal's own.
+func (rf *pageRefusal) status() int {
+	if rf == nil || rf.Code == string(tresor.ECPurposeMissing) {
+		return http.StatusOK
+	}
+	if st := statusOf[tresor.Code(rf.Code)]; st != 0 {
+		return st
+	}
+	return http.StatusForbidden
+}
+
 // lostReasons are the reasons a deal is won or lost, recorded as a note on the deal.
 var lostReasons = []string{"price", "competitor", "timing", "no_budget", "no_decision", "other"}
 
@@ -131,7 +144,7 @@ func (s *Server) dealsPage(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	return s.render(w, r, http.StatusOK, "deals", v)
+	return s.render(w, r, data.Refusal.status(), "deals", v)
 }
 
 // loadBoard reads the pipelines, the chosen one's deals and the names of
@@ -267,7 +280,7 @@ func (s *Server) dealStageSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	patch, _ := json.Marshal(map[string]string{"stage": stage})
 	back := url.Values{}
-	if pl := r.PostFormValue("pipeline"); pl != "" && tresor.ValidID(pl) {
+	if pl := r.PostFormValue("pipeline"); pl != "" && len(pl) <= 100 { // encoded below; the board reads it through the gate
 		back.Set("pipeline", pl)
 	}
 	if r.PostFormValue("view") == "table" {

@@ -49,7 +49,7 @@ func (s *Server) organizationsPage(w http.ResponseWriter, r *http.Request) error
 	} else {
 		data.Items, data.Next = l.Items, l.Next
 	}
-	return s.render(w, r, http.StatusOK, "organizations", v)
+	return s.render(w, r, data.Refusal.status(), "organizations", v)
 }
 
 // organizationData is what an organization's page shows.
@@ -82,11 +82,13 @@ func (s *Server) organizationPage(w http.ResponseWriter, r *http.Request) error 
 	ctx := r.Context()
 	id := r.PathValue("id")
 	o, err := s.svc.Organizations.Organization(ctx, id)
-	if err != nil {
+	if tresor.ErrorCode(err) == tresor.ECNotFound {
+		return err // the page of an unknown id: 404
+	} else if err != nil {
 		if data.Refusal, err = refusalOf(err); err != nil {
 			return err
 		}
-		return s.render(w, r, http.StatusOK, "organization", v)
+		return s.render(w, r, data.Refusal.status(), "organization", v)
 	}
 	data.Org = o
 	v.Title = o.Name // not a catalogue key: shown as it is
