@@ -7,12 +7,14 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
 	"tresor"
 	"tresor/datadir"
+	"tresor/otp"
 )
 
 // salesBoard creates, through the gate with the system's context and the
@@ -326,4 +328,59 @@ func TestOrganizationsAndPipelinesAsPages(t *testing.T) {
 			t.Fatalf("answer %d %q", r.status, loc)
 		}
 	})
+}
+
+// TestDealAndOrganizationPagesRenderForEveryRole proves that the pages render
+// for every role under every purpose it may choose, with an empty and a full
+// database: the page, a refusal with its rule, or 403 for a role the area is
+// not for — never an internal error.
+func TestDealAndOrganizationPagesRenderForEveryRole(t *testing.T) {
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
+	roles := []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RoleService, tresor.RolePR, tresor.RoleDPO, tresor.RoleAnalyst, tresor.RoleAuditor, tresor.RoleAdmin}
+	for _, r := range roles {
+		a.userWithPassword("page-"+string(r)+"@example.org", r)
+	}
+	browsers := map[tresor.Role]*browser{}
+	for _, r := range roles {
+		b := newBrowser(t, a.url)
+		if in := b.signIn("page-"+string(r)+"@example.org", webPassword); in.header.Get("Location") == "/account/mfa" {
+			// Privileged roles set up their second factor first.
+			enroll := b.get("/account/mfa")
+			key, err := otp.DecodeSecret(enroll.between(t, `id="totp-secret">`, "<"))
+			must(t, err)
+			b.post("/account/mfa", url.Values{"csrf": {enroll.field(t, "csrf")}, "code": {otp.Code(key, time.Now())}}, nil)
+		}
+		browsers[r] = b
+	}
+	for _, full := range []bool{false, true} {
+		if full {
+			salesBoard(t, a, "page-sales@example.org")
+		}
+		for _, r := range roles {
+			t.Run(fmt.Sprintf("%s full=%v", r, full), func(t *testing.T) {
+				b := browsers[r]
+				b.t = t
+				start := b.get("/")
+				if start.status != http.StatusOK {
+					t.Fatalf("%s's start page answers %d %s", r, start.status, start.header.Get("Location"))
+				}
+				csrf := start.field(t, "csrf")
+				purposes := append([]string{""}, a.g.PurposesOf([]tresor.Role{r})...)
+				for _, p := range purposes {
+					if p != "" {
+						b.post("/purpose", url.Values{"csrf": {csrf}, "purpose": {p}, "back": {"/"}}, nil)
+					}
+					for _, path := range []string{"/deals", "/deals?view=table", "/organizations"} {
+						res := b.get(path)
+						if res.status >= 500 || res.status == http.StatusOK && !strings.Contains(res.body, "<main") {
+							t.Errorf("%s under %q: %d %.300s", path, p, res.status, res.body)
+						}
+						if full && r == tresor.RoleSales && p == "sales" && path == "/deals" && !strings.Contains(res.body, "Fleet renewal") {
+							t.Errorf("the full board lacks its deals: %d", res.status)
+						}
+					}
+				}
+			})
+		}
+	}
 }
