@@ -256,6 +256,21 @@ func TestDealMovesWithoutJavaScript(t *testing.T) {
 			t.Fatalf("answer %d %.1000s", r.status, r.body)
 		}
 	})
+	t.Run("a refused move through htmx comes back to the board with its rule", func(t *testing.T) {
+		got, err := a.g.Deal(tresor.WithPurpose(sys, "sales"), d.ID)
+		must(t, err)
+		r := b.post("/deals/"+d.ID+"/stage", url.Values{"csrf": {csrf}, "stage": {"nowhere"}, "version": {fmt.Sprint(got.Version)}}, map[string]string{"HX-Request": "true"})
+		loc := r.header.Get("Location")
+		if r.status != http.StatusSeeOther || !strings.Contains(loc, "refused=validation_failed") {
+			t.Fatalf("answer %d %q", r.status, loc)
+		}
+		if page := b.get(loc); !strings.Contains(page.body, "<code>validation_failed</code>") {
+			t.Fatalf("board does not name the rule: %s", page.body[strings.Index(page.body, "<main"):])
+		}
+		if page := b.get("/deals?refused=no_such_rule"); strings.Contains(page.body, "<code>no_such_rule</code>") || !strings.Contains(page.body, `id="board"`) {
+			t.Fatal("the board repeats a code Tresor does not have")
+		}
+	})
 	t.Run("a reason the form does not offer is refused", func(t *testing.T) {
 		form.Set("reason", "<b>x</b>")
 		if r := b.post("/deals/"+d.ID+"/stage", form, nil); r.status != http.StatusBadRequest {

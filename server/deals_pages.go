@@ -42,6 +42,7 @@ type dealsData struct {
 	Rows      []*dealCard // the table: every deal in stage order
 	Truncated bool
 	Stale     bool   // a move was refused: the deal changed meanwhile
+	Refused   string // a move was refused by this rule (the code of a refusal)
 	Moved     string // the deal just moved, whose button gets the focus back
 	Reasons   []string
 }
@@ -135,6 +136,9 @@ func (s *Server) dealsPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	data := &dealsData{Table: q.Get("view") == "table", Stale: q.Get("stale") != "", Reasons: lostReasons}
+	if c := tresor.Code(q.Get("refused")); slices.Contains(tresor.Codes(), c) {
+		data.Refused = string(c)
+	}
 	if id := q.Get("moved"); tresor.ValidID(id) {
 		data.Moved = id
 	}
@@ -287,9 +291,14 @@ func (s *Server) dealStageSubmit(w http.ResponseWriter, r *http.Request) error {
 		back.Set("view", "table")
 	}
 	d, err := s.svc.Deals.UpdateDeal(r.Context(), id, tresor.Update{Patch: patch, IfVersion: version})
+	_, refused := pageStatus(err)
 	switch {
 	case tresor.ErrorCode(err) == tresor.ECVersionMismatch:
 		back.Set("stale", id)
+	case refused && r.Header.Get("HX-Request") != "":
+		// htmx swaps no 4xx answer: the board says the move was refused,
+		// by the rule's code (the page without script shows the whole message).
+		back.Set("refused", string(tresor.ErrorCode(err)))
 	case err != nil:
 		return err
 	default:
