@@ -328,8 +328,9 @@ func TestOrganizationsAndPipelinesAsPages(t *testing.T) {
 		pl := &tresor.Pipeline{Name: "Partners", Stages: []tresor.Stage{{ID: "talk", Name: "Talk", Outcome: tresor.OutcomeOpen}, {ID: "signed", Name: "Signed", Outcome: tresor.OutcomeOpen}}}
 		pl.ID = "partners"
 		must(t, a.g.CreatePipeline(sys, pl))
-		d := &tresor.Deal{Title: "Reseller", PipelineID: "partners", Stage: "talk"}
+		d := &tresor.Deal{Title: "Reseller", PipelineID: "partners", Stage: "talk", Value: "5000", Currency: "JPY"}
 		must(t, a.g.CreateDeal(ctx, d))
+		must(t, a.g.CreateDeal(ctx, &tresor.Deal{Title: "Gulf", PipelineID: "partners", Stage: "signed", Value: "1234.567", Currency: "KWD"}))
 		board := b.get("/deals")
 		if !strings.Contains(board.body, `<option value="partners"`) {
 			t.Fatalf("no pipeline chooser: %.300s", board.body)
@@ -337,6 +338,11 @@ func TestOrganizationsAndPipelinesAsPages(t *testing.T) {
 		partners := b.get("/deals?pipeline=partners")
 		if !strings.Contains(partners.body, `id="deal-`+d.ID+`"`) || strings.Contains(partners.body, "Fleet renewal") {
 			t.Fatal("the partners board shows other deals or not its own")
+		}
+		for _, want := range []string{"JPY 5,000.00", "KWD 1,234.56"} {
+			if !strings.Contains(partners.body, want) {
+				t.Errorf("a currency without two decimals: the board lacks %s", want)
+			}
 		}
 		r := b.post("/deals/"+d.ID+"/stage", url.Values{"csrf": {csrf}, "stage": {"signed"}, "version": {fmt.Sprint(d.Version)}, "pipeline": {"partners"}}, nil)
 		if loc := r.header.Get("Location"); r.status != http.StatusSeeOther || !strings.Contains(loc, "pipeline=partners") {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"tresor"
@@ -72,6 +73,27 @@ type dealCard struct {
 	Prev, Next   *stageRef
 	Won, Lost    *stageRef
 	Reopen       *stageRef
+}
+
+// Cents is the deal's value for the money template func, which counts in
+// hundredths.
+func (c *dealCard) Cents() int64 { return centsOf(c.Deal.ValueMinor, c.Deal.Currency) }
+
+// Cents is the sum for the money template func.
+func (m moneySum) Cents() int64 { return centsOf(m.Minor, m.Currency) }
+
+// centsOf converts an amount in a currency's minor unit (none for JPY,
+// thousandths for KWD) to hundredths, as the money func writes them; a
+// third decimal is cut.
+func centsOf(minor int64, currency string) int64 {
+	_, frac, _ := strings.Cut(tresor.FormatMoney(minor, currency), ".")
+	for e := len(frac); e < 2; e++ {
+		minor *= 10
+	}
+	for e := len(frac); e > 2; e-- {
+		minor /= 10
+	}
+	return minor
 }
 
 // stageRef is a stage a card's button moves the deal to.
