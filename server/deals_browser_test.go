@@ -236,7 +236,13 @@ func TestDealMovesWithoutJavaScript(t *testing.T) {
 			t.Fatalf("board after the move: %d %.2000s\n%s", page.status, page.body, a.logs.String())
 		}
 	})
-	t.Run("the same form sent again is stale and moves nothing", func(t *testing.T) {
+	t.Run("the same form sent twice moves the deal once and reports no conflict", func(t *testing.T) {
+		r := b.post("/deals/"+d.ID+"/stage", form, nil)
+		if loc := r.header.Get("Location"); r.status != http.StatusSeeOther || !strings.Contains(loc, "moved="+d.ID) || strings.Contains(loc, "stale") {
+			t.Fatalf("answer %d %q", r.status, loc)
+		}
+	})
+	t.Run("a stale form moves nothing", func(t *testing.T) {
 		form.Set("stage", "lead")
 		r := b.post("/deals/"+d.ID+"/stage", form, nil)
 		if r.status != http.StatusSeeOther || !strings.Contains(r.header.Get("Location"), "stale=") {

@@ -316,7 +316,12 @@ func (s *Server) dealStageSubmit(w http.ResponseWriter, r *http.Request) error {
 	_, refused := pageStatus(err)
 	switch {
 	case tresor.ErrorCode(err) == tresor.ECVersionMismatch:
-		back.Set("stale", id)
+		// A double submit finds the deal where it was sent: that is no news.
+		if cur, err := s.svc.Deals.Deal(r.Context(), id); err == nil && cur.Stage == stage {
+			back.Set("moved", cur.ID)
+		} else {
+			back.Set("stale", id)
+		}
 	case refused && r.Header.Get("HX-Request") != "":
 		// htmx swaps no 4xx answer: the board says the move was refused,
 		// by the rule's code (the page without script shows the whole message).
