@@ -303,7 +303,9 @@ func (s *Server) renderContact(w http.ResponseWriter, r *http.Request, status in
 	if d.Log.Basis == "" {
 		d.Log.Basis = string(contactBasis(c))
 	}
-	s.contactTimeline(r, d)
+	if err := s.contactTimeline(r, d); err != nil {
+		return err
+	}
 	purpose := tresor.PurposeFrom(r.Context())
 	for _, ch := range []tresor.ConsentChannel{tresor.ChannelEmailMsg, tresor.ChannelPhoneCall, tresor.ChannelPostal} {
 		row := reachRow{Channel: "contacts_channel_" + string(ch)}
@@ -332,13 +334,14 @@ const timelineLimit = 200
 
 // contactTimeline reads the contact's interactions, cases and deals through
 // the gate; a kind the purpose may not read is a gap with its reason.
-func (s *Server) contactTimeline(r *http.Request, d *contactView) {
+func (s *Server) contactTimeline(r *http.Request, d *contactView) error {
 	ctx := r.Context()
+	var failed error // not a refusal: the page fails with it
 	gap := func(what string, err error) {
 		if rf := refusalOf(r, err); rf != nil {
 			d.Gaps = append(d.Gaps, timelineGap{What: what, Refused: *rf})
-		} else {
-			d.Gaps = append(d.Gaps, timelineGap{What: what, Refused: refusal{Code: string(tresor.ErrorCode(err)), Message: tresor.ErrorMessage(err)}})
+		} else if failed == nil {
+			failed = err
 		}
 	}
 	page := tresor.Page{Limit: timelineLimit}
@@ -371,6 +374,7 @@ func (s *Server) contactTimeline(r *http.Request, d *contactView) {
 	}
 	// Newest first.
 	slices.SortStableFunc(d.Timeline, func(a, b timelineItem) int { return b.At.Compare(a.At) })
+	return failed
 }
 
 // contactLogSubmit logs a call, a meeting or a note with the contact, for
