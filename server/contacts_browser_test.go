@@ -159,5 +159,11 @@ func TestSalespersonWorksWithAContact(t *testing.T) {
 		}
 		b.checkAccessibility("contact (de)")
 		b.screenshot("contact-de")
+		b.run(chromedp.Click(`main a[href="/contacts"]`), chromedp.WaitVisible(`table.contacts-list`))
+		if got := b.text("#contacts-search-help"); !strings.Contains(got, "[2.3]") {
+			t.Errorf("search help in German = %q", got)
+		}
+		b.checkAccessibility("contacts (de)")
+		b.screenshot("contacts-list-de")
 	})
 }
