@@ -280,6 +280,9 @@ func (s *Server) renderContact(w http.ResponseWriter, r *http.Request, status in
 	}
 	v.Notice = notice
 	id := r.PathValue("id")
+	// The purpose and language switches go back to the page, also from
+	// the page a form answered with.
+	v.Work.Back = "/contacts/" + url.PathEscape(id)
 	d := &contactView{ID: id, Log: form, Kinds: loggable, Directions: directions, Bases: tresor.LegalBases()}
 	v.Data = d
 	c, err := s.svc.Contacts.Contact(r.Context(), id)

@@ -103,6 +103,10 @@ func TestContactPagesGuardThemselves(t *testing.T) {
 			if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="log-kind-error"`) || !strings.Contains(p.body, `value="typed"`) {
 				t.Fatalf("%d %.300s", p.status, p.body)
 			}
+			// The header's switches lead back to the contact page, not to the form's address.
+			if back := p.between(t, `name="back" value="`, `"`); back != "/contacts/"+hostile.ID {
+				t.Errorf("the purpose switch goes back to %q", back)
+			}
 		})
 		t.Run("an analyst without a contact role is refused with the reason", func(t *testing.T) {
 			ab := newBrowser(t, a.url)
