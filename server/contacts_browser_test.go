@@ -26,6 +26,9 @@ func TestSalespersonWorksWithAContact(t *testing.T) {
 		PostalAddress: &tresor.PostalAddress{Street: "Unter den Linden 1", PostalCode: "10117", City: "Berlin", Country: "DE"}},
 		Collection: tresor.Collection{LegalBasis: tresor.BasisContract, Source: tresor.SourceManual}}
 	must(t, a.g.CreateContact(sales, erika))
+	_, err := a.g.RecordConsent(tresor.WithPurpose(sys, "marketing"), erika.ID, tresor.ConsentRequest{Purpose: "marketing", Channel: "email",
+		Action: tresor.ConsentGrant, Method: tresor.MethodPaper, Proof: tresor.ConsentProof{TextVersion: "newsletter v1"}})
+	must(t, err)
 	other := &tresor.Contact{ContactDetails: tresor.ContactDetails{GivenName: "Max", FamilyName: "Muster", Emails: []string{"max@example.org"}},
 		Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
 	must(t, a.g.CreateContact(sales, other))
@@ -148,6 +151,12 @@ func TestSalespersonWorksWithAContact(t *testing.T) {
 		if got := b.text(`dd[data-category="contact.postal"]`); !strings.Contains(got, "withheld: Postal address — not released for Marketing") ||
 			strings.Contains(got, "Linden") {
 			t.Fatalf("postal address for marketing = %q", got)
+		}
+		if got := b.text(`.contacts-reach li[data-channel="contacts_channel_email"]`); !strings.HasPrefix(got, "E-mail: yes") {
+			t.Errorf("reach by e-mail after consent = %q", got)
+		}
+		if got := b.text(".contacts-timeline ol"); !strings.Contains(got, "Consent") || !strings.Contains(got, "Granted: Marketing · E-mail") {
+			t.Errorf("timeline %q lacks the consent", got)
 		}
 		b.checkAccessibility("contact (marketing)")
 	})

@@ -335,7 +335,7 @@ func (s *Server) renderContact(w http.ResponseWriter, r *http.Request, status in
 // timelineLimit is how many items of each kind the timeline reads.
 const timelineLimit = 200
 
-// contactTimeline reads the contact's interactions, cases and deals through
+// contactTimeline reads the contact's interactions, cases, deals and consent events through
 // the gate; a kind the purpose may not read is a gap with its reason.
 func (s *Server) contactTimeline(r *http.Request, d *contactView) error {
 	ctx := r.Context()
@@ -373,6 +373,16 @@ func (s *Server) contactTimeline(r *http.Request, d *contactView) error {
 	} else {
 		for _, dl := range l.Items {
 			d.Timeline = append(d.Timeline, timelineItem{Type: "contacts_kind_deal", At: dl.CreatedAt, Title: dl.Title, Detail: dl.Stage})
+		}
+	}
+	if h, err := s.svc.Consents.Consents(ctx, d.ID); err != nil {
+		gap("contacts_timeline_consents", err)
+	} else {
+		lang := language(r)
+		for _, e := range h.Events {
+			d.Timeline = append(d.Timeline, timelineItem{Type: "contacts_kind_consent", At: e.At,
+				Title:  translate(lang, "contacts_consent_"+string(e.Action)) + ": " + purposeName(lang, e.Purpose) + " · " + translate(lang, "contacts_channel_"+string(e.Channel)),
+				Detail: translate(lang, "contacts_consent_method") + " " + translate(lang, "contacts_method_"+string(e.Method))})
 		}
 	}
 	// Newest first.
