@@ -17,9 +17,10 @@ func TestContactPagesGuardThemselves(t *testing.T) {
 	backends(t, func(t *testing.T, a *api) {
 		a.userWithPassword("sam@example.org", tresor.RoleSales)
 		a.userWithPassword("ana@example.org", tresor.RoleAnalyst)
+		a.userWithPassword("sid@example.org", tresor.RoleService)
 		sales := tresor.WithPurpose(sys, "sales")
 		hostile := &tresor.Contact{ContactDetails: tresor.ContactDetails{GivenName: `<script>alert(1)</script>`, FamilyName: `"><img src=x>`,
-			Emails: []string{"h@example.org"}}, Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
+			Emails: []string{"h@example.org"}, Position: "CTO"}, Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
 		must(t, a.g.CreateContact(sales, hostile))
 		for i := range 30 {
 			must(t, a.g.CreateContact(sales, &tresor.Contact{ContactDetails: tresor.ContactDetails{FamilyName: fmt.Sprintf("Person%02d", i)},
@@ -106,6 +107,16 @@ func TestContactPagesGuardThemselves(t *testing.T) {
 			// The header's switches lead back to the contact page, not to the form's address.
 			if back := p.between(t, `name="back" value="`, `"`); back != "/contacts/"+hostile.ID {
 				t.Errorf("the purpose switch goes back to %q", back)
+			}
+		})
+		t.Run("a column the purpose may not see is marked withheld in the list", func(t *testing.T) {
+			sb := newBrowser(t, a.url)
+			sb.signIn("sid@example.org", webPassword)
+			token := sb.get("/contacts").field(t, "csrf")
+			sb.post("/purpose", url.Values{"csrf": {token}, "purpose": {"service"}, "back": {"/contacts"}}, nil)
+			p := sb.get("/contacts?email=h@example.org")
+			if p.status != http.StatusOK || !strings.Contains(p.body, `<span class="withheld">withheld</span>`) || strings.Contains(p.body, "CTO") {
+				t.Fatalf("%d %.2000s", p.status, p.body)
 			}
 		})
 		t.Run("an analyst without a contact role is refused with the reason", func(t *testing.T) {
