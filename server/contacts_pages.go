@@ -27,6 +27,7 @@ func (s *Server) contactsRoutes() []route {
 		{"GET", "/contacts", perm, s.contactsPage},
 		{"GET", "/contacts/{id}", perm, s.contactPage},
 		{"POST", "/contacts/{id}/interactions", perm, s.contactLogSubmit},
+		{"POST", "/contacts/{id}/consents", perm, s.contactConsentSubmit},
 	}
 }
 
@@ -186,8 +187,11 @@ type contactView struct {
 	Kinds        []string
 	Directions   []string
 	Bases        []tresor.LegalBasis
-	NoPurpose    bool
-	Refused      *refusal
+	Consent      consentForm
+	// The choices of the consent form.
+	ConsentPurposes, ConsentChannels, ConsentActions, ConsentMethods []string
+	NoPurpose                                                        bool
+	Refused                                                          *refusal
 }
 
 // contactFieldsOf lists the contact's personal fields in the order of the page.
@@ -263,17 +267,52 @@ var (
 	directions = []string{string(tresor.DirectionOutbound), string(tresor.DirectionInbound), string(tresor.DirectionInternal)}
 )
 
-func (s *Server) contactPage(w http.ResponseWriter, r *http.Request) error {
-	form := logForm{Kind: string(tresor.KindCall), Direction: string(tresor.DirectionOutbound)}
-	notice := ""
-	if r.URL.Query().Get("logged") == "1" {
-		notice = "contacts_logged"
-	}
-	return s.renderContact(w, r, http.StatusOK, form, notice)
+// consentForm is the form that records a consent or its withdrawal, with
+// its proof.
+type consentForm struct {
+	Purpose, Channel, Action, Method, Proof string
+	Errors                                  map[string]string
+	Error                                   string
 }
 
-// renderContact shows the contact page with the log form as given.
-func (s *Server) renderContact(w http.ResponseWriter, r *http.Request, status int, form logForm, notice string) error {
+// The channels, actions and methods the consent form offers.
+var (
+	consentChannels = []string{string(tresor.ChannelEmailMsg), string(tresor.ChannelPhoneCall), string(tresor.ChannelPostal)}
+	consentActions  = []string{string(tresor.ConsentGrant), string(tresor.ConsentWithdraw)}
+	consentMethods  = []string{string(tresor.MethodPaper), string(tresor.MethodWebForm), string(tresor.MethodRequest), string(tresor.MethodDoubleOptIn)}
+)
+
+// contactForms are the page's forms as they are shown: empty, or as typed.
+type contactForms struct {
+	Log     logForm
+	Consent consentForm
+}
+
+func newContactForms() contactForms {
+	return contactForms{Log: logForm{Kind: string(tresor.KindCall), Direction: string(tresor.DirectionOutbound)},
+		Consent: consentForm{Purpose: policyMarketing, Channel: string(tresor.ChannelEmailMsg), Action: string(tresor.ConsentGrant),
+			Method: string(tresor.MethodPaper)}}
+}
+
+// policyMarketing is the purpose whose consent advertising needs: the
+// consent form's first choice.
+const policyMarketing = "marketing"
+
+func (s *Server) contactPage(w http.ResponseWriter, r *http.Request) error {
+	notice := ""
+	switch r.URL.Query().Get("done") {
+	case "logged":
+		notice = "contacts_logged"
+	case "consent":
+		notice = "contacts_consent_recorded"
+	case "consent_pending":
+		notice = "contacts_consent_pending"
+	}
+	return s.renderContact(w, r, http.StatusOK, newContactForms(), notice)
+}
+
+// renderContact shows the contact page with its forms as given.
+func (s *Server) renderContact(w http.ResponseWriter, r *http.Request, status int, forms contactForms, notice string) error {
 	v, err := s.workspaceView(r, "contacts_page_title", "/contacts")
 	if err != nil {
 		return err
@@ -283,7 +322,11 @@ func (s *Server) renderContact(w http.ResponseWriter, r *http.Request, status in
 	// The purpose and language switches go back to the page, also from
 	// the page a form answered with.
 	v.Work.Back = "/contacts/" + url.PathEscape(id)
-	d := &contactView{ID: id, Log: form, Kinds: loggable, Directions: directions, Bases: tresor.LegalBases()}
+	d := &contactView{ID: id, Log: forms.Log, Kinds: loggable, Directions: directions, Bases: tresor.LegalBases(),
+		Consent: forms.Consent, ConsentChannels: consentChannels, ConsentActions: consentActions, ConsentMethods: consentMethods}
+	for _, p := range s.opt.Catalogue {
+		d.ConsentPurposes = append(d.ConsentPurposes, p.ID)
+	}
 	v.Data = d
 	c, err := s.svc.Contacts.Contact(r.Context(), id)
 	if tresor.ErrorCode(err) == tresor.ECPurposeMissing {
@@ -412,7 +455,7 @@ func (s *Server) contactLogSubmit(w http.ResponseWriter, r *http.Request) error 
 		form.Errors["legal_basis"] = translate(lang, "contacts_log_basis_invalid")
 	}
 	if len(form.Errors) > 0 {
-		return s.renderContact(w, r, http.StatusUnprocessableEntity, form, "")
+		return s.renderContact(w, r, http.StatusUnprocessableEntity, contactForms{Log: form, Consent: newContactForms().Consent}, "")
 	}
 	coll := tresor.Collection{Source: tresor.SourceManual, LegalBasis: tresor.LegalBasis(form.Basis)}
 	if coll.LegalBasis == tresor.BasisLegitimateInterest {
@@ -455,8 +498,71 @@ func (s *Server) contactLogSubmit(w http.ResponseWriter, r *http.Request) error 
 			form.Error = rf.Message + " (" + rf.Code + ")"
 		}
 		status, _ := pageStatus(err)
-		return s.renderContact(w, r, status, form, "")
+		return s.renderContact(w, r, status, contactForms{Log: form, Consent: newContactForms().Consent}, "")
 	}
-	http.Redirect(w, r, "/contacts/"+url.PathEscape(id)+"?logged=1#timeline", http.StatusSeeOther)
+	http.Redirect(w, r, "/contacts/"+url.PathEscape(id)+"?done=logged#timeline", http.StatusSeeOther)
+	return nil
+}
+
+// contactConsentSubmit records a consent or its withdrawal with its proof
+// through the gate's consent ledger; a bad form shows the page again with
+// the errors next to their fields and what was typed.
+func (s *Server) contactConsentSubmit(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	form := consentForm{Purpose: r.PostFormValue("consent_purpose"), Channel: r.PostFormValue("channel"),
+		Action: r.PostFormValue("action"), Method: r.PostFormValue("method"), Proof: strings.TrimSpace(r.PostFormValue("proof")),
+		Errors: map[string]string{}}
+	lang := language(r)
+	if !slices.Contains(consentChannels, form.Channel) {
+		form.Errors["channel"] = translate(lang, "contacts_consent_channel_invalid")
+	}
+	if !slices.Contains(consentActions, form.Action) {
+		form.Errors["action"] = translate(lang, "contacts_consent_action_invalid")
+	}
+	if !slices.Contains(consentMethods, form.Method) {
+		form.Errors["method"] = translate(lang, "contacts_consent_method_invalid")
+	}
+	if form.Action == string(tresor.ConsentGrant) && form.Proof == "" {
+		form.Errors["proof"] = translate(lang, "contacts_consent_proof_required")
+	}
+	again := func(status int) error {
+		f := newContactForms()
+		f.Consent = form
+		return s.renderContact(w, r, status, f, "")
+	}
+	if len(form.Errors) > 0 {
+		return again(http.StatusUnprocessableEntity)
+	}
+	st, err := s.svc.Consents.RecordConsent(r.Context(), id, tresor.ConsentRequest{Purpose: form.Purpose, Channel: form.Channel,
+		Action: tresor.ConsentAction(form.Action), Method: tresor.ConsentMethod(form.Method), Proof: tresor.ConsentProof{TextVersion: form.Proof}})
+	if err != nil {
+		status, ok := pageStatus(err)
+		e := tresor.AsError(err)
+		if !ok || e == nil || e.Code == tresor.ECNotFound {
+			return err
+		}
+		for _, f := range e.Fields {
+			switch f.Field {
+			case "action", "method", "channel":
+				form.Errors[f.Field] = f.Message
+			case "proof", "proof.text_version":
+				form.Errors["proof"] = f.Message
+			}
+		}
+		if e.Code == tresor.ECPurposeUnknown {
+			rf := refusalOf(r, err)
+			form.Errors["consent_purpose"] = rf.Message + " (" + rf.Code + ")"
+		}
+		if len(form.Errors) == 0 {
+			rf := refusalOf(r, err)
+			form.Error = rf.Message + " (" + rf.Code + ")"
+		}
+		return again(status)
+	}
+	done := "consent"
+	if st.State == tresor.ConsentPending {
+		done = "consent_pending"
+	}
+	http.Redirect(w, r, "/contacts/"+url.PathEscape(id)+"?done="+done+"#contacts-reach-h", http.StatusSeeOther)
 	return nil
 }

@@ -109,6 +109,30 @@ func TestContactPagesGuardThemselves(t *testing.T) {
 				t.Errorf("the purpose switch goes back to %q", back)
 			}
 		})
+		t.Run("a consent without its proof is refused next to the field, keeping what was chosen", func(t *testing.T) {
+			p := b.post("/contacts/"+hostile.ID+"/consents", url.Values{"csrf": {csrf}, "consent_purpose": {"marketing"},
+				"channel": {"phone"}, "action": {"grant"}, "method": {"paper"}, "proof": {" "}}, nil)
+			if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="consent-proof-error"`) ||
+				!strings.Contains(p.body, `<option value="phone" selected>`) {
+				t.Fatalf("%d %.300s", p.status, p.body)
+			}
+		})
+		t.Run("a consent recorded with its proof changes the reach answer", func(t *testing.T) {
+			p := b.post("/contacts/"+hostile.ID+"/consents", url.Values{"csrf": {csrf}, "consent_purpose": {"marketing"},
+				"channel": {"email"}, "action": {"grant"}, "method": {"paper"}, "proof": {"Newsletter form v3"}}, nil)
+			if p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/contacts/"+hostile.ID+"?done=consent") {
+				t.Fatalf("%d %s %.300s", p.status, p.header.Get("Location"), p.body)
+			}
+			d, err := a.g.Reach(sales, hostile.ID, "marketing", tresor.ChannelEmailMsg, false)
+			must(t, err)
+			if !d.Allowed {
+				t.Fatalf("reach after the consent: %+v", d)
+			}
+			page := b.get(p.header.Get("Location"))
+			if !strings.Contains(page.body, "Recorded in the consent ledger.") || !strings.Contains(page.body, "Granted: Marketing · E-mail") {
+				t.Fatalf("the page after recording: %.3000s", page.body)
+			}
+		})
 		t.Run("a column the purpose may not see is marked withheld in the list", func(t *testing.T) {
 			sb := newBrowser(t, a.url)
 			sb.signIn("sid@example.org", webPassword)
