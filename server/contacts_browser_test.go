@@ -22,7 +22,7 @@ func TestSalespersonWorksWithAContact(t *testing.T) {
 	a.userWithPassword("mia@example.org", tresor.RoleMarketing)
 	sales := tresor.WithPurpose(sys, "sales")
 	erika := &tresor.Contact{ContactDetails: tresor.ContactDetails{GivenName: "Erika", FamilyName: "Mustermann",
-		Emails: []string{"erika@example.org"}, Phones: []string{"+49301234567"}, Organization: "Beispiel GmbH", Position: "Einkaufsleiterin",
+		Emails: []string{"erika@example.org"}, SocialHandles: []tresor.SocialHandle{{Network: "mastodon", Handle: "@erika@social.example"}}, Phones: []string{"+49301234567"}, Organization: "Beispiel GmbH", Position: "Einkaufsleiterin",
 		PostalAddress: &tresor.PostalAddress{Street: "Unter den Linden 1", PostalCode: "10117", City: "Berlin", Country: "DE"}},
 		Collection: tresor.Collection{LegalBasis: tresor.BasisContract, Source: tresor.SourceManual}}
 	must(t, a.g.CreateContact(sales, erika))
@@ -152,11 +152,15 @@ func TestSalespersonWorksWithAContact(t *testing.T) {
 			strings.Contains(got, "Linden") {
 			t.Fatalf("postal address for marketing = %q", got)
 		}
-		if got := b.text(`.contacts-reach li[data-channel="contacts_channel_email"]`); !strings.HasPrefix(got, "E-mail: yes") {
+		if got := b.text(`.contacts-reach li[data-channel="email"]`); !strings.HasPrefix(got, "E-mail: yes") {
 			t.Errorf("reach by e-mail after consent = %q", got)
 		}
 		if got := b.text(".contacts-timeline ol"); !strings.Contains(got, "Consent") || !strings.Contains(got, "Granted: Marketing · E-mail") {
 			t.Errorf("timeline %q lacks the consent", got)
+		}
+		if got := b.text(`.contacts-reach li[data-channel="social_dm:mastodon"]`); !strings.HasPrefix(got, "Direct message on mastodon: no") ||
+			!strings.Contains(got, "consent") {
+			t.Errorf("reach by Mastodon direct message = %q", got)
 		}
 		b.checkAccessibility("contact (marketing)")
 	})

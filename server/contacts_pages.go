@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -155,7 +156,8 @@ type timelineGap struct {
 
 // reachRow is the outbound gate's answer for one channel.
 type reachRow struct {
-	Channel string // a catalogue key
+	Channel string // the channel's id
+	Label   string // its name in the page's language
 	Allowed bool
 	Reasons []refusal
 	Refused *refusal
@@ -353,8 +355,19 @@ func (s *Server) renderContact(w http.ResponseWriter, r *http.Request, status in
 		return err
 	}
 	purpose := tresor.PurposeFrom(r.Context())
-	for _, ch := range []tresor.ConsentChannel{tresor.ChannelEmailMsg, tresor.ChannelPhoneCall, tresor.ChannelPostal} {
-		row := reachRow{Channel: "contacts_channel_" + string(ch)}
+	lang := language(r)
+	channels := []tresor.ConsentChannel{tresor.ChannelEmailMsg, tresor.ChannelPhoneCall, tresor.ChannelPostal}
+	labels := []string{translate(lang, "contacts_channel_email"), translate(lang, "contacts_channel_phone"), translate(lang, "contacts_channel_postal")}
+	// A direct message on each network the person has a handle on.
+	for _, h := range c.SocialHandles {
+		ch := tresor.ConsentChannel(tresor.SocialDM + h.Network)
+		if tresor.ValidNetwork(h.Network) && !slices.Contains(channels, ch) {
+			channels = append(channels, ch)
+			labels = append(labels, fmt.Sprintf(translate(lang, "contacts_channel_social_dm"), h.Network))
+		}
+	}
+	for i, ch := range channels {
+		row := reachRow{Channel: string(ch), Label: labels[i]}
 		dec, err := s.svc.Consents.Reach(r.Context(), id, purpose, ch, false)
 		if err != nil {
 			if row.Refused = refusalOf(r, err); row.Refused == nil {
