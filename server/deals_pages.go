@@ -121,9 +121,9 @@ type shownRefusal struct {
 	Key     string // a catalogue key explaining it, "" for the gate's message
 }
 
-// refusalOf turns a refusal (4xx) of the gate into what a page shows; other
+// dealRefusalOf turns a refusal (4xx) of the gate into what a page shows; other
 // errors are returned as they are.
-func refusalOf(err error) (*shownRefusal, error) {
+func dealRefusalOf(err error) (*shownRefusal, error) {
 	if _, ok := pageStatus(err); !ok || tresor.ErrorCode(err) == tresor.ECUnauthenticated || tresor.ErrorCode(err) == tresor.ECMFARequired {
 		return nil, err
 	}
@@ -166,7 +166,7 @@ func (s *Server) dealsPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	v.Data = data
 	if err := s.loadBoard(r, data, q.Get("pipeline")); err != nil {
-		if data.Refusal, err = refusalOf(err); err != nil {
+		if data.Refusal, err = dealRefusalOf(err); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,581 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"tresor"
+)
+
+// The contacts area of the workspace (issue [2.2]): the list of the
+// contacts the declared purpose may see and the contact page. Both read
+// through the gate with the session's purpose; what the purpose may not see
+// shows as withheld, with its category and why.
+
+// contactRoles are the roles that work with contacts (as the navigation).
+var contactRoles = []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RoleService, tresor.RolePR, tresor.RoleDPO}
+
+// contactsRoutes are the contacts area's pages and forms.
+func (s *Server) contactsRoutes() []route {
+	perm := AnyRole(contactRoles...)
+	return []route{
+		{"GET", "/contacts", perm, s.contactsPage},
+		{"GET", "/contacts/{id}", perm, s.contactPage},
+		{"POST", "/contacts/{id}/interactions", perm, s.contactLogSubmit},
+		{"POST", "/contacts/{id}/consents", perm, s.contactConsentSubmit},
+	}
+}
+
+// refusal is a refusal of the gate shown on a page: its stable code and the
+// rule in the person's language.
+type refusal struct {
+	Code    string
+	Message string
+}
+
+// refusalOf returns the refusal a page shows for err, or nil when err is not
+// a refusal (4xx) that belongs on the page.
+func refusalOf(r *http.Request, err error) *refusal {
+	if _, ok := pageStatus(err); !ok {
+		return nil
+	}
+	e := tresor.AsError(err)
+	if e == nil {
+		return nil
+	}
+	msg := e.Message
+	if language(r) == "de" && e.MessageDE != "" {
+		msg = e.MessageDE
+	}
+	return &refusal{Code: string(e.Code), Message: msg}
+}
+
+// contactRow is a contact in the list.
+type contactRow struct {
+	ID, Name, Organization, Position, Email string
+	// NameWithheld, …: the purpose may not see the category.
+	NameWithheld, OrganizationWithheld, PositionWithheld, EmailWithheld bool
+}
+
+// contactsList is what the contacts list shows.
+type contactsList struct {
+	Email      string // the search, as typed
+	EmailError string
+	NoPurpose  bool
+	Refused    *refusal
+	Rows       []contactRow
+	Next       string // the link of the next page, "" on the last
+	Searched   bool
+}
+
+func contactName(c *tresor.Contact) string {
+	return strings.TrimSpace(c.GivenName + " " + c.FamilyName)
+}
+
+func (s *Server) contactsPage(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.workspaceView(r, "contacts_title", "/contacts")
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	d := &contactsList{Email: strings.TrimSpace(q.Get("email"))}
+	d.Searched = d.Email != ""
+	v.Data = d
+	after, err := tresor.DecodeCursor(q.Get("cursor"))
+	if err != nil {
+		return err
+	}
+	l, err := s.svc.Contacts.Contacts(r.Context(), tresor.ContactFilter{Email: d.Email, Page: tresor.Page{After: after, Limit: 25}})
+	switch {
+	case tresor.ErrorCode(err) == tresor.ECPurposeMissing:
+		d.NoPurpose = true
+		return s.render(w, r, http.StatusOK, "contacts", v)
+	case tresor.ErrorCode(err) == tresor.ECInvalidParameter && d.Email != "":
+		d.EmailError = translate(language(r), "contacts_email_invalid")
+		return s.render(w, r, http.StatusUnprocessableEntity, "contacts", v)
+	case err != nil:
+		if d.Refused = refusalOf(r, err); d.Refused == nil {
+			return err
+		}
+		status, _ := pageStatus(err)
+		return s.render(w, r, status, "contacts", v)
+	}
+	for _, c := range l.Items {
+		row := contactRow{ID: c.ID, Name: contactName(c), Organization: c.Organization, Position: c.Position,
+			NameWithheld:         slices.Contains(c.Withheld, tresor.CatContactName),
+			OrganizationWithheld: slices.Contains(c.Withheld, tresor.CatEmployer),
+			PositionWithheld:     slices.Contains(c.Withheld, tresor.CatPosition),
+			EmailWithheld:        slices.Contains(c.Withheld, tresor.CatContactEmail)}
+		if len(c.Emails) > 0 {
+			row.Email = c.Emails[0]
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	if l.Next != "" {
+		nq := url.Values{"cursor": {l.Next}}
+		if d.Email != "" {
+			nq.Set("email", d.Email)
+		}
+		d.Next = "/contacts?" + nq.Encode()
+	}
+	return s.render(w, r, http.StatusOK, "contacts", v)
+}
+
+// contactField is one personal field of the contact page: its label, its
+// values or that it is withheld, and where it comes from.
+type contactField struct {
+	Label    string // a catalogue key
+	Category tresor.Category
+	CatLabel string // a catalogue key naming the category
+	Values   []string
+	Withheld bool
+	Origin   *tresor.ProvenanceRecord
+}
+
+// timelineItem is an interaction, a case or a deal of the contact.
+type timelineItem struct {
+	Type   string // a catalogue key: the kind of the item
+	At     time.Time
+	Title  string
+	Detail string
+	// Withheld: its content is withheld from the purpose.
+	Withheld bool
+}
+
+// timelineGap is a part of the timeline the purpose may not read.
+type timelineGap struct {
+	What    string // a catalogue key
+	Refused refusal
+}
+
+// reachRow is the outbound gate's answer for one channel.
+type reachRow struct {
+	Channel string // the channel's id
+	Label   string // its name in the page's language
+	Allowed bool
+	Reasons []refusal
+	Refused *refusal
+}
+
+// logForm is the form that logs a call, a meeting or a note.
+type logForm struct {
+	Kind, Direction, Subject, Body string
+	// Basis is the legal basis the interaction is recorded on; it starts
+	// as the contact's own.
+	Basis  string
+	Errors map[string]string // field → message, in the page's language
+	Error  string
+}
+
+// contactView is what the contact page shows.
+type contactView struct {
+	ID           string
+	Name         string
+	NameWithheld bool
+	Organization string
+	Position     string
+	Channels     []string
+	Fields       []contactField
+	Timeline     []timelineItem
+	Gaps         []timelineGap
+	Reach        []reachRow
+	Log          logForm
+	Kinds        []string
+	Directions   []string
+	Bases        []tresor.LegalBasis
+	Consent      consentForm
+	// The choices of the consent form.
+	ConsentPurposes, ConsentChannels, ConsentActions, ConsentMethods []string
+	NoPurpose                                                        bool
+	Refused                                                          *refusal
+}
+
+// contactFieldsOf lists the contact's personal fields in the order of the page.
+func contactFieldsOf(c *tresor.Contact) []contactField {
+	var postal []string
+	if a := c.PostalAddress; a != nil {
+		line := strings.TrimSpace(a.PostalCode + " " + a.City)
+		for _, p := range []string{a.Street, line, a.Region, a.Country} {
+			if p != "" {
+				postal = append(postal, p)
+			}
+		}
+	}
+	var handles []string
+	for _, h := range c.SocialHandles {
+		handles = append(handles, h.Network+": "+h.Handle)
+	}
+	one := func(s string) []string {
+		if s == "" {
+			return nil
+		}
+		return []string{s}
+	}
+	fs := []contactField{
+		{Label: "contacts_field_name", Category: tresor.CatContactName, Values: one(contactName(c))},
+		{Label: "contacts_field_emails", Category: tresor.CatContactEmail, Values: c.Emails},
+		{Label: "contacts_field_phones", Category: tresor.CatContactPhone, Values: c.Phones},
+		{Label: "contacts_field_postal", Category: tresor.CatContactPostal, Values: postal},
+		{Label: "contacts_field_handles", Category: tresor.CatSocialHandle, Values: handles},
+		{Label: "contacts_field_organization", Category: tresor.CatEmployer, Values: one(c.Organization)},
+		{Label: "contacts_field_position", Category: tresor.CatPosition, Values: one(c.Position)},
+		{Label: "contacts_field_language", Category: tresor.CatContactLanguage, Values: one(c.PreferredLanguage)},
+	}
+	// The JSON names of each category's fields, to find their provenance.
+	byCat := map[tresor.Category][]string{}
+	for _, f := range tresor.PersonalFields(reflect.TypeOf(tresor.Contact{})) {
+		byCat[f.Category] = append(byCat[f.Category], f.Name)
+	}
+	records, _ := c.Provenance.Records()
+	for i := range fs {
+		f := &fs[i]
+		f.CatLabel = "contacts_cat_" + strings.ReplaceAll(string(f.Category), ".", "_")
+		f.Withheld = slices.Contains(c.Withheld, f.Category)
+		for j := len(records) - 1; j >= 0 && f.Origin == nil; j-- {
+			for _, name := range records[j].Fields {
+				if slices.Contains(byCat[f.Category], name) {
+					f.Origin = &records[j]
+					break
+				}
+			}
+		}
+	}
+	return fs
+}
+
+// contactBasis is the legal basis the contact's data was last collected on.
+func contactBasis(c *tresor.Contact) tresor.LegalBasis {
+	if c.LegalBasis != "" {
+		return c.LegalBasis
+	}
+	records, _ := c.Provenance.Records()
+	for i := len(records) - 1; i >= 0; i-- {
+		if records[i].LegalBasis != "" {
+			return records[i].LegalBasis
+		}
+	}
+	return ""
+}
+
+// loggable are the kinds of interaction the page logs, and their directions.
+var (
+	loggable   = []string{string(tresor.KindCall), string(tresor.KindMeeting), string(tresor.KindNote)}
+	directions = []string{string(tresor.DirectionOutbound), string(tresor.DirectionInbound), string(tresor.DirectionInternal)}
+)
+
+// consentForm is the form that records a consent or its withdrawal, with
+// its proof.
+type consentForm struct {
+	Purpose, Channel, Action, Method, Proof string
+	Errors                                  map[string]string
+	Error                                   string
+}
+
+// The channels, actions and methods the consent form offers.
+var (
+	consentChannels = []string{string(tresor.ChannelEmailMsg), string(tresor.ChannelPhoneCall), string(tresor.ChannelPostal)}
+	consentActions  = []string{string(tresor.ConsentGrant), string(tresor.ConsentWithdraw)}
+	consentMethods  = []string{string(tresor.MethodPaper), string(tresor.MethodWebForm), string(tresor.MethodRequest), string(tresor.MethodDoubleOptIn)}
+)
+
+// contactForms are the page's forms as they are shown: empty, or as typed.
+type contactForms struct {
+	Log     logForm
+	Consent consentForm
+}
+
+func newContactForms() contactForms {
+	return contactForms{Log: logForm{Kind: string(tresor.KindCall), Direction: string(tresor.DirectionOutbound)},
+		Consent: consentForm{Purpose: policyMarketing, Channel: string(tresor.ChannelEmailMsg), Action: string(tresor.ConsentGrant),
+			Method: string(tresor.MethodPaper)}}
+}
+
+// policyMarketing is the purpose whose consent advertising needs: the
+// consent form's first choice.
+const policyMarketing = "marketing"
+
+func (s *Server) contactPage(w http.ResponseWriter, r *http.Request) error {
+	notice := ""
+	switch r.URL.Query().Get("done") {
+	case "logged":
+		notice = "contacts_logged"
+	case "consent":
+		notice = "contacts_consent_recorded"
+	case "consent_pending":
+		notice = "contacts_consent_pending"
+	}
+	return s.renderContact(w, r, http.StatusOK, newContactForms(), notice)
+}
+
+// renderContact shows the contact page with its forms as given.
+func (s *Server) renderContact(w http.ResponseWriter, r *http.Request, status int, forms contactForms, notice string) error {
+	v, err := s.workspaceView(r, "contacts_page_title", "/contacts")
+	if err != nil {
+		return err
+	}
+	v.Notice = notice
+	id := r.PathValue("id")
+	// The purpose and language switches go back to the page, also from
+	// the page a form answered with.
+	v.Work.Back = "/contacts/" + url.PathEscape(id)
+	d := &contactView{ID: id, Log: forms.Log, Kinds: loggable, Directions: directions, Bases: tresor.LegalBases(),
+		Consent: forms.Consent, ConsentChannels: consentChannels, ConsentActions: consentActions, ConsentMethods: consentMethods}
+	for _, p := range s.opt.Catalogue {
+		d.ConsentPurposes = append(d.ConsentPurposes, p.ID)
+	}
+	v.Data = d
+	c, err := s.svc.Contacts.Contact(r.Context(), id)
+	if tresor.ErrorCode(err) == tresor.ECPurposeMissing {
+		d.NoPurpose = true
+		return s.render(w, r, http.StatusOK, "contacts_contact", v)
+	}
+	if err != nil {
+		return err // not found, refused: the page of the reason
+	}
+	d.Name, d.Organization, d.Position = contactName(c), c.Organization, c.Position
+	d.NameWithheld = slices.Contains(c.Withheld, tresor.CatContactName)
+	d.Channels = append(append([]string{}, c.Emails...), c.Phones...)
+	for _, h := range c.SocialHandles {
+		d.Channels = append(d.Channels, h.Network+": "+h.Handle)
+	}
+	if d.Name != "" && !d.NameWithheld {
+		v.Title = d.Name // not a catalogue key: shown as it is
+	}
+	d.Fields = contactFieldsOf(c)
+	if d.Log.Basis == "" {
+		d.Log.Basis = string(contactBasis(c))
+	}
+	if err := s.contactTimeline(r, d); err != nil {
+		return err
+	}
+	purpose := tresor.PurposeFrom(r.Context())
+	lang := language(r)
+	channels := []tresor.ConsentChannel{tresor.ChannelEmailMsg, tresor.ChannelPhoneCall, tresor.ChannelPostal}
+	labels := []string{translate(lang, "contacts_channel_email"), translate(lang, "contacts_channel_phone"), translate(lang, "contacts_channel_postal")}
+	// A direct message on each network the person has a handle on.
+	for _, h := range c.SocialHandles {
+		ch := tresor.ConsentChannel(tresor.SocialDM + h.Network)
+		if tresor.ValidNetwork(h.Network) && !slices.Contains(channels, ch) {
+			channels = append(channels, ch)
+			labels = append(labels, fmt.Sprintf(translate(lang, "contacts_channel_social_dm"), h.Network))
+		}
+	}
+	for i, ch := range channels {
+		row := reachRow{Channel: string(ch), Label: labels[i]}
+		dec, err := s.svc.Consents.Reach(r.Context(), id, purpose, ch, false)
+		if err != nil {
+			if row.Refused = refusalOf(r, err); row.Refused == nil {
+				return err
+			}
+		} else {
+			row.Allowed = dec.Allowed
+			for _, re := range dec.Reasons {
+				msg := re.Message
+				if language(r) == "de" && re.MessageDE != "" {
+					msg = re.MessageDE
+				}
+				row.Reasons = append(row.Reasons, refusal{Code: re.Code, Message: msg})
+			}
+		}
+		d.Reach = append(d.Reach, row)
+	}
+	return s.render(w, r, status, "contacts_contact", v)
+}
+
+// timelineLimit is how many items of each kind the timeline reads.
+const timelineLimit = 200
+
+// contactTimeline reads the contact's interactions, cases, deals and consent events through
+// the gate; a kind the purpose may not read is a gap with its reason.
+func (s *Server) contactTimeline(r *http.Request, d *contactView) error {
+	ctx := r.Context()
+	var failed error // not a refusal: the page fails with it
+	gap := func(what string, err error) {
+		if rf := refusalOf(r, err); rf != nil {
+			d.Gaps = append(d.Gaps, timelineGap{What: what, Refused: *rf})
+		} else if failed == nil {
+			failed = err
+		}
+	}
+	page := tresor.Page{Limit: timelineLimit}
+	if l, err := s.svc.Interactions.Interactions(ctx, tresor.InteractionFilter{ContactID: d.ID, Page: page}); err != nil {
+		gap("contacts_timeline_interactions", err)
+	} else {
+		for _, in := range l.Items {
+			at := in.OccurredAt
+			if at.IsZero() {
+				at = in.CreatedAt
+			}
+			d.Timeline = append(d.Timeline, timelineItem{Type: "contacts_kind_" + string(in.Kind), At: at, Title: in.Subject,
+				Detail: in.Body, Withheld: slices.Contains(in.Withheld, tresor.CatInteraction)})
+		}
+	}
+	if l, err := s.svc.Cases.Cases(ctx, tresor.CaseFilter{ContactID: d.ID, Page: page}); err != nil {
+		gap("contacts_timeline_cases", err)
+	} else {
+		for _, k := range l.Items {
+			d.Timeline = append(d.Timeline, timelineItem{Type: "contacts_kind_case", At: k.CreatedAt, Title: k.Subject,
+				Detail: string(k.Status), Withheld: slices.Contains(k.Withheld, tresor.CatInteraction)})
+		}
+	}
+	if l, err := s.svc.Deals.Deals(ctx, tresor.DealFilter{ContactID: d.ID, Page: page}); err != nil {
+		gap("contacts_timeline_deals", err)
+	} else {
+		for _, dl := range l.Items {
+			d.Timeline = append(d.Timeline, timelineItem{Type: "contacts_kind_deal", At: dl.CreatedAt, Title: dl.Title, Detail: dl.Stage})
+		}
+	}
+	if h, err := s.svc.Consents.Consents(ctx, d.ID); err != nil {
+		gap("contacts_timeline_consents", err)
+	} else {
+		lang := language(r)
+		for _, e := range h.Events {
+			d.Timeline = append(d.Timeline, timelineItem{Type: "contacts_kind_consent", At: e.At,
+				Title:  translate(lang, "contacts_consent_"+string(e.Action)) + ": " + purposeName(lang, e.Purpose) + " · " + translate(lang, "contacts_channel_"+string(e.Channel)),
+				Detail: translate(lang, "contacts_consent_method") + " " + translate(lang, "contacts_method_"+string(e.Method))})
+		}
+	}
+	// Newest first.
+	slices.SortStableFunc(d.Timeline, func(a, b timelineItem) int { return b.At.Compare(a.At) })
+	return failed
+}
+
+// contactLogSubmit logs a call, a meeting or a note with the contact, for
+// the session's purpose; a bad form shows the page again with the errors
+// next to their fields and what was typed.
+func (s *Server) contactLogSubmit(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	form := logForm{Kind: r.PostFormValue("kind"), Direction: r.PostFormValue("direction"),
+		Subject: strings.TrimSpace(r.PostFormValue("subject")), Body: strings.TrimSpace(r.PostFormValue("body")),
+		Basis: r.PostFormValue("legal_basis"), Errors: map[string]string{}}
+	lang := language(r)
+	if !slices.Contains(loggable, form.Kind) {
+		form.Errors["kind"] = translate(lang, "contacts_log_kind_invalid")
+	}
+	if !slices.Contains(directions, form.Direction) {
+		form.Errors["direction"] = translate(lang, "contacts_log_direction_invalid")
+	}
+	if form.Subject == "" {
+		form.Errors["subject"] = translate(lang, "contacts_log_subject_required")
+	}
+	if !slices.Contains(tresor.LegalBases(), tresor.LegalBasis(form.Basis)) {
+		form.Errors["legal_basis"] = translate(lang, "contacts_log_basis_invalid")
+	}
+	if len(form.Errors) > 0 {
+		return s.renderContact(w, r, http.StatusUnprocessableEntity, contactForms{Log: form, Consent: newContactForms().Consent}, "")
+	}
+	coll := tresor.Collection{Source: tresor.SourceManual, LegalBasis: tresor.LegalBasis(form.Basis)}
+	if coll.LegalBasis == tresor.BasisLegitimateInterest {
+		// The interaction continues the relation on the contact's ground:
+		// the balancing note recorded with the contact holds for it too.
+		c, err := s.svc.Contacts.Contact(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		if contactBasis(c) == coll.LegalBasis {
+			coll.BalancingNote = c.BalancingNote
+			records, _ := c.Provenance.Records()
+			for i := len(records) - 1; i >= 0 && coll.BalancingNote == ""; i-- {
+				coll.BalancingNote = records[i].BalancingNote
+			}
+		}
+	}
+	in := &tresor.Interaction{Kind: tresor.InteractionKind(form.Kind), Direction: tresor.Direction(form.Direction),
+		OccurredAt: time.Now().UTC(), ContactID: id, InteractionContent: tresor.InteractionContent{Subject: form.Subject, Body: form.Body},
+		Collection: coll}
+	if err := s.svc.Interactions.CreateInteraction(r.Context(), in); err != nil {
+		var e *tresor.Error
+		if !errors.As(err, &e) || tresor.ErrorCode(err) == tresor.ECNotFound {
+			return err
+		}
+		if _, ok := pageStatus(err); !ok {
+			return err
+		}
+		for _, f := range e.Fields {
+			if _, shown := map[string]bool{"kind": true, "direction": true, "subject": true, "body": true}[f.Field]; shown {
+				form.Errors[f.Field] = f.Message
+			}
+		}
+		rf := refusalOf(r, err)
+		switch e.Code {
+		case tresor.ECBasisMissing, tresor.ECBasisUnknown, tresor.ECBasisNotAllowed, tresor.ECBalancingNote:
+			form.Errors["legal_basis"] = rf.Message + " (" + rf.Code + ")"
+		}
+		if len(form.Errors) == 0 {
+			form.Error = rf.Message + " (" + rf.Code + ")"
+		}
+		status, _ := pageStatus(err)
+		return s.renderContact(w, r, status, contactForms{Log: form, Consent: newContactForms().Consent}, "")
+	}
+	http.Redirect(w, r, "/contacts/"+url.PathEscape(id)+"?done=logged#timeline", http.StatusSeeOther)
+	return nil
+}
+
+// contactConsentSubmit records a consent or its withdrawal with its proof
+// through the gate's consent ledger; a bad form shows the page again with
+// the errors next to their fields and what was typed.
+func (s *Server) contactConsentSubmit(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	form := consentForm{Purpose: r.PostFormValue("consent_purpose"), Channel: r.PostFormValue("channel"),
+		Action: r.PostFormValue("action"), Method: r.PostFormValue("method"), Proof: strings.TrimSpace(r.PostFormValue("proof")),
+		Errors: map[string]string{}}
+	lang := language(r)
+	if !slices.Contains(consentChannels, form.Channel) {
+		form.Errors["channel"] = translate(lang, "contacts_consent_channel_invalid")
+	}
+	if !slices.Contains(consentActions, form.Action) {
+		form.Errors["action"] = translate(lang, "contacts_consent_action_invalid")
+	}
+	if !slices.Contains(consentMethods, form.Method) {
+		form.Errors["method"] = translate(lang, "contacts_consent_method_invalid")
+	}
+	if form.Action == string(tresor.ConsentGrant) && form.Proof == "" {
+		form.Errors["proof"] = translate(lang, "contacts_consent_proof_required")
+	}
+	again := func(status int) error {
+		f := newContactForms()
+		f.Consent = form
+		return s.renderContact(w, r, status, f, "")
+	}
+	if len(form.Errors) > 0 {
+		return again(http.StatusUnprocessableEntity)
+	}
+	st, err := s.svc.Consents.RecordConsent(r.Context(), id, tresor.ConsentRequest{Purpose: form.Purpose, Channel: form.Channel,
+		Action: tresor.ConsentAction(form.Action), Method: tresor.ConsentMethod(form.Method), Proof: tresor.ConsentProof{TextVersion: form.Proof}})
+	if err != nil {
+		status, ok := pageStatus(err)
+		e := tresor.AsError(err)
+		if !ok || e == nil || e.Code == tresor.ECNotFound {
+			return err
+		}
+		for _, f := range e.Fields {
+			switch f.Field {
+			case "action", "method", "channel":
+				form.Errors[f.Field] = f.Message
+			case "proof", "proof.text_version":
+				form.Errors["proof"] = f.Message
+			}
+		}
+		if e.Code == tresor.ECPurposeUnknown {
+			rf := refusalOf(r, err)
+			form.Errors["consent_purpose"] = rf.Message + " (" + rf.Code + ")"
+		}
+		if len(form.Errors) == 0 {
+			rf := refusalOf(r, err)
+			form.Error = rf.Message + " (" + rf.Code + ")"
+		}
+		return again(status)
+	}
+	done := "consent"
+	if st.State == tresor.ConsentPending {
+		done = "consent_pending"
+	}
+	http.Redirect(w, r, "/contacts/"+url.PathEscape(id)+"?done="+done+"#contacts-reach-h", http.StatusSeeOther)
+	return nil
+}
