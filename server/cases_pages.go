@@ -56,11 +56,10 @@ func pageRefusal(r *http.Request, err error) string {
 	if e == nil {
 		return ""
 	}
-	msg := e.Message
-	if language(r) == "de" && e.MessageDE != "" {
-		msg = e.MessageDE
+	if rf := refusalOf(r, err); rf != nil {
+		return rf.Message + " (" + rf.Code + ")"
 	}
-	return msg + " (" + string(e.Code) + ")"
+	return e.Message + " (" + string(e.Code) + ")"
 }
 
 func (s *Server) casesPage(w http.ResponseWriter, r *http.Request) error {

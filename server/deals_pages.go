@@ -123,12 +123,15 @@ type shownRefusal struct {
 
 // dealRefusalOf turns a refusal (4xx) of the gate into what a page shows; other
 // errors are returned as they are.
-func dealRefusalOf(err error) (*shownRefusal, error) {
+func dealRefusalOf(r *http.Request, err error) (*shownRefusal, error) {
 	if _, ok := pageStatus(err); !ok || tresor.ErrorCode(err) == tresor.ECUnauthenticated || tresor.ErrorCode(err) == tresor.ECMFARequired {
 		return nil, err
 	}
 	code := tresor.ErrorCode(err)
 	rf := &shownRefusal{Code: string(code), Message: tresor.ErrorMessage(err)}
+	if shown := refusalOf(r, err); shown != nil {
+		rf.Message = shown.Message // the rule in the person's language
+	}
 	if code == tresor.ECPurposeMissing {
 		rf.Key = "deals_purpose_missing"
 	}
@@ -166,7 +169,7 @@ func (s *Server) dealsPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	v.Data = data
 	if err := s.loadBoard(r, data, q.Get("pipeline")); err != nil {
-		if data.Refusal, err = dealRefusalOf(err); err != nil {
+		if data.Refusal, err = dealRefusalOf(r, err); err != nil {
 			return err
 		}
 	}

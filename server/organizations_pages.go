@@ -43,7 +43,7 @@ func (s *Server) organizationsPage(w http.ResponseWriter, r *http.Request) error
 	data.Paged = after != ""
 	l, err := s.svc.Organizations.Organizations(r.Context(), tresor.OrganizationFilter{Page: tresor.Page{After: after, Limit: tresor.DefaultPageSize}})
 	if err != nil {
-		if data.Refusal, err = dealRefusalOf(err); err != nil {
+		if data.Refusal, err = dealRefusalOf(r, err); err != nil {
 			return err
 		}
 	} else {
@@ -85,7 +85,7 @@ func (s *Server) organizationPage(w http.ResponseWriter, r *http.Request) error 
 	if tresor.ErrorCode(err) == tresor.ECNotFound {
 		return err // the page of an unknown id: 404
 	} else if err != nil {
-		if data.Refusal, err = dealRefusalOf(err); err != nil {
+		if data.Refusal, err = dealRefusalOf(r, err); err != nil {
 			return err
 		}
 		return s.render(w, r, data.Refusal.status(), "organization", v)
@@ -94,7 +94,7 @@ func (s *Server) organizationPage(w http.ResponseWriter, r *http.Request) error 
 	v.Title = o.Name // not a catalogue key: shown as it is
 	cs, err := s.svc.Contacts.Contacts(ctx, tresor.ContactFilter{OrganizationID: o.ID, Page: tresor.Page{Limit: tresor.DefaultPageSize}})
 	if err != nil {
-		if data.ContactsRefusal, err = dealRefusalOf(err); err != nil {
+		if data.ContactsRefusal, err = dealRefusalOf(r, err); err != nil {
 			return err
 		}
 	} else {
@@ -109,7 +109,7 @@ func (s *Server) organizationPage(w http.ResponseWriter, r *http.Request) error 
 	}
 	ds, err := s.svc.Deals.Deals(ctx, tresor.DealFilter{OrganizationID: o.ID, Page: tresor.Page{Limit: tresor.DefaultPageSize}})
 	if err != nil {
-		if data.DealsRefusal, err = dealRefusalOf(err); err != nil {
+		if data.DealsRefusal, err = dealRefusalOf(r, err); err != nil {
 			return err
 		}
 	} else {
