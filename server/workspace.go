@@ -17,10 +17,12 @@ import (
 // workspaceRoutes are the workspace's own routes; the pages of each area
 // add theirs (contacts, deals, administration, …).
 func (s *Server) workspaceRoutes() []route {
-	return []route{
+	rs := []route{
 		{"POST", "/purpose", SignedIn, s.purposeSubmit},
 		{"GET", "/lang/{lang}", Public, s.languageSwitch},
 	}
+	rs = append(rs, s.adminRoutes()...) // administration and the DPO cockpit
+	return rs
 }
 
 // navItem is a link of the workspace's navigation.
