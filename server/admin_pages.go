@@ -113,6 +113,9 @@ func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, status int,
 	if err != nil {
 		return err
 	}
+	if r.Method != http.MethodGet {
+		v.Work.Back = "/admin" // a refused form: the header's forms go back to the page, not the form's address
+	}
 	ctx := r.Context()
 	q := r.URL.Query()
 	if d.Done == "" && d.Err == nil && slices.Contains(adminDone, q.Get("done")) {
@@ -295,7 +298,7 @@ func (s *Server) adminPasswordReset(w http.ResponseWriter, r *http.Request) erro
 // administration or the DPO cockpit (the field back says which).
 func (s *Server) grantDecision(w http.ResponseWriter, r *http.Request) error {
 	back := "/admin"
-	if r.PostFormValue("back") == "/dpo" {
+	if a := tresor.ActorFrom(r.Context()); r.PostFormValue("back") == "/dpo" && a.HasRole(tresor.RoleDPO) || !a.HasRole(tresor.RoleAdmin) {
 		back = "/dpo"
 	}
 	var approve bool

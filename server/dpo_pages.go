@@ -68,6 +68,9 @@ func (s *Server) renderDPO(w http.ResponseWriter, r *http.Request, status int, d
 	if err != nil {
 		return err
 	}
+	if r.Method != http.MethodGet {
+		v.Work.Back = "/dpo"
+	}
 	ctx := r.Context()
 	q := r.URL.Query()
 	if d.Err == nil && slices.Contains([]string{"approved", "rejected"}, q.Get("done")) {
