@@ -40,6 +40,19 @@ func TestAdministratorAndDPOShareTheFourEyes(t *testing.T) {
 	a.userWithPassword("sam@example.org", tresor.RoleSales)
 	boss, err := a.g.User(sys, "boss@example.org")
 	must(t, err)
+	// Two contacts for the cockpit: one restricted with a legal hold, one
+	// that objected to marketing.
+	restricted := seedContact(t, a, `{"given_name":"Rita","family_name":"Ruhig","emails":["rita@example.de"],"legal_basis":"contract"}`)
+	objected := seedContact(t, a, `{"given_name":"Otto","family_name":"Ohne","emails":["otto@example.de"],"legal_basis":"contract"}`)
+	for _, c := range []call{
+		{method: "POST", path: "/api/v1/contacts/" + restricted + "/restriction", body: `{"restricted":true}`, role: tresor.RoleDPO, purpose: "data_protection"},
+		{method: "POST", path: "/api/v1/contacts/" + restricted + "/holds", body: `{"reason":"Rechtsstreit 2026-17"}`, role: tresor.RoleDPO, purpose: "data_protection"},
+		{method: "POST", path: "/api/v1/contacts/" + objected + "/objection", role: tresor.RoleDPO, purpose: "data_protection"},
+	} {
+		if r := a.do(c); r.status >= 300 {
+			t.Fatalf("%s %s: %d %s", c.method, c.path, r.status, r.body)
+		}
+	}
 
 	admin0 := newChromeFor(t, a)
 	admin0.language("en")
@@ -53,7 +66,7 @@ func TestAdministratorAndDPOShareTheFourEyes(t *testing.T) {
 		if got := b.text("#result"); !strings.Contains(got, "welcome mail went to neu@example.org") || !strings.Contains(got, "sales") {
 			t.Fatalf("result = %q", got)
 		}
-		if got := b.text(`#grants`); !strings.Contains(got, "neu@example.org") || !strings.Contains(got, "sales") || !strings.Contains(got, "boss@example.org") {
+		if got := b.text(`#pending-grants`); !strings.Contains(got, "neu@example.org") || !strings.Contains(got, "sales") || !strings.Contains(got, "boss@example.org") {
 			t.Fatalf("pending grants = %q", got)
 		}
 		html, err := chromedp.Run(b.ctx, chromedp.OuterHTML("html"))
@@ -71,13 +84,16 @@ func TestAdministratorAndDPOShareTheFourEyes(t *testing.T) {
 		if u, err := a.g.User(sys, "neu@example.org"); err != nil || slices.Contains(u.Roles, tresor.RoleSales) {
 			t.Fatalf("the invited user holds %v before any approval (%v)", u, err)
 		}
+		// A second invitation stays pending for the cockpit to show.
+		b.run(chromedp.SendKeys(`#invite-email`, "mia@example.org"), chromedp.Click(`#invite-role-marketing`),
+			chromedp.Submit(`#invite-email`), chromedp.WaitVisible(`#pending-grants tr:nth-child(2)`))
 		b.checkAccessibility("admin")
 		b.screenshot("admin-en")
 	})
 	t.Run("the administrator who asked cannot approve: four eyes, in German", func(t *testing.T) {
 		b := admin0.in(t)
-		b.run(chromedp.Click(`header .tools a[lang=de]`), chromedp.WaitVisible(`#grants button.approve`),
-			chromedp.Click(`#grants button.approve`), chromedp.WaitVisible(`#result.error`))
+		b.run(chromedp.Click(`header .tools a[lang=de]`), chromedp.WaitVisible(`#pending-grants button.approve`),
+			chromedp.Click(`#pending-grants tr[data-for="`+neu(t, a)+`"] button.approve`), chromedp.WaitVisible(`div.refused-result`))
 		got := b.text("#result")
 		if !strings.Contains(got, "entscheidet eine zweite Person") || !strings.Contains(got, "four_eyes") {
 			t.Fatalf("refusal = %q", got)
@@ -99,8 +115,11 @@ func TestAdministratorAndDPOShareTheFourEyes(t *testing.T) {
 		if got := b.text("#dpo-purpose"); !strings.Contains(got, "purpose_missing") {
 			t.Fatalf("without a purpose the cockpit says %q", got)
 		}
+		if got := b.text("#pending-grants"); !strings.Contains(got, "neu@example.org") || !strings.Contains(got, "boss@example.org") {
+			t.Fatalf("the DPO does not see for whom and asked by whom: %q", got)
+		}
 		b.run(chromedp.SetValue(`#purpose-select`, "data_protection"), chromedp.Submit(`#purpose-select`),
-			chromedp.WaitVisible(`#no-notices`), chromedp.Click(`#grants button.approve`), chromedp.WaitVisible(`#result`))
+			chromedp.WaitVisible(`#no-notices`), chromedp.Click(`#pending-grants tr[data-for="`+neu(t, a)+`"] button.approve`), chromedp.WaitVisible(`#result`))
 		if got := b.text("#result"); !strings.Contains(got, "approved") {
 			t.Fatalf("result = %q", got)
 		}
@@ -110,10 +129,22 @@ func TestAdministratorAndDPOShareTheFourEyes(t *testing.T) {
 			t.Fatalf("after the DPO's approval the user holds %v", u.Roles)
 		}
 	})
+	t.Run("the cockpit lists restricted and objected contacts and a contact's holds", func(t *testing.T) {
+		b := dpo0.in(t)
+		b.run(chromedp.Navigate(b.url+"/dpo"), chromedp.WaitVisible(`#look-through`), chromedp.Click(`#look-through`), chromedp.WaitVisible(`#flagged-contacts`))
+		got := b.text("#flagged-contacts")
+		if !strings.Contains(got, "Rita Ruhig") || !strings.Contains(got, "Otto Ohne") {
+			t.Fatalf("restricted and objected = %q", got)
+		}
+		b.run(chromedp.SendKeys(`#holds-contact`, restricted), chromedp.Submit(`#holds-contact`), chromedp.WaitVisible(`#legal-holds`))
+		if got := b.text("#legal-holds"); !strings.Contains(got, "Rechtsstreit 2026-17") || !strings.Contains(got, "Active") {
+			t.Fatalf("holds = %q", got)
+		}
+	})
 	t.Run("the audit search shows the refused self-approval", func(t *testing.T) {
 		b := dpo0.in(t)
-		b.run(chromedp.SendKeys(`#audit-actor`, "user:"+boss.ID), chromedp.Submit(`#audit-actor`), chromedp.WaitVisible(`#audit`))
-		got := b.text("#audit")
+		b.run(chromedp.SendKeys(`#audit-actor`, "user:"+boss.ID), chromedp.Submit(`#audit-actor`), chromedp.WaitVisible(`#audit-entries`))
+		got := b.text("#audit-entries")
 		if !strings.Contains(got, "role_grant.approved") || !strings.Contains(got, "four_eyes") || !strings.Contains(got, "refused") {
 			t.Fatalf("audit entries = %q", got)
 		}
@@ -141,4 +172,22 @@ func TestAdministratorAndDPOShareTheFourEyes(t *testing.T) {
 		}
 		b.checkAccessibility("admin (refused)")
 	})
+}
+
+// seedContact creates a contact through the API (sales) and returns its id.
+func seedContact(t *testing.T, a *api, body string) string {
+	t.Helper()
+	r := a.do(call{method: "POST", path: "/api/v1/contacts", body: body, role: tresor.RoleSales, purpose: "sales"})
+	if r.status != 201 {
+		t.Fatalf("create contact: %d %s", r.status, r.body)
+	}
+	return r.json(t)["id"].(string)
+}
+
+// neu returns the id of the invited user neu@example.org.
+func neu(t *testing.T, a *api) string {
+	t.Helper()
+	u, err := a.g.User(sys, "neu@example.org")
+	must(t, err)
+	return u.ID
 }

@@ -150,7 +150,7 @@ func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, status int,
 		d.Users = append(d.Users, adminUser{User: u, Pending: pending[u.ID], Self: u.ID == me.UserID})
 	}
 	d.Next, d.Roles = list.Next, tresor.Roles()
-	d.Grants = s.describeGrants(r, grants, emails)
+	d.Grants = describeGrants(grants)
 	if d.DoneUser != "" {
 		d.DoneUser = emails[d.DoneUser]
 	}
@@ -158,28 +158,19 @@ func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, status int,
 	return s.render(w, r, status, "admin", v)
 }
 
-// describeGrants names the people of each grant by e-mail where known.
-func (s *Server) describeGrants(r *http.Request, grants []*tresor.RoleGrant, emails map[string]string) []adminGrant {
-	name := func(id string) string {
-		if e, ok := emails[id]; ok {
-			return e
-		}
-		if !tresor.ActorFrom(r.Context()).HasRole(tresor.RoleAdmin) {
-			return id // only administrators look other users up
-		}
-		if u, err := s.svc.Users.User(r.Context(), id); err == nil {
-			emails[id] = u.Email
-			return u.Email
-		}
-		return id
-	}
+// describeGrants names the people of each grant by e-mail (the gate tells
+// both kinds of second person), by id where no address is known.
+func describeGrants(grants []*tresor.RoleGrant) []adminGrant {
 	var out []adminGrant
 	for _, g := range grants {
-		req := g.RequestedBy
-		if id, ok := strings.CutPrefix(req, "user:"); ok {
-			req = name(id)
+		user, req := g.UserEmail, g.RequesterEmail
+		if user == "" {
+			user = g.UserID
 		}
-		out = append(out, adminGrant{RoleGrant: g, User: name(g.UserID), Requester: req})
+		if req == "" {
+			req = g.RequestedBy
+		}
+		out = append(out, adminGrant{RoleGrant: g, User: user, Requester: req})
 	}
 	return out
 }

@@ -35,6 +35,7 @@ type dpoData struct {
 	Purpose *pageErr // why the data-protection sections are not shown
 	Notices []*tresor.Notice
 	More    bool // more overdue notices than shown
+	Looked  bool // the person asked to look through the contacts
 	Flagged []dpoContact
 	Scanned int64
 	Partial bool // more contacts than the cockpit looked through
@@ -80,7 +81,7 @@ func (s *Server) renderDPO(w http.ResponseWriter, r *http.Request, status int, d
 	if err != nil {
 		return err
 	}
-	d.Grants = s.describeGrants(r, grants, map[string]string{})
+	d.Grants = describeGrants(grants)
 
 	// The data-protection sections read through the gate under the
 	// session's purpose; without data_protection the gate refuses, and the
@@ -93,8 +94,10 @@ func (s *Server) renderDPO(w http.ResponseWriter, r *http.Request, status int, d
 		}
 	} else {
 		d.Notices, d.More = notices.Items, notices.Next != ""
-		if err := s.dpoFlagged(r, d); err != nil {
-			return err
+		if q.Get("flagged") != "" {
+			if err := s.dpoFlagged(r, d); err != nil {
+				return err
+			}
 		}
 		if id := strings.TrimSpace(q.Get("holds")); id != "" {
 			d.HoldsOf = id
@@ -123,8 +126,11 @@ func (s *Server) renderDPO(w http.ResponseWriter, r *http.Request, status int, d
 	return s.render(w, r, status, "dpo", v)
 }
 
-// dpoFlagged looks through the contacts for restricted and objected ones.
+// dpoFlagged looks through the contacts for restricted and objected ones,
+// when the person asks: it reads contacts (and is recorded as such), so the
+// cockpit does not do it on every visit.
 func (s *Server) dpoFlagged(r *http.Request, d *dpoData) error {
+	d.Looked = true
 	p := tresor.Page{Limit: tresor.MaxPageSize}
 	for d.Scanned < dpoScanLimit {
 		l, err := s.svc.Contacts.Contacts(r.Context(), tresor.ContactFilter{Page: p})
