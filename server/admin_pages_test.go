@@ -129,3 +129,82 @@ func TestAdministrationRefusesAdminBesideADataRole(t *testing.T) {
 		}
 	})
 }
+
+// TestAdministratorManagesAccountsWithoutTheirAccess proves the forms of
+// the administration, each a plain form with a 303 back: an added data
+// role waits for a second person, nobody changes their own roles, a user is
+// disabled and enabled, a password link goes to the person by mail only,
+// and a pending grant can be rejected.
+func TestAdministratorManagesAccountsWithoutTheirAccess(t *testing.T) {
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
+	b, csrf := adminSession(t, a.url, a.g, "boss@example.org")
+	kim, _, err := a.g.CreateUser(sys, "kim@example.org", []tresor.Role{tresor.RoleSales})
+	must(t, err)
+	boss, err := a.g.User(sys, "boss@example.org")
+	must(t, err)
+	follow := func(t *testing.T, r page) page {
+		t.Helper()
+		if r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/admin?") {
+			t.Fatalf("answer %d %q %.1500s", r.status, r.header.Get("Location"), r.body)
+		}
+		return b.get(r.header.Get("Location"))
+	}
+
+	t.Run("an added data role waits for a second person", func(t *testing.T) {
+		p := follow(t, b.post("/admin/users/"+kim.ID+"/roles", url.Values{"csrf": {csrf}, "roles": {"sales", "marketing"}}, nil))
+		if !strings.Contains(p.body, "Waiting for approval: marketing") || !strings.Contains(p.body, `id="waiting"`) {
+			t.Fatalf("page after the change: %.3000s", p.body)
+		}
+		if u, _ := a.g.User(sys, kim.ID); len(u.Roles) != 1 {
+			t.Fatalf("kim holds %v before an approval", u.Roles)
+		}
+	})
+	t.Run("nobody changes their own roles", func(t *testing.T) {
+		r := b.post("/admin/users/"+boss.ID+"/roles", url.Values{"csrf": {csrf}, "roles": {"auditor"}}, nil)
+		if r.status != http.StatusForbidden || !strings.Contains(r.body, `class="refused-result"`) {
+			t.Fatalf("own roles: %d %.1500s", r.status, r.body)
+		}
+	})
+	t.Run("a pending grant is rejected by the form", func(t *testing.T) {
+		gs, err := a.g.RoleGrants(sys, tresor.GrantPending)
+		must(t, err)
+		if len(gs) != 1 {
+			t.Fatalf("pending grants %v", gs)
+		}
+		// The administrator who asked cannot reject either; a second one can.
+		r := b.post("/admin/grants/"+gs[0].ID+"/decision", url.Values{"csrf": {csrf}, "decision": {"reject"}}, nil)
+		if r.status != http.StatusForbidden || !strings.Contains(r.body, "four_eyes") {
+			t.Fatalf("the asker rejecting: %d %.1500s", r.status, r.body)
+		}
+		other, _ := adminSession(t, a.url, a.g, "other-admin@example.org")
+		p := other.get("/admin")
+		follow2 := other.post("/admin/grants/"+gs[0].ID+"/decision", url.Values{"csrf": {p.field(t, "csrf")}, "decision": {"reject"}}, nil)
+		if follow2.status != http.StatusSeeOther {
+			t.Fatalf("a second administrator rejecting: %d %.1500s", follow2.status, follow2.body)
+		}
+		if gs, _ := a.g.RoleGrants(sys, tresor.GrantRejected); len(gs) != 1 {
+			t.Fatalf("rejected grants %v", gs)
+		}
+	})
+	t.Run("a user is disabled and enabled again", func(t *testing.T) {
+		p := follow(t, b.post("/admin/users/"+kim.ID+"/state", url.Values{"csrf": {csrf}, "state": {"disabled"}}, nil))
+		if u, _ := a.g.User(sys, kim.ID); u.DisabledAt == nil || !strings.Contains(p.body, "kim@example.org is disabled") {
+			t.Fatalf("not disabled: %.2000s", p.body)
+		}
+		follow(t, b.post("/admin/users/"+kim.ID+"/state", url.Values{"csrf": {csrf}, "state": {"enabled"}}, nil))
+		if u, _ := a.g.User(sys, kim.ID); u.DisabledAt != nil {
+			t.Fatal("not enabled again")
+		}
+	})
+	t.Run("a password link goes to the person by mail, never onto the page", func(t *testing.T) {
+		before := len(a.mail.all())
+		p := follow(t, b.post("/admin/users/"+kim.ID+"/password-reset", url.Values{"csrf": {csrf}}, nil))
+		mails := a.mail.all()[before:]
+		if len(mails) != 1 || mails[0].To != "kim@example.org" || !strings.Contains(mails[0].Text, "/reset-password?token=") {
+			t.Fatalf("mails %+v", mails)
+		}
+		if strings.Contains(p.body, "token=") || !strings.Contains(p.body, "went to kim@example.org by mail") {
+			t.Fatalf("page after the reset: %.2000s", p.body)
+		}
+	})
+}
