@@ -25,6 +25,8 @@ func (s *Server) adminRoutes() []route {
 		{"POST", "/admin/users/{id}/roles", Admin, s.adminSetRoles},
 		{"POST", "/admin/users/{id}/state", Admin, s.adminSetState},
 		{"POST", "/admin/users/{id}/password-reset", Admin, s.adminPasswordReset},
+		{"GET", "/admin/users/{id}/tokens", Admin, s.adminTokens},
+		{"POST", "/admin/users/{id}/tokens/{token}/revoke", Admin, s.adminRevokeToken},
 		{"POST", "/admin/grants/{id}/decision", AnyRole(tresor.RoleAdmin, tresor.RoleDPO), s.grantDecision},
 		{"GET", "/dpo", AnyRole(tresor.RoleDPO), s.dpoPage},
 	}
@@ -313,5 +315,61 @@ func (s *Server) grantDecision(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := url.Values{"done": {done}, "user": {gr.UserID}}
 	http.Redirect(w, r, back+"?"+q.Encode()+"#result", http.StatusSeeOther)
+	return nil
+}
+
+// adminTokensData is what the page of a user's API tokens shows.
+type adminTokensData struct {
+	User   *tresor.User
+	Tokens []*tresor.Token
+	Done   bool
+	Err    *pageErr
+}
+
+// adminTokens lists a user's API tokens (never their secrets, which
+// Tresor keeps only as hashes), with a button to revoke each.
+func (s *Server) adminTokens(w http.ResponseWriter, r *http.Request) error {
+	return s.renderTokens(w, r, http.StatusOK, &adminTokensData{Done: r.URL.Query().Get("done") == "revoked"})
+}
+
+func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, status int, d *adminTokensData) error {
+	v, err := s.workspaceView(r, "admin_tokens_title", "/admin")
+	if err != nil {
+		return err
+	}
+	if d.User, err = s.svc.Users.User(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	if d.Tokens, err = s.svc.Tokens.Tokens(r.Context(), d.User.ID); err != nil {
+		return err
+	}
+	v.Work.Back = "/admin/users/" + d.User.ID + "/tokens"
+	v.Data = d
+	return s.render(w, r, status, "admin_tokens", v)
+}
+
+// adminRevokeToken revokes a token of the user and goes back to their tokens.
+func (s *Server) adminRevokeToken(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.svc.Users.User(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("token")
+	ts, err := s.svc.Tokens.Tokens(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(ts, func(t *tresor.Token) bool { return t.ID == id }) {
+		return tresor.Errorf(tresor.ECNotFound, "This user has no token with id %q.", id)
+	}
+	if err := s.svc.Tokens.RevokeToken(r.Context(), id); err != nil {
+		pe, err := refusal(r, err)
+		if err != nil {
+			return err
+		}
+		status, _ := pageStatus(tresor.Errorf(tresor.Code(pe.Code), ""))
+		return s.renderTokens(w, r, status, &adminTokensData{Err: pe})
+	}
+	http.Redirect(w, r, "/admin/users/"+u.ID+"/tokens?done=revoked", http.StatusSeeOther)
 	return nil
 }

@@ -207,4 +207,34 @@ func TestAdministratorManagesAccountsWithoutTheirAccess(t *testing.T) {
 			t.Fatalf("page after the reset: %.2000s", p.body)
 		}
 	})
+	t.Run("a user's token is listed without its secret and revoked", func(t *testing.T) {
+		tok, secret, err := a.g.CreateToken(sys, tresor.TokenRequest{UserEmail: "kim@example.org", Name: "crm-sync", TTL: time.Hour})
+		must(t, err)
+		p := b.get("/admin/users/" + kim.ID + "/tokens")
+		if p.status != http.StatusOK || !strings.Contains(p.body, "crm-sync") || strings.Contains(p.body, secret) {
+			t.Fatalf("tokens page: %d %.2000s", p.status, p.body)
+		}
+		// A token of someone else through kim's page is not found.
+		theirs, _, err := a.g.CreateToken(sys, tresor.TokenRequest{UserEmail: "sales@example.org", Name: "other", TTL: time.Hour})
+		must(t, err)
+		other := b.post("/admin/users/"+kim.ID+"/tokens/"+theirs.ID+"/revoke", url.Values{"csrf": {csrf}}, nil)
+		if other.status != http.StatusNotFound {
+			t.Fatalf("someone else's token through kim's page: %d", other.status)
+		}
+		r := b.post("/admin/users/"+kim.ID+"/tokens/"+tok.ID+"/revoke", url.Values{"csrf": {csrf}}, nil)
+		if r.status != http.StatusSeeOther {
+			t.Fatalf("revoke: %d %.1500s", r.status, r.body)
+		}
+		req, _ := http.NewRequest("GET", a.url+"/api/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		res, err := http.DefaultClient.Do(req)
+		must(t, err)
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("the revoked token still works: %d", res.StatusCode)
+		}
+		if p := b.get(r.header.Get("Location")); !strings.Contains(p.body, "Revoked on") {
+			t.Fatalf("page after revoking: %.2000s", p.body)
+		}
+	})
 }
