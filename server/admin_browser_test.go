@@ -105,6 +105,19 @@ func TestAdministratorAndDPOShareTheFourEyes(t *testing.T) {
 		b.screenshot("admin-de")
 	})
 
+	t.Run("a user's tokens page is accessible", func(t *testing.T) {
+		b := admin0.in(t)
+		_, _, err := a.g.CreateToken(sys, tresor.TokenRequest{UserEmail: "sam@example.org", Name: "crm-sync", TTL: time.Hour})
+		must(t, err)
+		sam, err := a.g.User(sys, "sam@example.org")
+		must(t, err)
+		b.run(chromedp.Navigate(b.url+"/admin/users/"+sam.ID+"/tokens"), chromedp.WaitVisible(`#token-list`))
+		if got := b.text("#token-list"); !strings.Contains(got, "crm-sync") {
+			t.Fatalf("tokens = %q", got)
+		}
+		b.checkAccessibility("admin tokens (de)")
+	})
+
 	dpo0 := newChromeFor(t, a)
 	dpo0.language("en")
 	dpo0.signInWithSecondFactor("dana@example.org")

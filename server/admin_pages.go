@@ -84,13 +84,20 @@ type adminGrant struct {
 	Requester string
 }
 
+// adminPurpose is a purpose of the policy view.
+type adminPurpose struct {
+	tresor.PurposeInfo
+	Days int64 // the retention period, for the template's num
+}
+
 // adminData is what the administration page shows.
 type adminData struct {
 	Users    []adminUser
 	Next     string
 	Roles    []tresor.Role
 	Grants   []adminGrant
-	Done     string // a catalogue key: what the last action did
+	Policy   []adminPurpose // the purposes of the policy in force
+	Done     string         // a catalogue key: what the last action did
 	DoneUser string
 	DoneWait []tresor.Role
 	Expires  time.Time
@@ -152,6 +159,9 @@ func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, status int,
 		d.Users = append(d.Users, adminUser{User: u, Pending: pending[u.ID], Self: u.ID == me.UserID})
 	}
 	d.Next, d.Roles = list.Next, tresor.Roles()
+	for _, p := range s.opt.Catalogue {
+		d.Policy = append(d.Policy, adminPurpose{PurposeInfo: p, Days: int64(p.RetentionDays)})
+	}
 	d.Grants = describeGrants(grants)
 	if d.DoneUser != "" {
 		d.DoneUser = emails[d.DoneUser]
