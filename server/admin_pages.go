@@ -50,9 +50,7 @@ func refusal(r *http.Request, err error) (*pageErr, error) {
 	text := pageMessage(r, err)
 	if e != nil {
 		if lang == "de" && e.MessageDE != "" {
-			text = e.MessageDE
-		} else if k := "admin_err_" + string(e.Code); lang == "de" && catalogue[k] != nil {
-			text = translate(lang, k)
+			text = e.MessageDE // the rule in German, where the gate explains one
 		}
 		if fe := fieldProblems(e); fe != "" {
 			text += " " + fe
