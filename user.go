@@ -186,6 +186,11 @@ type RoleGrant struct {
 	ExpiresAt   time.Time  `json:"expires_at"`
 	DecidedBy   string     `json:"decided_by,omitempty"`
 	DecidedAt   *time.Time `json:"decided_at,omitempty"`
+	// UserEmail and RequesterEmail name the receiver and the one who asked,
+	// so that the second person knows whom they decide for (filled in by
+	// the gate when it lists grants, not stored with the grant).
+	UserEmail      string `json:"user_email,omitempty"`
+	RequesterEmail string `json:"requester_email,omitempty"`
 }
 
 // Validate checks the user's own fields.

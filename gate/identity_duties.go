@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"tresor"
@@ -226,13 +227,31 @@ func (g *Gate) RoleGrants(ctx context.Context, state tresor.GrantState) ([]*tres
 	if err := g.expireGrants(ctx, req); err != nil {
 		return nil, err
 	}
-	out, err := g.store.Read().RoleGrants(ctx, state, "")
+	r := g.store.Read()
+	out, err := r.RoleGrants(ctx, state, "")
 	if err != nil {
 		return nil, err
 	}
 	ids := make([]string, len(out))
+	emails := map[string]string{}
+	email := func(id string) string {
+		if e, ok := emails[id]; ok {
+			return e
+		}
+		if u, err := r.User(ctx, id); err == nil {
+			emails[id] = u.Email
+		} else {
+			emails[id] = ""
+		}
+		return emails[id]
+	}
 	for i, gr := range out {
 		ids[i] = gr.ID
+		// The second person decides knowing for whom and asked by whom.
+		gr.UserEmail = email(gr.UserID)
+		if id, ok := strings.CutPrefix(gr.RequestedBy, "user:"); ok {
+			gr.RequesterEmail = email(id)
+		}
 	}
 	if err := g.record(ctx, g.entry(ctx, "role_grant.list", "role_grant", ids, nil, nil)); err != nil {
 		return nil, err

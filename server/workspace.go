@@ -21,7 +21,8 @@ func (s *Server) workspaceRoutes() []route {
 	return slices.Concat([]route{
 		{"POST", "/purpose", SignedIn, s.purposeSubmit},
 		{"GET", "/lang/{lang}", Public, s.languageSwitch},
-	}, s.contactsRoutes(), s.casePages(), s.campaignPages(), s.channelPages(), s.importPages(), s.dealPageRoutes(), s.organizationPageRoutes())
+	}, s.contactsRoutes(), s.casePages(), s.campaignPages(), s.channelPages(), s.importPages(), s.dealPageRoutes(),
+		s.organizationPageRoutes(), s.adminRoutes())
 }
 
 // navItem is a link of the workspace's navigation.
