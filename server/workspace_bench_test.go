@@ -46,9 +46,7 @@ func BenchmarkWorkspacePages(b *testing.B) {
 	c := signedInClient(b, a.url, "bench@example.org", "sales")
 
 	pages := []string{"/static/tresor.css", "/", "/cases", "/campaigns"}
-	for _, extra := range workspaceBenchPages(b, a, ctx) {
-		pages = append(pages, extra)
-	}
+	pages = append(pages, workspaceBenchPages(b, a, ctx)...)
 	assets := gzipSize(b, c, a.url+"/static/tresor.css") + gzipSize(b, c, a.url+"/static/vendor/htmx-2.0.8.min.js")
 	b.ResetTimer()
 	// One client: the server's time per page. Eight: the same under load.
