@@ -40,17 +40,16 @@ func TestServiceAgentTakesOverAndClosesACase(t *testing.T) {
 	t.Run("the agent takes the case over with the keyboard", func(t *testing.T) {
 		b := b0.in(t)
 		b.run(chromedp.Click(`#cases a`), chromedp.WaitVisible(`#case-take`),
-			chromedp.Focus(`#case-take`), chromedp.KeyEvent("\r"), chromedp.WaitVisible(`#case-set-status`))
-		if got := b.text("#case-assignee"); got != "me" {
+			chromedp.Focus(`#case-take`), chromedp.KeyEvent("\r"), chromedp.WaitNotPresent(`#case-take`))
+		if got := b.waitText("#case-assignee", "me"); got != "me" {
 			t.Fatalf("assignee = %q", got)
 		}
 		b.checkAccessibility("case")
 	})
 	t.Run("the agent closes the case with the keyboard", func(t *testing.T) {
 		b := b0.in(t)
-		b.run(chromedp.SetValue(`#case-new-status`, "closed"), chromedp.Focus(`#case-set-status`), chromedp.KeyEvent("\r"),
-			chromedp.WaitVisible(`#case-status`))
-		if got := b.text("#case-status"); got != "closed" {
+		b.run(chromedp.SetValue(`#case-new-status`, "closed"), chromedp.Focus(`#case-set-status`), chromedp.KeyEvent("\r"))
+		if got := b.waitText("#case-status", "closed"); got != "closed" {
 			t.Fatalf("status = %q", got)
 		}
 	})

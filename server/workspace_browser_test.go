@@ -55,6 +55,23 @@ func (b *chrome) text(sel string) string {
 	return strings.TrimSpace(v)
 }
 
+// waitText waits until the element's text contains want: after a click
+// that loads a page, the old page may still show the element for a moment.
+func (b *chrome) waitText(sel, want string) string {
+	b.t.Helper()
+	var got string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		v, err := chromedp.Run(b.ctx, chromedp.Text(sel, chromedp.AtLeast(0)))
+		if err == nil {
+			if got = strings.TrimSpace(v); strings.Contains(got, want) {
+				return got
+			}
+		}
+	}
+	b.t.Fatalf("%s shows %q, not %q", sel, got, want)
+	return got
+}
+
 // language chooses the pages' language with the switch's own link.
 func (b *chrome) language(lang string) {
 	b.t.Helper()
@@ -188,8 +205,8 @@ func TestWorkspaceShowsThePurposeAndSwitchesIt(t *testing.T) {
 	})
 	t.Run("the language switch speaks German", func(t *testing.T) {
 		b := b0.in(t)
-		b.run(chromedp.Click(`header .tools a[lang=de]`), chromedp.WaitVisible(`#start-purpose strong`))
-		if got := b.text("#start-purpose strong"); got != "Vertrieb" {
+		b.run(chromedp.Click(`header .tools a[lang=de]`))
+		if got := b.waitText("#start-purpose strong", "Vertrieb"); got != "Vertrieb" {
 			t.Fatalf("purpose in German = %q", got)
 		}
 		if got := b.text("h1"); got != "Mein Tag" {
