@@ -32,8 +32,7 @@ func TestMarketerPreviewsACampaignThenSendsIt(t *testing.T) {
 	b0 := newChromeFor(t, a)
 	b0.language("en")
 	b0.signIn("mia@example.org")
-	b0.run(chromedp.Navigate(b0.url+"/"), chromedp.WaitVisible(`#purpose-select`),
-		chromedp.SetValue(`#purpose-select`, "marketing"), chromedp.Submit(`#purpose-select`), chromedp.WaitVisible(`#start-purpose strong`))
+	b0.choosePurpose("marketing")
 
 	t.Run("a form with an error keeps what was typed", func(t *testing.T) {
 		b := b0.in(t)

@@ -25,8 +25,7 @@ func TestServiceAgentTakesOverAndClosesACase(t *testing.T) {
 	b0 := newChromeFor(t, a)
 	b0.language("en")
 	b0.signIn("sam@example.org")
-	b0.run(chromedp.Navigate(b0.url+"/"), chromedp.WaitVisible(`#purpose-select`),
-		chromedp.SetValue(`#purpose-select`, "service"), chromedp.Submit(`#purpose-select`), chromedp.WaitVisible(`#start-purpose strong`))
+	b0.choosePurpose("service")
 
 	t.Run("the inbox lists the case", func(t *testing.T) {
 		b := b0.in(t)
@@ -103,9 +102,8 @@ func TestServiceAgentTakesOverAndClosesACase(t *testing.T) {
 		c := newChromeFor(t, a)
 		c.language("de")
 		c.signIn("mia@example.org")
-		c.run(chromedp.Navigate(c.url+"/"), chromedp.WaitVisible(`#purpose-select`),
-			chromedp.SetValue(`#purpose-select`, "marketing"), chromedp.Submit(`#purpose-select`), chromedp.WaitVisible(`#start-purpose strong`),
-			chromedp.Navigate(c.url+"/cases/"+k.ID), chromedp.WaitVisible(`#case-subject`))
+		c.choosePurpose("marketing")
+		c.run(chromedp.Navigate(c.url+"/cases/"+k.ID), chromedp.WaitVisible(`#case-subject`))
 		if got := c.text("#case-subject"); !strings.Contains(got, "nicht freigegeben") || strings.Contains(got, "4711") {
 			t.Fatalf("subject for marketing = %q", got)
 		}

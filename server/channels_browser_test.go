@@ -24,8 +24,7 @@ func TestPRPublishesOnAChannelButReadsNoInbox(t *testing.T) {
 	b0 := newChromeFor(t, a)
 	b0.language("en")
 	b0.signIn("pia@example.org")
-	b0.run(chromedp.Navigate(b0.url+"/"), chromedp.WaitVisible(`#purpose-select`),
-		chromedp.SetValue(`#purpose-select`, "pr"), chromedp.Submit(`#purpose-select`), chromedp.WaitVisible(`#start-purpose strong`))
+	b0.choosePurpose("pr")
 
 	t.Run("the channels are listed", func(t *testing.T) {
 		b := b0.in(t)

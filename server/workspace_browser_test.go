@@ -72,6 +72,13 @@ func (b *chrome) waitText(sel, want string) string {
 	return got
 }
 
+// choosePurpose chooses the purpose in the header of the start page.
+func (b *chrome) choosePurpose(purpose string) {
+	b.t.Helper()
+	b.run(chromedp.Navigate(b.url+"/"), chromedp.WaitVisible(`#purpose-select`),
+		chromedp.SetValue(`#purpose-select`, purpose), chromedp.Submit(`#purpose-select`), chromedp.WaitVisible(`#start-purpose strong`))
+}
+
 // language chooses the pages' language with the switch's own link.
 func (b *chrome) language(lang string) {
 	b.t.Helper()
