@@ -29,7 +29,39 @@ func (s *Server) contactsRoutes() []route {
 		{"GET", "/contacts/{id}", perm, s.contactPage},
 		{"POST", "/contacts/{id}/interactions", perm, s.contactLogSubmit},
 		{"POST", "/contacts/{id}/consents", perm, s.contactConsentSubmit},
+		{"POST", "/contacts/{id}/restriction", perm, s.contactRestrictSubmit},
+		{"POST", "/contacts/{id}/objection", perm, s.contactObjectSubmit},
 	}
+}
+
+// contactRestrictSubmit restricts the processing of a contact (Art. 18) or
+// lifts the restriction; the gate allows it only under a purpose that sees
+// restricted people (data protection).
+func (s *Server) contactRestrictSubmit(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	restrict := r.PostFormValue("restricted") == "1"
+	return s.once(w, r, func() (string, error) {
+		if _, err := s.svc.Consents.Restrict(r.Context(), id, restrict); err != nil {
+			return "", err
+		}
+		if restrict {
+			return "/contacts/" + url.PathEscape(id) + "?done=restricted", nil
+		}
+		return "/contacts/" + url.PathEscape(id) + "?done=unrestricted", nil
+	})
+}
+
+// contactObjectSubmit records the person's objection to direct marketing
+// (Art. 21(2)): every marketing consent ends and the identifiers go on the
+// suppression list.
+func (s *Server) contactObjectSubmit(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	return s.once(w, r, func() (string, error) {
+		if _, err := s.svc.Consents.Object(r.Context(), id); err != nil {
+			return "", err
+		}
+		return "/contacts/" + url.PathEscape(id) + "?done=objected", nil
+	})
 }
 
 // refusal is a refusal of the gate shown on a page: its stable code and the
@@ -194,6 +226,11 @@ type contactView struct {
 	ConsentPurposes, ConsentChannels, ConsentActions, ConsentMethods []string
 	NoPurpose                                                        bool
 	Refused                                                          *refusal
+	// DataProtection: the session works for the data-protection purpose,
+	// which restricts processing and records objections.
+	DataProtection bool
+	Restricted     bool
+	Objected       bool
 }
 
 // contactFieldsOf lists the contact's personal fields in the order of the page.
@@ -309,6 +346,8 @@ func (s *Server) contactPage(w http.ResponseWriter, r *http.Request) error {
 		notice = "contacts_consent_recorded"
 	case "consent_pending":
 		notice = "contacts_consent_pending"
+	case "restricted", "unrestricted", "objected":
+		notice = "contacts_" + r.URL.Query().Get("done")
 	}
 	return s.renderContact(w, r, http.StatusOK, newContactForms(), notice)
 }
@@ -339,6 +378,8 @@ func (s *Server) renderContact(w http.ResponseWriter, r *http.Request, status in
 		return err // not found, refused: the page of the reason
 	}
 	d.Name, d.Organization, d.Position = contactName(c), c.Organization, c.Position
+	d.Restricted, d.Objected = c.RestrictedAt != nil, c.ObjectedAt != nil
+	d.DataProtection = tresor.PurposeFrom(r.Context()) == "data_protection"
 	d.NameWithheld = slices.Contains(c.Withheld, tresor.CatContactName)
 	d.Channels = append(append([]string{}, c.Emails...), c.Phones...)
 	for _, h := range c.SocialHandles {
