@@ -29,9 +29,81 @@ func (s *Server) contactsRoutes() []route {
 		{"GET", "/contacts/{id}", perm, s.contactPage},
 		{"POST", "/contacts/{id}/interactions", perm, s.contactLogSubmit},
 		{"POST", "/contacts/{id}/consents", perm, s.contactConsentSubmit},
+		{"POST", "/contacts/{id}/deals", perm, s.contactDealSubmit},
+		{"POST", "/contacts/{id}/cases", perm, s.contactCaseSubmit},
 		{"POST", "/contacts/{id}/restriction", perm, s.contactRestrictSubmit},
 		{"POST", "/contacts/{id}/objection", perm, s.contactObjectSubmit},
 	}
+}
+
+// formProblem is what a refused form shows next to it: the invalid fields,
+// or the rule in the person's language with its code.
+func formProblem(r *http.Request, err error) string {
+	if e := tresor.AsError(err); e != nil && len(e.Fields) > 0 {
+		var parts []string
+		for _, f := range e.Fields {
+			parts = append(parts, f.Field+": "+f.Message)
+		}
+		return strings.Join(parts, "; ")
+	}
+	return pageRefusal(r, err)
+}
+
+// contactDealSubmit opens a deal for the contact in the first stage of the
+// default pipeline.
+func (s *Server) contactDealSubmit(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	forms := newContactForms()
+	forms.Deal = dealForm{Title: r.PostFormValue("title"), Value: strings.TrimSpace(r.PostFormValue("value")),
+		Currency: r.PostFormValue("currency"), Close: r.PostFormValue("expected_close")}
+	return s.once(w, r, func() (string, error) {
+		pl, err := s.svc.Deals.Pipeline(r.Context(), tresor.DefaultPipelineID)
+		if err != nil {
+			return "", err
+		}
+		d := &tresor.Deal{Title: strings.TrimSpace(forms.Deal.Title), PipelineID: pl.ID, ContactID: id,
+			Value: forms.Deal.Value, ExpectedClose: tresor.Date(forms.Deal.Close)}
+		if len(pl.Stages) > 0 {
+			d.Stage = pl.Stages[0].ID
+		}
+		if d.Value != "" {
+			d.Currency = forms.Deal.Currency
+		}
+		err = s.svc.Deals.CreateDeal(r.Context(), d)
+		if code := tresor.ErrorCode(err); err != nil && statusOf[code] >= 400 && statusOf[code] < 500 && code != tresor.ECNotFound {
+			forms.Deal.Error = formProblem(r, err)
+			return "", s.renderContact(w, r, statusOf[code], forms, "")
+		} else if err != nil {
+			return "", err
+		}
+		return "/deals", nil
+	})
+}
+
+// contactCaseSubmit opens a service case for the contact, on the legal
+// basis the contact is kept on.
+func (s *Server) contactCaseSubmit(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	forms := newContactForms()
+	forms.Case = caseForm{Subject: r.PostFormValue("subject"), Description: r.PostFormValue("description"),
+		Priority: r.PostFormValue("priority"), Channel: r.PostFormValue("channel")}
+	return s.once(w, r, func() (string, error) {
+		c, err := s.svc.Contacts.Contact(r.Context(), id)
+		if err != nil {
+			return "", err
+		}
+		k := &tresor.Case{ContactID: id, Status: tresor.CaseNew, Priority: tresor.Priority(forms.Case.Priority), Channel: tresor.Channel(forms.Case.Channel),
+			CaseContent: tresor.CaseContent{Subject: strings.TrimSpace(forms.Case.Subject), Description: forms.Case.Description},
+			Collection:  tresor.Collection{LegalBasis: contactBasis(c), BalancingNote: c.BalancingNote}}
+		err = s.svc.Cases.CreateCase(r.Context(), k)
+		if code := tresor.ErrorCode(err); err != nil && statusOf[code] >= 400 && statusOf[code] < 500 && code != tresor.ECNotFound {
+			forms.Case.Error = formProblem(r, err)
+			return "", s.renderContact(w, r, statusOf[code], forms, "")
+		} else if err != nil {
+			return "", err
+		}
+		return "/cases/" + k.ID, nil
+	})
 }
 
 // contactRestrictSubmit restricts the processing of a contact (Art. 18) or
@@ -231,6 +303,12 @@ type contactView struct {
 	DataProtection bool
 	Restricted     bool
 	Objected       bool
+	// The forms of a new deal and a new case, and their choices.
+	Deal       dealForm
+	Case       caseForm
+	Currencies []string
+	Priorities []tresor.Priority
+	Channels2  []tresor.Channel
 }
 
 // contactFieldsOf lists the contact's personal fields in the order of the page.
@@ -325,12 +403,27 @@ var (
 type contactForms struct {
 	Log     logForm
 	Consent consentForm
+	Deal    dealForm
+	Case    caseForm
+}
+
+// dealForm is the form of a new deal for the contact, as typed.
+type dealForm struct {
+	Title, Value, Currency, Close string
+	Error                         string
+}
+
+// caseForm is the form of a new case for the contact, as typed.
+type caseForm struct {
+	Subject, Description, Priority, Channel string
+	Error                                   string
 }
 
 func newContactForms() contactForms {
 	return contactForms{Log: logForm{Kind: string(tresor.KindCall), Direction: string(tresor.DirectionOutbound)},
 		Consent: consentForm{Purpose: policyMarketing, Channel: string(tresor.ChannelEmailMsg), Action: string(tresor.ConsentGrant),
-			Method: string(tresor.MethodPaper)}}
+			Method: string(tresor.MethodPaper)}, Deal: dealForm{Currency: "EUR"},
+		Case: caseForm{Priority: string(tresor.PriorityNormal), Channel: string(tresor.ChannelPhone)}}
 }
 
 // policyMarketing is the purpose whose consent advertising needs: the
@@ -364,7 +457,9 @@ func (s *Server) renderContact(w http.ResponseWriter, r *http.Request, status in
 	// the page a form answered with.
 	v.Work.Back = "/contacts/" + url.PathEscape(id)
 	d := &contactView{ID: id, Log: forms.Log, Kinds: loggable, Directions: directions, Bases: tresor.LegalBases(),
-		Consent: forms.Consent, ConsentChannels: consentChannels, ConsentActions: consentActions, ConsentMethods: consentMethods}
+		Consent: forms.Consent, ConsentChannels: consentChannels, ConsentActions: consentActions, ConsentMethods: consentMethods,
+		Deal: forms.Deal, Case: forms.Case, Currencies: []string{"EUR", "CHF", "USD", "GBP"}, Priorities: tresor.Priorities(),
+		Channels2: []tresor.Channel{tresor.ChannelPhone, tresor.ChannelEmail, tresor.ChannelLetter, tresor.ChannelInPerson, tresor.ChannelWeb, tresor.ChannelChat}}
 	for _, p := range s.opt.Catalogue {
 		d.ConsentPurposes = append(d.ConsentPurposes, p.ID)
 	}
