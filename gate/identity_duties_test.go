@@ -376,3 +376,47 @@ func TestRevocationTakesEffectAtOnceInEveryProcess(t *testing.T) {
 		run(t, func() datadir.Config { return datadir.Config{DB: url, DataDir: dir, Migrate: true} })
 	})
 }
+
+// TestLooksAtOthersTokensAreAudited: an administrator's look at another
+// user's tokens, and a refused look by anyone else, leave audit entries.
+func TestLooksAtOthersTokensAreAudited(t *testing.T) {
+	dutiesBackends(t, true, func(t *testing.T, e *dutiesEnv) {
+		kim, _, err := e.g.CreateUser(system(), "kim@example.org", []tresor.Role{tresor.RoleSales})
+		must(t, err)
+		lea, _, err := e.g.CreateUser(system(), "lea@example.org", []tresor.Role{tresor.RoleSales})
+		must(t, err)
+		entries := func(t *testing.T, decision tresor.Decision) []*tresor.AuditEntry {
+			l, err := e.g.AuditLog(system(), tresor.AuditFilter{Action: "token.list", Page: tresor.Page{Limit: 10}})
+			must(t, err)
+			var out []*tresor.AuditEntry
+			for _, x := range l.Items {
+				if x.Decision == decision {
+					out = append(out, x)
+				}
+			}
+			return out
+		}
+		t.Run("an administrator's look at another user's tokens is recorded", func(t *testing.T) {
+			_, err := e.g.Tokens(e.admin1, kim.ID)
+			must(t, err)
+			got := entries(t, tresor.Allowed)
+			if len(got) != 1 || !slices.Equal(got[0].ObjectIDs, []string{kim.ID}) {
+				t.Fatalf("entries %+v", got)
+			}
+		})
+		t.Run("a refused look at another user's tokens is recorded", func(t *testing.T) {
+			_, err := e.g.Tokens(userCtx(lea), kim.ID)
+			wantCode(t, err, tresor.ECForbidden)
+			if got := entries(t, tresor.Refused); len(got) != 1 {
+				t.Fatalf("refused entries %+v", got)
+			}
+		})
+		t.Run("a look at one's own tokens is no entry", func(t *testing.T) {
+			_, err := e.g.Tokens(userCtx(lea), "")
+			must(t, err)
+			if got := len(entries(t, tresor.Allowed)); got != 1 {
+				t.Fatalf("%d allowed entries", got)
+			}
+		})
+	})
+}

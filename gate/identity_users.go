@@ -356,12 +356,23 @@ func (g *Gate) Tokens(ctx context.Context, idOrEmail string) ([]*tresor.Token, e
 	if idOrEmail != "" {
 		u, err := g.findUser(ctx, g.store.Read(), idOrEmail)
 		if !isAdmin(a) && (tresor.ErrorCode(err) == tresor.ECNotFound || err == nil && u.ID != a.UserID) {
+			var ids []string
+			if err == nil {
+				ids = []string{u.ID}
+			}
+			g.recordBestEffort(ctx, g.entry(ctx, "token.list", "user", ids, nil, errOtherTokens))
 			return nil, errOtherTokens // the same for an unknown account: no enumeration
 		}
 		if err != nil {
 			return nil, err
 		}
 		userID = u.ID
+	}
+	if userID != a.UserID {
+		// An administrator looking at someone else's tokens is recorded.
+		if err := g.record(ctx, g.entry(ctx, "token.list", "user", []string{userID}, nil, nil)); err != nil {
+			return nil, err
+		}
 	}
 	return g.store.Read().TokensOf(ctx, userID)
 }
