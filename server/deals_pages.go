@@ -116,8 +116,7 @@ func stageLabel(lang string, pl *tresor.Pipeline, st tresor.Stage) string {
 
 // shownRefusal is a refusal of the gate shown on a page with its stable code.
 type shownRefusal struct {
-	Code    string
-	Message string
+	refusal        // the code and the rule in the person's language
 	Key     string // a catalogue key explaining it, "" for the gate's message
 }
 
@@ -128,9 +127,9 @@ func dealRefusalOf(r *http.Request, err error) (*shownRefusal, error) {
 		return nil, err
 	}
 	code := tresor.ErrorCode(err)
-	rf := &shownRefusal{Code: string(code), Message: tresor.ErrorMessage(err)}
+	rf := &shownRefusal{refusal: refusal{Code: string(code), Message: tresor.ErrorMessage(err)}}
 	if shown := refusalOf(r, err); shown != nil {
-		rf.Message = shown.Message // the rule in the person's language
+		rf.refusal = *shown
 	}
 	if code == tresor.ECPurposeMissing {
 		rf.Key = "deals_purpose_missing"

@@ -12,17 +12,7 @@ import (
 // and erased the person for good.
 func TestAPurposeDeletesOnlyItsOwnProcessing(t *testing.T) {
 	backends(t, func(t *testing.T, a *api) {
-		r := a.do(call{method: "POST", path: "/api/v1/contacts", body: erika, role: tresor.RoleSales, purpose: "sales"})
-		if r.status != 201 {
-			t.Fatalf("create: %d %s", r.status, r.body)
-		}
-		id := r.json(t)["id"].(string)
-		r = a.do(call{method: "POST", path: "/api/v1/interactions", role: tresor.RoleSales, purpose: "sales",
-			body: `{"kind":"note","contact_id":"` + id + `","body":"Discount of 20% agreed.","legal_basis":"contract"}`})
-		if r.status != 201 {
-			t.Fatalf("create interaction: %d %s", r.status, r.body)
-		}
-		note := r.json(t)["id"].(string)
+		id, note := salesContactWithNote(t, a, "Discount of 20% agreed.")
 
 		t.Run("marketing may not delete a sales interaction it cannot read", func(t *testing.T) {
 			r := a.do(call{method: "DELETE", path: "/api/v1/interactions/" + note, role: tresor.RoleMarketing, purpose: "marketing"})
@@ -61,18 +51,8 @@ func TestAPurposeDeletesOnlyItsOwnProcessing(t *testing.T) {
 // DPO restricted a person, sales still read and changed their interactions.
 func TestRestrictionCoversThePersonsRecords(t *testing.T) {
 	backends(t, func(t *testing.T, a *api) {
-		r := a.do(call{method: "POST", path: "/api/v1/contacts", body: erika, role: tresor.RoleSales, purpose: "sales"})
-		if r.status != 201 {
-			t.Fatalf("create: %d %s", r.status, r.body)
-		}
-		id := r.json(t)["id"].(string)
-		r = a.do(call{method: "POST", path: "/api/v1/interactions", role: tresor.RoleSales, purpose: "sales",
-			body: `{"kind":"note","contact_id":"` + id + `","body":"Wants 50 licences.","legal_basis":"contract"}`})
-		if r.status != 201 {
-			t.Fatalf("create interaction: %d %s", r.status, r.body)
-		}
-		note := r.json(t)["id"].(string)
-		r = a.do(call{method: "POST", path: "/api/v1/contacts/" + id + "/restriction", body: `{"restricted":true}`, role: tresor.RoleDPO, purpose: "data_protection"})
+		id, note := salesContactWithNote(t, a, "Wants 50 licences.")
+		r := a.do(call{method: "POST", path: "/api/v1/contacts/" + id + "/restriction", body: `{"restricted":true}`, role: tresor.RoleDPO, purpose: "data_protection"})
 		if r.status != 200 {
 			t.Fatalf("restrict: %d %s", r.status, r.body)
 		}
@@ -104,4 +84,21 @@ func TestRestrictionCoversThePersonsRecords(t *testing.T) {
 			}
 		})
 	})
+}
+
+// salesContactWithNote creates, for sales under a contract, a contact and a
+// note about them, and returns both ids.
+func salesContactWithNote(t *testing.T, a *api, body string) (contact, note string) {
+	t.Helper()
+	r := a.do(call{method: "POST", path: "/api/v1/contacts", body: erika, role: tresor.RoleSales, purpose: "sales"})
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	contact = r.json(t)["id"].(string)
+	r = a.do(call{method: "POST", path: "/api/v1/interactions", role: tresor.RoleSales, purpose: "sales",
+		body: `{"kind":"note","contact_id":"` + contact + `","body":"` + body + `","legal_basis":"contract"}`})
+	if r.status != 201 {
+		t.Fatalf("create interaction: %d %s", r.status, r.body)
+	}
+	return contact, r.json(t)["id"].(string)
 }
