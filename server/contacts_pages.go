@@ -481,7 +481,7 @@ func (s *Server) renderContact(w http.ResponseWriter, r *http.Request, status in
 		d.Channels = append(d.Channels, h.Network+": "+h.Handle)
 	}
 	if d.Name != "" && !d.NameWithheld {
-		v.Title = d.Name // not a catalogue key: shown as it is
+		v.Heading = d.Name // a name, never looked up in the catalogue
 	}
 	d.Fields = contactFieldsOf(c)
 	if d.Log.Basis == "" {

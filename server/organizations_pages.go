@@ -91,7 +91,7 @@ func (s *Server) organizationPage(w http.ResponseWriter, r *http.Request) error 
 		return s.render(w, r, data.Refusal.status(), "organization", v)
 	}
 	data.Org = o
-	v.Title = o.Name // not a catalogue key: shown as it is
+	v.Heading = o.Name // a name, never looked up in the catalogue
 	cs, err := s.svc.Contacts.Contacts(ctx, tresor.ContactFilter{OrganizationID: o.ID, Page: tresor.Page{Limit: tresor.DefaultPageSize}})
 	if err != nil {
 		if data.ContactsRefusal, err = dealRefusalOf(r, err); err != nil {

@@ -75,6 +75,7 @@ func mustParsePages() *pages {
 type view struct {
 	Lang        string
 	Title       string // a catalogue key
+	Heading     string // a heading shown as it is (a contact's name), instead of Title's text
 	Error       string // already translated (or a message from the gate)
 	Notice      string // a catalogue key
 	Email       string // the signed-in user, for the header
