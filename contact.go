@@ -373,6 +373,9 @@ type ContactFilter struct {
 	OrganizationID string
 	UpdatedSince   time.Time
 	Email          string // exact lookup by e-mail address
+	// Query finds contacts by the words of their names, addresses, numbers,
+	// handles, employer and position (what the purpose may see), best first.
+	Query string
 	Page
 }
 

@@ -133,7 +133,7 @@ func (g *Gate) Contact(ctx context.Context, id string) (*tresor.Contact, error) 
 	return c, err
 }
 
-// Contacts lists contacts, or finds them by exact e-mail address.
+// Contacts lists contacts, finds them by words (f.Query) or by exact e-mail address.
 func (g *Gate) Contacts(ctx context.Context, f tresor.ContactFilter) (*tresor.List[*tresor.Contact], error) {
 	req, limit, err := g.page(ctx, accessPurpose, &f.Page)
 	if err != nil {
@@ -142,6 +142,12 @@ func (g *Gate) Contacts(ctx context.Context, f tresor.ContactFilter) (*tresor.Li
 	q := tresor.ContactQuery{ContactFilter: f, HideRestricted: !req.pu.SeesRestricted, HideArchived: !req.pu.SeesRestricted}
 	if req.pu.HidesObjected {
 		q.HideObjectedScope = suppressionScope
+	}
+	if f.Query != "" {
+		if f.Email != "" {
+			return nil, tresor.Errorf(tresor.ECInvalidParameter, "Give q or email, not both.")
+		}
+		return g.searchContacts(ctx, req, f, limit)
 	}
 	if f.Email != "" {
 		if !req.pu.Allows(tresor.CatContactEmail) {

@@ -108,7 +108,7 @@ func (s *Server) apiRoutes() []route {
 		update: s.svc.Contacts.UpdateContact, remove: s.svc.Contacts.DeleteContact,
 		list: func(ctx context.Context, q query) (any, error) {
 			f := tresor.ContactFilter{OwnerID: q.owner("owner"), OrganizationID: q.id("organization_id"),
-				UpdatedSince: q.time("updated_since"), Email: q.str("email"), Page: q.page()}
+				UpdatedSince: q.time("updated_since"), Email: q.str("email"), Query: q.str("q"), Page: q.page()}
 			if err := q.err(); err != nil {
 				return nil, err
 			}
@@ -119,7 +119,7 @@ func (s *Server) apiRoutes() []route {
 		create: s.svc.Organizations.CreateOrganization, get: s.svc.Organizations.Organization,
 		update: s.svc.Organizations.UpdateOrganization, remove: s.svc.Organizations.DeleteOrganization,
 		list: func(ctx context.Context, q query) (any, error) {
-			f := tresor.OrganizationFilter{OwnerID: q.owner("owner"), UpdatedSince: q.time("updated_since"), Page: q.page()}
+			f := tresor.OrganizationFilter{OwnerID: q.owner("owner"), UpdatedSince: q.time("updated_since"), Query: q.str("q"), Page: q.page()}
 			if err := q.err(); err != nil {
 				return nil, err
 			}
@@ -351,13 +351,18 @@ func decodeBody(r *http.Request, v any, mediaTypes ...string) error {
 type listBody[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"next_cursor,omitempty"`
+	Total      *int   `json:"total,omitempty"` // the number of all hits of a search
 }
 
 func pageOf[T any](l *tresor.List[T], err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return listBody[T]{Items: l.Items, NextCursor: l.Next}, nil
+	b := listBody[T]{Items: l.Items, NextCursor: l.Next}
+	if l.Counted {
+		b.Total = &l.Total
+	}
+	return b, nil
 }
 
 // query reads and checks the query parameters of a list: every parameter must
