@@ -58,6 +58,7 @@ type Gate struct {
 	// insert one step against the other imports of this server.
 	importMu sync.Mutex
 	search   searcher
+	origin   string // this process in the change feed
 }
 
 var (
@@ -93,6 +94,7 @@ func New(store tresor.Store, keys Keys, opts ...Option) *Gate {
 		keys: keys, publicURL: "http://127.0.0.1:8080"}
 	g.store = watchedStore{Store: store, g: g}
 	g.search.ix, g.search.orgs = search.New(), search.New()
+	g.origin = uuid.NewString()
 	for _, o := range opts {
 		o(g)
 	}
@@ -103,6 +105,7 @@ func New(store tresor.Store, keys Keys, opts ...Option) *Gate {
 // Close finishes the audit entries in flight, writes a last checkpoint and
 // closes the store.
 func (g *Gate) Close() error {
+	g.stopSearch()
 	g.closeAudit()
 	if err := g.indexAudit(context.Background()); err != nil {
 		g.log.Warn("audit object index", "error", err)

@@ -68,6 +68,21 @@ type searcher struct {
 	loaded  atomic.Int64 // contacts loaded so far
 	total   atomic.Int64 // contacts to load, as counted at the start
 	loadErr atomic.Value // error: why loading failed
+	mu      sync.Mutex
+	cancel  context.CancelFunc // stops the loader and the follower
+	done    sync.WaitGroup
+}
+
+// stopSearch stops the loader and the follower of the change feed and
+// waits for them: the store closes after.
+func (g *Gate) stopSearch() {
+	g.search.mu.Lock()
+	cancel := g.search.cancel
+	g.search.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	g.search.done.Wait()
 }
 
 // SearchState says how far the index is.
@@ -93,8 +108,22 @@ func (g *Gate) SearchState() SearchState {
 // a search starts it too.
 func (g *Gate) StartSearch(ctx context.Context) {
 	g.search.start.Do(func() {
+		g.search.mu.Lock()
+		ctx, g.search.cancel = context.WithCancel(ctx)
+		g.search.mu.Unlock()
 		g.search.on.Store(true)
+		from, err := g.store.Read().LastChange(ctx)
+		if err != nil {
+			g.search.loadErr.Store(err)
+			return
+		}
+		g.search.done.Add(2)
 		go func() {
+			defer g.search.done.Done()
+			g.followChanges(ctx, from, time.Second)
+		}()
+		go func() {
+			defer g.search.done.Done()
 			if err := g.loadIndex(ctx); err != nil {
 				g.search.loadErr.Store(err)
 				g.log.Error("search index: loading failed", "err", err)
@@ -347,6 +376,20 @@ func (g *Gate) reindex(ctx context.Context, id string) {
 		} else {
 			g.search.ix.Remove(id)
 		}
+	}
+}
+
+// reindexOrganization reads one organization again and indexes it, or
+// removes it if gone.
+func (g *Gate) reindexOrganization(ctx context.Context, id string) {
+	o, err := g.store.Read().Organization(ctx, id)
+	switch {
+	case tresor.ErrorCode(err) == tresor.ECNotFound:
+		g.search.orgs.Remove(id)
+	case err != nil:
+		g.log.Error("search index: a changed organization could not be read", "organization", id, "err", err)
+	default:
+		g.search.orgs.Put(organizationDoc(o))
 	}
 }
 

@@ -7,9 +7,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"tresor"
+	"tresor/datadir"
 	"tresor/gate"
+	"tresor/storetest"
 )
 
 // found searches as ctx and returns the ids found.
@@ -178,5 +181,64 @@ func TestSearchSaysItIsWarmingUp(t *testing.T) {
 		if l.Total != 3000 || len(l.Items) != 10 {
 			t.Errorf("found %d of %d", len(l.Items), l.Total)
 		}
+	})
+}
+
+// TestSearchFollowsTheWritesOfOtherProcesses: two servers on one database
+// (two gates in this test) each keep their own index; a contact written by
+// one is found by the other, through the change feed (PostgreSQL: woken by
+// NOTIFY; SQLite: polled every second).
+func TestSearchFollowsTheWritesOfOtherProcesses(t *testing.T) {
+	run := func(t *testing.T, cfg func() datadir.Config) {
+		one, other := openGate(t, cfg()), openGate(t, cfg())
+		must(t, one.WaitSearch(bg))
+		must(t, other.WaitSearch(bg))
+		salesOne := as(t, one, "one@example.org", "sales", tresor.RoleSales)
+		salesOther := tresor.WithPurpose(tresor.WithActor(bg, tresor.ActorFrom(salesOne)), "sales")
+		dpo := as(t, one, "dpo@example.org", "data_protection", tresor.RoleDPO)
+		// eventually waits until the other server's search gives want, and
+		// reports how long that took (a figure for the benchmarks, not a
+		// condition of this test beyond its generous bound).
+		eventually := func(t *testing.T, q string, want int) {
+			t.Helper()
+			start := time.Now()
+			for {
+				l, err := other.Contacts(salesOther, tresor.ContactFilter{Query: q})
+				must(t, err)
+				if len(l.Items) == want {
+					t.Logf("the other server's index followed in %v", time.Since(start).Round(time.Millisecond))
+					return
+				}
+				if time.Since(start) > 15*time.Second {
+					t.Fatalf("the other server finds %d for %q, want %d", len(l.Items), q, want)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		c := &tresor.Contact{ContactDetails: tresor.ContactDetails{GivenName: "Fernanda", FamilyName: "Übertragung"},
+			Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
+		t.Run("a contact created on one server is found on the other", func(t *testing.T) {
+			must(t, one.CreateContact(salesOne, c))
+			eventually(t, "fernanda uebertragung", 1)
+		})
+		t.Run("a name changed on one server is found by the new name on the other", func(t *testing.T) {
+			_, err := one.UpdateContact(salesOne, c.ID, tresor.Update{Patch: json.RawMessage(`{"family_name":"Umbenannt"}`)})
+			must(t, err)
+			eventually(t, "fernanda umbenannt", 1)
+			eventually(t, "fernanda uebertragung", 0)
+		})
+		t.Run("a person erased on one server is found no more on the other", func(t *testing.T) {
+			_, err := one.EraseContact(dpo, c.ID, tresor.EraseRequest{Reason: "Art. 17 request"})
+			must(t, err)
+			eventually(t, "fernanda", 0)
+		})
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		run(t, func() datadir.Config { return datadir.Config{DataDir: dir, Migrate: true} })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url, dir := storetest.PostgresURL(t), t.TempDir()
+		run(t, func() datadir.Config { return datadir.Config{DB: url, DataDir: dir, Migrate: true} })
 	})
 }
