@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -226,7 +227,7 @@ func (g *Gate) loadOrganizations(ctx context.Context) error {
 // industry, website and town, all business data.
 func organizationDoc(o *tresor.Organization) search.Doc {
 	d := search.Doc{ID: o.ID, Meta: search.Meta{Version: o.Version, Owner: o.OwnerID, Updated: o.UpdatedAt.UnixMicro(),
-		Order: strings.ToLower(o.Name)}}
+		Order: search.Fold(o.Name)}}
 	for _, t := range []string{o.Name, o.Industry, strings.TrimPrefix(strings.TrimPrefix(o.Website, "https://"), "http://")} {
 		if t != "" {
 			d.Values = append(d.Values, search.Value{Field: orgField, Kind: search.Text, Text: t})
@@ -303,7 +304,7 @@ func (g *Gate) contactDoc(ctx context.Context, row *tresor.ContactRow) (search.D
 	}
 	d := &c.ContactDetails
 	doc := search.Doc{ID: c.ID, Meta: search.Meta{Version: c.Version, Owner: c.OwnerID, Org: c.OrganizationID, Updated: c.UpdatedAt.UnixMicro(),
-		Order: strings.ToLower(d.FamilyName + " " + d.GivenName)}}
+		Order: search.Fold(d.FamilyName + " " + d.GivenName), Order2: search.Fold(d.Organization)}}
 	add := func(cat tresor.Category, kind search.Kind, texts ...string) {
 		for _, t := range texts {
 			if t != "" {
@@ -402,8 +403,42 @@ func (g *Gate) queryHash(q string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 }
 
+// checkContactFilter checks the order and the consent filter of a contact
+// list: sorting by a category the purpose may not see would tell what it
+// withholds.
+func (g *Gate) checkContactFilter(req *request, f *tresor.ContactFilter) error {
+	switch f.Sort {
+	case "", tresor.SortCreated, tresor.SortUpdated:
+	case tresor.SortName:
+		if !req.pu.Allows(tresor.CatContactName) {
+			return req.pu.RefuseCategory(tresor.CatContactName)
+		}
+	case tresor.SortOrganization:
+		if !req.pu.Allows(tresor.CatEmployer) {
+			return req.pu.RefuseCategory(tresor.CatEmployer)
+		}
+	default:
+		return tresor.Errorf(tresor.ECInvalidParameter, "sort must be one of %s, not %q.", strings.Join(tresor.ContactSorts(), ", "), f.Sort)
+	}
+	if cf := f.Consent; cf != nil {
+		if _, ok := g.policy.Purpose(cf.Purpose); !ok {
+			return tresor.Errorf(tresor.ECInvalidParameter, "consent: %q is not a purpose of the policy.", cf.Purpose)
+		}
+		if !slices.Contains(tresor.Channels(), cf.Channel) {
+			return tresor.Errorf(tresor.ECInvalidParameter, "consent: %q is not a channel.", cf.Channel)
+		}
+		switch cf.State {
+		case tresor.ConsentGranted, tresor.ConsentPending, tresor.ConsentWithdrawn, tresor.ConsentUnknown:
+		default:
+			return tresor.Errorf(tresor.ECInvalidParameter, "consent: the state must be granted, pending, withdrawn or unknown, not %q.", cf.State)
+		}
+	}
+	return nil
+}
+
 // searchContacts finds contacts by the words of f.Query in the fields the
-// purpose may see.
+// purpose may see, or lists them in an order only the index knows (names
+// are sealed).
 func (g *Gate) searchContacts(ctx context.Context, req *request, f tresor.ContactFilter, limit int) (*tresor.List[*tresor.Contact], error) {
 	offset, err := g.searchReady(ctx, f.Query, f.Page)
 	if err != nil {
@@ -426,10 +461,28 @@ func (g *Gate) searchContacts(ctx context.Context, req *request, f tresor.Contac
 	if !f.UpdatedSince.IsZero() {
 		since = f.UpdatedSince.UnixMicro()
 	}
-	res := g.search.ix.Search(search.Query{Text: f.Query, Fields: fields, Offset: offset, Limit: limit,
+	keepConsent := func(string) bool { return true }
+	if cf := f.Consent; cf != nil {
+		state := cf.State
+		if state == tresor.ConsentUnknown {
+			state = "" // those with any recorded state are left out
+		}
+		ids, err := g.store.Read().ConsentContacts(ctx, cf.Purpose, cf.Channel, state)
+		if err != nil {
+			return nil, err
+		}
+		set := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			set[id] = true
+		}
+		keepConsent = func(id string) bool { return set[id] != (cf.State == tresor.ConsentUnknown) }
+	}
+	by := map[string]search.Order{tresor.SortName: search.ByOrder, tresor.SortOrganization: search.ByOrder2,
+		tresor.SortUpdated: search.ByUpdated}[f.Sort]
+	res := g.search.ix.Search(search.Query{Text: f.Query, By: by, Fields: fields, Offset: offset, Limit: limit,
 		Keep: func(m search.Meta) bool {
 			return m.Flags&hide == 0 && (f.OwnerID == "" || m.Owner == f.OwnerID) &&
-				(f.OrganizationID == "" || m.Org == f.OrganizationID) && m.Updated >= since
+				(f.OrganizationID == "" || m.Org == f.OrganizationID) && m.Updated >= since && keepConsent(m.ID)
 		}})
 	out := &tresor.List[*tresor.Contact]{Items: make([]*tresor.Contact, 0, len(res.Hits)), Total: res.Total, Counted: true}
 	if offset+len(res.Hits) < res.Total {
@@ -459,6 +512,9 @@ func (g *Gate) searchContacts(ctx context.Context, req *request, f tresor.Contac
 	var cats []tresor.Category
 	for _, c := range out.Items {
 		cats = mergeCategories(cats, shownCategories(c))
+	}
+	if f.Query == "" {
+		return out, g.record(ctx, g.entry(ctx, "contact.list", "contact", idsOf(out.Items), cats, nil))
 	}
 	e := g.entry(ctx, "contact.search", "contact", idsOf(out.Items), cats, nil)
 	e.Detail = fmt.Sprintf("query %s, %d found", g.queryHash(f.Query), res.Total)

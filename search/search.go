@@ -44,12 +44,14 @@ type Value struct {
 
 // Meta is what a search may filter and order on besides the text.
 type Meta struct {
+	ID      string // the document's id (set by the index)
 	Version int64  // a put with an older version than the stored one is ignored
 	Owner   string // the owning user's id
 	Org     string // the organization's id
 	Updated int64  // when the document last changed, in microseconds since 1970
 	Flags   uint8  // caller-defined states (restricted, archived, …)
 	Order   string // the tie-break among equal scores, e.g. the folded name
+	Order2  string // a second order, e.g. the organization
 }
 
 // Doc is one document: an id, its values and its metadata.
@@ -71,7 +73,7 @@ type term struct {
 }
 
 type doc struct {
-	id    string
+	id    string // the same as Meta.ID
 	terms []uint32
 	Meta
 }
@@ -157,6 +159,7 @@ func (ix *Index) put(d *Doc) {
 	}
 	n := uint32(len(ix.docs))
 	dd := &doc{id: d.ID, Meta: d.Meta, terms: make([]uint32, 0, len(masks))}
+	dd.Meta.ID = d.ID
 	ix.docs = append(ix.docs, dd)
 	ix.byID[d.ID] = n
 	for text, mask := range masks {

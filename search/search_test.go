@@ -261,3 +261,28 @@ func TestDistanceOne(t *testing.T) {
 		}
 	}
 }
+
+func TestOrders(t *testing.T) {
+	ix := New()
+	for i, p := range []struct{ id, family, org string }{{"c", "Cäsar", "Beta"}, {"a", "Adler", ""}, {"b", "Bauer", "Alpha"}, {"x", "", "Alpha"}} {
+		d := person(p.id, "", p.family)
+		d.Order, d.Order2, d.Updated = fold(p.family), fold(p.org), int64(i)
+		ix.Put(d)
+	}
+	ix.SetReady()
+	for _, c := range []struct {
+		name string
+		by   Order
+		want []string
+	}{
+		{"without words, by name, the unnamed last", ByScore, []string{"a", "b", "c", "x"}},
+		{"by organization, then name, without one last", ByOrder2, []string{"b", "x", "c", "a"}},
+		{"by the latest change", ByUpdated, []string{"x", "b", "a", "c"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := ids(ix.Search(Query{By: c.by, Fields: all, Limit: 10})); !slices.Equal(got, c.want) {
+				t.Errorf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}

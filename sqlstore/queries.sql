@@ -516,3 +516,6 @@ SELECT COALESCE(max(seq), 0) FROM changes
 
 -- name: changes-prune
 DELETE FROM changes WHERE at < $1
+
+-- name: consent-contacts
+SELECT contact_id FROM consent_states WHERE purpose = $1 AND channel = $2 AND ($3 = '' OR state = $3)
