@@ -276,7 +276,9 @@ func (g *Gate) searchOrganizations(ctx context.Context, req *request, f tresor.O
 // it returns where the page starts.
 func (g *Gate) searchReady(ctx context.Context, q string, p tresor.Page) (int, error) {
 	if n := len([]rune(q)); n > MaxQueryLength {
-		return 0, tresor.Errorf(tresor.ECInvalidParameter, "The search has %d characters; search with at most %d.", n, MaxQueryLength)
+		return 0, &tresor.Error{Code: tresor.ECInvalidParameter,
+			Message:   fmt.Sprintf("The search has %d characters; search with at most %d.", n, MaxQueryLength),
+			MessageDE: fmt.Sprintf("Die Suche hat %d Zeichen; suchen Sie mit höchstens %d.", n, MaxQueryLength)}
 	}
 	offset, err := tresor.OffsetOf(p)
 	if err != nil {
@@ -285,9 +287,12 @@ func (g *Gate) searchReady(ctx context.Context, q string, p tresor.Page) (int, e
 	g.StartSearch(context.WithoutCancel(ctx))
 	if !g.search.ix.Ready() {
 		st := g.SearchState()
-		e := tresor.Errorf(tresor.ECSearchWarming, "The search is being prepared; try again in a few seconds.")
+		e := &tresor.Error{Code: tresor.ECSearchWarming,
+			Message:   "The search is being prepared after the start: the names are sealed, so Tresor reads them into memory first. Try again in a few seconds.",
+			MessageDE: "Die Suche wird nach dem Start vorbereitet: Die Namen sind verschlüsselt, Tresor liest sie erst in den Arbeitsspeicher. Versuchen Sie es in ein paar Sekunden noch einmal."}
 		if st.Total > 0 {
-			e = tresor.Errorf(tresor.ECSearchWarming, "The search is being prepared (%d of %d contacts); try again in a few seconds.", st.Loaded, st.Total)
+			e.Message += fmt.Sprintf(" (%d of %d contacts read)", st.Loaded, st.Total)
+			e.MessageDE += fmt.Sprintf(" (%d von %d Kontakten gelesen)", st.Loaded, st.Total)
 		}
 		e.RetryAfter = 2 * time.Second
 		return 0, e
@@ -418,19 +423,25 @@ func (g *Gate) checkContactFilter(req *request, f *tresor.ContactFilter) error {
 			return req.pu.RefuseCategory(tresor.CatEmployer)
 		}
 	default:
-		return tresor.Errorf(tresor.ECInvalidParameter, "sort must be one of %s, not %q.", strings.Join(tresor.ContactSorts(), ", "), f.Sort)
+		return &tresor.Error{Code: tresor.ECInvalidParameter,
+			Message:   fmt.Sprintf("sort must be one of %s, not %q.", strings.Join(tresor.ContactSorts(), ", "), f.Sort),
+			MessageDE: fmt.Sprintf("Sortiert wird nach %s, nicht nach %q.", strings.Join(tresor.ContactSorts(), ", "), f.Sort)}
 	}
 	if cf := f.Consent; cf != nil {
 		if _, ok := g.policy.Purpose(cf.Purpose); !ok {
-			return tresor.Errorf(tresor.ECInvalidParameter, "consent: %q is not a purpose of the policy.", cf.Purpose)
+			return &tresor.Error{Code: tresor.ECInvalidParameter, Message: fmt.Sprintf("consent: %q is not a purpose of the policy.", cf.Purpose),
+				MessageDE: fmt.Sprintf("Einwilligung: %q ist kein Zweck der Richtlinie.", cf.Purpose)}
 		}
 		if !slices.Contains(tresor.Channels(), cf.Channel) {
-			return tresor.Errorf(tresor.ECInvalidParameter, "consent: %q is not a channel.", cf.Channel)
+			return &tresor.Error{Code: tresor.ECInvalidParameter, Message: fmt.Sprintf("consent: %q is not a channel.", cf.Channel),
+				MessageDE: fmt.Sprintf("Einwilligung: %q ist kein Kanal.", cf.Channel)}
 		}
 		switch cf.State {
 		case tresor.ConsentGranted, tresor.ConsentPending, tresor.ConsentWithdrawn, tresor.ConsentUnknown:
 		default:
-			return tresor.Errorf(tresor.ECInvalidParameter, "consent: the state must be granted, pending, withdrawn or unknown, not %q.", cf.State)
+			return &tresor.Error{Code: tresor.ECInvalidParameter,
+				Message:   fmt.Sprintf("consent: the state must be granted, pending, withdrawn or unknown, not %q.", cf.State),
+				MessageDE: fmt.Sprintf("Einwilligung: Der Stand ist erteilt, ausstehend, widerrufen oder unbekannt, nicht %q.", cf.State)}
 		}
 	}
 	return nil
