@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -321,7 +320,7 @@ func (g *Gate) contactDoc(ctx context.Context, row *tresor.ContactRow) (search.D
 	add(tresor.CatContactEmail, search.Email, d.Emails...)
 	add(tresor.CatContactPhone, search.Phone, d.Phones...)
 	if a := d.PostalAddress; a != nil {
-		add(tresor.CatContactPostal, search.Text, a.Street, a.PostalCode, a.City)
+		add(tresor.CatContactPostal, search.Text, a.PostalCode, a.City) // the street finds nobody one would look for
 	}
 	for _, h := range d.SocialHandles {
 		add(tresor.CatSocialHandle, search.Handle, h.Handle)
@@ -432,7 +431,7 @@ func (g *Gate) checkContactFilter(req *request, f *tresor.ContactFilter) error {
 			return &tresor.Error{Code: tresor.ECInvalidParameter, Message: fmt.Sprintf("consent: %q is not a purpose of the policy.", cf.Purpose),
 				MessageDE: fmt.Sprintf("Einwilligung: %q ist kein Zweck der Richtlinie.", cf.Purpose)}
 		}
-		if !slices.Contains(tresor.Channels(), cf.Channel) {
+		if _, err := tresor.ParseConsentChannel(string(cf.Channel)); err != nil {
 			return &tresor.Error{Code: tresor.ECInvalidParameter, Message: fmt.Sprintf("consent: %q is not a channel.", cf.Channel),
 				MessageDE: fmt.Sprintf("Einwilligung: %q ist kein Kanal.", cf.Channel)}
 		}
@@ -499,14 +498,22 @@ func (g *Gate) searchContacts(ctx context.Context, req *request, f tresor.Contac
 	if offset+len(res.Hits) < res.Total {
 		out.Next = tresor.OffsetCursor(offset + len(res.Hits))
 	}
-	r := g.store.Read()
-	for _, h := range res.Hits {
-		row, err := r.Contact(ctx, h.ID)
-		if tresor.ErrorCode(err) == tresor.ECNotFound {
+	ids := make([]string, len(res.Hits))
+	for i, h := range res.Hits {
+		ids[i] = h.ID
+	}
+	rows, err := g.store.Read().ContactsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*tresor.ContactRow, len(rows))
+	for _, row := range rows {
+		byID[row.ID] = row
+	}
+	for _, id := range ids {
+		row, ok := byID[id]
+		if !ok {
 			continue // erased since the search
-		}
-		if err != nil {
-			return nil, err
 		}
 		c, err := contacts.fromRow(ctx, g, row, req.pu.Allows)
 		if err == nil {

@@ -71,7 +71,8 @@ func tokens(q string) []token {
 	}
 	var out []token
 	for _, f := range strings.Fields(q) {
-		if strings.Contains(f, "@") {
+		if strings.Contains(f, "@") || strings.Contains(strings.Trim(f, "."), ".") {
+			// an address, a handle or a domain: matched as typed
 			out = append(out, token{text: strings.ToLower(strings.TrimPrefix(f, "@")), raw: true})
 			continue
 		}
@@ -176,7 +177,7 @@ func (r *ranked) result(q Query) Result {
 	hits := make([]Hit, top.Len())
 	for i := len(hits) - 1; i >= 0; i-- {
 		c := heap.Pop(top).(candidate)
-		hits[i] = Hit{ID: ix.docs[c.n].id, Score: c.score}
+		hits[i] = Hit{ID: ix.docs[c.n].ID, Score: c.score}
 	}
 	if q.Offset >= len(hits) {
 		return Result{Total: total}
@@ -285,7 +286,7 @@ func (r *ranked) better(a, b candidate) bool {
 	if c := emptyLast(da.Order, db.Order); c != 0 {
 		return c < 0
 	}
-	return da.id < db.id
+	return da.ID < db.ID
 }
 
 // emptyLast compares two texts, an empty one after every other.

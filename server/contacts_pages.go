@@ -225,7 +225,7 @@ func (d *contactsList) filter(r *http.Request) tresor.ContactFilter {
 		}
 	}
 	if d.ConsentP != "" && d.ConsentC != "" && d.ConsentS != "" {
-		f.Consent = &tresor.ConsentFilter{Purpose: d.ConsentP, Channel: tresor.Channel(d.ConsentC), State: tresor.ConsentState(d.ConsentS)}
+		f.Consent = &tresor.ConsentFilter{Purpose: d.ConsentP, Channel: tresor.ConsentChannel(d.ConsentC), State: tresor.ConsentState(d.ConsentS)}
 	}
 	d.Searched = d.Q != ""
 	d.Filtered = d.Searched || d.Org != "" || d.Mine || f.Consent != nil
