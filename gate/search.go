@@ -317,8 +317,9 @@ func (g *Gate) contactDoc(ctx context.Context, row *tresor.ContactRow) (search.D
 		}
 	}
 	add(tresor.CatContactName, search.Text, d.GivenName, d.FamilyName)
+	// E-mail addresses by their words; whole addresses and phone numbers
+	// are found through the blind index (exactIDs), not kept here.
 	add(tresor.CatContactEmail, search.Email, d.Emails...)
-	add(tresor.CatContactPhone, search.Phone, d.Phones...)
 	if a := d.PostalAddress; a != nil {
 		add(tresor.CatContactPostal, search.Text, a.PostalCode, a.City) // the street finds nobody one would look for
 	}
@@ -396,6 +397,56 @@ func (g *Gate) reindexOrganization(ctx context.Context, id string) {
 	default:
 		g.search.orgs.Put(organizationDoc(o))
 	}
+}
+
+// exactIDs finds the contacts a query names exactly, through the blind
+// index: a whole e-mail address, or a phone number in any usual format (a
+// national number is read as German), if the purpose may see that
+// category.
+func (g *Gate) exactIDs(ctx context.Context, req *request, q string) ([]string, error) {
+	q = strings.TrimSpace(q)
+	var key tresor.LookupKey
+	switch {
+	case strings.Contains(q, "@") && !strings.HasPrefix(q, "@") && req.pu.Allows(tresor.CatContactEmail):
+		email, err := tresor.NormalizeEmail(q)
+		if err != nil {
+			return nil, nil // not an address: its words are searched
+		}
+		key = tresor.LookupKey{Kind: tresor.LookupEmail, Value: email}
+	case phoneLike(q) && req.pu.Allows(tresor.CatContactPhone):
+		n := q
+		if strings.HasPrefix(n, "0") && !strings.HasPrefix(n, "00") {
+			n = "+49" + n[1:]
+		}
+		phone, err := tresor.NormalizePhone(n)
+		if err != nil {
+			return nil, nil
+		}
+		key = tresor.LookupKey{Kind: tresor.LookupPhone, Value: phone}
+	default:
+		return nil, nil
+	}
+	k := g.blind(key)
+	m, err := g.store.Read().LookupContacts(ctx, []tresor.LookupKey{k})
+	if err != nil || m[k] == "" {
+		return nil, err
+	}
+	return []string{m[k]}, nil
+}
+
+// phoneLike reports whether a query is written like a phone number.
+func phoneLike(q string) bool {
+	digits := 0
+	for _, r := range q {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case strings.ContainsRune("+ ()/.-", r):
+		default:
+			return false
+		}
+	}
+	return digits >= 7
 }
 
 // queryHash is the keyed hash of a query the audit trail records: the DPO
@@ -487,9 +538,13 @@ func (g *Gate) searchContacts(ctx context.Context, req *request, f tresor.Contac
 		}
 		keepConsent = func(id string) bool { return set[id] != (cf.State == tresor.ConsentUnknown) }
 	}
+	exact, err := g.exactIDs(ctx, req, f.Query)
+	if err != nil {
+		return nil, err
+	}
 	by := map[string]search.Order{tresor.SortName: search.ByOrder, tresor.SortOrganization: search.ByOrder2,
 		tresor.SortUpdated: search.ByUpdated}[f.Sort]
-	res := g.search.ix.Search(search.Query{Text: f.Query, By: by, Fields: fields, Offset: offset, Limit: limit,
+	res := g.search.ix.Search(search.Query{Text: f.Query, By: by, Fields: fields, Offset: offset, Limit: limit, Exact: exact,
 		Keep: func(m search.Meta) bool {
 			return m.Flags&hide == 0 && (f.OwnerID == "" || m.Owner == f.OwnerID) &&
 				(f.OrganizationID == "" || m.Org == f.OrganizationID) && m.Updated >= since && keepConsent(m.ID)

@@ -42,6 +42,10 @@ type Query struct {
 	Keep   func(Meta) bool // if set, only documents it keeps are hits
 	Offset int
 	Limit  int
+	// Exact are documents found by an exact index of the caller's (an
+	// e-mail address, a phone number): they are hits ranked first, if Keep
+	// keeps them, whatever the words match.
+	Exact []string
 }
 
 // Hit is a found document.
@@ -71,8 +75,8 @@ func tokens(q string) []token {
 	}
 	var out []token
 	for _, f := range strings.Fields(q) {
-		if strings.Contains(f, "@") || strings.Contains(strings.Trim(f, "."), ".") {
-			// an address, a handle or a domain: matched as typed
+		if strings.HasPrefix(f, "@") {
+			// a handle: matched as typed
 			out = append(out, token{text: strings.ToLower(strings.TrimPrefix(f, "@")), raw: true})
 			continue
 		}
@@ -107,12 +111,12 @@ func (ix *Index) Search(q Query) Result {
 	if strings.TrimSpace(q.Text) == "" {
 		return ix.all(q)
 	}
-	if len(toks) == 0 || q.Fields == 0 {
-		return Result{}
-	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	var scores map[uint32]int
+	if q.Fields == 0 {
+		toks = nil
+	}
 	for i, tk := range toks {
 		m := ix.match(tk, q.Fields)
 		if i == 0 {
@@ -131,6 +135,14 @@ func (ix *Index) Search(q Query) Result {
 		}
 		if len(scores) == 0 {
 			break
+		}
+	}
+	for _, id := range q.Exact {
+		if n, ok := ix.byID[id]; ok {
+			if scores == nil {
+				scores = map[uint32]int{}
+			}
+			scores[n] = matchExact * 100
 		}
 	}
 	top := &ranked{ix: ix, by: q.By, k: q.Offset + q.Limit}

@@ -30,7 +30,7 @@ type Kind uint8
 // The kinds of values.
 const (
 	Text   Kind = iota // words; found by prefix and with one typo
-	Email              // an e-mail address; also its words and its domain
+	Email              // an e-mail address: its words and its domain
 	Phone              // a phone number in E.164 (+49301234567)
 	Handle             // a handle on a network (@anna@example.social)
 )
@@ -329,19 +329,19 @@ func (ix *Index) remove(n uint32) {
 func terms(v Value) []string {
 	switch v.Kind {
 	case Email:
-		// The whole address, its domain, and the words of its local part
-		// (numbers in it are left out: they find nobody).
+		// The words of the address (numbers in the local part are left
+		// out: they find nobody). The whole address, unique to one person,
+		// is not kept: the caller finds it by an exact index of its own
+		// (the gate's blind index), and memory stays small.
 		s := strings.ToLower(strings.TrimSpace(v.Text))
-		out := []string{s}
-		if at := strings.LastIndexByte(s, '@'); at > 0 {
-			out = append(out, s[at+1:])
-			for _, w := range words(s[:at]) {
-				if strings.Trim(w, "0123456789") != "" {
-					out = append(out, w)
-				}
+		at := max(strings.LastIndexByte(s, '@'), 0)
+		var out []string
+		for _, w := range words(s[:at]) {
+			if strings.Trim(w, "0123456789") != "" {
+				out = append(out, w)
 			}
 		}
-		return out
+		return append(out, words(s[at:])...)
 	case Phone:
 		if d := digits(v.Text); d != "" {
 			return []string{d}
