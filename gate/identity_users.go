@@ -144,7 +144,10 @@ func (g *Gate) Users(ctx context.Context, p tresor.Page) (*tresor.List[*tresor.U
 }
 
 // changeUser applies an administrator's change to another user.
-func (g *Gate) changeUser(ctx context.Context, idOrEmail string, change func(tx tresor.Tx, req *request, u *tresor.User) error) (*tresor.User, error) {
+// With ifVersion > 0 the change applies only to the user at that version:
+// a form that showed an older state is refused (version_mismatch), never
+// overwrites what another administrator changed meanwhile.
+func (g *Gate) changeUser(ctx context.Context, idOrEmail string, ifVersion int64, change func(tx tresor.Tx, req *request, u *tresor.User) error) (*tresor.User, error) {
 	req, err := g.authorize(ctx, accessConfigWrite)
 	if err != nil {
 		return nil, err
@@ -156,6 +159,11 @@ func (g *Gate) changeUser(ctx context.Context, idOrEmail string, change func(tx 
 		}
 		if u.ID == req.actor.UserID {
 			return tresor.Errorf(tresor.ECForbidden, "Nobody changes their own roles or account state; ask another administrator.")
+		}
+		if ifVersion > 0 && u.Version != ifVersion {
+			return &tresor.Error{Code: tresor.ECVersionMismatch,
+				Message:   "Someone else changed this user's roles or state since the page showed them; look at the change and repeat yours if it still fits.",
+				MessageDE: "Jemand anderes hat die Rollen oder den Zustand dieses Kontos geändert, seit die Seite sie zeigte; sehen Sie sich die Änderung an und wiederholen Sie Ihre, wenn sie noch passt."}
 		}
 		if err := change(tx, req, u); err != nil {
 			return err
@@ -183,6 +191,7 @@ func (g *Gate) changeUser(ctx context.Context, idOrEmail string, change func(tx 
 // request (see AuthenticateToken).
 func saveUser(ctx context.Context, tx tresor.Tx, u *tresor.User, now time.Time) error {
 	u.UpdatedAt = now
+	u.Version++
 	if err := u.Validate(); err != nil {
 		return err
 	}
@@ -198,11 +207,17 @@ func saveUser(ctx context.Context, tx tresor.Tx, u *tresor.User, now time.Time) 
 // except when the system (the CLI on the server, the audited break-glass
 // path) sets them. A new change withdraws the user's pending grants.
 func (g *Gate) SetRoles(ctx context.Context, idOrEmail string, roles []tresor.Role) (*tresor.User, error) {
+	return g.SetRolesIf(ctx, idOrEmail, roles, 0)
+}
+
+// SetRolesIf is SetRoles for the user at the version the caller saw
+// (0: whatever the version).
+func (g *Gate) SetRolesIf(ctx context.Context, idOrEmail string, roles []tresor.Role, ifVersion int64) (*tresor.User, error) {
 	if len(roles) == 0 {
 		return nil, fieldError("user", "roles", "at least one role is required")
 	}
 	var grant *tresor.RoleGrant
-	u, err := g.changeUser(ctx, idOrEmail, func(tx tresor.Tx, req *request, u *tresor.User) error {
+	u, err := g.changeUser(ctx, idOrEmail, ifVersion, func(tx tresor.Tx, req *request, u *tresor.User) error {
 		if u.ExternalSubject != "" {
 			return tresor.Errorf(tresor.ECConflict, "This user signs in through the identity provider, which assigns the roles.")
 		}
@@ -238,7 +253,13 @@ func (g *Gate) SetRoles(ctx context.Context, idOrEmail string, roles []tresor.Ro
 
 // SetDisabled disables (ending every session) or enables a user.
 func (g *Gate) SetDisabled(ctx context.Context, idOrEmail string, disabled bool) (*tresor.User, error) {
-	u, err := g.changeUser(ctx, idOrEmail, func(_ tresor.Tx, _ *request, u *tresor.User) error {
+	return g.SetDisabledIf(ctx, idOrEmail, disabled, 0)
+}
+
+// SetDisabledIf is SetDisabled for the user at the version the caller saw
+// (0: whatever the version).
+func (g *Gate) SetDisabledIf(ctx context.Context, idOrEmail string, disabled bool, ifVersion int64) (*tresor.User, error) {
+	u, err := g.changeUser(ctx, idOrEmail, ifVersion, func(_ tresor.Tx, _ *request, u *tresor.User) error {
 		if disabled && u.DisabledAt == nil {
 			t := tresor.Truncate(g.now())
 			u.DisabledAt = &t
