@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/policy"
 )
 
 // Token lifetimes.
@@ -556,4 +557,35 @@ func (g *Gate) checkToken(ctx context.Context, hash []byte, now time.Time) (*tre
 func hashToken(secret string) []byte {
 	h := sha256.Sum256([]byte(secret))
 	return h[:]
+}
+
+// CaseAssignees lists the users a case may be given to under the declared
+// purpose: enabled users whose roles allow that purpose, by id and the
+// address they sign in with — nothing else of an account (roles, second
+// factor, state) reaches a colleague.
+func (g *Gate) CaseAssignees(ctx context.Context) ([]tresor.Assignee, error) {
+	req, err := g.authorize(ctx, accessPurpose)
+	if err != nil {
+		return nil, err
+	}
+	if req.pu.AggregatesOnly {
+		return nil, policy.Refuse(policy.RAggregatesOnly, req.pu.ID)
+	}
+	var out []tresor.Assignee
+	p := tresor.Page{Limit: tresor.MaxPageSize}
+	for {
+		rows, err := g.store.Read().Users(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range rows {
+			if u.DisabledAt == nil && slices.Contains(g.policy.PurposesOf(&tresor.Actor{Roles: u.Roles}), req.pu.ID) {
+				out = append(out, tresor.Assignee{ID: u.ID, Name: u.Email})
+			}
+		}
+		if len(rows) < p.Limit {
+			return out, nil
+		}
+		p.After = rows[len(rows)-1].ID
+	}
 }
