@@ -192,11 +192,12 @@ func (g *Gate) changeUser(ctx context.Context, idOrEmail string, ifVersion int64
 // request (see AuthenticateToken).
 func saveUser(ctx context.Context, tx tresor.Tx, u *tresor.User, now time.Time) error {
 	u.UpdatedAt = now
+	prev := u.Version
 	u.Version++
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	if err := tx.UpdateUser(ctx, u); err != nil {
+	if err := tx.UpdateUser(ctx, u, prev); err != nil {
 		return err
 	}
 	return tx.BumpAuthEpoch(ctx)

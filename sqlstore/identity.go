@@ -114,15 +114,17 @@ func (c *conn) InsertUser(ctx context.Context, u *tresor.User) error {
 }
 
 // UpdateUser writes a user's fields.
-func (c *conn) UpdateUser(ctx context.Context, u *tresor.User) error {
+func (c *conn) UpdateUser(ctx context.Context, u *tresor.User, prev int64) error {
 	if u.Version < 1 {
 		u.Version = 1
 	}
+	if prev < 1 {
+		prev = 1
+	}
 	args := append(userArgs(u), micros(u.UpdatedAt))
-	// The stored version is the one written (a change that keeps it) or the
-	// one before (a change that moves it on); any other means someone else
-	// changed the user meanwhile.
-	res, err := c.exec(ctx, "user-update", append(append(args, userState(u)...), u.Version, u.Version-1)...)
+	// Another stored version than prev means someone else changed the user
+	// meanwhile.
+	res, err := c.exec(ctx, "user-update", append(append(args, userState(u)...), u.Version, prev)...)
 	if err := oneRow(res, err, "user", u.ID); tresor.ErrorCode(err) != tresor.ECNotFound {
 		return err
 	}

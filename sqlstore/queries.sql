@@ -146,7 +146,7 @@ UPDATE users
 SET email = $2, roles = $3, password_hash = $4, updated_at = $5, disabled_at = $6, mfa_enabled_at = $7,
     totp_secret = $8, totp_last_step = $9, external_issuer = $10, external_subject = $11, password_from = $12,
     version = $13
-WHERE id = $1 AND version IN ($13, $14)
+WHERE id = $1 AND version = $14
 
 -- name: user-count
 SELECT count(*) FROM users
