@@ -20,6 +20,7 @@ func (s *Server) casePages() []route {
 		{"POST", "/cases/{id}/assign", SignedIn, s.caseAssign},
 		{"POST", "/cases/{id}/status", SignedIn, s.caseStatus},
 		{"POST", "/cases/{id}/reply", SignedIn, s.caseReply},
+		{"POST", "/cases/{id}/find", SignedIn, s.caseFind},
 		{"POST", "/cases/{id}/link", SignedIn, s.caseLink},
 	}
 }
@@ -144,7 +145,7 @@ func (s *Server) renderCaseWith(w http.ResponseWriter, r *http.Request, status i
 			d.Names[a.ID] = a.Name
 		}
 	}
-	if c.ContactID == "" && c.Sender != "" && r.Method == http.MethodGet {
+	if c.ContactID == "" && c.Sender != "" && d.Searched {
 		if err := s.caseSearchContacts(r, d); err != nil {
 			return err
 		}
@@ -246,15 +247,18 @@ func (s *Server) caseAssign(w http.ResponseWriter, r *http.Request) error {
 	return s.changeCase(w, r, map[string]any{"assignee_id": to})
 }
 
+// caseFind shows the case with the contacts the search for its sender
+// found. The search is posted: a name never goes into an address (nor
+// into a log or the browser's history).
+func (s *Server) caseFind(w http.ResponseWriter, r *http.Request) error {
+	d := &caseData{Who: strings.TrimSpace(r.PostFormValue("who"))}
+	d.Searched = d.Who != ""
+	return s.renderCaseWith(w, r, http.StatusOK, d)
+}
+
 // caseSearchContacts finds the contacts whose name or e-mail address holds
-// the search of the page (?who=), among those the purpose may see, for
-// linking an unknown sender.
+// d.Who, among those the purpose may see, for linking an unknown sender.
 func (s *Server) caseSearchContacts(r *http.Request, d *caseData) error {
-	d.Who = strings.TrimSpace(r.URL.Query().Get("who"))
-	if d.Who == "" {
-		return nil
-	}
-	d.Searched = true
 	want := strings.ToLower(d.Who)
 	f := tresor.ContactFilter{Page: tresor.Page{Limit: 100}}
 	for read := 0; ; {
