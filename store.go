@@ -361,8 +361,11 @@ type RecordWriter interface {
 // recovery codes, failed sign-ins and password-reset links.
 type IdentityWriter interface {
 	InsertUser(ctx context.Context, u *User) error
-	// UpdateUser writes every field of the user but its id and creation time.
-	UpdateUser(ctx context.Context, u *User) error
+	// UpdateUser writes every field of the user but its id and creation
+	// time, if the stored version is still prev (ECVersionMismatch if not);
+	// u.Version is the version written (prev, or prev+1 for a change of an
+	// administrator).
+	UpdateUser(ctx context.Context, u *User, prev int64) error
 	InsertToken(ctx context.Context, t *Token) error
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 	TouchToken(ctx context.Context, id string, at time.Time) error
