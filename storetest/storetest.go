@@ -526,7 +526,7 @@ func testSortedDealPagination(t *testing.T, s tresor.Store) {
 	var all []*tresor.Deal
 	for i, x := range []struct {
 		title, stage, value string
-		close                tresor.Date
+		close               tresor.Date
 	}{
 		{"Delta", "lead", "500.00", "2026-09-01"},
 		{"Bravo", last, "12500.50", ""},
