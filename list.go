@@ -60,35 +60,37 @@ func EncodeSortCursor(sort, key, id string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(sortCursorPrefix + sort + "\x00" + key + "\x00" + id))
 }
 
-// DecodeDealCursor returns the sort key and the id a cursor of a list of
-// deals sorted by sort continues after, or ECInvalidCursor (also for a
-// cursor of a list in another order).
-func DecodeDealCursor(sort, cursor string) (key, id string, err error) {
+// DecodeDealCursor reads a cursor of a list of deals: the order it was
+// issued for, the sort key and the id it continues after. A cursor carries
+// its order, so sort may be left "" to follow it; a cursor of another order
+// than a sort that is given, or one Tresor did not issue, is ECInvalidCursor.
+func DecodeDealCursor(sort, cursor string) (order, key, id string, err error) {
 	if cursor == "" {
-		return "", "", nil
+		return sort, "", "", nil
 	}
 	bad := Errorf(ECInvalidCursor, "The cursor is not one Tresor issued for this order; start again without a cursor.")
-	if sort == "" {
-		id, err := DecodeCursor(cursor)
-		if err != nil {
-			return "", "", bad
-		}
-		return "", id, nil
-	}
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
-		return "", "", bad
+		return "", "", "", bad
 	}
-	rest, ok := strings.CutPrefix(string(b), sortCursorPrefix+sort+"\x00")
+	rest, sorted := strings.CutPrefix(string(b), sortCursorPrefix)
+	if !sorted {
+		id, err := DecodeCursor(cursor)
+		if err != nil || sort != "" {
+			return "", "", "", bad
+		}
+		return "", "", id, nil
+	}
+	order, rest, _ = strings.Cut(rest, "\x00")
 	i := strings.LastIndexByte(rest, 0)
-	if !ok || i < 0 {
-		return "", "", bad
+	if order == "" || !ValidDealSort(order) || (sort != "" && sort != order) || i < 0 {
+		return "", "", "", bad
 	}
 	key, id = rest[:i], rest[i+1:]
-	if !ValidID(id) || !validSortKey(sort, key) {
-		return "", "", bad
+	if !ValidID(id) || !validSortKey(order, key) {
+		return "", "", "", bad
 	}
-	return key, id, nil
+	return order, key, id, nil
 }
 
 // Normalize applies the default and maximum page size.
