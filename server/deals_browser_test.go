@@ -145,29 +145,23 @@ func TestSalespersonMovesADealByKeyboard(t *testing.T) {
 			chromedp.SetValue(`#reason-`+sensors.ID+`-lost`, "competitor"),
 			chromedp.Focus(`#deal-`+sensors.ID+` button.deals-lost`), chromedp.KeyEvent(kb.Enter),
 			chromedp.WaitVisible(`#stage-lost ~ ol #deal-`+sensors.ID))
-		ctx := tresor.WithPurpose(sys, "sales")
-		d, err := a.g.Deal(ctx, sensors.ID)
+		d, err := a.g.Deal(tresor.WithPurpose(sys, "sales"), sensors.ID)
 		must(t, err)
-		if d.Stage != "lost" || d.ClosedAt == nil {
-			t.Fatalf("deal after marking lost: stage %q closed %v", d.Stage, d.ClosedAt)
+		if d.Stage != "lost" || d.ClosedAt == nil || d.OutcomeReason != "competitor" {
+			t.Fatalf("deal after marking lost: stage %q closed %v reason %q", d.Stage, d.ClosedAt, d.OutcomeReason)
 		}
-		notes, err := a.g.Interactions(ctx, tresor.InteractionFilter{DealID: sensors.ID, Page: tresor.Page{Limit: 10}})
-		must(t, err)
-		if len(notes.Items) != 1 || notes.Items[0].Subject != "deal lost: competitor" {
-			t.Fatalf("reason notes %+v", notes.Items)
+		if got := b.text("#deal-" + sensors.ID + " .deals-reason"); got != "Competitor" {
+			t.Errorf("the card shows the reason as %q", got)
 		}
 	})
-	t.Run("the table lists the deals and says it cannot sort", func(t *testing.T) {
+	t.Run("the table lists the deals with their reasons", func(t *testing.T) {
 		b := b0.in(t)
 		b.run(chromedp.Navigate(b.url+"/deals?view=table"), chromedp.WaitVisible(`.deals-table`))
 		got := b.text(".deals-table tbody")
-		for _, want := range []string{"Fleet renewal", "Warehouse sensors", "€12,345.67", "18 Dec 2026", "Nordwind Logistik GmbH"} {
+		for _, want := range []string{"Fleet renewal", "Warehouse sensors", "€12,345.67", "18 Dec 2026", "Nordwind Logistik GmbH", "Competitor"} {
 			if !strings.Contains(got, want) {
 				t.Errorf("table %q lacks %s", got, want)
 			}
-		}
-		if got := b.text("#deals-sort-note"); !strings.Contains(got, "not offered") {
-			t.Errorf("sort note = %q", got)
 		}
 		b.checkAccessibility("deals table")
 	})
