@@ -314,6 +314,10 @@ func (s *Server) loadDealTable(r *http.Request, data *dealsData, ds *dealStages,
 		return err
 	}
 	if order == "" {
+		if after != "" {
+			// A cursor of the unsorted list: its key is not in it.
+			return tresor.Errorf(tresor.ECInvalidCursor, "The cursor is not one Tresor issued for this order; start again without a cursor.")
+		}
 		order = "stage"
 	}
 	data.Sort, data.Paged = order, after != ""

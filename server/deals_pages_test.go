@@ -96,6 +96,9 @@ func TestDealTableSortsAndChartCounts(t *testing.T) {
 		if p := b.get("/deals?view=table&sort=title&cursor=bogus"); p.status != http.StatusBadRequest || !strings.Contains(p.body, "invalid_cursor") {
 			t.Fatalf("%d", p.status)
 		}
+		if p := b.get("/deals?view=table&cursor=" + tresor.EncodeCursor(deals[0].ID)); p.status != http.StatusBadRequest || !strings.Contains(p.body, "invalid_cursor") {
+			t.Fatalf("a cursor of the unsorted list: %d", p.status)
+		}
 	})
 	t.Run("the chart carries the numbers of the columns", func(t *testing.T) {
 		p := b.get("/deals")
