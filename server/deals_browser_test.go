@@ -264,6 +264,9 @@ func TestDealMovesWithoutJavaScript(t *testing.T) {
 		if r.status != http.StatusSeeOther {
 			t.Fatalf("answer %d %.1000s", r.status, r.body)
 		}
+		if got, err = a.g.Deal(tresor.WithPurpose(sys, "sales"), d.ID); err != nil || got.Stage != "lost" || got.OutcomeReason != "price" {
+			t.Fatalf("deal after marking lost: %v %+v", err, got)
+		}
 	})
 	t.Run("a refused move through htmx comes back to the board with its rule", func(t *testing.T) {
 		got, err := a.g.Deal(tresor.WithPurpose(sys, "sales"), d.ID)
