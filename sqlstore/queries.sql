@@ -505,3 +505,18 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 
 -- name: post-done
 UPDATE posts SET published_at = $2, remote_id = $3, url = $4, error = $5 WHERE id = $1
+
+-- name: change-insert
+INSERT INTO changes (origin, at, contacts, organizations) VALUES ($1, $2, $3, $4) RETURNING seq
+
+-- name: changes-after
+SELECT seq, origin, at, contacts, organizations FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2
+
+-- name: change-last
+SELECT COALESCE(max(seq), 0) FROM changes
+
+-- name: changes-prune
+DELETE FROM changes WHERE at < $1
+
+-- name: consent-contacts
+SELECT contact_id FROM consent_states WHERE purpose = $1 AND channel = $2 AND ($3 = '' OR state = $3)

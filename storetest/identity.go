@@ -22,6 +22,7 @@ var identityTests = []struct {
 	{"Stats", testStats},
 	{"RoleGrants", testRoleGrants},
 	{"AuthEpoch", testAuthEpoch},
+	{"ChangeFeed", testChangeFeed},
 	{"PasswordFromAndResetIssuer", testPasswordFrom},
 }
 
@@ -90,6 +91,44 @@ func testAuthEpoch(t *testing.T, s tresor.Store) {
 	must(t, err)
 	if after != before+1 {
 		t.Fatalf("epoch %d → %d, want one step (a rolled-back bump does not count)", before, after)
+	}
+}
+
+func testChangeFeed(t *testing.T, s tresor.Store) {
+	start, err := s.Read().LastChange(ctx)
+	must(t, err)
+	a := &tresor.Change{Origin: "p1", At: epoch, Contacts: []string{newID(), newID()}}
+	b := &tresor.Change{Origin: "p2", At: epoch.Add(2 * time.Hour), Organizations: []string{newID()}}
+	update(t, s, func(tx tresor.Tx) error {
+		if err := tx.NoteChange(ctx, a); err != nil {
+			return err
+		}
+		return tx.NoteChange(ctx, b)
+	})
+	_ = s.Update(ctx, func(tx tresor.Tx) error {
+		if err := tx.NoteChange(ctx, &tresor.Change{Origin: "p3", At: epoch, Contacts: []string{newID()}}); err != nil {
+			return err
+		}
+		return tresor.Errorf(tresor.ECConflict, "roll back")
+	})
+	if a.Seq <= start || b.Seq <= a.Seq {
+		t.Fatalf("seqs %d, %d after %d", a.Seq, b.Seq, start)
+	}
+	got, err := s.Read().Changes(ctx, start, 10)
+	must(t, err)
+	if len(got) != 2 || got[0].Seq != a.Seq || !slices.Equal(got[0].Contacts, a.Contacts) || got[0].Organizations != nil ||
+		got[1].Origin != "p2" || !slices.Equal(got[1].Organizations, b.Organizations) || !got[1].At.Equal(b.At) {
+		t.Fatalf("feed %+v %+v", got[0], got[len(got)-1])
+	}
+	if last, err := s.Read().LastChange(ctx); err != nil || last != b.Seq {
+		t.Fatalf("last %d %v, want %d (a rolled-back entry does not count)", last, err, b.Seq)
+	}
+	var n int
+	update(t, s, func(tx tresor.Tx) (err error) { n, err = tx.PruneChanges(ctx, epoch.Add(time.Hour)); return err })
+	got, err = s.Read().Changes(ctx, start, 10)
+	must(t, err)
+	if n != 1 || len(got) != 1 || got[0].Seq != b.Seq {
+		t.Fatalf("pruned %d, left %d", n, len(got))
 	}
 }
 
