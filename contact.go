@@ -402,7 +402,7 @@ func ContactSorts() []string { return []string{SortName, SortOrganization, SortU
 // the outbound gate checks the lapse when anything is sent.
 type ConsentFilter struct {
 	Purpose string
-	Channel Channel
+	Channel ConsentChannel
 	State   ConsentState
 }
 

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -276,7 +275,9 @@ func (g *Gate) searchOrganizations(ctx context.Context, req *request, f tresor.O
 // it returns where the page starts.
 func (g *Gate) searchReady(ctx context.Context, q string, p tresor.Page) (int, error) {
 	if n := len([]rune(q)); n > MaxQueryLength {
-		return 0, tresor.Errorf(tresor.ECInvalidParameter, "The search has %d characters; search with at most %d.", n, MaxQueryLength)
+		return 0, &tresor.Error{Code: tresor.ECInvalidParameter,
+			Message:   fmt.Sprintf("The search has %d characters; search with at most %d.", n, MaxQueryLength),
+			MessageDE: fmt.Sprintf("Die Suche hat %d Zeichen; suchen Sie mit höchstens %d.", n, MaxQueryLength)}
 	}
 	offset, err := tresor.OffsetOf(p)
 	if err != nil {
@@ -285,9 +286,12 @@ func (g *Gate) searchReady(ctx context.Context, q string, p tresor.Page) (int, e
 	g.StartSearch(context.WithoutCancel(ctx))
 	if !g.search.ix.Ready() {
 		st := g.SearchState()
-		e := tresor.Errorf(tresor.ECSearchWarming, "The search is being prepared; try again in a few seconds.")
+		e := &tresor.Error{Code: tresor.ECSearchWarming,
+			Message:   "The search is being prepared after the start: the names are sealed, so Tresor reads them into memory first. Try again in a few seconds.",
+			MessageDE: "Die Suche wird nach dem Start vorbereitet: Die Namen sind verschlüsselt, Tresor liest sie erst in den Arbeitsspeicher. Versuchen Sie es in ein paar Sekunden noch einmal."}
 		if st.Total > 0 {
-			e = tresor.Errorf(tresor.ECSearchWarming, "The search is being prepared (%d of %d contacts); try again in a few seconds.", st.Loaded, st.Total)
+			e.Message += fmt.Sprintf(" (%d of %d contacts read)", st.Loaded, st.Total)
+			e.MessageDE += fmt.Sprintf(" (%d von %d Kontakten gelesen)", st.Loaded, st.Total)
 		}
 		e.RetryAfter = 2 * time.Second
 		return 0, e
@@ -313,10 +317,11 @@ func (g *Gate) contactDoc(ctx context.Context, row *tresor.ContactRow) (search.D
 		}
 	}
 	add(tresor.CatContactName, search.Text, d.GivenName, d.FamilyName)
+	// E-mail addresses by their words; whole addresses and phone numbers
+	// are found through the blind index (exactIDs), not kept here.
 	add(tresor.CatContactEmail, search.Email, d.Emails...)
-	add(tresor.CatContactPhone, search.Phone, d.Phones...)
 	if a := d.PostalAddress; a != nil {
-		add(tresor.CatContactPostal, search.Text, a.Street, a.PostalCode, a.City)
+		add(tresor.CatContactPostal, search.Text, a.PostalCode, a.City) // the street finds nobody one would look for
 	}
 	for _, h := range d.SocialHandles {
 		add(tresor.CatSocialHandle, search.Handle, h.Handle)
@@ -394,6 +399,56 @@ func (g *Gate) reindexOrganization(ctx context.Context, id string) {
 	}
 }
 
+// exactIDs finds the contacts a query names exactly, through the blind
+// index: a whole e-mail address, or a phone number in any usual format (a
+// national number is read as German), if the purpose may see that
+// category.
+func (g *Gate) exactIDs(ctx context.Context, req *request, q string) ([]string, error) {
+	q = strings.TrimSpace(q)
+	var key tresor.LookupKey
+	switch {
+	case strings.Contains(q, "@") && !strings.HasPrefix(q, "@") && req.pu.Allows(tresor.CatContactEmail):
+		email, err := tresor.NormalizeEmail(q)
+		if err != nil {
+			return nil, nil // not an address: its words are searched
+		}
+		key = tresor.LookupKey{Kind: tresor.LookupEmail, Value: email}
+	case phoneLike(q) && req.pu.Allows(tresor.CatContactPhone):
+		n := q
+		if strings.HasPrefix(n, "0") && !strings.HasPrefix(n, "00") {
+			n = "+49" + n[1:]
+		}
+		phone, err := tresor.NormalizePhone(n)
+		if err != nil {
+			return nil, nil
+		}
+		key = tresor.LookupKey{Kind: tresor.LookupPhone, Value: phone}
+	default:
+		return nil, nil
+	}
+	k := g.blind(key)
+	m, err := g.store.Read().LookupContacts(ctx, []tresor.LookupKey{k})
+	if err != nil || m[k] == "" {
+		return nil, err
+	}
+	return []string{m[k]}, nil
+}
+
+// phoneLike reports whether a query is written like a phone number.
+func phoneLike(q string) bool {
+	digits := 0
+	for _, r := range q {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case strings.ContainsRune("+ ()/.-", r):
+		default:
+			return false
+		}
+	}
+	return digits >= 7
+}
+
 // queryHash is the keyed hash of a query the audit trail records: the DPO
 // can match repeated queries, nobody can read them.
 func (g *Gate) queryHash(q string) string {
@@ -418,19 +473,25 @@ func (g *Gate) checkContactFilter(req *request, f *tresor.ContactFilter) error {
 			return req.pu.RefuseCategory(tresor.CatEmployer)
 		}
 	default:
-		return tresor.Errorf(tresor.ECInvalidParameter, "sort must be one of %s, not %q.", strings.Join(tresor.ContactSorts(), ", "), f.Sort)
+		return &tresor.Error{Code: tresor.ECInvalidParameter,
+			Message:   fmt.Sprintf("sort must be one of %s, not %q.", strings.Join(tresor.ContactSorts(), ", "), f.Sort),
+			MessageDE: fmt.Sprintf("Sortiert wird nach %s, nicht nach %q.", strings.Join(tresor.ContactSorts(), ", "), f.Sort)}
 	}
 	if cf := f.Consent; cf != nil {
 		if _, ok := g.policy.Purpose(cf.Purpose); !ok {
-			return tresor.Errorf(tresor.ECInvalidParameter, "consent: %q is not a purpose of the policy.", cf.Purpose)
+			return &tresor.Error{Code: tresor.ECInvalidParameter, Message: fmt.Sprintf("consent: %q is not a purpose of the policy.", cf.Purpose),
+				MessageDE: fmt.Sprintf("Einwilligung: %q ist kein Zweck der Richtlinie.", cf.Purpose)}
 		}
-		if !slices.Contains(tresor.Channels(), cf.Channel) {
-			return tresor.Errorf(tresor.ECInvalidParameter, "consent: %q is not a channel.", cf.Channel)
+		if _, err := tresor.ParseConsentChannel(string(cf.Channel)); err != nil {
+			return &tresor.Error{Code: tresor.ECInvalidParameter, Message: fmt.Sprintf("consent: %q is not a channel.", cf.Channel),
+				MessageDE: fmt.Sprintf("Einwilligung: %q ist kein Kanal.", cf.Channel)}
 		}
 		switch cf.State {
 		case tresor.ConsentGranted, tresor.ConsentPending, tresor.ConsentWithdrawn, tresor.ConsentUnknown:
 		default:
-			return tresor.Errorf(tresor.ECInvalidParameter, "consent: the state must be granted, pending, withdrawn or unknown, not %q.", cf.State)
+			return &tresor.Error{Code: tresor.ECInvalidParameter,
+				Message:   fmt.Sprintf("consent: the state must be granted, pending, withdrawn or unknown, not %q.", cf.State),
+				MessageDE: fmt.Sprintf("Einwilligung: Der Stand ist erteilt, ausstehend, widerrufen oder unbekannt, nicht %q.", cf.State)}
 		}
 	}
 	return nil
@@ -477,9 +538,13 @@ func (g *Gate) searchContacts(ctx context.Context, req *request, f tresor.Contac
 		}
 		keepConsent = func(id string) bool { return set[id] != (cf.State == tresor.ConsentUnknown) }
 	}
+	exact, err := g.exactIDs(ctx, req, f.Query)
+	if err != nil {
+		return nil, err
+	}
 	by := map[string]search.Order{tresor.SortName: search.ByOrder, tresor.SortOrganization: search.ByOrder2,
 		tresor.SortUpdated: search.ByUpdated}[f.Sort]
-	res := g.search.ix.Search(search.Query{Text: f.Query, By: by, Fields: fields, Offset: offset, Limit: limit,
+	res := g.search.ix.Search(search.Query{Text: f.Query, By: by, Fields: fields, Offset: offset, Limit: limit, Exact: exact,
 		Keep: func(m search.Meta) bool {
 			return m.Flags&hide == 0 && (f.OwnerID == "" || m.Owner == f.OwnerID) &&
 				(f.OrganizationID == "" || m.Org == f.OrganizationID) && m.Updated >= since && keepConsent(m.ID)
@@ -488,14 +553,22 @@ func (g *Gate) searchContacts(ctx context.Context, req *request, f tresor.Contac
 	if offset+len(res.Hits) < res.Total {
 		out.Next = tresor.OffsetCursor(offset + len(res.Hits))
 	}
-	r := g.store.Read()
-	for _, h := range res.Hits {
-		row, err := r.Contact(ctx, h.ID)
-		if tresor.ErrorCode(err) == tresor.ECNotFound {
+	ids := make([]string, len(res.Hits))
+	for i, h := range res.Hits {
+		ids[i] = h.ID
+	}
+	rows, err := g.store.Read().ContactsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*tresor.ContactRow, len(rows))
+	for _, row := range rows {
+		byID[row.ID] = row
+	}
+	for _, id := range ids {
+		row, ok := byID[id]
+		if !ok {
 			continue // erased since the search
-		}
-		if err != nil {
-			return nil, err
 		}
 		c, err := contacts.fromRow(ctx, g, row, req.pu.Allows)
 		if err == nil {

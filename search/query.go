@@ -42,6 +42,10 @@ type Query struct {
 	Keep   func(Meta) bool // if set, only documents it keeps are hits
 	Offset int
 	Limit  int
+	// Exact are documents found by an exact index of the caller's (an
+	// e-mail address, a phone number): they are hits ranked first, if Keep
+	// keeps them, whatever the words match.
+	Exact []string
 }
 
 // Hit is a found document.
@@ -71,7 +75,8 @@ func tokens(q string) []token {
 	}
 	var out []token
 	for _, f := range strings.Fields(q) {
-		if strings.Contains(f, "@") {
+		if strings.HasPrefix(f, "@") {
+			// a handle: matched as typed
 			out = append(out, token{text: strings.ToLower(strings.TrimPrefix(f, "@")), raw: true})
 			continue
 		}
@@ -106,12 +111,12 @@ func (ix *Index) Search(q Query) Result {
 	if strings.TrimSpace(q.Text) == "" {
 		return ix.all(q)
 	}
-	if len(toks) == 0 || q.Fields == 0 {
-		return Result{}
-	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	var scores map[uint32]int
+	if q.Fields == 0 {
+		toks = nil
+	}
 	for i, tk := range toks {
 		m := ix.match(tk, q.Fields)
 		if i == 0 {
@@ -130,6 +135,14 @@ func (ix *Index) Search(q Query) Result {
 		}
 		if len(scores) == 0 {
 			break
+		}
+	}
+	for _, id := range q.Exact {
+		if n, ok := ix.byID[id]; ok {
+			if scores == nil {
+				scores = map[uint32]int{}
+			}
+			scores[n] = matchExact * 100
 		}
 	}
 	top := &ranked{ix: ix, by: q.By, k: q.Offset + q.Limit}
@@ -176,7 +189,7 @@ func (r *ranked) result(q Query) Result {
 	hits := make([]Hit, top.Len())
 	for i := len(hits) - 1; i >= 0; i-- {
 		c := heap.Pop(top).(candidate)
-		hits[i] = Hit{ID: ix.docs[c.n].id, Score: c.score}
+		hits[i] = Hit{ID: ix.docs[c.n].ID, Score: c.score}
 	}
 	if q.Offset >= len(hits) {
 		return Result{Total: total}
@@ -285,7 +298,7 @@ func (r *ranked) better(a, b candidate) bool {
 	if c := emptyLast(da.Order, db.Order); c != 0 {
 		return c < 0
 	}
-	return da.id < db.id
+	return da.ID < db.ID
 }
 
 // emptyLast compares two texts, an empty one after every other.

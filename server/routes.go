@@ -427,11 +427,12 @@ func (q *query) consent() *tresor.ConsentFilter {
 		return nil
 	}
 	parts := strings.Split(v, ":")
-	if len(parts) != 3 {
-		q.probs = append(q.probs, "consent is written purpose:channel:state, e.g. marketing:email:granted")
+	if len(parts) < 3 {
+		q.probs = append(q.probs, "consent is written purpose:channel:state, e.g. marketing:email:granted or marketing:social_dm:mastodon:granted")
 		return nil
 	}
-	return &tresor.ConsentFilter{Purpose: parts[0], Channel: tresor.Channel(parts[1]), State: tresor.ConsentState(parts[2])}
+	return &tresor.ConsentFilter{Purpose: parts[0], Channel: tresor.ConsentChannel(strings.Join(parts[1:len(parts)-1], ":")),
+		State: tresor.ConsentState(parts[len(parts)-1])}
 }
 
 func (q *query) limit() int {

@@ -79,8 +79,24 @@ func (c *conn) Contacts(ctx context.Context, q tresor.ContactQuery) ([]*tresor.C
 	return list(ctx, c, text, args, scanContact)
 }
 
+// ContactsByID reads the contacts with the ids, in one query; ids not
+// found are left out, the order is the store's.
+func (c *conn) ContactsByID(ctx context.Context, ids []string) ([]*tresor.ContactRow, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var f filter
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	f.add("c.id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", args...)
+	text, fargs := f.query(queries["contact-select"], "c.id", tresor.Page{Limit: len(ids)})
+	return list(ctx, c, text, fargs, scanContact)
+}
+
 // ConsentContacts lists the contacts with a recorded consent state.
-func (c *conn) ConsentContacts(ctx context.Context, purpose string, channel tresor.Channel, state tresor.ConsentState) ([]string, error) {
+func (c *conn) ConsentContacts(ctx context.Context, purpose string, channel tresor.ConsentChannel, state tresor.ConsentState) ([]string, error) {
 	s, err := c.stmt(ctx, "consent-contacts")
 	if err != nil {
 		return nil, err
