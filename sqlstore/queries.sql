@@ -89,20 +89,21 @@ DELETE FROM pipelines WHERE id = $1
 
 -- name: deal-select
 SELECT d.id, d.title, d.pipeline_id, d.stage, d.value_minor, d.currency, d.owner_id, d.contact_id,
-       d.organization_id, d.expected_close, d.closed_at, d.created_at, d.updated_at, d.version, d.archived_at
+       d.organization_id, d.expected_close, d.closed_at, d.outcome_reason, d.created_at, d.updated_at, d.version,
+       d.archived_at
 FROM deals d
 
 -- name: deal-insert
 INSERT INTO deals (id, title, pipeline_id, stage, value_minor, currency, owner_id, contact_id,
-                   organization_id, expected_close, closed_at, created_at, updated_at, version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                   organization_id, expected_close, closed_at, outcome_reason, created_at, updated_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 
 -- name: deal-update
 UPDATE deals
 SET title = $2, pipeline_id = $3, stage = $4, value_minor = $5, currency = $6, owner_id = $7,
-    contact_id = $8, organization_id = $9, expected_close = $10, closed_at = $11, updated_at = $12,
-    version = $13
-WHERE id = $1 AND version = $14
+    contact_id = $8, organization_id = $9, expected_close = $10, closed_at = $11, outcome_reason = $12,
+    updated_at = $13, version = $14
+WHERE id = $1 AND version = $15
 
 -- name: deal-delete
 DELETE FROM deals WHERE id = $1
