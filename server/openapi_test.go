@@ -376,6 +376,10 @@ type exportQuery struct {
 
 // AuditExport answers like the gate: only under data_protection, only for
 // an actor and a window, with the columns of gate.AuditExport.
+func (f *fakeServices) MyRefusals(ctx context.Context, limit int) ([]*tresor.AuditEntry, error) {
+	return nil, nil
+}
+
 func (f *fakeServices) AuditExport(ctx context.Context, fl tresor.AuditFilter, w io.Writer) error {
 	f.filter = exportQuery{Actor: fl.Actor, Since: fl.Since, Until: fl.Until}
 	if err := dataProtectionOnly(ctx); err != nil {
