@@ -180,7 +180,7 @@ func TestSalespersonMovesADealByKeyboard(t *testing.T) {
 			t.Errorf("deals = %q", got)
 		}
 		b.checkAccessibility("organization")
-		b.screenshot("organization-en")
+		b.screenshotBoth("organization")
 	})
 	t.Run("the German board shows sums as 12.345,67 €", func(t *testing.T) {
 		b := b0.in(t)
