@@ -207,6 +207,10 @@ type SocialReader interface {
 	Posts(ctx context.Context, q PostQuery) ([]*Post, error)
 	// Notices lists information duties.
 	Notices(ctx context.Context, q NoticeQuery) ([]*Notice, error)
+	// Imports lists import records, newest first.
+	Imports(ctx context.Context, q ImportQuery) ([]*ImportRecord, error)
+	// ImportRecord returns one import record (ECNotFound if none).
+	ImportRecord(ctx context.Context, id string) (*ImportRecord, error)
 }
 
 // MaintenanceReader reads the maintenance tasks migrations leave for the
@@ -445,6 +449,10 @@ type SocialWriter interface {
 	InsertNotices(ctx context.Context, ns []*Notice) error
 	// NoticeSent marks an open notice sent and reports whether it was open.
 	NoticeSent(ctx context.Context, id, channel string, at time.Time) (bool, error)
+	InsertImport(ctx context.Context, r *ImportRecord) error
+	// UpdateImport stores an import's state, error, counts and times (its
+	// other fields never change); ECNotFound if there is no such record.
+	UpdateImport(ctx context.Context, r *ImportRecord) error
 }
 
 // MaintenanceWriter settles the maintenance tasks migrations leave.

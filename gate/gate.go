@@ -56,6 +56,8 @@ type Gate struct {
 	// importMu makes one import's check for stored duplicates and its
 	// insert one step against the other imports of this server.
 	importMu sync.Mutex
+	// imports are the imports running in the background, with their progress.
+	imports importRuns
 }
 
 var (
@@ -99,6 +101,7 @@ func New(store tresor.Store, keys Keys, opts ...Option) *Gate {
 // Close finishes the audit entries in flight, writes a last checkpoint and
 // closes the store.
 func (g *Gate) Close() error {
+	g.stopImports()
 	g.closeAudit()
 	if err := g.indexAudit(context.Background()); err != nil {
 		g.log.Warn("audit object index", "error", err)
