@@ -239,4 +239,3 @@ func (g *Gate) importNow(r *tresor.ImportRecord, now time.Time) {
 		r.State, r.Error = tresor.ImportInterrupted, tresor.ECUnavailable
 	}
 }
-
