@@ -146,7 +146,7 @@ func (in *ingest) end(ctx context.Context, err error) {
 	state, code := tresor.ImportDone, tresor.Code("")
 	switch {
 	case err == nil:
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+	case ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		state, code = tresor.ImportInterrupted, tresor.ECUnavailable
 	default:
 		state, code = tresor.ImportFailed, tresor.ErrorCode(err)
