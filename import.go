@@ -83,7 +83,7 @@ type ImportHistory interface {
 	ImportRecord(ctx context.Context, id string) (*ImportRecord, error)
 	// StartImport checks the request and the file's beginning, records the
 	// import as running and runs it in the background; size is the file's
-	// length in bytes (0 if not known), for the progress. The reader must
-	// stay readable until the import ends.
-	StartImport(ctx context.Context, r io.Reader, size int64, req ImportRequest) (*ImportRecord, error)
+	// length in bytes (0 if not known), for the progress. The gate closes
+	// r when the import ends, or at once if it refuses to start it.
+	StartImport(ctx context.Context, r io.ReadCloser, size int64, req ImportRequest) (*ImportRecord, error)
 }

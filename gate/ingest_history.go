@@ -58,7 +58,13 @@ func (c countingReader) Read(p []byte) (int, error) {
 // running and runs it in the background, detached from the caller's
 // request but with its actor and purpose. Closing the gate stops it: the
 // batch under way rolls back and the record says interrupted.
-func (g *Gate) StartImport(ctx context.Context, r io.Reader, size int64, req tresor.ImportRequest) (*tresor.ImportRecord, error) {
+func (g *Gate) StartImport(ctx context.Context, r io.ReadCloser, size int64, req tresor.ImportRequest) (rec *tresor.ImportRecord, err error) {
+	started := false
+	defer func() {
+		if !started {
+			r.Close()
+		}
+	}()
 	if req.DryRun {
 		return nil, tresor.Errorf(tresor.ECInvalidParameter, "A dry run is not started in the background: it stores nothing, its report is the answer.")
 	}
@@ -92,9 +98,11 @@ func (g *Gate) StartImport(ctx context.Context, r io.Reader, size int64, req tre
 		forget()
 		return nil, err
 	}
-	rec := in.record(tresor.ImportRunning, "", in.rep.Created, in.rep.StartedAt)
+	rec = in.record(tresor.ImportRunning, "", in.rep.Created, in.rep.StartedAt)
+	started = true
 	go func() {
 		defer forget()
+		defer r.Close()
 		err := in.run(bg, src, func(rows int) { run.rows.Store(int64(rows)) })
 		in.end(bg, err)
 		if err != nil {

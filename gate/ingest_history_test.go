@@ -122,9 +122,9 @@ func TestImportInTheBackground(t *testing.T) {
 	t.Run("a refused request stores nothing, not even a record", func(t *testing.T) {
 		bad := req
 		bad.BalancingNote = ""
-		_, err := g1.StartImport(sales, strings.NewReader(historyRows(3)), 100, bad)
+		_, err := g1.StartImport(sales, io.NopCloser(strings.NewReader(historyRows(3))), 100, bad)
 		wantCode(t, err, tresor.ECBalancingNote)
-		_, err = g1.StartImport(sales, strings.NewReader("not a linkedin export\n"), 100, req)
+		_, err = g1.StartImport(sales, io.NopCloser(strings.NewReader("not a linkedin export\n")), 100, req)
 		wantCode(t, err, tresor.ECValidation)
 		l, err := g1.Imports(sales, tresor.ImportQuery{})
 		must(t, err)
@@ -134,7 +134,7 @@ func TestImportInTheBackground(t *testing.T) {
 	})
 	file := historyRows(12000)
 	br := &blockingReader{r: strings.NewReader(file), release: make(chan struct{})}
-	rec, err := g1.StartImport(sales, br, int64(len(file)), req)
+	rec, err := g1.StartImport(sales, io.NopCloser(br), int64(len(file)), req)
 	must(t, err)
 	if rec.State != tresor.ImportRunning {
 		t.Fatalf("started record = %+v", rec)

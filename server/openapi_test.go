@@ -497,7 +497,7 @@ func (f *fakeServices) ImportRecord(ctx context.Context, id string) (*tresor.Imp
 }
 
 // StartImport is not reached over the API.
-func (f *fakeServices) StartImport(ctx context.Context, r io.Reader, size int64, req tresor.ImportRequest) (*tresor.ImportRecord, error) {
+func (f *fakeServices) StartImport(ctx context.Context, r io.ReadCloser, size int64, req tresor.ImportRequest) (*tresor.ImportRecord, error) {
 	return nil, tresor.Errorf(tresor.ECInvalidParameter, "not over the API")
 }
 
