@@ -162,6 +162,8 @@ type ProtectionReader interface {
 	Hold(ctx context.Context, id string) (*LegalHold, error)
 	// Holds lists a contact's legal holds, released ones included.
 	Holds(ctx context.Context, contactID string) ([]LegalHold, error)
+	// ActiveHolds lists the legal holds not released, of every contact, by id.
+	ActiveHolds(ctx context.Context, p Page) ([]LegalHold, error)
 	// RetentionScan lists up to limit contacts by id after after.
 	RetentionScan(ctx context.Context, after string, limit int) ([]RetentionRow, error)
 	// ExpiredRecords lists up to limit interactions, by id after after, that
@@ -487,6 +489,9 @@ type ContactQuery struct {
 	// HideObjectedScope, if set, leaves out contacts who objected, or one of
 	// whose identifiers is suppressed for that scope.
 	HideObjectedScope string
+	// Flag, if set, keeps only the contacts whose processing is restricted
+	// (FlagRestricted) or who objected (FlagObjected).
+	Flag ContactFlag
 }
 
 // InteractionRow is an interaction as the store keeps it.

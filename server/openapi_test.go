@@ -441,6 +441,22 @@ func (f *fakeServices) Import(ctx context.Context, r io.Reader, req tresor.Impor
 		Notices: 1}, nil
 }
 
+// ActiveHolds and FlaggedContacts answer like the gate: only under
+// data_protection, with empty lists (no API route reaches them).
+func (f *fakeServices) ActiveHolds(ctx context.Context, p tresor.Page) (*tresor.List[tresor.LegalHold], error) {
+	if err := dataProtectionOnly(ctx); err != nil {
+		return nil, err
+	}
+	return &tresor.List[tresor.LegalHold]{Items: []tresor.LegalHold{}}, nil
+}
+
+func (f *fakeServices) FlaggedContacts(ctx context.Context, flag tresor.ContactFlag, p tresor.Page) (*tresor.List[*tresor.Contact], error) {
+	if err := dataProtectionOnly(ctx); err != nil {
+		return nil, err
+	}
+	return &tresor.List[*tresor.Contact]{Items: []*tresor.Contact{}}, nil
+}
+
 // fakeImportRecord is the record of the fakes' import.
 func fakeImportRecord(purpose string) *tresor.ImportRecord {
 	done := fakeTime

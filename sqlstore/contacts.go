@@ -66,6 +66,12 @@ func (c *conn) Contacts(ctx context.Context, q tresor.ContactQuery) ([]*tresor.C
 		f.add(`NOT EXISTS (SELECT 1 FROM contact_lookup sl JOIN suppressions ss ON ss.kind = sl.kind AND ss.value = sl.value
 			WHERE sl.contact_id = c.id AND ss.scope = ?)`, q.HideObjectedScope)
 	}
+	switch q.Flag {
+	case tresor.FlagRestricted:
+		f.add("c.restricted_at IS NOT NULL")
+	case tresor.FlagObjected:
+		f.add("c.objected_at IS NOT NULL")
+	}
 	text, args := f.query(head, "c.id", q.Page)
 	return list(ctx, c, text, args, scanContact)
 }
