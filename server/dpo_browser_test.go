@@ -19,7 +19,10 @@ import (
 // refused next to the fields.
 func TestDPODay(t *testing.T) {
 	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
+	// One officer per browser: a browser's session is limited in time.
 	a.userWithPassword("dana@example.org", tresor.RoleDPO)
+	a.userWithPassword("dora@example.org", tresor.RoleDPO)
+	a.userWithPassword("dirk@example.org", tresor.RoleDPO)
 	a.userWithPassword("sam@example.org", tresor.RoleSales)
 	restricted := seedContact(t, a, `{"given_name":"Rita","family_name":"Ruhig","emails":["rita@example.de"],"legal_basis":"contract"}`)
 	objected := seedContact(t, a, `{"given_name":"Otto","family_name":"Ohne","emails":["otto@example.de"],"legal_basis":"contract"}`)
@@ -74,6 +77,11 @@ func TestDPODay(t *testing.T) {
 		b.screenshot("dpo-day-en")
 	})
 	today := time.Now().UTC().Format(time.DateOnly)
+	b0 = newChromeFor(t, a)
+	b0.language("en")
+	b0.signInWithSecondFactor("dora@example.org")
+	b0.choosePurpose("data_protection")
+	b0.run(chromedp.Navigate(b0.url + "/dpo"))
 	t.Run("the audit search by the contact finds the sales user's read", func(t *testing.T) {
 		b := b0.in(t)
 		b.run(chromedp.SendKeys(`#audit-contact`, read), chromedp.SetValue(`#audit-since`, today), chromedp.SetValue(`#audit-until`, today),
@@ -98,9 +106,13 @@ func TestDPODay(t *testing.T) {
 			t.Errorf("the typed day was not kept: %q", got)
 		}
 	})
+	b0 = newChromeFor(t, a)
+	b0.language("de")
+	b0.signInWithSecondFactor("dirk@example.org")
+	b0.choosePurpose("data_protection")
 	t.Run("the cockpit speaks German", func(t *testing.T) {
 		b := b0.in(t)
-		b.run(chromedp.Navigate(b.url+"/lang/de?back=/dpo"), chromedp.WaitVisible(`#look-through`), chromedp.Click(`#look-through`),
+		b.run(chromedp.Navigate(b.url+"/dpo"), chromedp.WaitVisible(`#look-through`), chromedp.Click(`#look-through`),
 			chromedp.WaitVisible(`#restricted-contacts`))
 		if got := b.text("#h-restricted"); got != "Verarbeitung eingeschränkt" {
 			t.Errorf("German heading = %q", got)
