@@ -97,6 +97,7 @@ func TestArchitecture(t *testing.T) {
 		allowed := map[string][]string{
 			"tresor/policy":     {"tresor"},
 			"tresor/otp":        {},
+			"tresor/search":     {},
 			"tresor/mail":       {"tresor"},
 			"tresor/sqlstore":   {"tresor"},
 			"tresor/sqlite":     {"tresor", "tresor/sqlstore"},
@@ -110,7 +111,7 @@ func TestArchitecture(t *testing.T) {
 			"tresor/server":     {"tresor"},
 			// The request path: it works on the store it is given, and never
 			// opens one itself.
-			"tresor/gate": {"tresor", "tresor/policy", "tresor/vault", "tresor/audit", "tresor/importer", "tresor/otp"},
+			"tresor/gate": {"tresor", "tresor/policy", "tresor/vault", "tresor/audit", "tresor/importer", "tresor/otp", "tresor/search"},
 			// Sets up a data directory: the one package that opens a storage
 			// adapter; it hands out the gate, not the store.
 			"tresor/datadir": {"tresor", "tresor/gate", "tresor/vault", "tresor/audit", "tresor/sqlite", "tresor/postgres"},

@@ -2,6 +2,7 @@ package tresor
 
 import (
 	"encoding/base64"
+	"strconv"
 	"strings"
 )
 
@@ -21,7 +22,34 @@ type Page struct {
 type List[T any] struct {
 	Items []T
 	Next  string
+	// Total is the number of all matches, when Counted (a search counts).
+	Total   int
+	Counted bool
 }
+
+// offsetPrefix marks a cursor that continues a search at a position.
+const offsetPrefix = "offset-"
+
+// OffsetCursor makes the opaque cursor that continues a search at the hit
+// numbered n (from 0).
+func OffsetCursor(n int) string { return EncodeCursor(offsetPrefix + strconv.Itoa(n)) }
+
+// OffsetOf returns where a search continues: 0 without a cursor, the
+// position of an OffsetCursor, and an error for a list's cursor.
+func OffsetOf(p Page) (int, error) {
+	if p.After == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(p.After, offsetPrefix))
+	if !strings.HasPrefix(p.After, offsetPrefix) || err != nil || n < 0 || n > maxOffset {
+		return 0, Errorf(ECInvalidCursor, "The cursor is not one this search issued; start again without a cursor.")
+	}
+	return n, nil
+}
+
+// maxOffset bounds how far a search pages: nobody reads past the
+// ten-thousandth hit; a narrower search finds it faster.
+const maxOffset = 10000
 
 const cursorPrefix = "c1:"
 

@@ -39,6 +39,9 @@ func (o *Organization) Validate() error {
 type OrganizationFilter struct {
 	OwnerID      string
 	UpdatedSince time.Time
+	// Query finds organizations by the words of their name, industry,
+	// website or town, best first.
+	Query string
 	Page
 }
 

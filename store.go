@@ -29,6 +29,10 @@ type Store interface {
 	Stats() []PoolStats
 	// Backend names the backend: "sqlite" or "postgres".
 	Backend() string
+	// ListenChanges calls woke whenever another process notes a change, until
+	// ctx ends (PostgreSQL: LISTEN). It returns at once where the engine
+	// cannot notify (SQLite); readers of the feed then poll it.
+	ListenChanges(ctx context.Context, woke func()) error
 	// Snapshot writes a consistent online copy of the whole database to w:
 	// a database file (SQLite, VACUUM INTO) or a pg_dump archive (PostgreSQL).
 	Snapshot(ctx context.Context, w io.Writer) error
@@ -71,6 +75,12 @@ type Reader interface {
 type ContactReader interface {
 	Contact(ctx context.Context, id string) (*ContactRow, error)
 	Contacts(ctx context.Context, f ContactQuery) ([]*ContactRow, error)
+	// ContactsByID reads the contacts with the ids (at most a page) in one
+	// query, leaving out those not found, in no particular order.
+	ContactsByID(ctx context.Context, ids []string) ([]*ContactRow, error)
+	// ConsentContacts lists the ids of the contacts with a recorded consent
+	// state for the purpose and channel (any state if state is "").
+	ConsentContacts(ctx context.Context, purpose string, channel ConsentChannel, state ConsentState) ([]string, error)
 	// LookupKinds lists the kinds of identifiers a contact has ("email", "phone", "handle:mastodon", …).
 	LookupKinds(ctx context.Context, contactID string) ([]string, error)
 	// LookupContacts returns, for those of the blind-index keys that are in
@@ -220,6 +230,22 @@ type SocialReader interface {
 type MaintenanceReader interface {
 	// MaintenancePending reports whether a maintenance task awaits.
 	MaintenancePending(ctx context.Context, task string) (bool, error)
+	// Changes returns up to limit entries of the change feed after seq, in
+	// order; LastChange returns the newest seq (0 for none).
+	Changes(ctx context.Context, after int64, limit int) ([]*Change, error)
+	LastChange(ctx context.Context) (int64, error)
+}
+
+// Change is an entry of the change feed: the ids of the contacts and the
+// organizations one transaction of one process wrote, so that the other
+// processes on the database bring their in-memory search index up to date.
+// It holds ids only, never personal data.
+type Change struct {
+	Seq           int64
+	Origin        string // the process that wrote, a random id
+	At            time.Time
+	Contacts      []string
+	Organizations []string
 }
 
 // AuditTouch is an object an actor touched.
@@ -341,8 +367,11 @@ type RecordWriter interface {
 // recovery codes, failed sign-ins and password-reset links.
 type IdentityWriter interface {
 	InsertUser(ctx context.Context, u *User) error
-	// UpdateUser writes every field of the user but its id and creation time.
-	UpdateUser(ctx context.Context, u *User) error
+	// UpdateUser writes every field of the user but its id and creation
+	// time, if the stored version is still prev (ECVersionMismatch if not);
+	// u.Version is the version written (prev, or prev+1 for a change of an
+	// administrator).
+	UpdateUser(ctx context.Context, u *User, prev int64) error
 	InsertToken(ctx context.Context, t *Token) error
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 	TouchToken(ctx context.Context, id string, at time.Time) error
@@ -461,6 +490,11 @@ type SocialWriter interface {
 type MaintenanceWriter interface {
 	// MaintenanceDone removes a maintenance task.
 	MaintenanceDone(ctx context.Context, task string) error
+	// NoteChange adds an entry to the change feed (Seq is set by the store);
+	// on PostgreSQL it also notifies the listeners at commit.
+	NoteChange(ctx context.Context, c *Change) error
+	// PruneChanges deletes the entries of the change feed older than before.
+	PruneChanges(ctx context.Context, before time.Time) (int, error)
 }
 
 // ContactRow is a contact as the store keeps it.

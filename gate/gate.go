@@ -32,6 +32,7 @@ import (
 
 	"tresor"
 	"tresor/policy"
+	"tresor/search"
 )
 
 // Gate implements the services of package tresor on a store.
@@ -56,6 +57,8 @@ type Gate struct {
 	// importMu makes one import's check for stored duplicates and its
 	// insert one step against the other imports of this server.
 	importMu sync.Mutex
+	search   searcher
+	origin   string // this process in the change feed
 	// imports are the imports running in the background, with their progress.
 	imports importRuns
 }
@@ -89,8 +92,11 @@ func WithPublicURL(u string) Option { return func(g *Gate) { g.publicURL = strin
 // sealed and indexed under. The keys have no default: data written under
 // keys nobody kept could never be read again.
 func New(store tresor.Store, keys Keys, opts ...Option) *Gate {
-	g := &Gate{store: store, policy: policy.Default(), now: time.Now, log: slog.Default(), throttle: DefaultThrottle,
+	g := &Gate{policy: policy.Default(), now: time.Now, log: slog.Default(), throttle: DefaultThrottle,
 		keys: keys, publicURL: "http://127.0.0.1:8080"}
+	g.store = watchedStore{Store: store, g: g}
+	g.search.ix, g.search.orgs = search.New(), search.New()
+	g.origin = uuid.NewString()
 	for _, o := range opts {
 		o(g)
 	}
@@ -102,6 +108,7 @@ func New(store tresor.Store, keys Keys, opts ...Option) *Gate {
 // closes the store.
 func (g *Gate) Close() error {
 	g.stopImports()
+	g.stopSearch()
 	g.closeAudit()
 	if err := g.indexAudit(context.Background()); err != nil {
 		g.log.Warn("audit object index", "error", err)

@@ -133,7 +133,7 @@ func (g *Gate) Contact(ctx context.Context, id string) (*tresor.Contact, error) 
 	return c, err
 }
 
-// Contacts lists contacts, or finds them by exact e-mail address.
+// Contacts lists contacts, finds them by words (f.Query) or by exact e-mail address.
 func (g *Gate) Contacts(ctx context.Context, f tresor.ContactFilter) (*tresor.List[*tresor.Contact], error) {
 	req, limit, err := g.page(ctx, accessPurpose, &f.Page)
 	if err != nil {
@@ -143,6 +143,16 @@ func (g *Gate) Contacts(ctx context.Context, f tresor.ContactFilter) (*tresor.Li
 	if req.pu.HidesObjected {
 		q.HideObjectedScope = suppressionScope
 	}
+	if err := g.checkContactFilter(req, &f); err != nil {
+		return nil, err
+	}
+	if f.Query != "" || f.Sort == tresor.SortName || f.Sort == tresor.SortOrganization || f.Sort == tresor.SortUpdated {
+		if f.Email != "" {
+			return nil, tresor.Errorf(tresor.ECInvalidParameter, "Give q or sort, or email, not both.")
+		}
+		return g.searchContacts(ctx, req, f, limit)
+	}
+	q.Consent = f.Consent
 	if f.Email != "" {
 		if !req.pu.Allows(tresor.CatContactEmail) {
 			return nil, req.pu.RefuseCategory(tresor.CatContactEmail)

@@ -74,6 +74,9 @@ func (g *Gate) Organizations(ctx context.Context, f tresor.OrganizationFilter) (
 	if err != nil {
 		return nil, err
 	}
+	if f.Query != "" {
+		return g.searchOrganizations(ctx, req, f, limit)
+	}
 	rows, err := g.store.Read().Organizations(ctx, f)
 	if err != nil {
 		return nil, err

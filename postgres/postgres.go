@@ -68,6 +68,8 @@ func Open(ctx context.Context, url string, opt Options) (*sqlstore.DB, error) {
 		RewrapKeys:     rewrapKeys,
 		CopyAudit:      copyAudit,
 		Snapshot:       func(ctx context.Context, _ *sql.DB, w io.Writer) error { return dump(ctx, url, w) },
+		NotifyChange:   "SELECT pg_notify('" + changesChannel + "', '')",
+		ListenChanges:  func(ctx context.Context, woke func()) error { return listen(ctx, cfg, woke) },
 	})
 	if err != nil {
 		db.Close()
@@ -221,4 +223,33 @@ func copyAudit(ctx context.Context, c *sql.Conn, entries []*tresor.AuditEntry) e
 			pgx.CopyFromRows(rows))
 		return err
 	})
+}
+
+// changesChannel is the channel of LISTEN/NOTIFY on which a transaction
+// that wrote contacts or organizations wakes the other servers.
+const changesChannel = "tresor_changes"
+
+// listen holds a connection of its own that LISTENs on changesChannel and
+// calls woke for every notification, reconnecting after a failure, until
+// ctx ends.
+func listen(ctx context.Context, cfg *pgx.ConnConfig, woke func()) error {
+	for ctx.Err() == nil {
+		conn, err := pgx.ConnectConfig(ctx, cfg)
+		if err == nil {
+			if _, err = conn.Exec(ctx, "LISTEN "+changesChannel); err == nil {
+				woke() // what happened while nobody listened
+				for err == nil {
+					if _, err = conn.WaitForNotification(ctx); err == nil {
+						woke()
+					}
+				}
+			}
+			conn.Close(context.WithoutCancel(ctx))
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+	return nil
 }

@@ -51,6 +51,11 @@ type Dialect struct {
 	Check func(ctx context.Context, db *sql.DB) error
 	// Compact, if set, makes deleted bytes unrecoverable (see tresor.Store).
 	Compact func(ctx context.Context, db *sql.DB, rewrite bool) error
+	// NotifyChange, if set, is run in the transaction that notes a change,
+	// to wake the listeners at commit (PostgreSQL: pg_notify).
+	NotifyChange string
+	// ListenChanges, if set, calls woke on every notification until ctx ends.
+	ListenChanges func(ctx context.Context, woke func()) error
 }
 
 // DB is a tresor.Store on one writer pool and one reader pool (the same pool

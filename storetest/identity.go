@@ -13,6 +13,7 @@ var identityTests = []struct {
 	fn   func(*testing.T, tresor.Store)
 }{
 	{"UserUpdate", testUserUpdate},
+	{"UserVersion", testUserVersion},
 	{"UserByExternal", testUserByExternal},
 	{"TokenLifecycle", testTokenLifecycle},
 	{"Sessions", testSessions},
@@ -22,6 +23,7 @@ var identityTests = []struct {
 	{"Stats", testStats},
 	{"RoleGrants", testRoleGrants},
 	{"AuthEpoch", testAuthEpoch},
+	{"ChangeFeed", testChangeFeed},
 	{"PasswordFromAndResetIssuer", testPasswordFrom},
 }
 
@@ -93,10 +95,48 @@ func testAuthEpoch(t *testing.T, s tresor.Store) {
 	}
 }
 
+func testChangeFeed(t *testing.T, s tresor.Store) {
+	start, err := s.Read().LastChange(ctx)
+	must(t, err)
+	a := &tresor.Change{Origin: "p1", At: epoch, Contacts: []string{newID(), newID()}}
+	b := &tresor.Change{Origin: "p2", At: epoch.Add(2 * time.Hour), Organizations: []string{newID()}}
+	update(t, s, func(tx tresor.Tx) error {
+		if err := tx.NoteChange(ctx, a); err != nil {
+			return err
+		}
+		return tx.NoteChange(ctx, b)
+	})
+	_ = s.Update(ctx, func(tx tresor.Tx) error {
+		if err := tx.NoteChange(ctx, &tresor.Change{Origin: "p3", At: epoch, Contacts: []string{newID()}}); err != nil {
+			return err
+		}
+		return tresor.Errorf(tresor.ECConflict, "roll back")
+	})
+	if a.Seq <= start || b.Seq <= a.Seq {
+		t.Fatalf("seqs %d, %d after %d", a.Seq, b.Seq, start)
+	}
+	got, err := s.Read().Changes(ctx, start, 10)
+	must(t, err)
+	if len(got) != 2 || got[0].Seq != a.Seq || !slices.Equal(got[0].Contacts, a.Contacts) || got[0].Organizations != nil ||
+		got[1].Origin != "p2" || !slices.Equal(got[1].Organizations, b.Organizations) || !got[1].At.Equal(b.At) {
+		t.Fatalf("feed %+v %+v", got[0], got[len(got)-1])
+	}
+	if last, err := s.Read().LastChange(ctx); err != nil || last != b.Seq {
+		t.Fatalf("last %d %v, want %d (a rolled-back entry does not count)", last, err, b.Seq)
+	}
+	var n int
+	update(t, s, func(tx tresor.Tx) (err error) { n, err = tx.PruneChanges(ctx, epoch.Add(time.Hour)); return err })
+	got, err = s.Read().Changes(ctx, start, 10)
+	must(t, err)
+	if n != 1 || len(got) != 1 || got[0].Seq != b.Seq {
+		t.Fatalf("pruned %d, left %d", n, len(got))
+	}
+}
+
 func testPasswordFrom(t *testing.T, s tresor.Store) {
 	u := MustUser(t, s, "lea@example.org")
 	u.PasswordFrom = "reset R issued by user:x"
-	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u) })
+	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u, u.Version) })
 	got, err := s.Read().User(ctx, u.ID)
 	must(t, err)
 	if got.PasswordFrom != u.PasswordFrom {
@@ -117,7 +157,7 @@ func testUserUpdate(t *testing.T, s tresor.Store) {
 	later := epoch.Add(time.Hour)
 	u.Roles = []tresor.Role{tresor.RoleService, tresor.RolePR}
 	u.PasswordHash, u.TOTPSecret, u.TOTPLastStep, u.MFAEnabledAt, u.DisabledAt, u.UpdatedAt = "new", "SECRET", 42, &later, &later, later
-	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u) })
+	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u, u.Version) })
 	got, err := s.Read().User(ctx, u.ID)
 	must(t, err)
 	if !slices.Equal(got.Roles, u.Roles) || got.PasswordHash != "new" || got.TOTPSecret != "SECRET" || got.TOTPLastStep != 42 ||
@@ -126,7 +166,7 @@ func testUserUpdate(t *testing.T, s tresor.Store) {
 	}
 	ghost := *u
 	ghost.ID = newID()
-	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, &ghost) }), tresor.ECNotFound)
+	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, &ghost, ghost.Version) }), tresor.ECNotFound)
 	list, err := s.Read().Users(ctx, tresor.Page{Limit: 10})
 	must(t, err)
 	if len(list) != 1 || list[0].ID != u.ID {
@@ -134,10 +174,41 @@ func testUserUpdate(t *testing.T, s tresor.Store) {
 	}
 }
 
+// testUserVersion: a user starts at version 1; a write keeps the version it
+// read or moves it on by one; a write from an older version is refused
+// (another hand changed the user meanwhile) and changes nothing.
+func testUserVersion(t *testing.T, s tresor.Store) {
+	u := MustUser(t, s, "ver@example.org")
+	if u.Version != 1 {
+		t.Fatalf("a new user has version %d", u.Version)
+	}
+	stale := *u
+	u.Roles, u.Version = []tresor.Role{tresor.RoleService}, 2
+	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u, 1) })
+	u.TOTPLastStep = 7 // a write that keeps the version
+	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u, 2) })
+	got, err := s.Read().User(ctx, u.ID)
+	must(t, err)
+	if got.Version != 2 || got.TOTPLastStep != 7 {
+		t.Fatalf("after two writes: version %d, step %d", got.Version, got.TOTPLastStep)
+	}
+	// Read at version 1 like the first change, written after it.
+	stale.Roles, stale.Version = []tresor.Role{tresor.RolePR}, 2
+	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, &stale, 1) }), tresor.ECVersionMismatch)
+	got, err = s.Read().User(ctx, u.ID)
+	must(t, err)
+	if !slices.Equal(got.Roles, []tresor.Role{tresor.RoleService}) || got.Version != 2 {
+		t.Fatalf("the stale write changed the user: %v, version %d", got.Roles, got.Version)
+	}
+	ghost := *u
+	ghost.ID = newID()
+	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, &ghost, 2) }), tresor.ECNotFound)
+}
+
 func testUserByExternal(t *testing.T, s tresor.Store) {
 	u := MustUser(t, s, "sso@example.org")
 	u.ExternalIssuer, u.ExternalSubject = "https://idp.example.org", "subject-1"
-	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u) })
+	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u, u.Version) })
 	got, err := s.Read().UserByExternal(ctx, "https://idp.example.org", "subject-1")
 	must(t, err)
 	if got.ID != u.ID {
@@ -148,7 +219,7 @@ func testUserByExternal(t *testing.T, s tresor.Store) {
 	// One external identity belongs to one user.
 	v := MustUser(t, s, "copy@example.org")
 	v.ExternalIssuer, v.ExternalSubject = u.ExternalIssuer, u.ExternalSubject
-	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, v) }), tresor.ECConflict)
+	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, v, v.Version) }), tresor.ECConflict)
 }
 
 func testTokenLifecycle(t *testing.T, s tresor.Store) {

@@ -320,6 +320,7 @@ and a user who works with contacts, then an API token:
 	}
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
+	g.StartSearch(bg)
 	go g.WatchKEK(bg, 30*time.Second)
 	go g.WatchAudit(bg, time.Minute)
 	if cfg.retention > 0 {
