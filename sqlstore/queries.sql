@@ -481,6 +481,21 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, '')
 -- name: notice-sent
 UPDATE notices SET sent_at = $3, channel = $2 WHERE id = $1 AND sent_at IS NULL
 
+-- name: import-select
+SELECT x.id, x.format, x.network, x.purpose, x.legal_basis, x.file_name, x.actor, x.actor_name, x.state, x.error,
+       x.rows_read, x.created, x.duplicates, x.refused, x.reasons, x.started_at, x.updated_at, x.finished_at
+FROM imports x
+
+-- name: import-insert
+INSERT INTO imports (id, format, network, purpose, legal_basis, file_name, actor, actor_name, state, error,
+                     rows_read, created, duplicates, refused, reasons, started_at, updated_at, finished_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+
+-- name: import-update
+UPDATE imports SET state = $2, error = $3, rows_read = $4, created = $5, duplicates = $6, refused = $7, reasons = $8,
+                   updated_at = $9, finished_at = $10
+WHERE id = $1
+
 -- name: channel-select
 SELECT h.id, h.network, h.name, h.account, h.credentials, h.inbox_cursor, h.last_error, h.created_at, h.updated_at,
        dk.subject, dk.version, dk.kek_version, dk.wrapped

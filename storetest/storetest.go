@@ -49,6 +49,8 @@ func Run(t *testing.T, open Opener) {
 	}
 	tests = append(tests, identityTests...)
 	tests = append(tests, purposeTests...)
+	tests = append(tests, importTests...)
+	tests = append(tests, flagTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
