@@ -402,13 +402,9 @@ func (g *Gate) queryHash(q string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 }
 
-// searchContacts finds contacts by the words of f.Query in the fields the
-// purpose may see.
-func (g *Gate) searchContacts(ctx context.Context, req *request, f tresor.ContactFilter, limit int) (*tresor.List[*tresor.Contact], error) {
-	offset, err := g.searchReady(ctx, f.Query, f.Page)
-	if err != nil {
-		return nil, err
-	}
+// contactSearch is the query of the people index for f under the request's
+// purpose: only in the fields it may see, without the states it may not.
+func contactSearch(req *request, f tresor.ContactFilter, offset, limit int) search.Query {
 	var fields search.Field
 	for _, sf := range searchFields {
 		if req.pu.Allows(sf.cat) {
@@ -426,11 +422,21 @@ func (g *Gate) searchContacts(ctx context.Context, req *request, f tresor.Contac
 	if !f.UpdatedSince.IsZero() {
 		since = f.UpdatedSince.UnixMicro()
 	}
-	res := g.search.ix.Search(search.Query{Text: f.Query, Fields: fields, Offset: offset, Limit: limit,
+	return search.Query{Text: f.Query, Fields: fields, Offset: offset, Limit: limit,
 		Keep: func(m search.Meta) bool {
 			return m.Flags&hide == 0 && (f.OwnerID == "" || m.Owner == f.OwnerID) &&
 				(f.OrganizationID == "" || m.Org == f.OrganizationID) && m.Updated >= since
-		}})
+		}}
+}
+
+// searchContacts finds contacts by the words of f.Query in the fields the
+// purpose may see.
+func (g *Gate) searchContacts(ctx context.Context, req *request, f tresor.ContactFilter, limit int) (*tresor.List[*tresor.Contact], error) {
+	offset, err := g.searchReady(ctx, f.Query, f.Page)
+	if err != nil {
+		return nil, err
+	}
+	res := g.search.ix.Search(contactSearch(req, f, offset, limit))
 	out := &tresor.List[*tresor.Contact]{Items: make([]*tresor.Contact, 0, len(res.Hits)), Total: res.Total, Counted: true}
 	if offset+len(res.Hits) < res.Total {
 		out.Next = tresor.OffsetCursor(offset + len(res.Hits))
