@@ -93,13 +93,16 @@ func (g *Gate) ExportContacts(ctx context.Context, er tresor.ExportRequest, w io
 		er.Format = tresor.ExportCSV
 	}
 	if !slices.Contains(tresor.ExportFormats(), er.Format) {
-		return nil, tresor.Errorf(tresor.ECInvalidParameter, "The format %q is unknown; the formats are csv and vcard.", er.Format)
+		return nil, &tresor.Error{Code: tresor.ECInvalidParameter,
+			Message:   fmt.Sprintf("The format %q is unknown; the formats are csv and vcard.", er.Format),
+			MessageDE: fmt.Sprintf("Das Format %q ist unbekannt; die Formate sind csv und vcard.", er.Format)}
 	}
 	if er.Separator == 0 {
 		er.Separator = ','
 	}
 	if er.Separator != ',' && er.Separator != ';' {
-		return nil, tresor.Errorf(tresor.ECInvalidParameter, "The separator must be a comma or a semicolon.")
+		return nil, &tresor.Error{Code: tresor.ECInvalidParameter, Message: "The separator must be a comma or a semicolon.",
+			MessageDE: "Das Trennzeichen muss ein Komma oder ein Semikolon sein."}
 	}
 	var cs []*tresor.Contact
 	skipped := 0
