@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"tresor"
@@ -324,6 +325,23 @@ func TestExportRules(t *testing.T) {
 					t.Errorf("the refused export (%+v) wrote %d bytes", req, buf.Len())
 				}
 			}
+			t.Run("a selection of exactly the cap is exported and audited with every id", func(t *testing.T) {
+				ids := make([]string, tresor.MaxExport)
+				for i := range ids {
+					ids[i] = batch[i].ID
+				}
+				start := time.Now()
+				file, res := exported(t, e.g, sales, tresor.ExportRequest{IDs: ids, Format: tresor.ExportVCard})
+				t.Logf("%d contacts as vCard: %d bytes in %v", len(res.IDs), len(file), time.Since(start))
+				if len(res.IDs) != tresor.MaxExport || strings.Count(file, "BEGIN:VCARD\r\n") != tresor.MaxExport {
+					t.Fatalf("exported %d ids, %d cards", len(res.IDs), strings.Count(file, "BEGIN:VCARD\r\n"))
+				}
+				l, err := e.g.AuditLog(system(), tresor.AuditFilter{Action: "contact.export", ContactID: ids[tresor.MaxExport-1], Page: tresor.Page{Limit: 10}})
+				must(t, err)
+				if len(l.Items) != 1 || !slices.Equal(l.Items[0].ObjectIDs, ids) {
+					t.Errorf("the audit trail holds %d export entries for the last contact", len(l.Items))
+				}
+			})
 		})
 	})
 }
