@@ -80,6 +80,10 @@ type Case struct {
 type CaseContent struct {
 	Subject     string `json:"subject" category:"interaction.content"`
 	Description string `json:"description" category:"interaction.content"`
+	// Sender is the handle of whoever wrote a message that opened a case
+	// from a social network, as the network gave it: with it an agent links
+	// an unknown sender to a contact (Tresor never creates one itself).
+	Sender string `json:"sender,omitempty" category:"social.handle"`
 }
 
 // Validate checks the case.
@@ -99,6 +103,10 @@ func (c *Case) Validate() error {
 	checkID(&p, "organization_id", c.OrganizationID)
 	checkText(&p, "subject", c.Subject, maxShortText, true, false)
 	checkText(&p, "description", c.Description, maxLongText, false, true)
+	checkText(&p, "sender", c.Sender, maxShortText, false, false)
+	if c.Sender != "" && c.Channel != ChannelSocial {
+		p.Add("sender", "only a case from the social channel has a sender's handle")
+	}
 	c.Collection.validate(&p)
 	return p.Err("case")
 }
@@ -125,4 +133,18 @@ type CaseService interface {
 	Cases(ctx context.Context, f CaseFilter) (*List[*Case], error)
 	UpdateCase(ctx context.Context, id string, u Update) (*Case, error)
 	DeleteCase(ctx context.Context, id string, ifVersion int64) error
+	// LinkCaseSender links a case a message from an unknown sender on a
+	// social network opened to an existing contact, at the case's version,
+	// and records the sender's handle with the contact.
+	LinkCaseSender(ctx context.Context, id, contactID string, ifVersion int64) (*Case, error)
+	// CaseAssignees lists the users a case may be given to under the
+	// declared purpose: those whose roles allow it, by id and name only.
+	CaseAssignees(ctx context.Context) ([]Assignee, error)
+}
+
+// Assignee is a user a case may be given to: what a colleague may know of
+// them, nothing more.
+type Assignee struct {
+	ID   string `json:"id"`
+	Name string `json:"name"` // the address they sign in with
 }

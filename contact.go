@@ -377,7 +377,34 @@ type ContactFilter struct {
 	// Query finds contacts by the words of their names, addresses, numbers,
 	// handles, employer and position (what the purpose may see), best first.
 	Query string
+	// Sort orders the list: SortName, SortOrganization, SortUpdated, or
+	// SortCreated ("" is SortCreated for a list, best match for a search).
+	Sort string
+	// Consent keeps only contacts whose recorded consent for one purpose
+	// and channel is in a state.
+	Consent *ConsentFilter
 	Page
+}
+
+// The orders of a contact list.
+const (
+	SortName         = "name"
+	SortOrganization = "organization"
+	SortUpdated      = "updated" // the most recently changed first
+	SortCreated      = "created"
+)
+
+// ContactSorts lists the orders of a contact list.
+func ContactSorts() []string { return []string{SortName, SortOrganization, SortUpdated, SortCreated} }
+
+// ConsentFilter selects contacts by the state of their consent for one
+// purpose on one channel, as the ledger records it: ConsentUnknown is no
+// event at all. A consent lapsed by inactivity still shows as granted here;
+// the outbound gate checks the lapse when anything is sent.
+type ConsentFilter struct {
+	Purpose string
+	Channel ConsentChannel
+	State   ConsentState
 }
 
 // ContactService is the gate's interface for contacts.

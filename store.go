@@ -75,6 +75,12 @@ type Reader interface {
 type ContactReader interface {
 	Contact(ctx context.Context, id string) (*ContactRow, error)
 	Contacts(ctx context.Context, f ContactQuery) ([]*ContactRow, error)
+	// ContactsByID reads the contacts with the ids (at most a page) in one
+	// query, leaving out those not found, in no particular order.
+	ContactsByID(ctx context.Context, ids []string) ([]*ContactRow, error)
+	// ConsentContacts lists the ids of the contacts with a recorded consent
+	// state for the purpose and channel (any state if state is "").
+	ConsentContacts(ctx context.Context, purpose string, channel ConsentChannel, state ConsentState) ([]string, error)
 	// LookupKinds lists the kinds of identifiers a contact has ("email", "phone", "handle:mastodon", …).
 	LookupKinds(ctx context.Context, contactID string) ([]string, error)
 	// LookupContacts returns, for those of the blind-index keys that are in
@@ -355,8 +361,11 @@ type RecordWriter interface {
 // recovery codes, failed sign-ins and password-reset links.
 type IdentityWriter interface {
 	InsertUser(ctx context.Context, u *User) error
-	// UpdateUser writes every field of the user but its id and creation time.
-	UpdateUser(ctx context.Context, u *User) error
+	// UpdateUser writes every field of the user but its id and creation
+	// time, if the stored version is still prev (ECVersionMismatch if not);
+	// u.Version is the version written (prev, or prev+1 for a change of an
+	// administrator).
+	UpdateUser(ctx context.Context, u *User, prev int64) error
 	InsertToken(ctx context.Context, t *Token) error
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 	TouchToken(ctx context.Context, id string, at time.Time) error

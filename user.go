@@ -110,6 +110,9 @@ type User struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	UpdatedAt  time.Time  `json:"updated_at"`
 	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+	// Version grows by one with every change of an administrator (or of the
+	// second person deciding a grant) to the user's roles or state.
+	Version int64 `json:"version"`
 	// MFA: when the second factor (TOTP) was confirmed; nil if the user has none.
 	MFAEnabledAt *time.Time `json:"mfa_enabled_at,omitempty"`
 	// The single sign-on identity, for users who sign in through an identity provider.
@@ -256,6 +259,10 @@ type UserService interface {
 	SetRoles(ctx context.Context, idOrEmail string, roles []Role) (*User, error)
 	// SetDisabled disables or enables a user; disabling ends their sessions.
 	SetDisabled(ctx context.Context, idOrEmail string, disabled bool) (*User, error)
+	// SetRolesIf and SetDisabledIf change the user only at the version the
+	// caller saw (ifVersion > 0); another version is refused (version_mismatch).
+	SetRolesIf(ctx context.Context, idOrEmail string, roles []Role, ifVersion int64) (*User, error)
+	SetDisabledIf(ctx context.Context, idOrEmail string, disabled bool, ifVersion int64) (*User, error)
 	// InviteUser creates a user without a password and mails them a link to
 	// choose one; roles that reach personal data wait for a second person.
 	InviteUser(ctx context.Context, email string, roles []Role) (*User, time.Time, error)

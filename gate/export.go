@@ -201,38 +201,56 @@ func (g *Gate) exportSelection(ctx context.Context, req *request, ids []string) 
 // exportPage is how many rows the export of a list reads at a time.
 const exportPage = 1000
 
-// exportList reads the whole list f describes (a search with f.Query), as
-// Contacts does, refusing it above the cap before anything is decrypted.
+// exportList reads the whole list f describes (a search with f.Query, an
+// order or a consent filter), as Contacts does, refusing it above the cap
+// before anything is decrypted.
 func (g *Gate) exportList(ctx context.Context, req *request, f tresor.ContactFilter) ([]*tresor.Contact, error) {
 	f.Page = tresor.Page{}
+	if err := g.checkContactFilter(req, &f); err != nil {
+		return nil, err
+	}
 	var rows []*tresor.ContactRow
-	if f.Query != "" {
+	if f.Query != "" || f.Sort == tresor.SortName || f.Sort == tresor.SortOrganization || f.Sort == tresor.SortUpdated {
+		// What the list finds or orders through the people index.
 		if f.Email != "" {
-			return nil, tresor.Errorf(tresor.ECInvalidParameter, "Give q or email, not both.")
+			return nil, tresor.Errorf(tresor.ECInvalidParameter, "Give q or sort, or email, not both.")
 		}
 		if _, err := g.searchReady(ctx, f.Query, tresor.Page{}); err != nil {
 			return nil, err
 		}
-		res := g.search.ix.Search(contactSearch(req, f, 0, tresor.MaxExport+1))
+		res, err := g.contactHits(ctx, req, f, 0, tresor.MaxExport+1)
+		if err != nil {
+			return nil, err
+		}
 		if res.Total > tresor.MaxExport {
 			return nil, exportTooLarge()
 		}
-		r := g.store.Read()
-		for _, h := range res.Hits {
-			row, err := r.Contact(ctx, h.ID)
-			if tresor.ErrorCode(err) == tresor.ECNotFound {
-				continue // erased since the search
+		for from := 0; from < len(res.Hits); from += exportPage {
+			hits := res.Hits[from:min(from+exportPage, len(res.Hits))]
+			ids := make([]string, len(hits))
+			for i, h := range hits {
+				ids[i] = h.ID
 			}
+			page, err := g.store.Read().ContactsByID(ctx, ids)
 			if err != nil {
 				return nil, err
 			}
-			rows = append(rows, row)
+			byID := make(map[string]*tresor.ContactRow, len(page))
+			for _, row := range page {
+				byID[row.ID] = row
+			}
+			for _, id := range ids {
+				if row, ok := byID[id]; ok { // else erased since the search
+					rows = append(rows, row)
+				}
+			}
 		}
 	} else {
 		q := tresor.ContactQuery{ContactFilter: f, HideRestricted: !req.pu.SeesRestricted, HideArchived: !req.pu.SeesRestricted}
 		if req.pu.HidesObjected {
 			q.HideObjectedScope = suppressionScope
 		}
+		q.Consent = f.Consent
 		if f.Email != "" {
 			if !req.pu.Allows(tresor.CatContactEmail) {
 				return nil, req.pu.RefuseCategory(tresor.CatContactEmail)

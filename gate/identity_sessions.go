@@ -291,7 +291,7 @@ func (g *Gate) checkSecondFactor(ctx context.Context, tx tresor.Tx, u *tresor.Us
 	}
 	if step, ok := otp.Verify(key, code, g.now(), uint64(u.TOTPLastStep)); ok {
 		u.TOTPLastStep = int64(step)
-		return true, tx.UpdateUser(ctx, u)
+		return true, tx.UpdateUser(ctx, u, u.Version)
 	}
 	norm := normalizeRecoveryCode(code)
 	if len(norm) != recoveryCodeLen {
@@ -345,7 +345,7 @@ func (g *Gate) StartTOTPEnrollment(ctx context.Context, secret string) (*tresor.
 		}
 		defer dk.Destroy()
 		u.TOTPSecret = sealValue(dk, "user", u.ID, "totp_secret", totp)
-		return tx.UpdateUser(ctx, u)
+		return tx.UpdateUser(ctx, u, u.Version)
 	})
 	if err != nil {
 		return nil, err
@@ -376,7 +376,7 @@ func (g *Gate) ConfirmTOTPEnrollment(ctx context.Context, secret, code string) (
 	var next *tresor.Session
 	var nextSecret string
 	err = g.store.Update(ctx, func(tx tresor.Tx) error {
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		if err := tx.UpdateUser(ctx, u, u.Version); err != nil {
 			return err
 		}
 		if err := tx.ReplaceRecoveryCodes(ctx, u.ID, hashes); err != nil {
@@ -460,7 +460,7 @@ func (g *Gate) setPassword(ctx context.Context, u *tresor.User, password, keepSe
 	}
 	u.PasswordHash, u.UpdatedAt = hash, tresor.Truncate(g.now())
 	err = g.store.Update(ctx, func(tx tresor.Tx) error {
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		if err := tx.UpdateUser(ctx, u, u.Version); err != nil {
 			return err
 		}
 		_, err := tx.DeleteSessions(ctx, u.ID, keepSession)
@@ -585,7 +585,7 @@ func (g *Gate) SignInExternal(ctx context.Context, id tresor.ExternalIdentity) (
 			g.tokens.clear()
 		}
 		u.Roles, u.Email, u.UpdatedAt = roles, email, now
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		if err := tx.UpdateUser(ctx, u, u.Version); err != nil {
 			return err
 		}
 		stage := tresor.StageFull

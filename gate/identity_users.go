@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tresor"
+	"tresor/policy"
 )
 
 // Token lifetimes.
@@ -144,7 +145,10 @@ func (g *Gate) Users(ctx context.Context, p tresor.Page) (*tresor.List[*tresor.U
 }
 
 // changeUser applies an administrator's change to another user.
-func (g *Gate) changeUser(ctx context.Context, idOrEmail string, change func(tx tresor.Tx, req *request, u *tresor.User) error) (*tresor.User, error) {
+// With ifVersion > 0 the change applies only to the user at that version:
+// a form that showed an older state is refused (version_mismatch), never
+// overwrites what another administrator changed meanwhile.
+func (g *Gate) changeUser(ctx context.Context, idOrEmail string, ifVersion int64, change func(tx tresor.Tx, req *request, u *tresor.User) error) (*tresor.User, error) {
 	req, err := g.authorize(ctx, accessConfigWrite)
 	if err != nil {
 		return nil, err
@@ -156,6 +160,11 @@ func (g *Gate) changeUser(ctx context.Context, idOrEmail string, change func(tx 
 		}
 		if u.ID == req.actor.UserID {
 			return tresor.Errorf(tresor.ECForbidden, "Nobody changes their own roles or account state; ask another administrator.")
+		}
+		if ifVersion > 0 && u.Version != ifVersion {
+			return &tresor.Error{Code: tresor.ECVersionMismatch,
+				Message:   "Someone else changed this user's roles or state since the page showed them; look at the change and repeat yours if it still fits.",
+				MessageDE: "Jemand anderes hat die Rollen oder den Zustand dieses Kontos geändert, seit die Seite sie zeigte; sehen Sie sich die Änderung an und wiederholen Sie Ihre, wenn sie noch passt."}
 		}
 		if err := change(tx, req, u); err != nil {
 			return err
@@ -183,10 +192,12 @@ func (g *Gate) changeUser(ctx context.Context, idOrEmail string, change func(tx 
 // request (see AuthenticateToken).
 func saveUser(ctx context.Context, tx tresor.Tx, u *tresor.User, now time.Time) error {
 	u.UpdatedAt = now
+	prev := u.Version
+	u.Version++
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	if err := tx.UpdateUser(ctx, u); err != nil {
+	if err := tx.UpdateUser(ctx, u, prev); err != nil {
 		return err
 	}
 	return tx.BumpAuthEpoch(ctx)
@@ -198,11 +209,17 @@ func saveUser(ctx context.Context, tx tresor.Tx, u *tresor.User, now time.Time) 
 // except when the system (the CLI on the server, the audited break-glass
 // path) sets them. A new change withdraws the user's pending grants.
 func (g *Gate) SetRoles(ctx context.Context, idOrEmail string, roles []tresor.Role) (*tresor.User, error) {
+	return g.SetRolesIf(ctx, idOrEmail, roles, 0)
+}
+
+// SetRolesIf is SetRoles for the user at the version the caller saw
+// (0: whatever the version).
+func (g *Gate) SetRolesIf(ctx context.Context, idOrEmail string, roles []tresor.Role, ifVersion int64) (*tresor.User, error) {
 	if len(roles) == 0 {
 		return nil, fieldError("user", "roles", "at least one role is required")
 	}
 	var grant *tresor.RoleGrant
-	u, err := g.changeUser(ctx, idOrEmail, func(tx tresor.Tx, req *request, u *tresor.User) error {
+	u, err := g.changeUser(ctx, idOrEmail, ifVersion, func(tx tresor.Tx, req *request, u *tresor.User) error {
 		if u.ExternalSubject != "" {
 			return tresor.Errorf(tresor.ECConflict, "This user signs in through the identity provider, which assigns the roles.")
 		}
@@ -238,7 +255,13 @@ func (g *Gate) SetRoles(ctx context.Context, idOrEmail string, roles []tresor.Ro
 
 // SetDisabled disables (ending every session) or enables a user.
 func (g *Gate) SetDisabled(ctx context.Context, idOrEmail string, disabled bool) (*tresor.User, error) {
-	u, err := g.changeUser(ctx, idOrEmail, func(_ tresor.Tx, _ *request, u *tresor.User) error {
+	return g.SetDisabledIf(ctx, idOrEmail, disabled, 0)
+}
+
+// SetDisabledIf is SetDisabled for the user at the version the caller saw
+// (0: whatever the version).
+func (g *Gate) SetDisabledIf(ctx context.Context, idOrEmail string, disabled bool, ifVersion int64) (*tresor.User, error) {
+	u, err := g.changeUser(ctx, idOrEmail, ifVersion, func(_ tresor.Tx, _ *request, u *tresor.User) error {
 		if disabled && u.DisabledAt == nil {
 			t := tresor.Truncate(g.now())
 			u.DisabledAt = &t
@@ -535,4 +558,35 @@ func (g *Gate) checkToken(ctx context.Context, hash []byte, now time.Time) (*tre
 func hashToken(secret string) []byte {
 	h := sha256.Sum256([]byte(secret))
 	return h[:]
+}
+
+// CaseAssignees lists the users a case may be given to under the declared
+// purpose: enabled users whose roles allow that purpose, by id and the
+// address they sign in with — nothing else of an account (roles, second
+// factor, state) reaches a colleague.
+func (g *Gate) CaseAssignees(ctx context.Context) ([]tresor.Assignee, error) {
+	req, err := g.authorize(ctx, accessPurpose)
+	if err != nil {
+		return nil, err
+	}
+	if req.pu.AggregatesOnly {
+		return nil, policy.Refuse(policy.RAggregatesOnly, req.pu.ID)
+	}
+	var out []tresor.Assignee
+	p := tresor.Page{Limit: tresor.MaxPageSize}
+	for {
+		rows, err := g.store.Read().Users(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range rows {
+			if u.DisabledAt == nil && slices.Contains(g.policy.PurposesOf(&tresor.Actor{Roles: u.Roles}), req.pu.ID) {
+				out = append(out, tresor.Assignee{ID: u.ID, Name: u.Email})
+			}
+		}
+		if len(rows) < p.Limit {
+			return out, nil
+		}
+		p.After = rows[len(rows)-1].ID
+	}
 }

@@ -143,12 +143,16 @@ func (g *Gate) Contacts(ctx context.Context, f tresor.ContactFilter) (*tresor.Li
 	if req.pu.HidesObjected {
 		q.HideObjectedScope = suppressionScope
 	}
-	if f.Query != "" {
+	if err := g.checkContactFilter(req, &f); err != nil {
+		return nil, err
+	}
+	if f.Query != "" || f.Sort == tresor.SortName || f.Sort == tresor.SortOrganization || f.Sort == tresor.SortUpdated {
 		if f.Email != "" {
-			return nil, tresor.Errorf(tresor.ECInvalidParameter, "Give q or email, not both.")
+			return nil, tresor.Errorf(tresor.ECInvalidParameter, "Give q or sort, or email, not both.")
 		}
 		return g.searchContacts(ctx, req, f, limit)
 	}
+	q.Consent = f.Consent
 	if f.Email != "" {
 		if !req.pu.Allows(tresor.CatContactEmail) {
 			return nil, req.pu.RefuseCategory(tresor.CatContactEmail)

@@ -177,7 +177,7 @@ func (g *Gate) sealLegacy(ctx context.Context) error {
 				return err
 			}
 			u.TOTPSecret = sealValue(dk, "user", u.ID, "totp_secret", u.TOTPSecret)
-			return tx.UpdateUser(ctx, u)
+			return tx.UpdateUser(ctx, u, u.Version)
 		})
 	if err != nil {
 		return fmt.Errorf("seal second-factor secrets: %w", err)

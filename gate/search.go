@@ -226,7 +226,7 @@ func (g *Gate) loadOrganizations(ctx context.Context) error {
 // industry, website and town, all business data.
 func organizationDoc(o *tresor.Organization) search.Doc {
 	d := search.Doc{ID: o.ID, Meta: search.Meta{Version: o.Version, Owner: o.OwnerID, Updated: o.UpdatedAt.UnixMicro(),
-		Order: strings.ToLower(o.Name)}}
+		Order: search.Fold(o.Name)}}
 	for _, t := range []string{o.Name, o.Industry, strings.TrimPrefix(strings.TrimPrefix(o.Website, "https://"), "http://")} {
 		if t != "" {
 			d.Values = append(d.Values, search.Value{Field: orgField, Kind: search.Text, Text: t})
@@ -275,7 +275,9 @@ func (g *Gate) searchOrganizations(ctx context.Context, req *request, f tresor.O
 // it returns where the page starts.
 func (g *Gate) searchReady(ctx context.Context, q string, p tresor.Page) (int, error) {
 	if n := len([]rune(q)); n > MaxQueryLength {
-		return 0, tresor.Errorf(tresor.ECInvalidParameter, "The search has %d characters; search with at most %d.", n, MaxQueryLength)
+		return 0, &tresor.Error{Code: tresor.ECInvalidParameter,
+			Message:   fmt.Sprintf("The search has %d characters; search with at most %d.", n, MaxQueryLength),
+			MessageDE: fmt.Sprintf("Die Suche hat %d Zeichen; suchen Sie mit höchstens %d.", n, MaxQueryLength)}
 	}
 	offset, err := tresor.OffsetOf(p)
 	if err != nil {
@@ -284,9 +286,12 @@ func (g *Gate) searchReady(ctx context.Context, q string, p tresor.Page) (int, e
 	g.StartSearch(context.WithoutCancel(ctx))
 	if !g.search.ix.Ready() {
 		st := g.SearchState()
-		e := tresor.Errorf(tresor.ECSearchWarming, "The search is being prepared; try again in a few seconds.")
+		e := &tresor.Error{Code: tresor.ECSearchWarming,
+			Message:   "The search is being prepared after the start: the names are sealed, so Tresor reads them into memory first. Try again in a few seconds.",
+			MessageDE: "Die Suche wird nach dem Start vorbereitet: Die Namen sind verschlüsselt, Tresor liest sie erst in den Arbeitsspeicher. Versuchen Sie es in ein paar Sekunden noch einmal."}
 		if st.Total > 0 {
-			e = tresor.Errorf(tresor.ECSearchWarming, "The search is being prepared (%d of %d contacts); try again in a few seconds.", st.Loaded, st.Total)
+			e.Message += fmt.Sprintf(" (%d of %d contacts read)", st.Loaded, st.Total)
+			e.MessageDE += fmt.Sprintf(" (%d von %d Kontakten gelesen)", st.Loaded, st.Total)
 		}
 		e.RetryAfter = 2 * time.Second
 		return 0, e
@@ -303,7 +308,7 @@ func (g *Gate) contactDoc(ctx context.Context, row *tresor.ContactRow) (search.D
 	}
 	d := &c.ContactDetails
 	doc := search.Doc{ID: c.ID, Meta: search.Meta{Version: c.Version, Owner: c.OwnerID, Org: c.OrganizationID, Updated: c.UpdatedAt.UnixMicro(),
-		Order: strings.ToLower(d.FamilyName + " " + d.GivenName)}}
+		Order: search.Fold(d.FamilyName + " " + d.GivenName), Order2: search.Fold(d.Organization)}}
 	add := func(cat tresor.Category, kind search.Kind, texts ...string) {
 		for _, t := range texts {
 			if t != "" {
@@ -312,10 +317,11 @@ func (g *Gate) contactDoc(ctx context.Context, row *tresor.ContactRow) (search.D
 		}
 	}
 	add(tresor.CatContactName, search.Text, d.GivenName, d.FamilyName)
+	// E-mail addresses by their words; whole addresses and phone numbers
+	// are found through the blind index (exactIDs), not kept here.
 	add(tresor.CatContactEmail, search.Email, d.Emails...)
-	add(tresor.CatContactPhone, search.Phone, d.Phones...)
 	if a := d.PostalAddress; a != nil {
-		add(tresor.CatContactPostal, search.Text, a.Street, a.PostalCode, a.City)
+		add(tresor.CatContactPostal, search.Text, a.PostalCode, a.City) // the street finds nobody one would look for
 	}
 	for _, h := range d.SocialHandles {
 		add(tresor.CatSocialHandle, search.Handle, h.Handle)
@@ -393,6 +399,56 @@ func (g *Gate) reindexOrganization(ctx context.Context, id string) {
 	}
 }
 
+// exactIDs finds the contacts a query names exactly, through the blind
+// index: a whole e-mail address, or a phone number in any usual format (a
+// national number is read as German), if the purpose may see that
+// category.
+func (g *Gate) exactIDs(ctx context.Context, req *request, q string) ([]string, error) {
+	q = strings.TrimSpace(q)
+	var key tresor.LookupKey
+	switch {
+	case strings.Contains(q, "@") && !strings.HasPrefix(q, "@") && req.pu.Allows(tresor.CatContactEmail):
+		email, err := tresor.NormalizeEmail(q)
+		if err != nil {
+			return nil, nil // not an address: its words are searched
+		}
+		key = tresor.LookupKey{Kind: tresor.LookupEmail, Value: email}
+	case phoneLike(q) && req.pu.Allows(tresor.CatContactPhone):
+		n := q
+		if strings.HasPrefix(n, "0") && !strings.HasPrefix(n, "00") {
+			n = "+49" + n[1:]
+		}
+		phone, err := tresor.NormalizePhone(n)
+		if err != nil {
+			return nil, nil
+		}
+		key = tresor.LookupKey{Kind: tresor.LookupPhone, Value: phone}
+	default:
+		return nil, nil
+	}
+	k := g.blind(key)
+	m, err := g.store.Read().LookupContacts(ctx, []tresor.LookupKey{k})
+	if err != nil || m[k] == "" {
+		return nil, err
+	}
+	return []string{m[k]}, nil
+}
+
+// phoneLike reports whether a query is written like a phone number.
+func phoneLike(q string) bool {
+	digits := 0
+	for _, r := range q {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case strings.ContainsRune("+ ()/.-", r):
+		default:
+			return false
+		}
+	}
+	return digits >= 7
+}
+
 // queryHash is the keyed hash of a query the audit trail records: the DPO
 // can match repeated queries, nobody can read them.
 func (g *Gate) queryHash(q string) string {
@@ -402,9 +458,49 @@ func (g *Gate) queryHash(q string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 }
 
-// contactSearch is the query of the people index for f under the request's
-// purpose: only in the fields it may see, without the states it may not.
-func contactSearch(req *request, f tresor.ContactFilter, offset, limit int) search.Query {
+// checkContactFilter checks the order and the consent filter of a contact
+// list: sorting by a category the purpose may not see would tell what it
+// withholds.
+func (g *Gate) checkContactFilter(req *request, f *tresor.ContactFilter) error {
+	switch f.Sort {
+	case "", tresor.SortCreated, tresor.SortUpdated:
+	case tresor.SortName:
+		if !req.pu.Allows(tresor.CatContactName) {
+			return req.pu.RefuseCategory(tresor.CatContactName)
+		}
+	case tresor.SortOrganization:
+		if !req.pu.Allows(tresor.CatEmployer) {
+			return req.pu.RefuseCategory(tresor.CatEmployer)
+		}
+	default:
+		return &tresor.Error{Code: tresor.ECInvalidParameter,
+			Message:   fmt.Sprintf("sort must be one of %s, not %q.", strings.Join(tresor.ContactSorts(), ", "), f.Sort),
+			MessageDE: fmt.Sprintf("Sortiert wird nach %s, nicht nach %q.", strings.Join(tresor.ContactSorts(), ", "), f.Sort)}
+	}
+	if cf := f.Consent; cf != nil {
+		if _, ok := g.policy.Purpose(cf.Purpose); !ok {
+			return &tresor.Error{Code: tresor.ECInvalidParameter, Message: fmt.Sprintf("consent: %q is not a purpose of the policy.", cf.Purpose),
+				MessageDE: fmt.Sprintf("Einwilligung: %q ist kein Zweck der Richtlinie.", cf.Purpose)}
+		}
+		if _, err := tresor.ParseConsentChannel(string(cf.Channel)); err != nil {
+			return &tresor.Error{Code: tresor.ECInvalidParameter, Message: fmt.Sprintf("consent: %q is not a channel.", cf.Channel),
+				MessageDE: fmt.Sprintf("Einwilligung: %q ist kein Kanal.", cf.Channel)}
+		}
+		switch cf.State {
+		case tresor.ConsentGranted, tresor.ConsentPending, tresor.ConsentWithdrawn, tresor.ConsentUnknown:
+		default:
+			return &tresor.Error{Code: tresor.ECInvalidParameter,
+				Message:   fmt.Sprintf("consent: the state must be granted, pending, withdrawn or unknown, not %q.", cf.State),
+				MessageDE: fmt.Sprintf("Einwilligung: Der Stand ist erteilt, ausstehend, widerrufen oder unbekannt, nicht %q.", cf.State)}
+		}
+	}
+	return nil
+}
+
+// contactHits asks the people index for the hits of f under the request's
+// purpose: only in the fields it may see, without the states it may not, in
+// f's order. The list, the search and the export ask it alike.
+func (g *Gate) contactHits(ctx context.Context, req *request, f tresor.ContactFilter, offset, limit int) (search.Result, error) {
 	var fields search.Field
 	for _, sf := range searchFields {
 		if req.pu.Allows(sf.cat) {
@@ -422,33 +518,67 @@ func contactSearch(req *request, f tresor.ContactFilter, offset, limit int) sear
 	if !f.UpdatedSince.IsZero() {
 		since = f.UpdatedSince.UnixMicro()
 	}
-	return search.Query{Text: f.Query, Fields: fields, Offset: offset, Limit: limit,
+	keepConsent := func(string) bool { return true }
+	if cf := f.Consent; cf != nil {
+		state := cf.State
+		if state == tresor.ConsentUnknown {
+			state = "" // those with any recorded state are left out
+		}
+		ids, err := g.store.Read().ConsentContacts(ctx, cf.Purpose, cf.Channel, state)
+		if err != nil {
+			return search.Result{}, err
+		}
+		set := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			set[id] = true
+		}
+		keepConsent = func(id string) bool { return set[id] != (cf.State == tresor.ConsentUnknown) }
+	}
+	exact, err := g.exactIDs(ctx, req, f.Query)
+	if err != nil {
+		return search.Result{}, err
+	}
+	by := map[string]search.Order{tresor.SortName: search.ByOrder, tresor.SortOrganization: search.ByOrder2,
+		tresor.SortUpdated: search.ByUpdated}[f.Sort]
+	return g.search.ix.Search(search.Query{Text: f.Query, By: by, Fields: fields, Offset: offset, Limit: limit, Exact: exact,
 		Keep: func(m search.Meta) bool {
 			return m.Flags&hide == 0 && (f.OwnerID == "" || m.Owner == f.OwnerID) &&
-				(f.OrganizationID == "" || m.Org == f.OrganizationID) && m.Updated >= since
-		}}
+				(f.OrganizationID == "" || m.Org == f.OrganizationID) && m.Updated >= since && keepConsent(m.ID)
+		}}), nil
 }
 
 // searchContacts finds contacts by the words of f.Query in the fields the
-// purpose may see.
+// purpose may see, or lists them in an order only the index knows (names
+// are sealed).
 func (g *Gate) searchContacts(ctx context.Context, req *request, f tresor.ContactFilter, limit int) (*tresor.List[*tresor.Contact], error) {
 	offset, err := g.searchReady(ctx, f.Query, f.Page)
 	if err != nil {
 		return nil, err
 	}
-	res := g.search.ix.Search(contactSearch(req, f, offset, limit))
+	res, err := g.contactHits(ctx, req, f, offset, limit)
+	if err != nil {
+		return nil, err
+	}
 	out := &tresor.List[*tresor.Contact]{Items: make([]*tresor.Contact, 0, len(res.Hits)), Total: res.Total, Counted: true}
 	if offset+len(res.Hits) < res.Total {
 		out.Next = tresor.OffsetCursor(offset + len(res.Hits))
 	}
-	r := g.store.Read()
-	for _, h := range res.Hits {
-		row, err := r.Contact(ctx, h.ID)
-		if tresor.ErrorCode(err) == tresor.ECNotFound {
+	ids := make([]string, len(res.Hits))
+	for i, h := range res.Hits {
+		ids[i] = h.ID
+	}
+	rows, err := g.store.Read().ContactsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*tresor.ContactRow, len(rows))
+	for _, row := range rows {
+		byID[row.ID] = row
+	}
+	for _, id := range ids {
+		row, ok := byID[id]
+		if !ok {
 			continue // erased since the search
-		}
-		if err != nil {
-			return nil, err
 		}
 		c, err := contacts.fromRow(ctx, g, row, req.pu.Allows)
 		if err == nil {
@@ -465,6 +595,9 @@ func (g *Gate) searchContacts(ctx context.Context, req *request, f tresor.Contac
 	var cats []tresor.Category
 	for _, c := range out.Items {
 		cats = mergeCategories(cats, shownCategories(c))
+	}
+	if f.Query == "" {
+		return out, g.record(ctx, g.entry(ctx, "contact.list", "contact", idsOf(out.Items), cats, nil))
 	}
 	e := g.entry(ctx, "contact.search", "contact", idsOf(out.Items), cats, nil)
 	e.Detail = fmt.Sprintf("query %s, %d found", g.queryHash(f.Query), res.Total)

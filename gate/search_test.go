@@ -242,3 +242,66 @@ func TestSearchFollowsTheWritesOfOtherProcesses(t *testing.T) {
 		run(t, func() datadir.Config { return datadir.Config{DB: url, DataDir: dir, Migrate: true} })
 	})
 }
+
+func TestContactListsSortAndFilterUnderEncryption(t *testing.T) {
+	privacyBackends(t, func(t *testing.T, e *privacyEnv) {
+		sales, marketing := e.ctx["sales"], e.ctx["marketing"]
+		must(t, e.g.WaitSearch(bg))
+		byName := map[string]string{}
+		for _, p := range []struct{ given, family, org string }{
+			{"Zora", "Özkan", "Beta GmbH"}, {"Anton", "Zeller", "Alpha AG"}, {"Berta", "Adam", ""}, {"Carl", "Müller", "Alpha AG"},
+		} {
+			c := &tresor.Contact{ContactDetails: tresor.ContactDetails{GivenName: p.given, FamilyName: p.family, Organization: p.org,
+				Emails: []string{strings.ToLower(p.given) + "@example.org"}},
+				Collection: tresor.Collection{LegalBasis: tresor.BasisConsent}}
+			must(t, e.g.CreateContact(marketing, c))
+			byName[c.ID] = p.given
+		}
+		names := func(t *testing.T, ctx context.Context, f tresor.ContactFilter) []string {
+			t.Helper()
+			l, err := e.g.Contacts(ctx, f)
+			must(t, err)
+			var out []string
+			for _, c := range l.Items {
+				out = append(out, byName[c.ID])
+			}
+			return out
+		}
+		t.Run("a list sorts by the sealed family name, folded", func(t *testing.T) {
+			if got := names(t, sales, tresor.ContactFilter{Sort: tresor.SortName}); !slices.Equal(got, []string{"Berta", "Carl", "Zora", "Anton"}) {
+				t.Errorf("got %v", got)
+			}
+		})
+		t.Run("a list sorts by organization, those without one last", func(t *testing.T) {
+			if got := names(t, sales, tresor.ContactFilter{Sort: tresor.SortOrganization}); !slices.Equal(got, []string{"Carl", "Anton", "Zora", "Berta"}) {
+				t.Errorf("got %v", got)
+			}
+		})
+		t.Run("a list keeps only contacts in a consent state, searched or not", func(t *testing.T) {
+			for id, n := range byName {
+				if n == "Carl" {
+					_, err := e.g.RecordConsent(marketing, id, tresor.ConsentRequest{Purpose: "marketing", Channel: "email",
+						Action: tresor.ConsentGrant, Method: tresor.MethodPaper, Proof: tresor.ConsentProof{TextVersion: "Newsletter v1"}})
+					must(t, err)
+				}
+			}
+			granted := &tresor.ConsentFilter{Purpose: "marketing", Channel: "email", State: tresor.ConsentGranted}
+			if got := names(t, marketing, tresor.ContactFilter{Consent: granted}); !slices.Equal(got, []string{"Carl"}) {
+				t.Errorf("list: got %v", got)
+			}
+			if got := names(t, marketing, tresor.ContactFilter{Consent: granted, Query: "alpha"}); !slices.Equal(got, []string{"Carl"}) {
+				t.Errorf("search: got %v", got)
+			}
+			unknown := &tresor.ConsentFilter{Purpose: "marketing", Channel: "email", State: tresor.ConsentUnknown}
+			if got := names(t, marketing, tresor.ContactFilter{Consent: unknown, Sort: tresor.SortName}); !slices.Equal(got, []string{"Berta", "Zora", "Anton"}) {
+				t.Errorf("without any consent: got %v", got)
+			}
+		})
+		t.Run("an unknown order or consent state is a bad parameter", func(t *testing.T) {
+			_, err := e.g.Contacts(sales, tresor.ContactFilter{Sort: "shoe_size"})
+			wantCode(t, err, tresor.ECInvalidParameter)
+			_, err = e.g.Contacts(sales, tresor.ContactFilter{Consent: &tresor.ConsentFilter{Purpose: "marketing", Channel: "email", State: "maybe"}})
+			wantCode(t, err, tresor.ECInvalidParameter)
+		})
+	})
+}

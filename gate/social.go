@@ -3,8 +3,10 @@ package gate
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -481,12 +483,84 @@ func (g *Gate) takeIn(ctx context.Context, req *request, ch *tresor.SocialChanne
 		what = "Direktnachricht"
 	}
 	k := &tresor.Case{Channel: tresor.ChannelSocial, Network: ch.Network, ContactID: contactID,
-		CaseContent: tresor.CaseContent{Subject: fmt.Sprintf("%s über %s (%s)", what, ch.Network, p.URL), Description: text}, Collection: coll}
+		CaseContent: tresor.CaseContent{Subject: fmt.Sprintf("%s über %s (%s)", what, ch.Network, p.URL), Description: text, Sender: p.Author},
+		Collection:  coll}
 	if err := g.CreateCase(sctx, k); err != nil {
 		return err
 	}
 	rep.Cases++
 	return nil
+}
+
+// LinkCaseSender links a case that a message from an unknown sender on a
+// social network opened to an existing contact, after an agent recognised
+// the person: the case becomes the contact's (sealed under their key from
+// now on) and the sender's handle joins the contact's handles, so that a
+// reply reaches them and their next messages find them. Tresor never
+// creates a contact for a sender itself. Only a purpose that answers people
+// (service) links; the contact must be one it may see and change: a
+// restricted (Art. 18) or archived person is refused, as on every write.
+// Both changes are audited.
+func (g *Gate) LinkCaseSender(ctx context.Context, id, contactID string, ifVersion int64) (*tresor.Case, error) {
+	req, err := g.authorize(ctx, accessPurpose)
+	if err != nil {
+		return nil, err
+	}
+	if req.pu.Outbound != policy.OutboundReply {
+		return nil, policy.Refuse(policy.RServiceOnly, req.pu.ID)
+	}
+	k, err := g.Case(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case k.Version != ifVersion:
+		return nil, tresor.Errorf(tresor.ECVersionMismatch, "The case was changed by someone else in the meantime; read it again and repeat your change.")
+	case k.Channel != tresor.ChannelSocial || strings.TrimSpace(k.Sender) == "":
+		return nil, fieldError("case", "contact_id", "only a case from a social network with a sender's handle is linked to a contact")
+	case k.ContactID != "":
+		return nil, &tresor.Error{Code: tresor.ECConflict, Message: "This case belongs to a contact already.",
+			MessageDE: "Dieser Fall gehört bereits zu einem Kontakt."}
+	}
+	r := g.store.Read()
+	c, err := g.contactFor(ctx, r, req, contactID)
+	if err != nil {
+		return nil, err
+	}
+	if err := contactWritable(ctx, r, req, c.ID); err != nil {
+		return nil, err
+	}
+	patch, err := json.Marshal(map[string]any{"contact_id": c.ID})
+	if err != nil {
+		return nil, err
+	}
+	linked, err := g.UpdateCase(ctx, id, tresor.Update{Patch: patch, IfVersion: ifVersion})
+	if err != nil {
+		return nil, err
+	}
+	key := tresor.NormalizeHandle(tresor.SocialHandle{Network: k.Network, Handle: k.Sender})
+	known := false
+	for _, h := range c.SocialHandles {
+		if h.Network == k.Network && tresor.NormalizeHandle(h) == key {
+			known = true
+		}
+	}
+	if !known {
+		handles := append(slices.Clone(c.SocialHandles), tresor.SocialHandle{Network: k.Network, Handle: k.Sender})
+		patch, err := json.Marshal(map[string]any{"social_handles": handles})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := g.UpdateContact(ctx, c.ID, tresor.Update{Patch: patch, IfVersion: c.Version}); err != nil {
+			return linked, err
+		}
+	}
+	e := g.entry(ctx, "case.sender_linked", "case", []string{id, c.ID}, []tresor.Category{tresor.CatSocialHandle}, nil)
+	e.Detail = fmt.Sprintf("network=%s handle_added=%v", k.Network, !known)
+	if err := g.record(ctx, e); err != nil {
+		return nil, err
+	}
+	return linked, nil
 }
 
 // SocialProfile reads a public profile through a channel, screened like an

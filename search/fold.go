@@ -44,6 +44,10 @@ func fold(s string) string {
 	return b.String()
 }
 
+// Fold returns a text as it sorts: lower case, umlauts and accents folded,
+// the words separated by one space (Müller, Hans → muller hans).
+func Fold(s string) string { return strings.Join(words(s), " ") }
+
 // digraphs returns the spelling of a word with umlauts written out
 // (Müller → mueller), or "" if the word has none.
 func digraphs(s string) string {

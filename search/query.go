@@ -22,13 +22,30 @@ const prefixMin = 2
 // common beginning matches so much that more would rank nothing better.
 const maxPrefixTerms = 20000
 
-// Query is a search.
+// Order is how hits are ordered.
+type Order uint8
+
+// The orders of hits.
+const (
+	ByScore   Order = iota // best match first, then Meta.Order
+	ByOrder                // Meta.Order (a name)
+	ByOrder2               // Meta.Order2 (an organization), then Meta.Order
+	ByUpdated              // the most recently changed first
+)
+
+// Query is a search. An empty Text lists every document Keep keeps, in the
+// order By (ByScore is then ByOrder).
 type Query struct {
+	By     Order
 	Text   string
 	Fields Field           // the fields the searcher may use; 0 finds nothing
 	Keep   func(Meta) bool // if set, only documents it keeps are hits
 	Offset int
 	Limit  int
+	// Exact are documents found by an exact index of the caller's (an
+	// e-mail address, a phone number): they are hits ranked first, if Keep
+	// keeps them, whatever the words match.
+	Exact []string
 }
 
 // Hit is a found document.
@@ -58,7 +75,8 @@ func tokens(q string) []token {
 	}
 	var out []token
 	for _, f := range strings.Fields(q) {
-		if strings.Contains(f, "@") {
+		if strings.HasPrefix(f, "@") {
+			// a handle: matched as typed
 			out = append(out, token{text: strings.ToLower(strings.TrimPrefix(f, "@")), raw: true})
 			continue
 		}
@@ -90,12 +108,15 @@ func isPhone(q string) bool {
 // with a typo 1; equal scores are in Meta.Order.
 func (ix *Index) Search(q Query) Result {
 	toks := tokens(q.Text)
-	if len(toks) == 0 || q.Fields == 0 {
-		return Result{}
+	if strings.TrimSpace(q.Text) == "" {
+		return ix.all(q)
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	var scores map[uint32]int
+	if q.Fields == 0 {
+		toks = nil
+	}
 	for i, tk := range toks {
 		m := ix.match(tk, q.Fields)
 		if i == 0 {
@@ -116,28 +137,59 @@ func (ix *Index) Search(q Query) Result {
 			break
 		}
 	}
-	k := q.Offset + q.Limit
-	top := &ranked{ix: ix}
-	total := 0
-	for n, s := range scores {
-		d := ix.docs[n]
-		if q.Keep != nil && !q.Keep(d.Meta) {
-			continue
-		}
-		total++
-		c := candidate{n: n, score: s}
-		if top.Len() < k {
-			heap.Push(top, c)
-		} else if k > 0 && top.better(c, top.c[0]) {
-			top.c[0] = c
-			heap.Fix(top, 0)
+	for _, id := range q.Exact {
+		if n, ok := ix.byID[id]; ok {
+			if scores == nil {
+				scores = map[uint32]int{}
+			}
+			scores[n] = matchExact * 100
 		}
 	}
+	top := &ranked{ix: ix, by: q.By, k: q.Offset + q.Limit}
+	for n, s := range scores {
+		top.offer(q, n, s)
+	}
+	return top.result(q)
+}
+
+// all lists every document Keep keeps.
+func (ix *Index) all(q Query) Result {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	by := q.By
+	if by == ByScore {
+		by = ByOrder
+	}
+	top := &ranked{ix: ix, by: by, k: q.Offset + q.Limit}
+	for _, n := range ix.byID {
+		top.offer(q, n, 0)
+	}
+	return top.result(q)
+}
+
+// offer adds a document to the hits if Keep keeps it, keeping the best k.
+func (r *ranked) offer(q Query, n uint32, score int) {
+	if q.Keep != nil && !q.Keep(r.ix.docs[n].Meta) {
+		return
+	}
+	r.total++
+	c := candidate{n: n, score: score}
+	if r.Len() < r.k {
+		heap.Push(r, c)
+	} else if r.k > 0 && r.better(c, r.c[0]) {
+		r.c[0] = c
+		heap.Fix(r, 0)
+	}
+}
+
+// result returns the page of hits the query asked for.
+func (r *ranked) result(q Query) Result {
+	ix, top, total := r.ix, r, r.total
 	// The heap holds the best k, worst first.
 	hits := make([]Hit, top.Len())
 	for i := len(hits) - 1; i >= 0; i-- {
 		c := heap.Pop(top).(candidate)
-		hits[i] = Hit{ID: ix.docs[c.n].id, Score: c.score}
+		hits[i] = Hit{ID: ix.docs[c.n].ID, Score: c.score}
 	}
 	if q.Offset >= len(hits) {
 		return Result{Total: total}
@@ -220,19 +272,46 @@ type candidate struct {
 
 // ranked is a heap of candidates with the worst on top.
 type ranked struct {
-	ix *Index
-	c  []candidate
+	ix    *Index
+	by    Order
+	k     int
+	total int
+	c     []candidate
 }
 
 func (r *ranked) better(a, b candidate) bool {
-	if a.score != b.score {
-		return a.score > b.score
-	}
 	da, db := r.ix.docs[a.n], r.ix.docs[b.n]
-	if c := cmp.Compare(da.Order, db.Order); c != 0 {
+	switch r.by {
+	case ByScore:
+		if a.score != b.score {
+			return a.score > b.score
+		}
+	case ByOrder2:
+		if c := emptyLast(da.Order2, db.Order2); c != 0 {
+			return c < 0
+		}
+	case ByUpdated:
+		if da.Updated != db.Updated {
+			return da.Updated > db.Updated
+		}
+	}
+	if c := emptyLast(da.Order, db.Order); c != 0 {
 		return c < 0
 	}
-	return da.id < db.id
+	return da.ID < db.ID
+}
+
+// emptyLast compares two texts, an empty one after every other.
+func emptyLast(a, b string) int {
+	switch {
+	case a == b:
+		return 0
+	case a == "":
+		return 1
+	case b == "":
+		return -1
+	}
+	return cmp.Compare(a, b)
 }
 
 func (r *ranked) Len() int           { return len(r.c) }

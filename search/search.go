@@ -30,7 +30,7 @@ type Kind uint8
 // The kinds of values.
 const (
 	Text   Kind = iota // words; found by prefix and with one typo
-	Email              // an e-mail address; also its words and its domain
+	Email              // an e-mail address: its words and its domain
 	Phone              // a phone number in E.164 (+49301234567)
 	Handle             // a handle on a network (@anna@example.social)
 )
@@ -44,12 +44,14 @@ type Value struct {
 
 // Meta is what a search may filter and order on besides the text.
 type Meta struct {
+	ID      string // the document's id (set by the index)
 	Version int64  // a put with an older version than the stored one is ignored
 	Owner   string // the owning user's id
 	Org     string // the organization's id
 	Updated int64  // when the document last changed, in microseconds since 1970
 	Flags   uint8  // caller-defined states (restricted, archived, …)
 	Order   string // the tie-break among equal scores, e.g. the folded name
+	Order2  string // a second order, e.g. the organization
 }
 
 // Doc is one document: an id, its values and its metadata.
@@ -71,7 +73,6 @@ type term struct {
 }
 
 type doc struct {
-	id    string
 	terms []uint32
 	Meta
 }
@@ -82,7 +83,7 @@ type Index struct {
 	mu     sync.RWMutex
 	docs   []*doc // by document number; nil once removed
 	byID   map[string]uint32
-	terms  []*term // by term number; nil once unused
+	terms  []term // by term number
 	free   []uint32
 	byText map[string]uint32
 	// sorted and fresh hold the texts of the terms for prefix matching:
@@ -93,13 +94,23 @@ type Index struct {
 	typos map[string][]uint32
 	gone  map[string]bool // ids removed while the index is warming up
 	warm  bool
+	// strs interns the owners and organizations: few, and on every document.
+	strs map[string]string
+	// scratch is put's buffer of a document's terms.
+	scratch []docTerm
+}
+
+type docTerm struct {
+	text string
+	mask Field
+	word bool
 }
 
 // New returns an empty index that is warming up: Ready tells when the
 // caller has loaded every document.
 func New() *Index {
 	return &Index{byID: map[string]uint32{}, byText: map[string]uint32{}, typos: map[string][]uint32{},
-		gone: map[string]bool{}}
+		gone: map[string]bool{}, strs: map[string]string{}}
 }
 
 // SetReady marks the index as complete; searches before then may miss
@@ -145,25 +156,41 @@ func (ix *Index) put(d *Doc) {
 	} else if _, ok := ix.gone[d.ID]; ok {
 		return // removed since the loader read it
 	}
-	masks := map[string]Field{}
-	words := map[string]bool{}
+	ts := ix.scratch[:0]
 	for _, v := range d.Values {
 		for _, t := range terms(v) {
-			masks[t] |= v.Field
-			if v.Kind == Text {
-				words[t] = true
+			i := slices.IndexFunc(ts, func(x docTerm) bool { return x.text == t })
+			if i < 0 {
+				ts = append(ts, docTerm{text: t})
+				i = len(ts) - 1
 			}
+			ts[i].mask |= v.Field
+			ts[i].word = ts[i].word || v.Kind == Text
 		}
 	}
+	ix.scratch = ts
 	n := uint32(len(ix.docs))
-	dd := &doc{id: d.ID, Meta: d.Meta, terms: make([]uint32, 0, len(masks))}
+	dd := &doc{Meta: d.Meta, terms: make([]uint32, 0, len(ts))}
+	dd.ID, dd.Owner, dd.Org = d.ID, ix.intern(d.Owner), ix.intern(d.Org)
 	ix.docs = append(ix.docs, dd)
 	ix.byID[d.ID] = n
-	for text, mask := range masks {
-		t := ix.termOf(text, words[text])
-		ix.terms[t].post = append(ix.terms[t].post, posting{doc: n, mask: mask})
+	for _, x := range ts {
+		t := ix.termOf(x.text, x.word)
+		ix.terms[t].post = append(ix.terms[t].post, posting{doc: n, mask: x.mask})
 		dd.terms = append(dd.terms, t)
 	}
+}
+
+// intern returns the one copy of a string the index keeps.
+func (ix *Index) intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	if c, ok := ix.strs[s]; ok {
+		return c
+	}
+	ix.strs[s] = s
+	return s
 }
 
 // termOf returns the number of the term with the text, adding it if new.
@@ -175,17 +202,19 @@ func (ix *Index) termOf(text string, word bool) uint32 {
 		}
 		return t
 	}
+	text = strings.Clone(text) // not a slice of a larger text the index would keep alive
 	var t uint32
 	if k := len(ix.free); k > 0 {
 		t, ix.free = ix.free[k-1], ix.free[:k-1]
-		ix.terms[t] = &term{text: text, word: word}
+		ix.terms[t] = term{text: text, word: word}
 	} else {
 		t = uint32(len(ix.terms))
-		ix.terms = append(ix.terms, &term{text: text, word: word})
+		ix.terms = append(ix.terms, term{text: text, word: word})
 	}
 	ix.byText[text] = t
 	ix.fresh = append(ix.fresh, text)
-	if len(ix.fresh) > 4096+len(ix.sorted)/64 {
+	// While warming up nobody searches: the texts are sorted once at the end.
+	if ix.warm && len(ix.fresh) > 4096+len(ix.sorted)/64 {
 		ix.mergeFresh()
 	}
 	if word {
@@ -281,7 +310,7 @@ func (ix *Index) Remove(ids ...string) {
 func (ix *Index) remove(n uint32) {
 	d := ix.docs[n]
 	for _, t := range d.terms {
-		tm := ix.terms[t]
+		tm := &ix.terms[t]
 		i, ok := sort.Find(len(tm.post), func(i int) int { return int(n) - int(tm.post[i].doc) })
 		if ok {
 			tm.post = slices.Delete(tm.post, i, i+1)
@@ -289,7 +318,7 @@ func (ix *Index) remove(n uint32) {
 		if len(tm.post) == 0 {
 			ix.dropTypos(t)
 			delete(ix.byText, tm.text)
-			ix.terms[t] = nil
+			ix.terms[t] = term{}
 			ix.free = append(ix.free, t)
 		}
 	}
@@ -300,14 +329,19 @@ func (ix *Index) remove(n uint32) {
 func terms(v Value) []string {
 	switch v.Kind {
 	case Email:
+		// The words of the address (numbers in the local part are left
+		// out: they find nobody). The whole address, unique to one person,
+		// is not kept: the caller finds it by an exact index of its own
+		// (the gate's blind index), and memory stays small.
 		s := strings.ToLower(strings.TrimSpace(v.Text))
-		out := []string{s}
-		if at := strings.LastIndexByte(s, '@'); at > 0 {
-			out = append(out, s[at+1:])
-			out = append(out, words(s[:at])...)
-			out = append(out, words(s[at+1:])...)
+		at := max(strings.LastIndexByte(s, '@'), 0)
+		var out []string
+		for _, w := range words(s[:at]) {
+			if strings.Trim(w, "0123456789") != "" {
+				out = append(out, w)
+			}
 		}
-		return out
+		return append(out, words(s[at:])...)
 	case Phone:
 		if d := digits(v.Text); d != "" {
 			return []string{d}

@@ -118,8 +118,8 @@ func TestMatching(t *testing.T) {
 			t.Errorf("got %v", got)
 		}
 	})
-	t.Run("an e-mail address is found whole, by its beginning and by its words", func(t *testing.T) {
-		for _, q := range []string{"anna.schneider@example.org", "anna.schn", "example.org"} {
+	t.Run("an e-mail address is found by its words and its domain", func(t *testing.T) {
+		for _, q := range []string{"anna.schneider@example.org", "anna.schn", "example.org", "schneider@exam"} {
 			if got := find(ix, q, fEmail); !slices.Equal(got, []string{"anna"}) {
 				t.Errorf("%q: got %v", q, got)
 			}
@@ -133,7 +133,7 @@ func TestMatching(t *testing.T) {
 		}
 	})
 	t.Run("a handle is found with or without its at sign", func(t *testing.T) {
-		for _, q := range []string{"@annabel@social.example", "annabel@social", "@annabel"} {
+		for _, q := range []string{"@annabel@social.example", "@annabel@social", "@annabel"} {
 			if got := find(ix, q, fHandle); !slices.Equal(got, []string{"annabel"}) {
 				t.Errorf("%q: got %v", q, got)
 			}
@@ -260,4 +260,51 @@ func TestDistanceOne(t *testing.T) {
 			t.Errorf("distanceOne(%q, %q) = %v", c.a, c.b, got)
 		}
 	}
+}
+
+func TestOrders(t *testing.T) {
+	ix := New()
+	for i, p := range []struct{ id, family, org string }{{"c", "Cäsar", "Beta"}, {"a", "Adler", ""}, {"b", "Bauer", "Alpha"}, {"x", "", "Alpha"}} {
+		d := person(p.id, "", p.family)
+		d.Order, d.Order2, d.Updated = fold(p.family), fold(p.org), int64(i)
+		ix.Put(d)
+	}
+	ix.SetReady()
+	for _, c := range []struct {
+		name string
+		by   Order
+		want []string
+	}{
+		{"without words, by name, the unnamed last", ByScore, []string{"a", "b", "c", "x"}},
+		{"by organization, then name, without one last", ByOrder2, []string{"b", "x", "c", "a"}},
+		{"by the latest change", ByUpdated, []string{"x", "b", "a", "c"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := ids(ix.Search(Query{By: c.by, Fields: all, Limit: 10})); !slices.Equal(got, c.want) {
+				t.Errorf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestExactDocumentsRankFirst(t *testing.T) {
+	ix := New()
+	ix.Put(person("a", "Jan", "Berg"), person("b", "Jan", "Bergmann"), person("c", "Ute", "Stein"))
+	ix.SetReady()
+	t.Run("a document the caller found exactly comes first, even without a matching word", func(t *testing.T) {
+		got := ids(ix.Search(Query{Text: "030 1234567", Fields: all, Limit: 10, Exact: []string{"c"}}))
+		if !slices.Equal(got, []string{"c"}) {
+			t.Errorf("got %v", got)
+		}
+		got = ids(ix.Search(Query{Text: "berg", Fields: all, Limit: 10, Exact: []string{"b"}}))
+		if !slices.Equal(got, []string{"b", "a"}) {
+			t.Errorf("got %v", got)
+		}
+	})
+	t.Run("an exact document Keep leaves out stays out", func(t *testing.T) {
+		got := ids(ix.Search(Query{Text: "x@example.org", Fields: all, Limit: 10, Exact: []string{"c"}, Keep: func(m Meta) bool { return m.ID != "c" }}))
+		if len(got) != 0 {
+			t.Errorf("got %v", got)
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,7 +105,10 @@ type adminData struct {
 	Expires  time.Time
 	Err      *pageErr
 	ErrUser  string // the user the refused action was about ("" for the invitation)
-	Invite   struct {
+	// Stale: a change refused because another hand changed the user since
+	// the page showed them; what changed, and the change to re-apply.
+	Stale  *adminStale
+	Invite struct {
 		Email string
 		Roles []tresor.Role
 	}
@@ -250,13 +254,86 @@ func (s *Server) adminInvite(w http.ResponseWriter, r *http.Request) error {
 	return s.adminRefused(w, r, err, d)
 }
 
-// adminSetRoles replaces a user's roles; added data roles wait.
+// adminStale is what the administration shows when a change of roles or
+// state met a user another administrator changed meanwhile: the user as
+// the form showed them and as they are now, and the change the form asked
+// for, to re-apply knowingly at the current version.
+type adminStale struct {
+	User                    *tresor.User // as stored now
+	RolesBefore, RolesNow   []tresor.Role
+	StateBefore, StateNow   string // "enabled" or "disabled"
+	RolesChanged, StateGone bool   // StateGone: the state differs
+	Action                  string // "roles" or "state"
+	WantRoles               []tresor.Role
+	WantState               string
+}
+
+// adminUserState names a user's state as the state form does.
+func adminUserState(u *tresor.User) string {
+	if u.DisabledAt != nil {
+		return "disabled"
+	}
+	return "enabled"
+}
+
+// adminFormVersion reads the version of the user the form showed.
+func adminFormVersion(r *http.Request) (int64, error) {
+	v, err := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	if err != nil || v < 1 {
+		return 0, &tresor.Error{Code: tresor.ECValidation, Message: "The form lacks the version of the user it showed; reload the page.",
+			MessageDE: "Dem Formular fehlt der Stand des Kontos, den es zeigte; laden Sie die Seite neu."}
+	}
+	return v, nil
+}
+
+// adminStaleOf builds the comparison after a version mismatch from what
+// the form showed (its hidden fields) and the user as stored now.
+func (s *Server) adminStaleOf(r *http.Request, id, action string, wantRoles []tresor.Role, wantState string) (*adminStale, error) {
+	u, err := s.svc.Users.User(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	before, err := tresor.ParseRoles(r.PostFormValue("shown_roles"))
+	if err != nil {
+		before = nil
+	}
+	st := &adminStale{User: u, RolesBefore: before, RolesNow: u.Roles, StateBefore: r.PostFormValue("shown_state"), StateNow: adminUserState(u),
+		Action: action, WantRoles: wantRoles, WantState: wantState}
+	if st.StateBefore != "enabled" && st.StateBefore != "disabled" {
+		st.StateBefore = ""
+	}
+	st.RolesChanged = joinRoles(slices.Sorted(slices.Values(before))) != joinRoles(slices.Sorted(slices.Values(u.Roles)))
+	st.StateGone = st.StateBefore != "" && st.StateBefore != st.StateNow
+	return st, nil
+}
+
+// adminStaleRefused shows the administration with what changed since the
+// form was shown, instead of overwriting it.
+func (s *Server) adminStaleRefused(w http.ResponseWriter, r *http.Request, err error, id, action string, roles []tresor.Role, state string) error {
+	st, serr := s.adminStaleOf(r, id, action, roles, state)
+	if serr != nil {
+		return serr
+	}
+	pe, err := adminRefusal(r, err)
+	if err != nil {
+		return err
+	}
+	return s.renderAdmin(w, r, http.StatusConflict, &adminData{Err: pe, ErrUser: id, Stale: st})
+}
+
+// adminSetRoles replaces a user's roles; added data roles wait. The form
+// carries the version of the user it showed: a change made meanwhile is
+// shown, not overwritten.
 func (s *Server) adminSetRoles(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	roles, err := formRoles(r)
+	var version int64
+	if err == nil {
+		version, err = adminFormVersion(r)
+	}
 	if err == nil {
 		var u *tresor.User
-		if u, err = s.svc.Users.SetRoles(r.Context(), id, roles); err == nil {
+		if u, err = s.svc.Users.SetRolesIf(r.Context(), id, roles, version); err == nil {
 			if u.PendingGrant != nil {
 				adminBack(w, r, "roles_waiting", u.ID, u.PendingGrant.Roles)
 			} else {
@@ -264,6 +341,9 @@ func (s *Server) adminSetRoles(w http.ResponseWriter, r *http.Request) error {
 			}
 			return nil
 		}
+	}
+	if tresor.ErrorCode(err) == tresor.ECVersionMismatch {
+		return s.adminStaleRefused(w, r, err, id, "roles", roles, "")
 	}
 	return s.adminRefused(w, r, err, &adminData{ErrUser: id})
 }
@@ -279,7 +359,14 @@ func (s *Server) adminSetState(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return s.adminRefused(w, r, tresor.Errorf(tresor.ECValidation, "state is disabled or enabled."), &adminData{ErrUser: id})
 	}
-	u, err := s.svc.Users.SetDisabled(r.Context(), id, disable)
+	version, err := adminFormVersion(r)
+	if err != nil {
+		return s.adminRefused(w, r, err, &adminData{ErrUser: id})
+	}
+	u, err := s.svc.Users.SetDisabledIf(r.Context(), id, disable, version)
+	if tresor.ErrorCode(err) == tresor.ECVersionMismatch {
+		return s.adminStaleRefused(w, r, err, id, "state", nil, r.PostFormValue("state"))
+	}
 	if err != nil {
 		return s.adminRefused(w, r, err, &adminData{ErrUser: id})
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -149,9 +150,15 @@ func TestAdministratorManagesAccountsWithoutTheirAccess(t *testing.T) {
 		}
 		return b.get(r.header.Get("Location"))
 	}
+	// version is the user's version, which every form of the page carries.
+	version := func(id string) string {
+		u, err := a.g.User(sys, id)
+		must(t, err)
+		return strconv.FormatInt(u.Version, 10)
+	}
 
 	t.Run("an added data role waits for a second person", func(t *testing.T) {
-		p := follow(t, b.post("/admin/users/"+kim.ID+"/roles", url.Values{"csrf": {csrf}, "roles": {"sales", "marketing"}}, nil))
+		p := follow(t, b.post("/admin/users/"+kim.ID+"/roles", url.Values{"csrf": {csrf}, "version": {version(kim.ID)}, "roles": {"sales", "marketing"}}, nil))
 		if !strings.Contains(p.body, "Waiting for approval: marketing") || !strings.Contains(p.body, `id="waiting"`) {
 			t.Fatalf("page after the change: %.3000s", p.body)
 		}
@@ -160,7 +167,7 @@ func TestAdministratorManagesAccountsWithoutTheirAccess(t *testing.T) {
 		}
 	})
 	t.Run("nobody changes their own roles", func(t *testing.T) {
-		r := b.post("/admin/users/"+boss.ID+"/roles", url.Values{"csrf": {csrf}, "roles": {"auditor"}}, nil)
+		r := b.post("/admin/users/"+boss.ID+"/roles", url.Values{"csrf": {csrf}, "version": {version(boss.ID)}, "roles": {"auditor"}}, nil)
 		if r.status != http.StatusForbidden || !strings.Contains(r.body, `class="refused-result"`) {
 			t.Fatalf("own roles: %d %.1500s", r.status, r.body)
 		}
@@ -187,11 +194,11 @@ func TestAdministratorManagesAccountsWithoutTheirAccess(t *testing.T) {
 		}
 	})
 	t.Run("a user is disabled and enabled again", func(t *testing.T) {
-		p := follow(t, b.post("/admin/users/"+kim.ID+"/state", url.Values{"csrf": {csrf}, "state": {"disabled"}}, nil))
+		p := follow(t, b.post("/admin/users/"+kim.ID+"/state", url.Values{"csrf": {csrf}, "version": {version(kim.ID)}, "state": {"disabled"}}, nil))
 		if u, _ := a.g.User(sys, kim.ID); u.DisabledAt == nil || !strings.Contains(p.body, "kim@example.org is disabled") {
 			t.Fatalf("not disabled: %.2000s", p.body)
 		}
-		follow(t, b.post("/admin/users/"+kim.ID+"/state", url.Values{"csrf": {csrf}, "state": {"enabled"}}, nil))
+		follow(t, b.post("/admin/users/"+kim.ID+"/state", url.Values{"csrf": {csrf}, "version": {version(kim.ID)}, "state": {"enabled"}}, nil))
 		if u, _ := a.g.User(sys, kim.ID); u.DisabledAt != nil {
 			t.Fatal("not enabled again")
 		}

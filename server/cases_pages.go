@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"tresor"
 )
@@ -19,6 +20,8 @@ func (s *Server) casePages() []route {
 		{"POST", "/cases/{id}/assign", SignedIn, s.caseAssign},
 		{"POST", "/cases/{id}/status", SignedIn, s.caseStatus},
 		{"POST", "/cases/{id}/reply", SignedIn, s.caseReply},
+		{"POST", "/cases/{id}/find", SignedIn, s.caseFind},
+		{"POST", "/cases/{id}/link", SignedIn, s.caseLink},
 	}
 }
 
@@ -31,6 +34,7 @@ type casesData struct {
 	Refusal  string // why the purpose sees no cases, in the person's language
 	Statuses []tresor.CaseStatus
 	Me       string
+	Names    map[string]string // the names of the users cases may be given to
 }
 
 // caseData is what a case's page shows.
@@ -47,7 +51,26 @@ type caseData struct {
 	ReachReasons  []string // the reasons in the person's language
 	ReplyText     string   // kept after a refusal
 	Sent          bool
+	// Assignees are the users the case may be given to (id and name).
+	Assignees []tresor.Assignee
+	Names     map[string]string
+	// Linking an unknown sender: the search as typed, the contacts it found.
+	Who      string
+	Searched bool
+	Matches  []caseContactMatch
+	More     bool   // the search stopped before the end of the list
+	LinkErr  string // why the link was refused, in the person's language
+	Linked   bool   // the sender was just linked
 }
+
+// caseContactMatch is a contact the search for a sender found.
+type caseContactMatch struct {
+	ID, Name, Email string
+}
+
+// caseSearchLimit bounds how many contacts a search for a sender reads (the
+// names are sealed: the gate opens each it lists, and records the read).
+const caseSearchLimit = 500
 
 // pageRefusal is a refusal of the gate in the person's language with its
 // stable code, for pages that explain instead of failing.
@@ -81,6 +104,7 @@ func (s *Server) casesPage(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	d.Names = s.caseAssigneeNames(r)
 	l, err := s.svc.Cases.Cases(r.Context(), f)
 	switch {
 	case err == nil:
@@ -113,6 +137,19 @@ func (s *Server) renderCaseWith(w http.ResponseWriter, r *http.Request, status i
 		return err
 	}
 	d.Case, d.Withheld, d.Statuses, d.Me = c, slices.Contains(c.Withheld, "interaction.content"), tresor.CaseStatuses(), tresor.ActorFrom(ctx).UserID
+	d.Linked = r.Method == http.MethodGet && r.URL.Query().Get("linked") == "1"
+	if as, err := s.svc.Cases.CaseAssignees(ctx); err == nil {
+		d.Assignees = as
+		d.Names = map[string]string{}
+		for _, a := range as {
+			d.Names[a.ID] = a.Name
+		}
+	}
+	if c.ContactID == "" && c.Sender != "" && d.Searched {
+		if err := s.caseSearchContacts(r, d); err != nil {
+			return err
+		}
+	}
 	if c.Channel == tresor.ChannelSocial && c.ContactID != "" && c.Network != "" {
 		if cs, err := s.svc.Social.Channels(ctx); err == nil {
 			for _, ch := range cs {
@@ -185,8 +222,107 @@ func (s *Server) changeCase(w http.ResponseWriter, r *http.Request, patch map[st
 	}
 }
 
+// caseAssigneeNames maps the users cases may be given to onto their
+// names; empty where the purpose lists none.
+func (s *Server) caseAssigneeNames(r *http.Request) map[string]string {
+	names := map[string]string{}
+	if as, err := s.svc.Cases.CaseAssignees(r.Context()); err == nil {
+		for _, a := range as {
+			names[a.ID] = a.Name
+		}
+	}
+	return names
+}
+
+// caseAssign gives the case to the agent (no assignee named) or to another
+// user the purpose may give it to.
 func (s *Server) caseAssign(w http.ResponseWriter, r *http.Request) error {
-	return s.changeCase(w, r, map[string]any{"assignee_id": tresor.ActorFrom(r.Context()).UserID})
+	to := r.PostFormValue("assignee")
+	if to == "" {
+		to = tresor.ActorFrom(r.Context()).UserID
+	}
+	if _, ok := s.caseAssigneeNames(r)[to]; !ok {
+		return s.renderCase(w, r, http.StatusUnprocessableEntity, translate(language(r), "case_assignee_unknown"))
+	}
+	return s.changeCase(w, r, map[string]any{"assignee_id": to})
+}
+
+// caseFind shows the case with the contacts the search for its sender
+// found. The search is posted: a name never goes into an address (nor
+// into a log or the browser's history).
+func (s *Server) caseFind(w http.ResponseWriter, r *http.Request) error {
+	d := &caseData{Who: strings.TrimSpace(r.PostFormValue("who"))}
+	d.Searched = d.Who != ""
+	return s.renderCaseWith(w, r, http.StatusOK, d)
+}
+
+// caseSearchContacts finds the contacts whose name or e-mail address holds
+// d.Who, among those the purpose may see, for linking an unknown sender.
+func (s *Server) caseSearchContacts(r *http.Request, d *caseData) error {
+	want := strings.ToLower(d.Who)
+	f := tresor.ContactFilter{Page: tresor.Page{Limit: 100}}
+	for read := 0; ; {
+		l, err := s.svc.Contacts.Contacts(r.Context(), f)
+		if err != nil {
+			if rf := pageRefusal(r, err); rf != "" && statusOf[tresor.ErrorCode(err)] < 500 {
+				d.LinkErr = rf
+				return nil
+			}
+			return err
+		}
+		for _, c := range l.Items {
+			name := contactName(c)
+			email := ""
+			if len(c.Emails) > 0 {
+				email = c.Emails[0]
+			}
+			if strings.Contains(strings.ToLower(name), want) || strings.Contains(strings.ToLower(email), want) {
+				d.Matches = append(d.Matches, caseContactMatch{ID: c.ID, Name: name, Email: email})
+			}
+		}
+		read += len(l.Items)
+		if l.Next == "" {
+			return nil
+		}
+		if read >= caseSearchLimit || len(d.Matches) >= 20 {
+			d.More = true
+			return nil
+		}
+		if f.After, err = tresor.DecodeCursor(l.Next); err != nil {
+			return err
+		}
+	}
+}
+
+// caseLink links the unknown sender of a case to the contact the agent
+// chose, through the gate (which adds the sender's handle to the contact).
+func (s *Server) caseLink(w http.ResponseWriter, r *http.Request) error {
+	version, err := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	if err != nil || version < 1 {
+		return tresor.Errorf(tresor.ECValidation, "The form lacks the version of the case; reload the page.")
+	}
+	contactID := strings.TrimSpace(r.PostFormValue("contact"))
+	if contactID == "" {
+		return s.renderCaseWith(w, r, http.StatusUnprocessableEntity, &caseData{LinkErr: translate(language(r), "case_link_choose")})
+	}
+	id := r.PathValue("id")
+	_, err = s.svc.Cases.LinkCaseSender(r.Context(), id, contactID, version)
+	switch code := tresor.ErrorCode(err); {
+	case err == nil:
+		http.Redirect(w, r, "/cases/"+id+"?linked=1", http.StatusSeeOther)
+		return nil
+	case code == tresor.ECVersionMismatch:
+		return s.renderCase(w, r, http.StatusConflict, translate(language(r), "case_changed_meanwhile"))
+	case code == tresor.ECNotFound && r.PathValue("id") != "":
+		if _, cerr := s.svc.Cases.Case(r.Context(), id); cerr != nil {
+			return cerr
+		}
+		return s.renderCaseWith(w, r, http.StatusUnprocessableEntity, &caseData{LinkErr: translate(language(r), "case_link_no_contact")})
+	case statusOf[code] >= 400 && statusOf[code] < 500:
+		return s.renderCaseWith(w, r, statusOf[code], &caseData{LinkErr: pageRefusal(r, err)})
+	default:
+		return err
+	}
 }
 
 func (s *Server) caseStatus(w http.ResponseWriter, r *http.Request) error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -116,8 +117,8 @@ func (s *Server) exportPageRoutes() []route {
 
 // exportPageSubmit answers the export form (partials/contacts_export.html):
 // the selected contacts (id, the list's checkboxes), or without a selection
-// the list the form's hidden fields describe (q, email, owner,
-// organization_id), as a download. A refusal, the cap among them, shows on
+// the list the form's hidden fields describe (the list's own parameters,
+// read as the list reads them), as a download. A refusal, the cap among them, shows on
 // the contacts page with its code and the rule in the person's language.
 func (s *Server) exportPageSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
@@ -126,20 +127,18 @@ func (s *Server) exportPageSubmit(w http.ResponseWriter, r *http.Request) error 
 	f := r.PostForm
 	req := tresor.ExportRequest{IDs: f["id"], Format: tresor.ExportFormat(f.Get("format"))}
 	sep, err := exportSeparator(f.Get("sep"))
-	if err == nil && len(req.IDs) == 0 {
-		req.Filter = tresor.ContactFilter{Query: strings.TrimSpace(f.Get("q")), Email: strings.TrimSpace(f.Get("email")),
-			OrganizationID: strings.TrimSpace(f.Get("organization_id"))}
-		switch owner := strings.TrimSpace(f.Get("owner")); {
-		case owner == "me":
-			req.Filter.OwnerID = tresor.ActorFrom(r.Context()).UserID
-		case owner != "" && !tresor.ValidID(owner):
-			err = tresor.Errorf(tresor.ECInvalidParameter, "The owner must be a user id or me.")
-		default:
-			req.Filter.OwnerID = owner
+	d := &contactsList{}
+	if len(req.IDs) == 0 {
+		// The list's own reading of its filters, from the form's hidden fields.
+		list := url.Values{}
+		for _, k := range exportListKeys {
+			if x := f.Get(k); x != "" {
+				list.Set(k, x)
+			}
 		}
-		if id := req.Filter.OrganizationID; err == nil && id != "" && !tresor.ValidID(id) {
-			err = tresor.Errorf(tresor.ECInvalidParameter, "The organization must be an organization id.")
-		}
+		lr := r.Clone(r.Context())
+		lr.URL.RawQuery = list.Encode()
+		req.Filter = d.filter(lr)
 	}
 	req.Separator = sep
 	if err == nil {
@@ -151,11 +150,18 @@ func (s *Server) exportPageSubmit(w http.ResponseWriter, r *http.Request) error 
 	if verr != nil {
 		return verr
 	}
-	d := &contactsList{}
 	v.Data = d
-	if tresor.ErrorCode(err) == tresor.ECPurposeMissing {
+	switch tresor.ErrorCode(err) {
+	case tresor.ECPurposeMissing:
 		d.NoPurpose = true
 		return s.render(w, r, http.StatusOK, "contacts", v)
+	case tresor.ECSearchWarming: // as the list says it
+		d.Warming = tresor.ErrorMessage(err)
+		if e := tresor.AsError(err); e != nil && language(r) == "de" && e.MessageDE != "" {
+			d.Warming = e.MessageDE
+		}
+		w.Header().Set("Retry-After", "2")
+		return s.render(w, r, http.StatusServiceUnavailable, "contacts", v)
 	}
 	if d.Refused = refusalOf(r, err); d.Refused == nil {
 		return err
@@ -167,12 +173,22 @@ func (s *Server) exportPageSubmit(w http.ResponseWriter, r *http.Request) error 
 // exportHidden is a hidden field of the export form.
 type exportHidden struct{ Name, Value string }
 
+// exportListKeys are the parameters of the contacts list (contactsList.filter
+// and link) that the export form repeats.
+var exportListKeys = []string{"q", "email", "organization_id", "owner", "sort", "consent_purpose", "consent_channel", "consent_state"}
+
 // ExportFilter are the filters of the list shown, which the export form
 // repeats so that, without a selection, it exports the same list.
 func (d *contactsList) ExportFilter() []exportHidden {
 	var out []exportHidden
-	if d.Email != "" {
-		out = append(out, exportHidden{"email", d.Email})
+	for _, h := range []exportHidden{{"q", d.Q}, {"organization_id", d.Org}, {"sort", d.Sort},
+		{"consent_purpose", d.ConsentP}, {"consent_channel", d.ConsentC}, {"consent_state", d.ConsentS}} {
+		if h.Value != "" {
+			out = append(out, h)
+		}
+	}
+	if d.Mine {
+		out = append(out, exportHidden{"owner", "me"})
 	}
 	return out
 }

@@ -167,19 +167,88 @@ type contactRow struct {
 	NameWithheld, OrganizationWithheld, PositionWithheld, EmailWithheld bool
 }
 
-// contactsList is what the contacts list shows.
+// contactsList is what the contacts list shows: the search, the filters
+// and the order as chosen, and one page of contacts.
 type contactsList struct {
-	Email      string // the search, as typed
-	EmailError string
-	NoPurpose  bool
-	Refused    *refusal
-	Rows       []contactRow
-	Next       string // the link of the next page, "" on the last
-	Searched   bool
+	Q         string // the search, as typed
+	QError    string
+	Org       string // organization_id
+	Mine      bool   // only the signed-in person's contacts
+	Sort      string
+	ConsentP  string // the consent filter: purpose, channel, state
+	ConsentC  string
+	ConsentS  string
+	Orgs      []contactsOption
+	Sorts     []string
+	Purposes  []string
+	Channels  []string
+	States    []string
+	NoPurpose bool
+	Refused   *refusal
+	Warming   string // the search index is loading: what it says
+	Rows      []contactRow
+	Total     int
+	Counted   bool
+	Next      string // the link of the next page, "" on the last
+	First     string // the link of the first page, when on a later one
+	Filtered  bool   // a search or a filter is set
+	Searched  bool   // a search is set
 }
+
+// contactsOption is a choice of a select: its value and its label.
+type contactsOption struct{ Value, Label string }
+
+// contactsMaxOrgs bounds the organizations the filter offers; others are
+// reached from the organization's page, whose link sets the filter.
+const contactsMaxOrgs = 200
+
+var contactsConsentStates = []string{string(tresor.ConsentGranted), string(tresor.ConsentPending),
+	string(tresor.ConsentWithdrawn), string(tresor.ConsentUnknown)}
 
 func contactName(c *tresor.Contact) string {
 	return strings.TrimSpace(c.GivenName + " " + c.FamilyName)
+}
+
+// filter reads the list's search, filters and order from the query.
+func (d *contactsList) filter(r *http.Request) tresor.ContactFilter {
+	q := r.URL.Query()
+	d.Q = strings.TrimSpace(q.Get("q"))
+	if d.Q == "" {
+		d.Q = strings.TrimSpace(q.Get("email")) // links of before the search
+	}
+	d.Org, d.Mine, d.Sort = q.Get("organization_id"), q.Get("owner") == "me", q.Get("sort")
+	d.ConsentP, d.ConsentC, d.ConsentS = q.Get("consent_purpose"), q.Get("consent_channel"), q.Get("consent_state")
+	f := tresor.ContactFilter{Query: d.Q, OrganizationID: d.Org, Sort: d.Sort}
+	if d.Mine {
+		if a := tresor.ActorFrom(r.Context()); a != nil {
+			f.OwnerID = a.UserID
+		}
+	}
+	if d.ConsentP != "" && d.ConsentC != "" && d.ConsentS != "" {
+		f.Consent = &tresor.ConsentFilter{Purpose: d.ConsentP, Channel: tresor.ConsentChannel(d.ConsentC), State: tresor.ConsentState(d.ConsentS)}
+	}
+	d.Searched = d.Q != ""
+	d.Filtered = d.Searched || d.Org != "" || d.Mine || f.Consent != nil
+	return f
+}
+
+// link is the address of the list with its search, filters and order, at
+// the cursor.
+func (d *contactsList) link(cursor string) string {
+	v := url.Values{}
+	for k, x := range map[string]string{"q": d.Q, "organization_id": d.Org, "sort": d.Sort, "consent_purpose": d.ConsentP,
+		"consent_channel": d.ConsentC, "consent_state": d.ConsentS, "cursor": cursor} {
+		if x != "" {
+			v.Set(k, x)
+		}
+	}
+	if d.Mine {
+		v.Set("owner", "me")
+	}
+	if len(v) == 0 {
+		return "/contacts"
+	}
+	return "/contacts?" + v.Encode()
 }
 
 func (s *Server) contactsPage(w http.ResponseWriter, r *http.Request) error {
@@ -187,21 +256,32 @@ func (s *Server) contactsPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	d := &contactsList{Email: strings.TrimSpace(q.Get("email"))}
-	d.Searched = d.Email != ""
+	d := &contactsList{Sorts: tresor.ContactSorts(), Channels: consentChannels, States: contactsConsentStates}
+	for _, p := range s.opt.Catalogue {
+		d.Purposes = append(d.Purposes, p.ID)
+	}
 	v.Data = d
-	after, err := tresor.DecodeCursor(q.Get("cursor"))
-	if err != nil {
+	f := d.filter(r)
+	cursor := r.URL.Query().Get("cursor")
+	if f.Page.After, err = tresor.DecodeCursor(cursor); err != nil {
 		return err
 	}
-	l, err := s.svc.Contacts.Contacts(r.Context(), tresor.ContactFilter{Email: d.Email, Page: tresor.Page{After: after, Limit: 25}})
+	f.Page.Limit = 25
+	l, err := s.svc.Contacts.Contacts(r.Context(), f)
 	switch {
 	case tresor.ErrorCode(err) == tresor.ECPurposeMissing:
 		d.NoPurpose = true
 		return s.render(w, r, http.StatusOK, "contacts", v)
-	case tresor.ErrorCode(err) == tresor.ECInvalidParameter && d.Email != "":
-		d.EmailError = translate(language(r), "contacts_email_invalid")
+	case tresor.ErrorCode(err) == tresor.ECSearchWarming:
+		d.Warming = tresor.ErrorMessage(err)
+		if e := tresor.AsError(err); e != nil && language(r) == "de" && e.MessageDE != "" {
+			d.Warming = e.MessageDE
+		}
+		w.Header().Set("Retry-After", "2")
+		return s.render(w, r, http.StatusServiceUnavailable, "contacts", v)
+	case tresor.ErrorCode(err) == tresor.ECInvalidParameter:
+		d.QError = pageRefusal(r, err)
+		d.Orgs = s.contactsOrgOptions(r, d.Org)
 		return s.render(w, r, http.StatusUnprocessableEntity, "contacts", v)
 	case err != nil:
 		if d.Refused = refusalOf(r, err); d.Refused == nil {
@@ -210,6 +290,8 @@ func (s *Server) contactsPage(w http.ResponseWriter, r *http.Request) error {
 		status, _ := pageStatus(err)
 		return s.render(w, r, status, "contacts", v)
 	}
+	d.Orgs = s.contactsOrgOptions(r, d.Org)
+	d.Total, d.Counted = l.Total, l.Counted
 	for _, c := range l.Items {
 		row := contactRow{ID: c.ID, Name: contactName(c), Organization: c.Organization, Position: c.Position,
 			NameWithheld:         slices.Contains(c.Withheld, tresor.CatContactName),
@@ -222,13 +304,45 @@ func (s *Server) contactsPage(w http.ResponseWriter, r *http.Request) error {
 		d.Rows = append(d.Rows, row)
 	}
 	if l.Next != "" {
-		nq := url.Values{"cursor": {l.Next}}
-		if d.Email != "" {
-			nq.Set("email", d.Email)
-		}
-		d.Next = "/contacts?" + nq.Encode()
+		d.Next = d.link(l.Next)
+	}
+	if cursor != "" {
+		d.First = d.link("")
 	}
 	return s.render(w, r, http.StatusOK, "contacts", v)
+}
+
+// contactsOrgOptions lists the organizations the filter offers, by name,
+// and the chosen one even if it is not among them.
+func (s *Server) contactsOrgOptions(r *http.Request, chosen string) []contactsOption {
+	var out []contactsOption
+	have := false
+	p := tresor.Page{Limit: tresor.MaxPageSize}
+	for len(out) < contactsMaxOrgs {
+		l, err := s.svc.Organizations.Organizations(r.Context(), tresor.OrganizationFilter{Page: p})
+		if err != nil {
+			break
+		}
+		for _, o := range l.Items {
+			out = append(out, contactsOption{Value: o.ID, Label: o.Name})
+			have = have || o.ID == chosen
+		}
+		if l.Next == "" {
+			break
+		}
+		if p.After, err = tresor.DecodeCursor(l.Next); err != nil {
+			break
+		}
+	}
+	if !have && chosen != "" {
+		if o, err := s.svc.Organizations.Organization(r.Context(), chosen); err == nil {
+			out = append(out, contactsOption{Value: o.ID, Label: o.Name})
+		}
+	}
+	slices.SortFunc(out, func(a, b contactsOption) int {
+		return strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label))
+	})
+	return out
 }
 
 // contactField is one personal field of the contact page: its label, its

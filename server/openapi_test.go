@@ -876,6 +876,14 @@ func (f *fakeServices) SetRoles(ctx context.Context, idOrEmail string, roles []t
 	return &u, nil
 }
 
+func (f *fakeServices) SetRolesIf(ctx context.Context, idOrEmail string, roles []tresor.Role, _ int64) (*tresor.User, error) {
+	return f.SetRoles(ctx, idOrEmail, roles)
+}
+
+func (f *fakeServices) SetDisabledIf(ctx context.Context, idOrEmail string, disabled bool, _ int64) (*tresor.User, error) {
+	return f.SetDisabled(ctx, idOrEmail, disabled)
+}
+
 func (f *fakeServices) SetDisabled(ctx context.Context, idOrEmail string, disabled bool) (*tresor.User, error) {
 	u := fakeUser
 	if !disabled {

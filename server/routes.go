@@ -109,7 +109,7 @@ func (s *Server) apiRoutes() []route {
 		update: s.svc.Contacts.UpdateContact, remove: s.svc.Contacts.DeleteContact,
 		list: func(ctx context.Context, q query) (any, error) {
 			f := tresor.ContactFilter{OwnerID: q.owner("owner"), OrganizationID: q.id("organization_id"),
-				UpdatedSince: q.time("updated_since"), Email: q.str("email"), Query: q.str("q"), Page: q.page()}
+				UpdatedSince: q.time("updated_since"), Email: q.str("email"), Query: q.str("q"), Sort: q.str("sort"), Consent: q.consent(), Page: q.page()}
 			if err := q.err(); err != nil {
 				return nil, err
 			}
@@ -417,6 +417,22 @@ func (q *query) time(name string) time.Time {
 		q.probs = append(q.probs, fmt.Sprintf("%s must be a time such as 2026-01-31T08:00:00Z", name))
 	}
 	return t
+}
+
+// consent reads the consent filter of a contact list, written
+// PURPOSE:CHANNEL:STATE (marketing:email:granted).
+func (q *query) consent() *tresor.ConsentFilter {
+	v := q.str("consent")
+	if v == "" {
+		return nil
+	}
+	parts := strings.Split(v, ":")
+	if len(parts) < 3 {
+		q.probs = append(q.probs, "consent is written purpose:channel:state, e.g. marketing:email:granted or marketing:social_dm:mastodon:granted")
+		return nil
+	}
+	return &tresor.ConsentFilter{Purpose: parts[0], Channel: tresor.ConsentChannel(strings.Join(parts[1:len(parts)-1], ":")),
+		State: tresor.ConsentState(parts[len(parts)-1])}
 }
 
 func (q *query) page() tresor.Page {

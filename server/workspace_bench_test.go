@@ -68,8 +68,9 @@ func BenchmarkWorkspacePages(b *testing.B) {
 }
 
 // workspaceBenchPages are the pages of the areas beside the foundation's,
-// with the data they show: the contact list, a contact with 200 timeline
-// items, and a deal board of 200 deals.
+// with the data they show: the contact list, a search by name (two words,
+// and a prefix that many share), the list sorted by name, a contact with 200
+// timeline items, and a deal board of 200 deals.
 func workspaceBenchPages(b *testing.B, a *api, ctx context.Context) []string {
 	b.Helper()
 	c := &tresor.Contact{ContactDetails: tresor.ContactDetails{GivenName: "Erika", FamilyName: "Mustermann", Emails: []string{"erika@example.de"},
@@ -84,7 +85,7 @@ func workspaceBenchPages(b *testing.B, a *api, ctx context.Context) []string {
 	for i := 0; i < 200; i++ {
 		must(b, a.g.CreateDeal(ctx, &tresor.Deal{Title: fmt.Sprintf("Deal %d", i), Stage: stages[i%len(stages)], Value: "1250.00", Currency: "EUR"}))
 	}
-	return []string{"/contacts", "/contacts/" + c.ID, "/deals"}
+	return []string{"/contacts", "/contacts?q=erika+mustermann", "/contacts?q=nr00012", "/contacts?sort=name", "/contacts/" + c.ID, "/deals"}
 }
 
 // seedWorkspace stores n contacts for sales in batches, as an import would.
@@ -193,10 +194,14 @@ func gzipSize(b *testing.B, c *http.Client, u string) int {
 	return buf.Len()
 }
 
-// benchName turns a path into a metric name: "/contacts/ID" → "contact_page".
+// benchName turns a path into a metric name: "/contacts/ID" → "contact_page",
+// "/contacts?q=erika+mustermann" → "contacts_q_erika_mustermann".
 func benchName(p string) string {
 	if p == "/" {
 		return "start"
+	}
+	if path, query, ok := strings.Cut(p, "?"); ok {
+		return benchName(path) + "_" + strings.NewReplacer("=", "_", "+", "_", "&", "_").Replace(query)
 	}
 	parts := strings.Split(strings.Trim(p, "/"), "/")
 	if len(parts) > 1 {

@@ -66,8 +66,55 @@ func (c *conn) Contacts(ctx context.Context, q tresor.ContactQuery) ([]*tresor.C
 		f.add(`NOT EXISTS (SELECT 1 FROM contact_lookup sl JOIN suppressions ss ON ss.kind = sl.kind AND ss.value = sl.value
 			WHERE sl.contact_id = c.id AND ss.scope = ?)`, q.HideObjectedScope)
 	}
+	if cf := q.Consent; cf != nil {
+		if cf.State == tresor.ConsentUnknown {
+			f.add("NOT EXISTS (SELECT 1 FROM consent_states cs WHERE cs.contact_id = c.id AND cs.purpose = ? AND cs.channel = ?)",
+				cf.Purpose, string(cf.Channel))
+		} else {
+			f.add("EXISTS (SELECT 1 FROM consent_states cs WHERE cs.contact_id = c.id AND cs.purpose = ? AND cs.channel = ? AND cs.state = ?)",
+				cf.Purpose, string(cf.Channel), string(cf.State))
+		}
+	}
 	text, args := f.query(head, "c.id", q.Page)
 	return list(ctx, c, text, args, scanContact)
+}
+
+// ContactsByID reads the contacts with the ids, in one query; ids not
+// found are left out, the order is the store's.
+func (c *conn) ContactsByID(ctx context.Context, ids []string) ([]*tresor.ContactRow, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var f filter
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	f.add("c.id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", args...)
+	text, fargs := f.query(queries["contact-select"], "c.id", tresor.Page{Limit: len(ids)})
+	return list(ctx, c, text, fargs, scanContact)
+}
+
+// ConsentContacts lists the contacts with a recorded consent state.
+func (c *conn) ConsentContacts(ctx context.Context, purpose string, channel tresor.ConsentChannel, state tresor.ConsentState) ([]string, error) {
+	s, err := c.stmt(ctx, "consent-contacts")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.QueryContext(ctx, purpose, string(channel), string(state))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
 
 func contactArgs(r *tresor.ContactRow) []any {

@@ -19,7 +19,7 @@ func scanUser(s scanner) (*tresor.User, error) {
 	var created, updated int64
 	var disabled, mfa sql.NullInt64
 	if err := s.Scan(&u.ID, &u.Email, &roles, &u.PasswordHash, &created, &updated, &disabled, &mfa,
-		&u.TOTPSecret, &u.TOTPLastStep, &u.ExternalIssuer, &u.ExternalSubject, &u.PasswordFrom); err != nil {
+		&u.TOTPSecret, &u.TOTPLastStep, &u.ExternalIssuer, &u.ExternalSubject, &u.PasswordFrom, &u.Version); err != nil {
 		return nil, err
 	}
 	u.Roles = []tresor.Role{} // a user whose roles all wait for approval has none
@@ -105,16 +105,33 @@ func userState(u *tresor.User) []any {
 
 // InsertUser inserts a user.
 func (c *conn) InsertUser(ctx context.Context, u *tresor.User) error {
+	if u.Version < 1 {
+		u.Version = 1
+	}
 	args := append(userArgs(u), micros(u.CreatedAt), micros(u.UpdatedAt))
-	_, err := c.exec(ctx, "user-insert", append(args, userState(u)...)...)
+	_, err := c.exec(ctx, "user-insert", append(append(args, userState(u)...), u.Version)...)
 	return err
 }
 
 // UpdateUser writes a user's fields.
-func (c *conn) UpdateUser(ctx context.Context, u *tresor.User) error {
+func (c *conn) UpdateUser(ctx context.Context, u *tresor.User, prev int64) error {
+	if u.Version < 1 {
+		u.Version = 1
+	}
+	if prev < 1 {
+		prev = 1
+	}
 	args := append(userArgs(u), micros(u.UpdatedAt))
-	res, err := c.exec(ctx, "user-update", append(args, userState(u)...)...)
-	return oneRow(res, err, "user", u.ID)
+	// Another stored version than prev means someone else changed the user
+	// meanwhile.
+	res, err := c.exec(ctx, "user-update", append(append(args, userState(u)...), u.Version, prev)...)
+	if err := oneRow(res, err, "user", u.ID); tresor.ErrorCode(err) != tresor.ECNotFound {
+		return err
+	}
+	if _, err := c.User(ctx, u.ID); err != nil {
+		return err
+	}
+	return tresor.Errorf(tresor.ECVersionMismatch, "The user was changed by someone else in the meantime; read it again and repeat your change.")
 }
 
 // oneRow checks that a statement changed exactly one row.

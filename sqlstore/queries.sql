@@ -133,19 +133,20 @@ DELETE FROM cases WHERE id = $1
 
 -- name: user-select
 SELECT u.id, u.email, u.roles, u.password_hash, u.created_at, u.updated_at, u.disabled_at, u.mfa_enabled_at,
-       u.totp_secret, u.totp_last_step, u.external_issuer, u.external_subject, u.password_from
+       u.totp_secret, u.totp_last_step, u.external_issuer, u.external_subject, u.password_from, u.version
 FROM users u
 
 -- name: user-insert
 INSERT INTO users (id, email, roles, password_hash, created_at, updated_at, disabled_at, mfa_enabled_at,
-                   totp_secret, totp_last_step, external_issuer, external_subject, password_from)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                   totp_secret, totp_last_step, external_issuer, external_subject, password_from, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 
 -- name: user-update
 UPDATE users
 SET email = $2, roles = $3, password_hash = $4, updated_at = $5, disabled_at = $6, mfa_enabled_at = $7,
-    totp_secret = $8, totp_last_step = $9, external_issuer = $10, external_subject = $11, password_from = $12
-WHERE id = $1
+    totp_secret = $8, totp_last_step = $9, external_issuer = $10, external_subject = $11, password_from = $12,
+    version = $13
+WHERE id = $1 AND version = $14
 
 -- name: user-count
 SELECT count(*) FROM users
@@ -516,3 +517,6 @@ SELECT COALESCE(max(seq), 0) FROM changes
 
 -- name: changes-prune
 DELETE FROM changes WHERE at < $1
+
+-- name: consent-contacts
+SELECT contact_id FROM consent_states WHERE purpose = $1 AND channel = $2 AND ($3 = '' OR state = $3)

@@ -13,6 +13,7 @@ var identityTests = []struct {
 	fn   func(*testing.T, tresor.Store)
 }{
 	{"UserUpdate", testUserUpdate},
+	{"UserVersion", testUserVersion},
 	{"UserByExternal", testUserByExternal},
 	{"TokenLifecycle", testTokenLifecycle},
 	{"Sessions", testSessions},
@@ -135,7 +136,7 @@ func testChangeFeed(t *testing.T, s tresor.Store) {
 func testPasswordFrom(t *testing.T, s tresor.Store) {
 	u := MustUser(t, s, "lea@example.org")
 	u.PasswordFrom = "reset R issued by user:x"
-	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u) })
+	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u, u.Version) })
 	got, err := s.Read().User(ctx, u.ID)
 	must(t, err)
 	if got.PasswordFrom != u.PasswordFrom {
@@ -156,7 +157,7 @@ func testUserUpdate(t *testing.T, s tresor.Store) {
 	later := epoch.Add(time.Hour)
 	u.Roles = []tresor.Role{tresor.RoleService, tresor.RolePR}
 	u.PasswordHash, u.TOTPSecret, u.TOTPLastStep, u.MFAEnabledAt, u.DisabledAt, u.UpdatedAt = "new", "SECRET", 42, &later, &later, later
-	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u) })
+	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u, u.Version) })
 	got, err := s.Read().User(ctx, u.ID)
 	must(t, err)
 	if !slices.Equal(got.Roles, u.Roles) || got.PasswordHash != "new" || got.TOTPSecret != "SECRET" || got.TOTPLastStep != 42 ||
@@ -165,7 +166,7 @@ func testUserUpdate(t *testing.T, s tresor.Store) {
 	}
 	ghost := *u
 	ghost.ID = newID()
-	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, &ghost) }), tresor.ECNotFound)
+	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, &ghost, ghost.Version) }), tresor.ECNotFound)
 	list, err := s.Read().Users(ctx, tresor.Page{Limit: 10})
 	must(t, err)
 	if len(list) != 1 || list[0].ID != u.ID {
@@ -173,10 +174,41 @@ func testUserUpdate(t *testing.T, s tresor.Store) {
 	}
 }
 
+// testUserVersion: a user starts at version 1; a write keeps the version it
+// read or moves it on by one; a write from an older version is refused
+// (another hand changed the user meanwhile) and changes nothing.
+func testUserVersion(t *testing.T, s tresor.Store) {
+	u := MustUser(t, s, "ver@example.org")
+	if u.Version != 1 {
+		t.Fatalf("a new user has version %d", u.Version)
+	}
+	stale := *u
+	u.Roles, u.Version = []tresor.Role{tresor.RoleService}, 2
+	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u, 1) })
+	u.TOTPLastStep = 7 // a write that keeps the version
+	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u, 2) })
+	got, err := s.Read().User(ctx, u.ID)
+	must(t, err)
+	if got.Version != 2 || got.TOTPLastStep != 7 {
+		t.Fatalf("after two writes: version %d, step %d", got.Version, got.TOTPLastStep)
+	}
+	// Read at version 1 like the first change, written after it.
+	stale.Roles, stale.Version = []tresor.Role{tresor.RolePR}, 2
+	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, &stale, 1) }), tresor.ECVersionMismatch)
+	got, err = s.Read().User(ctx, u.ID)
+	must(t, err)
+	if !slices.Equal(got.Roles, []tresor.Role{tresor.RoleService}) || got.Version != 2 {
+		t.Fatalf("the stale write changed the user: %v, version %d", got.Roles, got.Version)
+	}
+	ghost := *u
+	ghost.ID = newID()
+	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, &ghost, 2) }), tresor.ECNotFound)
+}
+
 func testUserByExternal(t *testing.T, s tresor.Store) {
 	u := MustUser(t, s, "sso@example.org")
 	u.ExternalIssuer, u.ExternalSubject = "https://idp.example.org", "subject-1"
-	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u) })
+	update(t, s, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, u, u.Version) })
 	got, err := s.Read().UserByExternal(ctx, "https://idp.example.org", "subject-1")
 	must(t, err)
 	if got.ID != u.ID {
@@ -187,7 +219,7 @@ func testUserByExternal(t *testing.T, s tresor.Store) {
 	// One external identity belongs to one user.
 	v := MustUser(t, s, "copy@example.org")
 	v.ExternalIssuer, v.ExternalSubject = u.ExternalIssuer, u.ExternalSubject
-	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, v) }), tresor.ECConflict)
+	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error { return tx.UpdateUser(ctx, v, v.Version) }), tresor.ECConflict)
 }
 
 func testTokenLifecycle(t *testing.T, s tresor.Store) {

@@ -15,6 +15,55 @@ var purposeTests = []struct {
 }{
 	{"HideRestrictedLeavesOutThePersonsRecords", testHideRestricted},
 	{"DeleteConsentsOfOnePurpose", testDeleteConsents},
+	{"ContactsByIDAndByConsentState", testContactsByConsent},
+}
+
+func testContactsByConsent(t *testing.T, s tresor.Store) {
+	yes, no, none := contactRow("", "yes@example.org"), contactRow("", "no@example.org"), contactRow("", "none@example.org")
+	insertContacts(t, s, yes, no, none)
+	update(t, s, func(tx tresor.Tx) error {
+		for _, e := range []struct {
+			id    string
+			state tresor.ConsentState
+		}{{yes.ID, tresor.ConsentGranted}, {no.ID, tresor.ConsentWithdrawn}} {
+			if err := tx.InsertConsentEvent(ctx, &tresor.ConsentEvent{ID: newID(), ContactID: e.id, Purpose: "marketing",
+				Channel: tresor.ChannelEmailMsg, Action: tresor.ConsentGrant, Method: tresor.MethodPaper, Actor: "system", At: epoch}, e.state); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	ids := func(rows []*tresor.ContactRow) []string {
+		var out []string
+		for _, r := range rows {
+			out = append(out, r.ID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	want := func(xs ...string) []string { slices.Sort(xs); return xs }
+	rows, err := s.Read().ContactsByID(ctx, []string{yes.ID, none.ID, newID()})
+	must(t, err)
+	if got := ids(rows); !slices.Equal(got, want(yes.ID, none.ID)) {
+		t.Errorf("by id: %v", got)
+	}
+	for _, c := range []struct {
+		state tresor.ConsentState
+		want  []string
+	}{{tresor.ConsentGranted, want(yes.ID)}, {tresor.ConsentWithdrawn, want(no.ID)}, {tresor.ConsentUnknown, want(none.ID)}} {
+		rows, err := s.Read().Contacts(ctx, tresor.ContactQuery{ContactFilter: tresor.ContactFilter{
+			Consent: &tresor.ConsentFilter{Purpose: "marketing", Channel: tresor.ChannelEmailMsg, State: c.state}}})
+		must(t, err)
+		if got := ids(rows); !slices.Equal(got, c.want) {
+			t.Errorf("consent %s: %v, want %v", c.state, got, c.want)
+		}
+	}
+	got, err := s.Read().ConsentContacts(ctx, "marketing", tresor.ChannelEmailMsg, "")
+	must(t, err)
+	slices.Sort(got)
+	if !slices.Equal(got, want(yes.ID, no.ID)) {
+		t.Errorf("with any recorded state: %v", got)
+	}
 }
 
 func testHideRestricted(t *testing.T, s tresor.Store) {
