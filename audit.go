@@ -43,6 +43,7 @@ type AuditFilter struct {
 	Actor     string // "user:ID", "token:ID", "system"
 	Action    string // exact, or a prefix ending in "." ("contact.")
 	Purpose   string
+	Decision  Decision // "" for any
 	Since     time.Time
 	Until     time.Time
 	Page
@@ -78,4 +79,8 @@ type AuditService interface {
 	// AuditExport writes, as CSV, every contact an actor touched in a time
 	// window (for a breach notification, Art. 33/34 GDPR).
 	AuditExport(ctx context.Context, f AuditFilter, w io.Writer) error
+	// MyRefusals lists the refusals the signed-in actor met lately, newest
+	// first: their own entries only, so that the workspace can say again
+	// which rule stopped them.
+	MyRefusals(ctx context.Context, limit int) ([]*AuditEntry, error)
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Outcome is what reaching a pipeline stage means for a deal.
@@ -98,6 +100,9 @@ type Deal struct {
 	OrganizationID string     `json:"organization_id,omitempty" category:"none"`
 	ExpectedClose  Date       `json:"expected_close,omitempty" category:"none"`
 	ClosedAt       *time.Time `json:"closed_at,omitempty" category:"none"`
+	// OutcomeReason says why a won or lost deal ended so, e.g. "competitor";
+	// an open deal has none (it is cleared when the deal reopens).
+	OutcomeReason string `json:"outcome_reason,omitempty" category:"none"`
 	Archive
 }
 
@@ -134,6 +139,7 @@ func (d *Deal) Validate() error {
 	if d.ExpectedClose != "" && !d.ExpectedClose.Valid() {
 		p.Add("expected_close", "%q is not a date in the form YYYY-MM-DD", d.ExpectedClose)
 	}
+	checkText(&p, "outcome_reason", d.OutcomeReason, maxShortText, false, false)
 	return p.Err("deal")
 }
 
@@ -220,12 +226,70 @@ type DealFilter struct {
 	ContactID      string
 	OrganizationID string
 	UpdatedSince   time.Time
+	// Sort orders the list by one of DealSorts, descending with a leading
+	// "-"; "" lists by id (the order of creation). AfterKey is the sort key
+	// of the deal Page.After names (from a cursor of EncodeDealCursor).
+	Sort     string
+	AfterKey string
 	// HideArchived leaves out archived records; set by the gate.
 	HideArchived bool
 	// HideRestricted leaves out the records of people whose processing is
 	// restricted (Art. 18); set by the gate.
 	HideRestricted bool
 	Page
+}
+
+// DealSorts are the orders a list of deals can have: by title, by value
+// (in the currency's minor unit), by stage (the pipeline's order of its
+// stages), by expected close date (deals without one last) and by the time
+// of the last change. Each is ascending, or descending with a leading "-";
+// deals with equal keys follow their ids.
+func DealSorts() []string { return []string{"title", "value", "stage", "close_date", "updated"} }
+
+// ValidDealSort says whether s is "" or one of DealSorts, with or without "-".
+func ValidDealSort(s string) bool {
+	return s == "" || slices.Contains(DealSorts(), strings.TrimPrefix(s, "-"))
+}
+
+// NoCloseDateKey is the sort key of a deal without an expected close date: after every date.
+const NoCloseDateKey = "9999-12-31~"
+
+// SortKey is the deal's key in a list sorted by sort (one of DealSorts):
+// what a cursor of the list carries besides the id.
+func (d *Deal) SortKey(sort string) string {
+	switch strings.TrimPrefix(sort, "-") {
+	case "title":
+		return d.Title
+	case "value":
+		return strconv.FormatInt(d.ValueMinor, 10)
+	case "stage":
+		return d.PipelineID + "/" + d.Stage
+	case "close_date":
+		if d.ExpectedClose == "" {
+			return NoCloseDateKey
+		}
+		return string(d.ExpectedClose)
+	case "updated":
+		return strconv.FormatInt(d.UpdatedAt.UnixMicro(), 10)
+	}
+	return ""
+}
+
+// validSortKey says whether key can be a deal's key under sort.
+func validSortKey(sort, key string) bool {
+	switch strings.TrimPrefix(sort, "-") {
+	case "title":
+		return utf8.ValidString(key) && len(key) <= 4*maxShortText
+	case "value", "updated":
+		_, err := strconv.ParseInt(key, 10, 64)
+		return err == nil
+	case "stage":
+		pl, st, ok := strings.Cut(key, "/")
+		return ok && slug.MatchString(pl) && slug.MatchString(st)
+	case "close_date":
+		return key == NoCloseDateKey || Date(key).Valid()
+	}
+	return false
 }
 
 // DealService is the gate's interface for deals and pipelines.

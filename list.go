@@ -77,6 +77,50 @@ func DecodeCursor(cursor string) (string, error) {
 	return id, nil
 }
 
+const sortCursorPrefix = "s1:"
+
+// EncodeSortCursor makes the opaque cursor of a sorted list that continues
+// after the object with id, whose sort key is key.
+func EncodeSortCursor(sort, key, id string) string {
+	if id == "" {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(sortCursorPrefix + sort + "\x00" + key + "\x00" + id))
+}
+
+// DecodeDealCursor reads a cursor of a list of deals: the order it was
+// issued for, the sort key and the id it continues after. A cursor carries
+// its order, so sort may be left "" to follow it; a cursor of another order
+// than a sort that is given, or one Tresor did not issue, is ECInvalidCursor.
+func DecodeDealCursor(sort, cursor string) (order, key, id string, err error) {
+	if cursor == "" {
+		return sort, "", "", nil
+	}
+	bad := Errorf(ECInvalidCursor, "The cursor is not one Tresor issued for this order; start again without a cursor.")
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return "", "", "", bad
+	}
+	rest, sorted := strings.CutPrefix(string(b), sortCursorPrefix)
+	if !sorted {
+		id, err := DecodeCursor(cursor)
+		if err != nil || sort != "" {
+			return "", "", "", bad
+		}
+		return "", "", id, nil
+	}
+	order, rest, _ = strings.Cut(rest, "\x00")
+	i := strings.LastIndexByte(rest, 0)
+	if order == "" || !ValidDealSort(order) || (sort != "" && sort != order) || i < 0 {
+		return "", "", "", bad
+	}
+	key, id = rest[:i], rest[i+1:]
+	if !ValidID(id) || !validSortKey(order, key) {
+		return "", "", "", bad
+	}
+	return order, key, id, nil
+}
+
 // Normalize applies the default and maximum page size.
 func (p *Page) Normalize() error {
 	if p.Limit == 0 {

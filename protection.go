@@ -71,12 +71,25 @@ type ProtectionService interface {
 	PlaceHold(ctx context.Context, contactID, reason string) (*LegalHold, error)
 	ReleaseHold(ctx context.Context, id string) (*LegalHold, error)
 	Holds(ctx context.Context, contactID string) ([]LegalHold, error)
+	// ActiveHolds lists the legal holds not released, of every contact.
+	ActiveHolds(ctx context.Context, p Page) (*List[LegalHold], error)
+	// FlaggedContacts lists the contacts whose processing is restricted
+	// (Art. 18) or who objected (Art. 21), by id.
+	FlaggedContacts(ctx context.Context, flag ContactFlag, p Page) (*List[*Contact], error)
 	// CloseContact ends the customer relation: the contact and its records
 	// are archived (read-only, seen only under the data-protection purpose).
 	CloseContact(ctx context.Context, id string) (*Contact, error)
 	// RunRetention applies the retention policy; with dryRun it only reports.
 	RunRetention(ctx context.Context, dryRun bool) (*RetentionReport, error)
 }
+
+// ContactFlag is a mark the data-protection officer lists contacts by.
+type ContactFlag string
+
+const (
+	FlagRestricted ContactFlag = "restricted" // processing restricted (Art. 18 GDPR)
+	FlagObjected   ContactFlag = "objected"   // objected to direct marketing (Art. 21 GDPR)
+)
 
 // RetentionReport says what a retention run did, or would do.
 type RetentionReport struct {

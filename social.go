@@ -79,9 +79,13 @@ type ImportRequest struct {
 	// Mapping is, for csv, the JSON column mapping.
 	Mapping string `json:"mapping,omitempty"`
 	DryRun  bool   `json:"dry_run,omitempty"`
+	// FileName is the name the file had where it came from, kept in the
+	// import's history ("" if not known).
+	FileName string `json:"file_name,omitempty"`
 }
 
 // ImportService imports files through the ingestion gate.
 type ImportService interface {
 	Import(ctx context.Context, r io.Reader, req ImportRequest) (*ImportReport, error)
+	ImportHistory
 }

@@ -172,6 +172,8 @@ type ProtectionReader interface {
 	Hold(ctx context.Context, id string) (*LegalHold, error)
 	// Holds lists a contact's legal holds, released ones included.
 	Holds(ctx context.Context, contactID string) ([]LegalHold, error)
+	// ActiveHolds lists the legal holds not released, of every contact, by id.
+	ActiveHolds(ctx context.Context, p Page) ([]LegalHold, error)
 	// RetentionScan lists up to limit contacts by id after after.
 	RetentionScan(ctx context.Context, after string, limit int) ([]RetentionRow, error)
 	// ExpiredRecords lists up to limit interactions, by id after after, that
@@ -217,6 +219,10 @@ type SocialReader interface {
 	Posts(ctx context.Context, q PostQuery) ([]*Post, error)
 	// Notices lists information duties.
 	Notices(ctx context.Context, q NoticeQuery) ([]*Notice, error)
+	// Imports lists import records, newest first.
+	Imports(ctx context.Context, q ImportQuery) ([]*ImportRecord, error)
+	// ImportRecord returns one import record (ECNotFound if none).
+	ImportRecord(ctx context.Context, id string) (*ImportRecord, error)
 }
 
 // MaintenanceReader reads the maintenance tasks migrations leave for the
@@ -474,6 +480,10 @@ type SocialWriter interface {
 	InsertNotices(ctx context.Context, ns []*Notice) error
 	// NoticeSent marks an open notice sent and reports whether it was open.
 	NoticeSent(ctx context.Context, id, channel string, at time.Time) (bool, error)
+	InsertImport(ctx context.Context, r *ImportRecord) error
+	// UpdateImport stores an import's state, error, counts and times (its
+	// other fields never change); ECNotFound if there is no such record.
+	UpdateImport(ctx context.Context, r *ImportRecord) error
 }
 
 // MaintenanceWriter settles the maintenance tasks migrations leave.
@@ -513,6 +523,9 @@ type ContactQuery struct {
 	// HideObjectedScope, if set, leaves out contacts who objected, or one of
 	// whose identifiers is suppressed for that scope.
 	HideObjectedScope string
+	// Flag, if set, keeps only the contacts whose processing is restricted
+	// (FlagRestricted) or who objected (FlagObjected).
+	Flag ContactFlag
 }
 
 // InteractionRow is an interaction as the store keeps it.

@@ -92,6 +92,20 @@ func auditQuery(f tresor.AuditFilter) string {
 	return strings.Join(parts, " ")
 }
 
+// myRefusalsDays is how far back the start page looks for refusals.
+const myRefusalsDays = 14
+
+// MyRefusals lists the refusals the actor met in the last two weeks.
+func (g *Gate) MyRefusals(ctx context.Context, limit int) ([]*tresor.AuditEntry, error) {
+	a := tresor.ActorFrom(ctx)
+	if a == nil || a.Kind == tresor.ActorSystem {
+		return nil, tresor.Errorf(tresor.ECUnauthenticated, "Sign in to see the refusals you met.")
+	}
+	limit = min(max(limit, 1), 50)
+	return g.store.Read().AuditEntries(ctx, tresor.AuditFilter{Actor: a.String(), Decision: tresor.Refused,
+		Since: g.now().AddDate(0, 0, -myRefusalsDays), Page: tresor.Page{Limit: limit}})
+}
+
 // AuditExport writes every contact an actor touched in a time window, as
 // CSV with the contact's name and e-mail addresses (for notifying people
 // after a breach, Art. 33/34 GDPR). Only the data-protection purpose may.

@@ -59,6 +59,8 @@ type Gate struct {
 	importMu sync.Mutex
 	search   searcher
 	origin   string // this process in the change feed
+	// imports are the imports running in the background, with their progress.
+	imports importRuns
 }
 
 var (
@@ -105,6 +107,7 @@ func New(store tresor.Store, keys Keys, opts ...Option) *Gate {
 // Close finishes the audit entries in flight, writes a last checkpoint and
 // closes the store.
 func (g *Gate) Close() error {
+	g.stopImports()
 	g.stopSearch()
 	g.closeAudit()
 	if err := g.indexAudit(context.Background()); err != nil {

@@ -65,34 +65,62 @@ const maxExamples = 25
 // the whole file; each row is validated, and its blind-index keys computed,
 // once, when it is admitted.
 func (g *Gate) ImportWithProgress(ctx context.Context, r io.Reader, req tresor.ImportRequest, progress func(rows int)) (*tresor.ImportReport, error) {
+	in, src, err := g.prepareImport(ctx, r, req)
+	if err != nil {
+		return nil, err
+	}
+	if !req.DryRun {
+		if err := in.begin(ctx); err != nil {
+			return nil, err
+		}
+	}
+	err = in.run(ctx, src, progress)
+	if !req.DryRun {
+		in.end(ctx, err)
+	}
+	return in.rep, err
+}
+
+// prepareImport checks what can be checked before a row is read: the
+// mapping, the caller and purpose, the network, the legal basis, and that
+// the file opens as its format.
+func (g *Gate) prepareImport(ctx context.Context, r io.Reader, req tresor.ImportRequest) (*ingest, importer.Reader, error) {
 	format := importer.Format(req.Format)
 	var mapping *importer.Mapping
 	if req.Mapping != "" {
 		m, err := importer.ParseMapping(strings.NewReader(req.Mapping))
 		if err != nil {
-			return nil, tresor.Errorf(tresor.ECValidation, "The column mapping is invalid: %s", err)
+			return nil, nil, tresor.Errorf(tresor.ECValidation, "The column mapping is invalid: %s", err)
 		}
 		mapping = m
 	}
 	ar, err := g.authorize(ctx, accessPurpose)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	network, err := importNetwork(format, req.Network)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := g.policy.CheckBasis(ar.pu, req.LegalBasis, req.BalancingNote); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	src, err := importer.Open(format, r, importer.Options{Mapping: mapping})
 	if err != nil {
-		return nil, &tresor.Error{Code: tresor.ECValidation, Message: fmt.Sprintf("The file cannot be read as %s: %s", format, err), Err: err}
+		return nil, nil, &tresor.Error{Code: tresor.ECValidation, Message: fmt.Sprintf("The file cannot be read as %s: %s", format, err), Err: err}
 	}
 	in := &ingest{g: g, req: ar, imp: req, network: network, seen: map[tresor.LookupKey]bool{},
 		rep: &tresor.ImportReport{ID: newID(), Format: req.Format, Network: network, Purpose: ar.pu.ID, DryRun: req.DryRun,
 			StartedAt: ar.now, Refused: map[string]int{}, Dropped: map[string]int{}, Errors: []tresor.ImportRowError{}, Examples: []string{}}}
+	return in, src, nil
+}
+
+// run reads the rows, admits them by the rules and stores them in batches.
+func (in *ingest) run(ctx context.Context, src importer.Reader, progress func(rows int)) error {
 	for {
+		if err := ctx.Err(); err != nil {
+			return err // the server stops: what is not stored yet is not
+		}
 		rec, err := src.Next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -104,7 +132,7 @@ func (g *Gate) ImportWithProgress(ctx context.Context, r io.Reader, req tresor.I
 			continue
 		}
 		if err != nil {
-			return in.rep, &tresor.Error{Code: tresor.ECValidation, Message: "The file cannot be read further.", Err: err}
+			return &tresor.Error{Code: tresor.ECValidation, Message: "The file cannot be read further.", Err: err}
 		}
 		in.rep.Rows++
 		if a := in.admit(rec); a != nil {
@@ -112,7 +140,7 @@ func (g *Gate) ImportWithProgress(ctx context.Context, r io.Reader, req tresor.I
 		}
 		if len(in.batch) >= importBatch {
 			if err := in.flush(ctx); err != nil {
-				return in.rep, err
+				return err
 			}
 		}
 		if progress != nil && in.rep.Rows%1000 == 0 {
@@ -120,15 +148,15 @@ func (g *Gate) ImportWithProgress(ctx context.Context, r io.Reader, req tresor.I
 		}
 	}
 	if err := in.flush(ctx); err != nil {
-		return in.rep, err
+		return err
 	}
 	if progress != nil {
 		progress(in.rep.Rows)
 	}
-	in.rep.FinishedAt = tresor.Truncate(g.now())
-	g.event(ctx, "import.run", in.rep.ID, fmt.Sprintf("format=%s network=%s dry_run=%v rows=%d created=%d duplicates=%d refused=%d",
-		format, network, req.DryRun, in.rep.Rows, in.rep.Created, in.rep.Duplicates, sum(in.rep.Refused)))
-	return in.rep, nil
+	in.rep.FinishedAt = tresor.Truncate(in.g.now())
+	in.g.event(ctx, "import.run", in.rep.ID, fmt.Sprintf("format=%s network=%s dry_run=%v rows=%d created=%d duplicates=%d refused=%d",
+		in.imp.Format, in.network, in.imp.DryRun, in.rep.Rows, in.rep.Created, in.rep.Duplicates, sum(in.rep.Refused)))
+	return nil
 }
 
 func sum(m map[string]int) int {
@@ -356,8 +384,15 @@ func (in *ingest) store(ctx context.Context, batch []*admitted) (int, error) {
 	var done *tresor.AuditEntry
 	err := g.store.Update(ictx, func(tx tresor.Tx) error {
 		var err error
-		if keep, err = in.screenStored(ctx, tx, batch); err != nil || len(keep) == 0 {
+		if keep, err = in.screenStored(ctx, tx, batch); err != nil {
 			return err
+		}
+		// The history's counts change with what this transaction stores.
+		if err := tx.UpdateImport(ctx, in.record(tresor.ImportRunning, "", in.rep.Created+len(keep), now)); err != nil {
+			return err
+		}
+		if len(keep) == 0 {
+			return nil
 		}
 		rows := make([]*tresor.ContactRow, len(keep))
 		ns := make([]*tresor.Notice, len(keep))

@@ -390,6 +390,14 @@ var deals = &kind[tresor.Deal, *tresor.Deal, *tresor.Deal]{
 		case st.Outcome == tresor.OutcomeOpen:
 			d.ClosedAt = nil
 		}
+		// outcome_reason: why a closed deal ended so; a reopened deal
+		// forgets it, an open one cannot be given one.
+		if st.Outcome == tresor.OutcomeOpen && d.OutcomeReason != "" {
+			if old == nil || old.ClosedAt == nil || old.OutcomeReason != d.OutcomeReason {
+				return fieldError("deal", "outcome_reason", "only a deal in a won or lost stage has an outcome reason")
+			}
+			d.OutcomeReason = ""
+		}
 		return nil
 	},
 	subject: func(d *tresor.Deal) string { return d.ContactID },
@@ -415,12 +423,21 @@ func (g *Gate) Deals(ctx context.Context, f tresor.DealFilter) (*tresor.List[*tr
 	if err != nil {
 		return nil, err
 	}
+	if !tresor.ValidDealSort(f.Sort) {
+		return nil, tresor.Errorf(tresor.ECInvalidParameter, "%q is not an order of deals; use one of %v, descending with a leading -.", f.Sort, tresor.DealSorts())
+	}
 	f.HideArchived, f.HideRestricted = !req.pu.SeesRestricted, !req.pu.SeesRestricted
 	rows, err := g.store.Read().Deals(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	return listOf(ctx, g, deals, req, rows, limit)
+	l, err := listOf(ctx, g, deals, req, rows, limit)
+	if err == nil && f.Sort != "" && l.Next != "" {
+		// A sorted list goes on after the last deal's key and id.
+		last := rows[limit-1]
+		l.Next = tresor.EncodeSortCursor(f.Sort, last.SortKey(f.Sort), last.ID)
+	}
+	return l, err
 }
 
 // UpdateDeal changes a deal with a merge patch.

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -228,6 +229,22 @@ func matrix() map[string]matrixCase {
 		"POST /api/v1/imports": {purposeRoles, func(a *api, r tresor.Role) call {
 			return call{method: "POST", path: "/api/v1/imports?format=vcard&legal_basis=" + basisOf(r), role: r, purpose: purposeOf(r),
 				body: fmt.Sprintf("BEGIN:VCARD\nVERSION:3.0\nN:Import;Ida;;;\nEMAIL:ida%d@example.org\nEND:VCARD\n", nextSeq())}
+		}},
+		// The history of imports: each purpose sees its own, the dpo's all.
+		"GET /api/v1/imports": {purposeRoles, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/imports?limit=5", role: r, purpose: purposeOf(r)}
+		}},
+		"GET /api/v1/imports/{id}": {purposeRoles, func(a *api, r tresor.Role) call {
+			id := a.fixture("contacts") // no import: refused before it is looked for
+			if slices.Contains(purposeRoles, r) {
+				imp := a.do(call{method: "POST", path: "/api/v1/imports?format=vcard&legal_basis=" + basisOf(r), role: r, purpose: purposeOf(r),
+					body: fmt.Sprintf("BEGIN:VCARD\nVERSION:3.0\nN:Import;Ida;;;\nEMAIL:ida%d@example.org\nEND:VCARD\n", nextSeq())})
+				var rep struct{ ID string }
+				if imp.status == http.StatusCreated && json.Unmarshal(imp.body, &rep) == nil {
+					id = rep.ID
+				}
+			}
+			return call{method: "GET", path: "/api/v1/imports/" + id, role: r, purpose: purposeOf(r)}
 		}},
 		"GET /api/v1/notices": {dpoOnly, func(a *api, r tresor.Role) call {
 			return call{method: "GET", path: "/api/v1/notices?open=true", role: r, purpose: purposeOf(r)}

@@ -34,7 +34,7 @@ func TestServiceAgentTakesOverAndClosesACase(t *testing.T) {
 			t.Fatalf("inbox = %q", got)
 		}
 		b.checkAccessibility("service inbox")
-		b.screenshot("cases-en")
+		b.screenshotBoth("cases")
 	})
 	t.Run("the agent takes the case over with the keyboard", func(t *testing.T) {
 		b := b0.in(t)

@@ -68,9 +68,8 @@ type caseContactMatch struct {
 	ID, Name, Email string
 }
 
-// caseSearchLimit bounds how many contacts a search for a sender reads (the
-// names are sealed: the gate opens each it lists, and records the read).
-const caseSearchLimit = 500
+// caseMatches is how many contacts the search for a sender shows.
+const caseMatches = 20
 
 // pageRefusal is a refusal of the gate in the person's language with its
 // stable code, for pages that explain instead of failing.
@@ -256,42 +255,27 @@ func (s *Server) caseFind(w http.ResponseWriter, r *http.Request) error {
 	return s.renderCaseWith(w, r, http.StatusOK, d)
 }
 
-// caseSearchContacts finds the contacts whose name or e-mail address holds
-// d.Who, among those the purpose may see, for linking an unknown sender.
+// caseSearchContacts finds the contacts d.Who names (name, e-mail, phone,
+// handle …) with the people search, among those the purpose may see, for
+// linking an unknown sender.
 func (s *Server) caseSearchContacts(r *http.Request, d *caseData) error {
-	want := strings.ToLower(d.Who)
-	f := tresor.ContactFilter{Page: tresor.Page{Limit: 100}}
-	for read := 0; ; {
-		l, err := s.svc.Contacts.Contacts(r.Context(), f)
-		if err != nil {
-			if rf := pageRefusal(r, err); rf != "" && statusOf[tresor.ErrorCode(err)] < 500 {
-				d.LinkErr = rf
-				return nil
-			}
-			return err
-		}
-		for _, c := range l.Items {
-			name := contactName(c)
-			email := ""
-			if len(c.Emails) > 0 {
-				email = c.Emails[0]
-			}
-			if strings.Contains(strings.ToLower(name), want) || strings.Contains(strings.ToLower(email), want) {
-				d.Matches = append(d.Matches, caseContactMatch{ID: c.ID, Name: name, Email: email})
-			}
-		}
-		read += len(l.Items)
-		if l.Next == "" {
+	l, err := s.svc.Contacts.Contacts(r.Context(), tresor.ContactFilter{Query: d.Who, Page: tresor.Page{Limit: caseMatches}})
+	if err != nil {
+		if rf := pageRefusal(r, err); rf != "" && tresor.ErrorCode(err) != tresor.ECInternal {
+			d.LinkErr = rf
 			return nil
 		}
-		if read >= caseSearchLimit || len(d.Matches) >= 20 {
-			d.More = true
-			return nil
-		}
-		if f.After, err = tresor.DecodeCursor(l.Next); err != nil {
-			return err
-		}
+		return err
 	}
+	for _, c := range l.Items {
+		email := ""
+		if len(c.Emails) > 0 {
+			email = c.Emails[0]
+		}
+		d.Matches = append(d.Matches, caseContactMatch{ID: c.ID, Name: contactName(c), Email: email})
+	}
+	d.More = l.Next != ""
+	return nil
 }
 
 // caseLink links the unknown sender of a case to the contact the agent

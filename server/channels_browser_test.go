@@ -43,7 +43,7 @@ func TestPRPublishesOnAChannelButReadsNoInbox(t *testing.T) {
 			t.Fatalf("posts = %q", got)
 		}
 		b.checkAccessibility("channel")
-		b.screenshot("channel-en")
+		b.screenshotBoth("channel")
 	})
 	t.Run("a post naming a person is refused and the text is kept", func(t *testing.T) {
 		b := b0.in(t)

@@ -74,7 +74,7 @@ func TestSalespersonWorksWithAContact(t *testing.T) {
 			t.Errorf("total = %q", got)
 		}
 		b.checkAccessibility("contacts (search)")
-		b.screenshot("contacts-search-en")
+		b.screenshotBoth("contacts-search")
 	})
 	t.Run("a query too long is explained next to the box", func(t *testing.T) {
 		b := b0.in(t)

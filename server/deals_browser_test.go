@@ -145,29 +145,23 @@ func TestSalespersonMovesADealByKeyboard(t *testing.T) {
 			chromedp.SetValue(`#reason-`+sensors.ID+`-lost`, "competitor"),
 			chromedp.Focus(`#deal-`+sensors.ID+` button.deals-lost`), chromedp.KeyEvent(kb.Enter),
 			chromedp.WaitVisible(`#stage-lost ~ ol #deal-`+sensors.ID))
-		ctx := tresor.WithPurpose(sys, "sales")
-		d, err := a.g.Deal(ctx, sensors.ID)
+		d, err := a.g.Deal(tresor.WithPurpose(sys, "sales"), sensors.ID)
 		must(t, err)
-		if d.Stage != "lost" || d.ClosedAt == nil {
-			t.Fatalf("deal after marking lost: stage %q closed %v", d.Stage, d.ClosedAt)
+		if d.Stage != "lost" || d.ClosedAt == nil || d.OutcomeReason != "competitor" {
+			t.Fatalf("deal after marking lost: stage %q closed %v reason %q", d.Stage, d.ClosedAt, d.OutcomeReason)
 		}
-		notes, err := a.g.Interactions(ctx, tresor.InteractionFilter{DealID: sensors.ID, Page: tresor.Page{Limit: 10}})
-		must(t, err)
-		if len(notes.Items) != 1 || notes.Items[0].Subject != "deal lost: competitor" {
-			t.Fatalf("reason notes %+v", notes.Items)
+		if got := b.text("#deal-" + sensors.ID + " .deals-reason"); got != "Competitor" {
+			t.Errorf("the card shows the reason as %q", got)
 		}
 	})
-	t.Run("the table lists the deals and says it cannot sort", func(t *testing.T) {
+	t.Run("the table lists the deals with their reasons", func(t *testing.T) {
 		b := b0.in(t)
 		b.run(chromedp.Navigate(b.url+"/deals?view=table"), chromedp.WaitVisible(`.deals-table`))
 		got := b.text(".deals-table tbody")
-		for _, want := range []string{"Fleet renewal", "Warehouse sensors", "€12,345.67", "18 Dec 2026", "Nordwind Logistik GmbH"} {
+		for _, want := range []string{"Fleet renewal", "Warehouse sensors", "€12,345.67", "18 Dec 2026", "Nordwind Logistik GmbH", "Competitor"} {
 			if !strings.Contains(got, want) {
 				t.Errorf("table %q lacks %s", got, want)
 			}
-		}
-		if got := b.text("#deals-sort-note"); !strings.Contains(got, "not offered") {
-			t.Errorf("sort note = %q", got)
 		}
 		b.checkAccessibility("deals table")
 	})
@@ -186,7 +180,7 @@ func TestSalespersonMovesADealByKeyboard(t *testing.T) {
 			t.Errorf("deals = %q", got)
 		}
 		b.checkAccessibility("organization")
-		b.screenshot("organization-en")
+		b.screenshotBoth("organization")
 	})
 	t.Run("the German board shows sums as 12.345,67 €", func(t *testing.T) {
 		b := b0.in(t)
@@ -202,6 +196,15 @@ func TestSalespersonMovesADealByKeyboard(t *testing.T) {
 		}
 		b.checkAccessibility("deals board (de)")
 		b.screenshot("deals-de")
+		b.run(chromedp.Navigate(b.url+"/deals?view=table&sort=-value"), chromedp.WaitVisible(`.deals-table`))
+		if got := b.text(`.deals-table th[aria-sort="descending"]`); !strings.HasPrefix(got, "Wert") {
+			t.Errorf("the German table is sorted by %q", got)
+		}
+		if got := b.text(".deals-table tbody"); !strings.Contains(got, "12.345,67 €") || !strings.Contains(got, "Wettbewerber") {
+			t.Errorf("German table = %q", got)
+		}
+		b.checkAccessibility("deals table (de)")
+		b.screenshot("deals-table-de")
 	})
 }
 
@@ -260,6 +263,9 @@ func TestDealMovesWithoutJavaScript(t *testing.T) {
 		r := b.post("/deals/"+d.ID+"/stage", url.Values{"csrf": {csrf}, "stage": {"lost"}, "version": {fmt.Sprint(got.Version)}, "reason": {"price"}}, nil)
 		if r.status != http.StatusSeeOther {
 			t.Fatalf("answer %d %.1000s", r.status, r.body)
+		}
+		if got, err = a.g.Deal(tresor.WithPurpose(sys, "sales"), d.ID); err != nil || got.Stage != "lost" || got.OutcomeReason != "price" {
+			t.Fatalf("deal after marking lost: %v %+v", err, got)
 		}
 	})
 	t.Run("a refused move through htmx comes back to the board with its rule", func(t *testing.T) {
@@ -410,4 +416,167 @@ func TestDealAndOrganizationPagesRenderForEveryRole(t *testing.T) {
 			})
 		}
 	}
+}
+
+// dragDeal drags the deal's card onto the stage's column as a person's
+// mouse does: the browser's own drag events, with one DataTransfer, reach
+// the page's handlers (chromedp's mouse cannot start a native drag).
+func dragDeal(b *chrome, dealID, stage string) {
+	b.t.Helper()
+	b.run(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		const card = document.querySelector(%q), col = document.querySelector(%q);
+		const dt = new DataTransfer();
+		const fire = (el, type) => el.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: dt}));
+		fire(card, "dragstart"); fire(col, "dragenter"); fire(col, "dragover"); fire(col, "drop"); fire(card, "dragend");
+	})()`, "#deal-"+dealID+" h3", ".deals-column[data-stage="+stage+"] h2")))
+}
+
+// TestSalespersonDragsADealAndSortsTheTable proves the board's drag and
+// drop and the table's order in a real browser: a card dropped on another
+// stage's column moves there (the same form as the buttons, the board
+// swapped in place); a stale drop overwrites nothing and says so; a drop on
+// the lost column asks for the reason, and marking lost without one shows
+// the error at the field; the table sorts by its column heads with the
+// keyboard alone, and every view passes axe-core.
+func TestSalespersonDragsADealAndSortsTheTable(t *testing.T) {
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
+	a.userWithPassword("sam@example.org", tresor.RoleSales)
+	_, deals := salesBoard(t, a, "sam@example.org")
+	fleet, sensors, cold := deals[0], deals[1], deals[2]
+	ctx := tresor.WithPurpose(sys, "sales")
+	b0 := newChromeFor(t, a)
+	b0.language("en")
+	b0.signIn("sam@example.org")
+	b0.choosePurpose("sales")
+
+	t.Run("a card dropped on another stage's column moves there", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.Navigate(b.url+"/deals"), chromedp.WaitVisible(`#deal-`+sensors.ID), chromedp.WaitVisible(`.deals-dnd-hint`))
+		draggable, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](fmt.Sprintf(`document.querySelector("#deal-%s").draggable`, sensors.ID)))
+		must(t, err)
+		b.checkAccessibility("deals board (drag and drop)")
+		must(t, err)
+		if !draggable {
+			t.Fatal("the script did not make the cards draggable")
+		}
+		b.run(chromedp.Evaluate[chromedp.Void](`window.dealsSamePage = true`))
+		dragDeal(b, sensors.ID, "proposal")
+		b.run(chromedp.WaitVisible(`.deals-column[data-stage=proposal] #deal-` + sensors.ID))
+		same, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`window.dealsSamePage === true`))
+		must(t, err)
+		if !same {
+			t.Error("the drop loaded the page anew instead of swapping the board")
+		}
+		if got := b.text("#total-proposal"); got != "Deals: 1 · €1,000.00" {
+			t.Errorf("proposal total after the drop = %q", got)
+		}
+		if got := b.text("#total-lead"); got != "Deals: 1 · €12,345.67" {
+			t.Errorf("lead total after the drop = %q", got)
+		}
+		d, err := a.g.Deal(ctx, sensors.ID)
+		must(t, err)
+		if d.Stage != "proposal" {
+			t.Fatalf("stored stage = %q", d.Stage)
+		}
+		// The board was swapped in place, not loaded anew: the chart's numbers follow.
+		numbers, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector("#deals-chart-numbers").textContent`))
+		must(t, err)
+		if !strings.Contains(numbers, "Proposal1€1,000.00") {
+			t.Errorf("the chart's numbers after the drop: %q", numbers)
+		}
+		// Dragging the card again, from its new column, works on the swapped board.
+		dragDeal(b, sensors.ID, "negotiation")
+		b.run(chromedp.WaitVisible(`.deals-column[data-stage=negotiation] #deal-` + sensors.ID))
+	})
+	t.Run("a stale drop shows that the deal changed meanwhile and overwrites nothing", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.Navigate(b.url+"/deals"), chromedp.WaitVisible(`#deal-`+cold.ID))
+		_, err := a.g.UpdateDeal(ctx, cold.ID, tresor.Update{Patch: json.RawMessage(`{"stage":"negotiation"}`)})
+		must(t, err)
+		dragDeal(b, cold.ID, "proposal")
+		if got := b.waitText("#board .error", "changed meanwhile"); !strings.Contains(got, "version_mismatch") {
+			t.Errorf("stale drop shows %q", got)
+		}
+		d, err := a.g.Deal(ctx, cold.ID)
+		must(t, err)
+		if d.Stage != "negotiation" {
+			t.Fatalf("the stale drop overwrote the stage: %q", d.Stage)
+		}
+	})
+	t.Run("a drop on the lost column asks for the reason", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.Navigate(b.url+"/deals"), chromedp.WaitVisible(`#deal-`+fleet.ID))
+		dragDeal(b, fleet.ID, "lost")
+		focused, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.activeElement.id`))
+		must(t, err)
+		if focused != "reason-"+fleet.ID+"-lost" {
+			t.Errorf("after the drop the focus is on %q, not on the reason", focused)
+		}
+		d, err := a.g.Deal(ctx, fleet.ID)
+		must(t, err)
+		if d.Stage != "lead" {
+			t.Fatalf("the drop moved the deal without a reason: %q", d.Stage)
+		}
+	})
+	t.Run("marking lost without a reason shows the error at the field", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.Navigate(b.url+"/deals"), chromedp.WaitVisible(`#deal-`+fleet.ID),
+			chromedp.Focus(`#deal-`+fleet.ID+` summary`), chromedp.KeyEvent(kb.Enter),
+			chromedp.Focus(`#deal-`+fleet.ID+` button.deals-lost`), chromedp.KeyEvent(kb.Enter),
+			chromedp.WaitVisible(`#reason-error-`+fleet.ID))
+		if got := b.text(`#reason-error-` + fleet.ID); !strings.Contains(got, "A lost deal needs a reason") {
+			t.Errorf("the error reads %q", got)
+		}
+		invalid, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector("#reason-%s-lost").getAttribute("aria-invalid")`, fleet.ID)))
+		must(t, err)
+		if invalid != "true" {
+			t.Errorf("the reason's field is not marked invalid")
+		}
+		d, err := a.g.Deal(ctx, fleet.ID)
+		must(t, err)
+		if d.Stage != "lead" {
+			t.Fatalf("the deal moved without a reason: %q", d.Stage)
+		}
+		b.checkAccessibility("deals board (reason missing)")
+		// With a reason chosen by the keyboard the deal is lost.
+		b.run(chromedp.Focus(`#reason-`+fleet.ID+`-lost`), chromedp.SetValue(`#reason-`+fleet.ID+`-lost`, "timing"),
+			chromedp.Focus(`#deal-`+fleet.ID+` button.deals-lost`), chromedp.KeyEvent(kb.Enter),
+			chromedp.WaitVisible(`#stage-lost ~ ol #deal-`+fleet.ID))
+		if got := b.text(`#deal-` + fleet.ID + ` .deals-reason`); got != "Timing" {
+			t.Errorf("the card shows the reason %q", got)
+		}
+	})
+	t.Run("the table sorts by its column heads with the keyboard", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.Navigate(b.url+"/deals?view=table"), chromedp.WaitVisible(`.deals-table`))
+		sorted := func() (string, string) {
+			got, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".deals-table th[aria-sort]")].map(th => th.textContent.trim() + "|" + th.getAttribute("aria-sort"))`))
+			must(t, err)
+			if len(got) != 1 {
+				t.Fatalf("%d columns say they are sorted: %q", len(got), got)
+			}
+			h, s, _ := strings.Cut(got[0], "|")
+			return h, s
+		}
+		titles := func() string {
+			got, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".deals-table tbody td:first-child")].map(td => td.textContent)`))
+			must(t, err)
+			return strings.Join(got, ", ")
+		}
+		if h, s := sorted(); !strings.HasPrefix(h, "Stage") || s != "ascending" {
+			t.Errorf("the table starts sorted by %q %s", h, s)
+		}
+		b.run(chromedp.Focus(`.deals-table th a[href*="sort=value"]`), chromedp.KeyEvent(kb.Enter))
+		b.waitText(`.deals-table th[aria-sort="ascending"]`, "Value")
+		if got := titles(); got != "Warehouse sensors, Cold chain <script>, Fleet renewal" {
+			t.Errorf("by value ascending: %s", got)
+		}
+		b.run(chromedp.Focus(`.deals-table th a[href*="sort=-value"]`), chromedp.KeyEvent(kb.Enter))
+		b.waitText(`.deals-table th[aria-sort="descending"]`, "Value")
+		if got := titles(); got != "Fleet renewal, Cold chain <script>, Warehouse sensors" {
+			t.Errorf("by value descending: %s", got)
+		}
+		b.checkAccessibility("deals table (sorted)")
+		b.screenshot("deals-table-en")
+	})
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -35,17 +34,26 @@ func (s *Server) dealPageRoutes() []route {
 
 // dealsData is what the deals page shows.
 type dealsData struct {
-	Table     bool // the table view, else the board
-	Refusal   *shownRefusal
-	Pipelines []*tresor.Pipeline
-	Pipeline  *tresor.Pipeline
-	Columns   []*dealColumn
-	Rows      []*dealCard // the table: every deal in stage order
-	Truncated bool
-	Stale     bool   // a move was refused: the deal changed meanwhile
-	Refused   string // a move was refused by this rule (the code of a refusal)
-	Moved     string // the deal just moved, whose button gets the focus back
-	Reasons   []string
+	Table       bool // the table view, else the board
+	Refusal     *shownRefusal
+	Pipelines   []*tresor.Pipeline
+	Pipeline    *tresor.Pipeline
+	Columns     []*dealColumn
+	Rows        []*dealCard // the table: one page of deals in its order
+	Truncated   bool
+	Stale       bool   // a move was refused: the deal changed meanwhile
+	Refused     string // a move was refused by this rule (the code of a refusal)
+	Moved       string // the deal just moved, whose button gets the focus back
+	WonReasons  []string
+	LostReasons []string
+	// ReasonMissing is the deal that was to be marked lost without a
+	// reason: its form shows the error at the field.
+	ReasonMissing string
+	Sort          string         // the table's order, one of tresor.DealSorts
+	Heads         []dealSortHead // the table's sortable column heads
+	Next          string         // the cursor of the table's next page
+	Paged         bool           // the table shows a page after the first
+	Chart         *dealChart     // the board's bar chart per stage
 }
 
 // dealColumn is one stage of the board.
@@ -70,6 +78,7 @@ type dealCard struct {
 	Organization string // its name, "" when none or not readable
 	Close        time.Time
 	Mine         bool
+	Reason       string // why it was won or lost, in the person's language
 	Prev, Next   *stageRef
 	Won, Lost    *stageRef
 	Reopen       *stageRef
@@ -150,34 +159,69 @@ func (rf *shownRefusal) status() int {
 	return http.StatusForbidden
 }
 
-// lostReasons are the reasons a deal is won or lost, recorded as a note on the deal.
-var lostReasons = []string{"price", "competitor", "timing", "no_budget", "no_decision", "other"}
+// dealLostReasons and dealWonReasons are the reasons the board offers for a
+// lost and for a won deal, stored as the deal's outcome_reason.
+var (
+	dealLostReasons = []string{"price", "competitor", "timing", "no_budget", "no_decision", "other"}
+	dealWonReasons  = []string{"product_fit", "price", "relationship", "timing", "other"}
+)
+
+// dealReasonLabel is a reason in the language; a reason given through the
+// API that the board does not offer is shown as it is.
+func dealReasonLabel(lang, reason string) string {
+	if _, ok := catalogue["deals_reason_"+reason]; ok {
+		return translate(lang, "deals_reason_"+reason)
+	}
+	return reason
+}
+
+// dealTablePage is the number of deals on one page of the table.
+const dealTablePage = 50
 
 func (s *Server) dealsPage(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.workspaceView(r, "deals_title", "/deals")
-	if err != nil {
-		return err
-	}
 	q := r.URL.Query()
-	data := &dealsData{Table: q.Get("view") == "table", Stale: q.Get("stale") != "", Reasons: lostReasons}
+	data := &dealsData{Table: q.Get("view") == "table", Stale: q.Get("stale") != ""}
 	if c := tresor.Code(q.Get("refused")); slices.Contains(tresor.Codes(), c) {
 		data.Refused = string(c)
 	}
 	if id := q.Get("moved"); tresor.ValidID(id) {
 		data.Moved = id
 	}
+	return s.renderDeals(w, r, http.StatusOK, data, q.Get("pipeline"), q.Get("sort"), q.Get("cursor"))
+}
+
+// renderDeals loads the board or a page of the table and renders it with
+// the status (or the status of a refusal of the gate).
+func (s *Server) renderDeals(w http.ResponseWriter, r *http.Request, status int, data *dealsData, pipeline, sort, cursor string) error {
+	v, err := s.workspaceView(r, "deals_title", "/deals")
+	if err != nil {
+		return err
+	}
+	data.WonReasons, data.LostReasons = dealWonReasons, dealLostReasons
 	v.Data = data
-	if err := s.loadBoard(r, data, q.Get("pipeline")); err != nil {
+	if err := s.loadBoard(r, data, pipeline, sort, cursor); err != nil {
 		if data.Refusal, err = dealRefusalOf(r, err); err != nil {
 			return err
 		}
 	}
-	return s.render(w, r, data.Refusal.status(), "deals", v)
+	if data.Refusal != nil {
+		status = data.Refusal.status()
+	}
+	return s.render(w, r, status, "deals", v)
 }
 
-// loadBoard reads the pipelines, the chosen one's deals and the names of
-// their organizations through the gate.
-func (s *Server) loadBoard(r *http.Request, data *dealsData, chosen string) error {
+// dealStages are the stages of a pipeline as the board shows them.
+type dealStages struct {
+	cols      map[string]*dealColumn
+	open      []*stageRef
+	won, lost *stageRef
+	orgs      map[string]string // names of organizations read so far
+}
+
+// loadBoard reads the pipelines, the chosen one's deals (all for the board,
+// one page in the order sort for the table) and the names of their
+// organizations through the gate.
+func (s *Server) loadBoard(r *http.Request, data *dealsData, chosen, sort, cursor string) error {
 	ctx := r.Context()
 	pls, err := s.svc.Deals.Pipelines(ctx, tresor.Page{Limit: 100})
 	if err != nil {
@@ -195,22 +239,23 @@ func (s *Server) loadBoard(r *http.Request, data *dealsData, chosen string) erro
 	}
 	pl := data.Pipeline
 	lang := language(r)
-	var open []*stageRef
-	var won, lost *stageRef
-	cols := map[string]*dealColumn{}
+	ds := &dealStages{cols: map[string]*dealColumn{}, orgs: map[string]string{}}
 	for _, st := range pl.Stages {
 		c := &dealColumn{Stage: st, Label: stageLabel(lang, pl, st)}
 		data.Columns = append(data.Columns, c)
-		cols[st.ID] = c
+		ds.cols[st.ID] = c
 		ref := &stageRef{ID: st.ID, Label: c.Label}
 		switch {
 		case st.Outcome == tresor.OutcomeOpen:
-			open = append(open, ref)
-		case st.Outcome == tresor.OutcomeWon && won == nil:
-			won = ref
-		case st.Outcome == tresor.OutcomeLost && lost == nil:
-			lost = ref
+			ds.open = append(ds.open, ref)
+		case st.Outcome == tresor.OutcomeWon && ds.won == nil:
+			ds.won = ref
+		case st.Outcome == tresor.OutcomeLost && ds.lost == nil:
+			ds.lost = ref
 		}
+	}
+	if data.Table {
+		return s.loadDealTable(r, data, ds, sort, cursor)
 	}
 	var all []*tresor.Deal
 	f := tresor.DealFilter{PipelineID: pl.ID, Page: tresor.Page{Limit: tresor.MaxPageSize}}
@@ -231,40 +276,12 @@ func (s *Server) loadBoard(r *http.Request, data *dealsData, chosen string) erro
 			return err
 		}
 	}
-	a := tresor.ActorFrom(ctx)
-	orgs := map[string]string{}
 	for _, d := range all {
-		c := cols[d.Stage]
+		c := ds.cols[d.Stage]
 		if c == nil {
 			continue // a stage the pipeline no longer has; the gate prevents this
 		}
-		card := &dealCard{Deal: d, StageName: c.Label, Mine: a != nil && d.OwnerID != "" && d.OwnerID == a.UserID}
-		if d.ExpectedClose.Valid() {
-			card.Close, _ = parseDate(d.ExpectedClose)
-		}
-		if d.OrganizationID != "" {
-			name, ok := orgs[d.OrganizationID]
-			if !ok {
-				if o, err := s.svc.Organizations.Organization(ctx, d.OrganizationID); err == nil {
-					name = o.Name
-				}
-				orgs[d.OrganizationID] = name
-			}
-			card.Organization = name
-		}
-		if c.Stage.Outcome == tresor.OutcomeOpen {
-			i := slices.IndexFunc(open, func(st *stageRef) bool { return st.ID == d.Stage })
-			if i > 0 {
-				card.Prev = open[i-1]
-			}
-			if i+1 < len(open) {
-				card.Next = open[i+1]
-			}
-			card.Won, card.Lost = won, lost
-		} else if len(open) > 0 {
-			card.Reopen = open[len(open)-1]
-		}
-		c.Cards = append(c.Cards, card)
+		c.Cards = append(c.Cards, s.dealCardOf(r, ds, d))
 		c.Count++
 		if d.Currency != "" {
 			j := slices.IndexFunc(c.Sums, func(m moneySum) bool { return m.Currency == d.Currency })
@@ -277,9 +294,112 @@ func (s *Server) loadBoard(r *http.Request, data *dealsData, chosen string) erro
 	}
 	for _, c := range data.Columns {
 		slices.SortFunc(c.Sums, func(a, b moneySum) int { return cmpString(a.Currency, b.Currency) })
-		data.Rows = append(data.Rows, c.Cards...)
+	}
+	data.Chart = dealChartOf(lang, data.Columns)
+	return nil
+}
+
+// loadDealTable reads one page of the pipeline's deals in the order sort
+// (by stage when none is given); the cursor carries the order of the page
+// it continues.
+func (s *Server) loadDealTable(r *http.Request, data *dealsData, ds *dealStages, sort, cursor string) error {
+	if sort == "" && cursor == "" {
+		sort = "stage"
+	}
+	if !tresor.ValidDealSort(sort) {
+		return tresor.Errorf(tresor.ECInvalidParameter, "%q is not an order of the table; its column heads offer the orders.", sort)
+	}
+	order, key, after, err := tresor.DecodeDealCursor(sort, cursor)
+	if err != nil {
+		return err
+	}
+	if order == "" {
+		if after != "" {
+			// A cursor of the unsorted list: its key is not in it.
+			return tresor.Errorf(tresor.ECInvalidCursor, "The cursor is not one Tresor issued for this order; start again without a cursor.")
+		}
+		order = "stage"
+	}
+	data.Sort, data.Paged = order, after != ""
+	l, err := s.svc.Deals.Deals(r.Context(), tresor.DealFilter{PipelineID: data.Pipeline.ID, Sort: order, AfterKey: key,
+		Page: tresor.Page{After: after, Limit: dealTablePage}})
+	if err != nil {
+		return err
+	}
+	data.Next = l.Next
+	for _, d := range l.Items {
+		if ds.cols[d.Stage] != nil {
+			data.Rows = append(data.Rows, s.dealCardOf(r, ds, d))
+		}
+	}
+	lang := language(r)
+	for _, h := range []struct{ key, label string }{
+		{"title", "deals_col_title"}, {"stage", "deals_col_stage"}, {"value", "deals_value"},
+		{"close_date", "deals_close"}, {"updated", "deals_updated"},
+	} {
+		head := dealSortHead{Key: h.key, Label: translate(lang, h.label), Num: h.key == "value"}
+		next := h.key
+		switch order {
+		case h.key:
+			head.Sort, next = "ascending", "-"+h.key
+		case "-" + h.key:
+			head.Sort = "descending"
+		}
+		head.Action = translate(lang, "deals_sort_asc")
+		if strings.HasPrefix(next, "-") {
+			head.Action = translate(lang, "deals_sort_desc")
+		}
+		head.Href = "/deals?" + url.Values{"view": {"table"}, "pipeline": {data.Pipeline.ID}, "sort": {next}}.Encode()
+		data.Heads = append(data.Heads, head)
 	}
 	return nil
+}
+
+// dealSortHead is a column head of the table that sorts it.
+type dealSortHead struct {
+	Key, Label string
+	Num        bool   // a number, aligned right
+	Sort       string // aria-sort: "ascending", "descending" or "" when the table is not in its order
+	Href       string // the table in this column's (next) order
+	Action     string // what the link does, for those who do not see the arrow
+}
+
+// dealCardOf is a deal with its stage's name, its organization's name and
+// the moves its buttons offer.
+func (s *Server) dealCardOf(r *http.Request, ds *dealStages, d *tresor.Deal) *dealCard {
+	ctx := r.Context()
+	c := ds.cols[d.Stage]
+	a := tresor.ActorFrom(ctx)
+	card := &dealCard{Deal: d, StageName: c.Label, Mine: a != nil && d.OwnerID != "" && d.OwnerID == a.UserID}
+	if d.OutcomeReason != "" {
+		card.Reason = dealReasonLabel(language(r), d.OutcomeReason)
+	}
+	if d.ExpectedClose.Valid() {
+		card.Close, _ = parseDate(d.ExpectedClose)
+	}
+	if d.OrganizationID != "" {
+		name, ok := ds.orgs[d.OrganizationID]
+		if !ok {
+			if o, err := s.svc.Organizations.Organization(ctx, d.OrganizationID); err == nil {
+				name = o.Name
+			}
+			ds.orgs[d.OrganizationID] = name
+		}
+		card.Organization = name
+	}
+	if c.Stage.Outcome == tresor.OutcomeOpen {
+		i := slices.IndexFunc(ds.open, func(st *stageRef) bool { return st.ID == d.Stage })
+		if i > 0 {
+			card.Prev = ds.open[i-1]
+		}
+		if i+1 < len(ds.open) {
+			card.Next = ds.open[i+1]
+		}
+		card.Won, card.Lost = ds.won, ds.lost
+	} else if len(ds.open) > 0 {
+		card.Reopen = ds.open[len(ds.open)-1]
+	}
+	return card
 }
 
 func cmpString(a, b string) int {
@@ -294,7 +414,7 @@ func cmpString(a, b string) int {
 
 // dealStageSubmit moves a deal to another stage of its pipeline, on the
 // condition that it is still the version the page showed; a won or lost
-// deal's reason is recorded as an internal note on it.
+// deal keeps its reason (outcome_reason), which a lost one must give.
 func (s *Server) dealStageSubmit(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	stage := r.PostFormValue("stage")
@@ -303,17 +423,31 @@ func (s *Server) dealStageSubmit(w http.ResponseWriter, r *http.Request) error {
 		return tresor.Errorf(tresor.ECInvalidParameter, "The form lacks the version of the deal; reload the page.")
 	}
 	reason := r.PostFormValue("reason")
-	if reason != "" && !slices.Contains(lostReasons, reason) {
+	if reason != "" && !slices.Contains(dealLostReasons, reason) && !slices.Contains(dealWonReasons, reason) {
 		return tresor.Errorf(tresor.ECInvalidParameter, "%q is not a reason this form offers.", reason)
 	}
-	patch, _ := json.Marshal(map[string]string{"stage": stage})
 	back := url.Values{}
-	if pl := r.PostFormValue("pipeline"); pl != "" && len(pl) <= 100 { // encoded below; the board reads it through the gate
-		back.Set("pipeline", pl)
+	pipeline := r.PostFormValue("pipeline")
+	if pipeline != "" && len(pipeline) <= 100 { // encoded below; the board reads it through the gate
+		back.Set("pipeline", pipeline)
 	}
 	if r.PostFormValue("view") == "table" {
 		back.Set("view", "table")
 	}
+	if reason == "" && s.dealStageIsLost(r, id, stage) {
+		// A lost deal says why: the board comes back with the error at the
+		// reason's field (htmx swaps only a 200).
+		status := http.StatusUnprocessableEntity
+		if r.Header.Get("HX-Request") != "" {
+			status = http.StatusOK
+		}
+		return s.renderDeals(w, r, status, &dealsData{ReasonMissing: id}, back.Get("pipeline"), "", "")
+	}
+	fields := map[string]string{"stage": stage}
+	if reason != "" {
+		fields["outcome_reason"] = reason
+	}
+	patch, _ := json.Marshal(fields)
 	d, err := s.svc.Deals.UpdateDeal(r.Context(), id, tresor.Update{Patch: patch, IfVersion: version})
 	_, refused := pageStatus(err)
 	switch {
@@ -332,29 +466,25 @@ func (s *Server) dealStageSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	default:
 		back.Set("moved", d.ID)
-		if reason != "" && d.ClosedAt != nil {
-			st := "won"
-			if pl, err := s.svc.Deals.Pipeline(r.Context(), d.PipelineID); err == nil {
-				if x, ok := pl.Stage(d.Stage); ok {
-					st = string(x.Outcome)
-				}
-			}
-			note := &tresor.Interaction{Kind: tresor.KindNote, Direction: tresor.DirectionInternal, OccurredAt: time.Now().UTC(),
-				DealID: d.ID, OrganizationID: d.OrganizationID,
-				InteractionContent: tresor.InteractionContent{Subject: fmt.Sprintf("deal %s: %s", st, reason)},
-				// The note records the sales process with a prospective
-				// customer: steps before a contract (Art. 6(1)(b) GDPR).
-				Collection: tresor.Collection{LegalBasis: tresor.BasisContract, Source: tresor.SourceManual}}
-			if a := tresor.ActorFrom(r.Context()); a != nil {
-				note.OwnerID = a.UserID
-			}
-			if err := s.svc.Interactions.CreateInteraction(r.Context(), note); err != nil {
-				return err
-			}
-		}
 	}
 	http.Redirect(w, r, "/deals?"+back.Encode()+"#board", http.StatusSeeOther)
 	return nil
+}
+
+// dealStageIsLost says whether the stage is a lost stage of the deal's
+// pipeline; a deal or pipeline the gate does not show is left to the move
+// itself to refuse.
+func (s *Server) dealStageIsLost(r *http.Request, id, stage string) bool {
+	d, err := s.svc.Deals.Deal(r.Context(), id)
+	if err != nil {
+		return false
+	}
+	pl, err := s.svc.Deals.Pipeline(r.Context(), d.PipelineID)
+	if err != nil {
+		return false
+	}
+	st, ok := pl.Stage(stage)
+	return ok && st.Outcome == tresor.OutcomeLost && d.Stage != stage
 }
 
 // parseDate reads a calendar date for the date template func.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -15,9 +16,8 @@ import (
 // legal holds of a contact, and the audit search. The requests register of
 // [2.4] plugs in here.
 
-// dpoScanLimit is how many contacts the cockpit looks through for
-// restricted and objected ones (the gate offers no filter for them yet).
-const dpoScanLimit = 2 * tresor.MaxPageSize
+// dpoPageSize is how many rows each list of the cockpit shows at a time.
+const dpoPageSize = 50
 
 // dpoContact is a restricted or objected contact.
 type dpoContact struct {
@@ -35,19 +35,27 @@ type dpoData struct {
 	Purpose *pageErr // why the data-protection sections are not shown
 	Notices []*tresor.Notice
 	More    bool // more overdue notices than shown
-	Looked  bool // the person asked to look through the contacts
-	Flagged []dpoContact
-	Scanned int64
-	Partial bool // more contacts than the cockpit looked through
+	// Restricted and objected contacts, listed when the person asks (each
+	// listed contact is a recorded read), a page at a time.
+	Looked               bool
+	Restricted, Objected []dpoContact
+	RestrictedNext       string // the link to the next page, "" if none
+	ObjectedNext         string
+	// The active legal holds of every contact.
+	ActiveHolds []tresor.LegalHold
+	HoldsNext   string
 	// The legal holds of one contact.
 	HoldsOf string
 	Holds   []tresor.LegalHold
 	HoldErr *pageErr
-	// The audit search.
+	// The audit search: by contact or actor, in a time range (dates, UTC).
 	AuditContact, AuditActor string
+	AuditSince, AuditUntil   string
+	AuditDateErr             string // the catalogue key of a date that is not one
 	Searched                 bool
 	Entries                  []*tresor.AuditEntry
 	AuditErr                 *pageErr
+	AuditNext                string // the link to the next page of entries
 }
 
 func (s *Server) dpoPage(w http.ResponseWriter, r *http.Request) error {
@@ -99,6 +107,9 @@ func (s *Server) renderDPO(w http.ResponseWriter, r *http.Request, status int, d
 				return err
 			}
 		}
+		if err := s.dpoActiveHolds(r, d); err != nil {
+			return err
+		}
 		if id := strings.TrimSpace(q.Get("holds")); id != "" {
 			d.HoldsOf = id
 			hs, err := s.svc.Protection.Holds(ctx, id)
@@ -110,45 +121,128 @@ func (s *Server) renderDPO(w http.ResponseWriter, r *http.Request, status int, d
 			d.Holds = hs
 		}
 	}
-	d.AuditContact, d.AuditActor = strings.TrimSpace(q.Get("contact")), strings.TrimSpace(q.Get("actor"))
-	if d.AuditContact != "" || d.AuditActor != "" {
-		d.Searched = true
-		l, err := s.svc.Audit.AuditLog(ctx, tresor.AuditFilter{ContactID: d.AuditContact, Actor: d.AuditActor, Page: tresor.Page{Limit: 100}})
-		if err != nil {
-			if d.AuditErr, err = adminRefusal(r, err); err != nil {
-				return err
-			}
-		} else {
-			d.Entries = l.Items
-		}
+	if err := s.dpoAuditSearch(r, d); err != nil {
+		return err
 	}
 	v.Data = d
 	return s.render(w, r, status, "dpo", v)
 }
 
-// dpoFlagged looks through the contacts for restricted and objected ones,
-// when the person asks: it reads contacts (and is recorded as such), so the
-// cockpit does not do it on every visit.
+// dpoFlagged lists the restricted and the objected contacts through the
+// gate's filter, when the person asks: each contact listed is a read
+// under data_protection, recorded, so the cockpit does not do it on every
+// visit. Each list goes on a page at a time (?restricted_after, ?objected_after).
 func (s *Server) dpoFlagged(r *http.Request, d *dpoData) error {
 	d.Looked = true
-	p := tresor.Page{Limit: tresor.MaxPageSize}
-	for d.Scanned < dpoScanLimit {
-		l, err := s.svc.Contacts.Contacts(r.Context(), tresor.ContactFilter{Page: p})
+	q := r.URL.Query()
+	list := func(flag tresor.ContactFlag, param string) ([]dpoContact, string, error) {
+		after, err := tresor.DecodeCursor(q.Get(param))
 		if err != nil {
+			after = "" // a cursor not issued here starts the list again
+		}
+		l, err := s.svc.Protection.FlaggedContacts(r.Context(), flag, tresor.Page{Limit: dpoPageSize, After: after})
+		if err != nil {
+			return nil, "", err
+		}
+		var out []dpoContact
+		for _, c := range l.Items {
+			out = append(out, dpoContact{ID: c.ID, Name: strings.TrimSpace(c.GivenName + " " + c.FamilyName),
+				RestrictedAt: c.RestrictedAt, ObjectedAt: c.ObjectedAt})
+		}
+		next := ""
+		if l.Next != "" {
+			v := url.Values{}
+			for k := range q {
+				v.Set(k, q.Get(k))
+			}
+			v.Set(param, l.Next)
+			next = "/dpo?" + v.Encode() + "#h-flagged"
+		}
+		return out, next, nil
+	}
+	var err error
+	if d.Restricted, d.RestrictedNext, err = list(tresor.FlagRestricted, "restricted_after"); err != nil {
+		return err
+	}
+	d.Objected, d.ObjectedNext, err = list(tresor.FlagObjected, "objected_after")
+	return err
+}
+
+// dpoActiveHolds lists the legal holds in force, a page at a time (?holds_after).
+func (s *Server) dpoActiveHolds(r *http.Request, d *dpoData) error {
+	q := r.URL.Query()
+	after, err := tresor.DecodeCursor(q.Get("holds_after"))
+	if err != nil {
+		after = ""
+	}
+	l, err := s.svc.Protection.ActiveHolds(r.Context(), tresor.Page{Limit: dpoPageSize, After: after})
+	if err != nil {
+		return err
+	}
+	d.ActiveHolds = l.Items
+	if l.Next != "" {
+		v := url.Values{}
+		for k := range q {
+			v.Set(k, q.Get(k))
+		}
+		v.Set("holds_after", l.Next)
+		d.HoldsNext = "/dpo?" + v.Encode() + "#h-active-holds"
+	}
+	return nil
+}
+
+// dpoAuditSearch searches the audit trail through the gate's reading
+// function: by contact (any object id) or actor, from a day to a day
+// (inclusive, UTC), newest first, a page at a time (?cursor).
+func (s *Server) dpoAuditSearch(r *http.Request, d *dpoData) error {
+	q := r.URL.Query()
+	d.AuditContact, d.AuditActor = strings.TrimSpace(q.Get("contact")), strings.TrimSpace(q.Get("actor"))
+	d.AuditSince, d.AuditUntil = strings.TrimSpace(q.Get("since")), strings.TrimSpace(q.Get("until"))
+	if d.AuditContact == "" && d.AuditActor == "" {
+		return nil
+	}
+	d.Searched = true
+	f := tresor.AuditFilter{ContactID: d.AuditContact, Actor: d.AuditActor, Page: tresor.Page{Limit: dpoPageSize}}
+	day := func(s string) (time.Time, bool) {
+		if s == "" {
+			return time.Time{}, true
+		}
+		t, err := time.Parse(time.DateOnly, s)
+		return t, err == nil
+	}
+	since, ok1 := day(d.AuditSince)
+	until, ok2 := day(d.AuditUntil)
+	if !ok1 || !ok2 || (!since.IsZero() && !until.IsZero() && until.Before(since)) {
+		d.AuditDateErr = "dpo_audit_bad_dates"
+		return nil
+	}
+	f.Since = since
+	if !until.IsZero() {
+		f.Until = until.AddDate(0, 0, 1) // the whole last day
+	}
+	if c := q.Get("cursor"); c != "" {
+		after, err := tresor.DecodeCursor(c)
+		if err != nil {
+			d.AuditErr, err = adminRefusal(r, err)
 			return err
 		}
-		for _, c := range l.Items {
-			if c.RestrictedAt != nil || c.ObjectedAt != nil {
-				d.Flagged = append(d.Flagged, dpoContact{ID: c.ID, Name: strings.TrimSpace(c.GivenName + " " + c.FamilyName),
-					RestrictedAt: c.RestrictedAt, ObjectedAt: c.ObjectedAt})
+		f.After = after
+	}
+	l, err := s.svc.Audit.AuditLog(r.Context(), f)
+	if err != nil {
+		d.AuditErr, err = adminRefusal(r, err)
+		return err
+	}
+	d.Entries = l.Items
+	if l.Next != "" {
+		v := url.Values{}
+		for _, k := range []string{"contact", "actor", "since", "until"} {
+			if x := strings.TrimSpace(q.Get(k)); x != "" {
+				v.Set(k, x)
 			}
 		}
-		d.Scanned += int64(len(l.Items))
-		if l.Next == "" {
-			return nil
-		}
-		p.After = l.Next
+		v.Set("cursor", l.Next)
+		d.AuditNext = "/dpo?" + v.Encode() + "#h-audit"
 	}
-	d.Partial = true
 	return nil
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,9 +108,12 @@ func TestImporterRunsADryRunThenTheImport(t *testing.T) {
 	t.Run("the import runs with the same file and the contacts exist", func(t *testing.T) {
 		b := b0.in(t)
 		b.run(chromedp.SetUploadFiles(`#imports-file`, []string{connections}), chromedp.Click(`#imports-run`),
-			chromedp.WaitVisible(`.imports-next`))
+			chromedp.WaitVisible(`#imports-status[data-state=done]`), chromedp.WaitVisible(`.imports-next`))
 		if got := b.text("#imports-created"); got != "2" {
 			t.Errorf("contacts created = %q", got)
+		}
+		if got := b.text("#imports-status h2"); got != "The import is done" {
+			t.Errorf("state shown = %q", got)
 		}
 		if n := stored(t); n != 2 {
 			t.Fatalf("the import stored %d contacts, want 2", n)
@@ -120,8 +124,66 @@ func TestImporterRunsADryRunThenTheImport(t *testing.T) {
 		b.checkAccessibility("imports done")
 		b.screenshot("imports-done-en")
 	})
+	t.Run("the history lists the import: when, by whom, which file, what it stored", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.Navigate(b.url+"/imports"), chromedp.WaitVisible(`#imports-history`))
+		row := b.text("#imports-history tbody tr")
+		for _, want := range []string{"ines@example.org", "Connections.csv", "LinkedIn", "Sales", "done"} {
+			if !strings.Contains(row, want) {
+				t.Errorf("the history's row lacks %q: %q", want, row)
+			}
+		}
+		if n, _ := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('#imports-history tbody tr').length`)); n != 1 {
+			t.Errorf("history rows = %d, want 1 (a dry run leaves none)", n)
+		}
+		b.checkAccessibility("imports history")
+		b.screenshot("imports-history-en")
+	})
+	t.Run("a large import shows its progress until it is done, then the history has it", func(t *testing.T) {
+		// A browser of its own: a browser's session is limited in time.
+		b1 := newChromeFor(t, a)
+		b1.language("en")
+		b1.signIn("ines@example.org")
+		b1.choosePurpose("sales")
+		b := b1.in(t)
+		var big strings.Builder
+		big.WriteString("First Name,Last Name,URL,Email Address,Company,Position,Connected On\r\n")
+		for i := range 30000 {
+			fmt.Fprintf(&big, "Erika,Muster%d,https://www.linkedin.com/in/erika-muster-%d,,Muster GmbH,Einkauf,12 Mar 2024\r\n", i, i)
+		}
+		large := file("Large.csv", big.String())
+		b.run(chromedp.Navigate(b.url+"/imports"), chromedp.WaitVisible(`#imports-file`), chromedp.SetValue(`#imports-basis`, "contract"),
+			chromedp.SetUploadFiles(`#imports-file`, []string{large}), chromedp.Click(`#imports-dry`), chromedp.WaitVisible(`.imports-report`),
+			chromedp.SetUploadFiles(`#imports-file`, []string{large}), chromedp.Click(`#imports-run`), chromedp.WaitVisible(`#imports-status`))
+		if state := importsAttr(b, "#imports-status", "data-state"); state == "running" {
+			// The page polls every second; without JS the link shows the state anew.
+			if importsAttr(b, "#imports-refresh", "href") == "" {
+				t.Error("a running import has no link to show its state anew")
+			}
+			b.checkAccessibility("imports running")
+			b.screenshot("imports-running-en")
+		} else {
+			t.Logf("the import was done before its page showed (state %s)", state)
+		}
+		b.run(chromedp.WaitVisible(`#imports-status[data-state=done]`))
+		if got := b.text("#imports-created"); got != "30,000" {
+			t.Errorf("created = %q", got)
+		}
+		b.run(chromedp.Navigate(b.url+"/imports"), chromedp.WaitVisible(`#imports-history`))
+		if n, _ := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('#imports-history tbody tr').length`)); n != 2 {
+			t.Errorf("history rows = %d, want 2", n)
+		}
+		b.run(chromedp.Navigate(b.url+"/lang/de?back=/imports"), chromedp.WaitVisible(`#imports-history`))
+		if got := b.text("#imports-history thead"); !strings.Contains(got, "Begonnen") {
+			t.Errorf("the German history's head = %q", got)
+		}
+		b.checkAccessibility("imports history (de)")
+		b.screenshot("imports-history-de")
+		b.run(chromedp.Navigate(b.url+"/lang/en?back=/imports"), chromedp.WaitVisible(`#imports-history`))
+	})
 	t.Run("a malformed file gets a clear page and stores nothing", func(t *testing.T) {
 		b := b0.in(t)
+		before := stored(t)
 		bad := file("broken.csv", "this is not,an export\n\"unterminated\n")
 		b.run(chromedp.Navigate(b.url+"/imports"), chromedp.WaitVisible(`#imports-file`),
 			chromedp.SetUploadFiles(`#imports-file`, []string{bad}), chromedp.Click(`#imports-dry`),
@@ -132,8 +194,8 @@ func TestImporterRunsADryRunThenTheImport(t *testing.T) {
 		if got := b.text(".imports-problem"); !strings.Contains(got, "validation_failed") || !strings.Contains(got, "Nothing has been stored") {
 			t.Errorf("problem page = %q", got)
 		}
-		if n := stored(t); n != 2 {
-			t.Fatalf("contacts after the malformed file: %d", n)
+		if n := stored(t); n != before {
+			t.Fatalf("contacts after the malformed file: %d, before %d", n, before)
 		}
 		b.checkAccessibility("imports malformed")
 		b.screenshot("imports-refused-en")
@@ -160,4 +222,14 @@ func TestImporterRunsADryRunThenTheImport(t *testing.T) {
 		b.checkAccessibility("imports csv columns")
 		b.screenshot("imports-columns-en")
 	})
+}
+
+// importsAttr is an attribute of the first element the selector finds ("" if none).
+func importsAttr(b *chrome, sel, name string) string {
+	b.t.Helper()
+	got, err := chromedp.Run(b.ctx, chromedp.AttributeValue(sel, name))
+	if err != nil {
+		return ""
+	}
+	return got.Value
 }

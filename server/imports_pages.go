@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"tresor"
 )
@@ -42,8 +44,33 @@ func (s *Server) importPages() []route {
 	return []route{
 		{"GET", importPagePattern, AnyRole(importRoles...), s.importPage},
 		{"POST", importPagePattern, AnyRole(importRoles...), s.importSubmit},
+		{"GET", importPagePattern + "/{id}", AnyRole(importRoles...), s.importStatusPage},
 	}
 }
+
+// importsInFlight bounds the real imports this server runs from the page
+// at once: each holds its file in memory (up to ImportBodyLimit) until it
+// ends, so that the upload is complete before anything is stored and the
+// page need not wait for the import.
+var importsInFlight = make(chan struct{}, 2)
+
+// importBuffer is an uploaded file held for a background import; closing it
+// (the gate does when the import ends) frees its slot and its memory.
+type importBuffer struct {
+	*bytes.Reader
+	once sync.Once
+}
+
+func (b *importBuffer) Close() error {
+	b.once.Do(func() {
+		b.Reader = bytes.NewReader(nil)
+		<-importsInFlight
+	})
+	return nil
+}
+
+// importHistoryLimit is how many imports the page lists.
+const importHistoryLimit = 20
 
 // importFormats are the formats a page offers, with the file name endings
 // each accepts.
@@ -101,6 +128,80 @@ type importView struct {
 	// Columns are, for a generic CSV file, the names in its first line:
 	// what a mapping names (shown, never stored).
 	Columns []string
+	// History is the imports of the purpose, newest first; HistoryErr why
+	// it is not shown.
+	History    []importRecordView
+	HistoryErr *importProblem
+	// Record is the import the status page follows.
+	Record *importRecordView
+}
+
+// importRecordView is an import record as the page shows it.
+type importRecordView struct {
+	*tresor.ImportRecord
+	FormatKey, BasisKey                    string
+	NRows, NCreated, NDuplicates, NRefused int64
+	NRead                                  int64 // rows read so far, while it runs here
+	Percent                                int   // of the file read
+}
+
+func importRecordOf(r *tresor.ImportRecord) importRecordView {
+	v := importRecordView{ImportRecord: r, FormatKey: "imports_format_" + strings.ReplaceAll(r.Format, "-", "_"),
+		BasisKey: "imports_basis_" + string(r.LegalBasis), NRows: int64(r.Rows), NCreated: int64(r.Created),
+		NDuplicates: int64(r.Duplicates), NRefused: int64(r.Refused)}
+	if p := r.Progress; p != nil {
+		v.NRead, v.Percent = int64(p.Rows), p.Percent()
+	}
+	return v
+}
+
+// importHistory adds the history of the purpose's imports to the page.
+func (s *Server) importHistory(r *http.Request, data *importView) error {
+	if data.Purpose == "" {
+		return nil
+	}
+	l, err := s.svc.Imports.Imports(r.Context(), tresor.ImportQuery{Page: tresor.Page{Limit: importHistoryLimit}})
+	if err != nil {
+		if _, shown := pageStatus(err); !shown {
+			return err
+		}
+		msg, en := importMessage(r, err)
+		data.HistoryErr = &importProblem{Key: "imports_history_refused", Message: msg, English: en, Code: tresor.ErrorCode(err)}
+		return nil
+	}
+	for _, x := range l.Items {
+		data.History = append(data.History, importRecordOf(x))
+	}
+	return nil
+}
+
+// importStatusPage follows one import: its state and counts, its progress
+// while it runs (the page asks again every second with JS; without, a link
+// shows the state anew), and the history.
+func (s *Server) importStatusPage(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.workspaceView(r, "imports_status_title", importPagePattern)
+	if err != nil {
+		return err
+	}
+	data := importView{Lang: language(r), CSRF: v.CSRF, Purpose: v.Work.Purpose, Form: s.importForm(v.Work.Purpose)}
+	rec, err := s.svc.Imports.ImportRecord(r.Context(), r.PathValue("id"))
+	if err != nil {
+		status, shown := pageStatus(err)
+		if !shown {
+			return err
+		}
+		msg, en := importMessage(r, err)
+		data.Problem = &importProblem{Key: "imports_status_refused", Message: msg, English: en, Code: tresor.ErrorCode(err)}
+		v.Data = data
+		return s.render(w, r, status, "imports", v)
+	}
+	rv := importRecordOf(rec)
+	data.Record = &rv
+	if err := s.importHistory(r, &data); err != nil {
+		return err
+	}
+	v.Data = data
+	return s.render(w, r, http.StatusOK, "imports", v)
 }
 
 // importProblem explains a refusal on the page: a catalogue key for the
@@ -162,7 +263,11 @@ func (s *Server) importPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v.Data = importView{Lang: language(r), CSRF: v.CSRF, Purpose: v.Work.Purpose, Form: s.importForm(v.Work.Purpose)}
+	data := importView{Lang: language(r), CSRF: v.CSRF, Purpose: v.Work.Purpose, Form: s.importForm(v.Work.Purpose)}
+	if err := s.importHistory(r, &data); err != nil {
+		return err
+	}
+	v.Data = data
 	return s.render(w, r, http.StatusOK, "imports", v)
 }
 
@@ -216,6 +321,9 @@ func (s *Server) importSubmit(w http.ResponseWriter, r *http.Request) error {
 		return fail(http.StatusConflict, &importProblem{Key: "imports_purpose_changed", Code: tresor.ECConflict})
 	}
 	req.DryRun = dry
+	if !dry {
+		return s.importStart(w, r, body, req, name, fail, tooLarge)
+	}
 	rep, err := s.svc.Imports.Import(r.Context(), body, req)
 	if err != nil {
 		if rep != nil && !dry && rep.Created > 0 {
@@ -247,6 +355,53 @@ func (s *Server) importSubmit(w http.ResponseWriter, r *http.Request) error {
 		v.Title = "imports_done_title"
 	}
 	return s.render(w, r, http.StatusOK, "imports", v)
+}
+
+// importStart receives the whole file, then has the gate check it and run
+// the import in the background, and sends the browser to the import's
+// status page. Nothing is stored before the upload is complete and the
+// gate has accepted the request and the file's beginning; a refusal shows
+// the form's page as a dry run's would.
+func (s *Server) importStart(w http.ResponseWriter, r *http.Request, body io.Reader, req tresor.ImportRequest, name string,
+	fail func(int, *importProblem) error, tooLarge *importProblem) error {
+	select {
+	case importsInFlight <- struct{}{}:
+	default:
+		return fail(http.StatusServiceUnavailable, &importProblem{Key: "imports_busy", Code: tresor.ECUnavailable})
+	}
+	held := true
+	defer func() {
+		if held {
+			<-importsInFlight
+		}
+	}()
+	file, err := io.ReadAll(io.LimitReader(body, ImportBodyLimit+1))
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok || len(file) > ImportBodyLimit {
+		return fail(http.StatusRequestEntityTooLarge, tooLarge)
+	}
+	if err != nil {
+		return fail(http.StatusBadRequest, &importProblem{Key: "imports_not_a_form", Message: err.Error(), Code: tresor.ECInvalidParameter})
+	}
+	req.FileName = name
+	held = false // the buffer's Close frees the slot now
+	rec, err := s.svc.Imports.StartImport(r.Context(), &importBuffer{Reader: bytes.NewReader(file)}, int64(len(file)), req)
+	if err != nil {
+		status, shown := pageStatus(err)
+		if !shown {
+			return err
+		}
+		p := &importProblem{Key: "imports_refused", Code: tresor.ErrorCode(err)}
+		p.Message, p.English = importMessage(r, err)
+		switch p.Code {
+		case tresor.ECPurposeMissing:
+			p.Key = "imports_purpose_missing"
+		case tresor.ECValidation:
+			p.Key = "imports_malformed"
+		}
+		return fail(status, p)
+	}
+	http.Redirect(w, r, importPagePattern+"/"+rec.ID, http.StatusSeeOther)
+	return nil
 }
 
 // readImportForm reads the form's fields up to the file, which comes last

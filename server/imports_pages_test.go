@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"tresor"
 	"tresor/datadir"
@@ -86,8 +87,27 @@ func TestImportUploadRules(t *testing.T) {
 			t.Fatalf("dry run: %d, %d contacts: %.300s", r.status, stored(t), r.body)
 		}
 		r = b.upload("/imports", append(append([]part{{"csrf", "", csrf}}, settings...), part{"run", "", "import"}, part{"purpose", "", "sales"}, file)...)
-		if r.status != http.StatusOK || stored(t) != 2 {
-			t.Fatalf("run: %d, %d contacts: %.300s", r.status, stored(t), r.body)
+		loc := r.header.Get("Location")
+		if r.status != http.StatusSeeOther || !strings.HasPrefix(loc, "/imports/") {
+			t.Fatalf("run: %d to %q: %.300s", r.status, loc, r.body)
+		}
+		// The import runs in the background; its page shows it done.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			st := b.get(loc)
+			if st.status != http.StatusOK {
+				t.Fatalf("the import's page: %d %.300s", st.status, st.body)
+			}
+			if strings.Contains(st.body, `data-state="done"`) {
+				break
+			}
+			if time.Now().After(deadline) || strings.Contains(st.body, `data-state="failed"`) {
+				t.Fatalf("the import did not end done: %.600s", st.body)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if n := stored(t); n != 2 {
+			t.Fatalf("run: %d contacts", n)
 		}
 	})
 	t.Run("a generic CSV file shows its columns for the mapping", func(t *testing.T) {

@@ -376,6 +376,10 @@ type exportQuery struct {
 
 // AuditExport answers like the gate: only under data_protection, only for
 // an actor and a window, with the columns of gate.AuditExport.
+func (f *fakeServices) MyRefusals(ctx context.Context, limit int) ([]*tresor.AuditEntry, error) {
+	return nil, nil
+}
+
 func (f *fakeServices) AuditExport(ctx context.Context, fl tresor.AuditFilter, w io.Writer) error {
 	f.filter = exportQuery{Actor: fl.Actor, Since: fl.Since, Until: fl.Until}
 	if err := dataProtectionOnly(ctx); err != nil {
@@ -439,6 +443,82 @@ func (f *fakeServices) Import(ctx context.Context, r io.Reader, req tresor.Impor
 		Examples: []string{"row 2: a birthday is private and is not stored",
 			"row 3: no e-mail address, phone number or handle the purpose may store: the person could not be matched again"},
 		Notices: 1}, nil
+}
+
+// ActiveHolds and FlaggedContacts answer like the gate: only under
+// data_protection, with empty lists (no API route reaches them).
+func (f *fakeServices) ActiveHolds(ctx context.Context, p tresor.Page) (*tresor.List[tresor.LegalHold], error) {
+	if err := dataProtectionOnly(ctx); err != nil {
+		return nil, err
+	}
+	return &tresor.List[tresor.LegalHold]{Items: []tresor.LegalHold{}}, nil
+}
+
+func (f *fakeServices) FlaggedContacts(ctx context.Context, flag tresor.ContactFlag, p tresor.Page) (*tresor.List[*tresor.Contact], error) {
+	if err := dataProtectionOnly(ctx); err != nil {
+		return nil, err
+	}
+	return &tresor.List[*tresor.Contact]{Items: []*tresor.Contact{}}, nil
+}
+
+// fakeImportRecord is the record of the fakes' import.
+func fakeImportRecord(purpose string) *tresor.ImportRecord {
+	done := fakeTime
+	return &tresor.ImportRecord{ID: testID, Format: "linkedin", Network: "linkedin", Purpose: purpose, LegalBasis: tresor.BasisContract,
+		FileName: "Connections.csv", Actor: "user:" + testID, ActorName: "ines@example.org", State: tresor.ImportDone,
+		Rows: 6, Created: 1, Duplicates: 1, Refused: 2, RefusedBy: map[string]int{"no_identifier": 1, "suppressed": 1},
+		Dropped: map[string]int{"not_public": 1}, StartedAt: fakeTime, UpdatedAt: fakeTime, FinishedAt: &done}
+}
+
+// Imports answers like the gate: a purpose sees its own imports, data
+// protection those of any purpose; an empty page for another purpose asked
+// for by data protection.
+func (f *fakeServices) Imports(ctx context.Context, q tresor.ImportQuery) (*tresor.List[*tresor.ImportRecord], error) {
+	f.filter = q
+	if err := q.Page.Normalize(); err != nil {
+		return nil, err
+	}
+	if dataProtectionOnly(ctx) != nil { // the fakes' tokens hold data_protection without its role
+		pu, err := fakePolicy.PermitIndividual(tresor.ActorFrom(ctx), tresor.PurposeFrom(ctx))
+		if err != nil {
+			return nil, err
+		}
+		if q.Purpose != "" && q.Purpose != pu.ID {
+			return nil, tresor.Errorf(tresor.ECForbidden, "The imports of the purpose %s are seen under that purpose or data_protection.", q.Purpose)
+		}
+		q.Purpose = pu.ID
+	}
+	if q.Purpose == "" {
+		q.Purpose = "sales"
+	}
+	if q.Purpose != "sales" {
+		return &tresor.List[*tresor.ImportRecord]{Items: []*tresor.ImportRecord{}}, nil
+	}
+	return &tresor.List[*tresor.ImportRecord]{Items: []*tresor.ImportRecord{fakeImportRecord(q.Purpose)}}, nil
+}
+
+// ImportRecord answers like the gate: the record of testID under sales or
+// data protection, a running one with its progress for emptyID.
+func (f *fakeServices) ImportRecord(ctx context.Context, id string) (*tresor.ImportRecord, error) {
+	if dataProtectionOnly(ctx) != nil {
+		if _, err := fakePolicy.PermitIndividual(tresor.ActorFrom(ctx), tresor.PurposeFrom(ctx)); err != nil {
+			return nil, err
+		}
+	}
+	if id == emptyID {
+		r := fakeImportRecord("sales")
+		r.ID, r.State, r.FinishedAt, r.Progress = emptyID, tresor.ImportRunning, nil, &tresor.ImportProgress{Rows: 3000, Read: 1 << 20, Bytes: 4 << 20}
+		return r, nil
+	}
+	if id != testID {
+		return nil, tresor.Errorf(tresor.ECNotFound, "There is no import with id %q.", id)
+	}
+	return fakeImportRecord("sales"), nil
+}
+
+// StartImport is not reached over the API.
+func (f *fakeServices) StartImport(ctx context.Context, r io.ReadCloser, size int64, req tresor.ImportRequest) (*tresor.ImportRecord, error) {
+	return nil, tresor.Errorf(tresor.ECInvalidParameter, "not over the API")
 }
 
 // Notices answers like the gate: only under data_protection, an empty page
@@ -1859,6 +1939,9 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		// Imports and the information duties they create.
 		{"ImportReport", reflect.TypeOf(tresor.ImportReport{}), []string{}},
 		{"ImportRowError", reflect.TypeOf(tresor.ImportRowError{}), []string{}},
+		{"ImportRecord", reflect.TypeOf(tresor.ImportRecord{}), []string{}},
+		{"ImportProgress", reflect.TypeOf(tresor.ImportProgress{}), []string{}},
+		{"ImportRecordList", reflect.TypeOf(listBody[*tresor.ImportRecord]{}), nil},
 		{"Notice", reflect.TypeOf(tresor.Notice{}), []string{}},
 		{"NoticeList", reflect.TypeOf(listBody[*tresor.Notice]{}), nil},
 		{"NoticesSent", reflect.TypeOf(noticesSent{}), []string{}},
@@ -2599,6 +2682,16 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 			header: map[string]string{"Tresor-Mapping": `{"columns":{"shoe_size":"Size"}}`}}, 422, tresor.ECValidation},
 		{"POST /api/v1/imports", liveCall{target: imports + "vcard&legal_basis=contract", token: testToken, purpose: "sales", contentType: "text/vcard", stream: tooLarge}, 413, tresor.ECBodyTooLarge},
 		// The information duties (Art. 14 GDPR) of the data-protection officer.
+		{"GET /api/v1/imports", liveCall{target: "/api/v1/imports?limit=10", token: testToken, purpose: "sales"}, 200, ""},
+		{"GET /api/v1/imports", liveCall{target: "/api/v1/imports?purpose=marketing", cookie: testSession, purpose: "data_protection"}, 200, ""},
+		{"GET /api/v1/imports", liveCall{target: "/api/v1/imports?purpose=marketing", cookie: testSession, purpose: "sales"}, 403, tresor.ECForbidden},
+		{"GET /api/v1/imports", liveCall{target: "/api/v1/imports?limit=0", token: testToken, purpose: "sales"}, 400, tresor.ECInvalidParameter},
+		{"GET /api/v1/imports", liveCall{target: "/api/v1/imports", purpose: "sales"}, 401, tresor.ECUnauthenticated},
+		{"GET /api/v1/imports/{id}", liveCall{target: "/api/v1/imports/" + testID, token: testToken, purpose: "sales"}, 200, ""},
+		{"GET /api/v1/imports/{id}", liveCall{target: "/api/v1/imports/" + emptyID, token: testToken, purpose: "sales"}, 200, ""}, // running
+		{"GET /api/v1/imports/{id}", liveCall{target: "/api/v1/imports/0190f5a4-7c3e-7a51-9b0e-3f1c2d4e5a70", token: testToken, purpose: "sales"}, 404, tresor.ECNotFound},
+		{"GET /api/v1/imports/{id}", liveCall{target: "/api/v1/imports/" + testID, token: testToken}, 400, tresor.ECPurposeMissing},
+		{"GET /api/v1/imports/{id}", liveCall{target: "/api/v1/imports/" + testID, purpose: "sales"}, 401, tresor.ECUnauthenticated},
 		{"GET /api/v1/notices", liveCall{target: "/api/v1/notices?open=true&limit=10", token: testToken, purpose: "data_protection"}, 200, ""},
 		{"GET /api/v1/notices", liveCall{target: "/api/v1/notices?overdue=true&contact=" + testID, cookie: testSession, purpose: "data_protection"}, 200, ""},
 		{"GET /api/v1/notices", liveCall{target: "/api/v1/notices?contact=" + emptyID, token: testToken, purpose: "data_protection"}, 200, ""}, // none

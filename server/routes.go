@@ -146,7 +146,8 @@ func (s *Server) apiRoutes() []route {
 		list: func(ctx context.Context, q query) (any, error) {
 			f := tresor.DealFilter{OwnerID: q.owner("owner"), PipelineID: q.str("pipeline"), Stage: q.str("stage"),
 				ContactID: q.id("contact_id"), OrganizationID: q.id("organization_id"),
-				UpdatedSince: q.time("updated_since"), Page: q.page()}
+				UpdatedSince: q.time("updated_since")}
+			q.dealOrder(&f)
 			if err := q.err(); err != nil {
 				return nil, err
 			}
@@ -435,15 +436,20 @@ func (q *query) consent() *tresor.ConsentFilter {
 		State: tresor.ConsentState(parts[len(parts)-1])}
 }
 
-func (q *query) page() tresor.Page {
-	var p tresor.Page
-	if s := q.str("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > tresor.MaxPageSize {
-			q.probs = append(q.probs, fmt.Sprintf("limit must be a number from 1 to %d", tresor.MaxPageSize))
-		}
-		p.Limit = n
+func (q *query) limit() int {
+	s := q.str("limit")
+	if s == "" {
+		return 0
 	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > tresor.MaxPageSize {
+		q.probs = append(q.probs, fmt.Sprintf("limit must be a number from 1 to %d", tresor.MaxPageSize))
+	}
+	return n
+}
+
+func (q *query) page() tresor.Page {
+	p := tresor.Page{Limit: q.limit()}
 	after, err := tresor.DecodeCursor(q.str("cursor"))
 	if err != nil {
 		q.probs = append(q.probs, "cursor: "+tresor.ErrorMessage(err))
@@ -451,6 +457,23 @@ func (q *query) page() tresor.Page {
 	}
 	p.After = after
 	return p
+}
+
+// dealOrder reads the order (sort), the limit and the cursor of a list of
+// deals; a sorted list's cursor carries its order and the last deal's key.
+func (q *query) dealOrder(f *tresor.DealFilter) {
+	f.Limit = q.limit()
+	sort := q.str("sort")
+	if !tresor.ValidDealSort(sort) {
+		q.probs = append(q.probs, fmt.Sprintf("sort must be one of %s, each descending with a leading -", strings.Join(tresor.DealSorts(), ", ")))
+		sort = ""
+	}
+	order, key, after, err := tresor.DecodeDealCursor(sort, q.str("cursor"))
+	if err != nil {
+		q.probs = append(q.probs, "cursor: "+tresor.ErrorMessage(err))
+		q.cursorBad = true
+	}
+	f.Sort, f.AfterKey, f.After = order, key, after
 }
 
 // err reports unknown and malformed parameters.

@@ -18,6 +18,8 @@ const importPattern = "/api/v1/imports"
 func (s *Server) socialRoutes() []route {
 	return []route{
 		{"POST", importPattern, Purpose, s.importFile},
+		{"GET", importPattern, Purpose, s.importList},
+		{"GET", importPattern + "/{id}", Purpose, s.importGet},
 		{"GET", "/api/v1/notices", Purpose, s.notices},
 		{"POST", "/api/v1/notices/send", Purpose, s.sendNotices},
 		{"POST", "/api/v1/notices/{id}/given", Purpose, s.noticeGiven},
@@ -58,6 +60,33 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) error {
 		status = http.StatusOK
 	}
 	return writeJSON(w, status, rep)
+}
+
+// importList lists the history of imports the purpose may see, newest
+// first: ?purpose= (only under data_protection for another purpose), ?limit, ?cursor.
+func (s *Server) importList(w http.ResponseWriter, r *http.Request) error {
+	q, err := newQuery(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	f := tresor.ImportQuery{Purpose: q.str("purpose"), Page: q.page()}
+	if err := q.err(); err != nil {
+		return err
+	}
+	out, err := pageOf(s.svc.Imports.Imports(r.Context(), f))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// importGet returns one import record, with its progress while it runs.
+func (s *Server) importGet(w http.ResponseWriter, r *http.Request) error {
+	rec, err := s.svc.Imports.ImportRecord(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, rec)
 }
 
 // notices lists the Art. 14 information duties: ?open=true, ?overdue=true.

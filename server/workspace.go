@@ -121,6 +121,19 @@ type startData struct {
 	Notices       []*tresor.Notice
 	NoticesShown  bool
 	ThisMonthFrom time.Time
+	Refusals      []startRefusal
+	RefusalsShown bool
+}
+
+// startRefusal is a refusal the person met: when, what they tried, the
+// rule's stable code and, where the catalogue has it, what the rule says.
+type startRefusal struct {
+	At      time.Time
+	Action  string
+	Purpose string
+	Code    string
+	Rule    string // a catalogue key, "" if none
+	Contact string // the contact's id, when the action was on one contact
 }
 
 // startPage is the signed-in person's start page ("Mein Tag"): their open
@@ -159,6 +172,19 @@ func (s *Server) startPage(w http.ResponseWriter, r *http.Request) error {
 			if l, err := s.svc.Notices.Notices(ctx, tresor.NoticeQuery{Open: true, DueBefore: now, Page: tresor.Page{Limit: 20}}); err == nil {
 				d.NoticesShown, d.Notices = true, l.Items
 			}
+		}
+	}
+	if rs, err := s.svc.Audit.MyRefusals(ctx, 10); err == nil {
+		d.RefusalsShown = true
+		for _, e := range rs {
+			sr := startRefusal{At: e.At, Action: e.Action, Purpose: e.Purpose, Code: e.Reason}
+			if _, ok := catalogue["refusal_"+e.Reason]; ok {
+				sr.Rule = "refusal_" + e.Reason
+			}
+			if e.ObjectType == "contact" && len(e.ObjectIDs) == 1 {
+				sr.Contact = e.ObjectIDs[0]
+			}
+			d.Refusals = append(d.Refusals, sr)
 		}
 	}
 	v.Data = d

@@ -72,6 +72,32 @@ func (b *chrome) waitText(sel, want string) string {
 	return got
 }
 
+// screenshotBoth takes the page's screenshot in English, as it is shown,
+// then switches to German with the header's link, checks the German page's
+// accessibility, takes it too, and switches back.
+func (b *chrome) screenshotBoth(name string) {
+	b.t.Helper()
+	b.screenshot(name + "-en")
+	b.switchLanguage("de")
+	b.checkAccessibility(name + " (de)")
+	b.screenshot(name + "-de")
+	b.switchLanguage("en")
+}
+
+// switchLanguage follows the header's language link and waits for the page
+// in that language.
+func (b *chrome) switchLanguage(lang string) {
+	b.t.Helper()
+	b.run(chromedp.Click(`header .tools a[lang=` + lang + `]`))
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.readyState === "complete" ? document.documentElement.lang : ""`))
+		if err == nil && got == lang {
+			return
+		}
+	}
+	b.t.Fatalf("the page did not switch to %s", lang)
+}
+
 // choosePurpose chooses the purpose in the header of the start page.
 func (b *chrome) choosePurpose(purpose string) {
 	b.t.Helper()

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 
 	"tresor"
@@ -48,4 +49,40 @@ func TestADoubleSubmitCreatesOneObject(t *testing.T) {
 	if len(l.Items) != 2 {
 		t.Fatalf("%d campaigns after a second form", len(l.Items))
 	}
+}
+
+// TestMyDayShowsTheRefusalsIMet: the start page tells each person which
+// rule stopped them lately, their own refusals only.
+func TestMyDayShowsTheRefusalsIMet(t *testing.T) {
+	backends(t, func(t *testing.T, a *api) {
+		a.userWithPassword("sam@example.org", tresor.RoleSales)
+		a.userWithPassword("sid@example.org", tresor.RoleSales)
+		sales := tresor.WithPurpose(sys, "sales")
+		c := &tresor.Contact{ContactDetails: tresor.ContactDetails{GivenName: "Rita", FamilyName: "Restricted"},
+			Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
+		must(t, a.g.CreateContact(sales, c))
+		_, err := a.g.Restrict(tresor.WithPurpose(sys, "data_protection"), c.ID, true)
+		must(t, err)
+		sam := newBrowser(t, a.url)
+		sam.signIn("sam@example.org", webPassword)
+		csrf := sam.get("/").field(t, "csrf")
+		sam.post("/purpose", url.Values{"csrf": {csrf}, "purpose": {"sales"}, "back": {"/"}}, nil)
+		if p := sam.get("/contacts/" + c.ID); p.status != http.StatusForbidden {
+			t.Fatalf("the restricted contact: %d", p.status)
+		}
+		t.Run("the refusal is on my start page with its rule and code", func(t *testing.T) {
+			p := sam.get("/")
+			if !strings.Contains(p.body, "contact_restricted") || !strings.Contains(p.body, "Art. 18 GDPR") ||
+				!strings.Contains(p.body, `href="/contacts/`+c.ID+`"`) {
+				t.Fatalf("start page: %.4000s", p.body)
+			}
+		})
+		t.Run("another person's start page does not show it", func(t *testing.T) {
+			sid := newBrowser(t, a.url)
+			sid.signIn("sid@example.org", webPassword)
+			if p := sid.get("/"); strings.Contains(p.body, "contact_restricted") || !strings.Contains(p.body, "No refusals in the last 14 days.") {
+				t.Fatalf("start page of another: %.4000s", p.body)
+			}
+		})
+	})
 }

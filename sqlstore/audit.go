@@ -49,6 +49,7 @@ func (c *conn) AuditEntries(ctx context.Context, q tresor.AuditFilter) ([]*treso
 	}
 	f.eq("a.actor", q.Actor)
 	f.eq("a.purpose", q.Purpose)
+	f.eq("a.decision", string(q.Decision))
 	if strings.HasSuffix(q.Action, ".") {
 		f.add("a.action LIKE ?", q.Action+"%")
 	} else {

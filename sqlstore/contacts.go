@@ -75,6 +75,12 @@ func (c *conn) Contacts(ctx context.Context, q tresor.ContactQuery) ([]*tresor.C
 				cf.Purpose, string(cf.Channel), string(cf.State))
 		}
 	}
+	switch q.Flag {
+	case tresor.FlagRestricted:
+		f.add("c.restricted_at IS NOT NULL")
+	case tresor.FlagObjected:
+		f.add("c.objected_at IS NOT NULL")
+	}
 	text, args := f.query(head, "c.id", q.Page)
 	return list(ctx, c, text, args, scanContact)
 }

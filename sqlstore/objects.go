@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"tresor"
 )
@@ -220,7 +222,7 @@ func scanDeal(s scanner) (*tresor.Deal, error) {
 	var closed, archived sql.NullInt64
 	var created, updated int64
 	if err := s.Scan(&d.ID, &d.Title, &d.PipelineID, &d.Stage, &d.ValueMinor, &d.Currency, &owner, &contact, &org,
-		&d.ExpectedClose, &closed, &created, &updated, &d.Version, &archived); err != nil {
+		&d.ExpectedClose, &closed, &d.OutcomeReason, &created, &updated, &d.Version, &archived); err != nil {
 		return nil, err
 	}
 	d.ArchivedAt = optTime(archived)
@@ -253,13 +255,108 @@ func (c *conn) Deals(ctx context.Context, q tresor.DealFilter) ([]*tresor.Deal, 
 	if q.HideRestricted {
 		f.add(notRestricted("d.contact_id"))
 	}
-	text, args := f.query(queries["deal-select"], "d.id", q.Page)
+	if q.Sort == "" {
+		text, args := f.query(queries["deal-select"], "d.id", q.Page)
+		return list(ctx, c, text, args, scanDeal)
+	}
+	if !tresor.ValidDealSort(q.Sort) {
+		return nil, tresor.Errorf(tresor.ECInvalidParameter, "%q is not an order of deals; use one of %v, descending with a leading -.", q.Sort, tresor.DealSorts())
+	}
+	key := dealSortKey{expr: dealSortColumns[strings.TrimPrefix(q.Sort, "-")]}
+	if q.Page.After != "" {
+		key.after = q.AfterKey
+	}
+	switch strings.TrimPrefix(q.Sort, "-") {
+	case "value", "updated":
+		if key.after != nil {
+			n, err := strconv.ParseInt(q.AfterKey, 10, 64)
+			if err != nil {
+				return nil, tresor.Errorf(tresor.ECInvalidCursor, "The cursor is not one Tresor issued for this order; start again without a cursor.")
+			}
+			key.after = n
+		}
+	case "stage":
+		if err := c.stageOrder(ctx, &key); err != nil {
+			return nil, err
+		}
+	}
+	text, args := f.sorted(queries["deal-select"], key.expr, "d.id", strings.HasPrefix(q.Sort, "-"), key.after, q.Page)
 	return list(ctx, c, text, args, scanDeal)
+}
+
+// dealSortColumns are the SQL expressions the sorted lists of deals order
+// by; their values are the keys tresor.Deal.SortKey gives ("stage" is built
+// from the pipelines by stageOrder).
+var dealSortColumns = map[string]string{
+	"title":      "d.title",
+	"value":      "d.value_minor",
+	"close_date": "(CASE WHEN d.expected_close = '' THEN '" + tresor.NoCloseDateKey + "' ELSE d.expected_close END)",
+	"updated":    "d.updated_at",
+}
+
+// dealSortKey is the expression a list of deals is sorted by and the key
+// (nil for the first page) of the deal it continues after.
+type dealSortKey struct {
+	expr  string
+	after any
+}
+
+// stageOrder makes the sort expression of the order by stage: the
+// pipelines by id, each one's stages in the pipeline's order, and deals in
+// a stage no pipeline has (which the gate prevents) last. The cursor's key
+// "pipeline/stage" becomes the stage's rank.
+func (c *conn) stageOrder(ctx context.Context, key *dealSortKey) error {
+	var pls []*tresor.Pipeline
+	for after := ""; ; {
+		page, err := c.Pipelines(ctx, tresor.Page{After: after, Limit: tresor.MaxPageSize})
+		if err != nil {
+			return err
+		}
+		pls = append(pls, page...)
+		if len(page) < tresor.MaxPageSize {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	rank := map[string]int{}
+	var b strings.Builder
+	b.WriteString("(CASE")
+	for _, pl := range pls {
+		for _, st := range pl.Stages {
+			if !plainSlug(pl.ID) || !plainSlug(st.ID) {
+				continue // not stored through the domain's checks; sorts last
+			}
+			r := len(rank)
+			rank[pl.ID+"/"+st.ID] = r
+			// Ids of pipelines and stages are slugs: [a-z0-9_-] only, so
+			// they can stand in the text as they are.
+			fmt.Fprintf(&b, " WHEN d.pipeline_id = '%s' AND d.stage = '%s' THEN %d", pl.ID, st.ID, r)
+		}
+	}
+	fmt.Fprintf(&b, " ELSE %d END)", len(rank))
+	if len(rank) == 0 {
+		b.Reset()
+		b.WriteString("0")
+	}
+	key.expr = b.String()
+	if s, ok := key.after.(string); ok {
+		r, known := rank[s]
+		if !known {
+			r = len(rank) // a stage that is gone: continue with those no pipeline has
+		}
+		key.after = r
+	}
+	return nil
+}
+
+// plainSlug says whether s has only the characters of an id of a pipeline or stage.
+func plainSlug(s string) bool {
+	return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == ""
 }
 
 func dealArgs(d *tresor.Deal) []any {
 	return []any{d.Title, d.PipelineID, d.Stage, d.ValueMinor, d.Currency, nullID(d.OwnerID), nullID(d.ContactID),
-		nullID(d.OrganizationID), string(d.ExpectedClose), nullMicros(d.ClosedAt)}
+		nullID(d.OrganizationID), string(d.ExpectedClose), nullMicros(d.ClosedAt), d.OutcomeReason}
 }
 
 // InsertDeal inserts a deal.

@@ -249,6 +249,19 @@ func (c *conn) Holds(ctx context.Context, contactID string) ([]tresor.LegalHold,
 	return out, err
 }
 
+// ActiveHolds lists the holds not released, by id.
+func (c *conn) ActiveHolds(ctx context.Context, p tresor.Page) ([]tresor.LegalHold, error) {
+	var f filter
+	f.add("h.released_at IS NULL")
+	text, args := f.query(queries["hold-select"], "h.id", p)
+	hs, err := list(ctx, c, text, args, scanHold)
+	out := make([]tresor.LegalHold, len(hs))
+	for i, h := range hs {
+		out[i] = *h
+	}
+	return out, err
+}
+
 // InsertHold places a legal hold.
 func (c *conn) InsertHold(ctx context.Context, h *tresor.LegalHold) error {
 	_, err := c.exec(ctx, "hold-insert", h.ID, h.ContactID, h.Reason, h.PlacedBy, micros(h.PlacedAt))

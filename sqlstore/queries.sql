@@ -89,20 +89,21 @@ DELETE FROM pipelines WHERE id = $1
 
 -- name: deal-select
 SELECT d.id, d.title, d.pipeline_id, d.stage, d.value_minor, d.currency, d.owner_id, d.contact_id,
-       d.organization_id, d.expected_close, d.closed_at, d.created_at, d.updated_at, d.version, d.archived_at
+       d.organization_id, d.expected_close, d.closed_at, d.outcome_reason, d.created_at, d.updated_at, d.version,
+       d.archived_at
 FROM deals d
 
 -- name: deal-insert
 INSERT INTO deals (id, title, pipeline_id, stage, value_minor, currency, owner_id, contact_id,
-                   organization_id, expected_close, closed_at, created_at, updated_at, version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                   organization_id, expected_close, closed_at, outcome_reason, created_at, updated_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 
 -- name: deal-update
 UPDATE deals
 SET title = $2, pipeline_id = $3, stage = $4, value_minor = $5, currency = $6, owner_id = $7,
-    contact_id = $8, organization_id = $9, expected_close = $10, closed_at = $11, updated_at = $12,
-    version = $13
-WHERE id = $1 AND version = $14
+    contact_id = $8, organization_id = $9, expected_close = $10, closed_at = $11, outcome_reason = $12,
+    updated_at = $13, version = $14
+WHERE id = $1 AND version = $15
 
 -- name: deal-delete
 DELETE FROM deals WHERE id = $1
@@ -479,6 +480,21 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, '')
 
 -- name: notice-sent
 UPDATE notices SET sent_at = $3, channel = $2 WHERE id = $1 AND sent_at IS NULL
+
+-- name: import-select
+SELECT x.id, x.format, x.network, x.purpose, x.legal_basis, x.file_name, x.actor, x.actor_name, x.state, x.error,
+       x.rows_read, x.created, x.duplicates, x.refused, x.reasons, x.started_at, x.updated_at, x.finished_at
+FROM imports x
+
+-- name: import-insert
+INSERT INTO imports (id, format, network, purpose, legal_basis, file_name, actor, actor_name, state, error,
+                     rows_read, created, duplicates, refused, reasons, started_at, updated_at, finished_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+
+-- name: import-update
+UPDATE imports SET state = $2, error = $3, rows_read = $4, created = $5, duplicates = $6, refused = $7, reasons = $8,
+                   updated_at = $9, finished_at = $10
+WHERE id = $1
 
 -- name: channel-select
 SELECT h.id, h.network, h.name, h.account, h.credentials, h.inbox_cursor, h.last_error, h.created_at, h.updated_at,

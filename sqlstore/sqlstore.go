@@ -419,6 +419,11 @@ func (f *filter) query(head, idCol string, p tresor.Page) (string, []any) {
 	if p.After != "" {
 		f.add(idCol+" > ?", p.After)
 	}
+	return f.ordered(head, idCol, p.Limit)
+}
+
+// ordered returns head + WHERE + ORDER BY order and the limit.
+func (f *filter) ordered(head, order string, limit int) (string, []any) {
 	var b strings.Builder
 	b.WriteString(head)
 	for i, c := range f.conds {
@@ -429,13 +434,26 @@ func (f *filter) query(head, idCol string, p tresor.Page) (string, []any) {
 		}
 		b.WriteString(c)
 	}
-	limit := p.Limit
 	if limit <= 0 {
 		limit = tresor.DefaultPageSize
 	}
 	f.args = append(f.args, limit)
-	fmt.Fprintf(&b, " ORDER BY %s LIMIT $%d", idCol, len(f.args))
+	fmt.Fprintf(&b, " ORDER BY %s LIMIT $%d", order, len(f.args))
 	return b.String(), f.args
+}
+
+// sorted returns head + WHERE + keyset order and limit on expr and then the
+// id column, ascending or descending; after is the key of the row
+// p.After names (nil on the first page).
+func (f *filter) sorted(head, expr, idCol string, desc bool, after any, p tresor.Page) (string, []any) {
+	cmp, dir := ">", "ASC"
+	if desc {
+		cmp, dir = "<", "DESC"
+	}
+	if p.After != "" && after != nil {
+		f.add("("+expr+" "+cmp+" ? OR ("+expr+" = ? AND "+idCol+" "+cmp+" ?))", after, after, p.After)
+	}
+	return f.ordered(head, expr+" "+dir+", "+idCol+" "+dir, p.Limit)
 }
 
 // common filters

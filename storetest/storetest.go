@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"ContactFilters", testContactFilters},
 		{"Organizations", testOrganizations},
 		{"PipelinesAndDeals", testPipelinesAndDeals},
+		{"SortedDealPagination", testSortedDealPagination},
 		{"Cases", testCases},
 		{"Interactions", testInteractions},
 		{"RollbackLeavesNothing", testRollbackLeavesNothing},
@@ -48,6 +49,8 @@ func Run(t *testing.T, open Opener) {
 	}
 	tests = append(tests, identityTests...)
 	tests = append(tests, purposeTests...)
+	tests = append(tests, importTests...)
+	tests = append(tests, flagTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
@@ -468,6 +471,7 @@ func testPipelinesAndDeals(t *testing.T, s tresor.Store) {
 	closed := epoch.Add(time.Hour)
 	d2 := dealOf("partners", "signed")
 	d2.ClosedAt = &closed
+	d2.OutcomeReason = "competitor"
 	update(t, s, func(tx tresor.Tx) error {
 		if err := tx.InsertDeal(ctx, d); err != nil {
 			return err
@@ -481,8 +485,8 @@ func testPipelinesAndDeals(t *testing.T, s tresor.Store) {
 	}
 	got2, err := s.Read().Deal(ctx, d2.ID)
 	must(t, err)
-	if got2.ClosedAt == nil || !got2.ClosedAt.Equal(closed) {
-		t.Fatalf("closed_at = %v, want %v", got2.ClosedAt, closed)
+	if got2.ClosedAt == nil || !got2.ClosedAt.Equal(closed) || got2.OutcomeReason != "competitor" {
+		t.Fatalf("closed_at = %v, want %v; outcome_reason %q", got2.ClosedAt, closed, got2.OutcomeReason)
 	}
 	var n int
 	update(t, s, func(tx tresor.Tx) (err error) { n, err = tx.CountDeals(ctx, "partners", "talk"); return })
@@ -507,6 +511,126 @@ func testPipelinesAndDeals(t *testing.T, s tresor.Store) {
 	update(t, s, func(tx tresor.Tx) error { return tx.DeletePipeline(ctx, "partners") })
 	_, err = s.Read().Pipeline(ctx, "partners")
 	wantCode(t, err, tresor.ECNotFound)
+}
+
+// testSortedDealPagination lists deals in every order, ascending and
+// descending, two at a time: the pages continue after the last deal's key
+// and id, so equal keys (two deals of the same value, title, stage or date)
+// are neither lost nor repeated, and the order is the one SortKey defines.
+func testSortedDealPagination(t *testing.T, s tresor.Store) {
+	def, err := s.Read().Pipeline(ctx, tresor.DefaultPipelineID)
+	must(t, err)
+	rank := map[string]int{}
+	for i, st := range def.Stages {
+		rank[tresor.DefaultPipelineID+"/"+st.ID] = i
+	}
+	last := def.Stages[len(def.Stages)-1].ID
+	var all []*tresor.Deal
+	for i, x := range []struct {
+		title, stage, value string
+		close               tresor.Date
+	}{
+		{"Delta", "lead", "500.00", "2026-09-01"},
+		{"Bravo", last, "12500.50", ""},
+		{"Alpha", "lead", "99.00", "2026-07-15"},
+		{"Bravo", def.Stages[1].ID, "500.00", "2026-07-15"},
+		{"Echo", last, "0.50", ""},
+		{"Charlie", "lead", "1000000.00", "2027-01-31"},
+		{"Alpha", def.Stages[2].ID, "99.00", "2026-06-30"},
+	} {
+		d := dealOf(tresor.DefaultPipelineID, x.stage)
+		d.Title, d.ExpectedClose = x.title, x.close
+		d.ValueMinor, err = tresor.ParseMoney(x.value, "EUR")
+		must(t, err)
+		d.Value = x.value
+		d.UpdatedAt = epoch.Add(time.Duration((i*5)%7) * time.Minute) // two share none; order differs from the ids'
+		update(t, s, func(tx tresor.Tx) error { return tx.InsertDeal(ctx, d) })
+		all = append(all, d)
+	}
+	keyOf := func(sort string, d *tresor.Deal) string { return d.SortKey(sort) }
+	cmpKey := func(sort string, a, b *tresor.Deal) int {
+		switch sort {
+		case "value":
+			return cmpInt(a.ValueMinor, b.ValueMinor)
+		case "updated":
+			return cmpInt(a.UpdatedAt.UnixMicro(), b.UpdatedAt.UnixMicro())
+		case "stage":
+			return cmpInt(int64(rank[keyOf(sort, a)]), int64(rank[keyOf(sort, b)]))
+		}
+		return cmpString(keyOf(sort, a), keyOf(sort, b))
+	}
+	for _, base := range tresor.DealSorts() {
+		for _, sort := range []string{base, "-" + base} {
+			t.Run(sort, func(t *testing.T) {
+				want := slices.Clone(all)
+				slices.SortFunc(want, func(a, b *tresor.Deal) int {
+					c := cmpKey(base, a, b)
+					if c == 0 {
+						c = cmpString(a.ID, b.ID)
+					}
+					if sort[0] == '-' {
+						c = -c
+					}
+					return c
+				})
+				var got []string
+				f := tresor.DealFilter{PipelineID: tresor.DefaultPipelineID, Sort: sort, Page: tresor.Page{Limit: 2}}
+				for pages := 0; ; pages++ {
+					if pages > 10 {
+						t.Fatal("pagination does not end")
+					}
+					rows, err := s.Read().Deals(ctx, f)
+					must(t, err)
+					for _, r := range rows {
+						got = append(got, r.ID)
+					}
+					if len(rows) < 2 {
+						break
+					}
+					lastRow := rows[len(rows)-1]
+					f.After, f.AfterKey = lastRow.ID, lastRow.SortKey(sort)
+				}
+				if !slices.Equal(got, ids(want)) {
+					t.Fatalf("sorted by %s the pages list %v, want %v", sort, titles(all, got), titles(all, ids(want)))
+				}
+			})
+		}
+	}
+	_, err = s.Read().Deals(ctx, tresor.DealFilter{Sort: "owner", Page: tresor.Page{Limit: 2}})
+	wantCode(t, err, tresor.ECInvalidParameter)
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// titles names the deals of the ids by title and value, to read a failure.
+func titles(all []*tresor.Deal, idList []string) []string {
+	var out []string
+	for _, id := range idList {
+		for _, d := range all {
+			if d.ID == id {
+				out = append(out, fmt.Sprintf("%s/%s/%d/%s", d.Title, d.Stage, d.ValueMinor, d.ExpectedClose))
+			}
+		}
+	}
+	return out
 }
 
 func caseRow() *tresor.CaseRow {
