@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -415,4 +416,7 @@ type ContactService interface {
 	Contacts(ctx context.Context, f ContactFilter) (*List[*Contact], error)
 	UpdateContact(ctx context.Context, id string, u Update) (*Contact, error)
 	DeleteContact(ctx context.Context, id string, ifVersion int64) error
+	// ExportContacts writes a selection or a list as CSV or vCard, with
+	// only the fields the purpose may see; nothing is written on an error.
+	ExportContacts(ctx context.Context, req ExportRequest, w io.Writer) (*ExportResult, error)
 }

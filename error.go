@@ -40,6 +40,7 @@ const (
 	ECPasswordRejected  Code = "password_rejected"      // the new password is too short or too common
 	ECMailUnavailable   Code = "mail_not_configured"    // the action mails a person, and no mail server is configured
 	ECSearchWarming     Code = "search_warming_up"      // the people index is still being built after a start
+	ECExportTooLarge    Code = "export_too_large"       // an export would hold more contacts than MaxExport
 
 	// Separation of duties.
 	ECSeparationOfDuties Code = "separation_of_duties" // admin joined with a role that reaches personal data
@@ -72,7 +73,7 @@ func Codes() []Code {
 		ECPurposeNotAllowed, ECNotFound, ECMethodNotAllowed, ECValidation, ECInvalidReference, ECConflict,
 		ECVersionMismatch, ECMalformedJSON, ECUnknownField, ECBodyTooLarge, ECUnsupportedMedia, ECInvalidParameter,
 		ECInvalidCursor, ECSchemaTooNew, ECSchemaBehind, ECLoginFailed, ECThrottled, ECCSRF, ECMFARequired, ECPasswordRejected,
-		ECMailUnavailable, ECSearchWarming, ECSeparationOfDuties, ECFourEyes,
+		ECMailUnavailable, ECSearchWarming, ECExportTooLarge, ECSeparationOfDuties, ECFourEyes,
 		ECAggregatesOnly, ECBasisMissing, ECBasisUnknown, ECBasisNotAllowed, ECBalancingNote, ECCategoryNotAllowed,
 		ECSpecialCategory, ECRestricted, ECSuppressed, ECLinkInvalid, ECNotPublic,
 		ECDamaged, ECErased, ECLegalHold, ECArchived, ECReasonUnsafe}

@@ -16,6 +16,14 @@ type csvWriter struct{ w *csv.Writer }
 
 func newCSVWriter(w io.Writer) *csvWriter { return &csvWriter{w: csv.NewWriter(w)} }
 
+// newCSVWriterSep is newCSVWriter with another separator than the comma
+// (';' for a German Excel).
+func newCSVWriterSep(w io.Writer, sep rune) *csvWriter {
+	cw := csv.NewWriter(w)
+	cw.Comma = sep
+	return &csvWriter{w: cw}
+}
+
 // Write writes one row, each cell escaped.
 func (c *csvWriter) Write(row []string) error {
 	out := make([]string, len(row))

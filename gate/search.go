@@ -497,14 +497,10 @@ func (g *Gate) checkContactFilter(req *request, f *tresor.ContactFilter) error {
 	return nil
 }
 
-// searchContacts finds contacts by the words of f.Query in the fields the
-// purpose may see, or lists them in an order only the index knows (names
-// are sealed).
-func (g *Gate) searchContacts(ctx context.Context, req *request, f tresor.ContactFilter, limit int) (*tresor.List[*tresor.Contact], error) {
-	offset, err := g.searchReady(ctx, f.Query, f.Page)
-	if err != nil {
-		return nil, err
-	}
+// contactHits asks the people index for the hits of f under the request's
+// purpose: only in the fields it may see, without the states it may not, in
+// f's order. The list, the search and the export ask it alike.
+func (g *Gate) contactHits(ctx context.Context, req *request, f tresor.ContactFilter, offset, limit int) (search.Result, error) {
 	var fields search.Field
 	for _, sf := range searchFields {
 		if req.pu.Allows(sf.cat) {
@@ -530,7 +526,7 @@ func (g *Gate) searchContacts(ctx context.Context, req *request, f tresor.Contac
 		}
 		ids, err := g.store.Read().ConsentContacts(ctx, cf.Purpose, cf.Channel, state)
 		if err != nil {
-			return nil, err
+			return search.Result{}, err
 		}
 		set := make(map[string]bool, len(ids))
 		for _, id := range ids {
@@ -540,15 +536,29 @@ func (g *Gate) searchContacts(ctx context.Context, req *request, f tresor.Contac
 	}
 	exact, err := g.exactIDs(ctx, req, f.Query)
 	if err != nil {
-		return nil, err
+		return search.Result{}, err
 	}
 	by := map[string]search.Order{tresor.SortName: search.ByOrder, tresor.SortOrganization: search.ByOrder2,
 		tresor.SortUpdated: search.ByUpdated}[f.Sort]
-	res := g.search.ix.Search(search.Query{Text: f.Query, By: by, Fields: fields, Offset: offset, Limit: limit, Exact: exact,
+	return g.search.ix.Search(search.Query{Text: f.Query, By: by, Fields: fields, Offset: offset, Limit: limit, Exact: exact,
 		Keep: func(m search.Meta) bool {
 			return m.Flags&hide == 0 && (f.OwnerID == "" || m.Owner == f.OwnerID) &&
 				(f.OrganizationID == "" || m.Org == f.OrganizationID) && m.Updated >= since && keepConsent(m.ID)
-		}})
+		}}), nil
+}
+
+// searchContacts finds contacts by the words of f.Query in the fields the
+// purpose may see, or lists them in an order only the index knows (names
+// are sealed).
+func (g *Gate) searchContacts(ctx context.Context, req *request, f tresor.ContactFilter, limit int) (*tresor.List[*tresor.Contact], error) {
+	offset, err := g.searchReady(ctx, f.Query, f.Page)
+	if err != nil {
+		return nil, err
+	}
+	res, err := g.contactHits(ctx, req, f, offset, limit)
+	if err != nil {
+		return nil, err
+	}
 	out := &tresor.List[*tresor.Contact]{Items: make([]*tresor.Contact, 0, len(res.Hits)), Total: res.Total, Counted: true}
 	if offset+len(res.Hits) < res.Total {
 		out.Next = tresor.OffsetCursor(offset + len(res.Hits))

@@ -175,6 +175,13 @@ func matrix() map[string]matrixCase {
 		"GET /api/v1/contacts/{id}/consents": {purposeRoles, func(a *api, r tresor.Role) call {
 			return call{method: "GET", path: "/api/v1/contacts/" + a.fixture("contacts") + "/consents", role: r, purpose: purposeOf(r)}
 		}},
+		// The export of contacts reads like the list: every purpose that sees people.
+		"GET /api/v1/contacts/export": {purposeRoles, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/contacts/export", role: r, purpose: purposeOf(r)}
+		}},
+		"POST /api/v1/contacts/export": {purposeRoles, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/contacts/export", role: r, purpose: purposeOf(r), body: `{"ids":["` + a.fixture("contacts") + `"]}`}
+		}},
 		// The outbound gate answers for the purpose in its query; the caller's roles must allow it.
 		"GET /api/v1/contacts/{id}/reach": {purposeRoles, func(a *api, r tresor.Role) call {
 			return call{method: "GET", path: "/api/v1/contacts/" + a.fixture("contacts") + "/reach?purpose=" + purposeOf(r) + "&channel=email", role: r}

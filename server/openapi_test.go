@@ -1916,6 +1916,7 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"Reason", reflect.TypeOf(tresor.Reason{}), []string{}},
 		{"ReachDecision", reflect.TypeOf(tresor.ReachDecision{}), []string{}},
 		{"Restriction", reflect.TypeOf(restriction{}), []string{}},
+		{"ContactExport", reflect.TypeOf(contactExportBody{}), []string{}},
 		{"Campaign", reflect.TypeOf(tresor.Campaign{}), append(meta(tresor.Campaign{}), "sent_at")},
 		{"CampaignContent", reflect.TypeOf(tresor.CampaignContent{}), []string{}},
 		{"Segment", reflect.TypeOf(tresor.Segment{}), []string{}},
@@ -2297,7 +2298,7 @@ func TestOpenAPIListParameters(t *testing.T) {
 	// The lists of every collection and the outbound gate's question are among them.
 	for _, k := range []string{"GET /api/v1/contacts", "GET /api/v1/organizations", "GET /api/v1/interactions", "GET /api/v1/deals",
 		"GET /api/v1/cases", "GET /api/v1/pipelines", "GET /api/v1/campaigns", "GET /api/v1/users", "GET /api/v1/tokens",
-		"GET /api/v1/contacts/{id}/reach", "GET /api/v1/audit", "GET /api/v1/audit/export", "GET /api/v1/notices",
+		"GET /api/v1/contacts/export", "GET /api/v1/contacts/{id}/reach", "GET /api/v1/audit", "GET /api/v1/audit/export", "GET /api/v1/notices",
 		"GET /api/v1/channels/{id}/posts", "GET /api/v1/channels/{id}/profile"} {
 		if !checked[k] {
 			t.Errorf("%s was not checked", k)
@@ -2636,6 +2637,23 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"GET /api/v1/audit", liveCall{target: "/api/v1/audit?contact_id=" + testID, token: auditorToken}, 400, tresor.ECInvalidParameter},
 		{"GET /api/v1/audit", liveCall{target: "/api/v1/audit?cursor=nonsense", token: auditorToken}, 400, tresor.ECInvalidCursor},
 		{"GET /api/v1/audit", liveCall{target: "/api/v1/audit?cursor=" + tresor.EncodeCursor(testID), token: auditorToken}, 400, tresor.ECInvalidCursor},
+		// The export of contacts for users.
+		{"GET /api/v1/contacts/export", liveCall{target: "/api/v1/contacts/export?q=mueller&sep=semicolon", token: testToken, purpose: "sales"}, 200, ""},
+		{"GET /api/v1/contacts/export", liveCall{target: "/api/v1/contacts/export?format=vcard", cookie: testSession, purpose: "marketing"}, 200, ""},
+		{"GET /api/v1/contacts/export", liveCall{target: "/api/v1/contacts/export?format=xlsx", token: testToken, purpose: "sales"}, 400, tresor.ECInvalidParameter},
+		{"GET /api/v1/contacts/export", liveCall{target: "/api/v1/contacts/export?sep=tab", token: testToken, purpose: "sales"}, 400, tresor.ECInvalidParameter},
+		{"GET /api/v1/contacts/export", liveCall{target: "/api/v1/contacts/export?limit=10", token: testToken, purpose: "sales"}, 400, tresor.ECInvalidParameter},
+		{"GET /api/v1/contacts/export", liveCall{token: testToken, purpose: "analytics"}, 403, tresor.ECAggregatesOnly},
+		{"GET /api/v1/contacts/export", liveCall{target: "/api/v1/contacts/export?q=" + fakeTooLarge, token: testToken, purpose: "sales"}, 422, tresor.ECExportTooLarge},
+		{"POST /api/v1/contacts/export", liveCall{token: testToken, purpose: "sales", body: `{"ids":["` + testID + `","` + unknownID + `"]}`}, 200, ""},
+		{"POST /api/v1/contacts/export", liveCall{cookie: testSession, csrf: testCSRF, purpose: "marketing", body: `{"ids":["` + testID + `"],"format":"vcard"}`}, 200, ""},
+		{"POST /api/v1/contacts/export", liveCall{cookie: testSession, purpose: "sales", body: `{"ids":["` + testID + `"]}`}, 403, tresor.ECCSRF},
+		{"POST /api/v1/contacts/export", liveCall{token: testToken, purpose: "sales", body: `{"ids":[]}`}, 422, tresor.ECValidation},
+		{"POST /api/v1/contacts/export", liveCall{token: testToken, purpose: "sales", body: `{"ids":["` + erasedID + `"]}`}, 422, tresor.ECExportTooLarge},
+		{"POST /api/v1/contacts/export", liveCall{token: testToken, purpose: "sales", body: `{"ids":["` + testID + `"],"format":"xlsx"}`}, 400, tresor.ECInvalidParameter},
+		{"POST /api/v1/contacts/export", liveCall{token: testToken, purpose: "sales", body: `{"ids":["` + testID + `"],"separator":"tab"}`}, 400, tresor.ECInvalidParameter},
+		{"POST /api/v1/contacts/export", liveCall{token: testToken, purpose: "sales", body: `{"ids":["` + testID + `"],"columns":["email"]}`}, 400, tresor.ECUnknownField},
+		{"POST /api/v1/contacts/export", liveCall{token: testToken, purpose: "sales", contentType: "text/plain", body: testID}, 415, tresor.ECUnsupportedMedia},
 		{"GET /api/v1/audit/export", liveCall{target: export, token: testToken, purpose: "data_protection"}, 200, ""},
 		{"GET /api/v1/audit/export", liveCall{target: export, cookie: testSession, purpose: "data_protection"}, 200, ""},
 		{"GET /api/v1/audit/export", liveCall{target: export, token: testToken, purpose: "sales"}, 403, tresor.ECForbidden},

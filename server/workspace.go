@@ -21,7 +21,7 @@ func (s *Server) workspaceRoutes() []route {
 	return slices.Concat([]route{
 		{"POST", "/purpose", SignedIn, s.purposeSubmit},
 		{"GET", "/lang/{lang}", Public, s.languageSwitch},
-	}, s.contactsRoutes(), s.casePages(), s.campaignPages(), s.channelPages(), s.importPages(), s.dealPageRoutes(),
+	}, s.contactsRoutes(), s.exportPageRoutes(), s.casePages(), s.campaignPages(), s.channelPages(), s.importPages(), s.dealPageRoutes(),
 		s.organizationPageRoutes(), s.adminRoutes())
 }
 
