@@ -40,6 +40,11 @@ func (g *Gate) AuditLog(ctx context.Context, f tresor.AuditFilter) (*tresor.List
 	if err := f.Page.Normalize(); err != nil {
 		return nil, err
 	}
+	switch f.Decision {
+	case "", tresor.Allowed, tresor.Refused, Failed:
+	default:
+		return nil, tresor.Errorf(tresor.ECInvalidParameter, "decision must be allow, refuse or error, not %q.", f.Decision)
+	}
 	limit := f.Limit
 	q := f
 	q.Limit = limit + 1

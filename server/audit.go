@@ -17,7 +17,7 @@ func (s *Server) auditRoutes() []route {
 
 func auditFilter(q *query) tresor.AuditFilter {
 	return tresor.AuditFilter{ContactID: q.str("contact"), Actor: q.str("actor"), Action: q.str("action"),
-		Purpose: q.str("purpose"), Since: q.time("since"), Until: q.time("until"), Page: q.page()}
+		Purpose: q.str("purpose"), Decision: tresor.Decision(q.str("decision")), Since: q.time("since"), Until: q.time("until"), Page: q.page()}
 }
 
 // auditLog lists entries, newest first: ?contact=ID answers "who accessed
