@@ -59,4 +59,38 @@ func TestDPORestrictsAContactOnItsPage(t *testing.T) {
 			t.Fatalf("objected %v restricted %v", stored.ObjectedAt, stored.RestrictedAt)
 		}
 	})
+	t.Run("an erasure reason that names the person is refused at the field, keeping it", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.Navigate(b.url+"/contacts/"+c.ID), chromedp.WaitVisible(`#erase-reason`),
+			chromedp.SendKeys(`#erase-reason`, "Antrag von erika@example.de"), chromedp.Click(`#erase-confirm`),
+			chromedp.Focus(`#dp-erase`), chromedp.KeyEvent("\r"), chromedp.WaitVisible(`#erase-error`))
+		if got := b.text("#erase-error"); !strings.Contains(got, "reason_personal") {
+			t.Fatalf("error = %q", got)
+		}
+		kept, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector('#erase-reason').value`))
+		must(t, err)
+		if kept != "Antrag von erika@example.de" {
+			t.Errorf("the reason typed is gone: %q", kept)
+		}
+		b.checkAccessibility("contact (erasure refused, de)")
+		if _, err := a.g.Contact(tresor.WithPurpose(sys, "data_protection"), c.ID); err != nil {
+			t.Fatalf("the refused erasure erased: %v", err)
+		}
+	})
+	t.Run("the DPO erases the person, who is found no more", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.Navigate(b.url+"/contacts/"+c.ID), chromedp.WaitVisible(`#erase-reason`),
+			chromedp.SendKeys(`#erase-reason`, "Antrag nach Art. 17 vom 2. Dezember"), chromedp.Click(`#erase-confirm`),
+			chromedp.Focus(`#dp-erase`), chromedp.KeyEvent("\r"))
+		b.waitText("main .notice", "gelöscht")
+		_, err := a.g.Contact(tresor.WithPurpose(sys, "data_protection"), c.ID)
+		if tresor.ErrorCode(err) != tresor.ECErased {
+			t.Fatalf("after the erasure: %v", err)
+		}
+		l, err := a.g.Contacts(tresor.WithPurpose(sys, "data_protection"), tresor.ContactFilter{Query: "erika muster"})
+		must(t, err)
+		if len(l.Items) != 0 {
+			t.Fatalf("the search still finds the erased person: %d", len(l.Items))
+		}
+	})
 }

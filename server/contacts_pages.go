@@ -33,6 +33,7 @@ func (s *Server) contactsRoutes() []route {
 		{"POST", "/contacts/{id}/cases", perm, s.contactCaseSubmit},
 		{"POST", "/contacts/{id}/restriction", perm, s.contactRestrictSubmit},
 		{"POST", "/contacts/{id}/objection", perm, s.contactObjectSubmit},
+		{"POST", "/contacts/{id}/erasure", perm, s.contactEraseSubmit},
 	}
 }
 
@@ -134,6 +135,35 @@ func (s *Server) contactObjectSubmit(w http.ResponseWriter, r *http.Request) err
 		}
 		return "/contacts/" + url.PathEscape(id) + "?done=objected", nil
 	})
+}
+
+// contactEraseSubmit erases the person (Art. 17 GDPR) through the gate,
+// which allows it to the data-protection purpose only, refuses a reason that
+// repeats the person's identifiers and a person under a legal hold. The
+// officer confirms that erasure is final; a refusal is shown at the form,
+// keeping the reason typed.
+func (s *Server) contactEraseSubmit(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	again := func(status int, msg string) error {
+		forms := newContactForms()
+		forms.Erase = eraseForm{Reason: reason, Error: msg}
+		return s.renderContact(w, r, status, forms, "")
+	}
+	if r.PostFormValue("confirm") != "1" {
+		return again(http.StatusUnprocessableEntity, translate(language(r), "contacts_erase_confirm_missing"))
+	}
+	err := s.once(w, r, func() (string, error) {
+		if _, err := s.svc.Protection.EraseContact(r.Context(), id, tresor.EraseRequest{Reason: reason}); err != nil {
+			return "", err
+		}
+		return "/contacts?done=erased", nil
+	})
+	if rf := refusalOf(r, err); err != nil && rf != nil {
+		status, _ := pageStatus(err)
+		return again(status, rf.Message+" ("+rf.Code+")")
+	}
+	return err
 }
 
 // refusal is a refusal of the gate shown on a page: its stable code and the
@@ -261,6 +291,9 @@ func (s *Server) contactsPage(w http.ResponseWriter, r *http.Request) error {
 		d.Purposes = append(d.Purposes, p.ID)
 	}
 	v.Data = d
+	if r.URL.Query().Get("done") == "erased" {
+		v.Notice = "contacts_erased"
+	}
 	f := d.filter(r)
 	cursor := r.URL.Query().Get("cursor")
 	if f.Page.After, err = tresor.DecodeCursor(cursor); err != nil {
@@ -417,6 +450,8 @@ type contactView struct {
 	DataProtection bool
 	Restricted     bool
 	Objected       bool
+	// Erase is the DPO's erasure form.
+	Erase eraseForm
 	// The forms of a new deal and a new case, and their choices.
 	Deal       dealForm
 	Case       caseForm
@@ -519,6 +554,13 @@ type contactForms struct {
 	Consent consentForm
 	Deal    dealForm
 	Case    caseForm
+	Erase   eraseForm
+}
+
+// eraseForm is the DPO's form that erases the person (Art. 17 GDPR).
+type eraseForm struct {
+	Reason string
+	Error  string
 }
 
 // dealForm is the form of a new deal for the contact, as typed.
@@ -572,7 +614,7 @@ func (s *Server) renderContact(w http.ResponseWriter, r *http.Request, status in
 	v.Work.Back = "/contacts/" + url.PathEscape(id)
 	d := &contactView{ID: id, Log: forms.Log, Kinds: loggable, Directions: directions, Bases: tresor.LegalBases(),
 		Consent: forms.Consent, ConsentChannels: consentChannels, ConsentActions: consentActions, ConsentMethods: consentMethods,
-		Deal: forms.Deal, Case: forms.Case, Currencies: []string{"EUR", "CHF", "USD", "GBP"}, Priorities: tresor.Priorities(),
+		Deal: forms.Deal, Case: forms.Case, Erase: forms.Erase, Currencies: []string{"EUR", "CHF", "USD", "GBP"}, Priorities: tresor.Priorities(),
 		Channels2: []tresor.Channel{tresor.ChannelPhone, tresor.ChannelEmail, tresor.ChannelLetter, tresor.ChannelInPerson, tresor.ChannelWeb, tresor.ChannelChat}}
 	for _, p := range s.opt.Catalogue {
 		d.ConsentPurposes = append(d.ConsentPurposes, p.ID)
