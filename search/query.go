@@ -5,6 +5,7 @@ import (
 	"container/heap"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // How well a query word matched a term.
@@ -113,43 +114,78 @@ func (ix *Index) Search(q Query) Result {
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	var scores map[uint32]int
 	if q.Fields == 0 {
 		toks = nil
 	}
+	sc := ix.slots(len(ix.docs))
+	defer scratches.Put(sc)
+	// Each token's best match per document, then summed over the tokens:
+	// a document stays a candidate while it matched every token so far.
 	for i, tk := range toks {
-		m := ix.match(tk, q.Fields)
-		if i == 0 {
-			scores = make(map[uint32]int, len(m))
-			for n, s := range m {
-				scores[n] = int(s)
-			}
-			continue
-		}
-		for n, s := range scores {
-			if ms, ok := m[n]; ok {
-				scores[n] = s + int(ms)
-			} else {
-				delete(scores, n)
+		sc.tok = sc.tok[:0]
+		for _, r := range ix.match(tk) {
+			for _, p := range ix.terms[r.t].post {
+				if p.mask&q.Fields == 0 || sc.best[p.doc] >= r.how {
+					continue
+				}
+				if sc.best[p.doc] == 0 {
+					sc.tok = append(sc.tok, p.doc)
+				}
+				sc.best[p.doc] = r.how
 			}
 		}
-		if len(scores) == 0 {
-			break
+		for _, n := range sc.tok {
+			if int(sc.count[n]) == i {
+				if i == 0 {
+					sc.cand = append(sc.cand, n)
+				}
+				sc.total[n] += uint16(sc.best[n])
+				sc.count[n]++
+			}
+			sc.best[n] = 0
 		}
 	}
 	for _, id := range q.Exact {
 		if n, ok := ix.byID[id]; ok {
-			if scores == nil {
-				scores = map[uint32]int{}
+			if sc.count[n] == 0 && len(toks) > 0 || len(toks) == 0 && sc.total[n] == 0 {
+				sc.cand = append(sc.cand, n)
 			}
-			scores[n] = matchExact * 100
+			sc.total[n], sc.count[n] = matchExact*100, uint8(len(toks))
 		}
 	}
 	top := &ranked{ix: ix, by: q.By, k: q.Offset + q.Limit}
-	for n, s := range scores {
-		top.offer(q, n, s)
+	for _, n := range sc.cand {
+		if int(sc.count[n]) == len(toks) {
+			top.offer(q, n, int(sc.total[n]))
+		}
+		sc.total[n], sc.count[n] = 0, 0
 	}
+	sc.cand = sc.cand[:0]
 	return top.result(q)
+}
+
+// scores is a search's working memory, one slot per document number,
+// reused between searches (every slot it touched is zeroed again).
+type scores struct {
+	best  []uint8  // the current token's best match
+	total []uint16 // the sum over the tokens so far
+	count []uint8  // how many tokens matched so far
+	tok   []uint32 // the documents the current token touched
+	cand  []uint32 // the documents the first token touched
+}
+
+var scratches sync.Pool
+
+func (ix *Index) slots(n int) *scores {
+	sc, _ := scratches.Get().(*scores)
+	if sc == nil {
+		sc = &scores{}
+	}
+	if len(sc.best) < n {
+		n += n / 8 // room for the documents to come
+		sc.best, sc.total, sc.count = make([]uint8, n), make([]uint16, n), make([]uint8, n)
+	}
+	return sc
 }
 
 // all lists every document Keep keeps.
@@ -198,17 +234,18 @@ func (r *ranked) result(q Query) Result {
 }
 
 // match returns the documents a token matches in the fields, with how well.
-func (ix *Index) match(tk token, fields Field) map[uint32]uint8 {
-	out := map[uint32]uint8{}
-	add := func(t uint32, how uint8) {
-		for _, p := range ix.terms[t].post {
-			if p.mask&fields != 0 && out[p.doc] < how {
-				out[p.doc] = how
-			}
-		}
-	}
+// reach is a term a query token reaches, and how well.
+type reach struct {
+	t   uint32
+	how uint8
+}
+
+// match returns the terms a token reaches: the word itself, the words it
+// begins, and the words one typo away.
+func (ix *Index) match(tk token) []reach {
+	var rs []reach
 	if t, ok := ix.byText[tk.text]; ok {
-		add(t, matchExact)
+		rs = append(rs, reach{t, matchExact})
 	}
 	if len(tk.text) >= prefixMin {
 		reached := 0
@@ -216,7 +253,7 @@ func (ix *Index) match(tk token, fields Field) map[uint32]uint8 {
 			i := sort.SearchStrings(texts, tk.text)
 			for ; i < len(texts) && reached < maxPrefixTerms && strings.HasPrefix(texts[i], tk.text); i++ {
 				if t, ok := ix.byText[texts[i]]; ok && texts[i] != tk.text {
-					add(t, matchPrefix)
+					rs = append(rs, reach{t, matchPrefix})
 					reached++
 				}
 			}
@@ -225,7 +262,7 @@ func (ix *Index) match(tk token, fields Field) map[uint32]uint8 {
 		for _, s := range ix.fresh {
 			if reached < maxPrefixTerms && s != tk.text && strings.HasPrefix(s, tk.text) {
 				if t, ok := ix.byText[s]; ok {
-					add(t, matchPrefix)
+					rs = append(rs, reach{t, matchPrefix})
 					reached++
 				}
 			}
@@ -234,11 +271,11 @@ func (ix *Index) match(tk token, fields Field) map[uint32]uint8 {
 	if !tk.raw && len(tk.text) >= typoMin && typoWord(tk.text) {
 		for _, t := range ix.typoCandidates(tk.text) {
 			if tm := ix.terms[t]; tm.word && tm.text != tk.text && distanceOne(tm.text, tk.text) {
-				add(t, matchTypo)
+				rs = append(rs, reach{t, matchTypo})
 			}
 		}
 	}
-	return out
+	return rs
 }
 
 // typoCandidates returns the words that may be one edit from w: those equal
@@ -294,6 +331,9 @@ func (r *ranked) better(a, b candidate) bool {
 		if da.Updated != db.Updated {
 			return da.Updated > db.Updated
 		}
+	}
+	if da.key != db.key {
+		return da.key < db.key
 	}
 	if c := emptyLast(da.Order, db.Order); c != 0 {
 		return c < 0

@@ -74,7 +74,24 @@ type term struct {
 
 type doc struct {
 	terms []uint32
+	key   uint64 // the first bytes of Meta.Order, for comparing quickly
 	Meta
+}
+
+// orderKey is the first eight bytes of an order text as a number that sorts
+// as the text does; an empty text sorts last.
+func orderKey(s string) uint64 {
+	if s == "" {
+		return ^uint64(0)
+	}
+	var k uint64
+	for i := range 8 {
+		k <<= 8
+		if i < len(s) {
+			k |= uint64(s[i])
+		}
+	}
+	return k
 }
 
 // Index is safe for concurrent use: searches share a read lock, writes take
@@ -171,7 +188,7 @@ func (ix *Index) put(d *Doc) {
 	ix.scratch = ts
 	n := uint32(len(ix.docs))
 	dd := &doc{Meta: d.Meta, terms: make([]uint32, 0, len(ts))}
-	dd.ID, dd.Owner, dd.Org = d.ID, ix.intern(d.Owner), ix.intern(d.Org)
+	dd.ID, dd.Owner, dd.Org, dd.key = d.ID, ix.intern(d.Owner), ix.intern(d.Org), orderKey(d.Order)
 	ix.docs = append(ix.docs, dd)
 	ix.byID[d.ID] = n
 	for _, x := range ts {
