@@ -211,6 +211,7 @@ type admitted struct {
 	c      *tresor.Contact
 	row    int                    // in the file
 	keys   []tresor.LookupKey     // the blind-index keys of its identifiers
+	ids    []tresor.LookupKey     // those that identify a person: all but the postal address
 	fields []tresor.PersonalField // the personal fields it fills
 }
 
@@ -349,20 +350,23 @@ func (in *ingest) admit(rec *importer.Record) *admitted {
 	}
 	fields := filledFields(d) // what the purpose allows and is valid
 	keys := in.g.lookupKeys(d)
-	if len(keys) == 0 {
+	// An address is shared (colleagues at the company's): it finds a
+	// person, but does not tell two apart.
+	ids := slices.DeleteFunc(slices.Clone(keys), func(k tresor.LookupKey) bool { return k.Kind == tresor.LookupPostal })
+	if len(ids) == 0 {
 		in.refuse(rec.Row, "no_identifier", "no e-mail address, phone number or handle the purpose may store: the person could not be matched again")
 		return nil
 	}
-	for _, k := range keys {
+	for _, k := range ids {
 		if in.seen[k] {
 			in.rep.Duplicates++
 			return nil // twice in this file
 		}
 	}
-	for _, k := range keys {
+	for _, k := range ids {
 		in.seen[k] = true
 	}
-	return &admitted{c: c, row: rec.Row, keys: keys, fields: fields}
+	return &admitted{c: c, row: rec.Row, keys: keys, ids: ids, fields: fields}
 }
 
 // flush stores the batch: drops duplicates of stored contacts and people on
@@ -482,7 +486,7 @@ func (in *ingest) screenStored(ctx context.Context, r interface {
 }, batch []*admitted) ([]*admitted, error) {
 	var all []tresor.LookupKey
 	for _, a := range batch {
-		all = append(all, a.keys...)
+		all = append(all, a.ids...)
 	}
 	known, err := r.LookupContacts(ctx, all)
 	if err != nil {
@@ -491,7 +495,7 @@ func (in *ingest) screenStored(ctx context.Context, r interface {
 	var keep []*admitted
 	for _, a := range batch {
 		dup := false
-		for _, k := range a.keys {
+		for _, k := range a.ids {
 			if _, ok := known[k]; ok {
 				dup = true
 				break

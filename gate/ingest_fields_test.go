@@ -136,3 +136,19 @@ func TestImportBadOptionalFields(t *testing.T) {
 		})
 	})
 }
+
+// TestImportColleaguesAtOneAddress: two people who share an address (the
+// company's) are two people: an address identifies no one.
+func TestImportColleaguesAtOneAddress(t *testing.T) {
+	file := "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Muster;Erika;;;\r\nEMAIL:erika@example.com\r\nADR:;;Musterstraße 1;Berlin;;10115;Deutschland\r\nEND:VCARD\r\n" +
+		"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Beispiel;Hans;;;\r\nEMAIL:hans@example.com\r\nADR:;;Musterstraße 1;Berlin;;10115;Germany\r\nEND:VCARD\r\n"
+	t.Run("two people at the same address are both imported", func(t *testing.T) {
+		privacyBackends(t, func(t *testing.T, e *privacyEnv) {
+			rep, err := e.g.Import(e.ctx["sales"], strings.NewReader(file), tresor.ImportRequest{Format: "vcard", LegalBasis: tresor.BasisContract})
+			must(t, err)
+			if rep.Created != 2 || rep.Duplicates != 0 {
+				t.Fatalf("report: %+v", rep)
+			}
+		})
+	})
+}
