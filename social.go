@@ -47,8 +47,52 @@ type ImportReport struct {
 	Refused    map[string]int   `json:"refused"`        // whole rows, by reason ("malformed" counts Errors)
 	Dropped    map[string]int   `json:"dropped_fields"` // fields removed from accepted rows, by reason
 	Errors     []ImportRowError `json:"errors"`         // malformed rows (skipped), the first 1,000
-	Examples   []string         `json:"examples"`       // "row 12: e-mail visible to connections only (R9)"
-	Notices    int              `json:"notices"`        // Art. 14 duties created
+	Examples   []string         `json:"examples"`       // "row 12: e-mail visible to connections only (R9)"; the first 25
+	// Explained groups the rows of the report by what happened to them:
+	// one entry per reason and explanation, its rows as ranges ("rows
+	// 2–51, 60: a birthday is private and is not stored"). It covers every
+	// row that Refused, Dropped and Errors count.
+	Explained []ImportExplained `json:"explained"`
+	Notices   int               `json:"notices"` // Art. 14 duties created
+}
+
+// ImportExplained is one explanation of a report and the rows it applies to.
+type ImportExplained struct {
+	Reason  string `json:"reason"`  // as the keys of Refused and Dropped: "private:contact.birthday", "invalid:postal_country", "malformed"
+	Refused bool   `json:"refused"` // the rows were refused (else a field of them was dropped)
+	Message string `json:"message"` // the gate's explanation, in English
+	Count   int    `json:"count"`   // how many times it applied
+	// Rows are the rows it applied to, ascending, as ranges; the first
+	// MaxImportRanges of them (Count counts them all).
+	Rows []ImportRowRange `json:"rows"`
+}
+
+// ImportRowRange is the rows From to To, both included.
+type ImportRowRange struct {
+	From int `json:"from"`
+	To   int `json:"to"`
+}
+
+// MaxImportRanges bounds the row ranges of one explanation in a report.
+const MaxImportRanges = 100
+
+// AddRow adds a row to the explanation; rows come in ascending order, a
+// row already covered is counted but not listed again.
+func (x *ImportExplained) AddRow(row int) {
+	x.Count++
+	if n := len(x.Rows); n > 0 {
+		last := &x.Rows[n-1]
+		switch {
+		case row <= last.To && row >= last.From:
+			return
+		case row == last.To+1:
+			last.To = row
+			return
+		}
+	}
+	if len(x.Rows) < MaxImportRanges {
+		x.Rows = append(x.Rows, ImportRowRange{From: row, To: row})
+	}
 }
 
 // ImportRowError is a row that could not be read.

@@ -35,6 +35,10 @@ const maxRowErrors = 1000
 // maxExamples bounds the examples in a report.
 const maxExamples = 25
 
+// maxExplained bounds the explanations a report groups its rows by; rows
+// beyond are counted only.
+const maxExplained = 200
+
 // ImportWithProgress is Import that calls progress, if not nil, with the
 // number of rows read so far. It reads the file through the ingestion
 // gate: every row is checked against the rules below before anything is
@@ -51,6 +55,10 @@ const maxExamples = 25
 //   - Special categories (Art. 9) found in a position, an organisation or a
 //     note drop that field; they are counted, never stored or logged.
 //   - Categories the purpose may not store are dropped (minimisation).
+//   - A field a person can do without (postal address, phone number,
+//     e-mail address, handle, organisation, position, language) that is
+//     not valid is dropped and the person stored with the rest; a name
+//     that is not valid makes the row malformed (see validate).
 //   - People on the suppression list are not imported for marketing.
 //   - A row that matches a stored contact by e-mail, phone or handle is a
 //     duplicate and changes nothing: importing a file twice creates
@@ -111,7 +119,8 @@ func (g *Gate) prepareImport(ctx context.Context, r io.Reader, req tresor.Import
 	}
 	in := &ingest{g: g, req: ar, imp: req, network: network, seen: map[tresor.LookupKey]bool{},
 		rep: &tresor.ImportReport{ID: newID(), Format: req.Format, Network: network, Purpose: ar.pu.ID, DryRun: req.DryRun,
-			StartedAt: ar.now, Refused: map[string]int{}, Dropped: map[string]int{}, Errors: []tresor.ImportRowError{}, Examples: []string{}}}
+			StartedAt: ar.now, Refused: map[string]int{}, Dropped: map[string]int{}, Errors: []tresor.ImportRowError{}, Examples: []string{},
+			Explained: []tresor.ImportExplained{}}}
 	return in, src, nil
 }
 
@@ -193,6 +202,7 @@ type ingest struct {
 	rep     *tresor.ImportReport
 	batch   []*admitted
 	seen    map[tresor.LookupKey]bool // identifiers of this file's rows so far
+	explIdx map[string]int            // rep.Explained's index by reason and message
 }
 
 // admitted is a row the rules let in, as a new contact, with what the gate
@@ -201,6 +211,7 @@ type admitted struct {
 	c      *tresor.Contact
 	row    int                    // in the file
 	keys   []tresor.LookupKey     // the blind-index keys of its identifiers
+	ids    []tresor.LookupKey     // those that identify a person: all but the postal address
 	fields []tresor.PersonalField // the personal fields it fills
 }
 
@@ -217,16 +228,41 @@ func (in *ingest) rowError(row int, msg string) {
 	if len(in.rep.Errors) < maxRowErrors {
 		in.rep.Errors = append(in.rep.Errors, tresor.ImportRowError{Row: row, Msg: msg})
 	}
+	in.explain(row, "malformed", true, msg)
 }
 
 func (in *ingest) refuse(row int, reason, why string) {
 	in.rep.Refused[reason]++
 	in.example(row, "%s", why)
+	in.explain(row, reason, true, why)
 }
 
 func (in *ingest) drop(row int, reason, why string) {
 	in.rep.Dropped[reason]++
 	in.example(row, "%s", why)
+	in.explain(row, reason, false, why)
+}
+
+// explain adds a row to the report's explanation of a reason, grouping
+// the rows of one explanation into ranges.
+func (in *ingest) explain(row int, reason string, refused bool, why string) {
+	if in.explIdx == nil {
+		in.explIdx = map[string]int{}
+		for i, x := range in.rep.Explained {
+			in.explIdx[x.Reason+"\x00"+x.Message] = i
+		}
+	}
+	k := reason + "\x00" + why
+	i, ok := in.explIdx[k]
+	if !ok {
+		if len(in.rep.Explained) >= maxExplained {
+			return
+		}
+		i = len(in.rep.Explained)
+		in.explIdx[k] = i
+		in.rep.Explained = append(in.rep.Explained, tresor.ImportExplained{Reason: reason, Refused: refused, Message: why})
+	}
+	in.rep.Explained[i].AddRow(row)
 }
 
 // connectionsOnly reports whether a field of a social file was shown only
@@ -293,18 +329,14 @@ func (in *ingest) admit(rec *importer.Record) *admitted {
 	}
 
 	// Minimisation: only what the purpose may store.
-	var fields []tresor.PersonalField
 	for _, f := range filledFields(d) {
 		if !pu.Allows(f.Category) {
 			x := fieldValue(d, f)
 			x.SetZero()
 			in.drop(rec.Row, "category:"+string(f.Category), fmt.Sprintf("%s is not stored for the purpose %s", f.Category, pu.ID))
-			continue
 		}
-		fields = append(fields, f)
 	}
-	d.Emails, d.Phones, d.SocialHandles = nonNil(d.Emails), nonNil(d.Phones), nonNil(d.SocialHandles)
-	if err := c.Validate(); err != nil {
+	if err := in.validate(rec.Row, c); err != nil {
 		msg := "the row is not valid"
 		if e := tresor.AsError(err); e != nil && len(e.Fields) > 0 {
 			var bad []string
@@ -316,21 +348,25 @@ func (in *ingest) admit(rec *importer.Record) *admitted {
 		in.rowError(rec.Row, msg)
 		return nil
 	}
+	fields := filledFields(d) // what the purpose allows and is valid
 	keys := in.g.lookupKeys(d)
-	if len(keys) == 0 {
+	// An address is shared (colleagues at the company's): it finds a
+	// person, but does not tell two apart.
+	ids := slices.DeleteFunc(slices.Clone(keys), func(k tresor.LookupKey) bool { return k.Kind == tresor.LookupPostal })
+	if len(ids) == 0 {
 		in.refuse(rec.Row, "no_identifier", "no e-mail address, phone number or handle the purpose may store: the person could not be matched again")
 		return nil
 	}
-	for _, k := range keys {
+	for _, k := range ids {
 		if in.seen[k] {
 			in.rep.Duplicates++
 			return nil // twice in this file
 		}
 	}
-	for _, k := range keys {
+	for _, k := range ids {
 		in.seen[k] = true
 	}
-	return &admitted{c: c, row: rec.Row, keys: keys, fields: fields}
+	return &admitted{c: c, row: rec.Row, keys: keys, ids: ids, fields: fields}
 }
 
 // flush stores the batch: drops duplicates of stored contacts and people on
@@ -359,9 +395,14 @@ func (in *ingest) flush(ctx context.Context) error {
 	defer g.importMu.Unlock()
 	rep := *in.rep // the counts as they were, should the transaction fail
 	rep.Refused, rep.Examples = maps.Clone(in.rep.Refused), slices.Clone(in.rep.Examples)
+	rep.Explained = slices.Clone(in.rep.Explained)
+	for i := range rep.Explained {
+		rep.Explained[i].Rows = slices.Clone(rep.Explained[i].Rows)
+	}
 	stored, err := in.store(ctx, batch)
 	if err != nil {
 		*in.rep = rep
+		in.explIdx = nil // rebuilt from the report as it was
 		return err
 	}
 	in.rep.Created += stored
@@ -445,7 +486,7 @@ func (in *ingest) screenStored(ctx context.Context, r interface {
 }, batch []*admitted) ([]*admitted, error) {
 	var all []tresor.LookupKey
 	for _, a := range batch {
-		all = append(all, a.keys...)
+		all = append(all, a.ids...)
 	}
 	known, err := r.LookupContacts(ctx, all)
 	if err != nil {
@@ -454,7 +495,7 @@ func (in *ingest) screenStored(ctx context.Context, r interface {
 	var keep []*admitted
 	for _, a := range batch {
 		dup := false
-		for _, k := range a.keys {
+		for _, k := range a.ids {
 			if _, ok := known[k]; ok {
 				dup = true
 				break

@@ -364,7 +364,7 @@ func (cr *csvReader) Next() (*Record, error) {
 		case "region":
 			addr.Region = v
 		case "country":
-			addr.Country = v
+			addr.Country = readCountry(v)
 		}
 	}
 	if addr != (Address{}) {

@@ -107,7 +107,9 @@ type Record struct {
 // like, and the address for XMPP ("jane@example.org").
 type Handle struct{ Network, Handle string }
 
-// Address is a postal address.
+// Address is a postal address. Country is the ISO 3166-1 alpha-2 code
+// where the file names a country CountryCode knows ("Deutschland" is DE),
+// else the text as found.
 type Address struct{ Street, PostalCode, City, Region, Country string }
 
 // RowError reports a row (CSV) or card (vCard) that could not be read. Reading

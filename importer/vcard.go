@@ -453,7 +453,7 @@ func cardRecord(card vcard.Card, row int) (*Record, error) {
 			if pobox := get(0); pobox != "" && street == "" {
 				street = pobox
 			}
-			addr := Address{Street: street, PostalCode: get(5), City: get(3), Region: get(4), Country: get(6)}
+			addr := Address{Street: street, PostalCode: get(5), City: get(3), Region: get(4), Country: readCountry(get(6))}
 			if addr != (Address{}) {
 				rec.Address = &addr
 			}

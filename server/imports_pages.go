@@ -10,7 +10,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"path"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -222,9 +221,7 @@ type importReportView struct {
 	Rows, Created, Duplicates, Notices int64
 	Refused                            []importCount
 	Dropped                            []importCount
-	Examples                           []importExample
-	Errors                             []tresor.ImportRowError
-	More                               int64 // malformed rows beyond those listed
+	Explained                          []importExplainedView
 }
 
 // importCount is a count of one reason.
@@ -235,11 +232,17 @@ type importCount struct {
 	N      int64
 }
 
-// importExample is an example row with its rule explained.
-type importExample struct {
-	Row  int
-	Key  string // "" when the rule is not one the catalogue explains
-	Text string // the gate's own words (English)
+// importExplainedView is an explanation of a report with its rows as the
+// page writes them: "2–51, 60".
+type importExplainedView struct {
+	Key     string // the catalogue key explaining the reason
+	Detail  string // what follows the reason's colon, for a key that names a kind
+	Reason  string
+	Message string // the gate's English text, shown for malformed rows and reasons the catalogue lacks
+	Refused bool
+	Single  bool   // one row: "Row 6", else "Rows 2–51, 60"
+	Rows    string // the ranges
+	More    int64  // rows beyond the ranges listed
 }
 
 func (s *Server) importForm(purpose string) importForm {
@@ -496,56 +499,69 @@ var importReasons = map[string]string{
 	"private": "imports_reason_private", "special": "imports_reason_special", "category": "imports_reason_category",
 }
 
-// importExampleRules recognise the rule of an example by the gate's words.
-var importExampleRules = []struct {
-	re  *regexp.Regexp
-	key string
-}{
-	{regexp.MustCompile(`visible only to connections`), "imports_reason_not_public"},
-	{regexp.MustCompile(`special category`), "imports_reason_special"},
-	{regexp.MustCompile(`is private|notes are not stored`), "imports_reason_private"},
-	{regexp.MustCompile(`is not stored for the purpose`), "imports_reason_category"},
-	{regexp.MustCompile(`could not be matched again`), "imports_reason_no_identifier"},
-	{regexp.MustCompile(`suppression list`), "imports_reason_suppressed"},
+// importReasonKey is the catalogue key explaining a reason and the
+// detail to show with it: a reason of its own ("invalid:postal_country"),
+// else its kind ("special" of "special:special.health").
+func importReasonKey(reason string) (key, detail string) {
+	if k, ok := importReasonKeys[reason]; ok {
+		return k, ""
+	}
+	kind, detail, _ := strings.Cut(reason, ":")
+	if k, ok := importReasons[kind]; ok {
+		return k, detail
+	}
+	return "imports_reason_other", detail
 }
 
-var exampleRow = regexp.MustCompile(`^row (\d+): (.*)$`)
+// importReasonKeys explain the reasons that have a text of their own.
+var importReasonKeys = map[string]string{
+	"invalid:postal_country": "imports_reason_invalid_postal_country", "invalid:postal_address": "imports_reason_invalid_postal_address",
+	"invalid:phone": "imports_reason_invalid_phone", "invalid:email": "imports_reason_invalid_email",
+	"invalid:handle": "imports_reason_invalid_handle", "invalid:organization": "imports_reason_invalid_organization",
+	"invalid:position": "imports_reason_invalid_position", "invalid:language": "imports_reason_invalid_language",
+}
+
+// importRanges writes row ranges as the page shows them: "2–51, 60".
+func importRanges(rs []tresor.ImportRowRange) string {
+	var b strings.Builder
+	for i, r := range rs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(r.From))
+		if r.To > r.From {
+			b.WriteString("–" + strconv.Itoa(r.To))
+		}
+	}
+	return b.String()
+}
 
 func importReport(rep *tresor.ImportReport, file string) *importReportView {
-	v := &importReportView{ImportReport: rep, File: file, Errors: rep.Errors, Rows: int64(rep.Rows), Created: int64(rep.Created),
+	v := &importReportView{ImportReport: rep, File: file, Rows: int64(rep.Rows), Created: int64(rep.Created),
 		Duplicates: int64(rep.Duplicates), Notices: int64(rep.Notices)}
 	counts := func(m map[string]int) []importCount {
 		var out []importCount
 		for reason, n := range m {
-			kind, detail, _ := strings.Cut(reason, ":")
-			key := importReasons[kind]
-			if key == "" {
-				key = "imports_reason_other"
-			}
+			key, detail := importReasonKey(reason)
 			out = append(out, importCount{Reason: reason, Key: key, Detail: detail, N: int64(n)})
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].Reason < out[j].Reason })
 		return out
 	}
 	v.Refused, v.Dropped = counts(rep.Refused), counts(rep.Dropped)
-	for _, e := range rep.Examples {
-		ex := importExample{Text: e}
-		if m := exampleRow.FindStringSubmatch(e); m != nil {
-			ex.Row, _ = strconv.Atoi(m[1])
-			ex.Text = m[2]
-		}
-		for _, rule := range importExampleRules {
-			if rule.re.MatchString(ex.Text) {
-				ex.Key = rule.key
-				break
+	for _, x := range rep.Explained {
+		key, detail := importReasonKey(x.Reason)
+		more := 0 // rows beyond the ranges listed, when the report stopped listing them
+		if len(x.Rows) >= tresor.MaxImportRanges {
+			more = x.Count
+			for _, r := range x.Rows {
+				more -= r.To - r.From + 1
 			}
 		}
-		v.Examples = append(v.Examples, ex)
+		v.Explained = append(v.Explained, importExplainedView{Key: key, Detail: detail, Reason: x.Reason, Message: x.Message,
+			Refused: x.Refused, Single: len(x.Rows) == 1 && x.Rows[0].From == x.Rows[0].To, Rows: importRanges(x.Rows),
+			More: int64(max(more, 0))})
 	}
-	if len(v.Errors) > 10 {
-		v.Errors = v.Errors[:10]
-	}
-	v.More = int64(rep.Refused["malformed"] - len(v.Errors))
 	return v
 }
 

@@ -442,6 +442,9 @@ func (f *fakeServices) Import(ctx context.Context, r io.Reader, req tresor.Impor
 		Errors:  []tresor.ImportRowError{{Row: 5, Msg: "the card has no name"}, {Row: 6, Msg: "invalid emails[0]"}},
 		Examples: []string{"row 2: a birthday is private and is not stored",
 			"row 3: no e-mail address, phone number or handle the purpose may store: the person could not be matched again"},
+		Explained: []tresor.ImportExplained{
+			{Reason: "private:personal.birthday", Message: "a birthday is private and is not stored", Count: 1, Rows: []tresor.ImportRowRange{{From: 2, To: 2}}},
+			{Reason: "malformed", Refused: true, Message: "the card has no name", Count: 1, Rows: []tresor.ImportRowRange{{From: 5, To: 5}}}},
 		Notices: 1}, nil
 }
 
@@ -1939,6 +1942,8 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		// Imports and the information duties they create.
 		{"ImportReport", reflect.TypeOf(tresor.ImportReport{}), []string{}},
 		{"ImportRowError", reflect.TypeOf(tresor.ImportRowError{}), []string{}},
+		{"ImportExplained", reflect.TypeOf(tresor.ImportExplained{}), []string{}},
+		{"ImportRowRange", reflect.TypeOf(tresor.ImportRowRange{}), []string{}},
 		{"ImportRecord", reflect.TypeOf(tresor.ImportRecord{}), []string{}},
 		{"ImportProgress", reflect.TypeOf(tresor.ImportProgress{}), []string{}},
 		{"ImportRecordList", reflect.TypeOf(listBody[*tresor.ImportRecord]{}), nil},
