@@ -361,11 +361,13 @@ var checkPeople = []person{
 	{id: "francois", given: "François", family: "Lefèvre"},
 	{id: "yilmaz", given: "Ayşe", family: "Yılmaz"},
 	{id: "zoe", given: "Zoë", family: "Łukaszewicz"},
+	{id: "muellerhoefer", given: "Peter", family: "Müllerhöfer"},
 }
 
 var checkCases = []string{
 	"Müller", "mueller", "muller", "MÜLLER", "Mül", "Muel",
 	"Groß", "gross", "GROSS", "francois", "lefevre", "Lefèvre", "ayse", "yilmaz", "Yılmaz", "zoe", "lukaszewicz", "Mülller",
+	"Muellerhoefer", "mullerhofer",
 }
 
 // correctness builds a small index with the check people and returns, per
