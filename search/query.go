@@ -197,8 +197,10 @@ func (ix *Index) all(q Query) Result {
 		by = ByOrder
 	}
 	top := &ranked{ix: ix, by: by, k: q.Offset + q.Limit}
-	for _, n := range ix.byID {
-		top.offer(q, n, 0)
+	for n, d := range ix.docs {
+		if d != nil {
+			top.offer(q, uint32(n), 0)
+		}
 	}
 	return top.result(q)
 }
