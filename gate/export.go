@@ -246,21 +246,9 @@ func (g *Gate) exportList(ctx context.Context, req *request, f tresor.ContactFil
 			}
 		}
 	} else {
-		q := tresor.ContactQuery{ContactFilter: f, HideRestricted: !req.pu.SeesRestricted, HideArchived: !req.pu.SeesRestricted}
-		if req.pu.HidesObjected {
-			q.HideObjectedScope = suppressionScope
-		}
-		q.Consent = f.Consent
-		if f.Email != "" {
-			if !req.pu.Allows(tresor.CatContactEmail) {
-				return nil, req.pu.RefuseCategory(tresor.CatContactEmail)
-			}
-			email, err := tresor.NormalizeEmail(f.Email)
-			if err != nil {
-				return nil, tresor.Errorf(tresor.ECInvalidParameter, "The email parameter is invalid: %s.", err)
-			}
-			k := g.blind(tresor.LookupKey{Kind: tresor.LookupEmail, Value: email})
-			q.Lookup = &k
+		q, err := g.contactQuery(req, f)
+		if err != nil {
+			return nil, err
 		}
 		for {
 			q.Page = tresor.Page{After: q.Page.After, Limit: exportPage}

@@ -139,10 +139,6 @@ func (g *Gate) Contacts(ctx context.Context, f tresor.ContactFilter) (*tresor.Li
 	if err != nil {
 		return nil, err
 	}
-	q := tresor.ContactQuery{ContactFilter: f, HideRestricted: !req.pu.SeesRestricted, HideArchived: !req.pu.SeesRestricted}
-	if req.pu.HidesObjected {
-		q.HideObjectedScope = suppressionScope
-	}
 	if err := g.checkContactFilter(req, &f); err != nil {
 		return nil, err
 	}
@@ -152,23 +148,37 @@ func (g *Gate) Contacts(ctx context.Context, f tresor.ContactFilter) (*tresor.Li
 		}
 		return g.searchContacts(ctx, req, f, limit)
 	}
-	q.Consent = f.Consent
-	if f.Email != "" {
-		if !req.pu.Allows(tresor.CatContactEmail) {
-			return nil, req.pu.RefuseCategory(tresor.CatContactEmail)
-		}
-		email, err := tresor.NormalizeEmail(f.Email)
-		if err != nil {
-			return nil, tresor.Errorf(tresor.ECInvalidParameter, "The email parameter is invalid: %s.", err)
-		}
-		k := g.blind(tresor.LookupKey{Kind: tresor.LookupEmail, Value: email})
-		q.Lookup = &k
+	q, err := g.contactQuery(req, f)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := g.store.Read().Contacts(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	return listOf(ctx, g, contacts, req, rows, limit)
+}
+
+// contactQuery is the store's query of a plain contact list under the
+// request's purpose: restricted, archived and objected people left out as
+// the purpose demands, an exact e-mail looked up by its blind index.
+func (g *Gate) contactQuery(req *request, f tresor.ContactFilter) (tresor.ContactQuery, error) {
+	q := tresor.ContactQuery{ContactFilter: f, HideRestricted: !req.pu.SeesRestricted, HideArchived: !req.pu.SeesRestricted}
+	if req.pu.HidesObjected {
+		q.HideObjectedScope = suppressionScope
+	}
+	if f.Email != "" {
+		if !req.pu.Allows(tresor.CatContactEmail) {
+			return q, req.pu.RefuseCategory(tresor.CatContactEmail)
+		}
+		email, err := tresor.NormalizeEmail(f.Email)
+		if err != nil {
+			return q, tresor.Errorf(tresor.ECInvalidParameter, "The email parameter is invalid: %s.", err)
+		}
+		k := g.blind(tresor.LookupKey{Kind: tresor.LookupEmail, Value: email})
+		q.Lookup = &k
+	}
+	return q, nil
 }
 
 // UpdateContact changes a contact with a merge patch.
