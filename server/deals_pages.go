@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -293,7 +294,7 @@ func (s *Server) loadBoard(r *http.Request, data *dealsData, chosen, sort, curso
 		}
 	}
 	for _, c := range data.Columns {
-		slices.SortFunc(c.Sums, func(a, b moneySum) int { return cmpString(a.Currency, b.Currency) })
+		slices.SortFunc(c.Sums, func(a, b moneySum) int { return cmp.Compare(a.Currency, b.Currency) })
 	}
 	data.Chart = dealChartOf(lang, data.Columns)
 	return nil
@@ -400,16 +401,6 @@ func (s *Server) dealCardOf(r *http.Request, ds *dealStages, d *tresor.Deal) *de
 		card.Reopen = ds.open[len(ds.open)-1]
 	}
 	return card
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // dealStageSubmit moves a deal to another stage of its pipeline, on the

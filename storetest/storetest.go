@@ -3,6 +3,7 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -551,13 +552,13 @@ func testSortedDealPagination(t *testing.T, s tresor.Store) {
 	cmpKey := func(sort string, a, b *tresor.Deal) int {
 		switch sort {
 		case "value":
-			return cmpInt(a.ValueMinor, b.ValueMinor)
+			return cmp.Compare(a.ValueMinor, b.ValueMinor)
 		case "updated":
-			return cmpInt(a.UpdatedAt.UnixMicro(), b.UpdatedAt.UnixMicro())
+			return cmp.Compare(a.UpdatedAt.UnixMicro(), b.UpdatedAt.UnixMicro())
 		case "stage":
-			return cmpInt(int64(rank[keyOf(sort, a)]), int64(rank[keyOf(sort, b)]))
+			return cmp.Compare(int64(rank[keyOf(sort, a)]), int64(rank[keyOf(sort, b)]))
 		}
-		return cmpString(keyOf(sort, a), keyOf(sort, b))
+		return cmp.Compare(keyOf(sort, a), keyOf(sort, b))
 	}
 	for _, base := range tresor.DealSorts() {
 		for _, sort := range []string{base, "-" + base} {
@@ -566,7 +567,7 @@ func testSortedDealPagination(t *testing.T, s tresor.Store) {
 				slices.SortFunc(want, func(a, b *tresor.Deal) int {
 					c := cmpKey(base, a, b)
 					if c == 0 {
-						c = cmpString(a.ID, b.ID)
+						c = cmp.Compare(a.ID, b.ID)
 					}
 					if sort[0] == '-' {
 						c = -c
@@ -598,26 +599,6 @@ func testSortedDealPagination(t *testing.T, s tresor.Store) {
 	}
 	_, err = s.Read().Deals(ctx, tresor.DealFilter{Sort: "owner", Page: tresor.Page{Limit: 2}})
 	wantCode(t, err, tresor.ECInvalidParameter)
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // titles names the deals of the ids by title and value, to read a failure.
