@@ -413,7 +413,7 @@ func (g *Gate) exactIDs(ctx context.Context, req *request, q string) ([]string, 
 			return nil, nil // not an address: its words are searched
 		}
 		key = tresor.LookupKey{Kind: tresor.LookupEmail, Value: email}
-	case phoneLike(q) && req.pu.Allows(tresor.CatContactPhone):
+	case search.IsPhone(q) && req.pu.Allows(tresor.CatContactPhone):
 		n := q
 		if strings.HasPrefix(n, "0") && !strings.HasPrefix(n, "00") {
 			n = "+49" + n[1:]
@@ -432,21 +432,6 @@ func (g *Gate) exactIDs(ctx context.Context, req *request, q string) ([]string, 
 		return nil, err
 	}
 	return []string{m[k]}, nil
-}
-
-// phoneLike reports whether a query is written like a phone number.
-func phoneLike(q string) bool {
-	digits := 0
-	for _, r := range q {
-		switch {
-		case r >= '0' && r <= '9':
-			digits++
-		case strings.ContainsRune("+ ()/.-", r):
-		default:
-			return false
-		}
-	}
-	return digits >= 7
 }
 
 // queryHash is the keyed hash of a query the audit trail records: the DPO

@@ -71,7 +71,7 @@ type token struct {
 // any usual format is one token of its international digits.
 func tokens(q string) []token {
 	q = strings.TrimSpace(q)
-	if isPhone(q) {
+	if IsPhone(q) {
 		return []token{{text: digits(q), raw: true}}
 	}
 	var out []token
@@ -88,9 +88,9 @@ func tokens(q string) []token {
 	return out
 }
 
-// isPhone reports whether q looks like a phone number: digits with the
+// IsPhone reports whether q looks like a phone number: digits with the
 // usual separators, at least seven of them.
-func isPhone(q string) bool {
+func IsPhone(q string) bool {
 	n := 0
 	for _, r := range q {
 		switch {
