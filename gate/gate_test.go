@@ -23,6 +23,19 @@ func backends(t *testing.T, fn func(t *testing.T, g *gate.Gate)) {
 	})
 }
 
+// sharedDatabase runs a test of several processes on one database, on each
+// backend: cfg opens the same SQLite file or PostgreSQL database each time.
+func sharedDatabase(t *testing.T, run func(t *testing.T, cfg func() datadir.Config)) {
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		run(t, func() datadir.Config { return datadir.Config{DataDir: dir, Migrate: true} })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url, dir := storetest.PostgresURL(t), t.TempDir()
+		run(t, func() datadir.Config { return datadir.Config{DB: url, DataDir: dir, Migrate: true} })
+	})
+}
+
 func openGate(t *testing.T, cfg datadir.Config, opts ...gate.Option) *gate.Gate {
 	t.Helper()
 	opts = append([]gate.Option{gate.WithLogger(slog.New(slog.DiscardHandler))}, opts...)

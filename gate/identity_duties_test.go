@@ -367,14 +367,7 @@ func TestRevocationTakesEffectAtOnceInEveryProcess(t *testing.T) {
 			}
 		})
 	}
-	t.Run("sqlite", func(t *testing.T) {
-		dir := t.TempDir()
-		run(t, func() datadir.Config { return datadir.Config{DataDir: dir, Migrate: true} })
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url, dir := storetest.PostgresURL(t), t.TempDir()
-		run(t, func() datadir.Config { return datadir.Config{DB: url, DataDir: dir, Migrate: true} })
-	})
+	sharedDatabase(t, run)
 }
 
 // TestLooksAtOthersTokensAreAudited: an administrator's look at another

@@ -12,7 +12,6 @@ import (
 	"tresor"
 	"tresor/datadir"
 	"tresor/gate"
-	"tresor/storetest"
 )
 
 // found searches as ctx and returns the ids found.
@@ -233,14 +232,7 @@ func TestSearchFollowsTheWritesOfOtherProcesses(t *testing.T) {
 			eventually(t, "fernanda", 0)
 		})
 	}
-	t.Run("sqlite", func(t *testing.T) {
-		dir := t.TempDir()
-		run(t, func() datadir.Config { return datadir.Config{DataDir: dir, Migrate: true} })
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url, dir := storetest.PostgresURL(t), t.TempDir()
-		run(t, func() datadir.Config { return datadir.Config{DB: url, DataDir: dir, Migrate: true} })
-	})
+	sharedDatabase(t, run)
 }
 
 func TestContactListsSortAndFilterUnderEncryption(t *testing.T) {
