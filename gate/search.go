@@ -503,21 +503,23 @@ func (g *Gate) contactHits(ctx context.Context, req *request, f tresor.ContactFi
 	if !f.UpdatedSince.IsZero() {
 		since = f.UpdatedSince.UnixMicro()
 	}
-	keepConsent := func(string) bool { return true }
+	// A consent filter: the people with that state, or — for "unknown" —
+	// everybody but those with any recorded state.
+	var only, not []string
 	if cf := f.Consent; cf != nil {
 		state := cf.State
 		if state == tresor.ConsentUnknown {
-			state = "" // those with any recorded state are left out
+			state = ""
 		}
 		ids, err := g.store.Read().ConsentContacts(ctx, cf.Purpose, cf.Channel, state)
 		if err != nil {
 			return search.Result{}, err
 		}
-		set := make(map[string]bool, len(ids))
-		for _, id := range ids {
-			set[id] = true
+		if cf.State == tresor.ConsentUnknown {
+			not = ids
+		} else {
+			only = append([]string{}, ids...) // not nil: nobody with the state finds nobody
 		}
-		keepConsent = func(id string) bool { return set[id] != (cf.State == tresor.ConsentUnknown) }
 	}
 	exact, err := g.exactIDs(ctx, req, f.Query)
 	if err != nil {
@@ -526,9 +528,10 @@ func (g *Gate) contactHits(ctx context.Context, req *request, f tresor.ContactFi
 	by := map[string]search.Order{tresor.SortName: search.ByOrder, tresor.SortOrganization: search.ByOrder2,
 		tresor.SortUpdated: search.ByUpdated}[f.Sort]
 	return g.search.ix.Search(search.Query{Text: f.Query, By: by, Fields: fields, Offset: offset, Limit: limit, Exact: exact,
+		Only: only, Not: not,
 		Keep: func(m search.Meta) bool {
 			return m.Flags&hide == 0 && (f.OwnerID == "" || m.Owner == f.OwnerID) &&
-				(f.OrganizationID == "" || m.Org == f.OrganizationID) && m.Updated >= since && keepConsent(m.ID)
+				(f.OrganizationID == "" || m.Org == f.OrganizationID) && m.Updated >= since
 		}}), nil
 }
 

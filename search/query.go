@@ -47,6 +47,9 @@ type Query struct {
 	// e-mail address, a phone number): they are hits ranked first, if Keep
 	// keeps them, whatever the words match.
 	Exact []string
+	// Only, if not nil, are the only documents that may be hits; Not are
+	// documents that may not (Keep does not see ids).
+	Only, Not []string
 }
 
 // Hit is a found document.
@@ -117,21 +120,23 @@ func (ix *Index) Search(q Query) Result {
 	if q.Fields == 0 {
 		toks = nil
 	}
-	sc := ix.slots(len(ix.docs))
+	sc := ix.slots(int(ix.ndocs))
 	defer scratches.Put(sc)
+	f := ix.filter(q)
 	// Each token's best match per document, then summed over the tokens:
 	// a document stays a candidate while it matched every token so far.
 	for i, tk := range toks {
 		sc.tok = sc.tok[:0]
 		for _, r := range ix.match(tk) {
-			for _, p := range ix.terms[r.t].post {
-				if p.mask&q.Fields == 0 || sc.best[p.doc] >= r.how {
+			tm := &ix.terms[r.t]
+			for i, n := range tm.docs {
+				if tm.maskAt(i)&q.Fields == 0 || sc.best[n] >= r.how {
 					continue
 				}
-				if sc.best[p.doc] == 0 {
-					sc.tok = append(sc.tok, p.doc)
+				if sc.best[n] == 0 {
+					sc.tok = append(sc.tok, n)
 				}
-				sc.best[p.doc] = r.how
+				sc.best[n] = r.how
 			}
 		}
 		for _, n := range sc.tok {
@@ -146,7 +151,7 @@ func (ix *Index) Search(q Query) Result {
 		}
 	}
 	for _, id := range q.Exact {
-		if n, ok := ix.byID[id]; ok {
+		if n, ok := ix.number(id); ok {
 			if sc.count[n] == 0 && len(toks) > 0 || len(toks) == 0 && sc.total[n] == 0 {
 				sc.cand = append(sc.cand, n)
 			}
@@ -156,7 +161,7 @@ func (ix *Index) Search(q Query) Result {
 	top := &ranked{ix: ix, by: q.By, k: q.Offset + q.Limit}
 	for _, n := range sc.cand {
 		if int(sc.count[n]) == len(toks) {
-			top.offer(q, n, int(sc.total[n]))
+			top.offer(q, f, n, int(sc.total[n]))
 		}
 		sc.total[n], sc.count[n] = 0, 0
 	}
@@ -197,17 +202,46 @@ func (ix *Index) all(q Query) Result {
 		by = ByOrder
 	}
 	top := &ranked{ix: ix, by: by, k: q.Offset + q.Limit}
-	for n, d := range ix.docs {
-		if d != nil {
-			top.offer(q, uint32(n), 0)
+	f := ix.filter(q)
+	for n := range ix.ndocs {
+		if ix.doc(n).live {
+			top.offer(q, f, n, 0)
 		}
 	}
 	return top.result(q)
 }
 
-// offer adds a document to the hits if Keep keeps it, keeping the best k.
-func (r *ranked) offer(q Query, n uint32, score int) {
-	if q.Keep != nil && !q.Keep(r.ix.docs[n].Meta) {
+// idFilter is a query's Only and Not as sets of document numbers.
+type idFilter struct {
+	only, not map[uint32]bool
+}
+
+func (ix *Index) filter(q Query) idFilter {
+	set := func(ids []string) map[uint32]bool {
+		m := make(map[uint32]bool, len(ids))
+		for _, id := range ids {
+			if n, ok := ix.number(id); ok {
+				m[n] = true
+			}
+		}
+		return m
+	}
+	var f idFilter
+	if q.Only != nil {
+		f.only = set(q.Only)
+	}
+	if len(q.Not) > 0 {
+		f.not = set(q.Not)
+	}
+	return f
+}
+
+// offer adds a document to the hits if the query keeps it, keeping the best k.
+func (r *ranked) offer(q Query, f idFilter, n uint32, score int) {
+	if f.only != nil && !f.only[n] || f.not[n] {
+		return
+	}
+	if q.Keep != nil && !q.Keep(r.ix.meta(r.ix.doc(n))) {
 		return
 	}
 	r.total++
@@ -227,7 +261,7 @@ func (r *ranked) result(q Query) Result {
 	hits := make([]Hit, top.Len())
 	for i := len(hits) - 1; i >= 0; i-- {
 		c := heap.Pop(top).(candidate)
-		hits[i] = Hit{ID: ix.docs[c.n].ID, Score: c.score}
+		hits[i] = Hit{ID: ix.idOf(c.n), Score: c.score}
 	}
 	if q.Offset >= len(hits) {
 		return Result{Total: total}
@@ -294,12 +328,12 @@ func (ix *Index) typoCandidates(w string) []uint32 {
 			}
 		}
 	}
-	addAll(ix.typos[w])
+	addAll(ix.typosOf(w))
 	for _, del := range deletions(w) {
 		if t, ok := ix.byText[del]; ok {
 			addAll([]uint32{t})
 		}
-		addAll(ix.typos[del])
+		addAll(ix.typosOf(del))
 	}
 	return out
 }
@@ -319,28 +353,28 @@ type ranked struct {
 }
 
 func (r *ranked) better(a, b candidate) bool {
-	da, db := r.ix.docs[a.n], r.ix.docs[b.n]
+	da, db := r.ix.doc(a.n), r.ix.doc(b.n)
 	switch r.by {
 	case ByScore:
 		if a.score != b.score {
 			return a.score > b.score
 		}
 	case ByOrder2:
-		if c := emptyLast(da.Order2, db.Order2); c != 0 {
+		if c := emptyLast(da.order2, db.order2); c != 0 {
 			return c < 0
 		}
 	case ByUpdated:
-		if da.Updated != db.Updated {
-			return da.Updated > db.Updated
+		if da.updated != db.updated {
+			return da.updated > db.updated
 		}
 	}
 	if da.key != db.key {
 		return da.key < db.key
 	}
-	if c := emptyLast(da.Order, db.Order); c != 0 {
+	if c := emptyLast(da.order, db.order); c != 0 {
 		return c < 0
 	}
-	return da.ID < db.ID
+	return r.ix.idLess(a.n, b.n)
 }
 
 // emptyLast compares two texts, an empty one after every other.

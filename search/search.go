@@ -12,8 +12,8 @@
 package search
 
 import (
+	"bytes"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"unicode"
@@ -44,7 +44,6 @@ type Value struct {
 
 // Meta is what a search may filter and order on besides the text.
 type Meta struct {
-	ID      string // the document's id (set by the index)
 	Version int64  // a put with an older version than the stored one is ignored
 	Owner   string // the owning user's id
 	Org     string // the organization's id
@@ -61,21 +60,72 @@ type Doc struct {
 	Meta
 }
 
-type posting struct {
-	doc  uint32
-	mask Field
-}
-
+// term is one indexed text and the documents that have it. The postings
+// are two parallel lists ordered by document number; masks is nil while
+// every posting has the same mask, held once in mask (most terms come from
+// one field only).
 type term struct {
-	text string
-	post []posting // ordered by doc
-	word bool      // a word of a Text value: found with a typo too
+	text  string
+	docs  []uint32
+	masks []Field
+	mask  Field
+	word  bool // a word of a Text value: found with a typo too
 }
 
+// maskAt returns the fields the i-th posting came from.
+func (t *term) maskAt(i int) Field {
+	if t.masks == nil {
+		return t.mask
+	}
+	return t.masks[i]
+}
+
+// add puts document n into the postings, keeping them ordered (a number
+// reused after a removal can be smaller than the last).
+func (t *term) add(n uint32, m Field) {
+	i := len(t.docs)
+	if i > 0 && t.docs[i-1] > n {
+		i, _ = slices.BinarySearch(t.docs, n)
+	}
+	if len(t.docs) == 0 {
+		t.mask = m
+	} else if t.masks == nil && m != t.mask {
+		t.masks = make([]Field, len(t.docs), cap(t.docs))
+		for j := range t.masks {
+			t.masks[j] = t.mask
+		}
+	}
+	t.docs = slices.Insert(t.docs, i, n)
+	if t.masks != nil {
+		t.masks = slices.Insert(t.masks, i, m)
+	}
+}
+
+// drop takes document n out of the postings.
+func (t *term) drop(n uint32) {
+	if i, ok := slices.BinarySearch(t.docs, n); ok {
+		t.docs = slices.Delete(t.docs, i, i+1)
+		if t.masks != nil {
+			t.masks = slices.Delete(t.masks, i, i+1)
+		}
+	}
+}
+
+// doc is what the index keeps of a document: its terms and metadata in a
+// compact form. An id that is a UUID is kept as its 16 bytes; another id
+// in Index.oddIDs.
 type doc struct {
-	terms []uint32
-	key   uint64 // the first bytes of Meta.Order, for comparing quickly
-	Meta
+	terms   []uint32
+	order   string
+	order2  string
+	key     uint64 // the first bytes of order, for comparing quickly
+	version int64
+	updated int64
+	id      [16]byte
+	owner   uint32 // in Index.names; 0 is none
+	org     uint32
+	flags   uint8
+	live    bool
 }
 
 // orderKey is the first eight bytes of an order text as a number that sorts
@@ -94,28 +144,47 @@ func orderKey(s string) uint64 {
 	return k
 }
 
+// chunkBits sets the documents per chunk: documents are kept in chunks of
+// 4096 so that the index grows without copying them all.
+const chunkBits = 12
+
 // Index is safe for concurrent use: searches share a read lock, writes take
 // the write lock.
 type Index struct {
 	mu     sync.RWMutex
-	docs   []*doc // by document number; nil once removed
-	byID   map[string]uint32
-	terms  []term // by term number
-	free   []uint32
-	byText map[string]uint32
+	chunks [][]doc // documents by number, in chunks
+	ndocs  uint32  // the numbers handed out
+	live   int
+	byID   map[[16]byte]uint32
+	// oddIDs are the ids that are not UUIDs (tests and imports of old data
+	// use such), by document number and back.
+	oddIDs  map[uint32]string
+	byOdd   map[string]uint32
+	freeDoc []uint32 // numbers of removed documents, to be reused
+	terms   []term   // by term number
+	free    []uint32
+	byText  map[string]uint32
 	// sorted and fresh hold the texts of the terms for prefix matching:
 	// sorted is in order, fresh has the newest, unordered, until it is merged.
 	// Texts of removed terms stay until the next merge and are skipped.
 	sorted, fresh []string
-	// typos maps a word with one letter deleted to the words it came from.
-	typos map[string][]uint32
-	gone  map[string]bool // ids removed while the index is warming up
-	warm  bool
-	// strs interns the owners and organizations: few, and on every document.
-	strs map[string]string
+	// typos finds the words with a letter left out: by the hash of such a
+	// deletion, the one word it came from, or typoMany when several did
+	// (then typoMore holds them). A hash may be shared by unrelated texts:
+	// a match found through it is checked by distanceOne.
+	typos    map[uint64]uint32
+	typoMore map[uint64][]uint32
+	gone     map[string]bool // ids removed while the index is warming up
+	warm     bool
+	// names interns owners and organizations: few, and on every document.
+	names   []string
+	nameIdx map[string]uint32
 	// scratch is put's buffer of a document's terms.
 	scratch []docTerm
 }
+
+// typoMany marks a deletion shared by several words.
+const typoMany = ^uint32(0)
 
 type docTerm struct {
 	text string
@@ -126,17 +195,70 @@ type docTerm struct {
 // New returns an empty index that is warming up: Ready tells when the
 // caller has loaded every document.
 func New() *Index {
-	return &Index{byID: map[string]uint32{}, byText: map[string]uint32{}, typos: map[string][]uint32{},
-		gone: map[string]bool{}, strs: map[string]string{}}
+	return &Index{byID: map[[16]byte]uint32{}, oddIDs: map[uint32]string{}, byOdd: map[string]uint32{},
+		byText: map[string]uint32{}, typos: map[uint64]uint32{}, typoMore: map[uint64][]uint32{},
+		gone: map[string]bool{}, names: []string{""}, nameIdx: map[string]uint32{"": 0}}
+}
+
+// doc returns document n.
+func (ix *Index) doc(n uint32) *doc {
+	return &ix.chunks[n>>chunkBits][n&(1<<chunkBits-1)]
+}
+
+// meta returns what Keep sees of document n.
+func (ix *Index) meta(d *doc) Meta {
+	return Meta{Version: d.version, Owner: ix.names[d.owner], Org: ix.names[d.org], Updated: d.updated,
+		Flags: d.flags, Order: d.order, Order2: d.order2}
+}
+
+// number returns the number of the document with the id.
+func (ix *Index) number(id string) (uint32, bool) {
+	if u, ok := parseUUID(id); ok {
+		n, ok := ix.byID[u]
+		return n, ok
+	}
+	n, ok := ix.byOdd[id]
+	return n, ok
+}
+
+// idOf returns the id of document n.
+func (ix *Index) idOf(n uint32) string {
+	if s, ok := ix.oddIDs[n]; ok {
+		return s
+	}
+	return formatUUID(ix.doc(n).id)
+}
+
+// idLess orders documents by id as their texts sort (the bytes of a UUID
+// sort as its canonical text does), without writing the ids out.
+func (ix *Index) idLess(a, b uint32) bool {
+	if len(ix.oddIDs) == 0 {
+		return bytes.Compare(ix.doc(a).id[:], ix.doc(b).id[:]) < 0
+	}
+	_, oa := ix.oddIDs[a]
+	_, ob := ix.oddIDs[b]
+	if !oa && !ob {
+		return bytes.Compare(ix.doc(a).id[:], ix.doc(b).id[:]) < 0
+	}
+	return ix.idOf(a) < ix.idOf(b)
 }
 
 // SetReady marks the index as complete; searches before then may miss
-// documents.
+// documents. The lists grown while loading are trimmed to their length.
 func (ix *Index) SetReady() {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.warm, ix.gone = true, nil
 	ix.mergeFresh()
+	for i := range ix.terms {
+		t := &ix.terms[i]
+		if cap(t.docs) > len(t.docs)+len(t.docs)/16 {
+			t.docs = slices.Clip(slices.Clone(t.docs))
+			if t.masks != nil {
+				t.masks = slices.Clip(slices.Clone(t.masks))
+			}
+		}
+	}
 }
 
 // Ready reports whether the index holds every document.
@@ -150,7 +272,7 @@ func (ix *Index) Ready() bool {
 func (ix *Index) Len() int {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	return len(ix.byID)
+	return ix.live
 }
 
 // Put adds or replaces documents. A document older than the one held (by
@@ -165,8 +287,8 @@ func (ix *Index) Put(docs ...Doc) {
 }
 
 func (ix *Index) put(d *Doc) {
-	if n, ok := ix.byID[d.ID]; ok {
-		if ix.docs[n].Version > d.Version {
+	if n, ok := ix.number(d.ID); ok {
+		if ix.doc(n).version > d.Version {
 			return
 		}
 		ix.remove(n)
@@ -186,28 +308,54 @@ func (ix *Index) put(d *Doc) {
 		}
 	}
 	ix.scratch = ts
-	n := uint32(len(ix.docs))
-	dd := &doc{Meta: d.Meta, terms: make([]uint32, 0, len(ts))}
-	dd.ID, dd.Owner, dd.Org, dd.key = d.ID, ix.intern(d.Owner), ix.intern(d.Org), orderKey(d.Order)
-	ix.docs = append(ix.docs, dd)
-	ix.byID[d.ID] = n
+	var n uint32
+	if k := len(ix.freeDoc); k > 0 {
+		n, ix.freeDoc = ix.freeDoc[k-1], ix.freeDoc[:k-1]
+	} else {
+		n = ix.ndocs
+		ix.ndocs++
+		if int(n>>chunkBits) == len(ix.chunks) {
+			ix.chunks = append(ix.chunks, make([]doc, 1<<chunkBits))
+		}
+	}
+	dd := ix.doc(n)
+	*dd = doc{terms: make([]uint32, 0, len(ts)), order: strings.Clone(d.Order), order2: ix.internOrder(d.Order2),
+		key: orderKey(d.Order), version: d.Version, updated: d.Updated, owner: ix.intern(d.Owner), org: ix.intern(d.Org),
+		flags: d.Flags, live: true}
+	if u, ok := parseUUID(d.ID); ok {
+		dd.id = u
+		ix.byID[u] = n
+	} else {
+		id := strings.Clone(d.ID)
+		ix.oddIDs[n], ix.byOdd[id] = id, n
+	}
+	ix.live++
 	for _, x := range ts {
 		t := ix.termOf(x.text, x.word)
-		ix.terms[t].post = append(ix.terms[t].post, posting{doc: n, mask: x.mask})
+		ix.terms[t].add(n, x.mask)
 		dd.terms = append(dd.terms, t)
 	}
 }
 
-// intern returns the one copy of a string the index keeps.
-func (ix *Index) intern(s string) string {
+// intern returns the number of an owner or organization id.
+func (ix *Index) intern(s string) uint32 {
+	if n, ok := ix.nameIdx[s]; ok {
+		return n
+	}
+	n := uint32(len(ix.names))
+	s = strings.Clone(s)
+	ix.names = append(ix.names, s)
+	ix.nameIdx[s] = n
+	return n
+}
+
+// internOrder returns the one copy of a second order text (an
+// organization's name: shared by many documents).
+func (ix *Index) internOrder(s string) string {
 	if s == "" {
 		return ""
 	}
-	if c, ok := ix.strs[s]; ok {
-		return c
-	}
-	ix.strs[s] = s
-	return s
+	return ix.names[ix.intern(s)]
 }
 
 // termOf returns the number of the term with the text, adding it if new.
@@ -243,14 +391,34 @@ func (ix *Index) termOf(text string, word bool) uint32 {
 // typoMin is the length from which a word is found with one typo.
 const typoMin = 5
 
+// typoHash is the key of a deletion in the typo table (FNV-1a).
+func typoHash(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
 func (ix *Index) addTypos(t uint32) {
 	text := ix.terms[t].text
 	if !typoWord(text) {
 		return
 	}
 	for _, del := range deletions(text) {
-		if !slices.Contains(ix.typos[del], t) {
-			ix.typos[del] = append(ix.typos[del], t)
+		h := typoHash(del)
+		switch u, ok := ix.typos[h]; {
+		case !ok:
+			ix.typos[h] = t
+		case u == t:
+		case u == typoMany:
+			if !slices.Contains(ix.typoMore[h], t) {
+				ix.typoMore[h] = append(ix.typoMore[h], t)
+			}
+		default:
+			ix.typos[h] = typoMany
+			ix.typoMore[h] = []uint32{u, t}
 		}
 	}
 }
@@ -261,12 +429,33 @@ func (ix *Index) dropTypos(t uint32) {
 		return
 	}
 	for _, del := range deletions(text) {
-		l := slices.DeleteFunc(ix.typos[del], func(u uint32) bool { return u == t })
-		if len(l) == 0 {
-			delete(ix.typos, del)
-		} else {
-			ix.typos[del] = l
+		h := typoHash(del)
+		switch u := ix.typos[h]; u {
+		case t:
+			delete(ix.typos, h)
+		case typoMany:
+			l := slices.DeleteFunc(ix.typoMore[h], func(u uint32) bool { return u == t })
+			switch len(l) {
+			case 1:
+				ix.typos[h] = l[0]
+				delete(ix.typoMore, h)
+			default:
+				ix.typoMore[h] = l
+			}
 		}
+	}
+}
+
+// typosOf returns the words with a deletion that hashes as s does.
+func (ix *Index) typosOf(s string) []uint32 {
+	h := typoHash(s)
+	switch u, ok := ix.typos[h]; {
+	case !ok:
+		return nil
+	case u == typoMany:
+		return ix.typoMore[h]
+	default:
+		return []uint32{u}
 	}
 }
 
@@ -314,9 +503,8 @@ func (ix *Index) Remove(ids ...string) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	for _, id := range ids {
-		if n, ok := ix.byID[id]; ok {
+		if n, ok := ix.number(id); ok {
 			ix.remove(n)
-			delete(ix.byID, id)
 		}
 		if !ix.warm {
 			ix.gone[id] = true
@@ -325,21 +513,26 @@ func (ix *Index) Remove(ids ...string) {
 }
 
 func (ix *Index) remove(n uint32) {
-	d := ix.docs[n]
+	d := ix.doc(n)
 	for _, t := range d.terms {
 		tm := &ix.terms[t]
-		i, ok := sort.Find(len(tm.post), func(i int) int { return int(n) - int(tm.post[i].doc) })
-		if ok {
-			tm.post = slices.Delete(tm.post, i, i+1)
-		}
-		if len(tm.post) == 0 {
+		tm.drop(n)
+		if len(tm.docs) == 0 {
 			ix.dropTypos(t)
 			delete(ix.byText, tm.text)
 			ix.terms[t] = term{}
 			ix.free = append(ix.free, t)
 		}
 	}
-	ix.docs[n] = nil
+	if id, ok := ix.oddIDs[n]; ok {
+		delete(ix.oddIDs, n)
+		delete(ix.byOdd, id)
+	} else {
+		delete(ix.byID, d.id)
+	}
+	*d = doc{}
+	ix.live--
+	ix.freeDoc = append(ix.freeDoc, n)
 }
 
 // terms splits a value into the terms it is indexed under.
@@ -401,4 +594,49 @@ func digits(s string) string {
 		return "49" + d[1:]
 	}
 	return d
+}
+
+// parseUUID reads an id in the canonical form of a UUID (lower-case hex,
+// as the store makes them); anything else is not one.
+func parseUUID(s string) (u [16]byte, ok bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return u, false
+	}
+	j := 0
+	for i := 0; i < 36; i += 2 {
+		if s[i] == '-' {
+			i--
+			continue
+		}
+		hi, lo := unhex(s[i]), unhex(s[i+1])
+		if hi > 15 || lo > 15 {
+			return u, false
+		}
+		u[j] = hi<<4 | lo
+		j++
+	}
+	return u, true
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	}
+	return 255
+}
+
+// formatUUID writes a UUID in its canonical form.
+func formatUUID(u [16]byte) string {
+	const hex = "0123456789abcdef"
+	b := make([]byte, 0, 36)
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, hex[c>>4], hex[c&15])
+	}
+	return string(b)
 }

@@ -301,8 +301,8 @@ func TestExactDocumentsRankFirst(t *testing.T) {
 			t.Errorf("got %v", got)
 		}
 	})
-	t.Run("an exact document Keep leaves out stays out", func(t *testing.T) {
-		got := ids(ix.Search(Query{Text: "x@example.org", Fields: all, Limit: 10, Exact: []string{"c"}, Keep: func(m Meta) bool { return m.ID != "c" }}))
+	t.Run("an exact document the query leaves out stays out", func(t *testing.T) {
+		got := ids(ix.Search(Query{Text: "x@example.org", Fields: all, Limit: 10, Exact: []string{"c"}, Not: []string{"c"}}))
 		if len(got) != 0 {
 			t.Errorf("got %v", got)
 		}
