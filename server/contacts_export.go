@@ -47,9 +47,7 @@ func (s *Server) exportListAPI(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q.actor = tresor.ActorFrom(r.Context())
-	req := tresor.ExportRequest{Format: tresor.ExportFormat(q.str("format")),
-		Filter: tresor.ContactFilter{OwnerID: q.owner("owner"), OrganizationID: q.id("organization_id"),
-			UpdatedSince: q.time("updated_since"), Query: q.str("q"), Email: q.str("email")}}
+	req := tresor.ExportRequest{Format: tresor.ExportFormat(q.str("format")), Filter: q.contactFilter()}
 	sep := q.str("sep")
 	if err := q.err(); err != nil {
 		return err

@@ -67,6 +67,26 @@ func TestContactsExportAPI(t *testing.T) {
 				t.Fatalf("%d %v\n%s", r.status, r.header, r.body)
 			}
 		})
+		t.Run("the export takes the list's sort and consent filter", func(t *testing.T) {
+			must(t, a.g.WaitSearch(sys))
+			b := exportContact(t, a, "Bea", "Aaberg", "bea.aaberg@example.org")
+			_, err := a.g.RecordConsent(tresor.WithPurpose(sys, "marketing"), b.ID, tresor.ConsentRequest{Purpose: "marketing", Channel: "email",
+				Action: tresor.ConsentGrant, Method: tresor.MethodPaper, Proof: tresor.ConsentProof{TextVersion: "newsletter v1"}})
+			must(t, err)
+			r := a.do(call{method: "GET", path: "/api/v1/contacts/export?consent=marketing:email:granted", role: tresor.RoleSales, purpose: "sales"})
+			if body := string(r.body); r.status != 200 || !strings.Contains(body, b.ID) || strings.Contains(body, c.ID) {
+				t.Fatalf("consent filter: %d\n%s", r.status, body)
+			}
+			r = a.do(call{method: "GET", path: "/api/v1/contacts/export?sort=name", role: tresor.RoleSales, purpose: "sales"})
+			body := string(r.body)
+			if r.status != 200 || !strings.Contains(body, b.ID) || strings.Index(body, b.ID) > strings.Index(body, c.ID) {
+				t.Fatalf("sorted by name, Aaberg comes before Export;API: %d\n%s", r.status, body)
+			}
+			r = a.do(call{method: "GET", path: "/api/v1/contacts/export?sort=shoe", role: tresor.RoleSales, purpose: "sales"})
+			if code, _ := problemCode(t, r.header, r.body); r.status != 400 || code != tresor.ECInvalidParameter {
+				t.Fatalf("an unknown order: %d %s", r.status, r.body)
+			}
+		})
 		t.Run("a selection is exported as vCard", func(t *testing.T) {
 			r := a.do(call{method: "POST", path: "/api/v1/contacts/export", body: `{"ids":["` + c.ID + `"],"format":"vcard"}`,
 				role: tresor.RoleSales, purpose: "sales"})

@@ -108,8 +108,8 @@ func (s *Server) apiRoutes() []route {
 		create: s.svc.Contacts.CreateContact, get: s.svc.Contacts.Contact,
 		update: s.svc.Contacts.UpdateContact, remove: s.svc.Contacts.DeleteContact,
 		list: func(ctx context.Context, q query) (any, error) {
-			f := tresor.ContactFilter{OwnerID: q.owner("owner"), OrganizationID: q.id("organization_id"),
-				UpdatedSince: q.time("updated_since"), Email: q.str("email"), Query: q.str("q"), Sort: q.str("sort"), Consent: q.consent(), Page: q.page()}
+			f := q.contactFilter()
+			f.Page = q.page()
 			if err := q.err(); err != nil {
 				return nil, err
 			}
@@ -490,4 +490,11 @@ func (q *query) err() error {
 		return tresor.Errorf(tresor.ECInvalidParameter, "Invalid parameter: %s.", strings.Join(q.probs, "; "))
 	}
 	return nil
+}
+
+// contactFilter reads the filter of the contact list, which the export of
+// that list takes alike.
+func (q query) contactFilter() tresor.ContactFilter {
+	return tresor.ContactFilter{OwnerID: q.owner("owner"), OrganizationID: q.id("organization_id"),
+		UpdatedSince: q.time("updated_since"), Email: q.str("email"), Query: q.str("q"), Sort: q.str("sort"), Consent: q.consent()}
 }
