@@ -35,9 +35,11 @@ func (g *Gate) Duplicates(ctx context.Context, p tresor.Page) (*tresor.List[*tre
 	if err != nil {
 		return nil, err
 	}
-	if err := p.Normalize(); err != nil {
+	limitOnly := tresor.Page{Limit: p.Limit} // the cursor is an offset, which searchReady reads
+	if err := limitOnly.Normalize(); err != nil {
 		return nil, err
 	}
+	p.Limit = limitOnly.Limit
 	offset, err := g.searchReady(ctx, "", p) // the name groups come from the people index
 	if err != nil {
 		return nil, err
