@@ -263,6 +263,16 @@ func TestMerge(t *testing.T) {
 			_, err = e.g.MergeContact(sales, s.ID, a.ID)
 			wantCode(t, err, tresor.ECMerged)
 		})
+		t.Run("the merged pair is no candidate any more", func(t *testing.T) {
+			must(t, e.g.WaitSearch(bg))
+			l, err := e.g.Duplicates(sales, tresor.Page{})
+			must(t, err)
+			for _, d := range l.Items {
+				if d.Contacts[0].ID == a.ID || d.Contacts[1].ID == a.ID {
+					t.Fatalf("the absorbed contact is still a candidate: %+v", d)
+				}
+			}
+		})
 		t.Run("audit entry names both contacts", func(t *testing.T) {
 			l, err := e.g.AuditLog(system(), tresor.AuditFilter{Action: "contact.merge", Page: tresor.Page{Limit: 10}})
 			must(t, err)
