@@ -260,7 +260,13 @@ func (g *Gate) MergeContact(ctx context.Context, id, from string) (*tresor.Merge
 func (g *Gate) mergeParty(ctx context.Context, tx tresor.Tx, req *request, id string) (*tresor.ContactRow, *tresor.Contact, error) {
 	row, err := tx.Contact(ctx, id)
 	if tresor.ErrorCode(err) == tresor.ECNotFound {
-		return nil, nil, g.goneContact(ctx, tx, id, err)
+		// A merged contact is no redirect here: a merge names the survivor itself.
+		if m, merr := tx.Merged(ctx, id); merr == nil {
+			return nil, nil, &tresor.Error{Code: tresor.ECConflict,
+				Message:   fmt.Sprintf("The contact %s was already merged into the contact %s; merge with that one.", id, m.Into),
+				MessageDE: fmt.Sprintf("Der Kontakt %s wurde bereits mit dem Kontakt %s zusammengeführt; führen Sie mit diesem zusammen.", id, m.Into)}
+		}
+		return nil, nil, g.erasedOr(ctx, tx, id, err)
 	}
 	if err != nil {
 		return nil, nil, err

@@ -261,7 +261,7 @@ func TestMerge(t *testing.T) {
 				t.Fatalf("merged into %q, want %q", into, s.ID)
 			}
 			_, err = e.g.MergeContact(sales, s.ID, a.ID)
-			wantCode(t, err, tresor.ECMerged)
+			wantCode(t, err, tresor.ECConflict) // a merge names the survivor itself, no redirect
 		})
 		t.Run("the merged pair is no candidate any more", func(t *testing.T) {
 			must(t, e.g.WaitSearch(bg))

@@ -28,7 +28,7 @@ func (f *fakeServices) MergeContact(ctx context.Context, id, from string) (*tres
 		p.Add("from", "a contact cannot be merged into itself")
 		return nil, p.Err("merge")
 	case id == mergedID || from == mergedID:
-		return nil, &tresor.Error{Code: tresor.ECMerged, MergedInto: testID, Message: "The contact was merged.", MessageDE: "Der Kontakt wurde zusammengeführt."}
+		return nil, &tresor.Error{Code: tresor.ECConflict, Message: "The contact was already merged.", MessageDE: "Der Kontakt wurde bereits zusammengeführt."}
 	case id == refusedID || from == refusedID:
 		return nil, policy.Refuse(policy.RLegalHold, fakeHold.Reason)
 	}

@@ -2619,7 +2619,7 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"GET /api/v1/contacts/duplicates", liveCall{token: testToken, purpose: "sales"}, 200, ""},
 		{"GET /api/v1/contacts/duplicates", liveCall{token: testToken}, 400, tresor.ECPurposeMissing},
 		{"POST /api/v1/contacts/{id}/merge", liveCall{target: contact + "/merge", token: testToken, purpose: "sales", body: `{"from":"` + emptyID + `"}`}, 200, ""},
-		{"POST /api/v1/contacts/{id}/merge", liveCall{target: contact + "/merge", token: testToken, purpose: "sales", body: `{"from":"` + mergedID + `"}`}, 308, tresor.ECMerged},
+		{"POST /api/v1/contacts/{id}/merge", liveCall{target: contact + "/merge", token: testToken, purpose: "sales", body: `{"from":"` + mergedID + `"}`}, 409, tresor.ECConflict},
 		{"POST /api/v1/contacts/{id}/merge", liveCall{target: contact + "/merge", token: testToken, purpose: "sales", body: `{"from":"` + refusedID + `"}`}, 409, tresor.ECLegalHold},
 		{"POST /api/v1/contacts/{id}/merge", liveCall{target: contact + "/merge", token: testToken, purpose: "sales", body: `{"from":"` + testID + `"}`}, 422, tresor.ECValidation},
 		{"GET /api/v1/erasures/{id}", liveCall{target: "/api/v1/erasures/" + erasedID, token: testToken, purpose: "data_protection"}, 200, ""},
