@@ -558,10 +558,12 @@ UPDATE consent_links SET contact_id = $2 WHERE contact_id = $1
 DELETE FROM consent_states WHERE contact_id = $1
 
 -- Pairs of contacts that share an identifier (not a postal address, which
--- colleagues share), each pair once.
+-- colleagues share), each pair once. The shared keys are found first in one
+-- ordered pass over the primary key, so that only they are joined.
 -- name: duplicate-keys
 SELECT a.kind, a.contact_id, b.contact_id
-FROM contact_lookup a JOIN contact_lookup b ON b.kind = a.kind AND b.value = a.value AND b.contact_id > a.contact_id
-WHERE a.kind <> 'postal'
+FROM (SELECT kind, value FROM contact_lookup WHERE kind <> 'postal' GROUP BY kind, value HAVING count(*) > 1) d
+JOIN contact_lookup a ON a.kind = d.kind AND a.value = d.value
+JOIN contact_lookup b ON b.kind = d.kind AND b.value = d.value AND b.contact_id > a.contact_id
 ORDER BY a.contact_id, b.contact_id, a.kind
 LIMIT $1
