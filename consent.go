@@ -80,6 +80,7 @@ const (
 	MethodLink        ConsentMethod = "link"      // the withdrawal link in a message
 	MethodObjection   ConsentMethod = "objection" // an objection under Art. 21 withdrew it
 	MethodRequest     ConsentMethod = "request"   // a request of the person, recorded by staff
+	MethodMerge       ConsentMethod = "merge"     // a merge carried over the withdrawal of the other record
 )
 
 // ConsentMethods lists the methods a caller may name.

@@ -65,6 +65,7 @@ const (
 	ECLegalHold    Code = "legal_hold"      // a legal hold keeps the contact from erasure
 	ECArchived     Code = "archived"        // the customer relation is closed: read-only, seen only by the dpo
 	ECReasonUnsafe Code = "reason_personal" // an erasure reason that repeats the person's identifiers
+	ECMerged       Code = "contact_merged"  // the contact was merged into another; MergedInto names it
 )
 
 // Codes lists every error code, for the tables that must cover them all.
@@ -76,7 +77,7 @@ func Codes() []Code {
 		ECMailUnavailable, ECSearchWarming, ECExportTooLarge, ECSeparationOfDuties, ECFourEyes,
 		ECAggregatesOnly, ECBasisMissing, ECBasisUnknown, ECBasisNotAllowed, ECBalancingNote, ECCategoryNotAllowed,
 		ECSpecialCategory, ECRestricted, ECSuppressed, ECLinkInvalid, ECNotPublic,
-		ECDamaged, ECErased, ECLegalHold, ECArchived, ECReasonUnsafe}
+		ECDamaged, ECErased, ECLegalHold, ECArchived, ECReasonUnsafe, ECMerged}
 }
 
 // Error is the one error type of Tresor. Message is written for the person who
@@ -90,6 +91,8 @@ type Error struct {
 	Err       error        // the underlying cause, for logs only
 	// RetryAfter, for ECThrottled, is how long to wait before the next attempt.
 	RetryAfter time.Duration
+	// MergedInto, for ECMerged, is the id of the contact that absorbed this one.
+	MergedInto string
 }
 
 // FieldError names one invalid field with a JSON path such as "emails[1]".

@@ -13,6 +13,7 @@ const (
 	ErasureRequest   ErasureOrigin = "request"   // an erasure request (Art. 17 GDPR)
 	ErasureDelete    ErasureOrigin = "delete"    // a user deleted the contact
 	ErasureRetention ErasureOrigin = "retention" // the retention period ended
+	ErasureMerge     ErasureOrigin = "merge"     // absorbed into another contact by a merge
 )
 
 // Erasure is an entry of the erasure journal and the tombstone of an erased

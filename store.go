@@ -69,6 +69,7 @@ type Reader interface {
 	AuditReader
 	SocialReader
 	MaintenanceReader
+	MergeReader
 }
 
 // ContactReader reads contacts and the blind index of their identifiers.
@@ -316,6 +317,7 @@ type Tx interface {
 	AuditWriter
 	SocialWriter
 	MaintenanceWriter
+	MergeWriter
 }
 
 // ContactWriter writes contacts and the blind index of their identifiers.

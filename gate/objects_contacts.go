@@ -128,7 +128,7 @@ func (g *Gate) CreateContacts(ctx context.Context, cs []*tresor.Contact) error {
 func (g *Gate) Contact(ctx context.Context, id string) (*tresor.Contact, error) {
 	c, err := read(ctx, g, contacts, id)
 	if tresor.ErrorCode(err) == tresor.ECNotFound {
-		return nil, g.erasedOr(ctx, g.store.Read(), id, err)
+		return nil, g.goneContact(ctx, g.store.Read(), id, err)
 	}
 	return c, err
 }
@@ -185,7 +185,7 @@ func (g *Gate) contactQuery(req *request, f tresor.ContactFilter) (tresor.Contac
 func (g *Gate) UpdateContact(ctx context.Context, id string, u tresor.Update) (*tresor.Contact, error) {
 	c, err := change(ctx, g, contacts, id, u)
 	if tresor.ErrorCode(err) == tresor.ECNotFound {
-		return nil, g.erasedOr(ctx, g.store.Read(), id, err)
+		return nil, g.goneContact(ctx, g.store.Read(), id, err)
 	}
 	return c, err
 }

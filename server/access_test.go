@@ -182,6 +182,14 @@ func matrix() map[string]matrixCase {
 		"POST /api/v1/contacts/export": {purposeRoles, func(a *api, r tresor.Role) call {
 			return call{method: "POST", path: "/api/v1/contacts/export", role: r, purpose: purposeOf(r), body: `{"ids":["` + a.fixture("contacts") + `"]}`}
 		}},
+		// Duplicates and their merge: every purpose that sees people, within what it may see.
+		"GET /api/v1/contacts/duplicates": {purposeRoles, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/contacts/duplicates", role: r, purpose: purposeOf(r)}
+		}},
+		"POST /api/v1/contacts/{id}/merge": {purposeRoles, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/contacts/" + a.fixture("contacts") + "/merge", role: r, purpose: purposeOf(r),
+				body: `{"from":"` + a.fixture("contacts") + `"}`}
+		}},
 		// The outbound gate answers for the purpose in its query; the caller's roles must allow it.
 		"GET /api/v1/contacts/{id}/reach": {purposeRoles, func(a *api, r tresor.Role) call {
 			return call{method: "GET", path: "/api/v1/contacts/" + a.fixture("contacts") + "/reach?purpose=" + purposeOf(r) + "&channel=email", role: r}

@@ -595,7 +595,7 @@ func (s *Server) contactPage(w http.ResponseWriter, r *http.Request) error {
 		notice = "contacts_consent_recorded"
 	case "consent_pending":
 		notice = "contacts_consent_pending"
-	case "restricted", "unrestricted", "objected":
+	case "restricted", "unrestricted", "objected", "merged":
 		notice = "contacts_" + r.URL.Query().Get("done")
 	}
 	return s.renderContact(w, r, http.StatusOK, newContactForms(), notice)

@@ -61,6 +61,7 @@ var statusOf = map[tresor.Code]int{
 	tresor.ECLegalHold:          http.StatusConflict,
 	tresor.ECArchived:           http.StatusForbidden,
 	tresor.ECReasonUnsafe:       http.StatusUnprocessableEntity,
+	tresor.ECMerged:             http.StatusPermanentRedirect,
 }
 
 // titleOf is the short, fixed title of each problem type.
@@ -112,6 +113,7 @@ var titleOf = map[tresor.Code]string{
 	tresor.ECLegalHold:          "Legal hold",
 	tresor.ECArchived:           "Archived",
 	tresor.ECReasonUnsafe:       "Reason names the person",
+	tresor.ECMerged:             "Contact merged",
 }
 
 // problem is an RFC 9457 problem details object with Tresor's members.
@@ -126,6 +128,8 @@ type problem struct {
 	Errors    []tresor.FieldError `json:"errors,omitempty"`
 	// Explanation gives the rule behind a refusal in both languages.
 	Explanation *explanation `json:"explanation,omitempty"`
+	// MergedInto names the contact a merged one lives on in (with Location).
+	MergedInto string `json:"merged_into,omitempty"`
 }
 
 type explanation struct {
@@ -152,6 +156,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		Detail: tresor.ErrorMessage(err), Instance: r.URL.Path, RequestID: tresor.RequestIDFrom(r.Context())}
 	if e := tresor.AsError(err); e != nil {
 		p.Errors = e.Fields
+		if e.Code == tresor.ECMerged && e.MergedInto != "" {
+			p.MergedInto = e.MergedInto
+			w.Header().Set("Location", mergedLocation(e))
+		}
 		if e.MessageDE != "" {
 			p.Explanation = &explanation{EN: e.Message, DE: e.MessageDE}
 			if language(r) == "de" {

@@ -37,6 +37,7 @@ type Services struct {
 	Imports       tresor.ImportService
 	Notices       tresor.NoticeService
 	Social        tresor.SocialService
+	Merges        tresor.MergeService // nil: the Contacts service, if it merges
 	Health        Health
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/subtle"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -68,6 +69,9 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	case tresor.ECMFARequired:
 		http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
+		return
+	case tresor.ECMerged: // the old page of a merged contact leads to the survivor's
+		http.Redirect(w, r, "/contacts/"+url.PathEscape(tresor.AsError(err).MergedInto), http.StatusPermanentRedirect)
 		return
 	}
 	code := tresor.ErrorCode(err)

@@ -536,3 +536,34 @@ DELETE FROM changes WHERE at < $1
 
 -- name: consent-contacts
 SELECT contact_id FROM consent_states WHERE purpose = $1 AND channel = $2 AND ($3 = '' OR state = $3)
+
+-- Merges of duplicate contacts (issue [2.3]).
+
+-- name: merge-insert
+INSERT INTO merges (from_id, into_id, merged_at, actor) VALUES ($1, $2, $3, $4)
+
+-- name: merge-get
+SELECT from_id, into_id, merged_at, actor FROM merges WHERE from_id = $1
+
+-- name: merge-move-notices
+UPDATE notices SET contact_id = $2 WHERE contact_id = $1
+
+-- name: merge-move-consent-events
+UPDATE consent_events SET contact_id = $2 WHERE contact_id = $1
+
+-- name: merge-move-consent-links
+UPDATE consent_links SET contact_id = $2 WHERE contact_id = $1
+
+-- name: merge-drop-consent-states
+DELETE FROM consent_states WHERE contact_id = $1
+
+-- Pairs of contacts that share an identifier (not a postal address, which
+-- colleagues share), each pair once. The shared keys are found first in one
+-- ordered pass over the primary key, so that only they are joined.
+-- name: duplicate-keys
+SELECT a.kind, a.contact_id, b.contact_id
+FROM (SELECT kind, value FROM contact_lookup WHERE kind <> 'postal' GROUP BY kind, value HAVING count(*) > 1) d
+JOIN contact_lookup a ON a.kind = d.kind AND a.value = d.value
+JOIN contact_lookup b ON b.kind = d.kind AND b.value = d.value AND b.contact_id > a.contact_id
+ORDER BY a.contact_id, b.contact_id, a.kind
+LIMIT $1

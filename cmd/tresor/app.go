@@ -305,7 +305,7 @@ and a user who works with contacts, then an API token:
 `)
 	}
 	opts.Purposes, opts.Catalogue = g.PurposesOf, g.Catalogue()
-	srv := server.New(server.Services{Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
+	srv := server.New(server.Services{Merges: g, Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
 		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g}, opts)
 	if err := srv.Open(cfg.addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
