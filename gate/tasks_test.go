@@ -271,7 +271,9 @@ func TestTaskReminderOncePerDayPerUser(t *testing.T) {
 			t.Errorf("the servers sent %v reminders, want 2 in all", sent)
 		}
 		count := func(to string) int {
-			var found struct{ Messages []struct{ ID, Subject string } }
+			var found struct {
+				Messages []struct{ ID, Subject string }
+			}
 			mailtest.GetJSON(t, api+"/api/v1/search?query="+url.QueryEscape("to:"+to), &found)
 			return len(found.Messages)
 		}

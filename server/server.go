@@ -37,6 +37,7 @@ type Services struct {
 	Imports       tresor.ImportService
 	Notices       tresor.NoticeService
 	Social        tresor.SocialService
+	Tasks         tresor.TaskService
 	Health        Health
 }
 
@@ -55,6 +56,9 @@ type Options struct {
 	Purposes func(roles []tresor.Role) []string
 	// Catalogue describes the purposes (GET /api/v1/purposes).
 	Catalogue []tresor.PurposeInfo
+	// TimeZone is where the working day is: what is due today and overdue
+	// (default Europe/Berlin).
+	TimeZone *time.Location
 }
 
 // Health is what the readiness probe and the metrics ask.
