@@ -310,3 +310,42 @@ func TestTaskReminderOncePerDayPerUser(t *testing.T) {
 		})
 	})
 }
+
+// TestTaskRemindersWaitForTheHourInTheTimeZone: the watcher sends nothing
+// before the configured hour of the working day's time zone, then the
+// day's reminder once.
+func TestTaskRemindersWaitForTheHourInTheTimeZone(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	must(t, err)
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 16, 6, 30, 0, 0, berlin) // 05:30 UTC
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	box := &mailbox{}
+	g := openGate(t, datadir.Config{DataDir: t.TempDir(), Migrate: true}, gate.WithClock(clock), gate.WithMailer(box))
+	ann := as(t, g, "ann@example.org", "sales", tresor.RoleSales)
+	must(t, g.CreateTask(ann, task("Angebot nachfassen", "2026-03-16")))
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan struct{})
+	go func() { g.WatchTaskReminders(ctx, berlin, 7, 5*time.Millisecond); close(done) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(100 * time.Millisecond)
+	t.Run("nothing before seven in Berlin", func(t *testing.T) {
+		if n := len(box.all()); n != 0 {
+			t.Fatalf("%d mails before the hour", n)
+		}
+	})
+	mu.Lock()
+	now = time.Date(2026, 3, 16, 7, 1, 0, 0, berlin)
+	mu.Unlock()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(box.all()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	t.Run("one reminder once the hour has come", func(t *testing.T) {
+		ms := box.all()
+		if len(ms) != 1 || ms[0].To != "ann@example.org" || !strings.Contains(ms[0].Text, "Angebot nachfassen") {
+			t.Fatalf("mails = %+v", ms)
+		}
+	})
+}
