@@ -53,6 +53,7 @@ type MergeResult struct {
 	Interactions int      `json:"interactions_moved"`
 	Cases        int      `json:"cases_moved"`
 	Deals        int      `json:"deals_moved"`
+	Tasks        int      `json:"tasks_moved"`
 	Notices      int      `json:"notices_moved"`
 	ConsentEvent int      `json:"consent_events_moved"`
 }

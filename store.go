@@ -70,6 +70,7 @@ type Reader interface {
 	SocialReader
 	MaintenanceReader
 	MergeReader
+	TaskReader
 }
 
 // ContactReader reads contacts and the blind index of their identifiers.
@@ -318,6 +319,7 @@ type Tx interface {
 	SocialWriter
 	MaintenanceWriter
 	MergeWriter
+	TaskWriter
 }
 
 // ContactWriter writes contacts and the blind index of their identifiers.

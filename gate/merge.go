@@ -476,7 +476,6 @@ func (g *Gate) settleConsents(ctx context.Context, tx tresor.Tx, req *request, i
 // deals, information duties (Art. 14), consent links and the consent
 // ledger (addresses sealed again). Every record kind that names a contact
 // moves here, in the merge's transaction.
-// Coordinator: tasks and tags (built in parallel) add their moves here.
 func (g *Gate) moveRecords(ctx context.Context, tx tresor.Tx, req *request, from, into string, res *tresor.MergeResult) error {
 	if err := eachPage(func(p tresor.Page) ([]*tresor.InteractionRow, error) {
 		return tx.Interactions(ctx, tresor.InteractionFilter{ContactID: from, Page: p})
@@ -522,6 +521,11 @@ func (g *Gate) moveRecords(ctx context.Context, tx tresor.Tx, req *request, from
 	}); err != nil {
 		return err
 	}
+	tasks, err := g.moveTasks(ctx, tx, req, from, into)
+	if err != nil {
+		return err
+	}
+	res.Tasks = len(tasks)
 	// The addresses that confirmed consents are sealed under from's key.
 	events, err := tx.ConsentEvents(ctx, from)
 	if err != nil {

@@ -137,6 +137,9 @@ func TestMerge(t *testing.T) {
 		must(t, e.g.CreateCase(service, k))
 		d := &tresor.Deal{Title: "Rahmenvertrag", Stage: "lead", ContactID: a.ID}
 		must(t, e.g.CreateDeal(sales, d))
+		tk := task("Rückruf zum Rahmenvertrag", "2026-03-20")
+		tk.ContactID = a.ID
+		must(t, e.g.CreateTask(sales, tk))
 
 		t.Run("merging into itself is refused", func(t *testing.T) {
 			_, err := e.g.MergeContact(sales, s.ID, s.ID)
@@ -227,7 +230,7 @@ func TestMerge(t *testing.T) {
 				t.Fatalf("ledger after the merge: %d events, %d by the merge; want 4 joined and 1 merge withdrawal", len(h.Events), merged)
 			}
 		})
-		t.Run("interactions, cases and deals move", func(t *testing.T) {
+		t.Run("interactions, cases, deals and tasks move", func(t *testing.T) {
 			gotIn, err := e.g.Interaction(sales, in.ID)
 			must(t, err)
 			if gotIn.ContactID != s.ID || gotIn.Body != "Rahmenvertrag Zitronenfalter besprochen." {
@@ -243,7 +246,12 @@ func TestMerge(t *testing.T) {
 			if gotD.ContactID != s.ID {
 				t.Fatalf("the moved deal: %+v", gotD)
 			}
-			if res.Interactions != 1 || res.Cases != 1 || res.Deals != 1 {
+			gotT, err := e.g.Task(sales, tk.ID)
+			must(t, err)
+			if gotT.ContactID != s.ID || gotT.Title != "Rückruf zum Rahmenvertrag" {
+				t.Fatalf("the moved task: %+v", gotT)
+			}
+			if res.Interactions != 1 || res.Cases != 1 || res.Deals != 1 || res.Tasks != 1 {
 				t.Fatalf("counts: %+v", res)
 			}
 		})

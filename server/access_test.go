@@ -407,6 +407,39 @@ func matrix() map[string]matrixCase {
 			return withPurpose(call{method: "DELETE", path: base + "/" + a.fixture(coll), role: r}, r)
 		}}
 	}
+	// Tasks: the title is what was said (interaction.content), so only the
+	// purposes with it create and delete them; every purpose lists, reads
+	// (the title withheld), moves the due day and marks them done.
+	task := func(a *api) string {
+		tk := &tresor.Task{TaskContent: tresor.TaskContent{Title: "Fixture"}, Due: "2026-05-01"}
+		must(a.t, a.g.CreateTask(tresor.WithPurpose(sys, "sales"), tk))
+		return tk.ID
+	}
+	for key, c := range map[string]matrixCase{
+		"GET /api/v1/tasks": {purposeRoles, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/tasks?assignee=me"} }},
+		"POST /api/v1/tasks": {contentRoles, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/tasks", body: `{"title":"Call back","due":"2026-05-01"}`}
+		}},
+		"GET /api/v1/tasks/{id}": {purposeRoles, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/tasks/" + task(a)} }},
+		"PATCH /api/v1/tasks/{id}": {purposeRoles, func(a *api, r tresor.Role) call {
+			return call{method: "PATCH", path: "/api/v1/tasks/" + task(a), body: `{"due":"2026-05-02"}`}
+		}},
+		"DELETE /api/v1/tasks/{id}": {contentRoles, func(a *api, r tresor.Role) call { return call{method: "DELETE", path: "/api/v1/tasks/" + task(a)} }},
+		"POST /api/v1/tasks/{id}/done": {purposeRoles, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/tasks/" + task(a) + "/done"}
+		}},
+		"POST /api/v1/tasks/{id}/undo": {purposeRoles, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/tasks/" + task(a) + "/undo"}
+		}},
+	} {
+		mk := c.make
+		c.make = func(a *api, r tresor.Role) call {
+			cl := mk(a, r)
+			cl.role, cl.purpose = r, purposeOf(r)
+			return cl
+		}
+		m[key] = c
+	}
 	return m
 }
 

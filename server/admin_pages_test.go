@@ -23,7 +23,7 @@ func serveWithoutMail(t *testing.T) (string, *gate.Gate) {
 	g, err := datadir.Open(context.Background(), datadir.Config{DataDir: t.TempDir(), Migrate: true}, gate.WithPublicURL("https://crm.example.org"))
 	must(t, err)
 	t.Cleanup(func() { g.Close() })
-	s := server.New(server.Services{Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
+	s := server.New(server.Services{Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Tasks: g, Auth: g,
 		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g}, server.Options{Purposes: g.PurposesOf, Catalogue: g.Catalogue()})
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)

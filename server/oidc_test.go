@@ -74,7 +74,7 @@ func TestSingleSignOnWithARealProvider(t *testing.T) {
 	g, err := datadir.Open(context.Background(), datadir.Config{DataDir: t.TempDir(), Migrate: true})
 	must(t, err)
 	defer g.Close()
-	s := server.New(server.Services{Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
+	s := server.New(server.Services{Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Tasks: g, Auth: g,
 		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g}, server.Options{PublicURL: tresorURL, Purposes: g.PurposesOf,
 		OIDC: &server.OIDCConfig{Issuer: issuer, ClientID: "tresor-test", ClientSecret: "client-secret"}})
 	tresorServer := &http.Server{Handler: s.Handler()}

@@ -65,6 +65,7 @@ type fakeServices struct {
 	tresor.SessionService
 	tresor.ConsentService
 	tresor.CampaignService
+	tresor.TaskService
 
 	filter      any  // the filter of the last list call
 	noMailer    bool // answer as the gate does when no mail server is configured
@@ -1041,7 +1042,7 @@ func newTestServer(t *testing.T) (*Server, *fakeServices) {
 	t.Helper()
 	f := &fakeServices{}
 	s := New(Services{Contacts: f, Organizations: f, Interactions: f, Deals: f, Cases: f, Auth: f,
-		Users: f, Tokens: f, Sessions: f, Consents: f, Campaigns: f, Protection: f, Audit: f, Imports: f, Notices: f, Social: f, Health: f},
+		Users: f, Tokens: f, Sessions: f, Consents: f, Campaigns: f, Protection: f, Audit: f, Imports: f, Notices: f, Social: f, Health: f, Tasks: f},
 		Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Catalogue: fakeCatalogue})
 	return s, f
 }
@@ -1453,7 +1454,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 
 // workspaceAreas are the paths of the workspace's areas (server/workspace.go):
 // their routes are pages for browsers.
-var workspaceAreas = []string{"/contacts", "/organizations", "/deals", "/cases", "/campaigns", "/imports", "/channels", "/dpo", "/admin"}
+var workspaceAreas = []string{"/contacts", "/organizations", "/deals", "/cases", "/campaigns", "/imports", "/channels", "/dpo", "/admin", "/tasks"}
 
 func isWorkspacePage(route string) bool {
 	_, pattern, _ := strings.Cut(route, " ")
@@ -2595,6 +2596,8 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"POST /api/v1/contacts/{id}/objection", liveCall{target: contact + "/objection", cookie: testSession, purpose: "marketing"}, 403, tresor.ECCSRF},
 		{"POST /api/v1/contacts/{id}/objection", liveCall{target: refused + "/objection", token: testToken, purpose: "marketing"}, 403, tresor.ECRestricted},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":true}`}, 200, ""},
+		{"POST /api/v1/tasks/{id}/done", liveCall{target: "/api/v1/tasks/" + testID + "/done", token: testToken, purpose: "sales"}, 200, ""},
+		{"POST /api/v1/tasks/{id}/undo", liveCall{target: "/api/v1/tasks/" + testID + "/undo", token: testToken, purpose: "sales"}, 200, ""},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":false}`}, 200, ""},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: refused + "/restriction", token: testToken, purpose: "sales", body: `{"restricted":true}`}, 403, tresor.ECRestricted},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", contentType: "text/plain", body: "yes"}, 415, tresor.ECUnsupportedMedia},

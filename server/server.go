@@ -38,6 +38,7 @@ type Services struct {
 	Notices       tresor.NoticeService
 	Social        tresor.SocialService
 	Merges        tresor.MergeService // nil: the Contacts service, if it merges
+	Tasks         tresor.TaskService
 	Health        Health
 }
 
@@ -56,6 +57,9 @@ type Options struct {
 	Purposes func(roles []tresor.Role) []string
 	// Catalogue describes the purposes (GET /api/v1/purposes).
 	Catalogue []tresor.PurposeInfo
+	// TimeZone is where the working day is: what is due today and overdue
+	// (default Europe/Berlin).
+	TimeZone *time.Location
 }
 
 // Health is what the readiness probe and the metrics ask.

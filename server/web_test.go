@@ -308,7 +308,7 @@ func TestTLSAndHSTS(t *testing.T) {
 	g, err := datadir.Open(context.Background(), datadir.Config{DataDir: t.TempDir(), Migrate: true})
 	must(t, err)
 	defer g.Close()
-	s := server.New(server.Services{Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
+	s := server.New(server.Services{Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Tasks: g, Auth: g,
 		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g}, server.Options{TLSCert: cert, TLSKey: key, PublicURL: "https://127.0.0.1",
 		Log: slog.New(slog.DiscardHandler)})
 	must(t, s.Open("127.0.0.1:0"))

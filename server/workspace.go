@@ -22,7 +22,7 @@ func (s *Server) workspaceRoutes() []route {
 		{"POST", "/purpose", SignedIn, s.purposeSubmit},
 		{"GET", "/lang/{lang}", Public, s.languageSwitch},
 	}, s.contactsRoutes(), s.exportPageRoutes(), s.casePages(), s.campaignPages(), s.channelPages(), s.importPages(), s.dealPageRoutes(),
-		s.organizationPageRoutes(), s.mergePageRoutes(), s.adminRoutes())
+		s.organizationPageRoutes(), s.mergePageRoutes(), s.adminRoutes(), s.taskPages())
 }
 
 // navItem is a link of the workspace's navigation.
@@ -40,6 +40,7 @@ var navigation = []navItem{
 	{"/organizations", "nav_organizations", []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RoleService, tresor.RolePR, tresor.RoleDPO}},
 	{"/deals", "nav_deals", []tresor.Role{tresor.RoleSales, tresor.RoleDPO}},
 	{"/cases", "nav_cases", []tresor.Role{tresor.RoleService, tresor.RoleDPO}},
+	{"/tasks", "nav_tasks", []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RoleService, tresor.RolePR, tresor.RoleDPO}},
 	{"/campaigns", "nav_campaigns", []tresor.Role{tresor.RoleMarketing, tresor.RoleSales, tresor.RolePR}},
 	{"/imports", "nav_imports", []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RolePR, tresor.RoleDPO}},
 	{"/channels", "nav_channels", []tresor.Role{tresor.RoleAdmin, tresor.RolePR, tresor.RoleService}},
@@ -113,6 +114,8 @@ func localPath(p string) string {
 // read through the gate under the session's purpose; a part the purpose
 // may not read is left out, not shown as an error.
 type startData struct {
+	Tasks         []*tresor.Task // mine, open, due today or overdue
+	TasksShown    bool
 	Cases         []*tresor.Case
 	CasesShown    bool
 	Deals         []*tresor.Deal
@@ -151,6 +154,9 @@ func (s *Server) startPage(w http.ResponseWriter, r *http.Request) error {
 		now := time.Now().UTC()
 		d.ThisMonthFrom = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
 		next := d.ThisMonthFrom.AddDate(0, 1, 0)
+		if l, err := s.tasks().Tasks(ctx, tresor.TaskFilter{AssigneeID: a.UserID, State: tresor.TaskOpen, DueUntil: s.today(), Page: tresor.Page{Limit: 50}}); err == nil {
+			d.TasksShown, d.Tasks = true, l.Items
+		}
 		for _, st := range []tresor.CaseStatus{tresor.CaseNew, tresor.CaseOpen, tresor.CasePending} {
 			l, err := s.svc.Cases.Cases(ctx, tresor.CaseFilter{AssigneeID: a.UserID, Status: st, Page: tresor.Page{Limit: 20}})
 			if err != nil {

@@ -567,3 +567,38 @@ JOIN contact_lookup a ON a.kind = d.kind AND a.value = d.value
 JOIN contact_lookup b ON b.kind = d.kind AND b.value = d.value AND b.contact_id > a.contact_id
 ORDER BY a.contact_id, b.contact_id, a.kind
 LIMIT $1
+
+-- ---- tasks (issue [2.3])
+
+-- name: task-select
+SELECT tk.id, tk.due, tk.assignee_id, tk.contact_id, tk.deal_id, tk.case_id, tk.state, tk.done_at,
+       tk.created_at, tk.updated_at, tk.version, tk.sealed, dk.subject, dk.version, dk.kek_version, dk.wrapped
+FROM tasks tk LEFT JOIN data_keys dk ON dk.subject = tk.key_subject
+
+-- name: task-insert
+INSERT INTO tasks (id, due, assignee_id, contact_id, deal_id, case_id, state, done_at, key_subject,
+                   created_at, updated_at, version, sealed)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+
+-- name: task-update
+UPDATE tasks
+SET due = $2, assignee_id = $3, contact_id = $4, deal_id = $5, case_id = $6, state = $7, done_at = $8,
+    key_subject = $9, updated_at = $10, version = $11, sealed = $12
+WHERE id = $1 AND version = $13
+
+-- name: task-delete
+DELETE FROM tasks WHERE id = $1
+
+-- name: task-move
+UPDATE tasks SET contact_id = $2, key_subject = $2, sealed = $3, updated_at = $4, version = version + 1
+WHERE id = $1 AND contact_id = $5
+
+-- name: task-ids-of-contact
+SELECT id FROM tasks WHERE contact_id = $1
+
+-- name: task-assignees
+SELECT DISTINCT assignee_id FROM tasks WHERE state = 'open' AND due <= $1 AND assignee_id IS NOT NULL
+ORDER BY assignee_id
+
+-- name: task-reminder-claim
+INSERT INTO task_reminders (user_id, day, claimed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING

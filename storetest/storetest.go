@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, importTests...)
 	tests = append(tests, flagTests...)
 	tests = append(tests, mergeTests...)
+	tests = append(tests, taskTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

@@ -90,6 +90,10 @@ type config struct {
 	// the purpose it reads them under
 	socialEvery   time.Duration
 	socialPurpose string
+	// the time zone of the working day, and the hour of it the task
+	// reminders go out (negative: never)
+	timeZone     string
+	reminderHour int
 }
 
 // flags returns a flag set with the storage flags every command shares;
@@ -232,8 +236,17 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.retention, "retention-interval", m.envDuration("TRESOR_RETENTION_INTERVAL", 24*time.Hour), "how often the retention policy runs inside the server; 0 turns it off (TRESOR_RETENTION_INTERVAL)")
 	fs.DurationVar(&cfg.socialEvery, "social-interval", m.envDuration("TRESOR_SOCIAL_INTERVAL", time.Minute), "how often scheduled posts go out and the channels' inboxes are read (and, with a mail server, hourly, Art. 14 notices due within 7 days are mailed); 0 turns this off (TRESOR_SOCIAL_INTERVAL)")
 	fs.StringVar(&cfg.socialPurpose, "social-purpose", m.env("TRESOR_SOCIAL_PURPOSE", ""), "the purpose inboxes are read under (TRESOR_SOCIAL_PURPOSE; default: the policy's first purpose that answers people, service in the built-in policy)")
+	fs.StringVar(&cfg.timeZone, "time-zone", m.env("TRESOR_TIME_ZONE", "Europe/Berlin"), "time zone of the working day: when a task is due or overdue and when reminders go out (TRESOR_TIME_ZONE)")
+	fs.IntVar(&cfg.reminderHour, "reminder-hour", m.envInt("TRESOR_REMINDER_HOUR", 7), "hour of the day (in --time-zone) the daily task reminder mails go out, with a mail server; -1 turns them off (TRESOR_REMINDER_HOUR)")
 	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
+	}
+	loc, err := time.LoadLocation(cfg.timeZone)
+	if err != nil {
+		return fmt.Errorf("--time-zone %q: %w", cfg.timeZone, err)
+	}
+	if cfg.reminderHour > 23 {
+		return fmt.Errorf("--reminder-hour %d: use an hour from 0 to 23, or -1 for none", cfg.reminderHour)
 	}
 	log, err := m.logger(&cfg)
 	if err != nil {
@@ -304,8 +317,8 @@ and a user who works with contacts, then an API token:
 
 `)
 	}
-	opts.Purposes, opts.Catalogue = g.PurposesOf, g.Catalogue()
-	srv := server.New(server.Services{Merges: g, Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
+	opts.Purposes, opts.Catalogue, opts.TimeZone = g.PurposesOf, g.Catalogue(), loc
+	srv := server.New(server.Services{Tasks: g, Merges: g, Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
 		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g}, opts)
 	if err := srv.Open(cfg.addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
@@ -325,6 +338,9 @@ and a user who works with contacts, then an API token:
 	go g.WatchAudit(bg, time.Minute)
 	if cfg.retention > 0 {
 		go g.WatchRetention(bg, cfg.retention, cfg.auditKeep)
+	}
+	if cfg.smtpAddr != "" && cfg.reminderHour >= 0 {
+		go g.WatchTaskReminders(bg, loc, cfg.reminderHour, 5*time.Minute)
 	}
 	if cfg.socialEvery > 0 {
 		go g.WatchSocial(bg, cfg.socialEvery, cfg.socialPurpose, cfg.smtpAddr != "")
