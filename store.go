@@ -69,6 +69,7 @@ type Reader interface {
 	AuditReader
 	SocialReader
 	MaintenanceReader
+	MailReader
 }
 
 // ContactReader reads contacts and the blind index of their identifiers.
@@ -316,6 +317,7 @@ type Tx interface {
 	AuditWriter
 	SocialWriter
 	MaintenanceWriter
+	MailWriter
 }
 
 // ContactWriter writes contacts and the blind index of their identifiers.

@@ -536,3 +536,27 @@ DELETE FROM changes WHERE at < $1
 
 -- name: consent-contacts
 SELECT contact_id FROM consent_states WHERE purpose = $1 AND channel = $2 AND ($3 = '' OR state = $3)
+
+-- name: mail-message-insert
+INSERT INTO mail_messages (hash, message_id, case_id, contact_id, direction, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (hash) DO NOTHING
+
+-- name: mail-messages
+SELECT hash, message_id, case_id, contact_id, direction, created_at FROM mail_messages WHERE case_id = $1 ORDER BY created_at, hash
+
+-- name: mail-from-count
+SELECT count(*) FROM mail_messages WHERE contact_id = $1 AND direction = 'inbound'
+
+-- name: mail-claim
+INSERT INTO mail_claims (mailbox, uid, claimed_by, claimed_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (mailbox, uid) DO UPDATE SET claimed_by = excluded.claimed_by, claimed_at = excluded.claimed_at
+WHERE mail_claims.done_at IS NULL AND mail_claims.claimed_at < $5
+
+-- name: mail-done
+UPDATE mail_claims SET done_at = $3 WHERE mailbox = $1 AND uid = $2
+
+-- name: mail-release
+DELETE FROM mail_claims WHERE mailbox = $1 AND uid = $2 AND claimed_by = $3 AND done_at IS NULL
+
+-- name: erase-mail-messages
+DELETE FROM mail_messages WHERE contact_id = $1
