@@ -137,6 +137,8 @@ type MailReader interface {
 	MailThread(ctx context.Context, hashes []string) (string, error)
 	// MailMessages lists the mails of a case, oldest first.
 	MailMessages(ctx context.Context, caseID string) ([]*MailMessage, error)
+	// MailKnown reports whether a mail with the Message-ID's hash is known.
+	MailKnown(ctx context.Context, hash string) (bool, error)
 	// MailFrom reports whether the contact ever wrote to the company by mail.
 	MailFrom(ctx context.Context, contactID string) (bool, error)
 }

@@ -84,6 +84,10 @@ func (g *Gate) sendEmail(ctx context.Context, e tresor.EmailSend, k *tresor.Case
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
+	// A mail that cannot be kept with the person is not sent from the CRM.
+	if !req.pu.Allows(tresor.CatInteraction) {
+		return nil, req.pu.RefuseCategory(tresor.CatInteraction)
+	}
 	if g.mailer == nil {
 		return nil, errNoMailer
 	}
@@ -295,6 +299,16 @@ func (g *Gate) takeMail(ctx context.Context, req *request, sess tresor.MailboxSe
 		return nil, err
 	}
 	r := g.store.Read()
+	// A mail Tresor sent itself (a copy to the company's own box) or took
+	// in already (the same mail delivered twice) is not taken again.
+	if m.MessageID != "" {
+		if known, err := r.MailKnown(ctx, g.messageHash(m.MessageID)); err != nil {
+			return nil, err
+		} else if known {
+			rep.Dropped["known"]++
+			return nil, nil
+		}
+	}
 	from, err := tresor.NormalizeEmail(m.From)
 	if err != nil {
 		from = ""

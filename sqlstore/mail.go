@@ -61,6 +61,12 @@ func (c *conn) MailMessages(ctx context.Context, caseID string) ([]*tresor.MailM
 	})
 }
 
+// MailKnown reports whether a mail with the Message-ID's hash is known.
+func (c *conn) MailKnown(ctx context.Context, hash string) (bool, error) {
+	n, err := c.count(ctx, "mail-known", hash)
+	return n > 0, err
+}
+
 // MailFrom reports whether the contact ever wrote to the company by mail.
 func (c *conn) MailFrom(ctx context.Context, contactID string) (bool, error) {
 	n, err := c.count(ctx, "mail-from-count", contactID)

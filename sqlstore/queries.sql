@@ -560,3 +560,6 @@ DELETE FROM mail_claims WHERE mailbox = $1 AND uid = $2 AND claimed_by = $3 AND 
 
 -- name: erase-mail-messages
 DELETE FROM mail_messages WHERE contact_id = $1
+
+-- name: mail-known
+SELECT count(*) FROM mail_messages WHERE hash = $1
