@@ -88,14 +88,14 @@ type MailboxSession interface {
 
 // MailboxReport says what one poll of the mailbox did.
 type MailboxReport struct {
-	Read        int            `json:"read"`         // new messages read
-	Skipped     int            `json:"skipped"`      // taken already (by this or another server)
-	Cases       int            `json:"cases"`        // new cases
-	Replies     int            `json:"replies"`      // added to an existing case
-	Linked      int            `json:"linked"`       // from a known contact
-	Attachments int            `json:"attachments"`  // attachments not stored
-	Dropped     map[string]int `json:"dropped"`      // by reason
-	Failed      int            `json:"failed"`       // left in the mailbox for the next poll
+	Read        int            `json:"read"`        // new messages read
+	Skipped     int            `json:"skipped"`     // taken already (by this or another server)
+	Cases       int            `json:"cases"`       // new cases
+	Replies     int            `json:"replies"`     // added to an existing case
+	Linked      int            `json:"linked"`      // from a known contact
+	Attachments int            `json:"attachments"` // attachments not stored
+	Dropped     map[string]int `json:"dropped"`     // by reason
+	Failed      int            `json:"failed"`      // left in the mailbox for the next poll
 }
 
 // MailMessage is a mail Tresor sent or received, for threading: its
