@@ -37,6 +37,7 @@ type Services struct {
 	Imports       tresor.ImportService
 	Notices       tresor.NoticeService
 	Social        tresor.SocialService
+	Mail          tresor.MailService // nil: the server sends and reads no e-mail
 	Health        Health
 }
 
