@@ -430,3 +430,25 @@ func clipRunes(s string, n int) string {
 	}
 	return string([]rune(s)[:n])
 }
+
+// WatchMailbox reads the mailbox every interval, as Tresor itself under the
+// purpose (one that answers people), until ctx ends.
+func (g *Gate) WatchMailbox(ctx context.Context, interval time.Duration, purpose string) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	sys := tresor.WithPurpose(asSystem(ctx), purpose)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rep, err := g.PollMailbox(sys)
+		switch {
+		case err != nil:
+			g.log.Error("reading the mailbox failed", "error", err)
+		case rep.Read > 0:
+			g.log.Info("mailbox read", "read", rep.Read, "cases", rep.Cases, "replies", rep.Replies, "failed", rep.Failed)
+		}
+	}
+}

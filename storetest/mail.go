@@ -52,7 +52,9 @@ func testMailClaim(t *testing.T, s tresor.Store) {
 	if !claim("rescuer", epoch.Add(time.Hour)) {
 		t.Fatal("a stale claim was not taken over")
 	}
-	update(t, s, func(tx tresor.Tx) error { return tx.MailDone(ctx, "crm@mail.example.org:995", "uid-1", epoch.Add(time.Hour)) })
+	update(t, s, func(tx tresor.Tx) error {
+		return tx.MailDone(ctx, "crm@mail.example.org:995", "uid-1", epoch.Add(time.Hour))
+	})
 	if claim("later", epoch.Add(48*time.Hour)) {
 		t.Fatal("a mail taken in was claimed again")
 	}

@@ -90,6 +90,8 @@ type config struct {
 	// the purpose it reads them under
 	socialEvery   time.Duration
 	socialPurpose string
+	// the mailbox inbound mail is read from (inbox.go)
+	inbox inboxConfig
 }
 
 // flags returns a flag set with the storage flags every command shares;
@@ -232,6 +234,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.retention, "retention-interval", m.envDuration("TRESOR_RETENTION_INTERVAL", 24*time.Hour), "how often the retention policy runs inside the server; 0 turns it off (TRESOR_RETENTION_INTERVAL)")
 	fs.DurationVar(&cfg.socialEvery, "social-interval", m.envDuration("TRESOR_SOCIAL_INTERVAL", time.Minute), "how often scheduled posts go out and the channels' inboxes are read (and, with a mail server, hourly, Art. 14 notices due within 7 days are mailed); 0 turns this off (TRESOR_SOCIAL_INTERVAL)")
 	fs.StringVar(&cfg.socialPurpose, "social-purpose", m.env("TRESOR_SOCIAL_PURPOSE", ""), "the purpose inboxes are read under (TRESOR_SOCIAL_PURPOSE; default: the policy's first purpose that answers people, service in the built-in policy)")
+	m.inboxFlags(fs, &cfg)
 	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
@@ -271,6 +274,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 		gopts = append(gopts, gate.WithMailer(mailer))
 	}
+	if cfg.inbox.url != "" {
+		box, err := m.inbox(&cfg)
+		if err != nil {
+			return err
+		}
+		gopts = append(gopts, gate.WithMailbox(box, cfg.inbox.keep))
+	}
 	if cfg.kek, err = m.kekConfig(&cfg); err != nil {
 		return err
 	}
@@ -306,7 +316,7 @@ and a user who works with contacts, then an API token:
 	}
 	opts.Purposes, opts.Catalogue = g.PurposesOf, g.Catalogue()
 	srv := server.New(server.Services{Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
-		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g}, opts)
+		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g, Mail: g}, opts)
 	if err := srv.Open(cfg.addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
@@ -325,6 +335,9 @@ and a user who works with contacts, then an API token:
 	go g.WatchAudit(bg, time.Minute)
 	if cfg.retention > 0 {
 		go g.WatchRetention(bg, cfg.retention, cfg.auditKeep)
+	}
+	if cfg.inbox.url != "" && cfg.inbox.every > 0 {
+		go g.WatchMailbox(bg, cfg.inbox.every, cfg.socialPurpose)
 	}
 	if cfg.socialEvery > 0 {
 		go g.WatchSocial(bg, cfg.socialEvery, cfg.socialPurpose, cfg.smtpAddr != "")
