@@ -118,11 +118,22 @@ func (g *Gate) sendEmail(ctx context.Context, e tresor.EmailSend, k *tresor.Case
 	}
 	switch e.Kind {
 	case tresor.EmailReply:
-		wrote, err := r.MailFrom(ctx, c.ID)
-		if err != nil {
-			return nil, err
+		// The person started a conversation: they wrote by mail, or asked
+		// for service (a case of theirs, such as the one answered).
+		started := f.InboundConversation || k != nil
+		if !started {
+			if started, err = r.MailFrom(ctx, c.ID); err != nil {
+				return nil, err
+			}
 		}
-		if !f.InboundConversation && !wrote {
+		if !started {
+			ks, err := r.Cases(ctx, tresor.CaseFilter{ContactID: c.ID, Page: tresor.Page{Limit: 1}})
+			if err != nil {
+				return nil, err
+			}
+			started = len(ks) > 0
+		}
+		if !started {
 			return refuse(policy.RReplyWithoutConversation)
 		}
 		f.InboundConversation, f.Contract = true, false
