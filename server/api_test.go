@@ -82,7 +82,7 @@ func newAPI(t testing.TB, cfg datadir.Config) *api {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	box := &mailbox{}
-	g, err := datadir.Open(context.Background(), cfg, gate.WithLogger(log), gate.WithMailer(box), gate.WithPublicURL("https://crm.example.org"),
+	g, err := datadir.Open(context.Background(), cfg, gate.WithLogger(log), gate.WithMailer(box), gate.WithMailbox(emptyMailbox{}, true), gate.WithPublicURL("https://crm.example.org"),
 		gate.WithConnectors(func(_ context.Context, network string, creds []byte) (tresor.Connector, error) { return stubNet{}, nil }))
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -73,3 +75,17 @@ func TestEmailFromTheContactAndCasePages(t *testing.T) {
 		b.screenshot("case-email-reply-en")
 	})
 }
+
+// emptyMailbox is a mailbox with no mail, for the API tests' gate.
+type emptyMailbox struct{}
+
+func (emptyMailbox) Name() string { return "empty@mail.example.org:995" }
+func (emptyMailbox) Open(context.Context) (tresor.MailboxSession, error) {
+	return emptyMailbox{}, nil
+}
+func (emptyMailbox) List(context.Context) ([]tresor.MailboxItem, error) { return nil, nil }
+func (emptyMailbox) Retrieve(_ context.Context, uid string) (*tresor.InboundMail, error) {
+	return nil, errors.New("no mail " + uid)
+}
+func (emptyMailbox) Delete(context.Context, string) error { return nil }
+func (emptyMailbox) Close() error                         { return nil }
