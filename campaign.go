@@ -96,6 +96,9 @@ type Mail struct {
 	Text    string
 	// Headers are extra headers, such as List-Unsubscribe.
 	Headers map[string]string
+	// MessageID is the mail's Message-ID without angle brackets: the
+	// mailer sets it when it composes the mail, unless the caller did.
+	MessageID string
 }
 
 // Mailer sends mail.

@@ -47,17 +47,19 @@ const (
 	ECFourEyes           Code = "four_eyes"            // a grant approved by the one who asked for it or receives it
 
 	// Refusals of the privacy engine; each comes with a German and an English explanation.
-	ECAggregatesOnly     Code = "aggregates_only"         // the purpose sees only aggregates
-	ECBasisMissing       Code = "legal_basis_missing"     // personal data without a legal basis
-	ECBasisUnknown       Code = "legal_basis_unknown"     // not one of the legal bases
-	ECBasisNotAllowed    Code = "legal_basis_not_allowed" // a legal basis the purpose does not allow
-	ECBalancingNote      Code = "balancing_note_missing"  // legitimate interest without a balancing note
-	ECCategoryNotAllowed Code = "category_not_allowed"    // a category the purpose may not store
-	ECSpecialCategory    Code = "special_category"        // an Art. 9 category without an exception
-	ECRestricted         Code = "contact_restricted"      // processing restricted (Art. 18)
-	ECSuppressed         Code = "suppressed"              // the person objected to marketing (Art. 21)
-	ECLinkInvalid        Code = "link_invalid"            // a confirmation or withdrawal link that is forged, used or expired
-	ECNotPublic          Code = "not_public"              // social data that was not publicly visible (R9)
+	ECAggregatesOnly           Code = "aggregates_only"            // the purpose sees only aggregates
+	ECBasisMissing             Code = "legal_basis_missing"        // personal data without a legal basis
+	ECBasisUnknown             Code = "legal_basis_unknown"        // not one of the legal bases
+	ECBasisNotAllowed          Code = "legal_basis_not_allowed"    // a legal basis the purpose does not allow
+	ECBalancingNote            Code = "balancing_note_missing"     // legitimate interest without a balancing note
+	ECCategoryNotAllowed       Code = "category_not_allowed"       // a category the purpose may not store
+	ECSpecialCategory          Code = "special_category"           // an Art. 9 category without an exception
+	ECRestricted               Code = "contact_restricted"         // processing restricted (Art. 18)
+	ECSuppressed               Code = "suppressed"                 // the person objected to marketing (Art. 21)
+	ECLinkInvalid              Code = "link_invalid"               // a confirmation or withdrawal link that is forged, used or expired
+	ECNotPublic                Code = "not_public"                 // social data that was not publicly visible (R9)
+	ECReplyWithoutConversation Code = "reply_without_conversation" // an e-mail sent as a reply, but the person never wrote
+	ECNoContract               Code = "no_contract"                // an e-mail sent under a contract, but none is recorded
 
 	// Protection at rest.
 	ECDamaged      Code = "record_damaged"  // a record's sealed fields do not decrypt: changed bytes or a lost key
@@ -76,7 +78,7 @@ func Codes() []Code {
 		ECInvalidCursor, ECSchemaTooNew, ECSchemaBehind, ECLoginFailed, ECThrottled, ECCSRF, ECMFARequired, ECPasswordRejected,
 		ECMailUnavailable, ECSearchWarming, ECExportTooLarge, ECSeparationOfDuties, ECFourEyes,
 		ECAggregatesOnly, ECBasisMissing, ECBasisUnknown, ECBasisNotAllowed, ECBalancingNote, ECCategoryNotAllowed,
-		ECSpecialCategory, ECRestricted, ECSuppressed, ECLinkInvalid, ECNotPublic,
+		ECSpecialCategory, ECRestricted, ECSuppressed, ECLinkInvalid, ECNotPublic, ECReplyWithoutConversation, ECNoContract,
 		ECDamaged, ECErased, ECLegalHold, ECArchived, ECReasonUnsafe, ECMerged}
 }
 

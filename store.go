@@ -71,6 +71,7 @@ type Reader interface {
 	MaintenanceReader
 	MergeReader
 	TaskReader
+	MailReader
 }
 
 // ContactReader reads contacts and the blind index of their identifiers.
@@ -320,6 +321,7 @@ type Tx interface {
 	MaintenanceWriter
 	MergeWriter
 	TaskWriter
+	MailWriter
 }
 
 // ContactWriter writes contacts and the blind index of their identifiers.

@@ -254,36 +254,45 @@ func (g *Gate) Reach(ctx context.Context, contactID, purpose string, channel tre
 // person goes through (campaigns, and later social messages). It gathers
 // the facts about the person and lets the policy decide.
 func (g *Gate) reach(ctx context.Context, req *request, c *tresor.Contact, channel tresor.ConsentChannel, advertising bool) (tresor.ReachDecision, error) {
+	f, err := g.reachFacts(ctx, req, c, channel, advertising)
+	if err != nil {
+		return tresor.ReachDecision{}, err
+	}
+	return g.policy.DecideReach(f), nil
+}
+
+// reachFacts gathers what the outbound gate decides on.
+func (g *Gate) reachFacts(ctx context.Context, req *request, c *tresor.Contact, channel tresor.ConsentChannel, advertising bool) (policy.ReachFacts, error) {
 	r := g.store.Read()
 	f := policy.ReachFacts{Purpose: req.pu, Channel: channel, Advertising: advertising, Restricted: c.RestrictedAt != nil,
 		Objected: c.ObjectedAt != nil, ExpiryDays: g.policy.Consent.ExpiryDays}
 	var err error
 	if f.Suppressed, err = r.ContactSuppressed(ctx, c.ID, suppressionScope); err != nil {
-		return tresor.ReachDecision{}, err
+		return f, err
 	}
 	kinds, err := r.LookupKinds(ctx, c.ID)
 	if err != nil {
-		return tresor.ReachDecision{}, err
+		return f, err
 	}
 	f.HasAddress = slices.Contains(kinds, string(tresor.AddressKind(channel)))
 	if f.Consent, err = g.consentState(ctx, r, c, policy.AdvertisingConsentPurpose, channel, req.now); err != nil {
-		return tresor.ReachDecision{}, err
+		return f, err
 	}
 	if kind, network, ok := interactionOf(channel); ok {
 		if f.InboundConversation, err = r.InboundSince(ctx, c.ID, kind, network, req.now.Add(-inboundWindow)); err != nil {
-			return tresor.ReachDecision{}, err
+			return f, err
 		}
 	}
 	records, err := c.Provenance.Records()
 	if err != nil {
-		return tresor.ReachDecision{}, err
+		return f, err
 	}
 	for _, p := range records {
 		if p.LegalBasis == tresor.BasisContract || p.LegalBasis == tresor.BasisLegalObligation {
 			f.Contract = true
 		}
 	}
-	return g.policy.DecideReach(f), nil
+	return f, nil
 }
 
 // interactionOf is the interaction that carries a channel's messages.

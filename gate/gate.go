@@ -61,6 +61,7 @@ type Gate struct {
 	origin   string // this process in the change feed
 	// imports are the imports running in the background, with their progress.
 	imports importRuns
+	mailbox mailboxConfig // inbound e-mail (email.go)
 }
 
 var (

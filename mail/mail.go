@@ -106,16 +106,21 @@ func Compose(from *mail.Address, m *tresor.Mail, now time.Time) ([]byte, error) 
 	if strings.ContainsAny(m.To+m.Subject, "\r\n") {
 		return nil, fmt.Errorf("mail: the recipient or subject contains a line break")
 	}
-	id := make([]byte, 12)
-	_, _ = rand.Read(id)
-	domain := from.Address[strings.LastIndexByte(from.Address, '@')+1:]
+	if m.MessageID == "" {
+		id := make([]byte, 12)
+		_, _ = rand.Read(id)
+		m.MessageID = hex.EncodeToString(id) + "@" + from.Address[strings.LastIndexByte(from.Address, '@')+1:]
+	}
+	if strings.ContainsAny(m.MessageID, "\r\n<> ") {
+		return nil, fmt.Errorf("mail: the Message-ID is malformed")
+	}
 	var b bytes.Buffer
 	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
 	h("From", from.String())
 	h("To", m.To)
 	h("Subject", mime.QEncoding.Encode("utf-8", m.Subject))
 	h("Date", now.Format(time.RFC1123Z))
-	h("Message-ID", "<"+hex.EncodeToString(id)+"@"+domain+">")
+	h("Message-ID", "<"+m.MessageID+">")
 	h("MIME-Version", "1.0")
 	h("Content-Type", "text/plain; charset=utf-8")
 	h("Content-Transfer-Encoding", "quoted-printable")

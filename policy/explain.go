@@ -46,6 +46,9 @@ const (
 	RReplyContract      = "reply_under_contract"
 	RNoConversation     = "no_conversation"
 	RAdvertisingInReply = "advertising_in_reply"
+	// One-off e-mail (issue [2.3]): the kind the sender chose has no ground.
+	RReplyWithoutConversation = string(tresor.ECReplyWithoutConversation)
+	RNoContract               = string(tresor.ECNoContract)
 )
 
 // texts holds English and German templates; fmt verbs take the arguments of Explain.
@@ -122,6 +125,10 @@ var texts = map[string][2]string{
 		"Der Zweck %q antwortet nur: Die Person hat über diesen Kanal kein Gespräch begonnen, und es besteht kein Vertrag mit ihr."},
 	RAdvertisingInReply: {"Advertising content turns a reply into advertising, which needs consent (§7 UWG).",
 		"Werbliche Inhalte machen aus einer Antwort Werbung, die eine Einwilligung braucht (§7 UWG)."},
+	RReplyWithoutConversation: {"A reply needs a conversation the person started: they have not written to the company by e-mail and have no service case. Without it, a mail is advertising (needs consent) or must rest on a contract.",
+		"Eine Antwort setzt ein Gespräch voraus, das die Person begonnen hat: Sie hat dem Unternehmen nicht per E-Mail geschrieben und hat keinen Servicefall. Ohne das ist eine E-Mail Werbung (braucht eine Einwilligung) oder muss auf einem Vertrag beruhen."},
+	RNoContract: {"No contract with this person is recorded (no field of theirs rests on Art. 6(1)(b) or (c) GDPR), so a mail cannot be sent as needed for a contract.",
+		"Mit dieser Person ist kein Vertrag erfasst (keine ihrer Angaben beruht auf Art. 6 Abs. 1 lit. b oder c DSGVO); eine E-Mail kann daher nicht als vertragsnotwendig gesendet werden."},
 }
 
 // both is an argument worded differently in English and German.

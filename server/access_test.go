@@ -107,6 +107,11 @@ func (a *api) fixture(collection string) string {
 		ch, err := a.g.CreateChannel(sys, tresor.SocialChannelRequest{Network: "mastodon", Name: "Fixture", Credentials: []byte(`{"token":"t"}`)})
 		must(a.t, err)
 		return ch.ID
+	case "mail-cases":
+		k := &tresor.Case{Channel: tresor.ChannelEmail, ContactID: a.fixture("contacts"), CaseContent: tresor.CaseContent{Subject: "Fixture"},
+			Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
+		must(a.t, a.g.CreateCase(ctx, k))
+		return k.ID
 	case "social-contacts":
 		c := &tresor.Contact{ContactDetails: tresor.ContactDetails{FamilyName: "Social",
 			SocialHandles: []tresor.SocialHandle{{Network: "mastodon", Handle: fmt.Sprintf("@s%d@social.example", nextSeq())}}},
@@ -287,6 +292,19 @@ func matrix() map[string]matrixCase {
 		}},
 		"POST /api/v1/channels/{id}/inbox": {replyRoles, func(a *api, r tresor.Role) call {
 			return call{method: "POST", path: "/api/v1/channels/" + a.fixture("channels") + "/inbox", role: r, purpose: purposeOf(r)}
+		}},
+		// E-mail: a mail under contract, a reply to a case and reading the
+		// mailbox are service work (advertising purposes send only
+		// advertising, which needs consent; marketing keeps no content).
+		"POST /api/v1/contacts/{id}/emails": {replyRoles, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/contacts/" + a.fixture("contacts") + "/emails", role: r, purpose: purposeOf(r),
+				body: `{"kind":"contract","subject":"Ihre Bestellung","body":"Lieferung am Dienstag"}`}
+		}},
+		"POST /api/v1/cases/{id}/replies": {replyRoles, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/cases/" + a.fixture("mail-cases") + "/replies", role: r, purpose: purposeOf(r), body: `{"body":"Danke"}`}
+		}},
+		"POST /api/v1/mailbox/poll": {replyRoles, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/mailbox/poll", role: r, purpose: purposeOf(r)}
 		}},
 		"GET /api/v1/channels/{id}/profile": {[]tresor.Role{tresor.RolePR, tresor.RoleDPO}, func(a *api, r tresor.Role) call {
 			return call{method: "GET", path: "/api/v1/channels/" + a.fixture("channels") + "/profile?handle=@erika@social.example", role: r, purpose: purposeOf(r)}

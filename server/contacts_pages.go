@@ -458,6 +458,9 @@ type contactView struct {
 	Currencies []string
 	Priorities []tresor.Priority
 	Channels2  []tresor.Channel
+	// The form of a one-off e-mail (email.go) and its kinds.
+	Email      emailForm
+	EmailKinds []string
 }
 
 // contactFieldsOf lists the contact's personal fields in the order of the page.
@@ -555,6 +558,7 @@ type contactForms struct {
 	Deal    dealForm
 	Case    caseForm
 	Erase   eraseForm
+	Email   emailForm
 }
 
 // eraseForm is the DPO's form that erases the person (Art. 17 GDPR).
@@ -579,7 +583,7 @@ func newContactForms() contactForms {
 	return contactForms{Log: logForm{Kind: string(tresor.KindCall), Direction: string(tresor.DirectionOutbound)},
 		Consent: consentForm{Purpose: policyMarketing, Channel: string(tresor.ChannelEmailMsg), Action: string(tresor.ConsentGrant),
 			Method: string(tresor.MethodPaper)}, Deal: dealForm{Currency: "EUR"},
-		Case: caseForm{Priority: string(tresor.PriorityNormal), Channel: string(tresor.ChannelPhone)}}
+		Case: caseForm{Priority: string(tresor.PriorityNormal), Channel: string(tresor.ChannelPhone)}, Email: emailForm{Kind: string(tresor.EmailReply)}}
 }
 
 // policyMarketing is the purpose whose consent advertising needs: the
@@ -595,6 +599,8 @@ func (s *Server) contactPage(w http.ResponseWriter, r *http.Request) error {
 		notice = "contacts_consent_recorded"
 	case "consent_pending":
 		notice = "contacts_consent_pending"
+	case "emailed":
+		notice = "email_sent"
 	case "restricted", "unrestricted", "objected", "merged":
 		notice = "contacts_" + r.URL.Query().Get("done")
 	}
@@ -615,7 +621,8 @@ func (s *Server) renderContact(w http.ResponseWriter, r *http.Request, status in
 	d := &contactView{ID: id, Log: forms.Log, Kinds: loggable, Directions: directions, Bases: tresor.LegalBases(),
 		Consent: forms.Consent, ConsentChannels: consentChannels, ConsentActions: consentActions, ConsentMethods: consentMethods,
 		Deal: forms.Deal, Case: forms.Case, Erase: forms.Erase, Currencies: []string{"EUR", "CHF", "USD", "GBP"}, Priorities: tresor.Priorities(),
-		Channels2: []tresor.Channel{tresor.ChannelPhone, tresor.ChannelEmail, tresor.ChannelLetter, tresor.ChannelInPerson, tresor.ChannelWeb, tresor.ChannelChat}}
+		Channels2: []tresor.Channel{tresor.ChannelPhone, tresor.ChannelEmail, tresor.ChannelLetter, tresor.ChannelInPerson, tresor.ChannelWeb, tresor.ChannelChat},
+		Email:     forms.Email, EmailKinds: emailKinds}
 	for _, p := range s.opt.Catalogue {
 		d.ConsentPurposes = append(d.ConsentPurposes, p.ID)
 	}

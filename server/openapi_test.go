@@ -1042,7 +1042,7 @@ func newTestServer(t *testing.T) (*Server, *fakeServices) {
 	t.Helper()
 	f := &fakeServices{}
 	s := New(Services{Contacts: f, Organizations: f, Interactions: f, Deals: f, Cases: f, Auth: f,
-		Users: f, Tokens: f, Sessions: f, Consents: f, Campaigns: f, Protection: f, Audit: f, Imports: f, Notices: f, Social: f, Health: f, Tasks: f},
+		Users: f, Tokens: f, Sessions: f, Consents: f, Campaigns: f, Protection: f, Audit: f, Imports: f, Notices: f, Social: f, Health: f, Tasks: f, Mail: f},
 		Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Catalogue: fakeCatalogue})
 	return s, f
 }
@@ -2766,6 +2766,17 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"GET /api/v1/channels/{id}/posts", liveCall{target: channel + "/posts?cursor=nonsense", token: testToken}, 400, tresor.ECInvalidCursor},
 		{"GET /api/v1/channels/{id}/posts", liveCall{target: channel + "/posts?channel=" + testID, token: testToken}, 400, tresor.ECInvalidParameter},
 		{"GET /api/v1/channels/{id}/posts", liveCall{target: channel + "/posts", cookie: pendingSession}, 403, tresor.ECMFARequired},
+		// E-mail in and out.
+		{"POST /api/v1/contacts/{id}/emails", liveCall{target: "/api/v1/contacts/" + testID + "/emails", token: testToken, purpose: "service", body: `{"kind":"reply","subject":"Ihre Anfrage","body":"Guten Tag"}`}, 201, ""},
+		{"POST /api/v1/contacts/{id}/emails", liveCall{target: "/api/v1/contacts/" + testID + "/emails", token: testToken, purpose: "sales", body: `{"kind":"advertising","subject":"Angebot","body":"Neu"}`}, 403, tresor.ECForbidden},
+		{"POST /api/v1/contacts/{id}/emails", liveCall{target: "/api/v1/contacts/" + refusedID + "/emails", token: testToken, purpose: "service", body: `{"kind":"reply","subject":"Antwort","body":"Hallo"}`}, 403, tresor.ECReplyWithoutConversation},
+		{"POST /api/v1/contacts/{id}/emails", liveCall{target: "/api/v1/contacts/" + refusedID + "/emails", token: testToken, purpose: "service", body: `{"kind":"contract","subject":"Vertrag","body":"Hallo"}`}, 403, tresor.ECNoContract},
+		{"POST /api/v1/contacts/{id}/emails", liveCall{target: "/api/v1/contacts/" + unknownID + "/emails", token: testToken, purpose: "service", body: `{"kind":"reply","subject":"Antwort","body":"Hallo"}`}, 404, tresor.ECNotFound},
+		{"POST /api/v1/contacts/{id}/emails", liveCall{target: "/api/v1/contacts/" + testID + "/emails", token: testToken, purpose: "service", body: `{"kind":"flyer","subject":"","body":""}`}, 422, tresor.ECValidation},
+		{"POST /api/v1/cases/{id}/replies", liveCall{target: "/api/v1/cases/" + testID + "/replies", token: testToken, purpose: "service", body: `{"body":"Wir senden Ersatz."}`}, 201, ""},
+		{"POST /api/v1/cases/{id}/replies", liveCall{target: "/api/v1/cases/" + unknownID + "/replies", token: testToken, purpose: "service", body: `{"body":"Hallo"}`}, 404, tresor.ECNotFound},
+		{"POST /api/v1/mailbox/poll", liveCall{target: "/api/v1/mailbox/poll", token: testToken, purpose: "service"}, 200, ""},
+		{"POST /api/v1/mailbox/poll", liveCall{target: "/api/v1/mailbox/poll", token: testToken, purpose: "sales"}, 403, tresor.ECForbidden},
 		{"POST /api/v1/channels/{id}/messages", liveCall{target: channel + "/messages", token: testToken, purpose: "sales", body: message(testID, true, false, "")}, 201, ""},
 		{"POST /api/v1/channels/{id}/messages", liveCall{target: channel + "/messages", cookie: testSession, csrf: testCSRF, purpose: "service",
 			body: message(testID, false, false, "113380195485020431")}, 201, ""}, // a reply in a conversation the person started

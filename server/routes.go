@@ -103,6 +103,7 @@ func (s *Server) apiRoutes() []route {
 	rs = append(rs, s.auditRoutes()...)
 	rs = append(rs, s.socialRoutes()...)
 	rs = append(rs, s.channelRoutes()...)
+	rs = append(rs, s.mailRoutes()...)
 	rs = append(rs, s.exportRoutes()...)
 	rs = append(rs, s.mergeRoutes()...)
 	rs = append(rs, s.taskRoutes()...)

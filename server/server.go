@@ -39,6 +39,7 @@ type Services struct {
 	Social        tresor.SocialService
 	Merges        tresor.MergeService // nil: the Contacts service, if it merges
 	Tasks         tresor.TaskService
+	Mail          tresor.MailService // nil: the server sends and reads no e-mail
 	Health        Health
 }
 

@@ -65,6 +65,10 @@ func (c *conn) MoveContactLinks(ctx context.Context, from, into string) (notices
 	if _, err = count("merge-move-consent-links"); err != nil {
 		return 0, 0, err
 	}
+	// The mails of the absorbed contact keep threading their cases.
+	if _, err = count("merge-move-mail-messages"); err != nil {
+		return 0, 0, err
+	}
 	_, err = c.exec(ctx, "merge-drop-consent-states", from)
 	return notices, events, err
 }

@@ -350,6 +350,10 @@ func (c *conn) EraseContact(ctx context.Context, id string, interactions, cases 
 	if _, err := count("erase-holds", id); err != nil {
 		return n, err
 	}
+	// The Message-IDs of the person's mails go with them.
+	if _, err := count("erase-mail-messages", id); err != nil {
+		return n, err
+	}
 	if err := deleteOne(ctx, c, "contact", id); err != nil {
 		return n, err
 	}

@@ -554,6 +554,9 @@ UPDATE consent_events SET contact_id = $2 WHERE contact_id = $1
 -- name: merge-move-consent-links
 UPDATE consent_links SET contact_id = $2 WHERE contact_id = $1
 
+-- name: merge-move-mail-messages
+UPDATE mail_messages SET contact_id = $2 WHERE contact_id = $1
+
 -- name: merge-drop-consent-states
 DELETE FROM consent_states WHERE contact_id = $1
 
@@ -602,3 +605,30 @@ ORDER BY assignee_id
 
 -- name: task-reminder-claim
 INSERT INTO task_reminders (user_id, day, claimed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
+
+-- name: mail-message-insert
+INSERT INTO mail_messages (hash, message_id, case_id, contact_id, direction, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (hash) DO NOTHING
+
+-- name: mail-messages
+SELECT hash, message_id, case_id, contact_id, direction, created_at FROM mail_messages WHERE case_id = $1 ORDER BY created_at, hash
+
+-- name: mail-from-count
+SELECT count(*) FROM mail_messages WHERE contact_id = $1 AND direction = 'inbound'
+
+-- name: mail-claim
+INSERT INTO mail_claims (mailbox, uid, claimed_by, claimed_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (mailbox, uid) DO UPDATE SET claimed_by = excluded.claimed_by, claimed_at = excluded.claimed_at
+WHERE mail_claims.done_at IS NULL AND mail_claims.claimed_at < $5
+
+-- name: mail-done
+UPDATE mail_claims SET done_at = $3 WHERE mailbox = $1 AND uid = $2
+
+-- name: mail-release
+DELETE FROM mail_claims WHERE mailbox = $1 AND uid = $2 AND claimed_by = $3 AND done_at IS NULL
+
+-- name: erase-mail-messages
+DELETE FROM mail_messages WHERE contact_id = $1
+
+-- name: mail-known
+SELECT count(*) FROM mail_messages WHERE hash = $1

@@ -54,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, flagTests...)
 	tests = append(tests, mergeTests...)
 	tests = append(tests, taskTests...)
+	tests = append(tests, mailTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

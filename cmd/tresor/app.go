@@ -94,6 +94,8 @@ type config struct {
 	// reminders go out (negative: never)
 	timeZone     string
 	reminderHour int
+	// the mailbox inbound mail is read from (inbox.go)
+	inbox inboxConfig
 }
 
 // flags returns a flag set with the storage flags every command shares;
@@ -238,6 +240,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.socialPurpose, "social-purpose", m.env("TRESOR_SOCIAL_PURPOSE", ""), "the purpose inboxes are read under (TRESOR_SOCIAL_PURPOSE; default: the policy's first purpose that answers people, service in the built-in policy)")
 	fs.StringVar(&cfg.timeZone, "time-zone", m.env("TRESOR_TIME_ZONE", "Europe/Berlin"), "time zone of the working day: when a task is due or overdue and when reminders go out (TRESOR_TIME_ZONE)")
 	fs.IntVar(&cfg.reminderHour, "reminder-hour", m.envInt("TRESOR_REMINDER_HOUR", 7), "hour of the day (in --time-zone) the daily task reminder mails go out, with a mail server; -1 turns them off (TRESOR_REMINDER_HOUR)")
+	m.inboxFlags(fs, &cfg)
 	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
@@ -284,6 +287,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 		gopts = append(gopts, gate.WithMailer(mailer))
 	}
+	if cfg.inbox.url != "" {
+		box, err := m.inbox(&cfg)
+		if err != nil {
+			return err
+		}
+		gopts = append(gopts, gate.WithMailbox(box, cfg.inbox.keep))
+	}
 	if cfg.kek, err = m.kekConfig(&cfg); err != nil {
 		return err
 	}
@@ -319,7 +329,7 @@ and a user who works with contacts, then an API token:
 	}
 	opts.Purposes, opts.Catalogue, opts.TimeZone = g.PurposesOf, g.Catalogue(), loc
 	srv := server.New(server.Services{Tasks: g, Merges: g, Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
-		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g}, opts)
+		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g, Mail: g}, opts)
 	if err := srv.Open(cfg.addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
@@ -341,6 +351,9 @@ and a user who works with contacts, then an API token:
 	}
 	if cfg.smtpAddr != "" && cfg.reminderHour >= 0 {
 		go g.WatchTaskReminders(bg, loc, cfg.reminderHour, 5*time.Minute)
+	}
+	if cfg.inbox.url != "" && cfg.inbox.every > 0 {
+		go g.WatchMailbox(bg, cfg.inbox.every, cfg.socialPurpose)
 	}
 	if cfg.socialEvery > 0 {
 		go g.WatchSocial(bg, cfg.socialEvery, cfg.socialPurpose, cfg.smtpAddr != "")
