@@ -83,9 +83,9 @@ type MergeReader interface {
 type MergeWriter interface {
 	InsertMerge(ctx context.Context, m *Merge) error
 	// MoveContactLinks moves the rows that name a contact without sealed
-	// fields of it (information duties, consent links, consent events, the mails that thread from
-	// cases) from one contact to another, and returns how many notices and consent
-	// events moved.
+	// fields of it (information duties, consent links, consent events, the
+	// mails that thread cases) from one contact to another, and returns how
+	// many notices and consent events moved.
 	MoveContactLinks(ctx context.Context, from, into string) (notices, events int, err error)
 	// SetConsentState sets a contact's derived consent state for a purpose
 	// and channel.
