@@ -35,8 +35,9 @@ func stored[T any](_ context.Context, _ *Gate, v *T, _ func(tresor.Category) boo
 // ---- organizations
 
 var organizations = &kind[tresor.Organization, *tresor.Organization, *tresor.Organization]{
-	name: "organization",
-	need: accessPurpose,
+	name:     "organization",
+	need:     accessPurpose,
+	readOnly: []string{"tags"},
 	get: func(ctx context.Context, r tresor.Reader, id string) (*tresor.Organization, error) {
 		return r.Organization(ctx, id)
 	},
@@ -72,6 +73,9 @@ func (g *Gate) Organization(ctx context.Context, id string) (*tresor.Organizatio
 func (g *Gate) Organizations(ctx context.Context, f tresor.OrganizationFilter) (*tresor.List[*tresor.Organization], error) {
 	req, limit, err := g.page(ctx, organizations.need, &f.Page)
 	if err != nil {
+		return nil, err
+	}
+	if err := tagFilter(&f.Tag); err != nil {
 		return nil, err
 	}
 	if f.Query != "" {
