@@ -52,6 +52,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, purposeTests...)
 	tests = append(tests, importTests...)
 	tests = append(tests, flagTests...)
+	tests = append(tests, tagTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
