@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"tresor"
+	"tresor/policy"
 )
 
 // Segments are saved filters of contacts (issue [2.3]). A segment holds
@@ -38,6 +39,11 @@ var segments = &kind[tresor.SavedSegment, *tresor.SavedSegment, *tresor.SavedSeg
 	},
 	check: func(ctx context.Context, tx tresor.Tx, req *request, m, old *tresor.SavedSegment) error {
 		r := m.Rules
+		if r.Tag != "" {
+			if err := policy.ScreenTag(r.Tag); err != nil {
+				return err
+			}
+		}
 		if r.OrganizationID != "" {
 			if _, err := tx.Organization(ctx, r.OrganizationID); tresor.ErrorCode(err) == tresor.ECNotFound {
 				return fieldError("segment", "rules.organization_id", "there is no organization with id %q", r.OrganizationID)
