@@ -24,7 +24,7 @@ type Tag struct {
 
 // NormalizeTag checks a tag and returns it with its folded key: spaces
 // trimmed and collapsed, at most MaxTagLength characters, letters, digits,
-// spaces and - _ . & + / only; the key is the lower-case form.
+// spaces and - _ . & + only; the key is the lower-case form.
 func NormalizeTag(s string) (Tag, error) {
 	if !utf8.ValidString(s) {
 		return Tag{}, tagError("is not valid UTF-8", "ist kein gültiges UTF-8")
@@ -38,9 +38,9 @@ func NormalizeTag(s string) (Tag, error) {
 			fmt.Sprintf("hat %d Zeichen; erlaubt sind höchstens %d", n, MaxTagLength))
 	}
 	for _, r := range display {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune(" -_.&+/", r) {
-			return Tag{}, tagError(fmt.Sprintf("contains %q; a tag has letters, digits, spaces and - _ . & + / only", r),
-				fmt.Sprintf("enthält %q; ein Schlagwort besteht nur aus Buchstaben, Ziffern, Leerzeichen und - _ . & + /", r))
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune(" -_.&+", r) {
+			return Tag{}, tagError(fmt.Sprintf("contains %q; a tag has letters, digits, spaces and - _ . & + only", r),
+				fmt.Sprintf("enthält %q; ein Schlagwort besteht nur aus Buchstaben, Ziffern, Leerzeichen und - _ . & +", r))
 		}
 	}
 	return Tag{Key: strings.ToLower(display), Display: display}, nil

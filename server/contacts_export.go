@@ -49,7 +49,7 @@ func (s *Server) exportListAPI(w http.ResponseWriter, r *http.Request) error {
 	q.actor = tresor.ActorFrom(r.Context())
 	req := tresor.ExportRequest{Format: tresor.ExportFormat(q.str("format")),
 		Filter: tresor.ContactFilter{OwnerID: q.owner("owner"), OrganizationID: q.id("organization_id"),
-			UpdatedSince: q.time("updated_since"), Query: q.str("q"), Email: q.str("email")}}
+			UpdatedSince: q.time("updated_since"), Query: q.str("q"), Email: q.str("email"), Tag: q.str("tag"), Segment: q.id("segment")}}
 	sep := q.str("sep")
 	if err := q.err(); err != nil {
 		return err

@@ -37,7 +37,10 @@ type Services struct {
 	Imports       tresor.ImportService
 	Notices       tresor.NoticeService
 	Social        tresor.SocialService
-	Health        Health
+	// Tags and Segments default to Contacts where it offers them (the gate).
+	Tags     tresor.TagService
+	Segments tresor.SegmentService
+	Health   Health
 }
 
 // Options configure a server.
