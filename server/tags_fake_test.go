@@ -49,7 +49,9 @@ func (f *fakeServices) UpdateSegment(ctx context.Context, id string, u tresor.Up
 	return &s, nil
 }
 
-func (f *fakeServices) DeleteSegment(ctx context.Context, id string, ifVersion int64) error { return nil }
+func (f *fakeServices) DeleteSegment(ctx context.Context, id string, ifVersion int64) error {
+	return nil
+}
 
 func (f *fakeServices) SegmentMembers(ctx context.Context, id string, p tresor.Page) (*tresor.List[*tresor.Contact], error) {
 	f.filter = p
