@@ -1450,7 +1450,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 
 // workspaceAreas are the paths of the workspace's areas (server/workspace.go):
 // their routes are pages for browsers.
-var workspaceAreas = []string{"/contacts", "/organizations", "/deals", "/cases", "/campaigns", "/imports", "/channels", "/dpo", "/admin"}
+var workspaceAreas = []string{"/contacts", "/organizations", "/deals", "/cases", "/campaigns", "/imports", "/channels", "/dpo", "/admin", "/segments"}
 
 func isWorkspacePage(route string) bool {
 	_, pattern, _ := strings.Cut(route, " ")
