@@ -59,7 +59,17 @@ func TestMarketerTagsContactsAndSavesASegment(t *testing.T) {
 			t.Errorf("the refused tag is shown: %q", got)
 		}
 		b.checkAccessibility("contact (tag refused)")
-		b.screenshotBoth("tags-refused")
+		b.screenshot("tags-refused-en")
+		// The language switch goes back to the page without the refusal:
+		// the German page is asked for with it.
+		b.switchLanguage("de")
+		b.run(chromedp.Navigate(b.url + "/contacts/" + erika.ID + "?tag_error=special_category"))
+		if got := b.waitText(`#tags-error`, "besondere Kategorie"); !strings.Contains(got, "Art. 9 DSGVO") {
+			t.Errorf("German refusal = %q", got)
+		}
+		b.checkAccessibility("contact (tag refused, de)")
+		b.screenshot("tags-refused-de")
+		b.switchLanguage("en")
 	})
 	t.Run("an organization is tagged on its page", func(t *testing.T) {
 		b := b0.in(t)
