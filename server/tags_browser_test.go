@@ -115,4 +115,20 @@ func TestMarketerTagsContactsAndSavesASegment(t *testing.T) {
 		b.checkAccessibility("contacts (segment)")
 		b.screenshot("segments-members-en")
 	})
+	t.Run("a campaign takes its audience from the segment", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.Navigate(b.url+"/campaigns"), chromedp.WaitVisible(`#campaign-segment`),
+			chromedp.SendKeys(`#campaign-name`, "Einladung"), chromedp.SendKeys(`#campaign-subject-de`, "Einladung"),
+			chromedp.SendKeys(`#campaign-body-de`, "Hallo!"))
+		segment, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector("#campaign-segment option:nth-child(2)").value`))
+		must(t, err)
+		b.run(chromedp.SetValue(`#campaign-segment`, segment), chromedp.Click(`#campaign-create`), chromedp.WaitVisible(`#campaign-eligible`))
+		if got := b.text(`#campaign-sample`); !strings.Contains(got, "Max Muster") || strings.Contains(got, "Erika") {
+			t.Errorf("the audience from the segment: %q", got)
+		}
+		if got := b.text(`#campaign-eligible`); !strings.Contains(got, "1") {
+			t.Errorf("eligible = %q", got)
+		}
+		b.checkAccessibility("campaign (segment audience)")
+	})
 }

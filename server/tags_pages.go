@@ -272,9 +272,22 @@ func (s *Server) tagFilterOptions(r *http.Request, d *contactsList) {
 		return
 	}
 	d.Tags, _ = tags.Tags(r.Context())
-	if l, err := segs.Segments(r.Context(), tresor.Page{Limit: tresor.MaxPageSize}); err == nil {
-		for _, m := range l.Items {
-			d.Segments = append(d.Segments, contactsOption{Value: m.ID, Label: m.Name})
-		}
+	d.Segments = s.segmentOptions(r)
+}
+
+// segmentOptions lists the segments for a choice in a form.
+func (s *Server) segmentOptions(r *http.Request) []contactsOption {
+	_, segs := s.tagServices()
+	if segs == nil {
+		return nil
 	}
+	l, err := segs.Segments(r.Context(), tresor.Page{Limit: tresor.MaxPageSize})
+	if err != nil {
+		return nil
+	}
+	var out []contactsOption
+	for _, m := range l.Items {
+		out = append(out, contactsOption{Value: m.ID, Label: m.Name})
+	}
+	return out
 }
