@@ -78,6 +78,10 @@ func (g *Gate) Organizations(ctx context.Context, f tresor.OrganizationFilter) (
 	if err := tagFilter(&f.Tag); err != nil {
 		return nil, err
 	}
+	if f.Tag != "" && f.Query != "" {
+		return nil, &tresor.Error{Code: tresor.ECInvalidParameter, Message: "Give q or tag, not both: the search of organizations does not filter by tag.",
+			MessageDE: "Geben Sie q oder tag an, nicht beides: Die Suche nach Organisationen filtert nicht nach Schlagwort."}
+	}
 	if f.Query != "" {
 		return g.searchOrganizations(ctx, req, f, limit)
 	}
