@@ -23,13 +23,16 @@ type Segment struct {
 // Campaign is a message for many people, for one purpose, on one channel.
 type Campaign struct {
 	Meta
-	Name    string          `json:"name"`
-	Purpose string          `json:"purpose"`
-	Channel ConsentChannel  `json:"channel"`
-	Segment Segment         `json:"segment"`
-	Content CampaignContent `json:"content"`
-	OwnerID string          `json:"owner_id,omitempty"`
-	SentAt  *time.Time      `json:"sent_at,omitempty"`
+	Name    string         `json:"name"`
+	Purpose string         `json:"purpose"`
+	Channel ConsentChannel `json:"channel"`
+	Segment Segment        `json:"segment"`
+	// SegmentID, if set, takes the audience from a saved segment (and the
+	// inline segment narrows it further).
+	SegmentID string          `json:"segment_id,omitempty"`
+	Content   CampaignContent `json:"content"`
+	OwnerID   string          `json:"owner_id,omitempty"`
+	SentAt    *time.Time      `json:"sent_at,omitempty"`
 }
 
 // Validate checks the campaign.
@@ -44,6 +47,7 @@ func (c *Campaign) Validate() error {
 	}
 	checkID(&p, "owner_id", c.OwnerID)
 	checkID(&p, "segment.owner_id", c.Segment.OwnerID)
+	checkID(&p, "segment_id", c.SegmentID)
 	checkID(&p, "segment.organization_id", c.Segment.OrganizationID)
 	ct := c.Content
 	checkText(&p, "content.subject_de", ct.SubjectDE, maxShortText, false, false)

@@ -64,6 +64,8 @@ type Contact struct {
 	// Withheld names the categories the declared purpose may not see; their
 	// fields are empty in this copy.
 	Withheld []Category `json:"withheld,omitempty" category:"none"`
+	// Tags are the contact's tags (business data), in their display form.
+	Tags []string `json:"tags,omitempty" category:"none"`
 }
 
 // ContactDetails are the personal fields of a contact. Every field declares its
@@ -383,6 +385,13 @@ type ContactFilter struct {
 	// Consent keeps only contacts whose recorded consent for one purpose
 	// and channel is in a state.
 	Consent *ConsentFilter
+	// Tag keeps only contacts with the tag; Segment (an id) only the members
+	// of a saved segment; the times bound creation and the last change
+	// (Since inclusive, Before exclusive).
+	Tag                         string
+	Segment                     string
+	CreatedSince, CreatedBefore time.Time
+	UpdatedBefore               time.Time
 	Page
 }
 

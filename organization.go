@@ -15,6 +15,7 @@ type Organization struct {
 	Website  string         `json:"website,omitempty" category:"none"`
 	Industry string         `json:"industry,omitempty" category:"none"`
 	Address  *PostalAddress `json:"address,omitempty" category:"none"`
+	Tags     []string       `json:"tags,omitempty" category:"none"` // set by Tresor: PUT …/tags/{tag}
 }
 
 // Validate checks the organization.
@@ -42,6 +43,7 @@ type OrganizationFilter struct {
 	// Query finds organizations by the words of their name, industry,
 	// website or town, best first.
 	Query string
+	Tag   string // keeps only organizations with the tag
 	Page
 }
 

@@ -72,6 +72,7 @@ type Reader interface {
 	MergeReader
 	TaskReader
 	MailReader
+	TagReader
 }
 
 // ContactReader reads contacts and the blind index of their identifiers.
@@ -322,6 +323,7 @@ type Tx interface {
 	MergeWriter
 	TaskWriter
 	MailWriter
+	TagWriter
 }
 
 // ContactWriter writes contacts and the blind index of their identifiers.
@@ -575,4 +577,33 @@ type WrappedKey struct {
 	Version    int // the data key's own version, bound into everything it seals
 	KEKVersion int
 	Wrapped    []byte
+}
+
+// TagReader reads the tags of contacts and organizations and the saved
+// segments. Contact and organization rows carry their tags already.
+type TagReader interface {
+	// TagCounts counts the contacts and organizations of every tag in use;
+	// hideRestricted leaves out restricted and archived contacts.
+	TagCounts(ctx context.Context, hideRestricted bool) ([]TagCount, error)
+	// ContactIDs lists the ids of every contact of the query (no page).
+	ContactIDs(ctx context.Context, q ContactQuery) ([]string, error)
+	Segment(ctx context.Context, id string) (*SavedSegment, error)
+	Segments(ctx context.Context, p Page) ([]*SavedSegment, error)
+	// SegmentCampaigns lists the ids of the campaigns not yet sent whose
+	// audience is the segment.
+	SegmentCampaigns(ctx context.Context, segmentID string) ([]string, error)
+}
+
+// TagWriter writes tags and segments. Tags go with their contact or
+// organization when it is deleted or erased.
+type TagWriter interface {
+	// AddContactTag puts a tag on a contact and reports whether it was new.
+	AddContactTag(ctx context.Context, contactID string, t Tag, at time.Time) (bool, error)
+	// RemoveContactTag removes a tag (by key) and reports whether it was there.
+	RemoveContactTag(ctx context.Context, contactID, key string) (bool, error)
+	AddOrganizationTag(ctx context.Context, organizationID string, t Tag, at time.Time) (bool, error)
+	RemoveOrganizationTag(ctx context.Context, organizationID, key string) (bool, error)
+	InsertSegment(ctx context.Context, s *SavedSegment) error
+	UpdateSegment(ctx context.Context, s *SavedSegment, prev int64) error
+	DeleteSegment(ctx context.Context, id string) error
 }

@@ -49,6 +49,11 @@ var campaigns = &kind[tresor.Campaign, *tresor.Campaign, *tresor.Campaign]{
 		if req.pu.Outbound != policy.OutboundAdvertising {
 			return fieldError("campaign", "purpose", "the purpose %s does not advertise (outbound: %s), so it runs no campaigns", req.pu.ID, req.pu.Outbound)
 		}
+		if m.SegmentID != "" {
+			if _, err := tx.Segment(ctx, m.SegmentID); err != nil {
+				return fieldError("campaign", "segment_id", "there is no segment with id %q", m.SegmentID)
+			}
+		}
 		return nil
 	},
 	guard: func(ctx context.Context, g *Gate, req *request, m *tresor.Campaign) error {
@@ -103,6 +108,9 @@ func (g *Gate) audience(ctx context.Context, req *request, m *tresor.Campaign) (
 		ExpiredBefore:    req.now.AddDate(0, 0, -g.policy.Consent.ExpiryDays),
 		SuppressionScope: suppressionScope, Segment: m.Segment,
 	})
+	if err == nil {
+		rows, err = g.segmentAudience(ctx, req, m, rows)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -206,6 +206,9 @@ const exportPage = 1000
 // before anything is decrypted.
 func (g *Gate) exportList(ctx context.Context, req *request, f tresor.ContactFilter) ([]*tresor.Contact, error) {
 	f.Page = tresor.Page{}
+	if err := g.narrowContacts(ctx, req, &f); err != nil {
+		return nil, err
+	}
 	if err := g.checkContactFilter(req, &f); err != nil {
 		return nil, err
 	}

@@ -203,6 +203,16 @@ func (g *Gate) MergeContact(ctx context.Context, id, from string) (*tresor.Merge
 		if err := g.moveRecords(ctx, tx, req, from, id, res); err != nil {
 			return err
 		}
+		// The tags of both are the survivor's.
+		for _, display := range a.Tags {
+			tag, err := tresor.NormalizeTag(display)
+			if err != nil {
+				continue // a tag stored before a rule changed: it goes with the absorbed contact
+			}
+			if _, err := tx.AddContactTag(ctx, id, tag, req.now); err != nil {
+				return err
+			}
+		}
 		if err := g.settleConsents(ctx, tx, req, id, states); err != nil {
 			return err
 		}

@@ -140,6 +140,10 @@ func TestMerge(t *testing.T) {
 		tk := task("Rückruf zum Rahmenvertrag", "2026-03-20")
 		tk.ContactID = a.ID
 		must(t, e.g.CreateTask(sales, tk))
+		_, err := e.g.TagContact(sales, a.ID, "Messe 2026")
+		must(t, err)
+		_, err = e.g.TagContact(sales, s.ID, "Kunde")
+		must(t, err)
 
 		t.Run("merging into itself is refused", func(t *testing.T) {
 			_, err := e.g.MergeContact(sales, s.ID, s.ID)
@@ -253,6 +257,16 @@ func TestMerge(t *testing.T) {
 			}
 			if res.Interactions != 1 || res.Cases != 1 || res.Deals != 1 || res.Tasks != 1 {
 				t.Fatalf("counts: %+v", res)
+			}
+		})
+		t.Run("the survivor has the tags of both", func(t *testing.T) {
+			if !slices.Contains(got.Tags, "Messe 2026") || !slices.Contains(got.Tags, "Kunde") {
+				t.Fatalf("tags after the merge: %v", got.Tags)
+			}
+			l, err := e.g.Contacts(sales, tresor.ContactFilter{Tag: "messe 2026"})
+			must(t, err)
+			if len(l.Items) != 1 || l.Items[0].ID != s.ID {
+				t.Fatalf("the absorbed contact's tag finds %v", idsOfContacts(l.Items))
 			}
 		})
 		t.Run("blind-index lookups move", func(t *testing.T) {

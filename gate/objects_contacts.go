@@ -10,7 +10,7 @@ import (
 
 // contactReadOnly are the fields a change may not touch: provenance, the
 // state of restriction and objection, which have their own calls.
-var contactReadOnly = append([]string{"provenance", "restricted_at", "objected_at", "last_interaction_at", "withheld"}, tresor.StateFields...)
+var contactReadOnly = append([]string{"provenance", "restricted_at", "objected_at", "last_interaction_at", "withheld", "tags"}, tresor.StateFields...)
 
 var contacts = &kind[tresor.Contact, *tresor.Contact, *tresor.ContactRow]{
 	name:     "contact",
@@ -137,6 +137,9 @@ func (g *Gate) Contact(ctx context.Context, id string) (*tresor.Contact, error) 
 func (g *Gate) Contacts(ctx context.Context, f tresor.ContactFilter) (*tresor.List[*tresor.Contact], error) {
 	req, limit, err := g.page(ctx, accessPurpose, &f.Page)
 	if err != nil {
+		return nil, err
+	}
+	if err := g.narrowContacts(ctx, req, &f); err != nil {
 		return nil, err
 	}
 	if err := g.checkContactFilter(req, &f); err != nil {

@@ -35,8 +35,9 @@ func stored[T any](_ context.Context, _ *Gate, v *T, _ func(tresor.Category) boo
 // ---- organizations
 
 var organizations = &kind[tresor.Organization, *tresor.Organization, *tresor.Organization]{
-	name: "organization",
-	need: accessPurpose,
+	name:     "organization",
+	need:     accessPurpose,
+	readOnly: []string{"tags"},
 	get: func(ctx context.Context, r tresor.Reader, id string) (*tresor.Organization, error) {
 		return r.Organization(ctx, id)
 	},
@@ -73,6 +74,13 @@ func (g *Gate) Organizations(ctx context.Context, f tresor.OrganizationFilter) (
 	req, limit, err := g.page(ctx, organizations.need, &f.Page)
 	if err != nil {
 		return nil, err
+	}
+	if err := tagFilter(&f.Tag); err != nil {
+		return nil, err
+	}
+	if f.Tag != "" && f.Query != "" {
+		return nil, &tresor.Error{Code: tresor.ECInvalidParameter, Message: "Give q or tag, not both: the search of organizations does not filter by tag.",
+			MessageDE: "Geben Sie q oder tag an, nicht beides: Die Suche nach Organisationen filtert nicht nach Schlagwort."}
 	}
 	if f.Query != "" {
 		return g.searchOrganizations(ctx, req, f, limit)

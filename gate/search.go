@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,10 @@ var searchFields = []struct {
 	{tresor.CatEmployer, 1 << 5},
 	{tresor.CatPosition, 1 << 6},
 }
+
+// tagField holds a contact's tags: business data every purpose that sees
+// the contact may find it by.
+const tagField search.Field = 1 << 7
 
 func searchField(c tresor.Category) search.Field {
 	for _, f := range searchFields {
@@ -227,7 +232,7 @@ func (g *Gate) loadOrganizations(ctx context.Context) error {
 func organizationDoc(o *tresor.Organization) search.Doc {
 	d := search.Doc{ID: o.ID, Meta: search.Meta{Version: o.Version, Owner: o.OwnerID, Updated: o.UpdatedAt.UnixMicro(),
 		Order: search.Fold(o.Name)}}
-	for _, t := range []string{o.Name, o.Industry, strings.TrimPrefix(strings.TrimPrefix(o.Website, "https://"), "http://")} {
+	for _, t := range append([]string{o.Name, o.Industry, strings.TrimPrefix(strings.TrimPrefix(o.Website, "https://"), "http://")}, o.Tags...) {
 		if t != "" {
 			d.Values = append(d.Values, search.Value{Field: orgField, Kind: search.Text, Text: t})
 		}
@@ -328,6 +333,9 @@ func (g *Gate) contactDoc(ctx context.Context, row *tresor.ContactRow) (search.D
 	}
 	add(tresor.CatEmployer, search.Text, d.Organization)
 	add(tresor.CatPosition, search.Text, d.Position)
+	for _, t := range c.Tags {
+		doc.Values = append(doc.Values, search.Value{Field: tagField, Kind: search.Text, Text: t})
+	}
 	if c.RestrictedAt != nil {
 		doc.Flags |= flagRestricted
 	}
@@ -486,7 +494,7 @@ func (g *Gate) checkContactFilter(req *request, f *tresor.ContactFilter) error {
 // purpose: only in the fields it may see, without the states it may not, in
 // f's order. The list, the search and the export ask it alike.
 func (g *Gate) contactHits(ctx context.Context, req *request, f tresor.ContactFilter, offset, limit int) (search.Result, error) {
-	var fields search.Field
+	fields := tagField
 	for _, sf := range searchFields {
 		if req.pu.Allows(sf.cat) {
 			fields |= sf.field
@@ -520,6 +528,20 @@ func (g *Gate) contactHits(ctx context.Context, req *request, f tresor.ContactFi
 		} else {
 			only = append([]string{}, ids...) // not nil: nobody with the state finds nobody
 		}
+	}
+	// A tag or a creation range: the people the store finds with it.
+	narrowed, ok, err := g.keepNarrowed(ctx, f)
+	if err != nil {
+		return search.Result{}, err
+	}
+	if ok && only == nil {
+		only = append([]string{}, narrowed...)
+	} else if ok {
+		in := make(map[string]bool, len(narrowed))
+		for _, id := range narrowed {
+			in[id] = true
+		}
+		only = slices.DeleteFunc(only, func(id string) bool { return !in[id] })
 	}
 	exact, err := g.exactIDs(ctx, req, f.Query)
 	if err != nil {

@@ -98,6 +98,10 @@ func (a *api) fixture(collection string) string {
 			Content: tresor.CampaignContent{SubjectDE: "Neu", BodyDE: "Neuigkeiten"}}
 		must(a.t, a.g.CreateCampaign(tresor.WithPurpose(sys, "marketing"), m))
 		return m.ID
+	case "segments":
+		m := &tresor.SavedSegment{Name: "Fixture", Rules: tresor.SegmentRules{Tag: "Fixture"}}
+		must(a.t, a.g.CreateSegment(ctx, m))
+		return m.ID
 	case "erasures":
 		id := a.fixture("contacts")
 		_, err := a.g.EraseContact(tresor.WithPurpose(sys, "data_protection"), id, tresor.EraseRequest{Reason: "ticket 1"})
@@ -157,12 +161,13 @@ var createBodies = map[string]string{
 	"cases":         `{"channel":"web","subject":"Matrix","legal_basis":"%s"}`,
 	"pipelines":     `{"id":"m%d","name":"M","stages":[{"id":"a","name":"A","outcome":"open"}]}`,
 	"campaigns":     `{"name":"Matrix","channel":"email","content":{"subject_de":"Neu","body_de":"Text"}}`,
+	"segments":      `{"name":"Matrix","rules":{"tag":"Messe"}}`,
 }
 
 var patchBodies = map[string]string{
 	"contacts": `{"given_name":"Ina"}`, "organizations": `{"industry":"Software"}`, "interactions": `{"subject":"Re"}`,
 	"deals": `{"title":"Renamed"}`, "cases": `{"priority":"high"}`, "pipelines": `{"name":"Renamed"}`,
-	"campaigns": `{"name":"Renamed"}`,
+	"campaigns": `{"name":"Renamed"}`, "segments": `{"name":"Renamed"}`,
 }
 
 func matrix() map[string]matrixCase {
@@ -359,7 +364,23 @@ func matrix() map[string]matrixCase {
 			return call{method: "DELETE", path: "/api/v1/tokens/" + t.ID, role: r}
 		}},
 	}
-	for _, coll := range []string{"contacts", "organizations", "interactions", "deals", "cases", "pipelines", "campaigns"} {
+	// Tags and segments: everyday work of every purpose that handles contacts.
+	for _, coll := range []string{"contacts", "organizations"} {
+		base := "/api/v1/" + coll + "/"
+		m["PUT "+base+"{id}/tags/{tag}"] = matrixCase{purposeRoles, func(a *api, r tresor.Role) call {
+			return call{method: "PUT", path: base + a.fixture(coll) + "/tags/Matrix", role: r, purpose: purposeOf(r)}
+		}}
+		m["DELETE "+base+"{id}/tags/{tag}"] = matrixCase{purposeRoles, func(a *api, r tresor.Role) call {
+			return call{method: "DELETE", path: base + a.fixture(coll) + "/tags/Matrix", role: r, purpose: purposeOf(r)}
+		}}
+	}
+	m["GET /api/v1/tags"] = matrixCase{purposeRoles, func(a *api, r tresor.Role) call {
+		return call{method: "GET", path: "/api/v1/tags", role: r, purpose: purposeOf(r)}
+	}}
+	m["GET /api/v1/segments/{id}/members"] = matrixCase{purposeRoles, func(a *api, r tresor.Role) call {
+		return call{method: "GET", path: "/api/v1/segments/" + a.fixture("segments") + "/members", role: r, purpose: purposeOf(r)}
+	}}
+	for _, coll := range []string{"contacts", "organizations", "interactions", "deals", "cases", "pipelines", "campaigns", "segments"} {
 		read, write, item := purposeRoles, purposeRoles, purposeRoles
 		switch coll {
 		case "pipelines":

@@ -27,11 +27,13 @@ type campaignsData struct {
 	Refusal   string
 	Form      campaignForm
 	Problems  map[string]string // field → message
+	Segments  []contactsOption  // the segments an audience can be taken from
 }
 
 // campaignForm keeps what the person typed, for a form shown again.
 type campaignForm struct {
 	Name, SubjectDE, BodyDE, SubjectEN, BodyEN string
+	Segment                                    string // the id of the segment that is the audience, "" for everyone
 }
 
 // preflightData is what a campaign's page shows before and after sending.
@@ -64,7 +66,7 @@ func (s *Server) renderCampaigns(w http.ResponseWriter, r *http.Request, status 
 	if err != nil {
 		return err
 	}
-	d := &campaignsData{Form: form, Problems: problems}
+	d := &campaignsData{Form: form, Problems: problems, Segments: s.segmentOptions(r)}
 	l, err := s.svc.Campaigns.Campaigns(r.Context(), tresor.CampaignFilter{Page: tresor.Page{Limit: 100}})
 	switch {
 	case err == nil:
@@ -80,9 +82,10 @@ func (s *Server) renderCampaigns(w http.ResponseWriter, r *http.Request, status 
 
 func (s *Server) campaignCreate(w http.ResponseWriter, r *http.Request) error {
 	form := campaignForm{Name: r.PostFormValue("name"), SubjectDE: r.PostFormValue("subject_de"), BodyDE: r.PostFormValue("body_de"),
-		SubjectEN: r.PostFormValue("subject_en"), BodyEN: r.PostFormValue("body_en")}
+		SubjectEN: r.PostFormValue("subject_en"), BodyEN: r.PostFormValue("body_en"), Segment: r.PostFormValue("segment_id")}
 	c := &tresor.Campaign{Name: strings.TrimSpace(form.Name), Purpose: tresor.PurposeFrom(r.Context()), Channel: "email",
-		Content: tresor.CampaignContent{SubjectDE: form.SubjectDE, BodyDE: form.BodyDE, SubjectEN: form.SubjectEN, BodyEN: form.BodyEN}}
+		Content:   tresor.CampaignContent{SubjectDE: form.SubjectDE, BodyDE: form.BodyDE, SubjectEN: form.SubjectEN, BodyEN: form.BodyEN},
+		SegmentID: form.Segment}
 	return s.once(w, r, func() (string, error) {
 		err := s.svc.Campaigns.CreateCampaign(r.Context(), c)
 		if e := tresor.AsError(err); e != nil && statusOf[e.Code] >= 400 && statusOf[e.Code] < 500 {

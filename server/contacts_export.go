@@ -173,14 +173,14 @@ type exportHidden struct{ Name, Value string }
 
 // exportListKeys are the parameters of the contacts list (contactsList.filter
 // and link) that the export form repeats.
-var exportListKeys = []string{"q", "email", "organization_id", "owner", "sort", "consent_purpose", "consent_channel", "consent_state"}
+var exportListKeys = []string{"q", "email", "organization_id", "owner", "sort", "consent_purpose", "consent_channel", "consent_state", "tag", "segment"}
 
 // ExportFilter are the filters of the list shown, which the export form
 // repeats so that, without a selection, it exports the same list.
 func (d *contactsList) ExportFilter() []exportHidden {
 	var out []exportHidden
 	for _, h := range []exportHidden{{"q", d.Q}, {"organization_id", d.Org}, {"sort", d.Sort},
-		{"consent_purpose", d.ConsentP}, {"consent_channel", d.ConsentC}, {"consent_state", d.ConsentS}} {
+		{"consent_purpose", d.ConsentP}, {"consent_channel", d.ConsentC}, {"consent_state", d.ConsentS}, {"tag", d.Tag}, {"segment", d.Segment}} {
 		if h.Value != "" {
 			out = append(out, h)
 		}

@@ -208,6 +208,10 @@ type contactsList struct {
 	ConsentP  string // the consent filter: purpose, channel, state
 	ConsentC  string
 	ConsentS  string
+	Tag       string // only contacts with this tag
+	Segment   string // only the members of this segment
+	Tags      []tresor.TagCount
+	Segments  []contactsOption
 	Orgs      []contactsOption
 	Sorts     []string
 	Purposes  []string
@@ -248,7 +252,8 @@ func (d *contactsList) filter(r *http.Request) tresor.ContactFilter {
 	}
 	d.Org, d.Mine, d.Sort = q.Get("organization_id"), q.Get("owner") == "me", q.Get("sort")
 	d.ConsentP, d.ConsentC, d.ConsentS = q.Get("consent_purpose"), q.Get("consent_channel"), q.Get("consent_state")
-	f := tresor.ContactFilter{Query: d.Q, OrganizationID: d.Org, Sort: d.Sort}
+	d.Tag, d.Segment = strings.TrimSpace(q.Get("tag")), q.Get("segment")
+	f := tresor.ContactFilter{Query: d.Q, OrganizationID: d.Org, Sort: d.Sort, Tag: d.Tag, Segment: d.Segment}
 	if d.Mine {
 		if a := tresor.ActorFrom(r.Context()); a != nil {
 			f.OwnerID = a.UserID
@@ -258,7 +263,7 @@ func (d *contactsList) filter(r *http.Request) tresor.ContactFilter {
 		f.Consent = &tresor.ConsentFilter{Purpose: d.ConsentP, Channel: tresor.ConsentChannel(d.ConsentC), State: tresor.ConsentState(d.ConsentS)}
 	}
 	d.Searched = d.Q != ""
-	d.Filtered = d.Searched || d.Org != "" || d.Mine || f.Consent != nil
+	d.Filtered = d.Searched || d.Org != "" || d.Mine || f.Consent != nil || d.Tag != "" || d.Segment != ""
 	return f
 }
 
@@ -267,7 +272,7 @@ func (d *contactsList) filter(r *http.Request) tresor.ContactFilter {
 func (d *contactsList) link(cursor string) string {
 	v := url.Values{}
 	for k, x := range map[string]string{"q": d.Q, "organization_id": d.Org, "sort": d.Sort, "consent_purpose": d.ConsentP,
-		"consent_channel": d.ConsentC, "consent_state": d.ConsentS, "cursor": cursor} {
+		"consent_channel": d.ConsentC, "consent_state": d.ConsentS, "cursor": cursor, "tag": d.Tag, "segment": d.Segment} {
 		if x != "" {
 			v.Set(k, x)
 		}
@@ -295,6 +300,7 @@ func (s *Server) contactsPage(w http.ResponseWriter, r *http.Request) error {
 		v.Notice = "contacts_erased"
 	}
 	f := d.filter(r)
+	s.tagFilterOptions(r, d)
 	cursor := r.URL.Query().Get("cursor")
 	if f.Page.After, err = tresor.DecodeCursor(cursor); err != nil {
 		return err
@@ -426,6 +432,7 @@ type logForm struct {
 
 // contactView is what the contact page shows.
 type contactView struct {
+	Tags         *tagBox
 	ID           string
 	Name         string
 	NameWithheld bool
@@ -636,6 +643,7 @@ func (s *Server) renderContact(w http.ResponseWriter, r *http.Request, status in
 		return err // not found, refused: the page of the reason
 	}
 	d.Name, d.Organization, d.Position = contactName(c), c.Organization, c.Position
+	d.Tags = s.tagBoxOf(r, v, "/contacts/", c.ID, c.Tags)
 	d.Restricted, d.Objected = c.RestrictedAt != nil, c.ObjectedAt != nil
 	d.DataProtection = tresor.PurposeFrom(r.Context()) == "data_protection"
 	d.NameWithheld = slices.Contains(c.Withheld, tresor.CatContactName)

@@ -1454,7 +1454,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 
 // workspaceAreas are the paths of the workspace's areas (server/workspace.go):
 // their routes are pages for browsers.
-var workspaceAreas = []string{"/contacts", "/organizations", "/deals", "/cases", "/campaigns", "/imports", "/channels", "/dpo", "/admin", "/tasks"}
+var workspaceAreas = []string{"/contacts", "/organizations", "/deals", "/cases", "/campaigns", "/imports", "/channels", "/dpo", "/admin", "/tasks", "/segments"}
 
 func isWorkspacePage(route string) bool {
 	_, pattern, _ := strings.Cut(route, " ")
@@ -2602,6 +2602,13 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: refused + "/restriction", token: testToken, purpose: "sales", body: `{"restricted":true}`}, 403, tresor.ECRestricted},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", contentType: "text/plain", body: "yes"}, 415, tresor.ECUnsupportedMedia},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":"yes"}`}, 422, tresor.ECValidation},
+		{"PUT /api/v1/contacts/{id}/tags/{tag}", liveCall{target: contact + "/tags/Messe%202026", token: testToken}, 200, ""},
+		{"PUT /api/v1/contacts/{id}/tags/{tag}", liveCall{target: contact + "/tags/%3Cb%3E", token: testToken}, 422, tresor.ECValidation},
+		{"DELETE /api/v1/contacts/{id}/tags/{tag}", liveCall{target: contact + "/tags/Messe", token: testToken}, 204, ""},
+		{"PUT /api/v1/organizations/{id}/tags/{tag}", liveCall{target: "/api/v1/organizations/" + testID + "/tags/Partner", token: testToken}, 200, ""},
+		{"DELETE /api/v1/organizations/{id}/tags/{tag}", liveCall{target: "/api/v1/organizations/" + testID + "/tags/Partner", token: testToken}, 204, ""},
+		{"GET /api/v1/tags", liveCall{token: testToken}, 200, ""},
+		{"GET /api/v1/segments/{id}/members", liveCall{target: "/api/v1/segments/" + testID + "/members", token: testToken}, 200, ""},
 		{"GET /api/v1/campaigns", liveCall{token: testToken, purpose: "marketing"}, 200, ""},
 		{"GET /api/v1/campaigns/{id}", liveCall{target: campaign, token: testToken, purpose: "marketing"}, 200, ""},
 		{"GET /api/v1/campaigns/{id}/audience", liveCall{target: campaign + "/audience", token: testToken, purpose: "marketing"}, 200, ""},

@@ -54,6 +54,7 @@ func (s *Server) organizationsPage(w http.ResponseWriter, r *http.Request) error
 
 // organizationData is what an organization's page shows.
 type organizationData struct {
+	Tags            *tagBox
 	Refusal         *shownRefusal
 	Org             *tresor.Organization
 	Contacts        []orgContact
@@ -91,6 +92,7 @@ func (s *Server) organizationPage(w http.ResponseWriter, r *http.Request) error 
 		return s.render(w, r, data.Refusal.status(), "organization", v)
 	}
 	data.Org = o
+	data.Tags = s.tagBoxOf(r, v, "/organizations/", o.ID, o.Tags)
 	v.Heading = o.Name // a name, never looked up in the catalogue
 	cs, err := s.svc.Contacts.Contacts(ctx, tresor.ContactFilter{OrganizationID: o.ID, Page: tresor.Page{Limit: tresor.DefaultPageSize}})
 	if err != nil {

@@ -107,6 +107,7 @@ func (s *Server) apiRoutes() []route {
 	rs = append(rs, s.exportRoutes()...)
 	rs = append(rs, s.mergeRoutes()...)
 	rs = append(rs, s.taskRoutes()...)
+	rs = append(rs, s.tagRoutes()...)
 	rs = append(rs, crud(s, "/api/v1/contacts", Purpose, resource[tresor.Contact]{
 		create: s.svc.Contacts.CreateContact, get: s.svc.Contacts.Contact,
 		update: s.svc.Contacts.UpdateContact, remove: s.svc.Contacts.DeleteContact,
@@ -123,7 +124,8 @@ func (s *Server) apiRoutes() []route {
 		create: s.svc.Organizations.CreateOrganization, get: s.svc.Organizations.Organization,
 		update: s.svc.Organizations.UpdateOrganization, remove: s.svc.Organizations.DeleteOrganization,
 		list: func(ctx context.Context, q query) (any, error) {
-			f := tresor.OrganizationFilter{OwnerID: q.owner("owner"), UpdatedSince: q.time("updated_since"), Query: q.str("q"), Page: q.page()}
+			f := tresor.OrganizationFilter{OwnerID: q.owner("owner"), UpdatedSince: q.time("updated_since"), Query: q.str("q"), Page: q.page(),
+				Tag: q.str("tag")}
 			if err := q.err(); err != nil {
 				return nil, err
 			}
@@ -499,5 +501,7 @@ func (q *query) err() error {
 // that list takes alike.
 func (q query) contactFilter() tresor.ContactFilter {
 	return tresor.ContactFilter{OwnerID: q.owner("owner"), OrganizationID: q.id("organization_id"),
-		UpdatedSince: q.time("updated_since"), Email: q.str("email"), Query: q.str("q"), Sort: q.str("sort"), Consent: q.consent()}
+		UpdatedSince: q.time("updated_since"), Email: q.str("email"), Query: q.str("q"), Sort: q.str("sort"), Consent: q.consent(),
+		Tag: q.str("tag"), Segment: q.id("segment"), CreatedSince: q.time("created_since"), CreatedBefore: q.time("created_before"),
+		UpdatedBefore: q.time("updated_before")}
 }

@@ -40,7 +40,10 @@ type Services struct {
 	Merges        tresor.MergeService // nil: the Contacts service, if it merges
 	Tasks         tresor.TaskService
 	Mail          tresor.MailService // nil: the server sends and reads no e-mail
-	Health        Health
+	// Tags and Segments default to Contacts where it offers them (the gate).
+	Tags     tresor.TagService
+	Segments tresor.SegmentService
+	Health   Health
 }
 
 // Options configure a server.

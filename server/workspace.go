@@ -22,7 +22,7 @@ func (s *Server) workspaceRoutes() []route {
 		{"POST", "/purpose", SignedIn, s.purposeSubmit},
 		{"GET", "/lang/{lang}", Public, s.languageSwitch},
 	}, s.contactsRoutes(), s.exportPageRoutes(), s.casePages(), s.campaignPages(), s.channelPages(), s.importPages(), s.dealPageRoutes(),
-		s.organizationPageRoutes(), s.mergePageRoutes(), s.adminRoutes(), s.taskPages(), s.mailPageRoutes())
+		s.organizationPageRoutes(), s.tagPageRoutes(), s.mergePageRoutes(), s.adminRoutes(), s.taskPages(), s.mailPageRoutes())
 }
 
 // navItem is a link of the workspace's navigation.
@@ -42,6 +42,7 @@ var navigation = []navItem{
 	{"/cases", "nav_cases", []tresor.Role{tresor.RoleService, tresor.RoleDPO}},
 	{"/tasks", "nav_tasks", []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RoleService, tresor.RolePR, tresor.RoleDPO}},
 	{"/campaigns", "nav_campaigns", []tresor.Role{tresor.RoleMarketing, tresor.RoleSales, tresor.RolePR}},
+	{"/segments", "nav_segments", []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RoleService, tresor.RolePR, tresor.RoleDPO}},
 	{"/imports", "nav_imports", []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RolePR, tresor.RoleDPO}},
 	{"/channels", "nav_channels", []tresor.Role{tresor.RoleAdmin, tresor.RolePR, tresor.RoleService}},
 	{"/dpo", "nav_dpo", []tresor.Role{tresor.RoleDPO}},

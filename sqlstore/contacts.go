@@ -40,7 +40,11 @@ func provenanceColumn(p tresor.Provenance) string {
 
 // Contact returns one contact.
 func (c *conn) Contact(ctx context.Context, id string) (*tresor.ContactRow, error) {
-	return get(ctx, c, "contact", id, scanContact)
+	row, err := get(ctx, c, "contact", id, scanContact)
+	if err != nil {
+		return nil, err
+	}
+	return row, contactTags(ctx, c, []*tresor.ContactRow{row})
 }
 
 // Contacts lists contacts by filter, or the contacts with one lookup key.
@@ -52,6 +56,17 @@ func (c *conn) Contacts(ctx context.Context, q tresor.ContactQuery) ([]*tresor.C
 		f.add("l.kind = ?", string(q.Lookup.Kind))
 		f.add("l.value = ?", q.Lookup.Value)
 	}
+	contactQueryFilters(&f, q)
+	text, args := f.query(head, "c.id", q.Page)
+	rows, err := list(ctx, c, text, args, scanContact)
+	if err != nil {
+		return nil, err
+	}
+	return rows, contactTags(ctx, c, rows)
+}
+
+// contactQueryFilters adds the conditions of a contact query but its lookup.
+func contactQueryFilters(f *filter, q tresor.ContactQuery) {
 	f.eq("c.owner_id", q.OwnerID)
 	f.eq("c.organization_id", q.OrganizationID)
 	f.since("c.updated_at", q.UpdatedSince)
@@ -81,8 +96,7 @@ func (c *conn) Contacts(ctx context.Context, q tresor.ContactQuery) ([]*tresor.C
 	case tresor.FlagObjected:
 		f.add("c.objected_at IS NOT NULL")
 	}
-	text, args := f.query(head, "c.id", q.Page)
-	return list(ctx, c, text, args, scanContact)
+	contactFilters(f, q.ContactFilter)
 }
 
 // ContactsByID reads the contacts with the ids, in one query; ids not
@@ -98,7 +112,11 @@ func (c *conn) ContactsByID(ctx context.Context, ids []string) ([]*tresor.Contac
 	}
 	f.add("c.id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", args...)
 	text, fargs := f.query(queries["contact-select"], "c.id", tresor.Page{Limit: len(ids)})
-	return list(ctx, c, text, fargs, scanContact)
+	rows, err := list(ctx, c, text, fargs, scanContact)
+	if err != nil {
+		return nil, err
+	}
+	return rows, contactTags(ctx, c, rows)
 }
 
 // ConsentContacts lists the contacts with a recorded consent state.

@@ -41,7 +41,11 @@ func jsonColumn(v any) (any, error) {
 
 // Organization returns one organization.
 func (c *conn) Organization(ctx context.Context, id string) (*tresor.Organization, error) {
-	return get(ctx, c, "organization", id, scanOrganization)
+	row, err := get(ctx, c, "organization", id, scanOrganization)
+	if err != nil {
+		return nil, err
+	}
+	return row, organizationTags(ctx, c, []*tresor.Organization{row})
 }
 
 // Organizations lists organizations.
@@ -49,8 +53,15 @@ func (c *conn) Organizations(ctx context.Context, q tresor.OrganizationFilter) (
 	var f filter
 	f.eq("o.owner_id", q.OwnerID)
 	f.since("o.updated_at", q.UpdatedSince)
+	if q.Tag != "" {
+		f.add("EXISTS (SELECT 1 FROM organization_tags ot WHERE ot.organization_id = o.id AND ot.tag = ?)", q.Tag)
+	}
 	text, args := f.query(queries["organization-select"], "o.id", q.Page)
-	return list(ctx, c, text, args, scanOrganization)
+	rows, err := list(ctx, c, text, args, scanOrganization)
+	if err != nil {
+		return nil, err
+	}
+	return rows, organizationTags(ctx, c, rows)
 }
 
 // InsertOrganization inserts an organization.

@@ -288,10 +288,10 @@ func scanString(s scanner) (string, error) {
 func scanCampaign(s scanner) (*tresor.Campaign, error) {
 	var m tresor.Campaign
 	var content string
-	var owner sql.NullString
+	var owner, segment sql.NullString
 	var sent sql.NullInt64
 	var created, updated int64
-	if err := s.Scan(&m.ID, &m.Name, &m.Purpose, &m.Channel, &content, &owner, &sent, &created, &updated, &m.Version); err != nil {
+	if err := s.Scan(&m.ID, &m.Name, &m.Purpose, &m.Channel, &content, &owner, &sent, &created, &updated, &m.Version, &segment); err != nil {
 		return nil, err
 	}
 	var stored campaignContent
@@ -299,7 +299,7 @@ func scanCampaign(s scanner) (*tresor.Campaign, error) {
 		return nil, fmt.Errorf("campaign %s: %w", m.ID, err)
 	}
 	m.Content, m.Segment = stored.Content, stored.Segment
-	m.OwnerID, m.SentAt = owner.String, optTime(sent)
+	m.OwnerID, m.SentAt, m.SegmentID = owner.String, optTime(sent), segment.String
 	m.CreatedAt, m.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return &m, nil
 }
@@ -329,13 +329,13 @@ func (c *conn) Campaigns(ctx context.Context, q tresor.CampaignFilter) ([]*treso
 
 // InsertCampaign inserts a campaign.
 func (c *conn) InsertCampaign(ctx context.Context, m *tresor.Campaign) error {
-	_, err := c.exec(ctx, "campaign-insert", append(campaignArgs(m), micros(m.CreatedAt), micros(m.UpdatedAt), m.Version)...)
+	_, err := c.exec(ctx, "campaign-insert", append(campaignArgs(m), micros(m.CreatedAt), micros(m.UpdatedAt), m.Version, nullID(m.SegmentID))...)
 	return err
 }
 
 // UpdateCampaign replaces a campaign.
 func (c *conn) UpdateCampaign(ctx context.Context, m *tresor.Campaign, prev int64) error {
-	return changeOne(ctx, c, "campaign", m.ID, "campaign-update", append(campaignArgs(m), micros(m.UpdatedAt), m.Version, prev)...)
+	return changeOne(ctx, c, "campaign", m.ID, "campaign-update", append(campaignArgs(m), micros(m.UpdatedAt), m.Version, prev, nullID(m.SegmentID))...)
 }
 
 // DeleteCampaign deletes a campaign.

@@ -288,16 +288,16 @@ SELECT count(*) FROM interactions
 WHERE contact_id = $1 AND direction = 'inbound' AND kind = $2 AND network = $3 AND occurred_at >= $4
 
 -- name: campaign-select
-SELECT m.id, m.name, m.purpose, m.channel, m.content, m.owner_id, m.sent_at, m.created_at, m.updated_at, m.version
+SELECT m.id, m.name, m.purpose, m.channel, m.content, m.owner_id, m.sent_at, m.created_at, m.updated_at, m.version, m.segment_id
 FROM campaigns m
 
 -- name: campaign-insert
-INSERT INTO campaigns (id, name, purpose, channel, content, owner_id, sent_at, created_at, updated_at, version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+INSERT INTO campaigns (id, name, purpose, channel, content, owner_id, sent_at, created_at, updated_at, version, segment_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 
 -- name: campaign-update
 UPDATE campaigns SET name = $2, purpose = $3, channel = $4, content = $5, owner_id = $6, sent_at = $7,
-    updated_at = $8, version = $9
+    updated_at = $8, version = $9, segment_id = $11
 WHERE id = $1 AND version = $10
 
 -- name: campaign-delete
@@ -632,3 +632,52 @@ DELETE FROM mail_messages WHERE contact_id = $1
 
 -- name: mail-known
 SELECT count(*) FROM mail_messages WHERE hash = $1
+
+-- ---- tags and segments (issue [2.3])
+
+-- name: contact-tag-add
+INSERT INTO contact_tags (contact_id, tag, display, created_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (contact_id, tag) DO NOTHING
+
+-- name: contact-tag-remove
+DELETE FROM contact_tags WHERE contact_id = $1 AND tag = $2
+
+-- name: organization-tag-add
+INSERT INTO organization_tags (organization_id, tag, display, created_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (organization_id, tag) DO NOTHING
+
+-- name: organization-tag-remove
+DELETE FROM organization_tags WHERE organization_id = $1 AND tag = $2
+
+-- name: tag-counts
+SELECT tag, min(display), sum(contacts), sum(organizations) FROM (
+    SELECT tag, display, 1 AS contacts, 0 AS organizations FROM contact_tags
+    UNION ALL
+    SELECT tag, display, 0, 1 FROM organization_tags
+) t GROUP BY tag ORDER BY tag
+
+-- name: tag-counts-unrestricted
+SELECT tag, min(display), sum(contacts), sum(organizations) FROM (
+    SELECT ct.tag, ct.display, 1 AS contacts, 0 AS organizations FROM contact_tags ct
+    JOIN contacts c ON c.id = ct.contact_id WHERE c.restricted_at IS NULL AND c.archived_at IS NULL
+    UNION ALL
+    SELECT tag, display, 0, 1 FROM organization_tags
+) t GROUP BY tag ORDER BY tag
+
+-- name: segment-select
+SELECT s.id, s.name, s.owner_id, s.rules, s.created_at, s.updated_at, s.version
+FROM segments s
+
+-- name: segment-insert
+INSERT INTO segments (id, name, owner_id, rules, created_at, updated_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+
+-- name: segment-update
+UPDATE segments SET name = $2, owner_id = $3, rules = $4, updated_at = $5, version = $6
+WHERE id = $1 AND version = $7
+
+-- name: segment-delete
+DELETE FROM segments WHERE id = $1
+
+-- name: segment-campaigns
+SELECT id FROM campaigns WHERE segment_id = $1 AND sent_at IS NULL ORDER BY id

@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, mergeTests...)
 	tests = append(tests, taskTests...)
 	tests = append(tests, mailTests...)
+	tests = append(tests, tagTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
