@@ -499,7 +499,7 @@ func (q *query) err() error {
 
 // contactFilter reads the filter of the contact list, which the export of
 // that list takes alike.
-func (q query) contactFilter() tresor.ContactFilter {
+func (q *query) contactFilter() tresor.ContactFilter {
 	return tresor.ContactFilter{OwnerID: q.owner("owner"), OrganizationID: q.id("organization_id"),
 		UpdatedSince: q.time("updated_since"), Email: q.str("email"), Query: q.str("q"), Sort: q.str("sort"), Consent: q.consent(),
 		Tag: q.str("tag"), Segment: q.id("segment"), CreatedSince: q.time("created_since"), CreatedBefore: q.time("created_before"),
