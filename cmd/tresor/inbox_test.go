@@ -1,11 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http"
 	"net/smtp"
 	"strings"
 	"testing"
@@ -45,26 +43,7 @@ func TestInboxOverRealPOP3(t *testing.T) {
 		"TRESOR_INBOX_URL": "pop3://" + popUser + "@" + popAddr, "TRESOR_INBOX_INSECURE": "true", "TRESOR_INBOX_PASSWORD": popPassword,
 		"TRESOR_INBOX_INTERVAL": "0", "TRESOR_INBOX_KEEP": "true"}
 	base, _ := serveForTest(t, env, io.Discard)
-	if _, msg, code := run(t, env, "user", "create", "--email", "agent@example.org", "--role", "service"); code != 0 {
-		t.Fatal(msg)
-	}
-	token, _, _ := run(t, env, "token", "create", "--email", "agent@example.org")
-	token = strings.TrimSpace(token)
-	call := func(method, path, body string) (int, map[string]any) {
-		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Tresor-Purpose", "service")
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var out map[string]any
-		_ = json.NewDecoder(res.Body).Decode(&out)
-		return res.StatusCode, out
-	}
+	call := staffAPI(t, env, base, "agent@example.org", "service", "service")
 	customer := "kundin-" + tag + "@example.de"
 	status, c := call("POST", "/api/v1/contacts", `{"given_name":"Karla","family_name":"Kundin","emails":["`+customer+`"],"legal_basis":"contract"}`)
 	if status != 201 {

@@ -29,26 +29,7 @@ func TestDoubleOptInAndCampaignOverRealSMTP(t *testing.T) {
 	smtpAddr, api := mailtest.Mailpit(t)
 	env := map[string]string{"TRESOR_DATA_DIR": t.TempDir(), "TRESOR_SMTP_ADDR": smtpAddr, "TRESOR_SMTP_FROM": "Tresor CRM <crm@example.org>"}
 	base, stop := serveForTest(t, env, io.Discard)
-	if _, msg, code := run(t, env, "user", "create", "--email", "mk@example.org", "--role", "marketing"); code != 0 {
-		t.Fatal(msg)
-	}
-	token, _, _ := run(t, env, "token", "create", "--email", "mk@example.org")
-	token = strings.TrimSpace(token)
-	call := func(method, path, body string) (int, map[string]any) {
-		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Tresor-Purpose", "marketing")
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var out map[string]any
-		_ = json.NewDecoder(res.Body).Decode(&out)
-		return res.StatusCode, out
-	}
+	call := staffAPI(t, env, base, "mk@example.org", "marketing", "marketing")
 	to := fmt.Sprintf("optin-%d@example.org", rand.Uint64())
 	status, c := call("POST", "/api/v1/contacts", `{"given_name":"Erika","family_name":"Mustermann","emails":["`+to+`"],"legal_basis":"consent"}`)
 	if status != 201 {
@@ -181,4 +162,31 @@ func serveForTest(t *testing.T, env map[string]string, stderr io.Writer) (string
 	}
 	t.Cleanup(func() { _ = stop() })
 	return base, stop
+}
+
+// staffAPI creates a user with the role and a token for them, and returns a
+// function that calls the running server's API with that token under the
+// purpose: the status and the decoded JSON answer.
+func staffAPI(t *testing.T, env map[string]string, base, email, role, purpose string) func(method, path, body string) (int, map[string]any) {
+	t.Helper()
+	if _, msg, code := run(t, env, "user", "create", "--email", email, "--role", role); code != 0 {
+		t.Fatal(msg)
+	}
+	token, _, _ := run(t, env, "token", "create", "--email", email)
+	token = strings.TrimSpace(token)
+	return func(method, path, body string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Tresor-Purpose", purpose)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&out)
+		return res.StatusCode, out
+	}
 }
