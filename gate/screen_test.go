@@ -13,6 +13,7 @@ import (
 	"tresor"
 	"tresor/datadir"
 	"tresor/gate"
+	"tresor/policy"
 	"tresor/storetest"
 )
 
@@ -153,6 +154,65 @@ func TestHandEnteredData(t *testing.T) {
 					t.Errorf("source %q: notices = %+v", src, ns.Items)
 				}
 			}
+		})
+	}
+	t.Run("sqlite", func(t *testing.T) { run(t, datadir.Config{DataDir: t.TempDir()}) })
+	t.Run("postgres", func(t *testing.T) { run(t, datadir.Config{DB: storetest.PostgresURL(t), DataDir: t.TempDir()}) })
+}
+
+// TestHandEnteredArt9Exception: where the policy allows a special category
+// under an Art. 9(2) exception, hand-entered text that reveals it is stored
+// only when the write confirms that exception, and the provenance keeps
+// the confirmation.
+func TestHandEnteredArt9Exception(t *testing.T) {
+	y := strings.Replace(string(policy.DefaultYAML()), `                 professional.employer, interaction.content]
+    legal_bases: [contract, legitimate_interest, legal_obligation]
+    retention_days: 1095
+`, `                 professional.employer, interaction.content, special.health]
+    legal_bases: [contract, legitimate_interest, legal_obligation]
+    retention_days: 1095
+    art9_exception: h
+`, 1)
+	pol, err := policy.Parse([]byte(y))
+	must(t, err)
+	if pu, ok := pol.Purpose("service"); !ok || pu.Art9Exception != "h" {
+		t.Fatal("the test policy does not give service an exception")
+	}
+	run := func(t *testing.T, cfg datadir.Config) {
+		cfg.Migrate = true
+		g := openGate(t, cfg, gate.WithPolicy(pol))
+		service := as(t, g, "service@example.org", "service", tresor.RoleService)
+		person := erika()
+		person.Position = ""
+		must(t, g.CreateContact(service, person))
+		newCase := func(exception string) *tresor.Case {
+			return &tresor.Case{Channel: tresor.ChannelPhone, ContactID: person.ID, CaseContent: tresor.CaseContent{
+				Subject: "Hilfsmittel", Description: "Rollstuhl nach Diagnose Multiple Sklerose"},
+				Collection: tresor.Collection{LegalBasis: tresor.BasisContract, Art9Exception: exception}}
+		}
+
+		t.Run("an allowed special category without the confirmed exception is refused, asking for it", func(t *testing.T) {
+			for _, ex := range []string{"", "a"} {
+				err := g.CreateCase(service, newCase(ex))
+				wantCode(t, err, tresor.ECSpecialCategory)
+				if ae := tresor.AsError(err); !strings.Contains(ae.Message, `art9_exception "h"`) || !strings.Contains(ae.MessageDE, "lit. h") {
+					t.Errorf("%q: the refusal does not ask for the exception: %+v", ex, ae)
+				}
+			}
+		})
+		t.Run("an allowed special category with the confirmed exception is stored with it", func(t *testing.T) {
+			c := newCase("h")
+			must(t, g.CreateCase(service, c))
+			got, err := g.Case(service, c.ID)
+			must(t, err)
+			if prov := records(t, got.Provenance); len(prov) != 1 || prov[0].Art9Exception != "h" {
+				t.Errorf("provenance = %+v", prov)
+			}
+		})
+		t.Run("a category the exception does not cover is still refused", func(t *testing.T) {
+			c := newCase("h")
+			c.Description = "Mitglied der Kirchengemeinde"
+			wantCode(t, g.CreateCase(service, c), tresor.ECSpecialCategory)
 		})
 	}
 	t.Run("sqlite", func(t *testing.T) { run(t, datadir.Config{DataDir: t.TempDir()}) })
