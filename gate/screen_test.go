@@ -25,7 +25,8 @@ func TestHandEnteredData(t *testing.T) {
 	run := func(t *testing.T, cfg datadir.Config) {
 		cfg.Migrate = true
 		clk := newClock()
-		g := openGate(t, cfg, gate.WithClock(clk.now))
+		box := &mailbox{}
+		g := openGate(t, cfg, gate.WithClock(clk.now), gate.WithMailer(box))
 		sales := as(t, g, "sales@example.org", "sales", tresor.RoleSales)
 		service := as(t, g, "service@example.org", "service", tresor.RoleService)
 		dpo := as(t, g, "dpo@example.org", "data_protection", tresor.RoleDPO)
@@ -96,6 +97,18 @@ func TestHandEnteredData(t *testing.T) {
 			// Working at a clinic reveals nothing of one's health, as in imports.
 			_, err = g.UpdateContact(sales, person.ID, tresor.Update{Patch: json.RawMessage(`{"organization":"Klinik für Psychiatrie Nord"}`)})
 			must(t, err)
+		})
+
+		t.Run("a health word in an e-mail typed by hand is refused before it is sent", func(t *testing.T) {
+			_, err := g.SendEmail(sales, tresor.EmailSend{ContactID: person.ID, Kind: tresor.EmailContract, Subject: "Ihr Vertrag",
+				Body: "Gute Besserung nach der Chemotherapie, " + marker})
+			bilingual(t, err, "body")
+			box.mu.Lock()
+			n := len(box.sent)
+			box.mu.Unlock()
+			if n != 0 {
+				t.Errorf("%d mails went out", n)
+			}
 		})
 
 		t.Run("nothing of the refused text is stored", func(t *testing.T) {
