@@ -36,10 +36,15 @@ const (
 	SourceWebForm   Source = "web_form"  // the person filled in a form
 	SourceImport    Source = "import"    // a file import
 	SourceConnector Source = "connector" // a social network connector
+	// SourceThirdParty: typed in by a user, but told by someone other than
+	// the person (a colleague, a partner, a register): an Art. 14 notice is due.
+	SourceThirdParty Source = "third_party"
 )
 
 // Sources lists every source.
-func Sources() []Source { return []Source{SourceManual, SourceWebForm, SourceImport, SourceConnector} }
+func Sources() []Source {
+	return []Source{SourceManual, SourceWebForm, SourceImport, SourceConnector, SourceThirdParty}
+}
 
 // Contact is a natural person the company is in touch with.
 type Contact struct {
@@ -108,6 +113,10 @@ type Collection struct {
 	ImportID      string     `json:"import_id,omitempty" category:"none"`
 	Network       string     `json:"source_network,omitempty" category:"none"`
 	Visibility    Visibility `json:"visibility,omitempty" category:"none"`
+	// Art9Exception confirms, for text that reveals a special category
+	// (Art. 9 GDPR), the letter of the Art. 9(2) exception the purpose
+	// names; without it such text is refused.
+	Art9Exception string `json:"art9_exception,omitempty" category:"none"`
 }
 
 // ProvenanceRecord is the provenance of some fields of a record: how and for
@@ -130,6 +139,9 @@ func (c *Collection) validate(p *Problems) {
 		p.Add("source_network", "%q is not a network id such as mastodon or linkedin", c.Network)
 	}
 	checkOneOf(p, "visibility", c.Visibility, Visibilities(), false)
+	if e := c.Art9Exception; e != "" && (len(e) != 1 || e[0] < 'a' || e[0] > 'j') {
+		p.Add("art9_exception", "%q is not a letter of Art. 9(2) GDPR (a to j)", e)
+	}
 }
 
 // Record returns the provenance of fields collected now.

@@ -116,6 +116,13 @@ func (g *Gate) sendEmail(ctx context.Context, e tresor.EmailSend, k *tresor.Case
 		}
 		return nil, &tresor.Error{Code: ec, Message: r.Message, MessageDE: r.MessageDE}
 	}
+	// What is sent is recorded as an interaction: text typed by hand that
+	// reveals a special category is refused before it goes out (Art. 9).
+	if err := screenTyped(req, &tresor.Collection{}, typed{field: "subject", text: e.Subject}, typed{field: "body", text: e.Body}); err != nil {
+		audit.Decision, audit.Reason = tresor.Refused, string(tresor.ECSpecialCategory)
+		g.recordBestEffort(ctx, audit)
+		return nil, err
+	}
 	switch e.Kind {
 	case tresor.EmailReply:
 		// The person started a conversation: they wrote by mail, or asked

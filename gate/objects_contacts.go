@@ -60,8 +60,13 @@ var contacts = &kind[tresor.Contact, *tresor.Contact, *tresor.ContactRow]{
 	},
 	check: func(ctx context.Context, tx tresor.Tx, req *request, c, old *tresor.Contact) error {
 		var before any
+		var was tresor.ContactDetails
 		if old != nil {
-			before = old
+			before, was = old, old.ContactDetails
+		}
+		if err := screenTyped(req, &c.Collection, typed{field: "position", text: c.Position, was: was.Position},
+			typed{field: "organization", text: c.Organization, was: was.Organization, employer: true}); err != nil {
+			return err
 		}
 		if err := req.g.collect(req, c, before, &c.Collection, &c.Provenance); err != nil {
 			return err
@@ -115,13 +120,16 @@ const suppressionScope = "marketing"
 
 // CreateContact stores a new contact.
 func (g *Gate) CreateContact(ctx context.Context, c *tresor.Contact) error {
-	return create(ctx, g, contacts, []*tresor.Contact{c})
+	return g.CreateContacts(ctx, []*tresor.Contact{c})
 }
 
 // CreateContacts stores many contacts in one transaction: all or none.
 // Imports use it; on PostgreSQL it writes with COPY.
 func (g *Gate) CreateContacts(ctx context.Context, cs []*tresor.Contact) error {
-	return create(ctx, g, contacts, cs)
+	_, err := createWith(ctx, g, contacts, cs, nil, func(tx tresor.Tx, vs []*tresor.Contact) error {
+		return thirdPartyNotices(ctx, tx, vs) // Art. 14 for what a third party told
+	})
+	return err
 }
 
 // Contact returns one contact, with what the purpose may see.

@@ -167,8 +167,13 @@ var interactions = &kind[tresor.Interaction, *tresor.Interaction, *tresor.Intera
 			return err
 		}
 		var before any
+		var was tresor.InteractionContent
 		if old != nil {
-			before = old
+			before, was = old, old.InteractionContent
+		}
+		if err := screenTyped(req, &in.Collection, typed{field: "subject", text: in.Subject, was: was.Subject},
+			typed{field: "body", text: in.Body, was: was.Body}); err != nil {
+			return err
 		}
 		if err := req.g.collect(req, in, before, &in.Collection, &in.Provenance); err != nil {
 			return err
@@ -294,8 +299,13 @@ var cases = &kind[tresor.Case, *tresor.Case, *tresor.CaseRow]{
 			return err
 		}
 		var before any
+		var was tresor.CaseContent
 		if old != nil {
-			before = old
+			before, was = old, old.CaseContent
+		}
+		if err := screenTyped(req, &c.Collection, typed{field: "subject", text: c.Subject, was: was.Subject},
+			typed{field: "description", text: c.Description, was: was.Description}); err != nil {
+			return err
 		}
 		return req.g.collect(req, c, before, &c.Collection, &c.Provenance)
 	},

@@ -341,6 +341,13 @@ func (g *Gate) SendSocial(ctx context.Context, s tresor.SocialSend) (*tresor.Rea
 	}
 	e := g.entry(ctx, "contact.social_send", "contact", []string{c.ID}, nil, nil)
 	e.Detail = fmt.Sprintf("channel=%s %s advertising=%v", ch.ID, channel, s.Advertising)
+	// What is sent is recorded as an interaction: text typed by hand that
+	// reveals a special category is refused before it goes out (Art. 9).
+	if err := screenTyped(req, &tresor.Collection{}, typed{field: "text", text: text}); err != nil {
+		e.Decision, e.Reason = tresor.Refused, string(tresor.ECSpecialCategory)
+		g.recordBestEffort(ctx, e)
+		return nil, err
+	}
 	if !d.Allowed {
 		e.Decision, e.Reason = tresor.Refused, d.Reasons[0].Code
 		g.recordBestEffort(ctx, e)

@@ -1,0 +1,58 @@
+package policy
+
+import "tresor"
+
+// The refusals of hand-entered text (notes, interactions, cases, contact
+// fields) that reveals a special category of personal data (Art. 9 GDPR).
+const (
+	// RSpecialText: the purpose may not store the category at all.
+	RSpecialText = string(tresor.ECSpecialCategory) + ":text"
+	// RSpecialConfirm: the purpose may store it under an Art. 9(2)
+	// exception, which the write did not confirm.
+	RSpecialConfirm = string(tresor.ECSpecialCategory) + ":confirm"
+)
+
+func init() {
+	texts[RSpecialText] = [2]string{
+		"The field %[1]s reveals %[2]s, a special category of personal data (Art. 9 GDPR). The purpose %[3]q names no exception of Art. 9(2) GDPR that allows it, so it is not stored: nothing of this entry was saved. Write it without that information.",
+		"Das Feld %[1]s verrät %[2]s, eine besondere Kategorie personenbezogener Daten (Art. 9 DSGVO). Der Zweck %[3]q nennt keine Ausnahme nach Art. 9 Abs. 2 DSGVO, die das erlaubt, daher wird sie nicht gespeichert: Von diesem Eintrag wurde nichts gesichert. Schreiben Sie ihn ohne diese Angabe.",
+	}
+	texts[RSpecialConfirm] = [2]string{
+		"The field %[1]s reveals %[2]s, a special category of personal data (Art. 9 GDPR). The purpose %[3]q may store it only under the exception of Art. 9(2)(%[4]s) GDPR: confirm that this exception applies by sending art9_exception %[4]q with the entry, or leave the information out. Nothing was saved.",
+		"Das Feld %[1]s verrät %[2]s, eine besondere Kategorie personenbezogener Daten (Art. 9 DSGVO). Der Zweck %[3]q darf sie nur unter der Ausnahme nach Art. 9 Abs. 2 lit. %[4]s DSGVO speichern: Bestätigen Sie, dass diese Ausnahme zutrifft, indem Sie art9_exception %[4]q mit dem Eintrag senden, oder lassen Sie die Angabe weg. Es wurde nichts gespeichert.",
+	}
+}
+
+// ScreenText refuses text typed by hand into the field that reveals a
+// special category, unless the purpose allows that category under an
+// Art. 9(2) exception and the write confirms that very exception
+// (confirmed, the art9_exception it carries). It names the field and the
+// category, never the words found.
+func ScreenText(pu *Purpose, field, text, confirmed string) error {
+	cat, ok := SpecialCategory(text)
+	if !ok {
+		return nil
+	}
+	return screened(pu, field, cat, confirmed)
+}
+
+func screened(pu *Purpose, field string, cat tresor.Category, confirmed string) error {
+	name, ok := specialNames[cat]
+	if !ok {
+		name = both{string(cat), string(cat)}
+	}
+	id := ""
+	if pu != nil {
+		id = pu.ID
+	}
+	if pu == nil || pu.Art9Exception == "" || !pu.Allows(cat) {
+		return Refuse(RSpecialText, field, name, id)
+	}
+	if confirmed != pu.Art9Exception {
+		return Refuse(RSpecialConfirm, field, name, id, pu.Art9Exception)
+	}
+	return nil
+}
+
+// Art9Exceptions are the letters of Art. 9(2) GDPR an exception may name.
+func Art9Exceptions() []string { return append([]string(nil), art9Exceptions...) }
