@@ -73,6 +73,7 @@ type Reader interface {
 	TaskReader
 	MailReader
 	TagReader
+	BreachReader
 }
 
 // ContactReader reads contacts and the blind index of their identifiers.
@@ -324,6 +325,7 @@ type Tx interface {
 	TaskWriter
 	MailWriter
 	TagWriter
+	BreachWriter
 }
 
 // ContactWriter writes contacts and the blind index of their identifiers.

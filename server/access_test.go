@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"tresor"
 	"tresor/datadir"
@@ -102,6 +103,11 @@ func (a *api) fixture(collection string) string {
 		m := &tresor.SavedSegment{Name: "Fixture", Rules: tresor.SegmentRules{Tag: "Fixture"}}
 		must(a.t, a.g.CreateSegment(ctx, m))
 		return m.ID
+	case "breaches":
+		b := &tresor.Breach{Title: "Fixture", AwareAt: time.Now(), Risk: tresor.BreachRiskSome,
+			BreachContent: tresor.BreachContent{Description: "Fixture"}}
+		must(a.t, a.g.CreateBreach(tresor.WithPurpose(sys, "data_protection"), b))
+		return b.ID
 	case "erasures":
 		id := a.fixture("contacts")
 		_, err := a.g.EraseContact(tresor.WithPurpose(sys, "data_protection"), id, tresor.EraseRequest{Reason: "ticket 1"})
@@ -232,6 +238,31 @@ func matrix() map[string]matrixCase {
 		}},
 		"POST /api/v1/retention/runs": {dpoOnly, func(a *api, r tresor.Role) call {
 			return call{method: "POST", path: "/api/v1/retention/runs", role: r, purpose: purposeOf(r), body: `{"dry_run":true}`}
+		}},
+		// The breach register (Art. 33/34): the data-protection officer's alone.
+		"POST /api/v1/breaches": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/breaches", role: r, purpose: purposeOf(r),
+				body: `{"title":"Laptop","description":"lost on a train","aware_at":"2026-03-14T09:00:00Z","risk":"risk"}`}
+		}},
+		"GET /api/v1/breaches": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/breaches", role: r, purpose: purposeOf(r)}
+		}},
+		"GET /api/v1/breaches/{id}": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/breaches/" + a.fixture("breaches"), role: r, purpose: purposeOf(r)}
+		}},
+		"PATCH /api/v1/breaches/{id}": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "PATCH", path: "/api/v1/breaches/" + a.fixture("breaches"), role: r, purpose: purposeOf(r), body: `{"risk":"high"}`}
+		}},
+		"POST /api/v1/breaches/{id}/state": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/breaches/" + a.fixture("breaches") + "/state", role: r, purpose: purposeOf(r),
+				body: `{"state":"authority_notified"}`}
+		}},
+		"POST /api/v1/breaches/{id}/scope": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/breaches/" + a.fixture("breaches") + "/scope", role: r, purpose: purposeOf(r),
+				body: `{"actor":"user:x","since":"2026-03-14T09:00:00Z","until":"2026-03-14T10:00:00Z"}`}
+		}},
+		"GET /api/v1/breaches/{id}/drafts": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/breaches/" + a.fixture("breaches") + "/drafts?lang=en", role: r, purpose: purposeOf(r)}
 		}},
 		// The audit trail: the data-protection officer and the auditor read it;
 		// the export of touched contacts decrypts names, so only the dpo's purpose.

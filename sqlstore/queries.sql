@@ -681,3 +681,19 @@ DELETE FROM segments WHERE id = $1
 
 -- name: segment-campaigns
 SELECT id FROM campaigns WHERE segment_id = $1 AND sent_at IS NULL ORDER BY id
+
+-- ---- the breach register (issue [2.4])
+
+-- name: breach-select
+SELECT br.id, br.plain, br.created_at, br.updated_at, br.version, br.sealed,
+       dk.subject, dk.version, dk.kek_version, dk.wrapped
+FROM breaches br LEFT JOIN data_keys dk ON dk.subject = br.key_subject
+
+-- name: breach-insert
+INSERT INTO breaches (id, aware_at, state, plain, key_subject, created_at, updated_at, version, sealed)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+
+-- name: breach-update
+UPDATE breaches
+SET aware_at = $2, state = $3, plain = $4, key_subject = $5, updated_at = $6, version = $7, sealed = $8
+WHERE id = $1 AND version = $9
