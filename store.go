@@ -72,6 +72,7 @@ type Reader interface {
 	MergeReader
 	TaskReader
 	MailReader
+	RequestReader
 	TagReader
 }
 
@@ -323,6 +324,7 @@ type Tx interface {
 	MergeWriter
 	TaskWriter
 	MailWriter
+	RequestWriter
 	TagWriter
 }
 
