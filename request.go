@@ -185,9 +185,6 @@ type RequestFilter struct {
 	States []RequestState
 	// DueBefore keeps those due before the day.
 	DueBefore Date
-	// Overdue keeps the open requests due before today; set, the gate
-	// fills in States and DueBefore.
-	Overdue bool
 	Page
 }
 

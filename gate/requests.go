@@ -109,10 +109,10 @@ func (g *Gate) DataRequest(ctx context.Context, id string) (*tresor.Request, err
 	return r, nil
 }
 
-// DataRequests lists requests by due date; Overdue keeps the open ones due
-// before today. The audit trail records request.list with the ids listed.
+// DataRequests lists requests by due date. The audit trail records
+// request.list with the ids listed.
 func (g *Gate) DataRequests(ctx context.Context, f tresor.RequestFilter) (*tresor.List[*tresor.Request], error) {
-	req, err := g.dataProtection(ctx)
+	_, err := g.dataProtection(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -123,10 +123,6 @@ func (g *Gate) DataRequests(ctx context.Context, f tresor.RequestFilter) (*treso
 	}
 	if f.DueBefore != "" && !f.DueBefore.Valid() {
 		return nil, tresor.Errorf(tresor.ECInvalidParameter, "%q is not a date in the form YYYY-MM-DD.", f.DueBefore)
-	}
-	if f.Overdue {
-		f.States = OpenRequestStates()
-		f.DueBefore = tresor.Date(req.now.Format(time.DateOnly))
 	}
 	if err := f.Page.Normalize(); err != nil {
 		return nil, err

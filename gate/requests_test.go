@@ -130,7 +130,7 @@ func TestRequestRules(t *testing.T) {
 			must(t, err)
 			fresh, err := g.CreateRequest(dpo, newReq(dayOffset(-1)))
 			must(t, err)
-			over, err := g.DataRequests(dpo, tresor.RequestFilter{Overdue: true})
+			over, err := g.DataRequests(dpo, tresor.RequestFilter{States: gate.OpenRequestStates(), DueBefore: dayOffset(0)})
 			must(t, err)
 			var overIDs []string
 			for _, r := range over.Items {
