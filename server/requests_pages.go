@@ -30,6 +30,7 @@ type requestsData struct {
 	Closed   []*tresor.Request
 	Refusal  string // why the purpose sees no requests, in the person's language
 	Problem  string // a refused change, in the person's language
+	Added    string // the id of the request just recorded
 	Form     tresor.NewRequest
 	Kinds    []tresor.RequestKind
 	Channels []tresor.RequestChannel
@@ -50,6 +51,9 @@ func (s *Server) renderRequests(w http.ResponseWriter, r *http.Request, status i
 		return err
 	}
 	d.Today, d.Kinds, d.Channels = s.today(), tresor.RequestKinds(), tresor.RequestChannels()
+	if id := r.URL.Query().Get("added"); tresor.ValidID(id) {
+		d.Added = id
+	}
 	if d.Form.ReceivedAt == "" {
 		d.Form.ReceivedAt = d.Today
 	}
@@ -90,10 +94,11 @@ func (s *Server) requestRefused(w http.ResponseWriter, r *http.Request, err erro
 func (s *Server) requestCreateForm(w http.ResponseWriter, r *http.Request) error {
 	n := tresor.NewRequest{Kind: tresor.RequestKind(r.PostFormValue("kind")), Channel: tresor.RequestChannel(r.PostFormValue("channel")),
 		Address: strings.TrimSpace(r.PostFormValue("address")), ReceivedAt: tresor.Date(r.PostFormValue("received_at"))}
-	if _, err := s.requests().CreateRequest(r.Context(), n); err != nil {
+	created, err := s.requests().CreateRequest(r.Context(), n)
+	if err != nil {
 		return s.requestRefused(w, r, err, &requestsData{Form: n})
 	}
-	http.Redirect(w, r, "/dpo/requests", http.StatusSeeOther)
+	http.Redirect(w, r, "/dpo/requests?added="+created.ID, http.StatusSeeOther)
 	return nil
 }
 
