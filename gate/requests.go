@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -17,6 +18,23 @@ var _ tresor.RequestService = (*Gate)(nil)
 // account that holds admin beside it: separation of duties). The address,
 // the contacts concerned, the reasons and the history are sealed under the
 // request's own key.
+
+// requestRegister admits the data_protection purpose only, and records a
+// refusal.
+func (g *Gate) requestRegister(ctx context.Context, action string) (*request, error) {
+	req, err := g.authorize(ctx, accessPurpose)
+	if err != nil {
+		return nil, err
+	}
+	if !req.pu.SeesRestricted {
+		err := &tresor.Error{Code: tresor.ECForbidden,
+			Message:   fmt.Sprintf("The register of requests of data subjects is the data-protection officer's: declare the purpose data_protection, not %q.", req.pu.ID),
+			MessageDE: fmt.Sprintf("Das Register der Anträge betroffener Personen führt der Datenschutz: Geben Sie den Zweck data_protection an, nicht %q.", req.pu.ID)}
+		g.recordBestEffort(ctx, g.entry(ctx, action, "request", nil, nil, err))
+		return nil, err
+	}
+	return req, nil
+}
 
 func (g *Gate) requestToRow(ctx context.Context, tx tresor.Tx, r *tresor.Request, old *tresor.RequestRow) (*tresor.RequestRow, error) {
 	row := &tresor.RequestRow{Request: *r}
@@ -47,7 +65,7 @@ func requestReason(field, reason string) (string, error) {
 // CreateRequest records a request that arrived; it is received, due one
 // month after the day it arrived. The audit trail records request.create.
 func (g *Gate) CreateRequest(ctx context.Context, n tresor.NewRequest) (*tresor.Request, error) {
-	req, err := g.dataProtection(ctx)
+	req, err := g.requestRegister(ctx, "request.create")
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +109,7 @@ func (g *Gate) CreateRequest(ctx context.Context, n tresor.NewRequest) (*tresor.
 
 // DataRequest returns one request; the audit trail records request.read.
 func (g *Gate) DataRequest(ctx context.Context, id string) (*tresor.Request, error) {
-	if _, err := g.dataProtection(ctx); err != nil {
+	if _, err := g.requestRegister(ctx, "request.read"); err != nil {
 		return nil, err
 	}
 	row, err := g.store.Read().DataRequest(ctx, id)
@@ -112,7 +130,7 @@ func (g *Gate) DataRequest(ctx context.Context, id string) (*tresor.Request, err
 // DataRequests lists requests by due date. The audit trail records
 // request.list with the ids listed.
 func (g *Gate) DataRequests(ctx context.Context, f tresor.RequestFilter) (*tresor.List[*tresor.Request], error) {
-	_, err := g.dataProtection(ctx)
+	_, err := g.requestRegister(ctx, "request.list")
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +194,7 @@ func validRequestState(s tresor.RequestState) bool {
 // changeRequest applies fn to the stored request in one transaction and
 // records action.
 func (g *Gate) changeRequest(ctx context.Context, action, id string, fn func(req *request, r *tresor.Request) error) (*tresor.Request, error) {
-	req, err := g.dataProtection(ctx)
+	req, err := g.requestRegister(ctx, action)
 	if err != nil {
 		return nil, err
 	}
