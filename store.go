@@ -72,6 +72,7 @@ type Reader interface {
 	MergeReader
 	TaskReader
 	MailReader
+	RequestReader
 	TagReader
 	BreachReader
 }
@@ -324,6 +325,7 @@ type Tx interface {
 	MergeWriter
 	TaskWriter
 	MailWriter
+	RequestWriter
 	TagWriter
 	BreachWriter
 }

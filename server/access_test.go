@@ -485,6 +485,12 @@ func matrix() map[string]matrixCase {
 		must(a.t, a.g.CreateTask(tresor.WithPurpose(sys, "sales"), tk))
 		return tk.ID
 	}
+	dataRequest := func(a *api) string {
+		rq, err := a.g.CreateRequest(tresor.WithPurpose(sys, "data_protection"), tresor.NewRequest{Kind: tresor.RequestErasure,
+			Channel: tresor.ArrivedByEmail, Address: "fixture@example.org", ReceivedAt: "2026-03-02"})
+		must(a.t, err)
+		return rq.ID
+	}
 	for key, c := range map[string]matrixCase{
 		"GET /api/v1/tasks": {purposeRoles, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/tasks?assignee=me"} }},
 		"POST /api/v1/tasks": {contentRoles, func(a *api, r tresor.Role) call {
@@ -500,6 +506,21 @@ func matrix() map[string]matrixCase {
 		}},
 		"POST /api/v1/tasks/{id}/undo": {purposeRoles, func(a *api, r tresor.Role) call {
 			return call{method: "POST", path: "/api/v1/tasks/" + task(a) + "/undo"}
+		}},
+		// The register of requests of data subjects: the DPO's alone; an
+		// administrator is refused like every other role.
+		"POST /api/v1/requests": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/requests", body: `{"kind":"access","channel":"letter","address":"Musterweg 1, 12345 Musterstadt","received_at":"2026-03-02"}`}
+		}},
+		"GET /api/v1/requests": {dpoOnly, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/requests?state=open"} }},
+		"GET /api/v1/requests/{id}": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/requests/" + dataRequest(a)}
+		}},
+		"POST /api/v1/requests/{id}/state": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/requests/" + dataRequest(a) + "/state", body: `{"state":"identity_verified"}`}
+		}},
+		"POST /api/v1/requests/{id}/extend": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/requests/" + dataRequest(a) + "/extend", body: `{"reason":"complex"}`}
 		}},
 	} {
 		mk := c.make

@@ -1964,6 +1964,13 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"Notice", reflect.TypeOf(tresor.Notice{}), []string{}},
 		{"NoticeList", reflect.TypeOf(listBody[*tresor.Notice]{}), nil},
 		{"NoticesSent", reflect.TypeOf(noticesSent{}), []string{}},
+		// The register of requests of data subjects.
+		{"DataRequest", reflect.TypeOf(tresor.Request{}), meta(tresor.Request{})},
+		{"RequestEvent", reflect.TypeOf(tresor.RequestEvent{}), []string{}},
+		{"NewDataRequest", reflect.TypeOf(tresor.NewRequest{}), []string{}},
+		{"RequestStateChange", reflect.TypeOf(RequestStateChange{}), []string{}},
+		{"RequestExtension", reflect.TypeOf(RequestExtension{}), []string{}},
+		{"DataRequestList", reflect.TypeOf(listBody[*tresor.Request]{}), nil},
 		{"NoticeGivenRequest", reflect.TypeOf(noticeGivenRequest{}), []string{}},
 		// The company's social channels.
 		{"SocialChannel", reflect.TypeOf(tresor.SocialChannel{}), []string{}},
@@ -2336,7 +2343,7 @@ func (zeros) Read(p []byte) (int, error) {
 // listPurposes are the purposes TestOpenAPIListParameters declares for the
 // lists that refuse sales: the audit export and the information duties are
 // duties of data protection, and sales may not see social profiles.
-var listPurposes = map[string]string{"GET /api/v1/audit/export": "data_protection", "GET /api/v1/notices": "data_protection",
+var listPurposes = map[string]string{"GET /api/v1/requests": "data_protection", "GET /api/v1/audit/export": "data_protection", "GET /api/v1/notices": "data_protection",
 	"GET /api/v1/channels/{id}/profile": "pr"}
 
 // roleToken returns an API token of the fakes whose user holds one of the
@@ -2612,6 +2619,16 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"GET /api/v1/breaches/{id}/drafts", liveCall{target: "/api/v1/breaches/" + testID + "/drafts?lang=en", token: testToken, purpose: "data_protection"}, 200, ""},
 		{"POST /api/v1/tasks/{id}/done", liveCall{target: "/api/v1/tasks/" + testID + "/done", token: testToken, purpose: "sales"}, 200, ""},
 		{"POST /api/v1/tasks/{id}/undo", liveCall{target: "/api/v1/tasks/" + testID + "/undo", token: testToken, purpose: "sales"}, 200, ""},
+		{"POST /api/v1/requests", liveCall{target: "/api/v1/requests", token: testToken, purpose: "data_protection", body: `{"kind":"access","channel":"email","address":"erika@example.org","received_at":"2026-03-02"}`}, 201, ""},
+		{"POST /api/v1/requests", liveCall{target: "/api/v1/requests", token: testToken, purpose: "data_protection", body: `{"kind":"complaint","channel":"email","address":"erika@example.org","received_at":"2026-03-02"}`}, 422, tresor.ECValidation},
+		{"POST /api/v1/requests", liveCall{target: "/api/v1/requests", token: testToken, purpose: "sales", body: `{"kind":"access","channel":"email","address":"erika@example.org","received_at":"2026-03-02"}`}, 403, tresor.ECForbidden},
+		{"GET /api/v1/requests", liveCall{target: "/api/v1/requests?state=overdue", token: testToken, purpose: "data_protection"}, 200, ""},
+		{"GET /api/v1/requests", liveCall{target: "/api/v1/requests?state=pending", token: testToken, purpose: "data_protection"}, 400, tresor.ECInvalidParameter},
+		{"GET /api/v1/requests/{id}", liveCall{target: "/api/v1/requests/" + testID, token: testToken, purpose: "data_protection"}, 200, ""},
+		{"GET /api/v1/requests/{id}", liveCall{target: "/api/v1/requests/" + unknownID, token: testToken, purpose: "data_protection"}, 404, tresor.ECNotFound},
+		{"POST /api/v1/requests/{id}/state", liveCall{target: "/api/v1/requests/" + testID + "/state", token: testToken, purpose: "data_protection", body: `{"state":"identity_verified"}`}, 200, ""},
+		{"POST /api/v1/requests/{id}/state", liveCall{target: "/api/v1/requests/" + testID + "/state", token: testToken, purpose: "data_protection", body: `{"state":"answered"}`}, 409, tresor.ECConflict},
+		{"POST /api/v1/requests/{id}/extend", liveCall{target: "/api/v1/requests/" + testID + "/extend", token: testToken, purpose: "data_protection", body: `{"reason":"complex"}`}, 200, ""},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":false}`}, 200, ""},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: refused + "/restriction", token: testToken, purpose: "sales", body: `{"restricted":true}`}, 403, tresor.ECRestricted},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", contentType: "text/plain", body: "yes"}, 415, tresor.ECUnsupportedMedia},

@@ -43,6 +43,8 @@ type Services struct {
 	// Tags and Segments default to Contacts where it offers them (the gate).
 	Tags     tresor.TagService
 	Segments tresor.SegmentService
+	// Requests defaults to Contacts where it offers it (the gate).
+	Requests tresor.RequestService
 	Health   Health
 }
 

@@ -20,6 +20,7 @@ var queries = mustParseQueries(queriesSQL)
 var aliases = map[string]string{
 	"contact": "c", "organization": "o", "interaction": "i", "pipeline": "p", "deal": "d", "case": "k", "user": "u", "token": "t", "campaign": "m",
 	"hold": "h", "channel": "h", "post": "p", "grant": "g", "import": "x", "task": "tk", "segment": "s", "breach": "br",
+	"request": "rq",
 }
 
 func mustParseQueries(text string) map[string]string {

@@ -697,3 +697,21 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 UPDATE breaches
 SET aware_at = $2, state = $3, plain = $4, key_subject = $5, updated_at = $6, version = $7, sealed = $8
 WHERE id = $1 AND version = $9
+
+-- ---- requests of data subjects (issue [2.4])
+
+-- name: request-select
+SELECT rq.id, rq.kind, rq.channel, rq.received_at, rq.state, rq.due, rq.extended, rq.created_at, rq.updated_at,
+       rq.version, rq.sealed, dk.subject, dk.version, dk.kek_version, dk.wrapped
+FROM data_requests rq LEFT JOIN data_keys dk ON dk.subject = rq.key_subject
+
+-- name: request-insert
+INSERT INTO data_requests (id, kind, channel, received_at, state, due, extended, key_subject,
+                           created_at, updated_at, version, sealed)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+
+-- name: request-update
+UPDATE data_requests
+SET kind = $2, channel = $3, received_at = $4, state = $5, due = $6, extended = $7, key_subject = $8,
+    updated_at = $9, version = $10, sealed = $11
+WHERE id = $1 AND version = $12
