@@ -84,6 +84,16 @@ func pageRefusal(r *http.Request, err error) string {
 	return e.Message + " (" + string(e.Code) + ")"
 }
 
+// refusedOrFailed sorts a list's error for a page: a refusal (a 4xx
+// problem) is shown on the page as its explanation; anything else fails
+// the page.
+func refusedOrFailed(r *http.Request, err error) (refusal string, failed error) {
+	if tresor.AsError(err) != nil && statusOf[tresor.ErrorCode(err)] < 500 {
+		return pageRefusal(r, err), nil
+	}
+	return "", err
+}
+
 func (s *Server) casesPage(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.workspaceView(r, "cases_title", "/cases")
 	if err != nil {
@@ -105,12 +115,9 @@ func (s *Server) casesPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Names = s.caseAssigneeNames(r)
 	l, err := s.svc.Cases.Cases(r.Context(), f)
-	switch {
-	case err == nil:
+	if err == nil {
 		d.Cases, d.Next = l.Items, l.Next
-	case tresor.AsError(err) != nil && statusOf[tresor.ErrorCode(err)] < 500:
-		d.Refusal = pageRefusal(r, err)
-	default:
+	} else if d.Refusal, err = refusedOrFailed(r, err); err != nil {
 		return err
 	}
 	v.Data = d

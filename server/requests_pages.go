@@ -62,14 +62,10 @@ func (s *Server) renderRequests(w http.ResponseWriter, r *http.Request, status i
 			return nil
 		}
 		l, lerr := s.requests().DataRequests(r.Context(), tresor.RequestFilter{States: states, Page: tresor.Page{Limit: 100}})
-		switch {
-		case lerr == nil:
+		if lerr == nil {
 			return l.Items
-		case tresor.AsError(lerr) != nil && statusOf[tresor.ErrorCode(lerr)] < 500:
-			d.Refusal = pageRefusal(r, lerr)
-		default:
-			err = lerr
 		}
+		d.Refusal, err = refusedOrFailed(r, lerr)
 		return nil
 	}
 	d.Open = list(openRequestStates())

@@ -101,14 +101,10 @@ func (s *Server) renderTasks(w http.ResponseWriter, r *http.Request, status int,
 		}
 		f.Limit = 100
 		l, lerr := ts.Tasks(ctx, f)
-		switch {
-		case lerr == nil:
+		if lerr == nil {
 			return l.Items
-		case tresor.AsError(lerr) != nil && statusOf[tresor.ErrorCode(lerr)] < 500:
-			d.Refusal = pageRefusal(r, lerr)
-		default:
-			err = lerr
 		}
+		d.Refusal, err = refusedOrFailed(r, lerr)
 		return nil
 	}
 	if d.LinkKind != "" {
