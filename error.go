@@ -95,6 +95,10 @@ type Error struct {
 	RetryAfter time.Duration
 	// MergedInto, for ECMerged, is the id of the contact that absorbed this one.
 	MergedInto string
+	// Art9Exception, for ECSpecialCategory, is the letter of Art. 9(2) GDPR
+	// that the purpose allows the category under: confirming it with the
+	// entry lifts the refusal. Empty when no confirmation would.
+	Art9Exception string
 }
 
 // FieldError names one invalid field with a JSON path such as "emails[1]".

@@ -49,7 +49,9 @@ func screened(pu *Purpose, field string, cat tresor.Category, confirmed string) 
 		return Refuse(RSpecialText, field, name, id)
 	}
 	if confirmed != pu.Art9Exception {
-		return Refuse(RSpecialConfirm, field, name, id, pu.Art9Exception)
+		err := Refuse(RSpecialConfirm, field, name, id, pu.Art9Exception)
+		err.(*tresor.Error).Art9Exception = pu.Art9Exception
+		return err
 	}
 	return nil
 }

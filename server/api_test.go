@@ -77,13 +77,14 @@ func backends(t *testing.T, fn func(t *testing.T, a *api)) {
 	})
 }
 
-func newAPI(t testing.TB, cfg datadir.Config) *api {
+func newAPI(t testing.TB, cfg datadir.Config, more ...gate.Option) *api {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	box := &mailbox{}
-	g, err := datadir.Open(context.Background(), cfg, gate.WithLogger(log), gate.WithMailer(box), gate.WithMailbox(emptyMailbox{}, true), gate.WithPublicURL("https://crm.example.org"),
-		gate.WithConnectors(func(_ context.Context, network string, creds []byte) (tresor.Connector, error) { return stubNet{}, nil }))
+	opts := append([]gate.Option{gate.WithLogger(log), gate.WithMailer(box), gate.WithMailbox(emptyMailbox{}, true), gate.WithPublicURL("https://crm.example.org"),
+		gate.WithConnectors(func(_ context.Context, network string, creds []byte) (tresor.Connector, error) { return stubNet{}, nil })}, more...)
+	g, err := datadir.Open(context.Background(), cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -95,10 +95,14 @@ func (s *Server) contactCaseSubmit(w http.ResponseWriter, r *http.Request) error
 		}
 		k := &tresor.Case{ContactID: id, Status: tresor.CaseNew, Priority: tresor.Priority(forms.Case.Priority), Channel: tresor.Channel(forms.Case.Channel),
 			CaseContent: tresor.CaseContent{Subject: strings.TrimSpace(forms.Case.Subject), Description: forms.Case.Description},
-			Collection:  tresor.Collection{LegalBasis: contactBasis(c), BalancingNote: c.BalancingNote}}
+			Collection: tresor.Collection{LegalBasis: contactBasis(c), BalancingNote: c.BalancingNote,
+				Art9Exception: r.PostFormValue("art9_exception")}}
 		err = s.svc.Cases.CreateCase(r.Context(), k)
 		if code := tresor.ErrorCode(err); err != nil && statusOf[code] >= 400 && statusOf[code] < 500 && code != tresor.ECNotFound {
 			forms.Case.Error = formProblem(r, err)
+			if e := tresor.AsError(err); e != nil {
+				forms.Case.Art9 = e.Art9Exception
+			}
 			return "", s.renderContact(w, r, statusOf[code], forms, "")
 		} else if err != nil {
 			return "", err
@@ -428,6 +432,9 @@ type logForm struct {
 	Basis  string
 	Errors map[string]string // field → message, in the page's language
 	Error  string
+	// Art9 is the letter of Art. 9(2) GDPR the form asks to confirm after
+	// the gate found a special category the purpose allows under it.
+	Art9 string
 }
 
 // contactView is what the contact page shows.
@@ -584,6 +591,7 @@ type dealForm struct {
 type caseForm struct {
 	Subject, Description, Priority, Channel string
 	Error                                   string
+	Art9                                    string // as logForm.Art9
 }
 
 func newContactForms() contactForms {
@@ -777,7 +785,8 @@ func (s *Server) contactLogSubmit(w http.ResponseWriter, r *http.Request) error 
 	if len(form.Errors) > 0 {
 		return s.renderContact(w, r, http.StatusUnprocessableEntity, contactForms{Log: form, Consent: newContactForms().Consent}, "")
 	}
-	coll := tresor.Collection{Source: tresor.SourceManual, LegalBasis: tresor.LegalBasis(form.Basis)}
+	coll := tresor.Collection{Source: tresor.SourceManual, LegalBasis: tresor.LegalBasis(form.Basis),
+		Art9Exception: r.PostFormValue("art9_exception")}
 	if coll.LegalBasis == tresor.BasisLegitimateInterest {
 		// The interaction continues the relation on the contact's ground:
 		// the balancing note recorded with the contact holds for it too.
@@ -810,6 +819,7 @@ func (s *Server) contactLogSubmit(w http.ResponseWriter, r *http.Request) error 
 			}
 		}
 		rf := refusalOf(r, err)
+		form.Art9 = e.Art9Exception
 		switch e.Code {
 		case tresor.ECBasisMissing, tresor.ECBasisUnknown, tresor.ECBasisNotAllowed, tresor.ECBalancingNote:
 			form.Errors["legal_basis"] = rf.Message + " (" + rf.Code + ")"

@@ -132,6 +132,9 @@ type problem struct {
 	Explanation *explanation `json:"explanation,omitempty"`
 	// MergedInto names the contact a merged one lives on in (with Location).
 	MergedInto string `json:"merged_into,omitempty"`
+	// Art9Exception, for special_category, is the letter of Art. 9(2) GDPR
+	// whose confirmation (art9_exception with the entry) lifts the refusal.
+	Art9Exception string `json:"art9_exception,omitempty"`
 }
 
 type explanation struct {
@@ -162,6 +165,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			p.MergedInto = e.MergedInto
 			w.Header().Set("Location", mergedLocation(e))
 		}
+		p.Art9Exception = e.Art9Exception
 		if e.MessageDE != "" {
 			p.Explanation = &explanation{EN: e.Message, DE: e.MessageDE}
 			if language(r) == "de" {
