@@ -71,6 +71,19 @@ var contacts = &kind[tresor.Contact, *tresor.Contact, *tresor.ContactRow]{
 		if err := req.g.collect(req, c, before, &c.Collection, &c.Provenance); err != nil {
 			return err
 		}
+		// A change that brings what a third party told gives the Art. 14
+		// duty too, unless one is still open for the person.
+		if old != nil && c.Collection.Source == tresor.SourceThirdParty && len(changedFields(old, c)) > 0 {
+			open, err := tx.Notices(ctx, tresor.NoticeQuery{Open: true, ContactID: c.ID, Page: tresor.Page{Limit: 1}})
+			if err != nil {
+				return err
+			}
+			if len(open) == 0 {
+				if err := thirdPartyNotices(ctx, tx, []*tresor.Contact{c}, req.now); err != nil {
+					return err
+				}
+			}
+		}
 		// A person who objected to marketing is not brought back for it: not by
 		// an import, not by a new record (Art. 21(3)).
 		if req.pu.HidesObjected {
@@ -127,7 +140,7 @@ func (g *Gate) CreateContact(ctx context.Context, c *tresor.Contact) error {
 // Imports use it; on PostgreSQL it writes with COPY.
 func (g *Gate) CreateContacts(ctx context.Context, cs []*tresor.Contact) error {
 	_, err := createWith(ctx, g, contacts, cs, nil, func(tx tresor.Tx, vs []*tresor.Contact) error {
-		return thirdPartyNotices(ctx, tx, vs) // Art. 14 for what a third party told
+		return thirdPartyNotices(ctx, tx, vs, time.Time{}) // Art. 14 for what a third party told
 	})
 	return err
 }

@@ -386,6 +386,16 @@ var deals = &kind[tresor.Deal, *tresor.Deal, *tresor.Deal]{
 		if err := contactWritable(ctx, tx, req, d.ContactID); err != nil {
 			return err
 		}
+		// A deal's title and outcome reason are stored unsealed, beside a
+		// person: they never carry a special category (no exception).
+		var was tresor.Deal
+		if old != nil {
+			was = *old
+		}
+		if err := screenNever(typed{field: "title", text: d.Title, was: was.Title},
+			typed{field: "outcome_reason", text: d.OutcomeReason, was: was.OutcomeReason}); err != nil {
+			return err
+		}
 		pl, err := tx.Pipeline(ctx, d.PipelineID)
 		if tresor.ErrorCode(err) == tresor.ECNotFound {
 			return fieldError("deal", "pipeline", "there is no pipeline %q", d.PipelineID)

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"time"
 
 	"tresor"
 	"tresor/policy"
@@ -39,11 +40,27 @@ func screenTyped(req *request, coll *tresor.Collection, fs ...typed) error {
 	return nil
 }
 
+// screenNever refuses a write whose new or changed text, in fields that
+// never hold a special category (no Art. 9(2) exception applies to them),
+// reveals one.
+func screenNever(fs ...typed) error {
+	for _, f := range fs {
+		if f.text == f.was {
+			continue
+		}
+		if err := policy.ScreenNever(f.field, f.text); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // thirdPartyNotices records the Art. 14 information duty of new contacts
 // entered by hand from what someone other than the person told (source
 // third_party), as an import records it for its rows: same table, same
-// period, for the purpose they were collected for.
-func thirdPartyNotices(ctx context.Context, tx tresor.Tx, cs []*tresor.Contact) error {
+// period, for the purpose they were collected for. The duty starts at
+// (zero: when the contact was created).
+func thirdPartyNotices(ctx context.Context, tx tresor.Tx, cs []*tresor.Contact, at time.Time) error {
 	var ns []*tresor.Notice
 	for _, c := range cs {
 		if c.Collection.Source != tresor.SourceThirdParty {
@@ -54,8 +71,12 @@ func thirdPartyNotices(ctx context.Context, tx tresor.Tx, cs []*tresor.Contact) 
 			return err
 		}
 		last := latestRecord(records)
+		from := at
+		if from.IsZero() {
+			from = c.CreatedAt
+		}
 		ns = append(ns, &tresor.Notice{ID: newID(), ContactID: c.ID, Source: string(tresor.SourceThirdParty),
-			Purpose: last.Purpose, CreatedAt: c.CreatedAt, DueAt: c.CreatedAt.Add(noticePeriod)})
+			Purpose: last.Purpose, CreatedAt: from, DueAt: from.Add(noticePeriod)})
 	}
 	if len(ns) == 0 {
 		return nil

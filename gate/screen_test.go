@@ -111,6 +111,25 @@ func TestHandEnteredData(t *testing.T) {
 			}
 		})
 
+		t.Run("a health word in a deal's title is refused", func(t *testing.T) {
+			d := &tresor.Deal{Title: "Reha-Ausstattung nach Herzinfarkt " + marker, Stage: "lead", ContactID: person.ID}
+			bilingual(t, g.CreateDeal(sales, d), "title")
+			ae := tresor.AsError(g.CreateDeal(sales, d))
+			if ae == nil || ae.Art9Exception != "" || !strings.Contains(ae.Message, "never") {
+				t.Errorf("the refusal of a deal's title offers an exception: %+v", ae)
+			}
+		})
+		t.Run("a health word in a task's note is refused", func(t *testing.T) {
+			task := &tresor.Task{TaskContent: tresor.TaskContent{Title: "Rückruf", Note: "fragen, wie die Chemotherapie lief " + marker}, Due: "2027-01-15", ContactID: person.ID}
+			bilingual(t, g.CreateTask(sales, task), "note")
+		})
+		t.Run("a health word added to a task by a change is refused", func(t *testing.T) {
+			task := &tresor.Task{TaskContent: tresor.TaskContent{Title: "Rückruf"}, Due: "2027-01-15", ContactID: person.ID}
+			must(t, g.CreateTask(sales, task))
+			_, err := g.UpdateTask(sales, task.ID, tresor.Update{Patch: json.RawMessage(`{"title":"Rückruf nach Chemotherapie ` + marker + `"}`)})
+			bilingual(t, err, "title")
+		})
+
 		t.Run("nothing of the refused text is stored", func(t *testing.T) {
 			if cfg.DataDir == "" || cfg.DB != "" {
 				t.Skip("the SQLite file is looked at on SQLite")
@@ -155,6 +174,25 @@ func TestHandEnteredData(t *testing.T) {
 			}
 		})
 
+		t.Run("a change that brings what a third party told gets a notice duty", func(t *testing.T) {
+			own := erika()
+			own.GivenName, own.Emails = "Greta", []string{"greta@example.org"}
+			must(t, g.CreateContact(sales, own))
+			_, err := g.UpdateContact(sales, own.ID, tresor.Update{Patch: json.RawMessage(`{"position":"Einkaufsleiterin","source":"third_party"}`)})
+			must(t, err)
+			ns, err := g.Notices(dpo, tresor.NoticeQuery{ContactID: own.ID, Page: tresor.Page{Limit: 10}})
+			must(t, err)
+			if len(ns.Items) != 1 || ns.Items[0].Source != "third_party" || ns.Items[0].Purpose != "sales" {
+				t.Fatalf("notices = %+v", ns.Items)
+			}
+			_, err = g.UpdateContact(sales, own.ID, tresor.Update{Patch: json.RawMessage(`{"position":"Leiterin Einkauf","source":"third_party"}`)})
+			must(t, err)
+			ns, err = g.Notices(dpo, tresor.NoticeQuery{ContactID: own.ID, Page: tresor.Page{Limit: 10}})
+			must(t, err)
+			if len(ns.Items) != 1 {
+				t.Errorf("a second change while the notice is open added a duty: %+v", ns.Items)
+			}
+		})
 		t.Run("a hand-entered contact whose source is the person gets no notice duty", func(t *testing.T) {
 			for _, src := range []tresor.Source{"", tresor.SourceManual, tresor.SourceWebForm} {
 				own := erika()
@@ -220,6 +258,14 @@ func TestHandEnteredArt9Exception(t *testing.T) {
 			must(t, err)
 			if prov := records(t, got.Provenance); len(prov) != 1 || prov[0].Art9Exception != "h" {
 				t.Errorf("provenance = %+v", prov)
+			}
+		})
+		t.Run("a task never holds a special category, even where the purpose has an exception", func(t *testing.T) {
+			task := &tresor.Task{TaskContent: tresor.TaskContent{Title: "Hilfsmittel", Note: "Diagnose Multiple Sklerose"}, Due: "2027-01-15", ContactID: person.ID}
+			err := g.CreateTask(service, task)
+			wantCode(t, err, tresor.ECSpecialCategory)
+			if ae := tresor.AsError(err); ae.Art9Exception != "" {
+				t.Errorf("the refusal offers an exception a task cannot carry: %+v", ae)
 			}
 		})
 		t.Run("a category the exception does not cover is still refused", func(t *testing.T) {

@@ -69,6 +69,16 @@ var tasks = &kind[tresor.Task, *tresor.Task, *tresor.TaskRow]{
 		if err := linkedVisible(ctx, tx, req, t); err != nil {
 			return err
 		}
+		// A task has no legal basis of its own to confirm an Art. 9(2)
+		// exception with: its text never carries a special category.
+		var was tresor.TaskContent
+		if old != nil {
+			was = old.TaskContent
+		}
+		if err := screenNever(typed{field: "title", text: t.Title, was: was.Title},
+			typed{field: "note", text: t.Note, was: was.Note}); err != nil {
+			return err
+		}
 		var fields []tresor.PersonalField
 		if old == nil {
 			fields = filledFields(t)

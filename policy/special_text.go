@@ -10,12 +10,19 @@ const (
 	// RSpecialConfirm: the purpose may store it under an Art. 9(2)
 	// exception, which the write did not confirm.
 	RSpecialConfirm = string(tresor.ECSpecialCategory) + ":confirm"
+	// RSpecialNever: the field holds no special category under any
+	// exception (a deal's title, a task).
+	RSpecialNever = string(tresor.ECSpecialCategory) + ":never"
 )
 
 func init() {
 	texts[RSpecialText] = [2]string{
 		"The field %[1]s reveals %[2]s, a special category of personal data (Art. 9 GDPR). The purpose %[3]q names no exception of Art. 9(2) GDPR that allows it, so it is not stored: nothing of this entry was saved. Write it without that information.",
 		"Das Feld %[1]s verrät %[2]s, eine besondere Kategorie personenbezogener Daten (Art. 9 DSGVO). Der Zweck %[3]q nennt keine Ausnahme nach Art. 9 Abs. 2 DSGVO, die das erlaubt, daher wird sie nicht gespeichert: Von diesem Eintrag wurde nichts gesichert. Schreiben Sie ihn ohne diese Angabe.",
+	}
+	texts[RSpecialNever] = [2]string{
+		"The field %[1]s reveals %[2]s, a special category of personal data (Art. 9 GDPR). This field never holds such data, whatever the purpose: nothing of this entry was saved. Write it without that information; where the purpose allows the category, record it in a note or case of the person.",
+		"Das Feld %[1]s verrät %[2]s, eine besondere Kategorie personenbezogener Daten (Art. 9 DSGVO). Dieses Feld nimmt solche Daten nie auf, gleich für welchen Zweck: Von diesem Eintrag wurde nichts gesichert. Schreiben Sie ihn ohne diese Angabe; wo der Zweck die Kategorie erlaubt, halten Sie sie in einer Notiz oder einem Vorgang der Person fest.",
 	}
 	texts[RSpecialConfirm] = [2]string{
 		"The field %[1]s reveals %[2]s, a special category of personal data (Art. 9 GDPR). The purpose %[3]q may store it only under the exception of Art. 9(2)(%[4]s) GDPR: confirm that this exception applies by sending art9_exception %[4]q with the entry, or leave the information out. Nothing was saved.",
@@ -34,6 +41,20 @@ func ScreenText(pu *Purpose, field, text, confirmed string) error {
 		return nil
 	}
 	return screened(pu, field, cat, confirmed)
+}
+
+// ScreenNever refuses text typed into a field that holds no special
+// category under any exception, when it reveals one.
+func ScreenNever(field, text string) error {
+	cat, ok := SpecialCategory(text)
+	if !ok {
+		return nil
+	}
+	name, ok := specialNames[cat]
+	if !ok {
+		name = both{string(cat), string(cat)}
+	}
+	return Refuse(RSpecialNever, field, name)
 }
 
 func screened(pu *Purpose, field string, cat tresor.Category, confirmed string) error {
