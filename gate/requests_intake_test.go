@@ -305,3 +305,18 @@ func TestRequestVerificationMailArrivesAndMatches(t *testing.T) {
 		run(t, datadir.Config{DB: storetest.PostgresURL(t), DataDir: t.TempDir(), Migrate: true})
 	})
 }
+
+// TestRequestFormNeedsAMailServer: without a mail server no address can be
+// verified, so the form refuses (unavailable) and records nothing.
+func TestRequestFormNeedsAMailServer(t *testing.T) {
+	backends(t, func(t *testing.T, g *gate.Gate) {
+		_, err := g.SubmitRequest(bg, tresor.RequestSubmission{Kind: tresor.RequestAccess, Email: "someone@example.org", Client: "192.0.2.1:1"})
+		wantCode(t, err, tresor.ECUnavailable)
+		dpo := as(t, g, "dpo@example.org", "data_protection", tresor.RoleDPO)
+		l, err := g.DataRequests(dpo, tresor.RequestFilter{})
+		must(t, err)
+		if len(l.Items) != 0 {
+			t.Fatalf("recorded without a mail server: %v", l.Items)
+		}
+	})
+}

@@ -63,7 +63,8 @@ func (s *Server) requestIdentity() tresor.RequestIdentityService {
 // ---- the public form and the link
 
 // requestFormData is what the public pages show. Stage is form, sent,
-// confirm, verified, invalid or limited.
+// confirm, verified, invalid, or limited (refused for now: too many
+// requests, or no mail can be sent).
 type requestFormData struct {
 	Stage    string
 	Kinds    []tresor.RequestKind
@@ -108,6 +109,11 @@ func (s *Server) requestFormSubmit(w http.ResponseWriter, r *http.Request) error
 		Message: d.Message, Language: d.Language, Client: r.RemoteAddr})
 	if err != nil {
 		status, shown := pageStatus(err)
+		if tresor.ErrorCode(err) == tresor.ECUnavailable {
+			// No mail server, or the mail failed: say so on the form's page.
+			return s.renderRequestForm(w, r, statusOf[tresor.ECUnavailable], "request_public_title",
+				&requestFormData{Stage: "limited", Problem: pageRefusal(r, err)})
+		}
 		if !shown {
 			return err
 		}
