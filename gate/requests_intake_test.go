@@ -244,6 +244,21 @@ func TestRequestIntakeRules(t *testing.T) {
 			}
 		})
 
+		t.Run("a request naming a handle as network:handle is matched by the handle", func(t *testing.T) {
+			c := &tresor.Contact{ContactDetails: tresor.ContactDetails{FamilyName: "Handle",
+				SocialHandles: []tresor.SocialHandle{{Network: "mastodon", Handle: "@hanna@social.example"}}},
+				Collection: tresor.Collection{LegalBasis: tresor.BasisContract}}
+			must(t, e.g.CreateContact(sales, c))
+			r, err := e.g.CreateRequest(dpo, tresor.NewRequest{Kind: tresor.RequestAccess, Channel: tresor.ArrivedByLetter,
+				Address: "Mastodon:@Hanna@social.example", ReceivedAt: tresor.Date(e.clock.now().Format(time.DateOnly))})
+			must(t, err)
+			got, err := e.g.RequestState(dpo, r.ID, tresor.RequestIdentityVerified, "")
+			must(t, err)
+			if !slices.Equal(got.Candidates, []string{c.ID}) {
+				t.Fatalf("candidates = %v, want %s", got.Candidates, c.ID)
+			}
+		})
+
 		t.Run("the DPO links and unlinks contacts; a missing contact is refused", func(t *testing.T) {
 			r, err := e.g.CreateRequest(dpo, tresor.NewRequest{Kind: tresor.RequestAccess, Channel: tresor.ArrivedByLetter,
 				Address: "Musterweg 1, Berlin", ReceivedAt: tresor.Date(e.clock.now().Format(time.DateOnly))})
