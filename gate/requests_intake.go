@@ -64,7 +64,8 @@ func (g *Gate) requestLimitKeys(email, client string) []string {
 }
 
 // checkRequestLimit refuses a submission while the client or the address
-// has sent its share in the window.
+// has sent its share: the count restarts after a window without requests,
+// so a steady trickle stays limited too.
 func (g *Gate) checkRequestLimit(ctx context.Context, keys []string, now time.Time) error {
 	var wait time.Duration
 	for i, k := range keys {
