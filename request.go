@@ -137,6 +137,14 @@ type RequestContent struct {
 	Address string `json:"address" category:"interaction.content"`
 	// ContactIDs are the contacts the request concerns, once known.
 	ContactIDs []string `json:"contact_ids,omitempty" category:"interaction.content"`
+	// Candidates are the contacts whose identifiers match the address,
+	// found by blind index when the identity was verified; the DPO decides
+	// which of them the request concerns (ContactIDs).
+	Candidates []string `json:"candidates,omitempty" category:"interaction.content"`
+	// Message is what the requester wrote with a request from the web form.
+	Message string `json:"message,omitempty" category:"interaction.content"`
+	// Language is the language to answer in: de or en ("" for German).
+	Language string `json:"language,omitempty" category:"interaction.content"`
 	// ExtensionReason says why the deadline was extended (Art. 12(3)).
 	ExtensionReason string `json:"extension_reason,omitempty" category:"interaction.content"`
 	// Reason is the reason of the last change of state; for a refusal,
@@ -150,7 +158,8 @@ type RequestEvent struct {
 	At     time.Time    `json:"at"`
 	State  RequestState `json:"state"`
 	Reason string       `json:"reason,omitempty"`
-	// By is the user who made the change ("" for the system).
+	// By is the user who made the change ("" for the system,
+	// "requester" for the person who asked, through the form or the link).
 	By string `json:"by,omitempty"`
 }
 
@@ -166,6 +175,13 @@ func (r *Request) Validate() error {
 	checkOneOf(&p, "state", r.State, RequestStates(), true)
 	for _, id := range r.ContactIDs {
 		checkID(&p, "contact_ids", id)
+	}
+	for _, id := range r.Candidates {
+		checkID(&p, "candidates", id)
+	}
+	checkText(&p, "message", r.Message, maxLongText, false, true)
+	if r.Language != "" && r.Language != "de" && r.Language != "en" {
+		p.Add("language", "must be de or en")
 	}
 	checkText(&p, "extension_reason", r.ExtensionReason, maxLongText, false, true)
 	checkText(&p, "reason", r.Reason, maxLongText, false, true)

@@ -92,6 +92,9 @@ type ContactReader interface {
 	// LookupContacts returns, for those of the blind-index keys that are in
 	// the lookup index, the contact each belongs to.
 	LookupContacts(ctx context.Context, keys []LookupKey) (map[LookupKey]string, error)
+	// LookupContactIDs lists every contact indexed under the blind-index
+	// key, in id order (duplicates included, unlike LookupContacts).
+	LookupContactIDs(ctx context.Context, key LookupKey) ([]string, error)
 }
 
 // RecordReader reads the CRM records around contacts: organisations,

@@ -258,6 +258,13 @@ func (g *Gate) RequestState(ctx context.Context, id string, to tresor.RequestSta
 		if !tresor.RequestMoveAllowed(r.State, to) {
 			return tresor.Errorf(tresor.ECConflict, "A request that is %s cannot become %s.", r.State, to)
 		}
+		if to == tresor.RequestIdentityVerified {
+			// Verified by hand: match the address by blind index, as the link does.
+			var err error
+			if r.Candidates, err = g.requestCandidates(ctx, r.Address); err != nil {
+				return err
+			}
+		}
 		r.State, r.Reason = to, reason
 		r.History = append(r.History, tresor.RequestEvent{At: req.now, State: to, Reason: reason, By: req.ownerID()})
 		return nil

@@ -522,6 +522,19 @@ func matrix() map[string]matrixCase {
 		"POST /api/v1/requests/{id}/extend": {dpoOnly, func(a *api, r tresor.Role) call {
 			return call{method: "POST", path: "/api/v1/requests/" + dataRequest(a) + "/extend", body: `{"reason":"complex"}`}
 		}},
+		"POST /api/v1/requests/{id}/verification": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/requests/" + dataRequest(a) + "/verification"}
+		}},
+		"POST /api/v1/requests/{id}/contacts": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/requests/" + dataRequest(a) + "/contacts", body: `{"contact_id":"` + a.fixture("contacts") + `"}`}
+		}},
+		"DELETE /api/v1/requests/{id}/contacts/{contact_id}": {dpoOnly, func(a *api, r tresor.Role) call {
+			c := a.fixture("contacts")
+			rq, err := a.g.CreateRequest(tresor.WithPurpose(sys, "data_protection"), tresor.NewRequest{Kind: tresor.RequestErasure,
+				Channel: tresor.ArrivedByEmail, Address: "fixture@example.org", ReceivedAt: "2026-03-02", ContactIDs: []string{c}})
+			must(a.t, err)
+			return call{method: "DELETE", path: "/api/v1/requests/" + rq.ID + "/contacts/" + c}
+		}},
 	} {
 		mk := c.make
 		c.make = func(a *api, r tresor.Role) call {

@@ -44,6 +44,9 @@ func TestEveryPersonalRouteIsAudited(t *testing.T) {
 		for _, r := range tresor.Roles() {
 			a.token(r) // users and tokens first: their creation is recorded too
 		}
+		rq, err := a.g.CreateRequest(tresor.WithPurpose(sys, "data_protection"), tresor.NewRequest{Kind: tresor.RequestErasure,
+			Channel: tresor.ArrivedByEmail, Address: "audit-fixture@example.org", ReceivedAt: "2026-03-02"})
+		must(t, err)
 		for _, tc := range []struct {
 			call    call
 			actions []string // the entries the call must leave, in order
@@ -65,6 +68,10 @@ func TestEveryPersonalRouteIsAudited(t *testing.T) {
 			{call{method: "GET", path: "/api/v1/contacts/" + contact + "/reach?purpose=marketing&channel=email", role: tresor.RoleMarketing}, []string{"contact.reach"}, []string{contact}},
 			{call{method: "GET", path: "/api/v1/campaigns/" + campaign + "/audience", role: tresor.RoleMarketing, purpose: "marketing"}, []string{"campaign.audience"}, []string{"*"}},
 			{call{method: "GET", path: "/api/v1/contacts/" + contact + "/holds", role: tresor.RoleDPO, purpose: "data_protection"}, []string{"contact.holds_read"}, []string{contact}},
+			{call{method: "POST", path: "/api/v1/requests/" + rq.ID + "/verification", role: tresor.RoleDPO, purpose: "data_protection"}, []string{"request.verification"}, []string{rq.ID}},
+			{call{method: "POST", path: "/api/v1/requests/" + rq.ID + "/contacts", role: tresor.RoleDPO, purpose: "data_protection",
+				body: `{"contact_id":"` + contact + `"}`}, []string{"request.link"}, []string{rq.ID}},
+			{call{method: "DELETE", path: "/api/v1/requests/" + rq.ID + "/contacts/" + contact, role: tresor.RoleDPO, purpose: "data_protection"}, []string{"request.unlink"}, []string{rq.ID}},
 			{call{method: "POST", path: "/api/v1/contacts/" + contact + "/restriction", role: tresor.RoleDPO, purpose: "data_protection",
 				body: `{"restricted":true}`}, []string{"contact.restricted"}, []string{contact}},
 			{call{method: "GET", path: "/api/v1/contacts/" + contact, role: tresor.RoleSales, purpose: "sales"}, []string{"contact.read"}, []string{contact}},

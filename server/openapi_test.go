@@ -67,10 +67,12 @@ type fakeServices struct {
 	tresor.CampaignService
 	tresor.TaskService
 
-	filter      any  // the filter of the last list call
-	noMailer    bool // answer as the gate does when no mail server is configured
-	mailRefused bool // answer as the gate does when the mail server refuses a notice
-	noConnector bool // answer as the gate does when the server has no connectors for social networks
+	filter      any                        // the filter of the last list call
+	submitted   []tresor.RequestSubmission // requests sent with the public form
+	verified    bool                       // the link good-link was used
+	noMailer    bool                       // answer as the gate does when no mail server is configured
+	mailRefused bool                       // answer as the gate does when the mail server refuses a notice
+	noConnector bool                       // answer as the gate does when the server has no connectors for social networks
 }
 
 var (
@@ -1068,6 +1070,10 @@ func documentedRoutes(s *Server) []RouteInfo {
 // webPages are the HTML pages for browsers (server/web.go, server/consentpages.go), which openapi.json
 // leaves out. A new route is either under /api/ and documented, or added here.
 var webPages = []string{
+	"GET /requests/new",
+	"POST /requests/new",
+	"GET /requests/verify",
+	"POST /requests/verify",
 	"GET /{$}",
 	"GET /static/{file...}",
 	"POST /purpose",
@@ -2629,6 +2635,12 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"POST /api/v1/requests/{id}/state", liveCall{target: "/api/v1/requests/" + testID + "/state", token: testToken, purpose: "data_protection", body: `{"state":"identity_verified"}`}, 200, ""},
 		{"POST /api/v1/requests/{id}/state", liveCall{target: "/api/v1/requests/" + testID + "/state", token: testToken, purpose: "data_protection", body: `{"state":"answered"}`}, 409, tresor.ECConflict},
 		{"POST /api/v1/requests/{id}/extend", liveCall{target: "/api/v1/requests/" + testID + "/extend", token: testToken, purpose: "data_protection", body: `{"reason":"complex"}`}, 200, ""},
+		{"POST /api/v1/requests/{id}/verification", liveCall{target: "/api/v1/requests/" + testID + "/verification", token: testToken, purpose: "data_protection"}, 200, ""},
+		{"POST /api/v1/requests/{id}/verification", liveCall{target: "/api/v1/requests/" + testID + "/verification", token: testToken, purpose: "sales"}, 403, tresor.ECForbidden},
+		{"POST /api/v1/requests/{id}/contacts", liveCall{target: "/api/v1/requests/" + testID + "/contacts", token: testToken, purpose: "data_protection", body: `{"contact_id":"` + testID + `"}`}, 200, ""},
+		{"POST /api/v1/requests/{id}/contacts", liveCall{target: "/api/v1/requests/" + testID + "/contacts", token: testToken, purpose: "data_protection", body: `{"contact_id":"` + unknownID + `"}`}, 422, tresor.ECInvalidReference},
+		{"DELETE /api/v1/requests/{id}/contacts/{contact_id}", liveCall{target: "/api/v1/requests/" + testID + "/contacts/" + testID, token: testToken, purpose: "data_protection"}, 200, ""},
+		{"DELETE /api/v1/requests/{id}/contacts/{contact_id}", liveCall{target: "/api/v1/requests/" + testID + "/contacts/" + unknownID, token: testToken, purpose: "data_protection"}, 404, tresor.ECNotFound},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":false}`}, 200, ""},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: refused + "/restriction", token: testToken, purpose: "sales", body: `{"restricted":true}`}, 403, tresor.ECRestricted},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", contentType: "text/plain", body: "yes"}, 415, tresor.ECUnsupportedMedia},

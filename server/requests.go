@@ -11,13 +11,13 @@ import (
 // requestRoutes are the JSON API of the register of requests of data
 // subjects; the gate admits only the data_protection purpose.
 func (s *Server) requestRoutes() []route {
-	return []route{
+	return append([]route{
 		{"POST", "/api/v1/requests", Purpose, s.createRequest},
 		{"GET", "/api/v1/requests", Purpose, s.listRequests},
 		{"GET", "/api/v1/requests/{id}", Purpose, s.getRequest},
 		{"POST", "/api/v1/requests/{id}/state", Purpose, s.requestState},
 		{"POST", "/api/v1/requests/{id}/extend", Purpose, s.extendRequest},
-	}
+	}, s.requestIdentityRoutes()...)
 }
 
 // requests is the register's service: the one given, or the contacts

@@ -15,12 +15,12 @@ import (
 
 func (s *Server) requestPages() []route {
 	dpo := AnyRole(tresor.RoleDPO)
-	return []route{
+	return append([]route{
 		{"GET", "/dpo/requests", dpo, s.requestsPage},
 		{"POST", "/dpo/requests", dpo, s.requestCreateForm},
 		{"POST", "/dpo/requests/{id}/state", dpo, s.requestStateForm},
 		{"POST", "/dpo/requests/{id}/extend", dpo, s.requestExtendForm},
-	}
+	}, s.requestIntakePages()...)
 }
 
 // requestsData is what the request register page shows.
@@ -100,6 +100,12 @@ func (s *Server) requestCreateForm(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) requestStateForm(w http.ResponseWriter, r *http.Request) error {
 	_, err := s.requests().RequestState(r.Context(), r.PathValue("id"), tresor.RequestState(r.PostFormValue("state")), r.PostFormValue("reason"))
+	if r.PostFormValue("back") == "request" { // the form on the request's own page
+		if err != nil {
+			return s.requestPageRefused(w, r, err)
+		}
+		return s.requestDone(w, r, "moved")
+	}
 	if err != nil {
 		return s.requestRefused(w, r, err, &requestsData{})
 	}
@@ -108,7 +114,14 @@ func (s *Server) requestStateForm(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) requestExtendForm(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.requests().ExtendRequest(r.Context(), r.PathValue("id"), r.PostFormValue("reason")); err != nil {
+	_, err := s.requests().ExtendRequest(r.Context(), r.PathValue("id"), r.PostFormValue("reason"))
+	if r.PostFormValue("back") == "request" { // the form on the request's own page
+		if err != nil {
+			return s.requestPageRefused(w, r, err)
+		}
+		return s.requestDone(w, r, "moved")
+	}
+	if err != nil {
 		return s.requestRefused(w, r, err, &requestsData{})
 	}
 	http.Redirect(w, r, "/dpo/requests", http.StatusSeeOther)

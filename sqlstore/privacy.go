@@ -36,6 +36,14 @@ func (c *conn) LookupKinds(ctx context.Context, contactID string) ([]string, err
 	})
 }
 
+// LookupContactIDs lists the contacts indexed under the key.
+func (c *conn) LookupContactIDs(ctx context.Context, key tresor.LookupKey) ([]string, error) {
+	return list(ctx, c, queries["lookup-contact-ids"], []any{string(key.Kind), key.Value}, func(s scanner) (string, error) {
+		var id string
+		return id, s.Scan(&id)
+	})
+}
+
 // Suppressed reports whether one of the keys is suppressed for scope.
 func (c *conn) Suppressed(ctx context.Context, keys []tresor.LookupKey, scope string) (bool, error) {
 	for _, k := range keys {

@@ -30,6 +30,9 @@ DELETE FROM contacts WHERE id = $1
 -- name: lookup-insert
 INSERT INTO contact_lookup (kind, value, contact_id) VALUES ($1, $2, $3)
 
+-- name: lookup-contact-ids
+SELECT contact_id FROM contact_lookup WHERE kind = $1 AND value = $2 ORDER BY contact_id
+
 -- name: lookup-delete
 DELETE FROM contact_lookup WHERE contact_id = $1
 
