@@ -152,6 +152,9 @@ type RequestEvent struct {
 	Reason string       `json:"reason,omitempty"`
 	// By is the user who made the change ("" for the system).
 	By string `json:"by,omitempty"`
+	// Action names an event that is no change of state: "export_sent",
+	// "export_downloaded" (the state stays as it was).
+	Action string `json:"action,omitempty"`
 }
 
 // Validate checks the request.
