@@ -522,6 +522,9 @@ func matrix() map[string]matrixCase {
 		"POST /api/v1/requests/{id}/extend": {dpoOnly, func(a *api, r tresor.Role) call {
 			return call{method: "POST", path: "/api/v1/requests/" + dataRequest(a) + "/extend", body: `{"reason":"complex"}`}
 		}},
+		"POST /api/v1/requests/{id}/export": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/requests/" + verifiedAccessRequest(a) + "/export"}
+		}},
 	} {
 		mk := c.make
 		c.make = func(a *api, r tresor.Role) call {

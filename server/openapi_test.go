@@ -1068,6 +1068,8 @@ func documentedRoutes(s *Server) []RouteInfo {
 // webPages are the HTML pages for browsers (server/web.go, server/consentpages.go), which openapi.json
 // leaves out. A new route is either under /api/ and documented, or added here.
 var webPages = []string{
+	"GET /subject-export",
+	"POST /subject-export",
 	"GET /{$}",
 	"GET /static/{file...}",
 	"POST /purpose",
@@ -1970,6 +1972,7 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"NewDataRequest", reflect.TypeOf(tresor.NewRequest{}), []string{}},
 		{"RequestStateChange", reflect.TypeOf(RequestStateChange{}), []string{}},
 		{"RequestExtension", reflect.TypeOf(RequestExtension{}), []string{}},
+		{"SubjectExportSent", reflect.TypeOf(tresor.SubjectExportSent{}), []string{}},
 		{"DataRequestList", reflect.TypeOf(listBody[*tresor.Request]{}), nil},
 		{"NoticeGivenRequest", reflect.TypeOf(noticeGivenRequest{}), []string{}},
 		// The company's social channels.
@@ -2629,6 +2632,8 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"POST /api/v1/requests/{id}/state", liveCall{target: "/api/v1/requests/" + testID + "/state", token: testToken, purpose: "data_protection", body: `{"state":"identity_verified"}`}, 200, ""},
 		{"POST /api/v1/requests/{id}/state", liveCall{target: "/api/v1/requests/" + testID + "/state", token: testToken, purpose: "data_protection", body: `{"state":"answered"}`}, 409, tresor.ECConflict},
 		{"POST /api/v1/requests/{id}/extend", liveCall{target: "/api/v1/requests/" + testID + "/extend", token: testToken, purpose: "data_protection", body: `{"reason":"complex"}`}, 200, ""},
+		{"POST /api/v1/requests/{id}/export", liveCall{target: "/api/v1/requests/" + testID + "/export", token: testToken, purpose: "data_protection"}, 200, ""},
+		{"POST /api/v1/requests/{id}/export", liveCall{target: "/api/v1/requests/" + testID + "/export", token: testToken, purpose: "sales"}, 403, tresor.ECForbidden},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":false}`}, 200, ""},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: refused + "/restriction", token: testToken, purpose: "sales", body: `{"restricted":true}`}, 403, tresor.ECRestricted},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", contentType: "text/plain", body: "yes"}, 415, tresor.ECUnsupportedMedia},
