@@ -91,6 +91,7 @@ func (noSubjectExports) BuildSubjectExport(context.Context, string, tresor.Subje
 func (noSubjectExports) SendSubjectExport(context.Context, string) (*tresor.SubjectExportSent, error) {
 	return nil, errNoSubjectExports()
 }
+
 // Where there are no exports, no link is valid.
 func (noSubjectExports) SubjectExportLink(context.Context, string) (*tresor.SubjectExportLink, error) {
 	return nil, tresor.Errorf(tresor.ECLinkInvalid, "This download link is not valid.")
@@ -98,4 +99,6 @@ func (noSubjectExports) SubjectExportLink(context.Context, string) (*tresor.Subj
 func (noSubjectExports) DownloadSubjectExport(context.Context, string) (*tresor.SubjectExportFile, error) {
 	return nil, tresor.Errorf(tresor.ECLinkInvalid, "This download link is not valid.")
 }
-func (noSubjectExports) PurgeSubjectExports(context.Context) (int, error) { return 0, errNoSubjectExports() }
+func (noSubjectExports) PurgeSubjectExports(context.Context) (int, error) {
+	return 0, errNoSubjectExports()
+}
