@@ -2,6 +2,7 @@ package gate
 
 import (
 	"bytes"
+	"fmt"
 	"html/template"
 	"strings"
 	"time"
@@ -12,6 +13,35 @@ import (
 // The readable rendering of the export: one self-contained HTML document in
 // the person's language (German or English), with its styles inline and no
 // external resource, laid out to print to PDF.
+
+// subjectExportValues name the codes the document shows, by language; a
+// code without a name here is shown as it is.
+var subjectExportValues = map[string]map[string]string{
+	"de": {
+		"access": "Auskunft (Art. 15)", "portability": "Datenübertragbarkeit (Art. 20)",
+		"consent": "Einwilligung (Art. 6(1)(a))", "contract": "Vertrag (Art. 6(1)(b))",
+		"legal_obligation": "rechtliche Pflicht (Art. 6(1)(c))", "legitimate_interest": "berechtigtes Interesse (Art. 6(1)(f))",
+		"manual": "von uns erfasst", "web_form": "Webformular", "import": "Import einer Datei", "connector": "soziales Netzwerk",
+		"third_party": "von Dritten mitgeteilt",
+		"note":        "Notiz", "email": "E-Mail", "call": "Anruf", "meeting": "Treffen", "social_message": "Nachricht in sozialem Netzwerk",
+		"inbound": "von Ihnen", "outbound": "an Sie", "internal": "intern",
+		"open": "offen", "done": "erledigt", "new": "neu", "pending": "wartet", "resolved": "gelöst", "closed": "geschlossen",
+		"grant": "erteilt", "withdraw": "widerrufen", "granted": "erteilt", "withdrawn": "widerrufen",
+		"allow": "erlaubt", "refuse": "verweigert", "error": "Fehler",
+		"staff": "Mitarbeitende", "system": "System", "link": "Sie selbst (Link)",
+	},
+	"en": {
+		"access": "access (Art. 15)", "portability": "portability (Art. 20)",
+		"consent": "consent (Art. 6(1)(a))", "contract": "contract (Art. 6(1)(b))",
+		"legal_obligation": "legal obligation (Art. 6(1)(c))", "legitimate_interest": "legitimate interest (Art. 6(1)(f))",
+		"manual": "entered by us", "web_form": "web form", "import": "file import", "connector": "social network",
+		"third_party": "told by a third party",
+		"note":        "note", "email": "e-mail", "call": "call", "meeting": "meeting", "social_message": "social network message",
+		"inbound": "from you", "outbound": "to you", "internal": "internal",
+		"allow": "allowed", "refuse": "refused",
+		"staff": "staff", "link": "you (by a link)",
+	},
+}
 
 // subjectExportLabels are the texts of the document, by language.
 var subjectExportLabels = map[string]map[string]string{
@@ -106,7 +136,7 @@ footer{margin-top:2rem;border-top:1px solid #999;padding-top:.5rem;font-size:.9r
 <body>
 <header>
 <h1>{{.L.title}}</h1>
-<p class="meta">{{.L.request}} {{.X.Request.ID}} · {{.L.kind}}: {{.X.Request.Kind}} · {{.L.received}} {{.X.Request.ReceivedAt}} · {{.L.generated}} {{stamp .X.GeneratedAt}}</p>
+<p class="meta">{{.L.request}} {{.X.Request.ID}} · {{.L.kind}}: {{$.V .X.Request.Kind}} · {{.L.received}} {{.X.Request.ReceivedAt}} · {{.L.generated}} {{stamp .X.GeneratedAt}}</p>
 <p>{{.L.intro}}</p>
 </header>
 <main>
@@ -130,19 +160,19 @@ footer{margin-top:2rem;border-top:1px solid #999;padding-top:.5rem;font-size:.9r
 </dl>
 <h3>{{$.L.provenance}}</h3>
 {{if .Provenance}}<table><thead><tr><th>{{$.L.fields}}</th><th>{{$.L.purpose}}</th><th>{{$.L.basis}}</th><th>{{$.L.source}}</th><th>{{$.L.collected}}</th></tr></thead><tbody>
-{{range .Provenance}}<tr><td>{{join .Fields ", "}}</td><td>{{$.Purpose .Purpose}}</td><td>{{.LegalBasis}}{{if .BalancingNote}}<br>{{$.L.note}}: {{.BalancingNote}}{{end}}</td><td>{{.Source}}{{if .Network}} ({{.Network}}){{end}}</td><td>{{day .CollectedAt}}</td></tr>
+{{range .Provenance}}<tr><td>{{join .Fields ", "}}</td><td>{{$.Purpose .Purpose}}</td><td>{{$.V .LegalBasis}}{{if .BalancingNote}}<br>{{$.L.note}}: {{.BalancingNote}}{{end}}</td><td>{{$.V .Source}}{{if .Network}} ({{.Network}}){{end}}</td><td>{{day .CollectedAt}}</td></tr>
 {{end}}</tbody></table>{{else}}<p class="none">{{$.L.none}}</p>{{end}}
 {{end}}</section>
 
 <section><h2>{{.L.interactions}}</h2>
 {{if .X.Interactions}}<table><thead><tr><th>{{.L.when}}</th><th>{{.L.what}}</th><th>{{.L.direction}}</th><th>{{.L.subject}}</th><th>{{.L.body}}</th></tr></thead><tbody>
-{{range .X.Interactions}}<tr><td>{{stamp .OccurredAt}}</td><td>{{.Kind}}{{if .Network}} ({{.Network}}){{end}}</td><td>{{.Direction}}</td><td>{{.Subject}}</td><td class="text">{{.Body}}</td></tr>
+{{range .X.Interactions}}<tr><td>{{stamp .OccurredAt}}</td><td>{{$.V .Kind}}{{if .Network}} ({{.Network}}){{end}}</td><td>{{$.V .Direction}}</td><td>{{.Subject}}</td><td class="text">{{.Body}}</td></tr>
 {{end}}</tbody></table>{{else}}<p class="none">{{.L.none}}</p>{{end}}
 </section>
 
 <section><h2>{{.L.cases}}</h2>
 {{if .X.Cases}}<table><thead><tr><th>{{.L.created}}</th><th>{{.L.subject}}</th><th>{{.L.status}}</th><th>{{.L.channel}}</th><th>{{.L.description}}</th></tr></thead><tbody>
-{{range .X.Cases}}<tr><td>{{day .CreatedAt}}</td><td>{{.Subject}}</td><td>{{.Status}}</td><td>{{.Channel}}{{if .Sender}} ({{.Sender}}){{end}}</td><td class="text">{{.Description}}</td></tr>
+{{range .X.Cases}}<tr><td>{{day .CreatedAt}}</td><td>{{.Subject}}</td><td>{{$.V .Status}}</td><td>{{$.V .Channel}}{{if .Sender}} ({{.Sender}}){{end}}</td><td class="text">{{.Description}}</td></tr>
 {{end}}</tbody></table>{{else}}<p class="none">{{.L.none}}</p>{{end}}
 </section>
 
@@ -154,16 +184,16 @@ footer{margin-top:2rem;border-top:1px solid #999;padding-top:.5rem;font-size:.9r
 
 <section><h2>{{.L.tasks}}</h2>
 {{if .X.Tasks}}<table><thead><tr><th>{{.L.due}}</th><th>{{.L.title_}}</th><th>{{.L.state}}</th><th>{{.L.body}}</th></tr></thead><tbody>
-{{range .X.Tasks}}<tr><td>{{.Due}}</td><td>{{.Title}}</td><td>{{.State}}</td><td class="text">{{.Note}}</td></tr>
+{{range .X.Tasks}}<tr><td>{{.Due}}</td><td>{{.Title}}</td><td>{{$.V .State}}</td><td class="text">{{.Note}}</td></tr>
 {{end}}</tbody></table>{{else}}<p class="none">{{.L.none}}</p>{{end}}
 </section>
 
 <section><h2>{{.L.consents}}</h2>
 {{if .X.ConsentState}}<h3>{{.L.consent_states}}</h3><table><thead><tr><th>{{.L.purpose}}</th><th>{{.L.channel}}</th><th>{{.L.state}}</th><th>{{.L.since}}</th></tr></thead><tbody>
-{{range .X.ConsentState}}<tr><td>{{$.Purpose .Purpose}}</td><td>{{.Channel}}</td><td>{{.State}}</td><td>{{day .Since}}</td></tr>
+{{range .X.ConsentState}}<tr><td>{{$.Purpose .Purpose}}</td><td>{{.Channel}}</td><td>{{$.V .State}}</td><td>{{day .Since}}</td></tr>
 {{end}}</tbody></table>{{end}}
 {{if .X.Consents}}<table><thead><tr><th>{{.L.when}}</th><th>{{.L.purpose}}</th><th>{{.L.channel}}</th><th>{{.L.action}}</th><th>{{.L.method}}</th><th>{{.L.by}}</th></tr></thead><tbody>
-{{range .X.Consents}}<tr><td>{{stamp .At}}</td><td>{{$.Purpose .Purpose}}</td><td>{{.Channel}}</td><td>{{.Action}}</td><td>{{.Method}}{{if .IP}} ({{.IP}}){{end}}</td><td>{{.RecordedBy}}</td></tr>
+{{range .X.Consents}}<tr><td>{{stamp .At}}</td><td>{{$.Purpose .Purpose}}</td><td>{{.Channel}}</td><td>{{$.V .Action}}</td><td>{{.Method}}{{if .IP}} ({{.IP}}){{end}}</td><td>{{$.V .RecordedBy}}</td></tr>
 {{end}}</tbody></table>{{else}}<p class="none">{{.L.none}}</p>{{end}}
 </section>
 
@@ -189,7 +219,7 @@ footer{margin-top:2rem;border-top:1px solid #999;padding-top:.5rem;font-size:.9r
 <section><h2>{{.L.access}}</h2>
 <p>{{.L.access_intro}}</p>
 {{if .X.AccessLog}}<table><thead><tr><th>{{.L.when}}</th><th>{{.L.action}}</th><th>{{.L.purpose}}</th><th>{{.L.roles}}</th><th>{{.L.decision}}</th></tr></thead><tbody>
-{{range .X.AccessLog}}<tr><td>{{stamp .At}}</td><td>{{.Action}}</td><td>{{$.Purpose .Purpose}}</td><td>{{if .Roles}}{{join .Roles ", "}}{{else}}{{.ActorKind}}{{end}}</td><td>{{.Decision}}</td></tr>
+{{range .X.AccessLog}}<tr><td>{{stamp .At}}</td><td>{{.Action}}</td><td>{{$.Purpose .Purpose}}</td><td>{{if .Roles}}{{join .Roles ", "}}{{else}}{{$.V .ActorKind}}{{end}}</td><td>{{$.V .Decision}}</td></tr>
 {{end}}</tbody></table>{{else}}<p class="none">{{.L.none}}</p>{{end}}
 </section>
 </main>
@@ -213,6 +243,15 @@ func (p *subjectExportPage) Purpose(id string) string {
 		return n
 	}
 	return id
+}
+
+// V names a code in the document's language.
+func (p *subjectExportPage) V(code any) string {
+	c := fmt.Sprint(code)
+	if n, ok := subjectExportValues[p.Lang][c]; ok {
+		return n
+	}
+	return c
 }
 
 // Category names a category in the document's language.
