@@ -111,14 +111,18 @@ func (g *Gate) collectSubject(ctx context.Context, req *request, r *tresor.Reque
 		Recipients: tresor.SubjectRecipients{Channels: []string{}, MailsSent: []tresor.SubjectMailSent{}},
 		Retention:  []tresor.SubjectRetention{}, AccessLog: []tresor.SubjectAccess{}}
 	person := map[string]bool{}
+	var contactIDs []string // the request's contacts, each once
 	for _, id := range r.ContactIDs {
+		if !person[id] {
+			contactIDs = append(contactIDs, id)
+		}
 		person[id] = true
 	}
 	var provenance []tresor.ProvenanceRecord
 	var lastInteraction *time.Time
 	// Every id of a record of the person: the audit trail is searched for them.
 	var ids []string
-	for i, id := range r.ContactIDs {
+	for _, id := range contactIDs {
 		row, err := rd.Contact(ctx, id)
 		if tresor.ErrorCode(err) == tresor.ECNotFound {
 			continue // erased since: nothing is held
@@ -129,8 +133,8 @@ func (g *Gate) collectSubject(ctx context.Context, req *request, r *tresor.Reque
 		if err != nil {
 			return nil, err
 		}
-		if i == 0 || len(x.Contacts) == 0 {
-			x.Language = mailLanguage(c)
+		if len(x.Contacts) == 0 {
+			x.Language = mailLanguage(c) // the language of the first contact the request names
 		}
 		sc := tresor.SubjectContact{ID: c.ID, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, GivenName: c.GivenName,
 			FamilyName: c.FamilyName, Emails: nonNil(c.Emails), Phones: nonNil(c.Phones), PostalAddress: c.PostalAddress,
@@ -186,7 +190,7 @@ func (g *Gate) collectSubject(ctx context.Context, req *request, r *tresor.Reque
 	// concern the person: their own, and those of the person's deals and
 	// cases that name no other contact.
 	caseIDs, dealIDs := map[string]bool{}, map[string]bool{}
-	for _, id := range r.ContactIDs {
+	for _, id := range contactIDs {
 		if err := pages(func(p tresor.Page) ([]*tresor.Deal, error) {
 			return rd.Deals(ctx, tresor.DealFilter{ContactID: id, Page: p})
 		}, func(d *tresor.Deal) string { return d.ID }, func(d *tresor.Deal) error {
@@ -297,7 +301,7 @@ func (g *Gate) collectSubject(ctx context.Context, req *request, r *tresor.Reque
 			return rd.Tasks(ctx, f)
 		}, func(row *tresor.TaskRow) string { return row.ID }, addTask)
 	}
-	for _, id := range r.ContactIDs {
+	for _, id := range contactIDs {
 		if err := interactionsOf(tresor.InteractionFilter{ContactID: id}); err != nil {
 			return nil, err
 		}
