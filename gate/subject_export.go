@@ -233,6 +233,7 @@ func (g *Gate) collectSubject(ctx context.Context, req *request, r *tresor.Reque
 		return (caseID != "" && caseIDs[caseID]) || (dealID != "" && dealIDs[dealID])
 	}
 	seen := map[string]bool{}
+	var contentPurposes []string // the purposes what was said was recorded for
 	addInteraction := func(row *tresor.InteractionRow) error {
 		if seen[row.ID] || !concerns(row.ContactID, row.CaseID, row.DealID) {
 			return nil
@@ -253,6 +254,13 @@ func (g *Gate) collectSubject(ctx context.Context, req *request, r *tresor.Reque
 		}
 		x.Interactions = append(x.Interactions, si)
 		ids = append(ids, in.ID)
+		recs, err := in.Provenance.Records()
+		if err != nil {
+			return err
+		}
+		for _, p := range recs {
+			contentPurposes = appendOnce(contentPurposes, p.Purpose)
+		}
 		if in.Direction == tresor.DirectionOutbound {
 			switch in.Kind {
 			case tresor.KindEmail:
@@ -328,7 +336,7 @@ func (g *Gate) collectSubject(ctx context.Context, req *request, r *tresor.Reque
 	sort.SliceStable(x.Interactions, func(i, j int) bool { return x.Interactions[i].OccurredAt.Before(x.Interactions[j].OccurredAt) })
 	sort.SliceStable(x.Recipients.MailsSent, func(i, j int) bool { return x.Recipients.MailsSent[i].At.Before(x.Recipients.MailsSent[j].At) })
 
-	x.Retention = append(g.categoryRetention(provenance, lastInteraction), x.Retention...)
+	x.Retention = append(g.categoryRetention(provenance, contentPurposes, lastInteraction), x.Retention...)
 	log, err := g.accessLog(ctx, ids)
 	if err != nil {
 		return nil, err
@@ -344,29 +352,37 @@ func subjectProvenance(p tresor.ProvenanceRecord) tresor.SubjectProvenance {
 }
 
 // categoryRetention says, for every purpose and category the person's data
-// was collected for, how long it is kept after the last interaction.
-func (g *Gate) categoryRetention(recs []tresor.ProvenanceRecord, last *time.Time) []tresor.SubjectRetention {
+// was collected for (the contact's fields, and what was said in
+// interactions), how long it is kept after the last interaction.
+func (g *Gate) categoryRetention(recs []tresor.ProvenanceRecord, contentPurposes []string, last *time.Time) []tresor.SubjectRetention {
 	type key struct {
 		purpose string
 		cat     tresor.Category
 	}
 	have := map[key]bool{}
 	var out []tresor.SubjectRetention
+	add := func(purpose string, cat tresor.Category) {
+		if have[key{purpose, cat}] {
+			return
+		}
+		have[key{purpose, cat}] = true
+		r := tresor.SubjectRetention{Category: cat, Purpose: purpose, Days: g.policy.RetentionDays(purpose, cat),
+			Rule: "after_last_interaction"}
+		if last != nil && r.Days > 0 {
+			t := last.AddDate(0, 0, r.Days)
+			r.Until = &t
+		}
+		out = append(out, r)
+	}
 	for _, p := range recs {
 		for _, f := range p.Fields {
-			cat, ok := contactFieldCategory(f)
-			if !ok || have[key{p.Purpose, cat}] {
-				continue
+			if cat, ok := contactFieldCategory(f); ok {
+				add(p.Purpose, cat)
 			}
-			have[key{p.Purpose, cat}] = true
-			r := tresor.SubjectRetention{Category: cat, Purpose: p.Purpose, Days: g.policy.RetentionDays(p.Purpose, cat),
-				Rule: "after_last_interaction"}
-			if last != nil && r.Days > 0 {
-				t := last.AddDate(0, 0, r.Days)
-				r.Until = &t
-			}
-			out = append(out, r)
 		}
+	}
+	for _, purpose := range contentPurposes {
+		add(purpose, tresor.CatInteraction)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Category != out[j].Category {

@@ -199,7 +199,11 @@ func TestSubjectExportRules(t *testing.T) {
 			if len(x.Cases) != 1 || len(x.Deals) != 1 || len(x.Tasks) != 1 || x.Tasks[0].Title != "Gutschrift prüfen" {
 				t.Errorf("cases %+v, deals %+v, tasks %+v", x.Cases, x.Deals, x.Tasks)
 			}
-			if len(x.Retention) == 0 || x.Retention[0].Days == 0 {
+			if !slices.ContainsFunc(x.Retention, func(r tresor.SubjectRetention) bool {
+				return r.Category == tresor.CatContactName && r.Purpose == "sales" && r.Days == 1095 && r.Until != nil
+			}) || !slices.ContainsFunc(x.Retention, func(r tresor.SubjectRetention) bool {
+				return r.Category == tresor.CatInteraction && r.Purpose == "sales" && r.Days > 0
+			}) {
 				t.Errorf("retention = %+v", x.Retention)
 			}
 		})
