@@ -101,6 +101,9 @@ type SubjectInteraction struct {
 	DealID         string          `json:"deal_id,omitempty"`
 	RetentionClass string          `json:"retention_class,omitempty"`
 	RetainUntil    *time.Time      `json:"retain_until,omitempty"`
+	// Purpose and LegalBasis are those it was last recorded under.
+	Purpose    string     `json:"purpose,omitempty"`
+	LegalBasis LegalBasis `json:"legal_basis,omitempty"`
 }
 
 // SubjectCase is a service case of the person.
@@ -115,6 +118,9 @@ type SubjectCase struct {
 	Description string     `json:"description"`
 	Sender      string     `json:"sender,omitempty"`
 	ResolvedAt  *time.Time `json:"resolved_at,omitempty"`
+	// Purpose and LegalBasis are those it was last recorded under.
+	Purpose    string     `json:"purpose,omitempty"`
+	LegalBasis LegalBasis `json:"legal_basis,omitempty"`
 }
 
 // SubjectDeal is a deal with the person.

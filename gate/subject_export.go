@@ -218,9 +218,15 @@ func (g *Gate) collectSubject(ctx context.Context, req *request, r *tresor.Reque
 			}
 			caseIDs[k.ID] = true
 			ids = append(ids, k.ID)
-			x.Cases = append(x.Cases, tresor.SubjectCase{ID: k.ID, CreatedAt: k.CreatedAt, Status: k.Status, Priority: k.Priority,
+			sc := tresor.SubjectCase{ID: k.ID, CreatedAt: k.CreatedAt, Status: k.Status, Priority: k.Priority,
 				Channel: k.Channel, Network: k.Network, Subject: k.Subject, Description: k.Description, Sender: k.Sender,
-				ResolvedAt: k.ResolvedAt})
+				ResolvedAt: k.ResolvedAt}
+			recs, err := k.Provenance.Records()
+			if err != nil {
+				return err
+			}
+			sc.Purpose, sc.LegalBasis = latestPurpose(recs)
+			x.Cases = append(x.Cases, sc)
 			return nil
 		}); err != nil {
 			return nil, err
@@ -261,6 +267,7 @@ func (g *Gate) collectSubject(ctx context.Context, req *request, r *tresor.Reque
 		for _, p := range recs {
 			contentPurposes = appendOnce(contentPurposes, p.Purpose)
 		}
+		x.Interactions[len(x.Interactions)-1].Purpose, x.Interactions[len(x.Interactions)-1].LegalBasis = latestPurpose(recs)
 		if in.Direction == tresor.DirectionOutbound {
 			switch in.Kind {
 			case tresor.KindEmail:
@@ -343,6 +350,17 @@ func (g *Gate) collectSubject(ctx context.Context, req *request, r *tresor.Reque
 	}
 	x.AccessLog = log
 	return x, nil
+}
+
+// latestPurpose is the purpose and legal basis of the newest provenance record.
+func latestPurpose(recs []tresor.ProvenanceRecord) (string, tresor.LegalBasis) {
+	var last tresor.ProvenanceRecord
+	for _, r := range recs {
+		if !r.CollectedAt.Before(last.CollectedAt) {
+			last = r
+		}
+	}
+	return last.Purpose, last.LegalBasis
 }
 
 // subjectProvenance is a provenance record without who collected it.

@@ -165,8 +165,8 @@ footer{margin-top:2rem;border-top:1px solid #999;padding-top:.5rem;font-size:.9r
 {{end}}</section>
 
 <section><h2>{{.L.interactions}}</h2>
-{{if .X.Interactions}}<table><thead><tr><th>{{.L.when}}</th><th>{{.L.what}}</th><th>{{.L.direction}}</th><th>{{.L.subject}}</th><th>{{.L.body}}</th></tr></thead><tbody>
-{{range .X.Interactions}}<tr><td>{{stamp .OccurredAt}}</td><td>{{$.V .Kind}}{{if .Network}} ({{.Network}}){{end}}</td><td>{{$.V .Direction}}</td><td>{{.Subject}}</td><td class="text">{{.Body}}</td></tr>
+{{if .X.Interactions}}<table><thead><tr><th>{{.L.when}}</th><th>{{.L.what}}</th><th>{{.L.direction}}</th><th>{{.L.subject}}</th><th>{{.L.body}}</th><th>{{.L.purpose}}</th></tr></thead><tbody>
+{{range .X.Interactions}}<tr><td>{{stamp .OccurredAt}}</td><td>{{$.V .Kind}}{{if .Network}} ({{.Network}}){{end}}</td><td>{{$.V .Direction}}</td><td>{{.Subject}}</td><td class="text">{{.Body}}</td><td>{{$.Purpose .Purpose}}{{if .LegalBasis}}<br>{{$.V .LegalBasis}}{{end}}</td></tr>
 {{end}}</tbody></table>{{else}}<p class="none">{{.L.none}}</p>{{end}}
 </section>
 

@@ -196,7 +196,12 @@ func TestSubjectExportRules(t *testing.T) {
 			if !slices.Equal(subjects, []string{"Angebot vorbereitet", "Preisanfrage"}) {
 				t.Errorf("interactions = %v", subjects)
 			}
-			if len(x.Cases) != 1 || len(x.Deals) != 1 || len(x.Tasks) != 1 || x.Tasks[0].Title != "Gutschrift prüfen" {
+			for _, in := range x.Interactions {
+				if in.Purpose != "sales" || in.LegalBasis != tresor.BasisContract {
+					t.Errorf("interaction %q: purpose %q, basis %q", in.Subject, in.Purpose, in.LegalBasis)
+				}
+			}
+			if len(x.Cases) != 1 || x.Cases[0].Purpose != "service" || len(x.Deals) != 1 || len(x.Tasks) != 1 || x.Tasks[0].Title != "Gutschrift prüfen" {
 				t.Errorf("cases %+v, deals %+v, tasks %+v", x.Cases, x.Deals, x.Tasks)
 			}
 			if !slices.ContainsFunc(x.Retention, func(r tresor.SubjectRetention) bool {
