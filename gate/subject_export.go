@@ -190,6 +190,7 @@ func (g *Gate) collectSubject(ctx context.Context, req *request, r *tresor.Reque
 	// concern the person: their own, and those of the person's deals and
 	// cases that name no other contact.
 	caseIDs, dealIDs := map[string]bool{}, map[string]bool{}
+	var contentPurposes []string // the purposes what was said was recorded for
 	for _, id := range contactIDs {
 		if err := pages(func(p tresor.Page) ([]*tresor.Deal, error) {
 			return rd.Deals(ctx, tresor.DealFilter{ContactID: id, Page: p})
@@ -226,6 +227,9 @@ func (g *Gate) collectSubject(ctx context.Context, req *request, r *tresor.Reque
 				return err
 			}
 			sc.Purpose, sc.LegalBasis = latestPurpose(recs)
+			for _, p := range recs {
+				contentPurposes = appendOnce(contentPurposes, p.Purpose)
+			}
 			x.Cases = append(x.Cases, sc)
 			return nil
 		}); err != nil {
@@ -239,7 +243,6 @@ func (g *Gate) collectSubject(ctx context.Context, req *request, r *tresor.Reque
 		return (caseID != "" && caseIDs[caseID]) || (dealID != "" && dealIDs[dealID])
 	}
 	seen := map[string]bool{}
-	var contentPurposes []string // the purposes what was said was recorded for
 	addInteraction := func(row *tresor.InteractionRow) error {
 		if seen[row.ID] || !concerns(row.ContactID, row.CaseID, row.DealID) {
 			return nil

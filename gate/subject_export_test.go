@@ -208,6 +208,8 @@ func TestSubjectExportRules(t *testing.T) {
 				return r.Category == tresor.CatContactName && r.Purpose == "sales" && r.Days == 1095 && r.Until != nil
 			}) || !slices.ContainsFunc(x.Retention, func(r tresor.SubjectRetention) bool {
 				return r.Category == tresor.CatInteraction && r.Purpose == "sales" && r.Days > 0
+			}) || !slices.ContainsFunc(x.Retention, func(r tresor.SubjectRetention) bool {
+				return r.Category == tresor.CatInteraction && r.Purpose == "service" // the case's description
 			}) {
 				t.Errorf("retention = %+v", x.Retention)
 			}
