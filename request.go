@@ -161,6 +161,9 @@ type RequestEvent struct {
 	// By is the user who made the change ("" for the system,
 	// "requester" for the person who asked, through the form or the link).
 	By string `json:"by,omitempty"`
+	// Action names an event that is no change of state: "export_sent",
+	// "export_downloaded" (the state stays as it was).
+	Action string `json:"action,omitempty"`
 }
 
 // Validate checks the request.

@@ -73,6 +73,7 @@ type Reader interface {
 	TaskReader
 	MailReader
 	RequestReader
+	SubjectExportReader
 	TagReader
 	BreachReader
 }
@@ -329,6 +330,7 @@ type Tx interface {
 	TaskWriter
 	MailWriter
 	RequestWriter
+	SubjectExportWriter
 	TagWriter
 	BreachWriter
 }

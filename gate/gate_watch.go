@@ -32,11 +32,15 @@ func (g *Gate) WatchKEK(ctx context.Context, every time.Duration) {
 	})
 }
 
-// WatchAudit writes a checkpoint every interval (if entries came).
+// WatchAudit writes a checkpoint every interval (if entries came) and
+// deletes the exports for requests of access whose link expired.
 func (g *Gate) WatchAudit(ctx context.Context, every time.Duration) {
 	ticking(ctx, every, func() {
 		if _, err := g.Checkpoint(ctx); err != nil && ctx.Err() == nil {
 			g.log.Error("audit checkpoint", "error", err)
+		}
+		if _, err := g.PurgeSubjectExports(ctx); err != nil && ctx.Err() == nil {
+			g.log.Error("purge expired subject exports", "error", err)
 		}
 	})
 }

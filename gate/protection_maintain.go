@@ -41,7 +41,10 @@ func (g *Gate) Maintain(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	// Exports for requests of access whose link expired are deleted with
+	// their keys (also every minute while serving: WatchAudit).
+	_, err = g.PurgeSubjectExports(ctx)
+	return err
 }
 
 // batches walks rows in id order, a page per transaction.

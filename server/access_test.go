@@ -535,6 +535,9 @@ func matrix() map[string]matrixCase {
 			must(a.t, err)
 			return call{method: "DELETE", path: "/api/v1/requests/" + rq.ID + "/contacts/" + c}
 		}},
+		"POST /api/v1/requests/{id}/export": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/requests/" + verifiedAccessRequest(a) + "/export"}
+		}},
 	} {
 		mk := c.make
 		c.make = func(a *api, r tresor.Role) call {

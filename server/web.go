@@ -36,6 +36,7 @@ func (s *Server) webRoutes() []route {
 		{"GET", "/auth/oidc/callback", Public, s.oidcCallback},
 	}
 	rs = append(rs, s.workspaceRoutes()...)
+	rs = append(rs, s.subjectExportPages()...)
 	return append(rs, s.consentRoutes()...)
 }
 

@@ -718,3 +718,25 @@ UPDATE data_requests
 SET kind = $2, channel = $3, received_at = $4, state = $5, due = $6, extended = $7, key_subject = $8,
     updated_at = $9, version = $10, sealed = $11
 WHERE id = $1 AND version = $12
+
+-- ---- exports for requests of access and portability (issue [2.4] §1)
+
+-- name: subject-export-by-token
+SELECT se.id, se.request_id, se.token_hash, se.language, se.created_at, se.expires_at, se.sealed,
+       dk.subject, dk.version, dk.kek_version, dk.wrapped
+FROM subject_exports se LEFT JOIN data_keys dk ON dk.subject = se.key_subject
+WHERE se.token_hash = $1
+
+-- name: subject-exports-before
+SELECT se.id, se.request_id, se.token_hash, se.language, se.created_at, se.expires_at,
+       dk.subject, dk.version, dk.kek_version, dk.wrapped
+FROM subject_exports se LEFT JOIN data_keys dk ON dk.subject = se.key_subject
+WHERE se.expires_at < $1
+ORDER BY se.expires_at, se.id
+
+-- name: subject-export-insert
+INSERT INTO subject_exports (id, request_id, token_hash, language, key_subject, created_at, expires_at, sealed)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+
+-- name: subject-export-delete
+DELETE FROM subject_exports WHERE id = $1

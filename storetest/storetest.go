@@ -59,6 +59,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, breachTests...)
 	tests = append(tests, requestTests...)
 	tests = append(tests, requestIntakeTests...)
+	tests = append(tests, subjectExportTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

@@ -52,6 +52,8 @@ var commands = []command{
 	{"backup restore", "FILE --identity F", "restore (the server stopped); people erased or objecting since the backup stay erased and suppressed", (*Main).backupRestore},
 	{"import", "FORMAT FILE --purpose P --legal-basis B [--network N] [--mapping F] [--dry-run] [--json]",
 		"import linkedin, vcard, mastodon-following or csv through the ingestion gate; prints what was created, refused and dropped", (*Main).importCmd},
+	{"requests export", "--id ID --out FILE [--format json|html]",
+		"write the export that answers a request of access or portability (Art. 15, 20) to a new file, for handing over by post", (*Main).requestsExport},
 	{"notices list", "[--overdue]", "the Art. 14 information duties of imported people", (*Main).noticesList},
 	{"notices send", "", "mail the open Art. 14 notices", (*Main).noticesSend},
 	{"notices given", "--id ID --channel C", "record a notice given by post, phone or in person", (*Main).noticesGiven},

@@ -54,6 +54,10 @@
 //	                                         import linkedin, vcard, mastodon-following or csv through
 //	                                         the ingestion gate; prints what was created, refused and
 //	                                         dropped
+//	tresor requests export --id ID --out FILE [--format json|html]
+//	                                         write the export that answers a request of access or
+//	                                         portability (Art. 15, 20) to a new file, for handing over
+//	                                         by post
 //	tresor notices list [--overdue]          the Art. 14 information duties of imported people
 //	tresor notices send                      mail the open Art. 14 notices
 //	tresor notices given --id ID --channel C record a notice given by post, phone or in person
