@@ -152,6 +152,13 @@ type RequestEvent struct {
 	Reason string       `json:"reason,omitempty"`
 	// By is the user who made the change ("" for the system).
 	By string `json:"by,omitempty"`
+	// Action, for a decision on the request's data (decision.go): what was
+	// done, to which contact, for which purpose, and the fields a
+	// rectification changed.
+	Action    RequestAction `json:"action,omitempty"`
+	ContactID string        `json:"contact_id,omitempty"`
+	Purpose   string        `json:"purpose,omitempty"`
+	Changes   []FieldChange `json:"changes,omitempty"`
 }
 
 // Validate checks the request.

@@ -73,6 +73,7 @@ type Reader interface {
 	TaskReader
 	MailReader
 	RequestReader
+	ObjectionReader
 	TagReader
 	BreachReader
 }
@@ -326,6 +327,7 @@ type Tx interface {
 	TaskWriter
 	MailWriter
 	RequestWriter
+	ObjectionWriter
 	TagWriter
 	BreachWriter
 }

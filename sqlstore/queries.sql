@@ -715,3 +715,15 @@ UPDATE data_requests
 SET kind = $2, channel = $3, received_at = $4, state = $5, due = $6, extended = $7, key_subject = $8,
     updated_at = $9, version = $10, sealed = $11
 WHERE id = $1 AND version = $12
+
+-- ---- objections to processing on legitimate interest (Art. 21(1))
+
+-- name: interest-objection-get
+SELECT contact_id, objected_at, request_id, grounds FROM interest_objections WHERE contact_id = $1
+
+-- name: interest-objection-put
+INSERT INTO interest_objections (contact_id, objected_at, request_id, grounds) VALUES ($1, $2, $3, $4)
+ON CONFLICT (contact_id) DO UPDATE SET objected_at = $2, request_id = $3, grounds = $4
+
+-- name: interest-objection-delete
+DELETE FROM interest_objections WHERE contact_id = $1

@@ -58,6 +58,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, tagTests...)
 	tests = append(tests, breachTests...)
 	tests = append(tests, requestTests...)
+	tests = append(tests, objectionTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
