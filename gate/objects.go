@@ -101,6 +101,11 @@ func (k *kind[T, PT, R]) guarded(ctx context.Context, g *Gate, r tresor.Reader, 
 	if err := k.unrestricted(ctx, r, req, v); err != nil {
 		return err
 	}
+	if k.subject != nil {
+		if err := g.personInterest(ctx, r, req, k.subject(v)); err != nil {
+			return err
+		}
+	}
 	return k.listed(ctx, g, req, v)
 }
 

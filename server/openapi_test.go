@@ -214,13 +214,25 @@ func (f *fakeServices) Object(ctx context.Context, contactID string) (*tresor.Co
 	return fakeContact(), nil
 }
 
+func (f *fakeServices) LiftRestriction(ctx context.Context, contactID, reason string) (*tresor.Contact, error) {
+	if contactID == refusedID {
+		return nil, errRestricted
+	}
+	if reason == "" {
+		return nil, tresor.Errorf(tresor.ECValidation, "A restriction is lifted only for a recorded reason.")
+	}
+	c := fakeContact()
+	c.RestrictedAt = nil
+	return c, nil
+}
+
 func (f *fakeServices) Restrict(ctx context.Context, contactID string, restricted bool) (*tresor.Contact, error) {
 	if contactID == refusedID {
 		return nil, errRestricted
 	}
 	c := fakeContact()
 	if !restricted {
-		c.RestrictedAt = nil
+		return nil, tresor.Errorf(tresor.ECValidation, "A restriction is lifted only for a recorded reason.")
 	}
 	return c, nil
 }
@@ -2629,7 +2641,8 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"POST /api/v1/requests/{id}/state", liveCall{target: "/api/v1/requests/" + testID + "/state", token: testToken, purpose: "data_protection", body: `{"state":"identity_verified"}`}, 200, ""},
 		{"POST /api/v1/requests/{id}/state", liveCall{target: "/api/v1/requests/" + testID + "/state", token: testToken, purpose: "data_protection", body: `{"state":"answered"}`}, 409, tresor.ECConflict},
 		{"POST /api/v1/requests/{id}/extend", liveCall{target: "/api/v1/requests/" + testID + "/extend", token: testToken, purpose: "data_protection", body: `{"reason":"complex"}`}, 200, ""},
-		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":false}`}, 200, ""},
+		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":false,"reason":"accuracy verified, ticket 4711"}`}, 200, ""},
+		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":false}`}, 422, tresor.ECValidation},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: refused + "/restriction", token: testToken, purpose: "sales", body: `{"restricted":true}`}, 403, tresor.ECRestricted},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", contentType: "text/plain", body: "yes"}, 415, tresor.ECUnsupportedMedia},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":"yes"}`}, 422, tresor.ECValidation},
