@@ -49,9 +49,21 @@ func (g *Gate) interestAllowed(ctx context.Context, r tresor.Reader, req *reques
 	return policy.CheckInterestObjection(req.pu, records, true, o.Overridden(req.pu.ID))
 }
 
-// personInterest is interestAllowed for a record that names a person.
+// personInterest is interestAllowed for a record that names a person. The
+// objection is looked up first: most people have none, and then the
+// contact is not read.
 func (g *Gate) personInterest(ctx context.Context, r tresor.Reader, req *request, contactID string) error {
-	if req == nil || req.pu == nil || req.pu.SeesRestricted || contactID == "" {
+	if req == nil || req.pu == nil || req.pu.SeesRestricted || contactID == "" ||
+		!slices.Contains(req.pu.LegalBases, tresor.BasisLegitimateInterest) {
+		return nil
+	}
+	o, err := r.InterestObjection(ctx, contactID)
+	if tresor.ErrorCode(err) == tresor.ECNotFound {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if o.Overridden(req.pu.ID) {
 		return nil
 	}
 	row, err := r.Contact(ctx, contactID)
@@ -60,7 +72,11 @@ func (g *Gate) personInterest(ctx context.Context, r tresor.Reader, req *request
 	} else if err != nil {
 		return err
 	}
-	return g.interestAllowed(ctx, r, req, contactID, row.Provenance)
+	records, err := row.Provenance.Records()
+	if err != nil {
+		return err
+	}
+	return policy.CheckInterestObjection(req.pu, records, true, false)
 }
 
 // reachObjected is the outbound gate's part: a message to a person who

@@ -67,6 +67,11 @@ func TestObjectionToLegitimateInterestRules(t *testing.T) {
 			wantCode(t, err, tresor.ECObjectedInterest)
 			_, err = g.Interaction(sales, in.ID)
 			wantCode(t, err, tresor.ECObjectedInterest)
+			il, err := g.Interactions(sales, tresor.InteractionFilter{})
+			must(t, err)
+			if slices.Contains(idsOf(il.Items), in.ID) {
+				t.Errorf("sales lists the objected person's interaction")
+			}
 			l, err := g.Contacts(sales, tresor.ContactFilter{})
 			must(t, err)
 			if slices.Contains(idsOf(l.Items), c.ID) || !slices.Contains(idsOf(l.Items), customer.ID) {
