@@ -89,6 +89,37 @@ func (g *Gate) reachObjected(ctx context.Context, req *request, c *tresor.Contac
 	return tresor.ReachDecision{}, err != nil, err
 }
 
+// mergeInterestObjections carries an objection under Art. 21(1) of the
+// absorbed contact over to the survivor: an objection on either side wins,
+// from the earlier day, and compelling grounds hold only for the purposes
+// recorded on both.
+func mergeInterestObjections(ctx context.Context, tx tresor.Tx, into, from string) error {
+	a, err := tx.InterestObjection(ctx, from)
+	if tresor.ErrorCode(err) == tresor.ECNotFound {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	s, err := tx.InterestObjection(ctx, into)
+	if tresor.ErrorCode(err) == tresor.ECNotFound {
+		a.ContactID = into
+		return tx.PutInterestObjection(ctx, a)
+	} else if err != nil {
+		return err
+	}
+	if a.ObjectedAt.Before(s.ObjectedAt) {
+		s.ObjectedAt, s.RequestID = a.ObjectedAt, a.RequestID
+	}
+	var both []tresor.GroundsOverride
+	for _, gr := range s.Grounds {
+		if a.Overridden(gr.Purpose) {
+			both = append(both, gr)
+		}
+	}
+	s.Grounds = both
+	return tx.PutInterestObjection(ctx, s)
+}
+
 // ---- the request a decision belongs to
 
 // acting checks that the request may be acted on: one of the kinds, open,
@@ -399,8 +430,15 @@ func (g *Gate) ApplyObjection(ctx context.Context, id string) (*tresor.Request, 
 				if _, err := tx.Contact(ctx, cid); err != nil {
 					return nil, err
 				}
-				o := &tresor.InterestObjection{ContactID: cid, ObjectedAt: req.now, RequestID: r.ID}
-				if err := tx.PutInterestObjection(ctx, o); err != nil {
+				// An objection already on record stays as it is, with the
+				// grounds recorded against it.
+				_, err := tx.InterestObjection(ctx, cid)
+				if tresor.ErrorCode(err) == tresor.ECNotFound {
+					o := &tresor.InterestObjection{ContactID: cid, ObjectedAt: req.now, RequestID: r.ID}
+					if err := tx.PutInterestObjection(ctx, o); err != nil {
+						return nil, err
+					}
+				} else if err != nil {
 					return nil, err
 				}
 				if err := g.eventIn(ctx, tx, "contact.objected", cid, purpose); err != nil {

@@ -311,3 +311,20 @@ func TestErasureRequestRules(t *testing.T) {
 		})
 	})
 }
+
+func TestInterestObjectionSurvivesAMerge(t *testing.T) {
+	privacyBackends(t, func(t *testing.T, e *privacyEnv) {
+		g, sales, dpo := e.g, e.ctx["sales"], e.ctx["data_protection"]
+		survivor := interestContact(t, e, "survivor@example.org")
+		absorbed := interestContact(t, e, "absorbed@example.org")
+		r := decisionRequest(t, e, tresor.RequestObjection, absorbed.ID)
+		_, err := g.ApplyObjection(dpo, r.ID)
+		must(t, err)
+		t.Run("an objection on the absorbed record stops the purpose on the survivor", func(t *testing.T) {
+			_, err := g.MergeContact(dpo, survivor.ID, absorbed.ID)
+			must(t, err)
+			_, err = g.Contact(sales, survivor.ID)
+			wantCode(t, err, tresor.ECObjectedInterest)
+		})
+	})
+}
