@@ -174,8 +174,11 @@ type ConsentService interface {
 	WithdrawConsent(ctx context.Context, secret, ip string) (*ConsentLink, error)
 	// Object records an objection to marketing (Art. 21) and suppresses the person's identifiers.
 	Object(ctx context.Context, contactID string) (*Contact, error)
-	// Restrict restricts (or lifts the restriction of) processing (Art. 18).
+	// Restrict restricts processing (Art. 18); lifting needs LiftRestriction.
 	Restrict(ctx context.Context, contactID string, restricted bool) (*Contact, error)
+	// LiftRestriction lifts a restriction by the DPO's decision, for the
+	// recorded reason (Art. 18(3)).
+	LiftRestriction(ctx context.Context, contactID, reason string) (*Contact, error)
 }
 
 // PurposeInfo describes a purpose of the policy to the people who declare it.

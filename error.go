@@ -56,6 +56,7 @@ const (
 	ECSpecialCategory          Code = "special_category"           // an Art. 9 category without an exception
 	ECRestricted               Code = "contact_restricted"         // processing restricted (Art. 18)
 	ECSuppressed               Code = "suppressed"                 // the person objected to marketing (Art. 21)
+	ECObjectedInterest         Code = "objected_interest"          // the person objected to processing on legitimate interest (Art. 21(1))
 	ECLinkInvalid              Code = "link_invalid"               // a confirmation or withdrawal link that is forged, used or expired
 	ECNotPublic                Code = "not_public"                 // social data that was not publicly visible (R9)
 	ECReplyWithoutConversation Code = "reply_without_conversation" // an e-mail sent as a reply, but the person never wrote
@@ -78,7 +79,7 @@ func Codes() []Code {
 		ECInvalidCursor, ECSchemaTooNew, ECSchemaBehind, ECLoginFailed, ECThrottled, ECCSRF, ECMFARequired, ECPasswordRejected,
 		ECMailUnavailable, ECSearchWarming, ECExportTooLarge, ECSeparationOfDuties, ECFourEyes,
 		ECAggregatesOnly, ECBasisMissing, ECBasisUnknown, ECBasisNotAllowed, ECBalancingNote, ECCategoryNotAllowed,
-		ECSpecialCategory, ECRestricted, ECSuppressed, ECLinkInvalid, ECNotPublic, ECReplyWithoutConversation, ECNoContract,
+		ECSpecialCategory, ECRestricted, ECSuppressed, ECObjectedInterest, ECLinkInvalid, ECNotPublic, ECReplyWithoutConversation, ECNoContract,
 		ECDamaged, ECErased, ECLegalHold, ECArchived, ECReasonUnsafe, ECMerged}
 }
 

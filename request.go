@@ -161,9 +161,14 @@ type RequestEvent struct {
 	// By is the user who made the change ("" for the system,
 	// "requester" for the person who asked, through the form or the link).
 	By string `json:"by,omitempty"`
-	// Action names an event that is no change of state: "export_sent",
-	// "export_downloaded" (the state stays as it was).
-	Action string `json:"action,omitempty"`
+	// Action, for a decision on the request's data (decision.go), or an
+	// event that is no change of state (export_sent, export_downloaded,
+	// export_expired: the state stays as it was): what was done, to which
+	// contact, for which purpose, and the fields a rectification changed.
+	Action    RequestAction `json:"action,omitempty"`
+	ContactID string        `json:"contact_id,omitempty"`
+	Purpose   string        `json:"purpose,omitempty"`
+	Changes   []FieldChange `json:"changes,omitempty"`
 }
 
 // Validate checks the request.

@@ -74,6 +74,7 @@ type Reader interface {
 	MailReader
 	RequestReader
 	SubjectExportReader
+	ObjectionReader
 	TagReader
 	BreachReader
 }
@@ -331,6 +332,7 @@ type Tx interface {
 	MailWriter
 	RequestWriter
 	SubjectExportWriter
+	ObjectionWriter
 	TagWriter
 	BreachWriter
 }

@@ -254,6 +254,9 @@ func (g *Gate) Reach(ctx context.Context, contactID, purpose string, channel tre
 // person goes through (campaigns, and later social messages). It gathers
 // the facts about the person and lets the policy decide.
 func (g *Gate) reach(ctx context.Context, req *request, c *tresor.Contact, channel tresor.ConsentChannel, advertising bool) (tresor.ReachDecision, error) {
+	if d, stop, err := g.reachObjected(ctx, req, c); stop || err != nil {
+		return d, err
+	}
 	f, err := g.reachFacts(ctx, req, c, channel, advertising)
 	if err != nil {
 		return tresor.ReachDecision{}, err
@@ -522,8 +525,9 @@ func (g *Gate) Object(ctx context.Context, contactID string) (*tresor.Contact, e
 	return contacts.shown(req, out), nil
 }
 
-// Restrict restricts processing of a contact (Art. 18) or lifts the
-// restriction; only a purpose that sees restricted contacts may.
+// Restrict restricts processing of a contact (Art. 18); only a purpose that
+// sees restricted contacts may. Lifting needs a recorded reason: it is
+// refused here, and done by LiftRestriction or a request's decision.
 func (g *Gate) Restrict(ctx context.Context, contactID string, restricted bool) (*tresor.Contact, error) {
 	req, err := g.authorize(ctx, accessPurpose)
 	if err != nil {
@@ -531,6 +535,9 @@ func (g *Gate) Restrict(ctx context.Context, contactID string, restricted bool) 
 	}
 	if !req.pu.SeesRestricted {
 		return nil, policy.Refuse(policy.RRestricted)
+	}
+	if !restricted {
+		return nil, errLiftNeedsReason()
 	}
 	var out *tresor.Contact
 	err = g.store.Update(ctx, func(tx tresor.Tx) error {

@@ -223,6 +223,9 @@ func (g *Gate) MergeContact(ctx context.Context, id, from string) (*tresor.Merge
 				return err
 			}
 		}
+		if err := mergeInterestObjections(ctx, tx, id, from); err != nil {
+			return err
+		}
 		if _, err := g.rewriteContact(ctx, tx, s, rowS, req); err != nil {
 			return err
 		}

@@ -93,7 +93,7 @@ func TestDuplicates(t *testing.T) {
 		t.Run("a restricted contact is no candidate for a purpose that may not see it", func(t *testing.T) {
 			_, err := e.g.Restrict(e.ctx["data_protection"], b.ID, true)
 			must(t, err)
-			defer e.g.Restrict(e.ctx["data_protection"], b.ID, false)
+			defer e.g.LiftRestriction(e.ctx["data_protection"], b.ID, "accuracy verified, ticket 4711")
 			l, err := e.g.Duplicates(sales, tresor.Page{})
 			must(t, err)
 			if pairOf(l, a.ID, b.ID) != nil {
@@ -154,7 +154,7 @@ func TestMerge(t *testing.T) {
 			must(t, err)
 			_, err = e.g.MergeContact(dpo, s.ID, a.ID)
 			wantRestricted(t, err)
-			_, err = e.g.Restrict(dpo, a.ID, false)
+			_, err = e.g.LiftRestriction(dpo, a.ID, "accuracy verified, ticket 4711")
 			must(t, err)
 		})
 		t.Run("a contact under legal hold is not merged", func(t *testing.T) {

@@ -101,6 +101,11 @@ func (k *kind[T, PT, R]) guarded(ctx context.Context, g *Gate, r tresor.Reader, 
 	if err := k.unrestricted(ctx, r, req, v); err != nil {
 		return err
 	}
+	if k.subject != nil {
+		if err := g.personInterest(ctx, r, req, k.subject(v)); err != nil {
+			return err
+		}
+	}
 	return k.listed(ctx, g, req, v)
 }
 
@@ -373,6 +378,7 @@ func listOf[T any, PT interface {
 }, R any](ctx context.Context, g *Gate, k *kind[T, PT, R], req *request, rows []R, limit int) (*tresor.List[PT], error) {
 	out := &tresor.List[PT]{Items: make([]PT, 0, min(len(rows), limit))}
 	var last string
+	objected := map[string]bool{} // by person: an objection under Art. 21(1) stops this purpose
 	for i, row := range rows {
 		// A damaged record is listed with its plain fields and "damaged":
 		// one bad record does not hide the others.
@@ -390,6 +396,17 @@ func listOf[T any, PT interface {
 		last = v.Base().ID
 		if k.listed(ctx, g, req, v) != nil {
 			continue // the query leaves these out; this is a second line of defence
+		}
+		if k.subject != nil {
+			id := k.subject(v)
+			stop, seen := objected[id]
+			if !seen {
+				stop = g.personInterest(ctx, g.store.Read(), req, id) != nil
+				objected[id] = stop
+			}
+			if stop {
+				continue
+			}
 		}
 		out.Items = append(out.Items, k.shown(req, v))
 	}

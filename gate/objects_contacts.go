@@ -119,7 +119,7 @@ var contacts = &kind[tresor.Contact, *tresor.Contact, *tresor.ContactRow]{
 				return policy.Refuse(policy.RSuppressed)
 			}
 		}
-		return nil
+		return g.interestAllowed(ctx, g.store.Read(), req, c.ID, c.Provenance)
 	},
 	present: func(req *request, c *tresor.Contact) {
 		c.Withheld = mergeCategories(c.Withheld, withhold(c, req.pu))

@@ -202,7 +202,7 @@ func TestRestrictionAndObjection(t *testing.T) {
 		if _, err := e.g.Contact(e.ctx["data_protection"], c.ID); err != nil {
 			t.Fatalf("the DPO cannot see the restricted contact: %v", err)
 		}
-		_, err = e.g.Restrict(e.ctx["data_protection"], c.ID, false)
+		_, err = e.g.LiftRestriction(e.ctx["data_protection"], c.ID, "accuracy verified, ticket 4711")
 		must(t, err)
 
 		// The person objects to marketing: gone from marketing, identifiers suppressed.

@@ -131,7 +131,7 @@ func TestRestrictionCoversEveryRecordOfThePerson(t *testing.T) {
 			}
 		})
 		t.Run("lifting the restriction gives the records back", func(t *testing.T) {
-			_, err := e.g.Restrict(dpo, c.ID, false)
+			_, err := e.g.LiftRestriction(dpo, c.ID, "accuracy verified, ticket 4711")
 			must(t, err)
 			if _, err := e.g.Interaction(sales, in.ID); err != nil {
 				t.Errorf("sales cannot read the interaction after the restriction was lifted: %v", err)

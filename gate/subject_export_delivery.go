@@ -122,7 +122,7 @@ func (g *Gate) SendSubjectExport(ctx context.Context, requestID string) (*tresor
 	}
 	e := g.entry(ctx, "subject_export.send", "request", append([]string{r.ID}, r.ContactIDs...), nil, nil)
 	err = g.store.Update(ctx, func(tx tresor.Tx) error {
-		if err := g.noteOnRequest(ctx, tx, r.ID, "export_sent", fmt.Sprintf("Export mailed to the requester; the link works once, until %s.",
+		if err := g.noteOnRequest(ctx, tx, r.ID, tresor.ActionExportSent, fmt.Sprintf("Export mailed to the requester; the link works once, until %s.",
 			row.ExpiresAt.Format(time.DateOnly)), by); err != nil {
 			return err
 		}
@@ -144,7 +144,7 @@ func (g *Gate) renderSubjectExport(x *tresor.SubjectExport, f tresor.SubjectExpo
 }
 
 // noteOnRequest adds an event that changes no state to a request's history.
-func (g *Gate) noteOnRequest(ctx context.Context, tx tresor.Tx, id, action, reason, by string) error {
+func (g *Gate) noteOnRequest(ctx context.Context, tx tresor.Tx, id string, action tresor.RequestAction, reason, by string) error {
 	row, err := tx.DataRequest(ctx, id)
 	if err != nil {
 		return err
@@ -227,7 +227,7 @@ func (g *Gate) DownloadSubjectExport(ctx context.Context, token string) (*tresor
 		if err := tx.DeleteDataKey(ctx, row.ID); err != nil {
 			return err
 		}
-		if err := g.noteOnRequest(ctx, tx, row.RequestID, "export_downloaded", "The requester downloaded the export; it was deleted.", ""); err != nil {
+		if err := g.noteOnRequest(ctx, tx, row.RequestID, tresor.ActionExportDownloaded, "The requester downloaded the export; it was deleted.", ""); err != nil {
 			return err
 		}
 		out = &tresor.SubjectExportFile{Name: "tresor-export-" + row.CreatedAt.Format("2006-01-02") + ".zip", Data: []byte(content.Zip)}
@@ -259,7 +259,7 @@ func (g *Gate) PurgeSubjectExports(ctx context.Context) (int, error) {
 				return err
 			}
 			n++
-			err = g.noteOnRequest(ctx, tx, row.RequestID, "export_expired", "The download link expired unused; the export was deleted.", "")
+			err = g.noteOnRequest(ctx, tx, row.RequestID, tresor.ActionExportExpired, "The download link expired unused; the export was deleted.", "")
 			if tresor.ErrorCode(err) == tresor.ECNotFound {
 				return nil
 			}

@@ -315,7 +315,7 @@ func TestSubjectExportRules(t *testing.T) {
 			var actions []string
 			for _, h := range r.History {
 				if h.Action != "" {
-					actions = append(actions, h.Action)
+					actions = append(actions, string(h.Action))
 				}
 			}
 			if !slices.Equal(actions, []string{"export_sent", "export_downloaded"}) {

@@ -491,7 +491,63 @@ func matrix() map[string]matrixCase {
 		must(a.t, err)
 		return rq.ID
 	}
+	// decided is a request of the kind about a new contact kept on
+	// legitimate interest, its requester's identity verified; prepare runs
+	// a first decision on it.
+	decided := func(a *api, kind tresor.RequestKind, prepare func(dp context.Context, id string) error) (string, string) {
+		dp := tresor.WithPurpose(sys, "data_protection")
+		c := &tresor.Contact{ContactDetails: tresor.ContactDetails{FamilyName: "Decision", Emails: []string{fmt.Sprintf("d%d@example.org", nextSeq())}},
+			Collection: tresor.Collection{LegalBasis: tresor.BasisLegitimateInterest, BalancingNote: "Messekontakt"}}
+		must(a.t, a.g.CreateContact(tresor.WithPurpose(sys, "sales"), c))
+		rq, err := a.g.CreateRequest(dp, tresor.NewRequest{Kind: kind, Channel: tresor.ArrivedByEmail, Address: "fixture@example.org",
+			ReceivedAt: "2026-03-02", ContactIDs: []string{c.ID}})
+		must(a.t, err)
+		_, err = a.g.RequestState(dp, rq.ID, tresor.RequestIdentityVerified, "")
+		must(a.t, err)
+		if prepare != nil {
+			must(a.t, prepare(dp, rq.ID))
+		}
+		return rq.ID, c.ID
+	}
 	for key, c := range map[string]matrixCase{
+		"POST /api/v1/requests/{id}/rectify": {dpoOnly, func(a *api, r tresor.Role) call {
+			rq, c := decided(a, tresor.RequestRectification, nil)
+			return call{method: "POST", path: "/api/v1/requests/" + rq + "/rectify", body: `{"contact_id":"` + c + `","changes":{"position":"Einkauf"}}`}
+		}},
+		"GET /api/v1/requests/{id}/recipients": {dpoOnly, func(a *api, r tresor.Role) call {
+			rq, _ := decided(a, tresor.RequestRectification, nil)
+			return call{method: "GET", path: "/api/v1/requests/" + rq + "/recipients"}
+		}},
+		"POST /api/v1/requests/{id}/recipients-notified": {dpoOnly, func(a *api, r tresor.Role) call {
+			rq, _ := decided(a, tresor.RequestRectification, nil)
+			return call{method: "POST", path: "/api/v1/requests/" + rq + "/recipients-notified", body: `{"notified":false,"because":"impossible","note":"no recipients"}`}
+		}},
+		"POST /api/v1/requests/{id}/object": {dpoOnly, func(a *api, r tresor.Role) call {
+			rq, _ := decided(a, tresor.RequestObjection, nil)
+			return call{method: "POST", path: "/api/v1/requests/" + rq + "/object"}
+		}},
+		"POST /api/v1/requests/{id}/compelling-grounds": {dpoOnly, func(a *api, r tresor.Role) call {
+			rq, c := decided(a, tresor.RequestObjection, func(dp context.Context, id string) error {
+				_, err := a.g.ApplyObjection(dp, id)
+				return err
+			})
+			return call{method: "POST", path: "/api/v1/requests/" + rq + "/compelling-grounds", body: `{"contact_id":"` + c + `","purpose":"sales","reason":"claim 12/26"}`}
+		}},
+		"POST /api/v1/requests/{id}/restrict": {dpoOnly, func(a *api, r tresor.Role) call {
+			rq, _ := decided(a, tresor.RequestRestriction, nil)
+			return call{method: "POST", path: "/api/v1/requests/" + rq + "/restrict"}
+		}},
+		"POST /api/v1/requests/{id}/lift": {dpoOnly, func(a *api, r tresor.Role) call {
+			rq, c := decided(a, tresor.RequestRestriction, func(dp context.Context, id string) error {
+				_, err := a.g.ApplyRestriction(dp, id)
+				return err
+			})
+			return call{method: "POST", path: "/api/v1/requests/" + rq + "/lift", body: `{"contact_id":"` + c + `","what":"restriction","reason":"accuracy verified"}`}
+		}},
+		"POST /api/v1/requests/{id}/erase": {dpoOnly, func(a *api, r tresor.Role) call {
+			rq, _ := decided(a, tresor.RequestErasure, nil)
+			return call{method: "POST", path: "/api/v1/requests/" + rq + "/erase"}
+		}},
 		"GET /api/v1/tasks": {purposeRoles, func(a *api, r tresor.Role) call { return call{method: "GET", path: "/api/v1/tasks?assignee=me"} }},
 		"POST /api/v1/tasks": {contentRoles, func(a *api, r tresor.Role) call {
 			return call{method: "POST", path: "/api/v1/tasks", body: `{"title":"Call back","due":"2026-05-01"}`}

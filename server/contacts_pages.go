@@ -118,7 +118,13 @@ func (s *Server) contactRestrictSubmit(w http.ResponseWriter, r *http.Request) e
 	id := r.PathValue("id")
 	restrict := r.PostFormValue("restricted") == "1"
 	return s.once(w, r, func() (string, error) {
-		if _, err := s.svc.Consents.Restrict(r.Context(), id, restrict); err != nil {
+		var err error
+		if restrict {
+			_, err = s.svc.Consents.Restrict(r.Context(), id, true)
+		} else {
+			_, err = s.svc.Consents.LiftRestriction(r.Context(), id, r.PostFormValue("reason"))
+		}
+		if err != nil {
 			return "", err
 		}
 		if restrict {

@@ -216,13 +216,25 @@ func (f *fakeServices) Object(ctx context.Context, contactID string) (*tresor.Co
 	return fakeContact(), nil
 }
 
+func (f *fakeServices) LiftRestriction(ctx context.Context, contactID, reason string) (*tresor.Contact, error) {
+	if contactID == refusedID {
+		return nil, errRestricted
+	}
+	if reason == "" {
+		return nil, tresor.Errorf(tresor.ECValidation, "A restriction is lifted only for a recorded reason.")
+	}
+	c := fakeContact()
+	c.RestrictedAt = nil
+	return c, nil
+}
+
 func (f *fakeServices) Restrict(ctx context.Context, contactID string, restricted bool) (*tresor.Contact, error) {
 	if contactID == refusedID {
 		return nil, errRestricted
 	}
 	c := fakeContact()
 	if !restricted {
-		c.RestrictedAt = nil
+		return nil, tresor.Errorf(tresor.ECValidation, "A restriction is lifted only for a recorded reason.")
 	}
 	return c, nil
 }
@@ -1981,6 +1993,18 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"SubjectExportSent", reflect.TypeOf(tresor.SubjectExportSent{}), []string{}},
 		{"DataRequestList", reflect.TypeOf(listBody[*tresor.Request]{}), nil},
 		{"NoticeGivenRequest", reflect.TypeOf(noticeGivenRequest{}), []string{}},
+		// The decisions on requests that change data.
+		{"FieldChange", reflect.TypeOf(tresor.FieldChange{}), []string{}},
+		{"Rectification", reflect.TypeOf(tresor.Rectification{}), []string{}},
+		{"Rectified", reflect.TypeOf(tresor.Rectified{}), []string{}},
+		{"Recipient", reflect.TypeOf(tresor.Recipient{}), []string{}},
+		{"RecipientList", reflect.TypeOf(recipientList{}), nil},
+		{"RecipientsNotice", reflect.TypeOf(tresor.RecipientsNotice{}), []string{}},
+		{"CompellingGrounds", reflect.TypeOf(tresor.CompellingGrounds{}), []string{}},
+		{"Lift", reflect.TypeOf(tresor.Lift{}), []string{}},
+		{"RetainedKept", reflect.TypeOf(tresor.RetainedKept{}), []string{}},
+		{"ErasureOutcome", reflect.TypeOf(tresor.ErasureOutcome{}), []string{}},
+		{"Erased", reflect.TypeOf(tresor.Erased{}), []string{}},
 		// The company's social channels.
 		{"SocialChannel", reflect.TypeOf(tresor.SocialChannel{}), []string{}},
 		{"SocialChannelRequest", reflect.TypeOf(tresor.SocialChannelRequest{}), []string{}},
@@ -2646,7 +2670,21 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"DELETE /api/v1/requests/{id}/contacts/{contact_id}", liveCall{target: "/api/v1/requests/" + testID + "/contacts/" + unknownID, token: testToken, purpose: "data_protection"}, 404, tresor.ECNotFound},
 		{"POST /api/v1/requests/{id}/export", liveCall{target: "/api/v1/requests/" + testID + "/export", token: testToken, purpose: "data_protection"}, 200, ""},
 		{"POST /api/v1/requests/{id}/export", liveCall{target: "/api/v1/requests/" + testID + "/export", token: testToken, purpose: "sales"}, 403, tresor.ECForbidden},
-		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":false}`}, 200, ""},
+		{"POST /api/v1/requests/{id}/rectify", liveCall{target: "/api/v1/requests/" + testID + "/rectify", token: testToken, purpose: "data_protection", body: `{"contact_id":"x","changes":{"family_name":"Musterfrau"}}`}, 200, ""},
+		{"POST /api/v1/requests/{id}/rectify", liveCall{target: "/api/v1/requests/" + testID + "/rectify", token: testToken, purpose: "sales", body: `{"contact_id":"x","changes":{"family_name":"X"}}`}, 403, tresor.ECForbidden},
+		{"GET /api/v1/requests/{id}/recipients", liveCall{target: "/api/v1/requests/" + testID + "/recipients", token: testToken, purpose: "data_protection"}, 200, ""},
+		{"POST /api/v1/requests/{id}/recipients-notified", liveCall{target: "/api/v1/requests/" + testID + "/recipients-notified", token: testToken, purpose: "data_protection", body: `{"notified":true,"note":"Mail an den Versanddienstleister"}`}, 200, ""},
+		{"POST /api/v1/requests/{id}/recipients-notified", liveCall{target: "/api/v1/requests/" + testID + "/recipients-notified", token: testToken, purpose: "data_protection", body: `{"notified":true,"note":""}`}, 422, tresor.ECValidation},
+		{"POST /api/v1/requests/{id}/object", liveCall{target: "/api/v1/requests/" + testID + "/object", token: testToken, purpose: "data_protection"}, 200, ""},
+		{"POST /api/v1/requests/{id}/compelling-grounds", liveCall{target: "/api/v1/requests/" + testID + "/compelling-grounds", token: testToken, purpose: "data_protection", body: `{"contact_id":"x","purpose":"sales","reason":"offene Forderung"}`}, 200, ""},
+		{"POST /api/v1/requests/{id}/compelling-grounds", liveCall{target: "/api/v1/requests/" + testID + "/compelling-grounds", token: testToken, purpose: "data_protection", body: `{"contact_id":"x","purpose":"marketing","reason":"Großkunde"}`}, 403, tresor.ECForbidden},
+		{"POST /api/v1/requests/{id}/restrict", liveCall{target: "/api/v1/requests/" + testID + "/restrict", token: testToken, purpose: "data_protection"}, 200, ""},
+		{"POST /api/v1/requests/{id}/lift", liveCall{target: "/api/v1/requests/" + testID + "/lift", token: testToken, purpose: "data_protection", body: `{"contact_id":"x","what":"restriction","reason":"Richtigkeit bestätigt"}`}, 200, ""},
+		{"POST /api/v1/requests/{id}/lift", liveCall{target: "/api/v1/requests/" + testID + "/lift", token: testToken, purpose: "data_protection", body: `{"contact_id":"x","what":"restriction","reason":""}`}, 422, tresor.ECValidation},
+		{"POST /api/v1/requests/{id}/erase", liveCall{target: "/api/v1/requests/" + testID + "/erase", token: testToken, purpose: "data_protection"}, 200, ""},
+		{"POST /api/v1/requests/{id}/erase", liveCall{target: "/api/v1/requests/" + unknownID + "/erase", token: testToken, purpose: "data_protection"}, 404, tresor.ECNotFound},
+		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":false,"reason":"accuracy verified, ticket 4711"}`}, 200, ""},
+		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":false}`}, 422, tresor.ECValidation},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: refused + "/restriction", token: testToken, purpose: "sales", body: `{"restricted":true}`}, 403, tresor.ECRestricted},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", contentType: "text/plain", body: "yes"}, 415, tresor.ECUnsupportedMedia},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":"yes"}`}, 422, tresor.ECValidation},

@@ -98,9 +98,11 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request) error {
 	return writeObject(w, http.StatusOK, c)
 }
 
-// restriction is the body of POST /api/v1/contacts/{id}/restriction.
+// restriction is the body of POST /api/v1/contacts/{id}/restriction; lifting
+// (restricted false) needs the reason.
 type restriction struct {
-	Restricted bool `json:"restricted"`
+	Restricted bool   `json:"restricted"`
+	Reason     string `json:"reason,omitempty"`
 }
 
 func (s *Server) restrict(w http.ResponseWriter, r *http.Request) error {
@@ -108,7 +110,13 @@ func (s *Server) restrict(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &in, "application/json"); err != nil {
 		return err
 	}
-	c, err := s.svc.Consents.Restrict(r.Context(), r.PathValue("id"), in.Restricted)
+	var c *tresor.Contact
+	var err error
+	if in.Restricted {
+		c, err = s.svc.Consents.Restrict(r.Context(), r.PathValue("id"), true)
+	} else {
+		c, err = s.svc.Consents.LiftRestriction(r.Context(), r.PathValue("id"), in.Reason)
+	}
 	if err != nil {
 		return err
 	}

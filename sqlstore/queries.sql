@@ -740,3 +740,14 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 
 -- name: subject-export-delete
 DELETE FROM subject_exports WHERE id = $1
+-- ---- objections to processing on legitimate interest (Art. 21(1))
+
+-- name: interest-objection-get
+SELECT contact_id, objected_at, request_id, grounds FROM interest_objections WHERE contact_id = $1
+
+-- name: interest-objection-put
+INSERT INTO interest_objections (contact_id, objected_at, request_id, grounds) VALUES ($1, $2, $3, $4)
+ON CONFLICT (contact_id) DO UPDATE SET objected_at = $2, request_id = $3, grounds = $4
+
+-- name: interest-objection-delete
+DELETE FROM interest_objections WHERE contact_id = $1

@@ -60,6 +60,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, requestTests...)
 	tests = append(tests, requestIntakeTests...)
 	tests = append(tests, subjectExportTests...)
+	tests = append(tests, objectionTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
