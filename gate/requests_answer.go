@@ -176,8 +176,13 @@ func answerMoves(req *request, r *tresor.Request, a tresor.RequestAnswerSend) er
 		if r.State == to {
 			return nil
 		}
+		if r.State == tresor.RequestReceived && to == tresor.RequestAnswered {
+			return &tresor.Error{Code: tresor.ECConflict,
+				Message:   "The requester's identity is not verified yet: the answer could reach someone else (Art. 12(6) GDPR). Verify it first, or refuse the request with the reason.",
+				MessageDE: "Die Identität der anfragenden Person ist noch nicht geprüft: Die Antwort könnte eine andere Person erreichen (Art. 12 Abs. 6 DSGVO). Zuerst prüfen oder den Antrag mit Begründung ablehnen."}
+		}
 		if !tresor.RequestMoveAllowed(r.State, to) {
-			return tresor.Errorf(tresor.ECConflict, "A request that is %s cannot be %s; move it on first.", r.State, to)
+			return tresor.Errorf(tresor.ECConflict, "A request that is %s cannot be %s.", r.State, to)
 		}
 		at := req.now
 		r.State, r.Reason, r.ClosedAt = to, reason, &at
