@@ -239,7 +239,9 @@ func TestRequestAnswerRules(t *testing.T) {
 // failingMailer is a mail server that takes nothing.
 type failingMailer struct{}
 
-func (failingMailer) Send(context.Context, *tresor.Mail) error { return errors.New("connection refused") }
+func (failingMailer) Send(context.Context, *tresor.Mail) error {
+	return errors.New("connection refused")
+}
 
 func TestRequestAnswerNotTakenByTheMailServerChangesNothing(t *testing.T) {
 	g := openGate(t, datadir.Config{DataDir: t.TempDir(), Migrate: true}, gate.WithMailer(failingMailer{}))
@@ -278,7 +280,7 @@ func TestRequestRemindersOncePerRequestAndReminder(t *testing.T) {
 			must(t, err)
 			return r
 		}
-		week := mk("2026-02-23", "week-person@example.org")  // due 2026-03-23
+		week := mk("2026-02-23", "week-person@example.org")   // due 2026-03-23
 		today := mk("2026-02-16", "today-person@example.org") // due 2026-03-16
 		mk("2026-03-10", "later-person@example.org")          // due 2026-04-10: nothing yet
 		var wg sync.WaitGroup

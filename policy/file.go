@@ -94,7 +94,7 @@ type file struct {
 
 type fileRetention struct {
 	RequestYears at[int] `yaml:"requests_years,omitempty"`
-	Erasure struct {
+	Erasure      struct {
 		Interactions at[tresor.ErasureMode] `yaml:"interactions"`
 		Cases        at[tresor.ErasureMode] `yaml:"cases"`
 	} `yaml:"erasure"`

@@ -36,7 +36,7 @@ type dpoData struct {
 	Notices []*tresor.Notice
 	// Deadlines are the requests and breaches whose clock runs ([2.4]).
 	Deadlines *dpoDeadlines
-	More    bool // more overdue notices than shown
+	More      bool // more overdue notices than shown
 	// Restricted and objected contacts, listed when the person asks (each
 	// listed contact is a recorded read), a page at a time.
 	Looked               bool
