@@ -1970,6 +1970,9 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"NewDataRequest", reflect.TypeOf(tresor.NewRequest{}), []string{}},
 		{"RequestStateChange", reflect.TypeOf(RequestStateChange{}), []string{}},
 		{"RequestExtension", reflect.TypeOf(RequestExtension{}), []string{}},
+		{"RequestAnswer", reflect.TypeOf(tresor.RequestAnswer{}), []string{}},
+		{"RequestAnswerDraft", reflect.TypeOf(tresor.RequestAnswerDraft{}), []string{}},
+		{"RequestAnswerSend", reflect.TypeOf(tresor.RequestAnswerSend{}), []string{}},
 		{"DataRequestList", reflect.TypeOf(listBody[*tresor.Request]{}), nil},
 		{"NoticeGivenRequest", reflect.TypeOf(noticeGivenRequest{}), []string{}},
 		// The company's social channels.
@@ -2343,7 +2346,7 @@ func (zeros) Read(p []byte) (int, error) {
 // listPurposes are the purposes TestOpenAPIListParameters declares for the
 // lists that refuse sales: the audit export and the information duties are
 // duties of data protection, and sales may not see social profiles.
-var listPurposes = map[string]string{"GET /api/v1/requests": "data_protection", "GET /api/v1/audit/export": "data_protection", "GET /api/v1/notices": "data_protection",
+var listPurposes = map[string]string{"GET /api/v1/requests": "data_protection", "GET /api/v1/requests/{id}/answer": "data_protection", "GET /api/v1/audit/export": "data_protection", "GET /api/v1/notices": "data_protection",
 	"GET /api/v1/channels/{id}/profile": "pr"}
 
 // roleToken returns an API token of the fakes whose user holds one of the
@@ -2629,6 +2632,8 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"POST /api/v1/requests/{id}/state", liveCall{target: "/api/v1/requests/" + testID + "/state", token: testToken, purpose: "data_protection", body: `{"state":"identity_verified"}`}, 200, ""},
 		{"POST /api/v1/requests/{id}/state", liveCall{target: "/api/v1/requests/" + testID + "/state", token: testToken, purpose: "data_protection", body: `{"state":"answered"}`}, 409, tresor.ECConflict},
 		{"POST /api/v1/requests/{id}/extend", liveCall{target: "/api/v1/requests/" + testID + "/extend", token: testToken, purpose: "data_protection", body: `{"reason":"complex"}`}, 200, ""},
+		{"GET /api/v1/requests/{id}/answer", liveCall{target: "/api/v1/requests/" + testID + "/answer?lang=en&outcome=refused", token: testToken, purpose: "data_protection"}, 200, ""},
+		{"POST /api/v1/requests/{id}/answer", liveCall{target: "/api/v1/requests/" + testID + "/answer", token: testToken, purpose: "data_protection", body: `{"lang":"de","subject":"Ihre Auskunft","body":"Hier ist sie."}`}, 200, ""},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":false}`}, 200, ""},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: refused + "/restriction", token: testToken, purpose: "sales", body: `{"restricted":true}`}, 403, tresor.ECRestricted},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", contentType: "text/plain", body: "yes"}, 415, tresor.ECUnsupportedMedia},

@@ -28,8 +28,15 @@ func (s *Server) requestAnswerDraft(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	out, err := svc.RequestAnswerDraft(r.Context(), r.PathValue("id"), q.Get("lang"), tresor.RequestOutcome(q.Get("outcome")))
+	q, err := newQuery(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	lang, outcome := q.str("lang"), tresor.RequestOutcome(q.str("outcome"))
+	if err := q.err(); err != nil {
+		return err
+	}
+	out, err := svc.RequestAnswerDraft(r.Context(), r.PathValue("id"), lang, outcome)
 	if err != nil {
 		return err
 	}
