@@ -402,3 +402,8 @@ func TestClosedRequestsDeletedAfterRetention(t *testing.T) {
 		})
 	})
 }
+
+func mailtestMessage(t *testing.T, e *answerEnv, to, subject string) (string, map[string][]string) {
+	t.Helper()
+	return mailtest.Message(t, e.api, to, subject)
+}

@@ -1953,6 +1953,8 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"BreachAction", reflect.TypeOf(tresor.BreachAction{}), []string{}},
 		{"BreachScope", reflect.TypeOf(tresor.BreachScope{}), []string{}},
 		{"BreachDrafts", reflect.TypeOf(tresor.BreachDrafts{}), []string{}},
+		{"BreachPeopleNotice", reflect.TypeOf(tresor.BreachPeopleNotice{}), []string{}},
+		{"BreachPeopleNotified", reflect.TypeOf(tresor.BreachPeopleNotified{}), []string{}},
 		// The audit trail.
 		{"AuditEntry", reflect.TypeOf(tresor.AuditEntry{}), []string{}},
 		{"AuditEntryList", reflect.TypeOf(listBody[*tresor.AuditEntry]{}), nil},
@@ -2635,6 +2637,7 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"POST /api/v1/requests/{id}/state", liveCall{target: "/api/v1/requests/" + testID + "/state", token: testToken, purpose: "data_protection", body: `{"state":"identity_verified"}`}, 200, ""},
 		{"POST /api/v1/requests/{id}/state", liveCall{target: "/api/v1/requests/" + testID + "/state", token: testToken, purpose: "data_protection", body: `{"state":"answered"}`}, 409, tresor.ECConflict},
 		{"POST /api/v1/requests/{id}/extend", liveCall{target: "/api/v1/requests/" + testID + "/extend", token: testToken, purpose: "data_protection", body: `{"reason":"complex"}`}, 200, ""},
+		{"POST /api/v1/breaches/{id}/notify-people", liveCall{target: "/api/v1/breaches/" + testID + "/notify-people", token: testToken, purpose: "data_protection", body: `{"lang":"de","subject":"Datenpanne","body":"Wir informieren Sie.","contact_ids":["` + testID + `"]}`}, 200, ""},
 		{"GET /api/v1/requests/{id}/answer", liveCall{target: "/api/v1/requests/" + testID + "/answer?lang=en&outcome=refused", token: testToken, purpose: "data_protection"}, 200, ""},
 		{"POST /api/v1/requests/{id}/answer", liveCall{target: "/api/v1/requests/" + testID + "/answer", token: testToken, purpose: "data_protection", body: `{"lang":"de","subject":"Ihre Auskunft","body":"Hier ist sie."}`}, 200, ""},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":false}`}, 200, ""},
