@@ -111,7 +111,7 @@ func TestDPOCockpitShowsDeadlines(t *testing.T) {
 		if got := b.text("#dpo-requests-due tbody"); strings.Contains(got, later) {
 			t.Errorf("a request due in a month is listed: %q", got)
 		}
-		if got := importsAttr(b, "#dpo-request-"+overdue+" td:last-child a", "href"); got != "/dpo/requests#request-"+overdue {
+		if got := importsAttr(b, "#dpo-request-"+overdue+" td:last-child a", "href"); got != "/dpo/requests/"+overdue+"/answer" {
 			t.Errorf("the action links to %q", got)
 		}
 	})
@@ -133,6 +133,69 @@ func TestDPOCockpitShowsDeadlines(t *testing.T) {
 		b := b0.in(t)
 		if got := b.text("#dpo-coming"); strings.Contains(got, "tools at hand") {
 			t.Errorf("coming box = %q", got)
+		}
+	})
+}
+
+// TestDPOAnswersARequestOnItsPage: the answer page shows the draft for the
+// outcome and language chosen; a refusal without its reason is refused on
+// the page keeping the text typed; with the reason the request is closed
+// and the answer recorded (a postal address: by letter).
+func TestDPOAnswersARequestOnItsPage(t *testing.T) {
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
+	a.userWithPassword("dana@example.org", tresor.RoleDPO)
+	dpo := func(c call) call { c.role, c.purpose = tresor.RoleDPO, "data_protection"; return c }
+	r := a.do(dpo(call{method: "POST", path: "/api/v1/requests",
+		body: `{"kind":"access","channel":"letter","address":"Musterweg 1, 12345 Musterstadt","received_at":"` + time.Now().UTC().Format(time.DateOnly) + `"}`}))
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	id := r.json(t)["id"].(string)
+	if r := a.do(dpo(call{method: "POST", path: "/api/v1/requests/" + id + "/state", body: `{"state":"identity_verified"}`})); r.status != 200 {
+		t.Fatalf("verify: %d %s", r.status, r.body)
+	}
+	b0 := newChromeFor(t, a)
+	b0.language("en")
+	b0.signInWithSecondFactor("dana@example.org")
+	b0.choosePurpose("data_protection")
+	b0.run(chromedp.Navigate(b0.url+"/dpo/requests"), chromedp.WaitVisible(`#answer-`+id), chromedp.Click(`#answer-`+id),
+		chromedp.WaitVisible(`#answer-send`))
+
+	t.Run("the page shows the draft and that it goes by letter", func(t *testing.T) {
+		b := b0.in(t)
+		if got := importsAttr(b, "#answer-subject", "value"); !strings.Contains(got, "access (Art. 15 GDPR)") {
+			t.Errorf("subject = %q", got)
+		}
+		if got := b.text("#answer-via"); !strings.Contains(got, "letter") {
+			t.Errorf("via = %q", got)
+		}
+	})
+	t.Run("a refusal draft names the rights to complain and to a judicial remedy", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.SetValue(`#answer-outcome`, "refused"), chromedp.Click(`#answer-redraft`), chromedp.WaitVisible(`#answer-reason`))
+		body, err := chromedp.Run(b.ctx, chromedp.Value(`#answer-body`))
+		must(t, err)
+		if !strings.Contains(body, "Art. 77 GDPR") || !strings.Contains(body, "Art. 79 GDPR") {
+			t.Errorf("refusal body = %q", body)
+		}
+	})
+	t.Run("a refusal without its reason is refused on the page, keeping the text", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.SetValue(`#answer-subject`, "Refusal typed by hand"), chromedp.Click(`#answer-go`), chromedp.WaitVisible(`#answer-problem`))
+		if got := importsAttr(b, "#answer-subject", "value"); got != "Refusal typed by hand" {
+			t.Errorf("the typed subject was lost: %q", got)
+		}
+		b.checkAccessibility("request answer")
+		b.screenshot("request-answer-en")
+	})
+	t.Run("with the reason the request is refused and the answer recorded", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.SendKeys(`#answer-reason`, "no proof of identity"), chromedp.Click(`#answer-go`), chromedp.WaitVisible(`#requests-open-h`))
+		got, err := a.g.DataRequest(tresor.WithPurpose(tresor.WithActor(sys, &tresor.Actor{Kind: tresor.ActorSystem}), "data_protection"), id)
+		must(t, err)
+		if got.State != tresor.RequestRefused || len(got.Answers) != 1 || got.Answers[0].Subject != "Refusal typed by hand" ||
+			got.Answers[0].Via != tresor.AnswerByLetterOrPhone {
+			t.Errorf("request = %+v", got)
 		}
 	})
 }
