@@ -199,3 +199,29 @@ func TestDPOAnswersARequestOnItsPage(t *testing.T) {
 		}
 	})
 }
+
+// TestExtendedRequestShowsTheNoticeStillDue: after an extension recorded on
+// the register page, the row links to the notice the person is owed.
+func TestExtendedRequestShowsTheNoticeStillDue(t *testing.T) {
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
+	dpo := func(c call) call { c.role, c.purpose = tresor.RoleDPO, "data_protection"; return c }
+	r := a.do(dpo(call{method: "POST", path: "/api/v1/requests",
+		body: `{"kind":"access","channel":"letter","address":"Musterweg 1, 12345 Musterstadt","received_at":"` + time.Now().UTC().Format(time.DateOnly) + `"}`}))
+	id := r.json(t)["id"].(string)
+	if r := a.do(dpo(call{method: "POST", path: "/api/v1/requests/" + id + "/extend", body: `{"reason":"archive on paper"}`})); r.status != 200 {
+		t.Fatalf("extend: %d %s", r.status, r.body)
+	}
+	a.userWithPassword("dana@example.org", tresor.RoleDPO)
+	b := signedInAs(t, a, "dana@example.org")
+	page := b.get("/dpo/requests")
+	if !strings.Contains(page.body, `href="/dpo/requests/`+id+`/answer?outcome=extended"`) {
+		t.Fatalf("the register does not link to the notice still due")
+	}
+	if r := a.do(dpo(call{method: "POST", path: "/api/v1/requests/" + id + "/answer",
+		body: `{"lang":"de","outcome":"extended","subject":"Verlängerung","body":"per Brief"}`})); r.status != 200 {
+		t.Fatalf("notice: %d %s", r.status, r.body)
+	}
+	if page := b.get("/dpo/requests"); strings.Contains(page.body, `id="notice-`+id+`"`) {
+		t.Error("the notice is still shown as due after it was given")
+	}
+}

@@ -105,3 +105,17 @@ func (s *Server) renderRequestAnswerProblem(w http.ResponseWriter, r *http.Reque
 	v.Data = d
 	return s.render(w, r, status, "request_answer", v)
 }
+
+// ExtensionNoticeDue reports whether an extended request's notice to the
+// person (Art. 12(3): within the first month) was not given yet.
+func (d *requestsData) ExtensionNoticeDue(r *tresor.Request) bool {
+	if !r.Extended || !r.State.Open() {
+		return false
+	}
+	for _, a := range r.Answers {
+		if a.Outcome == tresor.OutcomeExtended {
+			return false
+		}
+	}
+	return true
+}
