@@ -129,6 +129,11 @@ func (g *Gate) AnswerRequest(ctx context.Context, id string, a tresor.RequestAns
 		g.recordBestEffort(ctx, g.entry(ctx, "request.answer", "request", []string{id}, nil, err))
 		return nil, err
 	}
+	for _, p := range reasonPlaceholder {
+		if strings.Contains(a.Body, p) {
+			return nil, fieldError("answer", "body", "still holds the placeholder %s: write the reason into the text", p)
+		}
+	}
 	var detail string
 	return g.changeRequestNoted(ctx, "request.answer", id, &detail, func(req *request, r *tresor.Request) error {
 		if err := answerMoves(req, r, a); err != nil {
@@ -241,7 +246,7 @@ func writeRequestAnswer(r *tresor.Request, lang string, outcome tresor.RequestOu
 		return t.Format("2 January 2006")
 	}
 	if reason == "" {
-		reason = map[string]string{"de": "[Grund bitte ergänzen]", "en": "[please state the reason]"}[lang]
+		reason = reasonPlaceholder[lang]
 	}
 	data := map[string]any{
 		"ID": r.ID, "Kind": requestKindNames[lang][r.Kind], "Received": day(r.ReceivedAt),
@@ -260,6 +265,10 @@ func writeRequestAnswer(r *tresor.Request, lang string, outcome tresor.RequestOu
 	}
 	return strings.TrimSpace(subject.String()), strings.TrimSpace(body.String()) + "\n"
 }
+
+// reasonPlaceholder marks in a draft the reason still to be written; an
+// answer that still holds it is not given.
+var reasonPlaceholder = map[string]string{"de": "[Grund bitte ergänzen]", "en": "[please state the reason]"}
 
 var requestKindNames = map[string]map[tresor.RequestKind]string{
 	"de": {

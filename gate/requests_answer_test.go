@@ -203,6 +203,18 @@ func TestRequestAnswerRules(t *testing.T) {
 			}
 		})
 
+		t.Run("an answer still holding the draft's placeholder for the reason is not given", func(t *testing.T) {
+			r := e.request(t, tresor.RequestAccess, e.addr("placeholder"), received)
+			d, err := g.RequestAnswerDraft(dpo, r.ID, "en", tresor.OutcomeRefused)
+			must(t, err)
+			_, err = g.AnswerRequest(dpo, r.ID, tresor.RequestAnswerSend{Lang: "en", Outcome: tresor.OutcomeRefused, Reason: "no proof of identity",
+				Subject: d.Subject, Body: d.Body})
+			wantCode(t, err, tresor.ECValidation)
+			if n := e.mailsTo(t, e.addr("placeholder")); n != 0 {
+				t.Errorf("%d mails went out", n)
+			}
+		})
+
 		t.Run("only the DPO answers", func(t *testing.T) {
 			r := e.request(t, tresor.RequestAccess, e.addr("nodpo"), received)
 			sales := as(t, g, e.addr("sales2"), "sales", tresor.RoleSales)

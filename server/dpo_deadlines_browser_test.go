@@ -180,6 +180,7 @@ func TestDPOAnswersARequestOnItsPage(t *testing.T) {
 		}
 	})
 	t.Run("a refusal without its reason is refused on the page, keeping the text", func(t *testing.T) {
+		// The draft still holds the placeholder of the reason, and no reason is given.
 		b := b0.in(t)
 		b.run(chromedp.SetValue(`#answer-subject`, "Refusal typed by hand"), chromedp.Click(`#answer-go`), chromedp.WaitVisible(`#answer-problem`))
 		if got := importsAttr(b, "#answer-subject", "value"); got != "Refusal typed by hand" {
@@ -190,7 +191,9 @@ func TestDPOAnswersARequestOnItsPage(t *testing.T) {
 	})
 	t.Run("with the reason the request is refused and the answer recorded", func(t *testing.T) {
 		b := b0.in(t)
-		b.run(chromedp.SendKeys(`#answer-reason`, "no proof of identity"), chromedp.Click(`#answer-go`), chromedp.WaitVisible(`#requests-open-h`))
+		b.run(chromedp.SendKeys(`#answer-reason`, "no proof of identity"),
+			chromedp.SetValue(`#answer-body`, "We will not act on your request: no proof of identity. You may complain to a supervisory authority (Art. 77 GDPR)."),
+			chromedp.Click(`#answer-go`), chromedp.WaitVisible(`#requests-open-h`))
 		got, err := a.g.DataRequest(tresor.WithPurpose(tresor.WithActor(sys, &tresor.Actor{Kind: tresor.ActorSystem}), "data_protection"), id)
 		must(t, err)
 		if got.State != tresor.RequestRefused || len(got.Answers) != 1 || got.Answers[0].Subject != "Refusal typed by hand" ||
