@@ -106,6 +106,9 @@ type RetentionReport struct {
 	// RecordsExpired are retained records (business letters, accounting
 	// records) whose statutory period ended; they are erased.
 	RecordsExpired int `json:"records_expired"`
+	// RequestsExpired are answered or refused requests of data subjects
+	// whose retention after closing ended; they are deleted.
+	RequestsExpired int `json:"requests_expired"`
 	// Held are contacts a legal hold kept although their period ended.
 	Held   []string `json:"held"`
 	Errors []string `json:"errors"`

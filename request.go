@@ -127,6 +127,9 @@ type Request struct {
 	State      RequestState   `json:"state" category:"none"`
 	Due        Date           `json:"due" category:"none"`
 	Extended   bool           `json:"extended" category:"none"`
+	// ClosedAt is when the request was answered or refused; the retention
+	// period of closed requests counts from it.
+	ClosedAt *time.Time `json:"closed_at,omitempty" category:"none"`
 	Integrity
 }
 
@@ -151,6 +154,8 @@ type RequestContent struct {
 	// why (e.g. manifestly unfounded, Art. 12(5)).
 	Reason  string         `json:"reason,omitempty" category:"interaction.content"`
 	History []RequestEvent `json:"history,omitempty" category:"interaction.content"`
+	// Answers are the answers and notices given to the requester.
+	Answers []RequestAnswer `json:"answers,omitempty" category:"interaction.content"`
 }
 
 // RequestEvent is one change of a request's state.
@@ -181,6 +186,9 @@ func (r *Request) Validate() error {
 		p.Add("received_at", "is required: the day the request arrived, in the form YYYY-MM-DD")
 	}
 	checkOneOf(&p, "state", r.State, RequestStates(), true)
+	if r.State.Open() == (r.ClosedAt != nil) {
+		p.Add("closed_at", "is set exactly when the request is answered or refused")
+	}
 	for _, id := range r.ContactIDs {
 		checkID(&p, "contact_ids", id)
 	}
@@ -232,12 +240,21 @@ func (r *RequestRow) StoredKey() *WrappedKey {
 type RequestReader interface {
 	DataRequest(ctx context.Context, id string) (*RequestRow, error)
 	DataRequests(ctx context.Context, f RequestFilter) ([]*RequestRow, error)
+	// ClosedRequests lists the ids of requests closed before the time, at
+	// most limit, by id after the id after.
+	ClosedRequests(ctx context.Context, before time.Time, after string, limit int) ([]string, error)
 }
 
 // RequestWriter writes the request register.
 type RequestWriter interface {
 	InsertDataRequest(ctx context.Context, row *RequestRow) error
 	UpdateDataRequest(ctx context.Context, row *RequestRow, prev int64) error
+	// DeleteDataRequest deletes a request (its key is deleted apart).
+	DeleteDataRequest(ctx context.Context, id string) error
+	// ClaimRequestReminder claims a reminder (RequestReminderWeek or
+	// RequestReminderDue) of a request for its deadline due; false when it
+	// was claimed already, by this or another server.
+	ClaimRequestReminder(ctx context.Context, requestID, reminder string, due Date, at time.Time) (bool, error)
 }
 
 // NewRequest is what the DPO enters of a new request.

@@ -194,6 +194,12 @@ func validRequestState(s tresor.RequestState) bool {
 // changeRequest applies fn to the stored request in one transaction and
 // records action.
 func (g *Gate) changeRequest(ctx context.Context, action, id string, fn func(req *request, r *tresor.Request) error) (*tresor.Request, error) {
+	return g.changeRequestNoted(ctx, action, id, nil, fn)
+}
+
+// changeRequestNoted is changeRequest whose audit entry carries the detail
+// fn leaves in *detail (no personal data).
+func (g *Gate) changeRequestNoted(ctx context.Context, action, id string, detail *string, fn func(req *request, r *tresor.Request) error) (*tresor.Request, error) {
 	req, err := g.requestRegister(ctx, action)
 	if err != nil {
 		return nil, err
@@ -226,6 +232,9 @@ func (g *Gate) changeRequest(ctx context.Context, action, id string, fn func(req
 		}
 		out = r
 		entry = g.entry(ctx, action, "request", []string{id}, nil, nil)
+		if detail != nil {
+			entry.Detail = *detail
+		}
 		return g.appendTx(ctx, tx, []*tresor.AuditEntry{entry})
 	})
 	if err != nil {
@@ -266,6 +275,10 @@ func (g *Gate) RequestState(ctx context.Context, id string, to tresor.RequestSta
 			}
 		}
 		r.State, r.Reason = to, reason
+		if !to.Open() {
+			at := req.now
+			r.ClosedAt = &at
+		}
 		r.History = append(r.History, tresor.RequestEvent{At: req.now, State: to, Reason: reason, By: req.ownerID()})
 		return nil
 	})

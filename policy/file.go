@@ -93,7 +93,8 @@ type file struct {
 }
 
 type fileRetention struct {
-	Erasure struct {
+	RequestYears at[int] `yaml:"requests_years,omitempty"`
+	Erasure      struct {
 		Interactions at[tresor.ErasureMode] `yaml:"interactions"`
 		Cases        at[tresor.ErasureMode] `yaml:"cases"`
 	} `yaml:"erasure"`
@@ -292,6 +293,7 @@ func (p *Policy) Marshal() ([]byte, error) {
 	f.Consent.ExpiryDays.V, f.Consent.ConfirmationDays.V = p.Consent.ExpiryDays, p.Consent.ConfirmationDays
 	r := &f.Retention
 	r.Erasure.Interactions.V, r.Erasure.Cases.V = p.Retention.Interactions, p.Retention.Cases
+	r.RequestYears.V = p.Retention.RequestYears
 	for _, c := range p.Retention.Categories {
 		r.Categories = append(r.Categories, struct {
 			Purpose  at[string]          `yaml:"purpose"`
@@ -320,6 +322,14 @@ func (p *Policy) Marshal() ([]byte, error) {
 func (r *fileRetention) check(p *Policy, bad func(int, string, ...any)) {
 	modes := []tresor.ErasureMode{tresor.EraseRecords, tresor.AnonymiseRecords}
 	p.Retention.Interactions, p.Retention.Cases = r.Erasure.Interactions.V, r.Erasure.Cases.V
+	switch y := r.RequestYears.V; {
+	case y == 0:
+		p.Retention.RequestYears = DefaultRequestYears
+	case y < 1 || y > 30:
+		bad(r.RequestYears.Line, "retention.requests_years: must be between 1 and 30")
+	default:
+		p.Retention.RequestYears = y
+	}
 	for _, m := range []at[tresor.ErasureMode]{r.Erasure.Interactions, r.Erasure.Cases} {
 		if !slices.Contains(modes, m.V) {
 			bad(m.Line, "retention.erasure: %q must be erase or anonymise", m.V)

@@ -18,6 +18,26 @@ type Retention struct {
 	Categories []CategoryRetention
 	// Floors are the statutory retention periods of record classes.
 	Floors []Floor
+	// RequestYears is how long an answered or refused request of a data
+	// subject is kept after it was closed, as proof of how it was handled;
+	// then it is deleted (its key destroyed). The default,
+	// DefaultRequestYears, is the regular limitation period (§195 BGB).
+	RequestYears int
+}
+
+// DefaultRequestYears is the retention of closed requests when the policy
+// names none: three years, the regular limitation period of §195 BGB,
+// within which claims about the handling may be raised.
+const DefaultRequestYears = 3
+
+// RequestsKeptBefore returns the time before which a closed request was
+// closed long enough ago to be deleted at now.
+func (p *Policy) RequestsKeptBefore(now time.Time) time.Time {
+	years := p.Retention.RequestYears
+	if years == 0 {
+		years = DefaultRequestYears
+	}
+	return now.AddDate(-years, 0, 0)
 }
 
 // CategoryRetention is the period of one category collected for one purpose.

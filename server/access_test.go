@@ -594,6 +594,19 @@ func matrix() map[string]matrixCase {
 		"POST /api/v1/requests/{id}/export": {dpoOnly, func(a *api, r tresor.Role) call {
 			return call{method: "POST", path: "/api/v1/requests/" + verifiedAccessRequest(a) + "/export"}
 		}},
+		"GET /api/v1/requests/{id}/answer": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/requests/" + dataRequest(a) + "/answer?lang=en"}
+		}},
+		"POST /api/v1/requests/{id}/answer": {dpoOnly, func(a *api, r tresor.Role) call {
+			id := dataRequest(a)
+			_, err := a.g.RequestState(tresor.WithPurpose(sys, "data_protection"), id, tresor.RequestIdentityVerified, "")
+			must(a.t, err)
+			return call{method: "POST", path: "/api/v1/requests/" + id + "/answer", body: `{"lang":"de","subject":"Ihre Löschung","body":"Erledigt."}`}
+		}},
+		"POST /api/v1/breaches/{id}/notify-people": {dpoOnly, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/breaches/" + a.fixture("breaches") + "/notify-people",
+				body: `{"lang":"de","subject":"Datenpanne","body":"Wir informieren Sie.","contact_ids":["` + a.fixture("contacts") + `"]}`}
+		}},
 	} {
 		mk := c.make
 		c.make = func(a *api, r tresor.Role) call {

@@ -65,17 +65,25 @@ func (s *Server) breachRoutes() []route {
 			return writeObject(w, http.StatusOK, v)
 		})},
 		{"PATCH", "/api/v1/breaches/{id}", Purpose, with(func(w http.ResponseWriter, r *http.Request, b tresor.BreachService) error {
+			ifVersion, err := ifMatch(r)
+			if err != nil {
+				return err
+			}
 			var patch json.RawMessage
 			if err := decodeBody(r, &patch, "application/merge-patch+json", "application/json"); err != nil {
 				return err
 			}
-			v, err := b.UpdateBreach(r.Context(), r.PathValue("id"), tresor.Update{Patch: patch})
+			v, err := b.UpdateBreach(r.Context(), r.PathValue("id"), tresor.Update{Patch: patch, IfVersion: ifVersion})
 			if err != nil {
 				return err
 			}
 			return writeObject(w, http.StatusOK, v)
 		})},
 		{"POST", "/api/v1/breaches/{id}/state", Purpose, with(func(w http.ResponseWriter, r *http.Request, b tresor.BreachService) error {
+			ifVersion, err := ifMatch(r)
+			if err != nil {
+				return err
+			}
 			var body struct {
 				State tresor.BreachState `json:"state"`
 				Note  string             `json:"note,omitempty"`
@@ -83,7 +91,7 @@ func (s *Server) breachRoutes() []route {
 			if err := decodeBody(r, &body, "application/json"); err != nil {
 				return err
 			}
-			v, err := b.SetBreachState(r.Context(), r.PathValue("id"), body.State, body.Note, 0)
+			v, err := b.SetBreachState(r.Context(), r.PathValue("id"), body.State, body.Note, ifVersion)
 			if err != nil {
 				return err
 			}

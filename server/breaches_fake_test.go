@@ -51,3 +51,12 @@ func (f *fakeServices) BreachDrafts(ctx context.Context, id, lang string) (*tres
 	f.filter = lang
 	return &tresor.BreachDrafts{Lang: lang, Authority: "Notification", People: "Notice"}, nil
 }
+
+func (f *fakeServices) NotifyBreachPeople(ctx context.Context, id string, n tresor.BreachPeopleNotice) (*tresor.BreachPeopleNotified, error) {
+	if err := n.Validate(); err != nil {
+		return nil, err
+	}
+	b := fakeBreach
+	b.Version = 2
+	return &tresor.BreachPeopleNotified{Breach: &b, Sent: len(n.ContactIDs), NoAddress: []string{}, Failed: []string{}}, nil
+}

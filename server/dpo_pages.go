@@ -34,7 +34,9 @@ type dpoData struct {
 	Grants  []adminGrant
 	Purpose *pageErr // why the data-protection sections are not shown
 	Notices []*tresor.Notice
-	More    bool // more overdue notices than shown
+	// Deadlines are the requests and breaches whose clock runs ([2.4]).
+	Deadlines *dpoDeadlines
+	More      bool // more overdue notices than shown
 	// Restricted and objected contacts, listed when the person asks (each
 	// listed contact is a recorded read), a page at a time.
 	Looked               bool
@@ -102,6 +104,9 @@ func (s *Server) renderDPO(w http.ResponseWriter, r *http.Request, status int, d
 		}
 	} else {
 		d.Notices, d.More = notices.Items, notices.Next != ""
+		if d.Deadlines, err = s.dpoLoadDeadlines(r); err != nil {
+			return err
+		}
 		if q.Get("flagged") != "" {
 			if err := s.dpoFlagged(r, d); err != nil {
 				return err

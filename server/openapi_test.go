@@ -1656,6 +1656,9 @@ func TestOpenAPIPermissions(t *testing.T) {
 // TestOpenAPICRUDOperations checks what crud does for every collection:
 // If-Match, merge-patch bodies, ETag and Location; and for every operation
 // problem+json errors and required request bodies.
+// readsIfMatch are routes outside the generic CRUD that read If-Match.
+var readsIfMatch = map[string]bool{"PATCH /api/v1/breaches/{id}": true, "POST /api/v1/breaches/{id}/state": true}
+
 func TestOpenAPICRUDOperations(t *testing.T) {
 	doc := loadOpenAPI(t)
 	s, _ := newTestServer(t)
@@ -1676,7 +1679,7 @@ func TestOpenAPICRUDOperations(t *testing.T) {
 		crudRoute := inCRUD(bases, r.Pattern)
 		item := strings.HasSuffix(r.Pattern, "/{id}")
 		ifMatch := o.header(t, doc, "If-Match")
-		conditional := crudRoute && item && (r.Method == http.MethodPatch || r.Method == http.MethodDelete)
+		conditional := crudRoute && item && (r.Method == http.MethodPatch || r.Method == http.MethodDelete) || readsIfMatch[key]
 		switch {
 		case conditional && ifMatch == nil:
 			t.Errorf("%s does not declare the If-Match header", key)
@@ -1970,6 +1973,8 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"BreachAction", reflect.TypeOf(tresor.BreachAction{}), []string{}},
 		{"BreachScope", reflect.TypeOf(tresor.BreachScope{}), []string{}},
 		{"BreachDrafts", reflect.TypeOf(tresor.BreachDrafts{}), []string{}},
+		{"BreachPeopleNotice", reflect.TypeOf(tresor.BreachPeopleNotice{}), []string{}},
+		{"BreachPeopleNotified", reflect.TypeOf(tresor.BreachPeopleNotified{}), []string{}},
 		// The audit trail.
 		{"AuditEntry", reflect.TypeOf(tresor.AuditEntry{}), []string{}},
 		{"AuditEntryList", reflect.TypeOf(listBody[*tresor.AuditEntry]{}), nil},
@@ -1991,6 +1996,9 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"RequestStateChange", reflect.TypeOf(RequestStateChange{}), []string{}},
 		{"RequestExtension", reflect.TypeOf(RequestExtension{}), []string{}},
 		{"SubjectExportSent", reflect.TypeOf(tresor.SubjectExportSent{}), []string{}},
+		{"RequestAnswer", reflect.TypeOf(tresor.RequestAnswer{}), []string{}},
+		{"RequestAnswerDraft", reflect.TypeOf(tresor.RequestAnswerDraft{}), []string{}},
+		{"RequestAnswerSend", reflect.TypeOf(tresor.RequestAnswerSend{}), []string{}},
 		{"DataRequestList", reflect.TypeOf(listBody[*tresor.Request]{}), nil},
 		{"NoticeGivenRequest", reflect.TypeOf(noticeGivenRequest{}), []string{}},
 		// The decisions on requests that change data.
@@ -2376,7 +2384,7 @@ func (zeros) Read(p []byte) (int, error) {
 // listPurposes are the purposes TestOpenAPIListParameters declares for the
 // lists that refuse sales: the audit export and the information duties are
 // duties of data protection, and sales may not see social profiles.
-var listPurposes = map[string]string{"GET /api/v1/requests": "data_protection", "GET /api/v1/audit/export": "data_protection", "GET /api/v1/notices": "data_protection",
+var listPurposes = map[string]string{"GET /api/v1/requests": "data_protection", "GET /api/v1/requests/{id}/answer": "data_protection", "GET /api/v1/audit/export": "data_protection", "GET /api/v1/notices": "data_protection",
 	"GET /api/v1/channels/{id}/profile": "pr"}
 
 // roleToken returns an API token of the fakes whose user holds one of the
@@ -2685,6 +2693,9 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"POST /api/v1/requests/{id}/erase", liveCall{target: "/api/v1/requests/" + unknownID + "/erase", token: testToken, purpose: "data_protection"}, 404, tresor.ECNotFound},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":false,"reason":"accuracy verified, ticket 4711"}`}, 200, ""},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":false}`}, 422, tresor.ECValidation},
+		{"POST /api/v1/breaches/{id}/notify-people", liveCall{target: "/api/v1/breaches/" + testID + "/notify-people", token: testToken, purpose: "data_protection", body: `{"lang":"de","subject":"Datenpanne","body":"Wir informieren Sie.","contact_ids":["` + testID + `"]}`}, 200, ""},
+		{"GET /api/v1/requests/{id}/answer", liveCall{target: "/api/v1/requests/" + testID + "/answer?lang=en&outcome=refused", token: testToken, purpose: "data_protection"}, 200, ""},
+		{"POST /api/v1/requests/{id}/answer", liveCall{target: "/api/v1/requests/" + testID + "/answer", token: testToken, purpose: "data_protection", body: `{"lang":"de","subject":"Ihre Auskunft","body":"Hier ist sie."}`}, 200, ""},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: refused + "/restriction", token: testToken, purpose: "sales", body: `{"restricted":true}`}, 403, tresor.ECRestricted},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", contentType: "text/plain", body: "yes"}, 415, tresor.ECUnsupportedMedia},
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":"yes"}`}, 422, tresor.ECValidation},

@@ -112,6 +112,8 @@ func (s *Server) apiRoutes() []route {
 	rs = append(rs, s.requestRoutes()...)
 	rs = append(rs, s.subjectExportRoutes()...)
 	rs = append(rs, s.decisionRoutes()...)
+	rs = append(rs, s.requestAnswerRoutes()...)
+	rs = append(rs, s.breachNotifyRoutes()...)
 	rs = append(rs, crud(s, "/api/v1/contacts", Purpose, resource[tresor.Contact]{
 		create: s.svc.Contacts.CreateContact, get: s.svc.Contacts.Contact,
 		update: s.svc.Contacts.UpdateContact, remove: s.svc.Contacts.DeleteContact,

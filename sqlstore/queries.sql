@@ -705,19 +705,28 @@ WHERE id = $1 AND version = $9
 
 -- name: request-select
 SELECT rq.id, rq.kind, rq.channel, rq.received_at, rq.state, rq.due, rq.extended, rq.created_at, rq.updated_at,
-       rq.version, rq.sealed, dk.subject, dk.version, dk.kek_version, dk.wrapped
+       rq.version, rq.sealed, dk.subject, dk.version, dk.kek_version, dk.wrapped, rq.closed_at
 FROM data_requests rq LEFT JOIN data_keys dk ON dk.subject = rq.key_subject
 
 -- name: request-insert
-INSERT INTO data_requests (id, kind, channel, received_at, state, due, extended, key_subject,
+INSERT INTO data_requests (id, kind, channel, received_at, state, due, extended, key_subject, closed_at,
                            created_at, updated_at, version, sealed)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 
 -- name: request-update
 UPDATE data_requests
 SET kind = $2, channel = $3, received_at = $4, state = $5, due = $6, extended = $7, key_subject = $8,
-    updated_at = $9, version = $10, sealed = $11
-WHERE id = $1 AND version = $12
+    closed_at = $9, updated_at = $10, version = $11, sealed = $12
+WHERE id = $1 AND version = $13
+
+-- name: request-delete
+DELETE FROM data_requests WHERE id = $1
+
+-- name: request-closed
+SELECT rq.id FROM data_requests rq
+
+-- name: request-reminder-claim
+INSERT INTO request_reminders (request_id, reminder, due, claimed_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING
 
 -- ---- exports for requests of access and portability (issue [2.4] §1)
 
@@ -740,6 +749,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 
 -- name: subject-export-delete
 DELETE FROM subject_exports WHERE id = $1
+
 -- ---- objections to processing on legitimate interest (Art. 21(1))
 
 -- name: interest-objection-get

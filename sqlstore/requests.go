@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"strings"
+	"time"
 
 	"tresor"
 )
@@ -17,11 +19,12 @@ func scanRequest(s scanner) (*tresor.RequestRow, error) {
 	var extended int64
 	var created, updated int64
 	var key keyColumns
+	var closed sql.NullInt64
 	if err := s.Scan(&r.ID, &r.Kind, &r.Channel, &r.ReceivedAt, &r.State, &r.Due, &extended, &created, &updated,
-		&r.Version, &r.Sealed, &key.subject, &key.version, &key.kek, &key.wrapped); err != nil {
+		&r.Version, &r.Sealed, &key.subject, &key.version, &key.kek, &key.wrapped, &closed); err != nil {
 		return nil, err
 	}
-	r.Key, r.Extended = key.get(), extended != 0
+	r.Key, r.Extended, r.ClosedAt = key.get(), extended != 0, optTime(closed)
 	r.CreatedAt, r.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return &r, nil
 }
@@ -63,7 +66,7 @@ func requestArgs(r *tresor.RequestRow) []any {
 		extended = 1
 	}
 	return []any{string(r.Kind), string(r.Channel), string(r.ReceivedAt), string(r.State), string(r.Due), extended,
-		keySubject(r.Key)}
+		keySubject(r.Key), nullMicros(r.ClosedAt)}
 }
 
 // InsertDataRequest inserts a request.
@@ -83,4 +86,40 @@ func (c *conn) UpdateDataRequest(ctx context.Context, r *tresor.RequestRow, prev
 	}
 	args := append([]any{r.ID}, requestArgs(r)...)
 	return changeOne(ctx, c, "request", r.ID, "request-update", append(args, micros(r.UpdatedAt), r.Version, r.Sealed, prev)...)
+}
+
+// DeleteDataRequest deletes a request; its reminders go with it.
+func (c *conn) DeleteDataRequest(ctx context.Context, id string) error {
+	res, err := c.exec(ctx, "request-delete", id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return tresor.Errorf(tresor.ECNotFound, "No request %s.", id)
+	}
+	return nil
+}
+
+// ClosedRequests lists the ids of requests closed before the time.
+func (c *conn) ClosedRequests(ctx context.Context, before time.Time, after string, limit int) ([]string, error) {
+	var f filter
+	f.add("rq.closed_at IS NOT NULL")
+	f.add("rq.closed_at < ?", micros(before))
+	text, args := f.query(queries["request-closed"], "rq.id", tresor.Page{After: after, Limit: limit})
+	return list(ctx, c, text, args, func(s scanner) (string, error) {
+		var id string
+		return id, s.Scan(&id)
+	})
+}
+
+// ClaimRequestReminder claims a reminder of a request for its deadline.
+func (c *conn) ClaimRequestReminder(ctx context.Context, requestID, reminder string, due tresor.Date, at time.Time) (bool, error) {
+	res, err := c.exec(ctx, "request-reminder-claim", requestID, reminder, string(due), micros(at))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }

@@ -15,6 +15,8 @@ var requestTests = []struct {
 }{
 	{"RequestsRoundTripFilterAndOrderByDue", testRequests},
 	{"RequestsPageByDueThenID", testRequestsPaging},
+	{"ClosedRequestsListedByClosingAndDeleted", testClosedRequests},
+	{"RequestReminderClaimedOncePerDeadline", testRequestReminderClaims},
 }
 
 func requestRow(received tresor.Date, state tresor.RequestState) *tresor.RequestRow {

@@ -239,7 +239,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.socialEvery, "social-interval", m.envDuration("TRESOR_SOCIAL_INTERVAL", time.Minute), "how often scheduled posts go out and the channels' inboxes are read (and, with a mail server, hourly, Art. 14 notices due within 7 days are mailed); 0 turns this off (TRESOR_SOCIAL_INTERVAL)")
 	fs.StringVar(&cfg.socialPurpose, "social-purpose", m.env("TRESOR_SOCIAL_PURPOSE", ""), "the purpose inboxes are read under (TRESOR_SOCIAL_PURPOSE; default: the policy's first purpose that answers people, service in the built-in policy)")
 	fs.StringVar(&cfg.timeZone, "time-zone", m.env("TRESOR_TIME_ZONE", "Europe/Berlin"), "time zone of the working day: when a task is due or overdue and when reminders go out (TRESOR_TIME_ZONE)")
-	fs.IntVar(&cfg.reminderHour, "reminder-hour", m.envInt("TRESOR_REMINDER_HOUR", 7), "hour of the day (in --time-zone) the daily task reminder mails go out, with a mail server; -1 turns them off (TRESOR_REMINDER_HOUR)")
+	fs.IntVar(&cfg.reminderHour, "reminder-hour", m.envInt("TRESOR_REMINDER_HOUR", 7), "hour of the day (in --time-zone) the daily task reminder mails and the DPO's reminders of request deadlines go out, with a mail server; -1 turns them off (TRESOR_REMINDER_HOUR)")
 	m.inboxFlags(fs, &cfg)
 	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
@@ -351,6 +351,7 @@ and a user who works with contacts, then an API token:
 	}
 	if cfg.smtpAddr != "" && cfg.reminderHour >= 0 {
 		go g.WatchTaskReminders(bg, loc, cfg.reminderHour, 5*time.Minute)
+		go g.WatchRequestReminders(bg, loc, cfg.reminderHour, 5*time.Minute)
 	}
 	if cfg.inbox.url != "" && cfg.inbox.every > 0 {
 		go g.WatchMailbox(bg, cfg.inbox.every, cfg.socialPurpose)
