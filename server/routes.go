@@ -110,6 +110,7 @@ func (s *Server) apiRoutes() []route {
 	rs = append(rs, s.tagRoutes()...)
 	rs = append(rs, s.breachRoutes()...)
 	rs = append(rs, s.requestRoutes()...)
+	rs = append(rs, s.recordRoutes()...)
 	rs = append(rs, crud(s, "/api/v1/contacts", Purpose, resource[tresor.Contact]{
 		create: s.svc.Contacts.CreateContact, get: s.svc.Contacts.Contact,
 		update: s.svc.Contacts.UpdateContact, remove: s.svc.Contacts.DeleteContact,

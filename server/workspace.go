@@ -22,7 +22,7 @@ func (s *Server) workspaceRoutes() []route {
 		{"POST", "/purpose", SignedIn, s.purposeSubmit},
 		{"GET", "/lang/{lang}", Public, s.languageSwitch},
 	}, s.contactsRoutes(), s.exportPageRoutes(), s.casePages(), s.campaignPages(), s.channelPages(), s.importPages(), s.dealPageRoutes(),
-		s.organizationPageRoutes(), s.tagPageRoutes(), s.mergePageRoutes(), s.adminRoutes(), s.taskPages(), s.mailPageRoutes(), s.breachPageRoutes(), s.requestPages())
+		s.organizationPageRoutes(), s.tagPageRoutes(), s.mergePageRoutes(), s.adminRoutes(), s.taskPages(), s.mailPageRoutes(), s.breachPageRoutes(), s.requestPages(), s.recordPageRoutes())
 }
 
 // navItem is a link of the workspace's navigation.
