@@ -52,11 +52,21 @@ func (s *Server) record(r *http.Request) (*tresor.ProcessingRecord, error) {
 // recordAPI answers JSON, or the record as an HTML document with
 // ?format=html or a request that prefers text/html.
 func (s *Server) recordAPI(w http.ResponseWriter, r *http.Request) error {
-	format := r.URL.Query().Get("format")
+	q, err := newQuery(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	format, lang := q.str("format"), q.str("lang")
+	if err := q.err(); err != nil {
+		return err
+	}
 	switch format {
 	case "", "json", "html":
 	default:
 		return tresor.Errorf(tresor.ECValidation, "format %q: use json or html.", format)
+	}
+	if lang != "" && lang != "de" && lang != "en" {
+		return tresor.Errorf(tresor.ECValidation, "lang %q: use de or en.", lang)
 	}
 	if format == "" && strings.Contains(r.Header.Get("Accept"), "text/html") {
 		format = "html"
