@@ -102,9 +102,6 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if tresor.ActorFrom(r.Context()).HasRole(tresor.RoleDPO) {
-		v.Work.Back = "/dpo"
-	}
 	d := &recordData{Lang: language(r)}
 	rec, err := s.record(r)
 	if err != nil {
