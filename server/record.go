@@ -31,7 +31,9 @@ func (s *Server) recordPageRoutes() []route {
 }
 
 func noRecord() error {
-	return tresor.Errorf(tresor.ECUnavailable, "The record of processing activities needs the controller's data (Art. 30(1)(a) GDPR): start the server with --controller FILE (TRESOR_CONTROLLER_FILE).")
+	e := tresor.Errorf(tresor.ECUnavailable, "The record of processing activities needs the controller's data (Art. 30(1)(a) GDPR): start the server with --controller FILE (TRESOR_CONTROLLER_FILE).")
+	e.MessageDE = "Das Verzeichnis der Verarbeitungstätigkeiten braucht die Angaben des Verantwortlichen (Art. 30 Abs. 1 lit. a DSGVO): Starten Sie den Server mit --controller DATEI (TRESOR_CONTROLLER_FILE)."
+	return e
 }
 
 // recordLang is the language asked for with ?lang=, else the request's.
@@ -92,9 +94,10 @@ func (s *Server) recordAPI(w http.ResponseWriter, r *http.Request) error {
 const recordCSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 type recordData struct {
-	Lang string
-	Rec  *tresor.ProcessingRecord
-	Err  *pageErr
+	Lang    string
+	Rec     *tresor.ProcessingRecord
+	Err     *pageErr
+	Missing bool // no controller file: the page says how to configure one
 }
 
 func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) error {
@@ -102,14 +105,16 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := &recordData{Lang: language(r)}
-	rec, err := s.record(r)
-	if err != nil {
-		if d.Err, err = adminRefusal(r, err); err != nil {
-			return err
+	d := &recordData{Lang: language(r), Missing: s.opt.Record == nil}
+	if !d.Missing {
+		rec, err := s.record(r)
+		if err != nil {
+			if d.Err, err = adminRefusal(r, err); err != nil {
+				return err
+			}
 		}
+		d.Rec = rec
 	}
-	d.Rec = rec
 	v.Data = d
 	return s.render(w, r, http.StatusOK, "record", v)
 }

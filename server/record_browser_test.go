@@ -15,7 +15,7 @@ import (
 // every purpose with its transfers, the measures as configured and the
 // information texts, in English and German.
 func TestRecordPage(t *testing.T) {
-	a := withRecord(t, newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true}), recordSource(t))
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
 	a.userWithPassword("dana@example.org", tresor.RoleDPO)
 
 	b0 := newChromeFor(t, a)

@@ -36,7 +36,7 @@ func recordSource(t testing.TB) server.RecordSource {
 	}
 }
 
-// withRecord serves a's gate again, with the record configured.
+// withRecord serves a's gate again, with the record src (nil: none).
 func withRecord(t *testing.T, a *api, src server.RecordSource) *api {
 	g := a.g
 	s := server.New(server.Services{Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Tasks: g, Auth: g,
@@ -49,8 +49,8 @@ func withRecord(t *testing.T, a *api, src server.RecordSource) *api {
 }
 
 func TestRecordOfProcessingOverHTTP(t *testing.T) {
-	plain := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
-	a := withRecord(t, plain, recordSource(t))
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
+	plain := withRecord(t, a, nil)
 	get := func(role tresor.Role, path string, header map[string]string) reply {
 		return a.do(call{method: "GET", path: path, role: role, header: header})
 	}
