@@ -184,7 +184,7 @@ func WriteRecordMarkdown(w io.Writer, rec *tresor.ProcessingRecord) error {
 			if x.InUse {
 				use = l("record_yes")
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", x.Connector, x.Endpoint, orDash(x.Country), x.Safeguard, use)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", cell(x.Connector), cell(x.Endpoint), orDash(x.Country), cell(x.Safeguard), use)
 		}
 		b.WriteString("\n")
 	}
@@ -209,6 +209,9 @@ func orNone(lang, s string) string {
 	}
 	return s
 }
+
+// cell keeps a text from ending a Markdown table's cell.
+func cell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
 
 func orDash(s string) string {
 	if s == "" {

@@ -266,6 +266,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	records, err := m.recordMaker(&cfg, pol)
+	if err != nil {
+		return err
+	}
 	if !slices.Contains([]string{"full", "truncated", "none"}, cfg.auditClient) {
 		return fmt.Errorf("--audit-client %q: use full, truncated or none", cfg.auditClient)
 	}
@@ -331,9 +335,7 @@ and a user who works with contacts, then an API token:
 `)
 	}
 	opts.Purposes, opts.Catalogue, opts.TimeZone = g.PurposesOf, g.Catalogue(), loc
-	if opts.Record, err = m.recordSource(&cfg, pol, g); err != nil {
-		return err
-	}
+	opts.Record = records.source(g)
 	srv := server.New(server.Services{Tasks: g, Merges: g, Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
 		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g, Mail: g}, opts)
 	if err := srv.Open(cfg.addr); err != nil {

@@ -126,9 +126,16 @@ func channelConnectors(ctx context.Context, g *gate.Gate) ([]policy.Connector, e
 	return out, nil
 }
 
-// recordSource is the record of serve: built on each request, so a channel
-// added since shows at once.
-func (m *Main) recordSource(cfg *config, pol *policy.Policy, g *gate.Gate) (server.RecordSource, error) {
+// recordMaker holds what the record is made of but the channels, checked
+// before the server opens its database.
+type recordMaker struct {
+	pol      *policy.Policy
+	ctl      *policy.Controller
+	settings policy.Settings
+}
+
+// recordMaker reads the controller file; nil when none is configured.
+func (m *Main) recordMaker(cfg *config, pol *policy.Policy) (*recordMaker, error) {
 	if cfg.controller == "" {
 		return nil, nil
 	}
@@ -140,16 +147,25 @@ func (m *Main) recordSource(cfg *config, pol *policy.Policy, g *gate.Gate) (serv
 	if err != nil {
 		return nil, err
 	}
+	return &recordMaker{pol, ctl, s}, nil
+}
+
+// source is the record of serve: built on each request, so a channel added
+// since shows at once. Nil without a controller file.
+func (rm *recordMaker) source(g *gate.Gate) server.RecordSource {
+	if rm == nil {
+		return nil
+	}
 	return func(ctx context.Context, lang string) (*tresor.ProcessingRecord, error) {
-		st := s
+		st := rm.settings
 		chs, err := channelConnectors(ctx, g)
 		if err != nil {
 			return nil, err
 		}
 		st.InUse = append(chs, st.InUse...)
 		st.GeneratedAt = time.Now().UTC().Truncate(time.Second)
-		return pol.Record(ctl, st, lang), nil
-	}, nil
+		return rm.pol.Record(rm.ctl, st, lang), nil
+	}
 }
 
 // policyRecord prints the record of processing activities.
@@ -179,17 +195,16 @@ func (m *Main) policyRecord(ctx context.Context, args []string) error {
 	}
 	cfg.tlsCert, cfg.smtpAddr, cfg.inbox.url = m.Getenv("TRESOR_TLS_CERT"), m.Getenv("TRESOR_SMTP_ADDR"), m.Getenv("TRESOR_INBOX_URL")
 	cfg.oidc.Issuer, cfg.oidc.TrustMFA = m.Getenv("TRESOR_OIDC_ISSUER"), m.Getenv("TRESOR_OIDC_TRUST_MFA") == "true"
-	cfg.transitKey = m.env("TRESOR_KEK_TRANSIT_KEY", "tresor")
 	pol, err := cfg.loadPolicy()
 	if err != nil {
 		return err
 	}
+	rm, err := m.recordMaker(&cfg, pol)
+	if err != nil {
+		return err
+	}
 	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
-		src, err := m.recordSource(&cfg, pol, g)
-		if err != nil {
-			return err
-		}
-		rec, err := src(ctx, lang)
+		rec, err := rm.source(g)(ctx, lang)
 		if err != nil {
 			return err
 		}

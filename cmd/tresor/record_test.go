@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"tresor"
 	"tresor/policy"
@@ -109,9 +113,15 @@ func TestPolicyRecordStatesTheSettingsInForce(t *testing.T) {
 			t.Fatalf("%d %q", code, msg)
 		}
 	})
+	bad := writeFile(t, "bad.yaml", strings.Replace(string(example), "country: US", "country: Amerika", 1))
 	t.Run("a bad controller file is refused in one line naming the problem", func(t *testing.T) {
-		bad := writeFile(t, "bad.yaml", strings.Replace(string(example), "country: US", "country: Amerika", 1))
 		_, msg, code := run(t, env, "policy", "record", "--controller", bad)
+		if code != 1 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, `country "Amerika"`) {
+			t.Fatalf("%d %q", code, msg)
+		}
+	})
+	t.Run("serve refuses to start with a bad controller file, in one line", func(t *testing.T) {
+		_, msg, code := run(t, env, "serve", "--addr", "127.0.0.1:0", "--controller", bad)
 		if code != 1 || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, `country "Amerika"`) {
 			t.Fatalf("%d %q", code, msg)
 		}
@@ -166,4 +176,62 @@ func TestPolicyDiff(t *testing.T) {
 			t.Fatalf("%d %q", code, msg)
 		}
 	})
+}
+
+// TestServeAnswersTheRecordFromItsOwnSettings starts serve with a controller
+// file and settings of its own, and reads the record with an administrator's
+// token: the measures are those of the running server.
+func TestServeAnswersTheRecordFromItsOwnSettings(t *testing.T) {
+	example, err := os.ReadFile("../../docs/controller.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"TRESOR_DATA_DIR": filepath.Join(t.TempDir(), "data"), "TRESOR_CONTROLLER_FILE": writeFile(t, "c.yaml", string(example)),
+		"TRESOR_RETENTION_INTERVAL": "0", "TRESOR_AUDIT_CLIENT": "none"}
+	addr := make(chan string, 1)
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string { return env[k] }, OnListen: func(a string) { addr <- a }}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--log-level", "error"}) }()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatalf("serve ended: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	if _, msg, code := run(t, env, "user", "create", "--email", "admin@example.org", "--role", "admin"); code != 0 {
+		t.Fatalf("user create: %s", msg)
+	}
+	token, msg, code := run(t, env, "token", "create", "--email", "admin@example.org")
+	if code != 0 {
+		t.Fatalf("token create: %s", msg)
+	}
+	req, _ := http.NewRequest("GET", base+"/api/v1/record-of-processing?lang=en", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var rec tresor.ProcessingRecord
+	if err := json.NewDecoder(res.Body).Decode(&rec); err != nil || res.StatusCode != 200 {
+		t.Fatalf("%d %v", res.StatusCode, err)
+	}
+	text := ""
+	for _, m := range rec.Measures {
+		text += m.Text + "\n"
+	}
+	for _, want := range []string{"automatic retention run is turned off", "Client addresses are not stored", "a Merkle checkpoint signed with Ed25519 is written every 1 min"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the record does not say %q:\n%s", want, text)
+		}
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
 }
