@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io"
@@ -90,8 +92,22 @@ func (s *Server) recordAPI(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// recordCSP: the document carries its own small stylesheet, and nothing else.
-const recordCSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+// recordCSP allows the document its own small stylesheet, by its hash, and
+// nothing else: a stored document opens without a server, so it cannot link
+// /static/tresor.css.
+var recordCSP = func() string {
+	b, err := webFS.ReadFile("web/record/document.html")
+	if err != nil {
+		panic(err)
+	}
+	_, rest, ok1 := strings.Cut(string(b), "<style>")
+	style, _, ok2 := strings.Cut(rest, "</style>")
+	if !ok1 || !ok2 {
+		panic("server: web/record/document.html has no <style> element")
+	}
+	sum := sha256.Sum256([]byte(style))
+	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+}()
 
 type recordData struct {
 	Lang    string

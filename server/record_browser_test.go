@@ -43,4 +43,13 @@ func TestRecordPage(t *testing.T) {
 		b.checkAccessibility("record")
 		b.screenshotBoth("dpo-record")
 	})
+	t.Run("the record opens as a document of its own, its stylesheet allowed by the CSP", func(t *testing.T) {
+		b := b0.in(t)
+		b.run(chromedp.Click(`#record-document`), chromedp.WaitVisible(`#record-measure-list`))
+		width, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`getComputedStyle(document.body).maxWidth`))
+		if err != nil || width != "960px" {
+			t.Fatalf("the document's stylesheet did not apply: max-width %q (%v)", width, err)
+		}
+		b.checkAccessibility("record document")
+	})
 }
