@@ -108,3 +108,21 @@ func TestRecordOfProcessingOverHTTP(t *testing.T) {
 		}
 	})
 }
+
+func TestRecordPageWithoutAControllerFileSaysHowToConfigureOne(t *testing.T) {
+	a := withRecord(t, newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true}), nil)
+	a.userWithPassword("dpo-page@example.org", tresor.RoleDPO)
+	a.userWithPassword("sales-page@example.org", tresor.RoleSales)
+	t.Run("the DPO is told how to configure the controller file", func(t *testing.T) {
+		p := signedInAs(t, a, "dpo-page@example.org").get("/dpo/record")
+		if p.status != 200 || !strings.Contains(p.body, `id="record-missing"`) || !strings.Contains(p.body, "--controller") {
+			t.Fatalf("%d %.400s", p.status, p.body)
+		}
+	})
+	t.Run("a sales user is refused the page", func(t *testing.T) {
+		p := signedInAs(t, a, "sales-page@example.org").get("/dpo/record")
+		if p.status != 403 {
+			t.Fatalf("%d", p.status)
+		}
+	})
+}
