@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/mail"
 	"regexp"
 	"slices"
@@ -132,6 +133,9 @@ func ParseController(text []byte, p *Policy) (*Controller, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(text))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, Errors{{Msg: "the file is empty; it needs at least controller and dpo (see docs/controller.example.yaml)"}}
+		}
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
 			es := make(Errors, len(te.Errors))

@@ -234,6 +234,7 @@ func TestControllerFileRefusesBadInputWithOneLineErrors(t *testing.T) {
 		{"an unknown key", controllerYAML + "backups: yes\n", "field backups not found"},
 		{"a bad e-mail address", strings.Replace(controllerYAML, "email: dsb@example.org", "email: dsb", 1), `dpo.email "dsb" is not an e-mail address`},
 		{"no controller at all", "dpo: {name: X, email: x@example.org}\n", "controller.name is missing"},
+		{"an empty file", "", "the file is empty"},
 		{"a recipient in one language", strings.Replace(controllerYAML, ", en: Hosting provider", "", 1), "recipients: each needs a German (de) and an English (en) text"},
 	}
 	for _, c := range cases {
