@@ -114,6 +114,7 @@ type recordData struct {
 	Rec     *tresor.ProcessingRecord
 	Err     *pageErr
 	Missing bool // no controller file: the page says how to configure one
+	Doc     bool // a document of its own: every part open, for print
 }
 
 func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) error {
@@ -142,7 +143,7 @@ var recordDoc = template.Must(template.New("document").Funcs(pageFuncs).ParseFS(
 
 // WriteRecordHTML writes the record as a standalone HTML document.
 func WriteRecordHTML(w io.Writer, rec *tresor.ProcessingRecord) error {
-	return recordDoc.ExecuteTemplate(w, "document", &recordData{Lang: rec.Lang, Rec: rec})
+	return recordDoc.ExecuteTemplate(w, "document", &recordData{Lang: rec.Lang, Rec: rec, Doc: true})
 }
 
 // WriteRecordMarkdown writes the record as Markdown, with the page's

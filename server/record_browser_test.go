@@ -13,7 +13,7 @@ import (
 // TestRecordPage proves the DPO's way to the record of processing
 // activities: the cockpit links to it, and the page shows the controller,
 // every purpose with its transfers, the measures as configured and the
-// information texts, in English and German.
+// information texts (each opened from its summary), in English and German.
 func TestRecordPage(t *testing.T) {
 	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
 	a.userWithPassword("dana@example.org", tresor.RoleDPO)
@@ -37,6 +37,7 @@ func TestRecordPage(t *testing.T) {
 		if got := b.text("#record-measure-list"); !strings.Contains(got, "AES-256-GCM") || !strings.Contains(got, "No backup recipient") {
 			t.Errorf("measures = %q", got)
 		}
+		b.run(chromedp.Click(`#text-marketing summary`))
 		if got := b.text("#text-marketing"); !strings.Contains(got, "withdraw a consent") {
 			t.Errorf("marketing text = %q", got)
 		}
