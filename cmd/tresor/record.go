@@ -251,8 +251,13 @@ func (m *Main) policyDiff(ctx context.Context, args []string) error {
 		Now  *retentionCount `json:"retention_now,omitempty"`
 		Then *retentionCount `json:"retention_then,omitempty"`
 	}{Diff: policy.DiffPolicies(cur, next)}
-	if out.Shortens() {
-		err := m.withGate(ctx, cfg, func(g *gate.Gate) error {
+	// count asks the data what the next retention run would do under each
+	// policy; nothing is changed.
+	count := func() error {
+		if !out.Shortens() {
+			return nil
+		}
+		return m.withGate(ctx, cfg, func(g *gate.Gate) error {
 			for _, x := range []struct {
 				p   *policy.Policy
 				dst **retentionCount
@@ -265,11 +270,11 @@ func (m *Main) policyDiff(ctx context.Context, args []string) error {
 			}
 			return nil
 		})
-		if err != nil {
-			return err
-		}
 	}
 	if format == "json" {
+		if err := count(); err != nil {
+			return err
+		}
 		enc := json.NewEncoder(m.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
@@ -309,6 +314,11 @@ func (m *Main) policyDiff(ctx context.Context, args []string) error {
 	}
 	if err := w.Flush(); err != nil {
 		return err
+	}
+	// The changes are printed first: when the data cannot be read, the
+	// reader still learns what the file changes.
+	if err := count(); err != nil {
+		return fmt.Errorf("counting whom the shorter period would erase: %w", err)
 	}
 	if out.Then != nil {
 		fmt.Fprintf(m.Stdout, "\nThe next retention run under the new policy would erase %d and strip data from %d of %d people (under the current policy: erase %d, strip %d); legal holds keep %d. Nothing was changed.\n",

@@ -163,6 +163,13 @@ func TestPolicyDiff(t *testing.T) {
 			})
 		})
 	}
+	t.Run("without a database the changes are printed and the count's failure explained in one line", func(t *testing.T) {
+		env := map[string]string{"TRESOR_DATA_DIR": filepath.Join(t.TempDir(), "never-migrated")}
+		out, msg, code := run(t, env, "policy", "diff", file)
+		if code != 1 || !strings.Contains(out, "sales retention shortened:") || strings.Count(msg, "\n") != 1 || !strings.Contains(msg, "tresor migrate") {
+			t.Fatalf("%d %q %q", code, out, msg)
+		}
+	})
 	t.Run("the same policy changes nothing", func(t *testing.T) {
 		out, _, code := run(t, nil, "policy", "diff", writeFile(t, "same.yaml", string(policy.DefaultYAML())))
 		if code != 0 || !strings.HasPrefix(out, "No change") {
