@@ -24,29 +24,8 @@ func (g *Gate) RunRetention(ctx context.Context, dryRun bool) (*tresor.Retention
 	}
 	rep := &tresor.RetentionReport{ID: newID(), DryRun: dryRun, StartedAt: req.now,
 		Erased: []tresor.RetentionAction{}, Stripped: []tresor.RetentionAction{}, Held: []string{}, Errors: []string{}}
-	categoryOf := map[string]tresor.Category{}
-	for _, f := range personalFields(&tresor.ContactDetails{}) {
-		categoryOf[f.Name] = f.Category
-	}
-	after := ""
-	for {
-		rows, err := g.store.Read().RetentionScan(ctx, after, 500)
-		if err != nil {
-			return nil, err
-		}
-		for _, row := range rows {
-			rep.Checked++
-			if err := g.retainContact(ctx, req, rep, row, categoryOf); err != nil {
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
-				}
-				rep.Errors = append(rep.Errors, fmt.Sprintf("contact %s: %s", row.ID, g.publicMessage(err)))
-			}
-		}
-		if len(rows) < 500 {
-			break
-		}
-		after = rows[len(rows)-1].ID
+	if err := g.retainAll(ctx, req, rep, g.policy); err != nil {
+		return nil, err
 	}
 	if err := g.expireRecords(ctx, req, rep); err != nil {
 		return nil, err
@@ -63,9 +42,38 @@ func (g *Gate) RunRetention(ctx context.Context, dryRun bool) (*tresor.Retention
 	return rep, nil
 }
 
+// retainAll decides about every contact under the policy pol and, unless
+// the report is a dry run, acts.
+func (g *Gate) retainAll(ctx context.Context, req *request, rep *tresor.RetentionReport, pol *policy.Policy) error {
+	categoryOf := map[string]tresor.Category{}
+	for _, f := range personalFields(&tresor.ContactDetails{}) {
+		categoryOf[f.Name] = f.Category
+	}
+	after := ""
+	for {
+		rows, err := g.store.Read().RetentionScan(ctx, after, 500)
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			rep.Checked++
+			if err := g.retainContact(ctx, req, rep, row, categoryOf, pol); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				rep.Errors = append(rep.Errors, fmt.Sprintf("contact %s: %s", row.ID, g.publicMessage(err)))
+			}
+		}
+		if len(rows) < 500 {
+			return nil
+		}
+		after = rows[len(rows)-1].ID
+	}
+}
+
 // retainContact decides about one contact and, unless it is a dry run, acts.
 func (g *Gate) retainContact(ctx context.Context, req *request, rep *tresor.RetentionReport, row tresor.RetentionRow,
-	categoryOf map[string]tresor.Category) error {
+	categoryOf map[string]tresor.Category, pol *policy.Policy) error {
 	records, err := row.Provenance.Records()
 	if err != nil {
 		return err
@@ -89,7 +97,7 @@ func (g *Gate) retainContact(ctx context.Context, req *request, rep *tresor.Rete
 			data = append(data, policy.Datum{Field: f, Category: categoryOf[f], Purpose: r.Purpose, CollectedAt: r.CollectedAt})
 		}
 	}
-	e := g.policy.Expire(data, row.LastInteractionAt, row.ArchivedAt, req.now)
+	e := pol.Expire(data, row.LastInteractionAt, row.ArchivedAt, req.now)
 	if len(e.Expired) == 0 {
 		return nil
 	}

@@ -244,6 +244,9 @@ func matrix() map[string]matrixCase {
 			return call{method: "POST", path: "/api/v1/breaches", role: r, purpose: purposeOf(r),
 				body: `{"title":"Laptop","description":"lost on a train","aware_at":"2026-03-14T09:00:00Z","risk":"risk"}`}
 		}},
+		"GET /api/v1/record-of-processing": {[]tresor.Role{tresor.RoleDPO, tresor.RoleAdmin}, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/record-of-processing", role: r}
+		}},
 		"GET /api/v1/breaches": {dpoOnly, func(a *api, r tresor.Role) call {
 			return call{method: "GET", path: "/api/v1/breaches", role: r, purpose: purposeOf(r)}
 		}},

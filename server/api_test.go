@@ -94,7 +94,7 @@ func newAPI(t testing.TB, cfg datadir.Config, more ...gate.Option) *api {
 		t.Fatal(err)
 	}
 	s := server.New(server.Services{Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Tasks: g, Auth: g,
-		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g, Mail: g}, server.Options{Log: log, Purposes: g.PurposesOf, Catalogue: g.Catalogue()})
+		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g, Mail: g}, server.Options{Log: log, Purposes: g.PurposesOf, Catalogue: g.Catalogue(), Record: recordSource(t)})
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
 	a := &api{t: t, url: hs.URL, tokens: map[tresor.Role]string{}, users: map[tresor.Role]string{}, logs: logs, g: g, srv: s, mail: box}

@@ -1057,7 +1057,7 @@ func newTestServer(t *testing.T) (*Server, *fakeServices) {
 	f := &fakeServices{}
 	s := New(Services{Contacts: f, Organizations: f, Interactions: f, Deals: f, Cases: f, Auth: f,
 		Users: f, Tokens: f, Sessions: f, Consents: f, Campaigns: f, Protection: f, Audit: f, Imports: f, Notices: f, Social: f, Health: f, Tasks: f, Mail: f},
-		Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Catalogue: fakeCatalogue})
+		Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Catalogue: fakeCatalogue, Record: f.record})
 	return s, f
 }
 
@@ -2025,6 +2025,15 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"SocialProfile", reflect.TypeOf(tresor.SocialProfile{}), []string{}},
 		{"ProfileField", reflect.TypeOf(tresor.ProfileField{}), []string{}},
 		{"ScreenedProfile", reflect.TypeOf(screenedProfile{}), nil},
+		// The record of processing activities (Art. 30).
+		{"ProcessingRecord", reflect.TypeOf(tresor.ProcessingRecord{}), []string{}},
+		{"RecordParty", reflect.TypeOf(tresor.RecordParty{}), []string{}},
+		{"ProcessingActivity", reflect.TypeOf(tresor.ProcessingActivity{}), []string{}},
+		{"RecordLegalBasis", reflect.TypeOf(tresor.RecordLegalBasis{}), []string{}},
+		{"RecordCategory", reflect.TypeOf(tresor.RecordCategory{}), []string{}},
+		{"RecordTransfer", reflect.TypeOf(tresor.RecordTransfer{}), []string{}},
+		{"RecordMeasure", reflect.TypeOf(tresor.RecordMeasure{}), []string{}},
+		{"InformationText", reflect.TypeOf(tresor.InformationText{}), []string{}},
 	}
 	schemaFor := map[reflect.Type]string{}
 	for _, tt := range tests {
@@ -2652,6 +2661,10 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"POST /api/v1/contacts/{id}/restriction", liveCall{target: contact + "/restriction", token: testToken, purpose: "data_protection", body: `{"restricted":true}`}, 200, ""},
 		{"POST /api/v1/breaches", liveCall{method: "POST", target: "/api/v1/breaches", token: testToken, purpose: "data_protection", body: `{"title":"Laptop","description":"lost","aware_at":"2026-03-14T09:00:00Z","risk":"high"}`}, 201, ""},
 		{"GET /api/v1/breaches", liveCall{target: "/api/v1/breaches", token: testToken, purpose: "data_protection"}, 200, ""},
+		{"GET /api/v1/record-of-processing", liveCall{target: "/api/v1/record-of-processing?lang=en", token: adminToken}, 200, ""},
+		{"GET /api/v1/record-of-processing", liveCall{target: "/api/v1/record-of-processing?format=html", token: adminToken}, 200, ""},
+		{"GET /api/v1/record-of-processing", liveCall{target: "/api/v1/record-of-processing?format=pdf", token: adminToken}, 422, tresor.ECValidation},
+		{"GET /api/v1/record-of-processing", liveCall{token: testToken}, 403, tresor.ECForbidden},
 		{"GET /api/v1/breaches/{id}", liveCall{target: "/api/v1/breaches/" + testID, token: testToken, purpose: "data_protection"}, 200, ""},
 		{"PATCH /api/v1/breaches/{id}", liveCall{method: "PATCH", target: "/api/v1/breaches/" + testID, token: testToken, purpose: "data_protection", contentType: "application/merge-patch+json", body: `{"risk":"high"}`}, 200, ""},
 		{"POST /api/v1/breaches/{id}/state", liveCall{method: "POST", target: "/api/v1/breaches/" + testID + "/state", token: testToken, purpose: "data_protection", body: `{"state":"authority_notified"}`}, 200, ""},

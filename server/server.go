@@ -66,6 +66,9 @@ type Options struct {
 	// TimeZone is where the working day is: what is due today and overdue
 	// (default Europe/Berlin).
 	TimeZone *time.Location
+	// Record builds the record of processing activities (Art. 30); nil
+	// without a controller file.
+	Record RecordSource
 }
 
 // Health is what the readiness probe and the metrics ask.

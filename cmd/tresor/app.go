@@ -96,6 +96,8 @@ type config struct {
 	reminderHour int
 	// the mailbox inbound mail is read from (inbox.go)
 	inbox inboxConfig
+	// the controller file of the record of processing activities (record.go)
+	controller string
 }
 
 // flags returns a flag set with the storage flags every command shares;
@@ -241,6 +243,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.timeZone, "time-zone", m.env("TRESOR_TIME_ZONE", "Europe/Berlin"), "time zone of the working day: when a task is due or overdue and when reminders go out (TRESOR_TIME_ZONE)")
 	fs.IntVar(&cfg.reminderHour, "reminder-hour", m.envInt("TRESOR_REMINDER_HOUR", 7), "hour of the day (in --time-zone) the daily task reminder mails and the DPO's reminders of request deadlines go out, with a mail server; -1 turns them off (TRESOR_REMINDER_HOUR)")
 	m.inboxFlags(fs, &cfg)
+	m.recordFlags(fs, &cfg)
 	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
 	}
@@ -260,6 +263,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	pol, err := cfg.loadPolicy()
+	if err != nil {
+		return err
+	}
+	records, err := m.recordMaker(&cfg, pol)
 	if err != nil {
 		return err
 	}
@@ -328,6 +335,7 @@ and a user who works with contacts, then an API token:
 `)
 	}
 	opts.Purposes, opts.Catalogue, opts.TimeZone = g.PurposesOf, g.Catalogue(), loc
+	opts.Record = records.source(g)
 	srv := server.New(server.Services{Tasks: g, Merges: g, Social: g, Imports: g, Notices: g, Audit: g, Protection: g, Contacts: g, Organizations: g, Interactions: g, Deals: g, Cases: g, Auth: g,
 		Users: g, Tokens: g, Sessions: g, Consents: g, Campaigns: g, Health: g, Mail: g}, opts)
 	if err := srv.Open(cfg.addr); err != nil {
@@ -345,7 +353,7 @@ and a user who works with contacts, then an API token:
 	defer stopBackground()
 	g.StartSearch(bg)
 	go g.WatchKEK(bg, 30*time.Second)
-	go g.WatchAudit(bg, time.Minute)
+	go g.WatchAudit(bg, auditCheckpointEvery)
 	if cfg.retention > 0 {
 		go g.WatchRetention(bg, cfg.retention, cfg.auditKeep)
 	}

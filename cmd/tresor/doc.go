@@ -27,6 +27,14 @@
 //	tresor token revoke --id ID              revoke a token
 //	tresor policy show [--policy FILE]       print the policy in force (the built-in one by default)
 //	tresor policy check FILE                 check a policy file; errors name their line
+//	tresor policy record --controller F [--format md|html|json] [--lang de|en]
+//	                                         the record of processing activities (Art. 30) and the
+//	                                         information texts (Art. 13/14), generated from the policy,
+//	                                         the controller file and the settings in force
+//	tresor policy diff NEW.yaml [--format text|json]
+//	                                         what a new policy changes: purposes, categories, legal
+//	                                         bases, periods; for a shorter period, whom the next
+//	                                         retention run would erase (counted, nothing changed)
 //	tresor erase --contact ID --reason TEXT  erase a contact (Art. 17); the reason must not name the
 //	                                         person
 //	tresor hold place --contact ID --reason TEXT
