@@ -223,11 +223,16 @@ type requestPageData struct {
 	Notice     string
 	Refusal    string
 	CanVerify  bool // a received request with an e-mail address
+	// Decisions is the section of the decisions on the request's data.
+	Decisions *decisionBox
+	// CanExport: an access or portability request whose export may be
+	// sent now (identity verified, open, a contact linked).
+	CanExport bool
 }
 
 func (s *Server) requestPage(w http.ResponseWriter, r *http.Request) error {
 	d := &requestPageData{Notice: map[string]string{"sent": "request_verification_sent", "linked": "request_contact_linked",
-		"unlinked": "request_contact_unlinked", "moved": "request_moved"}[r.URL.Query().Get("done")]}
+		"unlinked": "request_contact_unlinked", "moved": "request_moved", "exported": "request_exported"}[r.URL.Query().Get("done")]}
 	return s.renderRequestPage(w, r, http.StatusOK, d)
 }
 
@@ -250,6 +255,9 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 		d.Request, d.Moves = req, tresor.RequestNextStates(req.State)
 		_, mailErr := tresor.NormalizeEmail(req.Address)
 		d.CanVerify = req.State == tresor.RequestReceived && mailErr == nil
+		d.Decisions = s.decisionBoxOf(r, v, req)
+		d.CanExport = (req.Kind == tresor.RequestAccess || req.Kind == tresor.RequestPortability) && len(req.ContactIDs) > 0 &&
+			mailErr == nil && slices.Contains([]tresor.RequestState{tresor.RequestIdentityVerified, tresor.RequestInProgress, tresor.RequestExtended}, req.State)
 		name := func(id string) string {
 			c, err := s.svc.Contacts.Contact(r.Context(), id)
 			if err != nil || c == nil {

@@ -17,6 +17,21 @@ func (s *Server) subjectExportRoutes() []route {
 	return []route{{"POST", "/api/v1/requests/{id}/export", Purpose, s.sendSubjectExport}}
 }
 
+// subjectExportDPOPages: the button on the request's page that sends the
+// export, for the DPO.
+func (s *Server) subjectExportDPOPages() []route {
+	return []route{{"POST", "/dpo/requests/{id}/export", AnyRole(tresor.RoleDPO), s.subjectExportForm}}
+}
+
+// subjectExportForm builds and mails the export, then shows the request's
+// page again with what was done, or with why not.
+func (s *Server) subjectExportForm(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.subjectExports().SendSubjectExport(r.Context(), r.PathValue("id")); err != nil {
+		return s.requestPageRefused(w, r, err)
+	}
+	return s.requestDone(w, r, "exported")
+}
+
 // subjectExportPages are the requester's pages, reached from the mail.
 func (s *Server) subjectExportPages() []route {
 	return []route{

@@ -23,7 +23,8 @@ func (s *Server) workspaceRoutes() []route {
 		{"GET", "/lang/{lang}", Public, s.languageSwitch},
 	}, s.contactsRoutes(), s.exportPageRoutes(), s.casePages(), s.campaignPages(), s.channelPages(), s.importPages(), s.dealPageRoutes(),
 		s.organizationPageRoutes(), s.tagPageRoutes(), s.mergePageRoutes(), s.adminRoutes(), s.taskPages(), s.mailPageRoutes(), s.breachPageRoutes(), s.requestPages(),
-		s.retentionPageRoutes(), s.decisionPages(), s.requestAnswerPages(), s.recordPageRoutes())
+		s.retentionPageRoutes(), s.decisionPages(), s.requestAnswerPages(), s.recordPageRoutes(),
+		s.subjectExportDPOPages())
 }
 
 // navItem is a link of the workspace's navigation.
