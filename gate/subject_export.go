@@ -134,7 +134,12 @@ func (g *Gate) collectSubject(ctx context.Context, req *request, r *tresor.Reque
 			return nil, err
 		}
 		if len(x.Contacts) == 0 {
-			x.Language = mailLanguage(c) // the language of the first contact the request names
+			// The language the person asked in, else that of the first
+			// contact the request names.
+			x.Language = mailLanguage(c)
+			if r.Language == "de" || r.Language == "en" {
+				x.Language = r.Language
+			}
 		}
 		sc := tresor.SubjectContact{ID: c.ID, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, GivenName: c.GivenName,
 			FamilyName: c.FamilyName, Emails: nonNil(c.Emails), Phones: nonNil(c.Phones), PostalAddress: c.PostalAddress,
