@@ -50,18 +50,19 @@ func ScreenNever(field, text string) error {
 	if !ok {
 		return nil
 	}
-	name, ok := specialNames[cat]
-	if !ok {
-		name = both{string(cat), string(cat)}
+	return Refuse(RSpecialNever, field, specialName(cat))
+}
+
+// specialName is the category's name in both languages, for refusals.
+func specialName(cat tresor.Category) both {
+	if name, ok := specialNames[cat]; ok {
+		return name
 	}
-	return Refuse(RSpecialNever, field, name)
+	return both{string(cat), string(cat)}
 }
 
 func screened(pu *Purpose, field string, cat tresor.Category, confirmed string) error {
-	name, ok := specialNames[cat]
-	if !ok {
-		name = both{string(cat), string(cat)}
-	}
+	name := specialName(cat)
 	id := ""
 	if pu != nil {
 		id = pu.ID

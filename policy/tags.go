@@ -38,9 +38,5 @@ func ScreenTag(tag string) error {
 	if !ok {
 		return nil
 	}
-	name, ok := specialNames[cat]
-	if !ok {
-		name = both{string(cat), string(cat)}
-	}
-	return Refuse(RSpecialTag, tag, name)
+	return Refuse(RSpecialTag, tag, specialName(cat))
 }

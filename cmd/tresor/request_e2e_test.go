@@ -17,7 +17,6 @@ import (
 
 	"tresor"
 	"tresor/mailtest"
-	"tresor/storetest"
 )
 
 var (
@@ -116,14 +115,7 @@ func askAndVerify(t *testing.T, base, mailAPI, address string) string {
 func TestAccessRequestFromTheWebFormEndToEnd(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
-			smtpAddr, mailAPI := mailtest.Mailpit(t)
-			env := map[string]string{"TRESOR_DATA_DIR": t.TempDir(), "TRESOR_SMTP_ADDR": smtpAddr, "TRESOR_SMTP_FROM": "Tresor CRM <crm@example.org>"}
-			if backend == "postgres" {
-				env["TRESOR_DB"] = storetest.PostgresURL(t)
-			}
-			base, _ := serveForTest(t, env, io.Discard)
-			sales := staffAPI(t, env, base, "seller@example.org", "sales", "sales")
-			dpo := staffAPI(t, env, base, "officer@example.org", "dpo", "data_protection")
+			base, mailAPI, sales, dpo := requestServer(t, backend)
 			n := rand.Uint64()
 			known, unknown, neighbour := fmt.Sprintf("erika-%d@example.org", n), fmt.Sprintf("nobody-%d@example.org", n), fmt.Sprintf("otto-%d@example.org", n)
 

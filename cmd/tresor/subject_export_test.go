@@ -35,14 +35,7 @@ var exportLinkRe = regexp.MustCompile(`https?://[^\s]+/subject-export\?token=[^\
 func TestSubjectExportOverRealSMTP(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
-			smtpAddr, api := mailtest.Mailpit(t)
-			env := map[string]string{"TRESOR_DATA_DIR": t.TempDir(), "TRESOR_SMTP_ADDR": smtpAddr, "TRESOR_SMTP_FROM": "Tresor CRM <crm@example.org>"}
-			if backend == "postgres" {
-				env["TRESOR_DB"] = storetest.PostgresURL(t)
-			}
-			base, _ := serveForTest(t, env, io.Discard)
-			sales := staffAPI(t, env, base, "seller@example.org", "sales", "sales")
-			dpo := staffAPI(t, env, base, "officer@example.org", "dpo", "data_protection")
+			base, api, sales, dpo := requestServer(t, backend)
 			to := fmt.Sprintf("access-%d@example.org", rand.Uint64())
 
 			status, c := sales("POST", "/api/v1/contacts", `{"given_name":"Erika","family_name":"Mustermann","emails":["`+to+`"],"legal_basis":"contract"}`)
@@ -152,6 +145,24 @@ func TestSubjectExportOverRealSMTP(t *testing.T) {
 			}
 		})
 	}
+}
+
+// staffCall is a signed-in colleague's API call.
+type staffCall = func(method, path, body string) (int, map[string]any)
+
+// requestServer serves Tresor on the backend with a real SMTP server
+// (Mailpit) and returns its address, Mailpit's API, a sales colleague and
+// the DPO.
+func requestServer(t *testing.T, backend string) (base, mailAPI string, sales, dpo staffCall) {
+	t.Helper()
+	smtpAddr, mailAPI := mailtest.Mailpit(t)
+	env := map[string]string{"TRESOR_DATA_DIR": t.TempDir(), "TRESOR_SMTP_ADDR": smtpAddr, "TRESOR_SMTP_FROM": "Tresor CRM <crm@example.org>"}
+	if backend == "postgres" {
+		env["TRESOR_DB"] = storetest.PostgresURL(t)
+	}
+	base, _ = serveForTest(t, env, io.Discard)
+	return base, mailAPI, staffAPI(t, env, base, "seller@example.org", "sales", "sales"),
+		staffAPI(t, env, base, "officer@example.org", "dpo", "data_protection")
 }
 
 func validateAgainstSchema(t *testing.T, doc []byte) {
