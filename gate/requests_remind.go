@@ -164,27 +164,7 @@ func (g *Gate) requestReminderMail(u *tresor.User, r *tresor.Request, which stri
 // WatchRequestReminders sends the reminders of requests once the hour of
 // the day has come in the time zone loc, like WatchTaskReminders.
 func (g *Gate) WatchRequestReminders(ctx context.Context, loc *time.Location, hour int, every time.Duration) {
-	var last tresor.Date
-	check := func() {
-		now := g.now().In(loc)
-		day := tresor.Date(now.Format(time.DateOnly))
-		if now.Hour() < hour || day == last {
-			return
-		}
-		n, err := g.SendRequestReminders(ctx, day)
-		if err != nil {
-			if ctx.Err() == nil {
-				g.log.Error("request reminders", "error", err, "sent", n)
-			}
-			return
-		}
-		last = day
-		if n > 0 {
-			g.log.Info("request reminders sent", "reminders", n, "day", string(day))
-		}
-	}
-	check()
-	ticking(ctx, every, check)
+	g.watchDaily(ctx, loc, hour, every, "request reminders", g.SendRequestReminders)
 }
 
 var _ = template.Must(mailTemplates.Parse(`

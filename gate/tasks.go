@@ -437,6 +437,14 @@ func (g *Gate) reminderMail(u *tresor.User, day tresor.Date, ts []*tresor.Task) 
 // sends a day's reminders at most once (the claims settle it between
 // servers).
 func (g *Gate) WatchTaskReminders(ctx context.Context, loc *time.Location, hour int, every time.Duration) {
+	g.watchDaily(ctx, loc, hour, every, "task reminders", g.SendTaskReminders)
+}
+
+// watchDaily runs send once a day, once the hour has come in the time
+// zone loc, looking every interval; a failed day is tried again at the
+// next look.
+func (g *Gate) watchDaily(ctx context.Context, loc *time.Location, hour int, every time.Duration, what string,
+	send func(context.Context, tresor.Date) (int, error)) {
 	var last tresor.Date
 	check := func() {
 		now := g.now().In(loc)
@@ -444,16 +452,16 @@ func (g *Gate) WatchTaskReminders(ctx context.Context, loc *time.Location, hour 
 		if now.Hour() < hour || day == last {
 			return
 		}
-		n, err := g.SendTaskReminders(ctx, day)
+		n, err := send(ctx, day)
 		if err != nil {
 			if ctx.Err() == nil {
-				g.log.Error("task reminders", "error", err, "sent", n)
+				g.log.Error(what, "error", err, "sent", n)
 			}
 			return
 		}
 		last = day
 		if n > 0 {
-			g.log.Info("task reminders sent", "mails", n, "day", string(day))
+			g.log.Info(what+" sent", "mails", n, "day", string(day))
 		}
 	}
 	check()
