@@ -159,21 +159,7 @@ func requestNames(r *tresor.Request, contactID string) error {
 // request's history (an identity_verified request goes in_progress) and
 // records action.
 func (g *Gate) decide(ctx context.Context, action, id string, fn func(tx tresor.Tx, req *request, r *tresor.Request) ([]tresor.RequestEvent, error)) (*tresor.Request, error) {
-	req, err := g.requestRegister(ctx, action)
-	if err != nil {
-		return nil, err
-	}
-	var out *tresor.Request
-	var entry *tresor.AuditEntry
-	err = g.store.Update(ctx, func(tx tresor.Tx) error {
-		row, err := tx.DataRequest(ctx, id)
-		if err != nil {
-			return err
-		}
-		r, err := g.requestFromRow(ctx, row)
-		if err != nil {
-			return err
-		}
+	return g.changeRequestTx(ctx, action, id, nil, func(tx tresor.Tx, req *request, r *tresor.Request) error {
 		events, err := fn(tx, req, r)
 		if err != nil {
 			return err
@@ -186,28 +172,8 @@ func (g *Gate) decide(ctx context.Context, action, id string, fn func(tx tresor.
 			e.At, e.State, e.By = req.now, r.State, req.ownerID()
 			r.History = append(r.History, e)
 		}
-		prev := r.Version
-		r.UpdatedAt, r.Version = req.now, prev+1
-		if err := r.Validate(); err != nil {
-			return err
-		}
-		newRow, err := g.requestToRow(ctx, tx, r, row)
-		if err != nil {
-			return err
-		}
-		if err := tx.UpdateDataRequest(ctx, newRow, prev); err != nil {
-			return err
-		}
-		out = r
-		entry = g.entry(ctx, action, "request", []string{id}, nil, nil)
-		return g.appendTx(ctx, tx, []*tresor.AuditEntry{entry})
+		return nil
 	})
-	if err != nil {
-		g.recordBestEffort(ctx, g.entry(ctx, action, "request", []string{id}, nil, err))
-		return nil, err
-	}
-	g.committed([]*tresor.AuditEntry{entry})
-	return out, nil
 }
 
 // readRequest reads the request for a decision, recorded as a read.

@@ -200,6 +200,13 @@ func (g *Gate) changeRequest(ctx context.Context, action, id string, fn func(req
 // changeRequestNoted is changeRequest whose audit entry carries the detail
 // fn leaves in *detail (no personal data).
 func (g *Gate) changeRequestNoted(ctx context.Context, action, id string, detail *string, fn func(req *request, r *tresor.Request) error) (*tresor.Request, error) {
+	return g.changeRequestTx(ctx, action, id, detail, func(_ tresor.Tx, req *request, r *tresor.Request) error { return fn(req, r) })
+}
+
+// changeRequestTx reads the request in one write transaction, lets fn
+// change it (and, through tx, what else the change needs), stores it with
+// the next version and records action with the detail fn leaves.
+func (g *Gate) changeRequestTx(ctx context.Context, action, id string, detail *string, fn func(tx tresor.Tx, req *request, r *tresor.Request) error) (*tresor.Request, error) {
 	req, err := g.requestRegister(ctx, action)
 	if err != nil {
 		return nil, err
@@ -215,7 +222,7 @@ func (g *Gate) changeRequestNoted(ctx context.Context, action, id string, detail
 		if err != nil {
 			return err
 		}
-		if err := fn(req, r); err != nil {
+		if err := fn(tx, req, r); err != nil {
 			return err
 		}
 		prev := r.Version
