@@ -156,7 +156,10 @@ type breachPageData struct {
 	Moves        []tresor.BreachState
 	StateProblem string
 	People       breachNotice
-	Risks        []tresor.BreachRisk
+	// ScopeContacts: the counted scope names contacts, so the notice may
+	// go to them.
+	ScopeContacts bool
+	Risks         []tresor.BreachRisk
 }
 
 func (s *Server) breachPage(w http.ResponseWriter, r *http.Request) error {
@@ -211,6 +214,7 @@ func (s *Server) renderBreach(w http.ResponseWriter, r *http.Request, status int
 		return s.render(w, r, status, "breach", v)
 	}
 	d.B, d.Left = b, hoursMinutes(b.Remaining)
+	d.ScopeContacts = b.Scope != nil && b.Scope.Contacts > 0
 	if d.Facts.Version == "" {
 		d.Facts = factsOf(b)
 	} else {
