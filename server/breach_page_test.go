@@ -63,6 +63,25 @@ func TestBreachPagesFollowTheRules(t *testing.T) {
 			t.Fatalf("%d breaches after the refused form", len(l.Items))
 		}
 	})
+	t.Run("a DPO working for another purpose is refused and told why", func(t *testing.T) {
+		a.userWithPassword("doris@example.org", tresor.RoleDPO, tresor.RoleSales)
+		doris := signedInAs(t, a, "doris@example.org")
+		token := doris.get("/").field(t, "csrf")
+		if r := doris.post("/purpose", url.Values{"csrf": {token}, "purpose": {"sales"}, "back": {"/"}}, nil); r.status != http.StatusSeeOther {
+			t.Fatalf("choosing sales: %d", r.status)
+		}
+		r := doris.get(page)
+		if r.status != http.StatusForbidden || !strings.Contains(r.body, `id="breach-refusal"`) || strings.Contains(r.body, "Kundenliste") {
+			t.Fatalf("under sales: %d %.2000s", r.status, r.body)
+		}
+		r = doris.post(page+"/state", url.Values{"csrf": {token}, "version": {"1"}, "state": {"authority_notified"}, "reference": {"X"}}, nil)
+		if r.status != http.StatusForbidden {
+			t.Fatalf("state under sales: %d", r.status)
+		}
+		if got, _ := a.g.Breach(dpo, b.ID); got.State != tresor.BreachOpen {
+			t.Fatal("changed under sales")
+		}
+	})
 	t.Run("a form without the session's token changes nothing", func(t *testing.T) {
 		v := breachFactsForm(t, dana.get(page))
 		v.Del("csrf")
@@ -73,10 +92,23 @@ func TestBreachPagesFollowTheRules(t *testing.T) {
 		if r := dana.post(page+"/state", url.Values{"version": {v.Get("version")}, "state": {"authority_notified"}, "reference": {"X"}}, nil); r.status != http.StatusForbidden {
 			t.Fatalf("state without csrf: %d", r.status)
 		}
+		before := len(a.mail.all())
+		for _, path := range []string{"/dpo/breaches", page + "/facts", page + "/scope", page + "/state", page + "/notice"} {
+			r := dana.post(path, url.Values{"title": {"x"}, "aware_at": {"2026-01-01T10:00"}, "description": {"x"}, "risk": {"none"},
+				"version": {v.Get("version")}, "kind": {"user"}, "actor_id": {b.ID}, "since": {"2026-01-01T10:00"}, "until": {"2026-01-02T10:00"},
+				"state": {"authority_notified"}, "reference": {"X"}, "source": {"ids"}, "contact_ids": {b.ID}, "confirm": {"yes"},
+				"subject": {"x"}, "body": {"x"}}, nil)
+			if r.status != http.StatusForbidden {
+				t.Errorf("POST %s without csrf: %d", path, r.status)
+			}
+		}
 		got, err := a.g.Breach(dpo, b.ID)
 		must(t, err)
-		if got.Title != b.Title || got.State != tresor.BreachOpen {
+		if got.Title != b.Title || got.State != tresor.BreachOpen || got.Version != b.Version || len(a.mail.all()) != before {
 			t.Fatalf("changed without a token: %q %s", got.Title, got.State)
+		}
+		if l, _ := a.g.Breaches(dpo, tresor.Page{Limit: 10}); len(l.Items) != 1 {
+			t.Fatalf("%d breaches", len(l.Items))
 		}
 	})
 	t.Run("a refused new breach shows the errors next to the fields and keeps what was typed", func(t *testing.T) {
@@ -241,6 +273,18 @@ func TestBreachPagesFollowTheRules(t *testing.T) {
 		confirm := adminFormFields(prev.between(t, `id="breach-people-confirm"`, "</form>"))
 		confirm.Set("subject", "Information")
 		confirm.Set("body", "Ihre Daten waren betroffen. / Your data were concerned.")
+		if confirm.Get("count") != "2" || confirm.Get("contact_ids") != "" {
+			t.Fatalf("the scope's confirmation carries %v", confirm)
+		}
+		changed := url.Values{}
+		for k := range confirm {
+			changed.Set(k, confirm.Get(k))
+		}
+		changed.Set("count", "5") // the scope was recounted since the preview
+		if r := dana.post(page+"/notice", changed, en); r.status != http.StatusOK || !strings.Contains(r.body, "scope changed since the preview") ||
+			len(a.mail.all()) != before {
+			t.Fatalf("a changed scope: %d, %d mails", r.status, len(a.mail.all())-before)
+		}
 		if r := dana.post(page+"/notice", confirm, en); r.status != http.StatusSeeOther || len(a.mail.all()) != before+2 {
 			t.Fatalf("scope confirm: %d, %d mails", r.status, len(a.mail.all())-before)
 		}
