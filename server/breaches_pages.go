@@ -7,10 +7,11 @@ import (
 	"tresor"
 )
 
-// breachPageRoutes is the DPO's breach register page: every breach with its
-// 72-hour clock, the most urgent first in the reading of the table.
+// breachPageRoutes are the DPO's breach pages: the register with every
+// breach's 72-hour clock and the form to record one, and the page of each
+// breach (breach_page.go).
 func (s *Server) breachPageRoutes() []route {
-	return []route{{"GET", "/dpo/breaches", AnyRole(tresor.RoleDPO), s.breachesPage}}
+	return append([]route{{"GET", "/dpo/breaches", AnyRole(tresor.RoleDPO), s.breachesPage}}, s.breachWorkRoutes()...)
 }
 
 // breachView is one row of the register page.
@@ -22,14 +23,24 @@ type breachView struct {
 type breachesData struct {
 	Breaches []breachView
 	Err      *pageErr
+	Risks    []tresor.BreachRisk
+	Form     breachNewForm     // what was typed into the form to record a breach
+	Problems map[string]string // by field; "form" for the rest
 }
 
 func (s *Server) breachesPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderBreaches(w, r, http.StatusOK, &breachesData{})
+}
+
+func (s *Server) renderBreaches(w http.ResponseWriter, r *http.Request, status int, d *breachesData) error {
 	v, err := s.workspaceView(r, "breaches_title", "/dpo")
 	if err != nil {
 		return err
 	}
-	d := &breachesData{}
+	if r.Method != http.MethodGet {
+		v.Work.Back = "/dpo/breaches"
+	}
+	d.Risks = tresor.BreachRisks()
 	svc := s.breaches()
 	if svc == nil {
 		return noBreaches()
@@ -45,7 +56,7 @@ func (s *Server) breachesPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	v.Data = d
-	return s.render(w, r, http.StatusOK, "breaches", v)
+	return s.render(w, r, status, "breaches", v)
 }
 
 // hoursMinutes writes a number of seconds as hours and minutes, unsigned.

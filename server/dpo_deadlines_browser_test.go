@@ -123,7 +123,7 @@ func TestDPOCockpitShowsDeadlines(t *testing.T) {
 		if row := b.text("#dpo-breach-" + late); !strings.Contains(row, "overdue by 8 h") && !strings.Contains(row, "overdue by 7 h") {
 			t.Errorf("late breach = %q", row)
 		}
-		if got := importsAttr(b, "#dpo-breach-"+late+" td:last-child a", "href"); got != "/dpo/breaches#breach-"+late {
+		if got := importsAttr(b, "#dpo-breach-"+late+" td:last-child a", "href"); got != "/dpo/breaches/"+late {
 			t.Errorf("the action links to %q", got)
 		}
 		b.checkAccessibility("dpo deadlines")
