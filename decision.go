@@ -32,6 +32,9 @@ const (
 	ActionExportSent       RequestAction = "export_sent"
 	ActionExportDownloaded RequestAction = "export_downloaded"
 	ActionExportExpired    RequestAction = "export_expired"
+	// The export was deleted before its download: the person was erased,
+	// or a newer export replaced it.
+	ActionExportCancelled RequestAction = "export_cancelled"
 )
 
 // FieldChange is one field a rectification changed, with the values before
