@@ -35,6 +35,9 @@ const (
 	// The export was deleted before its download: the person was erased,
 	// or a newer export replaced it.
 	ActionExportCancelled RequestAction = "export_cancelled"
+	// The DPO sent the requester a new link to verify the address (a
+	// web-form request's period without verification counts from it).
+	ActionVerificationSent RequestAction = "verification_sent"
 )
 
 // FieldChange is one field a rectification changed, with the values before
