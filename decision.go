@@ -111,6 +111,11 @@ type LiftKind string
 const (
 	LiftRestriction LiftKind = "restriction" // Art. 18(3): the person is told before
 	LiftObjection   LiftKind = "objection"   // an Art. 21(1) objection the person withdrew
+	// LiftObjectionMarketing ends an objection to direct marketing
+	// (Art. 21(2)) the person withdrew: their identifiers leave the
+	// suppression list, so that their own fresh consent can be recorded.
+	// The reason names the evidence of the withdrawal.
+	LiftObjectionMarketing LiftKind = "objection_marketing"
 )
 
 // Lift is the body of POST /api/v1/requests/{id}/lift.
