@@ -32,6 +32,12 @@ const (
 	ActionExportSent       RequestAction = "export_sent"
 	ActionExportDownloaded RequestAction = "export_downloaded"
 	ActionExportExpired    RequestAction = "export_expired"
+	// The export was deleted before its download: the person was erased,
+	// or a newer export replaced it.
+	ActionExportCancelled RequestAction = "export_cancelled"
+	// The DPO sent the requester a new link to verify the address (a
+	// web-form request's period without verification counts from it).
+	ActionVerificationSent RequestAction = "verification_sent"
 )
 
 // FieldChange is one field a rectification changed, with the values before
@@ -105,6 +111,11 @@ type LiftKind string
 const (
 	LiftRestriction LiftKind = "restriction" // Art. 18(3): the person is told before
 	LiftObjection   LiftKind = "objection"   // an Art. 21(1) objection the person withdrew
+	// LiftObjectionMarketing ends an objection to direct marketing
+	// (Art. 21(2)) the person withdrew: their identifiers leave the
+	// suppression list, so that their own fresh consent can be recorded.
+	// The reason names the evidence of the withdrawal.
+	LiftObjectionMarketing LiftKind = "objection_marketing"
 )
 
 // Lift is the body of POST /api/v1/requests/{id}/lift.

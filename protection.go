@@ -109,6 +109,10 @@ type RetentionReport struct {
 	// RequestsExpired are answered or refused requests of data subjects
 	// whose retention after closing ended; they are deleted.
 	RequestsExpired int `json:"requests_expired"`
+	// RequestsUnverified are web-form requests whose identity was never
+	// verified within 30 days of their receipt or last verification link;
+	// they are closed as refused (Art. 12(6)).
+	RequestsUnverified int `json:"requests_unverified_closed"`
 	// Held are contacts a legal hold kept although their period ended.
 	Held   []string `json:"held"`
 	Errors []string `json:"errors"`

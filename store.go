@@ -429,6 +429,10 @@ type IdentityWriter interface {
 type ConsentWriter interface {
 	// Suppress puts keys on the suppression list for scope.
 	Suppress(ctx context.Context, keys []LookupKey, scope string, at time.Time) error
+	// Unsuppress takes keys off the suppression list for scope and reports
+	// how many entries went. Only the recorded withdrawal of an objection
+	// to direct marketing by the person does (gate/decisions_marketing.go).
+	Unsuppress(ctx context.Context, keys []LookupKey, scope string) (int, error)
 	// InsertConsentEvent appends to the ledger and sets the derived state.
 	InsertConsentEvent(ctx context.Context, e *ConsentEvent, state ConsentState) error
 	InsertConsentLink(ctx context.Context, l *ConsentLinkRow) error

@@ -128,6 +128,18 @@ func (g *Gate) RecordConsent(ctx context.Context, contactID string, r tresor.Con
 	if r.Action == tresor.ConsentWithdraw {
 		state = tresor.ConsentWithdrawn
 	}
+	// A grant of marketing consent for a person who objected to direct
+	// marketing waits for the DPO's record that the objection was
+	// withdrawn (decisions_marketing.go); checked in the transaction.
+	objectionStands := func(tx tresor.Tx) error {
+		if r.Action != tresor.ConsentGrant || r.Purpose != policy.AdvertisingConsentPurpose {
+			return nil
+		}
+		if objected, err := marketingObjected(ctx, tx, c); err != nil || !objected {
+			return err
+		}
+		return errObjectionStands()
+	}
 	var secret string
 	if r.Method == tresor.MethodDoubleOptIn {
 		if len(c.Emails) == 0 {
@@ -143,13 +155,24 @@ func (g *Gate) RecordConsent(ctx context.Context, contactID string, r tresor.Con
 		link := &tresor.ConsentLinkRow{Hash: hashToken(secret), Kind: "confirm", ContactID: c.ID, Purpose: r.Purpose,
 			Channel: channel, TextHash: hash, CreatedAt: req.now, ExpiresAt: &expires}
 		err = g.store.Update(ctx, func(tx tresor.Tx) error {
+			if err := objectionStands(tx); err != nil {
+				return err
+			}
 			if err := tx.InsertConsentLink(ctx, link); err != nil {
 				return err
 			}
 			return g.insertConsentEvent(ctx, tx, e, state)
 		})
 	} else {
-		err = g.store.Update(ctx, func(tx tresor.Tx) error { return g.insertConsentEvent(ctx, tx, e, state) })
+		err = g.store.Update(ctx, func(tx tresor.Tx) error {
+			if err := objectionStands(tx); err != nil {
+				return err
+			}
+			return g.insertConsentEvent(ctx, tx, e, state)
+		})
+	}
+	if tresor.ErrorCode(err) == tresor.ECSuppressed {
+		g.recordBestEffort(ctx, g.entry(ctx, "consent."+string(r.Action), "contact", []string{c.ID}, nil, err))
 	}
 	if err != nil {
 		return nil, err
@@ -427,6 +450,19 @@ func (g *Gate) ConfirmConsent(ctx context.Context, secret, ip string) (*tresor.C
 		}
 		if !used {
 			return errLink // used in the meantime
+		}
+		if l.Purpose == policy.AdvertisingConsentPurpose {
+			// Asked before an objection to direct marketing, confirmed
+			// after it: the objection stands (decisions_marketing.go).
+			_, c, err := g.openContact(ctx, tx, l.ContactID)
+			if err != nil {
+				return err
+			}
+			if objected, err := marketingObjected(ctx, tx, c); err != nil {
+				return err
+			} else if objected {
+				return errObjectionStands()
+			}
 		}
 		return g.insertConsentEvent(ctx, tx, e, tresor.ConsentGranted)
 	})

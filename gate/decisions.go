@@ -510,17 +510,21 @@ func (g *Gate) ApplyRestriction(ctx context.Context, id string) (*tresor.Request
 // Lift ends a restriction (Art. 18(3): the person is told before) or an
 // objection to processing on legitimate interest the person withdrew, by a
 // recorded decision of the DPO with its reason, on a request of the same
-// kind that names the contact. An objection to direct marketing is not
-// lifted here: it stays on the suppression list. The audit trail records
-// contact.restriction_lifted or contact.objection_lifted and request.lift.
+// kind that names the contact. An objection to direct marketing is lifted
+// only as the person's own withdrawal of it (liftMarketingObjection). The
+// audit trail records contact.restriction_lifted or contact.objection_lifted
+// and request.lift.
 func (g *Gate) Lift(ctx context.Context, id string, l tresor.Lift) (*tresor.Request, error) {
 	reason, err := requestReason("reason", l.Reason)
 	if err != nil {
 		return nil, err
 	}
+	if l.What == tresor.LiftObjectionMarketing {
+		return g.liftMarketingObjection(ctx, id, l.ContactID, reason)
+	}
 	kind := map[tresor.LiftKind]tresor.RequestKind{tresor.LiftRestriction: tresor.RequestRestriction, tresor.LiftObjection: tresor.RequestObjection}[l.What]
 	if kind == "" {
-		return nil, fieldError("lift", "what", "is restriction or objection (an objection to direct marketing is not lifted)")
+		return nil, fieldError("lift", "what", "is restriction, objection or objection_marketing")
 	}
 	return g.decide(ctx, "request.lift", id, func(tx tresor.Tx, req *request, r *tresor.Request) ([]tresor.RequestEvent, error) {
 		if r.Kind != kind {

@@ -229,6 +229,9 @@ func (g *Gate) MergeContact(ctx context.Context, id, from string) (*tresor.Merge
 		if _, err := g.rewriteContact(ctx, tx, s, rowS, req); err != nil {
 			return err
 		}
+		if _, err := g.cancelExportsOfContacts(ctx, tx, from); err != nil {
+			return err
+		}
 		inter, cs := g.policy.Retention.Interactions, g.policy.Retention.Cases
 		n, err := tx.EraseContact(ctx, from, inter, cs)
 		if err != nil {

@@ -109,6 +109,9 @@ func (g *Gate) erase(ctx context.Context, req *request, id string, origin tresor
 		if err != nil {
 			return err
 		}
+		if _, err := g.cancelExportsOfContacts(ctx, tx, id); err != nil {
+			return err
+		}
 		inter, cs := g.policy.Retention.Interactions, g.policy.Retention.Cases
 		n, err := tx.EraseContact(ctx, id, inter, cs)
 		if err != nil {

@@ -92,6 +92,9 @@ func (g *Gate) ReapplyErasures(ctx context.Context, journal []tresor.Erasure, su
 				if _, err := g.detachRetained(ctx, tx, req, e.ContactID); err != nil {
 					return err
 				}
+				if _, err := g.cancelExportsOfContacts(ctx, tx, e.ContactID); err != nil {
+					return err
+				}
 				if _, err := tx.EraseContact(ctx, e.ContactID, g.policy.Retention.Interactions, g.policy.Retention.Cases); err != nil {
 					return err
 				}

@@ -30,6 +30,9 @@ func (g *Gate) RunRetention(ctx context.Context, dryRun bool) (*tresor.Retention
 	if err := g.expireRecords(ctx, req, rep); err != nil {
 		return nil, err
 	}
+	if err := g.closeUnverifiedRequests(ctx, req, rep); err != nil {
+		return nil, err
+	}
 	if err := g.expireRequests(ctx, req, rep); err != nil {
 		return nil, err
 	}
@@ -37,8 +40,8 @@ func (g *Gate) RunRetention(ctx context.Context, dryRun bool) (*tresor.Retention
 	if err := g.store.Update(ctx, func(tx tresor.Tx) error { return tx.InsertRetentionRun(ctx, rep) }); err != nil {
 		return nil, err
 	}
-	g.event(ctx, "retention.run", rep.ID, fmt.Sprintf("dry_run=%v erased=%d stripped=%d records=%d requests=%d held=%d errors=%d",
-		dryRun, len(rep.Erased), len(rep.Stripped), rep.RecordsExpired, rep.RequestsExpired, len(rep.Held), len(rep.Errors)))
+	g.event(ctx, "retention.run", rep.ID, fmt.Sprintf("dry_run=%v erased=%d stripped=%d records=%d requests=%d unverified=%d held=%d errors=%d",
+		dryRun, len(rep.Erased), len(rep.Stripped), rep.RecordsExpired, rep.RequestsExpired, rep.RequestsUnverified, len(rep.Held), len(rep.Errors)))
 	return rep, nil
 }
 

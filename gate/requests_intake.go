@@ -353,10 +353,36 @@ func (g *Gate) SendRequestVerification(ctx context.Context, id string) (*tresor.
 	if err := g.mailer.Send(ctx, g.verificationMail(r, req.now)); err != nil {
 		return refuse(&tresor.Error{Code: tresor.ECUnavailable, Err: err, Message: "The verification mail could not be sent; try again later."})
 	}
-	if err := g.record(ctx, g.entry(ctx, "request.verification", "request", []string{id}, nil, nil)); err != nil {
+	// The history records the link: the period in which an unverified
+	// request stays open counts from it (requests_unverified.go).
+	var out *tresor.Request
+	entry := g.entry(ctx, "request.verification", "request", []string{id}, nil, nil)
+	err = g.store.Update(ctx, func(tx tresor.Tx) error {
+		row, err := tx.DataRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		if out, err = g.requestFromRow(ctx, row); err != nil {
+			return err
+		}
+		prev := out.Version
+		out.History = append(out.History, tresor.RequestEvent{At: req.now, State: out.State, By: req.ownerID(),
+			Action: tresor.ActionVerificationSent, Reason: fmt.Sprintf("A new verification link was mailed; it works for %d days.", requestVerifyDays)})
+		out.UpdatedAt, out.Version = req.now, prev+1
+		newRow, err := g.requestToRow(ctx, tx, out, row)
+		if err != nil {
+			return err
+		}
+		if err := tx.UpdateDataRequest(ctx, newRow, prev); err != nil {
+			return err
+		}
+		return g.appendTx(ctx, tx, []*tresor.AuditEntry{entry})
+	})
+	if err != nil {
 		return nil, err
 	}
-	return r, nil
+	g.committed([]*tresor.AuditEntry{entry})
+	return out, nil
 }
 
 // LinkRequestContact records that the request concerns the contact; the

@@ -122,6 +122,10 @@ func (g *Gate) SendSubjectExport(ctx context.Context, requestID string) (*tresor
 	}
 	e := g.entry(ctx, "subject_export.send", "request", append([]string{r.ID}, r.ContactIDs...), nil, nil)
 	err = g.store.Update(ctx, func(tx tresor.Tx) error {
+		// Only the newest link works: the earlier ones of the request go.
+		if _, err := g.cancelEarlierExports(ctx, tx, r.ID, row.ID); err != nil {
+			return err
+		}
 		if err := g.noteOnRequest(ctx, tx, r.ID, tresor.ActionExportSent, fmt.Sprintf("Export mailed to the requester; the link works once, until %s.",
 			row.ExpiresAt.Format(time.DateOnly)), by); err != nil {
 			return err

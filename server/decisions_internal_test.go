@@ -26,8 +26,12 @@ func TestDecisionsPartial(t *testing.T) {
 			{tresor.RequestObjection, []string{`action="/dpo/requests/r1/object"`, `action="/dpo/requests/r1/compelling-grounds"`,
 				`action="/dpo/requests/r1/lift"`, `name="what" value="objection"`, `id="decisions-grounds-reason" name="reason" required`,
 				`<option value="sales">`}, []string{`<option value="marketing">`, "/restrict"}},
-			{tresor.RequestObjectionDirect, []string{`action="/dpo/requests/r1/object"`, translate(lang, "decisions_object_marketing")},
-				[]string{"/compelling-grounds", "/lift"}},
+			// Art. 21(2): no compelling grounds; lifted only as the person's
+			// own withdrawal, with the evidence as the required reason.
+			{tresor.RequestObjectionDirect, []string{`action="/dpo/requests/r1/object"`, translate(lang, "decisions_object_marketing"),
+				`action="/dpo/requests/r1/lift"`, `name="what" value="objection_marketing"`,
+				`id="decisions-lift-marketing-reason" name="reason" required`, translate(lang, "decisions_lift_marketing_help")},
+				[]string{"/compelling-grounds", `name="what" value="objection"`}},
 			{tresor.RequestRestriction, []string{`action="/dpo/requests/r1/restrict"`, `name="what" value="restriction"`,
 				`id="decisions-lift-reason" name="reason" required`}, []string{"/rectify"}},
 			{tresor.RequestErasure, []string{`action="/dpo/requests/r1/erase"`, translate(lang, "decisions_erase_help")}, []string{"/lift"}},

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -69,6 +70,9 @@ type Options struct {
 	// Record builds the record of processing activities (Art. 30); nil
 	// without a controller file.
 	Record RecordSource
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (proxy.go); none: the peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Health is what the readiness probe and the metrics ask.
@@ -194,6 +198,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := newRequestID()
+	if len(s.opt.TrustedProxies) > 0 {
+		r.RemoteAddr = clientAddr(r, s.opt.TrustedProxies)
+	}
 	r = r.WithContext(tresor.WithClient(tresor.WithRequestID(r.Context(), id), r.RemoteAddr))
 	h := w.Header()
 	h.Set("X-Request-Id", id)

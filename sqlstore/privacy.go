@@ -71,6 +71,23 @@ func (c *conn) Suppress(ctx context.Context, keys []tresor.LookupKey, scope stri
 	return nil
 }
 
+// Unsuppress takes keys off the suppression list.
+func (c *conn) Unsuppress(ctx context.Context, keys []tresor.LookupKey, scope string) (int, error) {
+	n := 0
+	for _, k := range keys {
+		res, err := c.exec(ctx, "suppression-delete", string(k.Kind), k.Value, scope)
+		if err != nil {
+			return n, err
+		}
+		m, err := res.RowsAffected()
+		if err != nil {
+			return n, err
+		}
+		n += int(m)
+	}
+	return n, nil
+}
+
 // InboundSince reports whether the contact started a conversation of the kind since the time.
 func (c *conn) InboundSince(ctx context.Context, contactID string, kind tresor.InteractionKind, network string, since time.Time) (bool, error) {
 	n, err := c.count(ctx, "inbound-count", contactID, string(kind), network, micros(since))

@@ -244,6 +244,9 @@ SELECT (SELECT count(*) FROM contacts), (SELECT count(*) FROM organizations), (S
 INSERT INTO suppressions (kind, value, scope, created_at) VALUES ($1, $2, $3, $4)
 ON CONFLICT (kind, value, scope) DO NOTHING
 
+-- name: suppression-delete
+DELETE FROM suppressions WHERE kind = $1 AND value = $2 AND scope = $3
+
 -- name: suppression-exists
 SELECT count(*) FROM suppressions WHERE kind = $1 AND value = $2 AND scope = $3
 

@@ -15,6 +15,42 @@ var objectionTests = []struct {
 }{
 	{"InterestObjectionRoundTripReplaceDelete", testInterestObjection},
 	{"InterestObjectionGoesWithTheContact", testInterestObjectionCascades},
+	{"UnsuppressTakesOnlyTheKeysOfTheScope", testUnsuppress},
+}
+
+// testUnsuppress: taking keys off the suppression list removes exactly
+// those keys of that scope, counts them, and is no error when none is there.
+func testUnsuppress(t *testing.T, s tresor.Store) {
+	a := tresor.LookupKey{Kind: tresor.LookupEmail, Value: "unsuppress-a"}
+	b := tresor.LookupKey{Kind: tresor.LookupEmail, Value: "unsuppress-b"}
+	update(t, s, func(tx tresor.Tx) error { return tx.Suppress(ctx, []tresor.LookupKey{a, b}, "marketing", epoch) })
+	update(t, s, func(tx tresor.Tx) error { return tx.Suppress(ctx, []tresor.LookupKey{a}, "other", epoch) })
+	var n int
+	update(t, s, func(tx tresor.Tx) (err error) {
+		n, err = tx.Unsuppress(ctx, []tresor.LookupKey{a, {Kind: tresor.LookupEmail, Value: "never-there"}}, "marketing")
+		return err
+	})
+	if n != 1 {
+		t.Fatalf("removed %d entries, want 1", n)
+	}
+	for _, c := range []struct {
+		key   tresor.LookupKey
+		scope string
+		want  bool
+	}{{a, "marketing", false}, {b, "marketing", true}, {a, "other", true}} {
+		got, err := s.Read().Suppressed(ctx, []tresor.LookupKey{c.key}, c.scope)
+		must(t, err)
+		if got != c.want {
+			t.Errorf("%s in %s suppressed = %v, want %v", c.key.Value, c.scope, got, c.want)
+		}
+	}
+	update(t, s, func(tx tresor.Tx) (err error) {
+		n, err = tx.Unsuppress(ctx, []tresor.LookupKey{a}, "marketing")
+		return err
+	})
+	if n != 0 {
+		t.Errorf("removed %d entries that were gone already", n)
+	}
 }
 
 func testInterestObjection(t *testing.T, s tresor.Store) {

@@ -70,13 +70,15 @@ type config struct {
 	logLevel  string
 	logFormat string
 	publicURL string
-	tlsCert   string
-	tlsKey    string
-	oidc      server.OIDCConfig
-	roleMap   string
-	policy    string
-	smtpAddr  string
-	smtpFrom  string
+	// trustedProxies are the reverse proxies whose X-Forwarded-For is believed.
+	trustedProxies string
+	tlsCert        string
+	tlsKey         string
+	oidc           server.OIDCConfig
+	roleMap        string
+	policy         string
+	smtpAddr       string
+	smtpFrom       string
 	// where the key-encryption key comes from
 	kekFile     string
 	transitAddr string
@@ -225,6 +227,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.logLevel, "log-level", m.env("TRESOR_LOG_LEVEL", "info"), "debug, info, warn or error (TRESOR_LOG_LEVEL)")
 	fs.StringVar(&cfg.logFormat, "log-format", m.env("TRESOR_LOG_FORMAT", "text"), "text or json (TRESOR_LOG_FORMAT)")
 	fs.StringVar(&cfg.publicURL, "public-url", m.env("TRESOR_PUBLIC_URL", ""), "the address people reach Tresor at, for links and the sign-on callback (TRESOR_PUBLIC_URL; default from --addr)")
+	fs.StringVar(&cfg.trustedProxies, "trusted-proxy", m.env("TRESOR_TRUSTED_PROXIES", ""), "reverse proxies, CIDR[,CIDR]: only a request from one of them is taken to come from the right-most untrusted address of its X-Forwarded-For, for the rate limits of sign-in and the request form (TRESOR_TRUSTED_PROXIES; default none: the peer is the client)")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", m.env("TRESOR_TLS_CERT", ""), "PEM certificate file: serve HTTPS only (TRESOR_TLS_CERT)")
 	fs.StringVar(&cfg.tlsKey, "tls-key", m.env("TRESOR_TLS_KEY", ""), "PEM key file of the certificate (TRESOR_TLS_KEY)")
 	fs.StringVar(&cfg.oidc.Issuer, "oidc-issuer", m.env("TRESOR_OIDC_ISSUER", ""), "OpenID provider for single sign-on (TRESOR_OIDC_ISSUER)")
@@ -393,6 +396,11 @@ func (m *Main) serverOptions(cfg *config, log *slog.Logger) (server.Options, err
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return opts, errors.New("--tls-cert and --tls-key go together")
 	}
+	proxies, err := server.ParseTrustedProxies(cfg.trustedProxies)
+	if err != nil {
+		return opts, fmt.Errorf("--trusted-proxy: %w", err)
+	}
+	opts.TrustedProxies = proxies
 	if opts.PublicURL == "" {
 		scheme := "http"
 		if cfg.tlsCert != "" {
