@@ -161,7 +161,7 @@ func TestAdministratorAndDPOShareTheFourEyes(t *testing.T) {
 		if !strings.Contains(got, "role_grant.approved") || !strings.Contains(got, "four_eyes") || !strings.Contains(got, "refused") {
 			t.Fatalf("audit entries = %q", got)
 		}
-		if !strings.Contains(b.text("#dpo-coming"), "Art. 15/20") {
+		if !strings.Contains(b.text("#dpo-coming"), "tresor policy diff") {
 			t.Fatal("the cockpit does not say what is not built yet")
 		}
 		b.checkAccessibility("dpo")
