@@ -1,0 +1,330 @@
+package text
+
+import (
+	"bufio"
+	_ "embed"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Label is the sentiment class of a post.
+type Label int8
+
+// The three classes the aggregates count.
+const (
+	Negative Label = -1
+	Neutral  Label = 0
+	Positive Label = 1
+)
+
+func (l Label) String() string {
+	switch l {
+	case Negative:
+		return "negative"
+	case Positive:
+		return "positive"
+	}
+	return "neutral"
+}
+
+// ParseLabel reads "negative", "neutral" or "positive".
+func ParseLabel(s string) (Label, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "negative":
+		return Negative, nil
+	case "neutral":
+		return Neutral, nil
+	case "positive":
+		return Positive, nil
+	}
+	return Neutral, fmt.Errorf("text: unknown sentiment label %q", s)
+}
+
+// Sentiment is the scorer's verdict on one post.
+type Sentiment struct {
+	Label Label
+	// Score lies in (-1, 1): the rule-adjusted sum of valences, squashed.
+	Score float64
+}
+
+// The weights of the rules. They were set by reasoning about the rules and
+// checked on the development half of the evaluation set only.
+const (
+	negationFactor  = -0.75 // "nicht gut" is less bad than "schlecht" is bad
+	turnerFactor    = -0.5  // kaum/barely: diminishes and turns the sense
+	boosterFactor   = 1.5   // sehr, extrem, very
+	damperFactor    = 0.5   // etwas, slightly
+	beforeContrast  = 0.5   // what comes before aber/but counts half …
+	afterContrast   = 1.5   // … and what follows it counts more
+	exclaimStep     = 0.15  // each '!' (up to three) strengthens the whole post
+	negationWindow  = 3     // a negator reaches this many tokens ahead in its clause
+	germanLookBack  = 4     // "gefällt mir nicht": nicht reaches back this far
+	squashAlpha     = 8.0   // Score = s / sqrt(s² + alpha)
+	neutralBandSize = 0.5   // |s| below this is neutral
+)
+
+type role uint8
+
+const (
+	plain role = iota
+	negator
+	turner   // diminishes and negates: kaum, barely
+	booster  // intensifies what follows
+	damper   // weakens what follows
+	contrast // aber, but: shifts the weight to what follows
+)
+
+//go:embed lexicon_de.txt
+var lexiconDE string
+
+//go:embed lexicon_en.txt
+var lexiconEN string
+
+type lexicon struct {
+	lang  Language
+	words map[string]float64
+	stems map[string]float64
+	roles map[string]role
+}
+
+var lexicons = map[Language]*lexicon{
+	German: mustLexicon(German, lexiconDE, map[role]string{
+		negator:  "nicht nichts kein keine keinen keinem keiner keines nie niemals niemand ohne weder null",
+		turner:   "kaum wenig",
+		booster:  "sehr extrem total absolut echt wirklich richtig voll mega super besonders äußerst äusserst unglaublich wahnsinnig höchst überaus komplett völlig krass ziemlich so zu",
+		damper:   "etwas bisschen eher leicht relativ halbwegs einigermaßen einigermassen recht",
+		contrast: "aber jedoch allerdings trotzdem dennoch",
+	}),
+	English: mustLexicon(English, lexiconEN, map[role]string{
+		negator:  "not no never nothing nobody none neither nor without cannot dont doesnt didnt isnt wasnt arent werent cant couldnt wont wouldnt shouldnt aint havent hasnt hadnt",
+		turner:   "barely hardly scarcely",
+		booster:  "very really so extremely super totally absolutely incredibly truly highly completely utterly insanely seriously too most such",
+		damper:   "slightly somewhat kinda fairly bit rather mildly",
+		contrast: "but however though although yet",
+	}),
+}
+
+func mustLexicon(lang Language, list string, roles map[role]string) *lexicon {
+	l := &lexicon{lang: lang, words: map[string]float64{}, stems: map[string]float64{}, roles: map[string]role{}}
+	conflict := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(list))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			panic(fmt.Sprintf("text: lexicon %s line %d: want word and valence", lang, n))
+		}
+		v, err := strconv.ParseFloat(f[1], 64)
+		if err != nil || v < -3 || v > 3 {
+			panic(fmt.Sprintf("text: lexicon %s line %d: valence %q out of -3…3", lang, n, f[1]))
+		}
+		l.words[f[0]] = v
+		st := Stem(lang, f[0])
+		if old, ok := l.stems[st]; ok && (old > 0) != (v > 0) {
+			conflict[st] = true
+		}
+		if old, ok := l.stems[st]; !ok || math.Abs(v) > math.Abs(old) {
+			l.stems[st] = v
+		}
+	}
+	// A stem shared by a positive and a negative entry decides nothing.
+	for st := range conflict {
+		delete(l.stems, st)
+	}
+	for r, words := range roles {
+		for _, w := range strings.Fields(words) {
+			l.roles[w] = r
+		}
+	}
+	return l
+}
+
+func (l *lexicon) role(w string) role {
+	if r, ok := l.roles[w]; ok {
+		return r
+	}
+	if l.lang == English && strings.HasSuffix(w, "n't") {
+		return negator
+	}
+	return plain
+}
+
+// valence looks a word up: its exact form, then (German) the umlaut spelled
+// out as ae/oe/ue, then its stem. Stop words have none, so that a stem
+// collision such as schön/schon cannot colour a function word.
+func (l *lexicon) valence(w string) float64 {
+	if v, ok := l.words[w]; ok {
+		return v
+	}
+	if IsStopWord(l.lang, w) {
+		return 0
+	}
+	if l.lang == German && strings.ContainsAny(w, "e") {
+		if u := withUmlauts(w); u != w {
+			if v, ok := l.words[u]; ok {
+				return v
+			}
+		}
+	}
+	return l.stems[Stem(l.lang, w)]
+}
+
+var umlautSpelling = strings.NewReplacer("ae", "ä", "oe", "ö", "ue", "ü")
+
+func withUmlauts(w string) string { return umlautSpelling.Replace(w) }
+
+// emojiValence holds the project's own valences for common emoji and
+// emoticons; an emoji not listed is kept as a token but carries no sentiment.
+var emojiValence = map[string]float64{
+	"😀": 2, "😃": 2, "😄": 2, "😁": 2, "😆": 2, "😊": 2, "🙂": 1, "😉": 1, "😍": 3, "🥰": 3, "😘": 2,
+	"🤩": 3, "😎": 1, "🥳": 3, "👍": 2, "👏": 2, "🙌": 2, "💪": 1, "🎉": 2, "✨": 1, "💯": 2, "🔥": 1,
+	"❤": 3, "💕": 3, "💖": 3, "💚": 2, "💙": 2, "🧡": 2, "💛": 2, "💜": 2, "⭐": 1, "🌟": 2, "✅": 1,
+	"🤗": 2, "😂": 1, "🤣": 1, "☺": 2, "🙏": 1, "🏆": 2,
+	"😞": -2, "😔": -2, "😟": -2, "🙁": -2, "☹": -2, "😢": -2, "😭": -2, "😩": -2, "😫": -2,
+	"😠": -3, "😡": -3, "🤬": -3, "👎": -2, "💩": -3, "🤮": -3, "🤢": -2, "😤": -2, "🙄": -2, "😒": -2,
+	"😑": -1, "😐": -1, "😕": -1, "😬": -1, "🤦": -2, "💔": -2, "😱": -1, "❌": -1, "⚠": -1, "🐌": -1,
+	":)": 2, ":-)": 2, ":D": 2, ":-D": 2, ";)": 1, ";-)": 1, "=)": 2, ":P": 1, ":p": 1, ":-P": 1, ":-p": 1,
+	"<3": 3, "^^": 1, "^_^": 2, ":')": 2, ":'-)": 2,
+	":(": -2, ":-(": -2, "=(": -2, ":'(": -2, ":'-(": -2, ">:(": -3, ">:-(": -3, ":/": -1, ":-/": -1,
+	":|": -1, ":-|": -1, "</3": -2,
+}
+
+// ScoreText tokenises and scores a post.
+func ScoreText(lang Language, post string) Sentiment { return Score(lang, Tokenize(post)) }
+
+// Score rates a tokenised post in lang (German or English; other languages
+// are neutral). The rules, in order: each word, hashtag, emoji and emoticon
+// gets its lexicon valence; a negator up to three tokens before a word in the
+// same clause turns it (German also "gefällt mir nicht", where nicht follows);
+// kaum/barely weaken and turn it; intensifiers strengthen and diminishers
+// weaken it; words before a contrast (aber, but) count half and those after
+// it count more; exclamation marks strengthen the whole post.
+func Score(lang Language, toks []Token) Sentiment {
+	l := lexicons[lang]
+	if l == nil || len(toks) == 0 {
+		return Sentiment{}
+	}
+	vals := make([]float64, len(toks))
+	roles := make([]role, len(toks))
+	lastContrast, exclaims := -1, 0
+	for i, t := range toks {
+		switch t.Kind {
+		case Word:
+			roles[i] = l.role(t.Text)
+			if roles[i] == plain || roles[i] == booster {
+				vals[i] = l.valence(t.Text)
+			}
+			if roles[i] == contrast {
+				lastContrast = i
+			}
+		case Hashtag:
+			vals[i] = l.words[t.Text]
+		case Emoji, Emoticon:
+			vals[i] = emojiValence[t.Text]
+		case Punct:
+			if t.Text == "!" {
+				exclaims++
+			}
+		}
+	}
+	// "super schnell": an intensifier that also has a valence of its own
+	// counts as intensifier when a valenced word follows, else as itself.
+	for i := range toks {
+		if roles[i] != booster {
+			continue
+		}
+		if next := nextValenced(toks, vals, i, 2); next < 0 {
+			roles[i] = plain
+		} else {
+			vals[i] = 0
+		}
+	}
+
+	negated := make([]bool, len(toks))
+	for i := range toks {
+		if vals[i] == 0 || toks[i].Kind == Emoji || toks[i].Kind == Emoticon {
+			continue
+		}
+		for j := i - 1; j >= 0 && j >= i-negationWindow && toks[j].Kind != Punct; j-- {
+			switch roles[j] {
+			case negator:
+				if !negated[i] {
+					vals[i] *= negationFactor
+					negated[i] = true
+				}
+			case turner:
+				if !negated[i] {
+					vals[i] *= turnerFactor
+					negated[i] = true
+				}
+			case booster:
+				vals[i] *= boosterFactor
+			case damper:
+				vals[i] *= damperFactor
+			}
+		}
+	}
+	if lang == German {
+		// Post-verbal negation: a nicht with no valenced word after it in its
+		// clause turns the nearest valenced word before it.
+		for k := range toks {
+			if roles[k] != negator && roles[k] != turner {
+				continue
+			}
+			if nextValenced(toks, vals, k, negationWindow) >= 0 {
+				continue
+			}
+			for j := k - 1; j >= 0 && j >= k-germanLookBack && toks[j].Kind != Punct; j-- {
+				if vals[j] != 0 && toks[j].Kind == Word {
+					if !negated[j] {
+						if roles[k] == turner {
+							vals[j] *= turnerFactor
+						} else {
+							vals[j] *= negationFactor
+						}
+						negated[j] = true
+					}
+					break
+				}
+			}
+		}
+	}
+
+	sum := 0.0
+	for i, v := range vals {
+		switch {
+		case lastContrast < 0:
+		case i < lastContrast:
+			v *= beforeContrast
+		case i > lastContrast:
+			v *= afterContrast
+		}
+		sum += v
+	}
+	sum *= 1 + exclaimStep*float64(min(exclaims, 3))
+
+	s := Sentiment{Score: sum / math.Sqrt(sum*sum+squashAlpha)}
+	switch {
+	case sum >= neutralBandSize:
+		s.Label = Positive
+	case sum <= -neutralBandSize:
+		s.Label = Negative
+	}
+	return s
+}
+
+// nextValenced returns the index of the first valenced word or hashtag within
+// window tokens after i in the same clause, or -1.
+func nextValenced(toks []Token, vals []float64, i, window int) int {
+	for j := i + 1; j < len(toks) && j <= i+window && toks[j].Kind != Punct; j++ {
+		if vals[j] != 0 && (toks[j].Kind == Word || toks[j].Kind == Hashtag) {
+			return j
+		}
+	}
+	return -1
+}
