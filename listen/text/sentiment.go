@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Label is the sentiment class of a post.
@@ -52,17 +53,18 @@ type Sentiment struct {
 // The weights of the rules. They were set by reasoning about the rules and
 // checked on the development half of the evaluation set only.
 const (
-	negationFactor  = -0.75 // "nicht gut" is less bad than "schlecht" is bad
-	turnerFactor    = -0.5  // kaum/barely: diminishes and turns the sense
-	boosterFactor   = 1.5   // sehr, extrem, very
-	damperFactor    = 0.5   // etwas, slightly
-	beforeContrast  = 0.5   // what comes before aber/but counts half …
-	afterContrast   = 1.5   // … and what follows it counts more
-	exclaimStep     = 0.15  // each '!' (up to three) strengthens the whole post
-	negationWindow  = 3     // a negator reaches this many tokens ahead in its clause
-	germanLookBack  = 4     // "gefällt mir nicht": nicht reaches back this far
-	squashAlpha     = 8.0   // Score = s / sqrt(s² + alpha)
-	neutralBandSize = 0.5   // |s| below this is neutral
+	negationFactor      = -0.75 // "nicht gut" is less bad than "schlecht" is bad
+	turnerFactor        = -0.5  // kaum/barely: diminishes and turns the sense
+	boosterFactor       = 1.5   // sehr, extrem, very
+	damperFactor        = 0.5   // etwas, slightly
+	beforeContrast      = 0.5   // what comes before aber/but counts half …
+	afterContrast       = 1.5   // … and what follows it counts more
+	exclaimStep         = 0.15  // each '!' (up to three) strengthens the whole post
+	negationWindow      = 3     // a negator reaches this many tokens ahead in its clause
+	germanLookBack      = 4     // "gefällt mir nicht": nicht reaches back this far
+	shortNegationWindow = 2     // ohne, without: "ohne nervige Werbung", not "ohne Zweifel die beste"
+	squashAlpha         = 8.0   // Score = s / sqrt(s² + alpha)
+	neutralBandSize     = 0.5   // |s| below this is neutral
 )
 
 type role uint8
@@ -83,31 +85,41 @@ var lexiconDE string
 var lexiconEN string
 
 type lexicon struct {
-	lang  Language
-	words map[string]float64
-	stems map[string]float64
-	roles map[string]role
+	lang    Language
+	words   map[string]float64
+	stems   map[string]float64
+	stemLen map[string]int // the shortest entry behind a stem, in letters
+	roles   map[string]role
+	// shortNegators reach only shortNegationWindow tokens; salutations open
+	// a letter rather than express a feeling when they open a post.
+	shortNegators, salutations map[string]bool
+	phrases                    map[string]float64 // idioms of two or three words: "nie wieder", "thanks for nothing"
+	maxPhrase                  int
 }
 
 var lexicons = map[Language]*lexicon{
 	German: mustLexicon(German, lexiconDE, map[role]string{
-		negator:  "nicht nichts kein keine keinen keinem keiner keines nie niemals niemand ohne weder null",
+		negator:  "nicht nichts kein keine keinen keinem keiner keines nie niemals niemand niemandem niemanden nirgends nirgendwo ohne weder null",
 		turner:   "kaum wenig",
-		booster:  "sehr extrem total absolut echt wirklich richtig voll mega super besonders äußerst äusserst unglaublich wahnsinnig höchst überaus komplett völlig krass ziemlich so zu",
+		booster:  "sehr extrem total absolut echt wirklich richtig voll mega super besonders äußerst äusserst unglaublich unfassbar wahnsinnig höchst überaus komplett völlig krass ziemlich so zu",
 		damper:   "etwas bisschen eher leicht relativ halbwegs einigermaßen einigermassen recht",
 		contrast: "aber jedoch allerdings trotzdem dennoch",
-	}),
+	}, "ohne", "liebe lieber liebes"),
 	English: mustLexicon(English, lexiconEN, map[role]string{
 		negator:  "not no never nothing nobody none neither nor without cannot dont doesnt didnt isnt wasnt arent werent cant couldnt wont wouldnt shouldnt aint havent hasnt hadnt",
 		turner:   "barely hardly scarcely",
 		booster:  "very really so extremely super totally absolutely incredibly truly highly completely utterly insanely seriously too most such",
 		damper:   "slightly somewhat kinda fairly bit rather mildly",
 		contrast: "but however though although yet",
-	}),
+	}, "without", "dear"),
 }
 
-func mustLexicon(lang Language, list string, roles map[role]string) *lexicon {
-	l := &lexicon{lang: lang, words: map[string]float64{}, stems: map[string]float64{}, roles: map[string]role{}}
+// postNegators are the German negations that may follow what they negate.
+var postNegators = set("nicht nie niemals kaum")
+
+func mustLexicon(lang Language, list string, roles map[role]string, shortNegators, salutations string) *lexicon {
+	l := &lexicon{lang: lang, words: map[string]float64{}, stems: map[string]float64{}, stemLen: map[string]int{},
+		roles: map[string]role{}, phrases: map[string]float64{}, shortNegators: set(shortNegators), salutations: set(salutations)}
 	conflict := map[string]bool{}
 	sc := bufio.NewScanner(strings.NewReader(list))
 	for n := 1; sc.Scan(); n++ {
@@ -116,12 +128,17 @@ func mustLexicon(lang Language, list string, roles map[role]string) *lexicon {
 			continue
 		}
 		f := strings.Fields(line)
-		if len(f) != 2 {
+		if len(f) < 2 {
 			panic(fmt.Sprintf("text: lexicon %s line %d: want word and valence", lang, n))
 		}
-		v, err := strconv.ParseFloat(f[1], 64)
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
 		if err != nil || v < -3 || v > 3 {
-			panic(fmt.Sprintf("text: lexicon %s line %d: valence %q out of -3…3", lang, n, f[1]))
+			panic(fmt.Sprintf("text: lexicon %s line %d: valence %q out of -3…3", lang, n, f[len(f)-1]))
+		}
+		if len(f) > 2 {
+			l.phrases[strings.Join(f[:len(f)-1], " ")] = v
+			l.maxPhrase = max(l.maxPhrase, len(f)-1)
+			continue
 		}
 		l.words[f[0]] = v
 		st := Stem(lang, f[0])
@@ -130,6 +147,9 @@ func mustLexicon(lang Language, list string, roles map[role]string) *lexicon {
 		}
 		if old, ok := l.stems[st]; !ok || math.Abs(v) > math.Abs(old) {
 			l.stems[st] = v
+		}
+		if n := utf8.RuneCountInString(f[0]); l.stemLen[st] == 0 || n < l.stemLen[st] {
+			l.stemLen[st] = n
 		}
 	}
 	// A stem shared by a positive and a negative entry decides nothing.
@@ -171,7 +191,33 @@ func (l *lexicon) valence(w string) float64 {
 			}
 		}
 	}
-	return l.stems[Stem(l.lang, w)]
+	// A stem match must not come from a much longer entry: "use" is not
+	// "useful", "work" is "works".
+	st := Stem(l.lang, w)
+	if utf8.RuneCountInString(w) < l.stemLen[st]-1 {
+		return 0
+	}
+	return l.stems[st]
+}
+
+// phrase returns the length and valence of the longest idiom toks start with.
+func (l *lexicon) phrase(toks []Token) (int, float64) {
+	for n := min(l.maxPhrase, len(toks)); n >= 2; n-- {
+		words := make([]string, 0, n)
+		for _, t := range toks[:n] {
+			if t.Kind != Word {
+				break
+			}
+			words = append(words, t.Text)
+		}
+		if len(words) < n {
+			continue
+		}
+		if v, ok := l.phrases[strings.Join(words, " ")]; ok {
+			return n, v
+		}
+	}
+	return 0, 0
 }
 
 var umlautSpelling = strings.NewReplacer("ae", "ä", "oe", "ö", "ue", "ü")
@@ -212,15 +258,27 @@ func Score(lang Language, toks []Token) Sentiment {
 	vals := make([]float64, len(toks))
 	roles := make([]role, len(toks))
 	lastContrast, exclaims := -1, 0
-	for i, t := range toks {
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
 		switch t.Kind {
 		case Word:
-			roles[i] = l.role(t.Text)
-			if roles[i] == plain || roles[i] == booster {
-				vals[i] = l.valence(t.Text)
+			if n, v := l.phrase(toks[i:]); n > 0 {
+				// An idiom is one valenced unit; its words play no role of their own.
+				vals[i] = v
+				i += n - 1
+				continue
 			}
-			if roles[i] == contrast {
+			roles[i] = l.role(t.Text)
+			switch roles[i] {
+			case plain:
+				vals[i] = l.valence(t.Text)
+			case booster:
+				vals[i] = l.words[t.Text] // "super", not "incredibly" by way of "incredible"
+			case contrast:
 				lastContrast = i
+			}
+			if i == 0 && l.salutations[t.Text] && len(toks) > 2 {
+				vals[i] = 0 // "Liebe Bahn, …" greets; it does not love
 			}
 		case Hashtag:
 			vals[i] = l.words[t.Text]
@@ -253,6 +311,9 @@ func Score(lang Language, toks []Token) Sentiment {
 		for j := i - 1; j >= 0 && j >= i-negationWindow && toks[j].Kind != Punct; j-- {
 			switch roles[j] {
 			case negator:
+				if l.shortNegators[toks[j].Text] && i-j > shortNegationWindow {
+					continue
+				}
 				if !negated[i] {
 					vals[i] *= negationFactor
 					negated[i] = true
@@ -273,7 +334,7 @@ func Score(lang Language, toks []Token) Sentiment {
 		// Post-verbal negation: a nicht with no valenced word after it in its
 		// clause turns the nearest valenced word before it.
 		for k := range toks {
-			if roles[k] != negator && roles[k] != turner {
+			if toks[k].Kind != Word || !postNegators[toks[k].Text] {
 				continue
 			}
 			if nextValenced(toks, vals, k, negationWindow) >= 0 {
