@@ -109,7 +109,7 @@ func TestSentimentEvaluation(t *testing.T) {
 		majority[lang] = best
 	}
 
-	fmt.Printf("%-4s %-8s %4s  %8s %8s  %-24s %8s %8s\n", "lang", "split", "n", "accuracy", "macro-F1", "baseline (majority)", "accuracy", "macro-F1")
+	printf("%-4s %-8s %4s  %8s %8s  %-24s %8s %8s\n", "lang", "split", "n", "accuracy", "macro-F1", "baseline (majority)", "accuracy", "macro-F1")
 	for _, lang := range []Language{German, English} {
 		for _, split := range []string{"dev", "heldout"} {
 			var gold, pred, base []Label
@@ -120,16 +120,23 @@ func TestSentimentEvaluation(t *testing.T) {
 				got := ScoreText(lang, e.sentence).Label
 				gold, pred, base = append(gold, e.label), append(pred, got), append(base, majority[lang])
 				if split == "dev" && got != e.label && os.Getenv("SENTIMENT_SHOW_DEV_ERRORS") != "" {
-					fmt.Printf("  dev %s want %-8s got %-8s %s\n", lang, e.label, got, e.sentence)
+					printf("  dev %s want %-8s got %-8s %s\n", lang, e.label, got, e.sentence)
 				}
 			}
 			m, b := measure(gold, pred), measure(gold, base)
-			fmt.Printf("%-4s %-8s %4d  %8.3f %8.3f  %-24s %8.3f %8.3f\n", lang, split, m.n, m.accuracy, m.mf1,
+			printf("%-4s %-8s %4d  %8.3f %8.3f  %-24s %8.3f %8.3f\n", lang, split, m.n, m.accuracy, m.mf1,
 				"always "+majority[lang].String(), b.accuracy, b.mf1)
 			// A scorer that cannot beat guessing by a clear margin is a defect.
 			if m.mf1 < b.mf1+0.25 {
 				t.Errorf("%s %s: macro-F1 %.3f is not clearly above the baseline's %.3f", lang, split, m.mf1, b.mf1)
 			}
 		}
+	}
+}
+
+// printf writes the evaluation table with -v only.
+func printf(format string, args ...any) {
+	if testing.Verbose() {
+		fmt.Printf(format, args...)
 	}
 }

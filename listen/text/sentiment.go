@@ -94,6 +94,7 @@ type lexicon struct {
 	// a letter rather than express a feeling when they open a post.
 	shortNegators, salutations map[string]bool
 	phrases                    map[string]float64 // idioms of two or three words: "nie wieder", "thanks for nothing"
+	openers                    map[string]bool    // the first words of the idioms
 	maxPhrase                  int
 }
 
@@ -119,7 +120,7 @@ var postNegators = set("nicht nie niemals kaum")
 
 func mustLexicon(lang Language, list string, roles map[role]string, shortNegators, salutations string) *lexicon {
 	l := &lexicon{lang: lang, words: map[string]float64{}, stems: map[string]float64{}, stemLen: map[string]int{},
-		roles: map[string]role{}, phrases: map[string]float64{}, shortNegators: set(shortNegators), salutations: set(salutations)}
+		roles: map[string]role{}, phrases: map[string]float64{}, openers: map[string]bool{}, shortNegators: set(shortNegators), salutations: set(salutations)}
 	conflict := map[string]bool{}
 	sc := bufio.NewScanner(strings.NewReader(list))
 	for n := 1; sc.Scan(); n++ {
@@ -137,6 +138,7 @@ func mustLexicon(lang Language, list string, roles map[role]string, shortNegator
 		}
 		if len(f) > 2 {
 			l.phrases[strings.Join(f[:len(f)-1], " ")] = v
+			l.openers[f[0]] = true
 			l.maxPhrase = max(l.maxPhrase, len(f)-1)
 			continue
 		}
@@ -174,34 +176,44 @@ func (l *lexicon) role(w string) role {
 	return plain
 }
 
-// valence looks a word up: its exact form, then (German) the umlaut spelled
-// out as ae/oe/ue, then its stem. Stop words have none, so that a stem
-// collision such as schön/schon cannot colour a function word.
+// valence looks a word up by its exact form or stem, and in German also with
+// ae/oe/ue read as umlauts. Stop words are looked up by their exact form
+// only, so that a stem collision such as schön/schon cannot colour them.
 func (l *lexicon) valence(w string) float64 {
-	if v, ok := l.words[w]; ok {
+	if IsStopWord(l.lang, w) {
+		return l.words[w]
+	}
+	if v, ok := l.lookup(w); ok {
 		return v
 	}
-	if IsStopWord(l.lang, w) {
-		return 0
-	}
-	if l.lang == German && strings.ContainsAny(w, "e") {
+	if l.lang == German && strings.Contains(w, "e") {
 		if u := withUmlauts(w); u != w {
-			if v, ok := l.words[u]; ok {
-				return v
-			}
+			v, _ := l.lookup(u)
+			return v
 		}
 	}
-	// A stem match must not come from a much longer entry: "use" is not
-	// "useful", "work" is "works".
+	return 0
+}
+
+// lookup finds a word by its exact form, then by its stem. A stem match must
+// not come from a much longer entry: "use" is not "useful", "work" is "works".
+func (l *lexicon) lookup(w string) (float64, bool) {
+	if v, ok := l.words[w]; ok {
+		return v, true
+	}
 	st := Stem(l.lang, w)
 	if utf8.RuneCountInString(w) < l.stemLen[st]-1 {
-		return 0
+		return 0, false
 	}
-	return l.stems[st]
+	v, ok := l.stems[st]
+	return v, ok
 }
 
 // phrase returns the length and valence of the longest idiom toks start with.
 func (l *lexicon) phrase(toks []Token) (int, float64) {
+	if !l.openers[toks[0].Text] {
+		return 0, 0
+	}
 	for n := min(l.maxPhrase, len(toks)); n >= 2; n-- {
 		words := make([]string, 0, n)
 		for _, t := range toks[:n] {
