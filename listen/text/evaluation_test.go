@@ -110,6 +110,12 @@ func TestSentimentEvaluation(t *testing.T) {
 	}
 
 	printf("%-4s %-8s %4s  %8s %8s  %-24s %8s %8s\n", "lang", "split", "n", "accuracy", "macro-F1", "baseline (majority)", "accuracy", "macro-F1")
+	var confusions []func()
+	defer func() {
+		for _, f := range confusions {
+			f()
+		}
+	}()
 	for _, lang := range []Language{German, English} {
 		for _, split := range []string{"dev", "heldout"} {
 			var gold, pred, base []Label
@@ -124,6 +130,7 @@ func TestSentimentEvaluation(t *testing.T) {
 				}
 			}
 			m, b := measure(gold, pred), measure(gold, base)
+			confusions = append(confusions, func() { printConfusion(lang, split, gold, pred) })
 			printf("%-4s %-8s %4d  %8.3f %8.3f  %-24s %8.3f %8.3f\n", lang, split, m.n, m.accuracy, m.mf1,
 				"always "+majority[lang].String(), b.accuracy, b.mf1)
 			// A scorer that cannot beat guessing by a clear margin is a defect.
@@ -138,5 +145,18 @@ func TestSentimentEvaluation(t *testing.T) {
 func printf(format string, args ...any) {
 	if testing.Verbose() {
 		fmt.Printf(format, args...)
+	}
+}
+
+// printConfusion prints counts only, never sentences: rows are the gold
+// labels, columns the scorer's.
+func printConfusion(lang Language, split string, gold, pred []Label) {
+	var m [3][3]int
+	for i := range gold {
+		m[gold[i]+1][pred[i]+1]++
+	}
+	printf("confusion %s %s (rows gold, columns scored: negative neutral positive)\n", lang, split)
+	for g, name := range []string{"negative", "neutral", "positive"} {
+		printf("  %-8s %4d %4d %4d\n", name, m[g][0], m[g][1], m[g][2])
 	}
 }
