@@ -261,7 +261,8 @@ func ScoreText(lang Language, post string) Sentiment { return Score(lang, Tokeni
 // same clause turns it (German also "gefällt mir nicht", where nicht follows);
 // kaum/barely weaken and turn it; intensifiers strengthen and diminishers
 // weaken it; words before a contrast (aber, but) count half and those after
-// it count more; exclamation marks strengthen the whole post.
+// it count more; exclamation marks strengthen the whole post. It is safe for
+// concurrent use: the lexicons are built once and only read.
 func Score(lang Language, toks []Token) Sentiment {
 	l := lexicons[lang]
 	if l == nil || len(toks) == 0 {

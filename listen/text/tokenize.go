@@ -26,7 +26,8 @@ type Token struct {
 }
 
 // Tokenize splits a post into tokens. Words and hashtags are lower-cased;
-// mentions (@name, @name@host) and URLs (scheme://…, www.…) are dropped;
+// mentions (@name, @name@host), e-mail addresses and URLs (http://…,
+// https://…, www.…) are dropped;
 // emoji and emoticons are kept as tokens of their own; sentence punctuation is
 // kept as Punct so that rules can see where a clause ends.
 func Tokenize(post string) []Token {
@@ -50,6 +51,9 @@ func Tokenize(post string) []Token {
 				toks = append(toks, Token{Text: fold(trimApostrophes(rest[:e])), Kind: Hashtag})
 			}
 			s = rest[e:]
+		case wordRune(r) && r != '\'' && r != '’' && isAddress(s):
+			// An e-mail address names a person as much as a mention does.
+			s = s[wordEnd(s, notSpace):]
 		case wordRune(r) && r != '\'' && r != '’':
 			e := wordEnd(s, wordRune)
 			w := trimApostrophes(s[:e])
@@ -118,6 +122,13 @@ func wordEnd(s string, ok func(rune) bool) int {
 		i--
 	}
 	return i
+}
+
+// isAddress reports whether the run of non-space characters s starts with
+// looks like an e-mail address: an @ after at least one character.
+func isAddress(s string) bool {
+	run := s[:wordEnd(s, notSpace)]
+	return strings.IndexByte(run, '@') > 0
 }
 
 func isURLStart(s string) bool {

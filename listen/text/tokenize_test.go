@@ -52,6 +52,12 @@ func TestTokenize(t *testing.T) {
 			t.Errorf("words %q", got)
 		}
 	})
+	t.Run("e-mail addresses are dropped whole", func(t *testing.T) {
+		got := texts(Tokenize("Schreibt an anna.schmidt@firma.example oder info@firma.example, danke"), Word)
+		if !slices.Equal(got, []string{"schreibt", "an", "oder", "danke"}) {
+			t.Errorf("got %q", got)
+		}
+	})
 	t.Run("URLs are dropped", func(t *testing.T) {
 		got := texts(Tokenize("Siehe https://shop.example/p?id=4 und www.example.org/x. Toll"), Word)
 		if !slices.Equal(got, []string{"siehe", "und", "toll"}) {
