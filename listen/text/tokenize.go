@@ -33,6 +33,10 @@ type Token struct {
 func Tokenize(post string) []Token {
 	toks := make([]Token, 0, len(post)/5+1)
 	s := post
+	// plainUntil is the length of s at the end of the last run checked and
+	// found to hold no @: word starts inside it need no second look, which
+	// keeps "a.b.c.…" linear.
+	plainUntil := len(s) + 1
 	for len(s) > 0 {
 		r, n := utf8.DecodeRuneInString(s)
 		switch {
@@ -47,17 +51,16 @@ func Tokenize(post string) []Token {
 		case r == '#' || r == '＃':
 			rest := s[n:]
 			e := wordEnd(rest, wordRune)
-			if e > 0 {
-				toks = append(toks, Token{Text: fold(trimApostrophes(rest[:e])), Kind: Hashtag})
+			if h := trimApostrophes(rest[:e]); h != "" {
+				toks = append(toks, Token{Text: fold(h), Kind: Hashtag})
 			}
 			s = rest[e:]
-		case wordRune(r) && r != '\'' && r != '’' && isAddress(s):
+		case wordStart(r) && len(s) <= plainUntil && isAddress(s, &plainUntil):
 			// An e-mail address names a person as much as a mention does.
 			s = s[wordEnd(s, notSpace):]
-		case wordRune(r) && r != '\'' && r != '’':
-			e := wordEnd(s, wordRune)
-			w := trimApostrophes(s[:e])
-			if w != "" {
+		case wordStart(r):
+			e := max(wordEnd(s, wordRune), n) // a word starts with a letter, so e >= n anyway
+			if w := trimApostrophes(s[:e]); w != "" {
 				toks = append(toks, Token{Text: fold(w), Kind: Word})
 			}
 			s = s[e:]
@@ -103,6 +106,9 @@ func wordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || r == '\'' || r == '’' || r == '-' || r == '_'
 }
 
+// wordStart reports whether a word may begin with r.
+func wordStart(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
 func handleRune(r rune) bool { return wordRune(r) || r == '@' || r == '.' }
 
 func notSpace(r rune) bool { return !unicode.IsSpace(r) }
@@ -124,11 +130,23 @@ func wordEnd(s string, ok func(rune) bool) int {
 	return i
 }
 
-// isAddress reports whether the run of non-space characters s starts with
-// looks like an e-mail address: an @ after at least one character.
-func isAddress(s string) bool {
-	run := s[:wordEnd(s, notSpace)]
-	return strings.IndexByte(run, '@') > 0
+// isAddress reports whether the run of address characters s starts with
+// looks like an e-mail address: an @ after at least one character. When it
+// does not, it records in plainUntil where that run ends.
+func isAddress(s string, plainUntil *int) bool {
+	i := 0
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == '@' {
+			return i > 0
+		}
+		if !wordRune(r) && r != '.' {
+			break
+		}
+		i += n
+	}
+	*plainUntil = len(s) - i
+	return false
 }
 
 func isURLStart(s string) bool {

@@ -2,6 +2,7 @@ package text
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -120,4 +121,15 @@ func TestStopWordsAreDropped(t *testing.T) {
 			t.Errorf("terms %q, want only the stems of Akku and Lieferung", got)
 		}
 	})
+}
+
+// TestTokenizeStaysLinear feeds runs that once made the address check
+// quadratic; at a megabyte each, a quadratic tokeniser would not finish.
+func TestTokenizeStaysLinear(t *testing.T) {
+	for _, unit := range []string{"a.", "a-", "ab_", "x'"} {
+		post := strings.Repeat(unit, 1<<20/len(unit))
+		if toks := Tokenize(post); len(toks) == 0 {
+			t.Errorf("%q…: no tokens", unit)
+		}
+	}
 }
