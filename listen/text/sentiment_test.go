@@ -33,6 +33,8 @@ func TestSentimentRules(t *testing.T) {
 	t.Run("inflected forms are found through the stem", func(t *testing.T) {
 		wantLabel(t, German, "Ein enttäuschendes Erlebnis", Negative)
 		wantLabel(t, German, "Sehr schoene Filiale", Positive) // ae/oe/ue spelling of umlauts
+		wantLabel(t, German, "Grossartiger Service", Positive) // ss for ß, as in Switzerland
+		wantLabel(t, English, "They disappointed me", Negative)
 	})
 	t.Run("negation flips", func(t *testing.T) {
 		for _, c := range []struct {
