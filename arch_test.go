@@ -120,6 +120,8 @@ func TestArchitecture(t *testing.T) {
 			"tresor/social/bluesky":  {"tresor"},
 			"tresor/cmd/tresor": {"tresor", "tresor/gate", "tresor/datadir", "tresor/server", "tresor/mail", "tresor/policy",
 				"tresor/social/mastodon", "tresor/social/bluesky"},
+			// Text analysis for social listening: pure functions, none of ours.
+			"tresor/listen/text": {},
 		}
 		for path, p := range pkgs {
 			if path == "tresor" {
