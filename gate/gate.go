@@ -62,6 +62,8 @@ type Gate struct {
 	// imports are the imports running in the background, with their progress.
 	imports importRuns
 	mailbox mailboxConfig // inbound e-mail (email.go)
+	// listening is social listening's analyzer, open windows and streams.
+	listening listening
 }
 
 var (
