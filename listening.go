@@ -179,7 +179,7 @@ type ListeningService interface {
 	Topics(ctx context.Context) ([]*ListeningTopic, error)
 	Topic(ctx context.Context, id string) (*ListeningTopic, error)
 	UpdateTopic(ctx context.Context, id string, p ListeningTopicPatch, ifVersion int64) (*ListeningTopic, error)
-	DeleteTopic(ctx context.Context, id string) error
+	DeleteTopic(ctx context.Context, id string, ifVersion int64) error
 	Trend(ctx context.Context, id string, q TrendQuery) (*ListeningTrend, error)
 }
 

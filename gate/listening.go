@@ -145,14 +145,19 @@ func (g *Gate) UpdateTopic(ctx context.Context, id string, p tresor.ListeningTop
 	return t, nil
 }
 
-// DeleteTopic removes a topic with its aggregates.
-func (g *Gate) DeleteTopic(ctx context.Context, id string) error {
+// DeleteTopic removes a topic with its aggregates; ifVersion, if not 0,
+// must be the topic's version.
+func (g *Gate) DeleteTopic(ctx context.Context, id string, ifVersion int64) error {
 	req, err := g.authorizeListening(ctx)
 	if err != nil {
 		return err
 	}
-	if _, err := g.topicFor(ctx, req, id); err != nil {
+	t, err := g.topicFor(ctx, req, id)
+	if err != nil {
 		return err
+	}
+	if ifVersion != 0 && ifVersion != t.Version {
+		return tresor.Errorf(tresor.ECVersionMismatch, "The topic was changed by someone else in the meantime; read it again and repeat your change.")
 	}
 	defer g.listening.stop(id)
 	return g.store.Update(ctx, func(tx tresor.Tx) error {
