@@ -58,6 +58,10 @@ func (t *ListeningTopic) Check() error {
 			p.Add("keywords", "a keyword has 1 to 100 characters")
 			break
 		}
+		// Listening is about topics, never about a person (R10).
+		if strings.HasPrefix(k, "@") || strings.Contains(k, "@") && !strings.HasPrefix(k, "#") {
+			p.Add("keywords", "%q names an account; listening follows topics, never a person (R10)", k)
+		}
 	}
 	if len(t.Networks) == 0 && len(t.Channels) == 0 {
 		p.Add("networks", "name at least one network or channel to listen on")

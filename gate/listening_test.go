@@ -152,10 +152,12 @@ func TestListeningGate(t *testing.T) {
 				_, err = e.g.Trend(ctx, e.topic.ID, tresor.TrendQuery{})
 				wantCode(t, err, tresor.ECPurposeNotAllowed)
 			}
+			err := e.g.CreateTopic(e.analyst, &tresor.ListeningTopic{Name: "Erika", Keywords: []string{"@erika@social.example"}, Networks: []string{"mastodon"}})
+			wantCode(t, err, tresor.ECValidation) // a topic never follows a person
 			pr := as(t, e.g, "pr@acme.example", "pr", tresor.RolePR)
 			must(t, e.g.CreateTopic(pr, &tresor.ListeningTopic{Name: "Presse", Keywords: []string{"acme"}, Networks: []string{"mastodon"}}))
 			// A topic of another purpose does not exist for pr.
-			_, err := e.g.Trend(pr, e.topic.ID, tresor.TrendQuery{})
+			_, err = e.g.Trend(pr, e.topic.ID, tresor.TrendQuery{})
 			wantCode(t, err, tresor.ECNotFound)
 		})
 	})
@@ -324,6 +326,24 @@ func TestListeningGate(t *testing.T) {
 		e.clock.advance(14 * 24 * time.Hour)
 		e.run(t) // closes the window
 		check("closed window")
+	})
+
+	t.Run("serve's social loop keeps the topics' streams running", func(t *testing.T) {
+		listenBackends(t, func(t *testing.T, e *listenEnv) {
+			e.net.add(e.posts(0, 12, "pub", "#AcmeKaffee %d")...)
+			ctx, cancel := context.WithCancel(bg)
+			done := make(chan struct{})
+			go func() { defer close(done); e.g.WatchSocial(ctx, 20*time.Millisecond, "", false) }()
+			deadline := time.Now().Add(10 * time.Second)
+			for posts(e.day(t)) != 12 && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			cancel()
+			<-done
+			if b := e.day(t); posts(b) != 12 {
+				t.Errorf("bucket after the loop ran = %+v, want 12 posts", b)
+			}
+		})
 	})
 
 	t.Run("a restart resumes without double counting", func(t *testing.T) {
