@@ -208,6 +208,7 @@ func (g *Gate) Trend(ctx context.Context, id string, q tresor.TrendQuery) (*tres
 	if err != nil {
 		return nil, err
 	}
+	g.event(ctx, "listening.trend_read", t.ID, string(q.Bucket))
 	k := g.policy.Listening.K
 	out := &tresor.ListeningTrend{TopicID: t.ID, Bucket: q.Bucket, From: q.From, To: q.To, K: k, Buckets: []tresor.TrendBucket{}}
 	type key struct {
