@@ -19,6 +19,7 @@
 //	                           retention, maintenance after a restore
 //	audit*.go                  the audit trail, events, the DPO's queries, the CSV export
 //	ingest*.go, social.go      imports through the ingestion gate, Art. 14 notices, channels
+//	listening*.go              social listening: topics, the listening gate, aggregates (R10)
 package gate
 
 import (
