@@ -111,7 +111,7 @@ func TestArchitecture(t *testing.T) {
 			"tresor/server":     {"tresor"},
 			// The request path: it works on the store it is given, and never
 			// opens one itself.
-			"tresor/gate": {"tresor", "tresor/policy", "tresor/vault", "tresor/audit", "tresor/importer", "tresor/otp", "tresor/search"},
+			"tresor/gate": {"tresor", "tresor/policy", "tresor/vault", "tresor/audit", "tresor/importer", "tresor/otp", "tresor/search", "tresor/listen/text"},
 			// Sets up a data directory: the one package that opens a storage
 			// adapter; it hands out the gate, not the store.
 			"tresor/datadir": {"tresor", "tresor/gate", "tresor/vault", "tresor/audit", "tresor/sqlite", "tresor/postgres"},

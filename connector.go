@@ -58,6 +58,7 @@ type SocialPost struct {
 	Author     string         `json:"author"` // normalised handle
 	Text       string         `json:"text"`   // plain text (HTML removed)
 	Visibility PostVisibility `json:"visibility"`
+	Language   string         `json:"language,omitempty"` // ISO 639-1 where the network says
 	URL        string         `json:"url,omitempty"`
 	CreatedAt  time.Time      `json:"created_at"`
 	InReplyTo  string         `json:"in_reply_to,omitempty"` // the id of the post it answers

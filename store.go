@@ -77,6 +77,7 @@ type Reader interface {
 	ObjectionReader
 	TagReader
 	BreachReader
+	ListeningReader
 }
 
 // ContactReader reads contacts and the blind index of their identifiers.
@@ -335,6 +336,7 @@ type Tx interface {
 	ObjectionWriter
 	TagWriter
 	BreachWriter
+	ListeningWriter
 }
 
 // ContactWriter writes contacts and the blind index of their identifiers.

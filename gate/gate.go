@@ -19,6 +19,7 @@
 //	                           retention, maintenance after a restore
 //	audit*.go                  the audit trail, events, the DPO's queries, the CSV export
 //	ingest*.go, social.go      imports through the ingestion gate, Art. 14 notices, channels
+//	listening*.go              social listening: topics, the listening gate, aggregates (R10)
 package gate
 
 import (
@@ -62,6 +63,8 @@ type Gate struct {
 	// imports are the imports running in the background, with their progress.
 	imports importRuns
 	mailbox mailboxConfig // inbound e-mail (email.go)
+	// listening is social listening's analyzer, open windows and streams.
+	listening listening
 }
 
 var (

@@ -88,7 +88,7 @@ const NoticeLead = 7 * 24 * time.Hour
 // WatchSocial publishes the posts whose time has come and reads the inboxes
 // of all channels under purpose ("" reads none), every interval; with mail,
 // it sends, hourly, the Art. 14 notices whose deadline is less than
-// NoticeLead away.
+// NoticeLead away. It keeps the streams of the listening topics running.
 func (g *Gate) WatchSocial(ctx context.Context, interval time.Duration, purpose string, mail bool) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -117,6 +117,9 @@ func (g *Gate) WatchSocial(ctx context.Context, interval time.Duration, purpose 
 			g.log.Error("publishing scheduled posts failed", "error", err)
 		} else if n > 0 {
 			g.log.Info("scheduled posts published", "posts", n)
+		}
+		if err := g.SyncListening(sys); err != nil {
+			g.log.Error("social listening failed", "error", err)
 		}
 		if purpose == "" {
 			continue

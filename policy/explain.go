@@ -14,6 +14,7 @@ const (
 	RRolePurpose        = string(tresor.ECPurposeNotAllowed) + ":role"
 	RNoPurposeRoles     = string(tresor.ECPurposeNotAllowed) + ":none"
 	RAggregatesOnly     = string(tresor.ECAggregatesOnly)
+	RListening          = string(tresor.ECPurposeNotAllowed) + ":listening"
 	RBasisMissing       = string(tresor.ECBasisMissing)
 	RBasisUnknown       = string(tresor.ECBasisUnknown)
 	RBasisNotAllowed    = string(tresor.ECBasisNotAllowed)
@@ -63,6 +64,8 @@ var texts = map[string][2]string{
 		"Ihre Rollen erlauben den Zweck %q nicht; sie erlauben %s."},
 	RNoPurposeRoles: {"Your roles allow no purpose that reaches personal data (separation of duties).",
 		"Ihre Rollen erlauben keinen Zweck, der personenbezogene Daten erreicht (Funktionstrennung)."},
+	RListening: {"The purpose %q may not listen to social networks; the policy allows listening for: %s (R10).",
+		"Der Zweck %q darf soziale Netzwerke nicht beobachten; die Richtlinie erlaubt Social Listening für: %s (R10)."},
 	RAggregatesOnly: {"The purpose %q sees only aggregates over groups, never a single person's record (R10).",
 		"Der Zweck %q sieht nur Auswertungen über Gruppen, nie den Datensatz einer einzelnen Person (R10)."},
 	RBasisMissing: {"Personal data for the purpose %q needs a legal basis (Art. 6(1) GDPR); allowed are: %s.",

@@ -68,6 +68,7 @@ type filePurpose struct {
 	AggregatesOnly bool                    `yaml:"aggregates_only,omitempty"`
 	SeesRestricted bool                    `yaml:"sees_restricted,omitempty"`
 	HidesObjected  bool                    `yaml:"hides_objected,omitempty"`
+	Listens        bool                    `yaml:"listens,omitempty"`
 	Outbound       at[Outbound]            `yaml:"outbound"`
 	Art9Exception  at[string]              `yaml:"art9_exception,omitempty"`
 }
@@ -90,6 +91,9 @@ type file struct {
 		ConfirmationDays at[int] `yaml:"confirmation_days"`
 	} `yaml:"consent"`
 	Retention fileRetention `yaml:"retention"`
+	Listening struct {
+		K at[int] `yaml:"k,omitempty"`
+	} `yaml:"listening,omitempty"`
 }
 
 type fileRetention struct {
@@ -169,7 +173,8 @@ func (f *file) policy() (*Policy, error) {
 		fp.Line = fp.ID.Line
 		pu := Purpose{ID: fp.ID.V, NameDE: fp.DE.Name, NameEN: fp.EN.Name, DescriptionDE: fp.DE.Description,
 			DescriptionEN: fp.EN.Description, RetentionDays: fp.RetentionDays.V, AggregatesOnly: fp.AggregatesOnly,
-			SeesRestricted: fp.SeesRestricted, HidesObjected: fp.HidesObjected, Outbound: fp.Outbound.V, Art9Exception: fp.Art9Exception.V}
+			SeesRestricted: fp.SeesRestricted, HidesObjected: fp.HidesObjected, Outbound: fp.Outbound.V, Art9Exception: fp.Art9Exception.V,
+			Listens: fp.Listens}
 		if !tresor.ValidSlug(pu.ID) || strings.Contains(pu.ID, "-") {
 			bad(fp.Line, "purpose id %q: use lower-case letters, digits and _", pu.ID)
 		}
@@ -249,6 +254,14 @@ func (f *file) policy() (*Policy, error) {
 		bad(f.Consent.ConfirmationDays.Line, "consent.confirmation_days must be between 1 and 30")
 	}
 	f.Retention.check(p, bad)
+	switch k := f.Listening.K.V; {
+	case k == 0:
+		p.Listening.K = DefaultListeningK
+	case k < MinListeningK:
+		bad(f.Listening.K.Line, "listening.k must be at least %d: fewer authors could single out a person (R10)", MinListeningK)
+	default:
+		p.Listening.K = k
+	}
 	if len(es) > 0 {
 		slices.SortStableFunc(es, func(a, b FileError) int { return a.Line - b.Line })
 		return nil, es
@@ -274,7 +287,8 @@ func (p *Policy) Marshal() ([]byte, error) {
 	for _, pu := range p.Purposes {
 		fp := filePurpose{ID: at[string]{V: pu.ID}, DE: fileText{pu.NameDE, pu.DescriptionDE}, EN: fileText{pu.NameEN, pu.DescriptionEN},
 			RetentionDays: at[int]{V: pu.RetentionDays}, AggregatesOnly: pu.AggregatesOnly, SeesRestricted: pu.SeesRestricted,
-			HidesObjected: pu.HidesObjected, Outbound: at[Outbound]{V: pu.Outbound}, Art9Exception: at[string]{V: pu.Art9Exception}}
+			HidesObjected: pu.HidesObjected, Outbound: at[Outbound]{V: pu.Outbound}, Art9Exception: at[string]{V: pu.Art9Exception},
+			Listens: pu.Listens}
 		for _, c := range pu.Categories {
 			fp.Categories = append(fp.Categories, at[tresor.Category]{V: c})
 		}
@@ -283,6 +297,7 @@ func (p *Policy) Marshal() ([]byte, error) {
 		}
 		f.Purposes = append(f.Purposes, fp)
 	}
+	f.Listening.K.V = p.Listening.K
 	f.Roles = map[tresor.Role]at[[]string]{}
 	for _, r := range tresor.Roles() {
 		f.Roles[r] = at[[]string]{V: append([]string{}, p.Roles[r]...)}

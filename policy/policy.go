@@ -51,6 +51,9 @@ type Purpose struct {
 	// Art9Exception names the GDPR Art. 9(2) exception (a–j) under which the
 	// purpose may process special categories; without one it may not.
 	Art9Exception string
+	// Listens: the purpose may run social listening topics (aggregates of
+	// public posts about a topic, never of a person; R10).
+	Listens bool
 }
 
 // Allows reports whether the purpose may see and store the category.
@@ -82,7 +85,21 @@ type Policy struct {
 	MFARoles  []tresor.Role
 	Consent   ConsentRules
 	Retention Retention
+	Listening ListeningRules
 }
+
+// ListeningRules configure social listening.
+type ListeningRules struct {
+	// K is the least number of distinct authors a bucket, term or hashtag
+	// needs before it is shown (k-anonymity).
+	K int
+}
+
+// DefaultListeningK and MinListeningK bound listening's k-anonymity.
+const (
+	DefaultListeningK = 10
+	MinListeningK     = 5
+)
 
 //go:embed default.yaml
 var defaultYAML []byte

@@ -65,6 +65,7 @@ var (
 	grantDeciders = []tresor.Role{tresor.RoleAdmin, tresor.RoleDPO}
 	counters      = []tresor.Role{tresor.RoleAdmin, tresor.RoleDPO, tresor.RoleAnalyst}
 	nobody        = []tresor.Role{}
+	listeners     = []tresor.Role{tresor.RolePR, tresor.RoleAnalyst}
 	all           = everyone
 )
 
@@ -108,6 +109,10 @@ func (a *api) fixture(collection string) string {
 			BreachContent: tresor.BreachContent{Description: "Fixture"}}
 		must(a.t, a.g.CreateBreach(tresor.WithPurpose(sys, "data_protection"), b))
 		return b.ID
+	case "topics-analytics", "topics-pr":
+		top := &tresor.ListeningTopic{Name: "Fixture", Keywords: []string{"#fixture"}, Networks: []string{"mastodon"}}
+		must(a.t, a.g.CreateTopic(tresor.WithPurpose(sys, strings.TrimPrefix(collection, "topics-")), top))
+		return top.ID
 	case "erasures":
 		id := a.fixture("contacts")
 		_, err := a.g.EraseContact(tresor.WithPurpose(sys, "data_protection"), id, tresor.EraseRequest{Reason: "ticket 1"})
@@ -238,6 +243,25 @@ func matrix() map[string]matrixCase {
 		}},
 		"POST /api/v1/retention/runs": {dpoOnly, func(a *api, r tresor.Role) call {
 			return call{method: "POST", path: "/api/v1/retention/runs", role: r, purpose: purposeOf(r), body: `{"dry_run":true}`}
+		}},
+		// Social listening (R10): the purposes that listen, analytics and pr.
+		"POST /api/v1/listening/topics": {listeners, func(a *api, r tresor.Role) call {
+			return call{method: "POST", path: "/api/v1/listening/topics", role: r, purpose: purposeOf(r), body: `{"name":"Acme","keywords":["#acme"],"networks":["mastodon"]}`}
+		}},
+		"GET /api/v1/listening/topics": {listeners, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/listening/topics", role: r, purpose: purposeOf(r)}
+		}},
+		"GET /api/v1/listening/topics/{id}": {listeners, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/listening/topics/" + a.topicFixture(r), role: r, purpose: purposeOf(r)}
+		}},
+		"PATCH /api/v1/listening/topics/{id}": {listeners, func(a *api, r tresor.Role) call {
+			return call{method: "PATCH", path: "/api/v1/listening/topics/" + a.topicFixture(r), role: r, purpose: purposeOf(r), body: `{"name":"Acme 2"}`}
+		}},
+		"DELETE /api/v1/listening/topics/{id}": {listeners, func(a *api, r tresor.Role) call {
+			return call{method: "DELETE", path: "/api/v1/listening/topics/" + a.topicFixture(r), role: r, purpose: purposeOf(r)}
+		}},
+		"GET /api/v1/listening/topics/{id}/trend": {listeners, func(a *api, r tresor.Role) call {
+			return call{method: "GET", path: "/api/v1/listening/topics/" + a.topicFixture(r) + "/trend?bucket=day", role: r, purpose: purposeOf(r)}
 		}},
 		// The breach register (Art. 33/34): the data-protection officer's alone.
 		"POST /api/v1/breaches": {dpoOnly, func(a *api, r tresor.Role) call {
@@ -721,4 +745,13 @@ func must(t testing.TB, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// topicFixture is a listening topic of the role's purpose (of analytics
+// for a role that does not listen).
+func (a *api) topicFixture(r tresor.Role) string {
+	if r == tresor.RolePR {
+		return a.fixture("topics-pr")
+	}
+	return a.fixture("topics-analytics")
 }

@@ -115,6 +115,7 @@ func (s *Server) apiRoutes() []route {
 	rs = append(rs, s.requestAnswerRoutes()...)
 	rs = append(rs, s.breachNotifyRoutes()...)
 	rs = append(rs, s.recordRoutes()...)
+	rs = append(rs, s.listeningRoutes()...)
 	rs = append(rs, crud(s, "/api/v1/contacts", Purpose, resource[tresor.Contact]{
 		create: s.svc.Contacts.CreateContact, get: s.svc.Contacts.Contact,
 		update: s.svc.Contacts.UpdateContact, remove: s.svc.Contacts.DeleteContact,

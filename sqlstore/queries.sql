@@ -764,3 +764,73 @@ ON CONFLICT (contact_id) DO UPDATE SET objected_at = $2, request_id = $3, ground
 
 -- name: interest-objection-delete
 DELETE FROM interest_objections WHERE contact_id = $1
+
+-- ---- social listening (issue [2.5]): topics and aggregates only
+
+-- name: listening-topic-select
+SELECT id, purpose, plain, cursors, created_by, created_at, updated_at, version FROM listening_topics ORDER BY id
+
+-- name: listening-topic-get
+SELECT id, purpose, plain, cursors, created_by, created_at, updated_at, version FROM listening_topics WHERE id = $1
+
+-- name: listening-topic-insert
+INSERT INTO listening_topics (id, purpose, plain, cursors, created_by, created_at, updated_at, version)
+VALUES ($1, $2, $3, '{}', $4, $5, $6, $7)
+
+-- name: listening-topic-update
+UPDATE listening_topics SET plain = $2, updated_at = $3, version = $4 WHERE id = $1 AND version = $5
+
+-- name: listening-topic-delete
+DELETE FROM listening_topics WHERE id = $1
+
+-- name: listening-cursors-get
+SELECT cursors FROM listening_topics WHERE id = $1
+
+-- name: listening-cursors-set
+UPDATE listening_topics SET cursors = $2 WHERE id = $1
+
+-- name: listening-aggregates
+SELECT topic_id, width, start_at, network, language, kind, term, posts, authors, negative, neutral, positive
+FROM listening_aggregates
+WHERE topic_id = $1 AND width = $2 AND start_at >= $3 AND start_at < $4
+ORDER BY start_at, network, language, kind, term
+
+-- name: listening-aggregate-add
+INSERT INTO listening_aggregates (topic_id, width, start_at, network, language, kind, term, posts, authors, negative, neutral, positive)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT (topic_id, width, start_at, network, language, kind, term) DO UPDATE SET
+    posts = listening_aggregates.posts + excluded.posts,
+    authors = listening_aggregates.authors + excluded.authors,
+    negative = listening_aggregates.negative + excluded.negative,
+    neutral = listening_aggregates.neutral + excluded.neutral,
+    positive = listening_aggregates.positive + excluded.positive
+
+-- name: listening-author-add
+INSERT INTO listening_authors (window_id, topic_id, width, start_at, network, language, kind, term, author)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING
+
+-- name: listening-seen-add
+INSERT INTO listening_seen (window_id, topic_id, hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
+
+-- name: listening-window-select
+SELECT id, start_at, end_at, key_version, kek_version, wrapped, sealed FROM listening_windows ORDER BY start_at
+
+-- name: listening-window-insert
+INSERT INTO listening_windows (id, start_at, end_at, key_version, kek_version, wrapped, sealed)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+
+-- name: listening-window-seen-delete
+DELETE FROM listening_seen WHERE window_id = $1
+
+-- name: listening-window-authors-delete
+DELETE FROM listening_authors WHERE window_id = $1
+
+-- name: listening-window-delete
+DELETE FROM listening_windows WHERE id = $1
+
+-- name: listening-dropped-add
+INSERT INTO listening_dropped (reason, n) VALUES ($1, $2)
+ON CONFLICT (reason) DO UPDATE SET n = listening_dropped.n + excluded.n
+
+-- name: listening-dropped-select
+SELECT reason, n FROM listening_dropped ORDER BY reason

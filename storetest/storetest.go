@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, mailTests...)
 	tests = append(tests, tagTests...)
 	tests = append(tests, breachTests...)
+	tests = append(tests, listeningTests...)
 	tests = append(tests, requestTests...)
 	tests = append(tests, requestIntakeTests...)
 	tests = append(tests, subjectExportTests...)

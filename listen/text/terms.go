@@ -61,27 +61,42 @@ func NewCooccurrence(keywords []string) *Cooccurrence {
 
 // Add counts one post.
 func (c *Cooccurrence) Add(p Post) {
-	seenT, seenH := map[string]bool{}, map[string]bool{}
-	for _, t := range p.Tokens {
-		switch t.Kind {
-		case Word:
-			if IsStopWord(p.Lang, t.Text) || utf8.RuneCountInString(t.Text) < 2 || isNumber(t.Text) {
-				continue
-			}
-			st := Stem(p.Lang, t.Text)
-			if c.exclude[st] || seenT[st] {
-				continue
-			}
-			seenT[st] = true
+	terms, tags := PostTerms(p.Lang, p.Tokens)
+	for _, st := range terms {
+		if !c.exclude[st] {
 			count(c.terms, p.Bucket, st, p.Author)
-		case Hashtag:
-			if c.exclude["#"+t.Text] || seenH[t.Text] {
-				continue
-			}
-			seenH[t.Text] = true
-			count(c.hashtags, p.Bucket, t.Text, p.Author)
 		}
 	}
+	for _, h := range tags {
+		if !c.exclude["#"+h] {
+			count(c.hashtags, p.Bucket, h, p.Author)
+		}
+	}
+}
+
+// PostTerms are the stemmed terms and the hashtags (without '#') of one
+// post's tokens, each once, in the order they first occur: stop words,
+// numbers and one-letter words are left out.
+func PostTerms(lang Language, toks []Token) (terms, hashtags []string) {
+	seenT, seenH := map[string]bool{}, map[string]bool{}
+	for _, t := range toks {
+		switch t.Kind {
+		case Word:
+			if IsStopWord(lang, t.Text) || utf8.RuneCountInString(t.Text) < 2 || isNumber(t.Text) {
+				continue
+			}
+			if st := Stem(lang, t.Text); !seenT[st] {
+				seenT[st] = true
+				terms = append(terms, st)
+			}
+		case Hashtag:
+			if !seenH[t.Text] {
+				seenH[t.Text] = true
+				hashtags = append(hashtags, t.Text)
+			}
+		}
+	}
+	return terms, hashtags
 }
 
 func count(m map[string]map[string]*tally, bucket, term, author string) {

@@ -206,6 +206,9 @@ func mapPost(uri, authorDID, authorHandle string, fp *bsky.FeedPost, indexedAt, 
 		URL:        postURL(handle, authorDID, uri),
 		CreatedAt:  created.Time(),
 	}
+	if len(fp.Langs) > 0 {
+		p.Language = fp.Langs[0] // the first declared language (BCP 47)
+	}
 	if fp.Reply != nil && fp.Reply.Parent != nil {
 		p.InReplyTo = fp.Reply.Parent.Uri
 	}

@@ -391,6 +391,7 @@ func (c *Connector) post(s *mstdn.Status) tresor.SocialPost {
 		Author:     handleOf(s.Account.Acct, c.host),
 		Text:       text,
 		Visibility: visibility(s.Visibility),
+		Language:   s.Language,
 		URL:        s.URL,
 		CreatedAt:  s.CreatedAt,
 		InReplyTo:  idString(s.InReplyToID),

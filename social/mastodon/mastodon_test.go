@@ -173,7 +173,7 @@ func TestInbox(t *testing.T) {
 	created, _ := time.Parse(time.RFC3339, "2025-03-04T05:06:07Z")
 	want0 := tresor.SocialPost{
 		ID: pub["id"].(string), Network: "mastodon", Author: "@erika@" + f.host(), Text: "@acme Hello & welcome\nline two",
-		Visibility: tresor.PostPublic, URL: pub["url"].(string), CreatedAt: created, InReplyTo: "12345",
+		Visibility: tresor.PostPublic, Language: "en", URL: pub["url"].(string), CreatedAt: created, InReplyTo: "12345",
 		Mentions: []string{"@acme@" + f.host(), "@bob@remote.example"}, ToCompany: true,
 	}
 	if !reflect.DeepEqual(posts[0], want0) {
@@ -181,7 +181,7 @@ func TestInbox(t *testing.T) {
 	}
 	want1 := tresor.SocialPost{
 		ID: dm["id"].(string), Network: "mastodon", Author: "@bob@remote.example", Text: "CW here\n\n@acme secret",
-		Visibility: tresor.PostDirect, URL: dm["url"].(string), CreatedAt: created,
+		Visibility: tresor.PostDirect, Language: "en", URL: dm["url"].(string), CreatedAt: created,
 		Mentions: []string{"@acme@" + f.host()}, ToCompany: true,
 	}
 	if !reflect.DeepEqual(posts[1], want1) {

@@ -1,0 +1,72 @@
+package policy_test
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"testing"
+
+	"tresor"
+	"tresor/policy"
+)
+
+func TestListeningPolicy(t *testing.T) {
+	t.Run("only purposes marked listens may listen", func(t *testing.T) {
+		p := policy.Default()
+		if got := p.ListeningPurposes(); !slices.Equal(got, []string{"pr", "analytics"}) {
+			t.Errorf("listening purposes = %v, want pr and analytics", got)
+		}
+		analyst := &tresor.Actor{Kind: tresor.ActorUser, Roles: []tresor.Role{tresor.RoleAnalyst}}
+		if _, err := p.PermitListening(analyst, "analytics"); err != nil {
+			t.Errorf("analytics (aggregates only) may listen: %v", err)
+		}
+		seller := &tresor.Actor{Kind: tresor.ActorUser, Roles: []tresor.Role{tresor.RoleSales}}
+		_, err := p.PermitListening(seller, "sales")
+		if tresor.ErrorCode(err) != tresor.ECPurposeNotAllowed || !strings.Contains(err.Error(), "pr, analytics") {
+			t.Errorf("sales: %v, want purpose_not_permitted naming the listening purposes", err)
+		}
+		if e, ok := err.(*tresor.Error); !ok || e.MessageDE == "" {
+			t.Errorf("the refusal has no German text: %#v", err)
+		}
+	})
+	t.Run("k defaults to 10", func(t *testing.T) {
+		text := bytes.Replace(policy.DefaultYAML(), []byte("listening:\n  k: 10\n"), nil, 1)
+		if bytes.Equal(text, policy.DefaultYAML()) {
+			t.Fatal("the default file does not name listening.k")
+		}
+		p, err := policy.Parse(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Listening.K != 10 {
+			t.Errorf("k = %d, want 10", p.Listening.K)
+		}
+	})
+	t.Run("k below 5 is refused", func(t *testing.T) {
+		_, err := policy.Parse(bytes.Replace(policy.DefaultYAML(), []byte("k: 10"), []byte("k: 4"), 1))
+		if err == nil || !strings.Contains(err.Error(), "listening.k") {
+			t.Errorf("k = 4: %v, want an error naming listening.k", err)
+		}
+		p, err := policy.Parse(bytes.Replace(policy.DefaultYAML(), []byte("k: 10"), []byte("k: 5"), 1))
+		if err != nil || p.Listening.K != 5 {
+			t.Errorf("k = 5: %v", err)
+		}
+	})
+	t.Run("the settings survive policy show", func(t *testing.T) {
+		p, err := policy.Parse(bytes.Replace(policy.DefaultYAML(), []byte("k: 10"), []byte("k: 12"), 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := p.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := policy.Parse(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Listening.K != 12 || !slices.Equal(q.ListeningPurposes(), p.ListeningPurposes()) {
+			t.Errorf("after marshal: k %d, purposes %v", q.Listening.K, q.ListeningPurposes())
+		}
+	})
+}

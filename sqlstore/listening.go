@@ -1,0 +1,248 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"tresor"
+)
+
+var (
+	_ tresor.ListeningReader = (*conn)(nil)
+	_ tresor.ListeningWriter = (*conn)(nil)
+)
+
+// topicPlain is what a topic's plain column holds.
+type topicPlain struct {
+	Name      string   `json:"name"`
+	Keywords  []string `json:"keywords"`
+	Networks  []string `json:"networks"`
+	Channels  []string `json:"channels,omitempty"`
+	Languages []string `json:"languages,omitempty"`
+}
+
+func scanTopic(s scanner) (*tresor.ListeningTopic, error) {
+	var t tresor.ListeningTopic
+	var plain, cursors string
+	var created, updated int64
+	if err := s.Scan(&t.ID, &t.Purpose, &plain, &cursors, &t.CreatedBy, &created, &updated, &t.Version); err != nil {
+		return nil, err
+	}
+	var p topicPlain
+	if err := json.Unmarshal([]byte(plain), &p); err != nil {
+		return nil, fmt.Errorf("listening topic %s: %w", t.ID, err)
+	}
+	t.Name, t.Keywords, t.Networks, t.Channels, t.Languages = p.Name, p.Keywords, p.Networks, p.Channels, p.Languages
+	cur, err := parseCursors(cursors)
+	if err != nil {
+		return nil, fmt.Errorf("listening topic %s: %w", t.ID, err)
+	}
+	if len(cur) > 0 {
+		t.Cursors = cur
+	}
+	t.CreatedAt, t.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &t, nil
+}
+
+func parseCursors(s string) (map[string]time.Time, error) {
+	var us map[string]int64
+	if err := json.Unmarshal([]byte(s), &us); err != nil {
+		return nil, err
+	}
+	out := make(map[string]time.Time, len(us))
+	for n, v := range us {
+		out[n] = fromMicros(v)
+	}
+	return out, nil
+}
+
+func plainTopic(t *tresor.ListeningTopic) (string, error) {
+	b, err := json.Marshal(topicPlain{Name: t.Name, Keywords: t.Keywords, Networks: t.Networks, Channels: t.Channels, Languages: t.Languages})
+	return string(b), err
+}
+
+// ListeningTopic returns one topic.
+func (c *conn) ListeningTopic(ctx context.Context, id string) (*tresor.ListeningTopic, error) {
+	return get(ctx, c, "listening-topic", id, scanTopic)
+}
+
+// ListeningTopics lists every topic, oldest first.
+func (c *conn) ListeningTopics(ctx context.Context) ([]*tresor.ListeningTopic, error) {
+	return list(ctx, c, queries["listening-topic-select"], nil, scanTopic)
+}
+
+// InsertListeningTopic inserts a topic.
+func (c *conn) InsertListeningTopic(ctx context.Context, t *tresor.ListeningTopic) error {
+	plain, err := plainTopic(t)
+	if err != nil {
+		return err
+	}
+	_, err = c.exec(ctx, "listening-topic-insert", t.ID, t.Purpose, plain, t.CreatedBy, micros(t.CreatedAt), micros(t.UpdatedAt), t.Version)
+	return err
+}
+
+// UpdateListeningTopic replaces a topic's fields if its version is prev.
+func (c *conn) UpdateListeningTopic(ctx context.Context, t *tresor.ListeningTopic, prev int64) error {
+	plain, err := plainTopic(t)
+	if err != nil {
+		return err
+	}
+	return changeOne(ctx, c, "listening-topic", t.ID, "listening-topic-update", t.ID, plain, micros(t.UpdatedAt), t.Version, prev)
+}
+
+// DeleteListeningTopic deletes a topic; its aggregates and window state go
+// with it (ON DELETE CASCADE).
+func (c *conn) DeleteListeningTopic(ctx context.Context, id string) error {
+	if !tresor.ValidID(id) {
+		return notFound("listening topic", id)
+	}
+	res, err := c.exec(ctx, "listening-topic-delete", id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return notFound("listening topic", id)
+	}
+	return nil
+}
+
+// SetListeningCursor stores the newest post time counted on a network.
+func (c *conn) SetListeningCursor(ctx context.Context, topicID, network string, at time.Time) error {
+	if !tresor.ValidID(topicID) {
+		return notFound("listening topic", topicID)
+	}
+	s, err := c.stmt(ctx, "listening-cursors-get")
+	if err != nil {
+		return err
+	}
+	var text string
+	if err := s.QueryRowContext(ctx, topicID).Scan(&text); err != nil {
+		return notFound("listening topic", topicID)
+	}
+	var us map[string]int64
+	if err := json.Unmarshal([]byte(text), &us); err != nil {
+		return err
+	}
+	if us == nil {
+		us = map[string]int64{}
+	}
+	if v, ok := us[network]; ok && v >= micros(at) {
+		return nil
+	}
+	us[network] = micros(at)
+	b, err := json.Marshal(us)
+	if err != nil {
+		return err
+	}
+	_, err = c.exec(ctx, "listening-cursors-set", topicID, string(b))
+	return err
+}
+
+func scanAggregate(s scanner) (*tresor.ListeningAggregate, error) {
+	var a tresor.ListeningAggregate
+	var width string
+	var start int64
+	if err := s.Scan(&a.TopicID, &width, &start, &a.Network, &a.Language, &a.Kind, &a.Term, &a.Posts, &a.Authors,
+		&a.Negative, &a.Neutral, &a.Positive); err != nil {
+		return nil, err
+	}
+	a.Width, a.Start = tresor.ListeningBucket(width), fromMicros(start)
+	return &a, nil
+}
+
+// ListeningAggregates returns a topic's aggregate rows of one width in [from, to).
+func (c *conn) ListeningAggregates(ctx context.Context, topicID string, b tresor.ListeningBucket, from, to time.Time) ([]*tresor.ListeningAggregate, error) {
+	if !tresor.ValidID(topicID) {
+		return nil, nil
+	}
+	return list(ctx, c, queries["listening-aggregates"], []any{topicID, string(b), micros(from), micros(to)}, scanAggregate)
+}
+
+// AddListening counts one post into the rows (see tresor.ListeningWriter).
+func (c *conn) AddListening(ctx context.Context, windowID string, author []byte, rows []*tresor.ListeningAggregate) error {
+	for _, a := range rows {
+		start := micros(a.Start)
+		res, err := c.exec(ctx, "listening-author-add", windowID, a.TopicID, string(a.Width), start, a.Network, a.Language, a.Kind, a.Term, author)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if _, err := c.exec(ctx, "listening-aggregate-add", a.TopicID, string(a.Width), start, a.Network, a.Language, a.Kind, a.Term,
+			a.Posts, n, a.Negative, a.Neutral, a.Positive); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MarkListeningSeen records a post's keyed hash and reports whether it was new.
+func (c *conn) MarkListeningSeen(ctx context.Context, windowID, topicID string, hash []byte) (bool, error) {
+	res, err := c.exec(ctx, "listening-seen-add", windowID, topicID, hash)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// ListeningWindows returns the open windows, oldest first.
+func (c *conn) ListeningWindows(ctx context.Context) ([]*tresor.ListeningWindow, error) {
+	return list(ctx, c, queries["listening-window-select"], nil, func(s scanner) (*tresor.ListeningWindow, error) {
+		var w tresor.ListeningWindow
+		var start, end int64
+		if err := s.Scan(&w.ID, &start, &end, &w.Key.Version, &w.Key.KEKVersion, &w.Key.Wrapped, &w.Sealed); err != nil {
+			return nil, err
+		}
+		w.Start, w.End, w.Key.Subject = fromMicros(start), fromMicros(end), w.ID
+		return &w, nil
+	})
+}
+
+// InsertListeningWindow opens a window.
+func (c *conn) InsertListeningWindow(ctx context.Context, w *tresor.ListeningWindow) error {
+	_, err := c.exec(ctx, "listening-window-insert", w.ID, micros(w.Start), micros(w.End), w.Key.Version, w.Key.KEKVersion, w.Key.Wrapped, w.Sealed)
+	return err
+}
+
+// CloseListeningWindow deletes a window's pseudonyms and then its key.
+func (c *conn) CloseListeningWindow(ctx context.Context, id string) error {
+	for _, q := range []string{"listening-window-seen-delete", "listening-window-authors-delete", "listening-window-delete"} {
+		if _, err := c.exec(ctx, q, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CountListeningDropped adds n to a global counter.
+func (c *conn) CountListeningDropped(ctx context.Context, reason string, n int) error {
+	_, err := c.exec(ctx, "listening-dropped-add", reason, n)
+	return err
+}
+
+// ListeningDropped returns the global counters.
+func (c *conn) ListeningDropped(ctx context.Context) (map[string]int64, error) {
+	type kv struct {
+		k string
+		v int64
+	}
+	rows, err := list(ctx, c, queries["listening-dropped-select"], nil, func(s scanner) (kv, error) {
+		var r kv
+		return r, s.Scan(&r.k, &r.v)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.k] = r.v
+	}
+	return out, nil
+}

@@ -1,0 +1,163 @@
+package storetest
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+	"time"
+
+	"tresor"
+)
+
+// listeningTests are the store's part of social listening.
+var listeningTests = []struct {
+	name string
+	fn   func(*testing.T, tresor.Store)
+}{
+	{"ListeningTopicRoundTripAndVersion", testListeningTopic},
+	{"ListeningAuthorsCountOncePerRowAndWindow", testListeningAuthors},
+	{"ListeningSeenPostCountsOnce", testListeningSeen},
+	{"ListeningWindowCloseLeavesOnlyAggregates", testListeningClose},
+	{"ListeningDroppedCountersAdd", testListeningDropped},
+}
+
+func listeningTopic(t *testing.T, s tresor.Store) *tresor.ListeningTopic {
+	t.Helper()
+	top := &tresor.ListeningTopic{ID: newID(), Name: "Acme", Keywords: []string{"#acme"}, Networks: []string{"mastodon"}, Languages: []string{"de"},
+		Purpose: "analytics", CreatedBy: newID(), CreatedAt: epoch, UpdatedAt: epoch, Version: 1}
+	update(t, s, func(tx tresor.Tx) error { return tx.InsertListeningTopic(ctx, top) })
+	return top
+}
+
+func listeningWindow(t *testing.T, s tresor.Store) *tresor.ListeningWindow {
+	t.Helper()
+	id := newID()
+	w := &tresor.ListeningWindow{ID: id, Start: epoch.Truncate(time.Hour), End: epoch.Truncate(time.Hour).AddDate(0, 0, 7),
+		Key: tresor.WrappedKey{Subject: id, Version: 1, KEKVersion: 1, Wrapped: []byte("wrapped")}, Sealed: []byte("sealed key")}
+	update(t, s, func(tx tresor.Tx) error { return tx.InsertListeningWindow(ctx, w) })
+	return w
+}
+
+func aggRow(topicID, kind, term string) *tresor.ListeningAggregate {
+	return &tresor.ListeningAggregate{TopicID: topicID, Width: tresor.BucketDay, Start: epoch.Truncate(24 * time.Hour), Network: "mastodon",
+		Language: "de", Kind: kind, Term: term, Posts: 1, Positive: 1}
+}
+
+func testListeningTopic(t *testing.T, s tresor.Store) {
+	top := listeningTopic(t, s)
+	got, err := s.Read().ListeningTopic(ctx, top.ID)
+	must(t, err)
+	if got.Name != "Acme" || !slices.Equal(got.Keywords, top.Keywords) || !slices.Equal(got.Languages, top.Languages) || got.Purpose != "analytics" ||
+		!got.CreatedAt.Equal(epoch) || got.Version != 1 || got.Cursors != nil {
+		t.Fatalf("round trip: %+v", got)
+	}
+	got.Name, got.Version = "Acme GmbH", 2
+	update(t, s, func(tx tresor.Tx) error { return tx.UpdateListeningTopic(ctx, got, 1) })
+	err = s.Update(ctx, func(tx tresor.Tx) error { return tx.UpdateListeningTopic(ctx, got, 1) })
+	wantCode(t, err, tresor.ECVersionMismatch)
+	update(t, s, func(tx tresor.Tx) error { return tx.SetListeningCursor(ctx, top.ID, "mastodon", epoch) })
+	// An older time does not move the cursor back.
+	update(t, s, func(tx tresor.Tx) error { return tx.SetListeningCursor(ctx, top.ID, "mastodon", epoch.Add(-time.Hour)) })
+	got, err = s.Read().ListeningTopic(ctx, top.ID)
+	must(t, err)
+	if got.Name != "Acme GmbH" || !got.Cursors["mastodon"].Equal(epoch) {
+		t.Fatalf("after update: %+v", got)
+	}
+	all, err := s.Read().ListeningTopics(ctx)
+	must(t, err)
+	if len(all) != 1 {
+		t.Fatalf("%d topics", len(all))
+	}
+	update(t, s, func(tx tresor.Tx) error { return tx.DeleteListeningTopic(ctx, top.ID) })
+	wantCode(t, errOf(s.Read().ListeningTopic(ctx, top.ID)), tresor.ECNotFound)
+	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error { return tx.DeleteListeningTopic(ctx, top.ID) }), tresor.ECNotFound)
+}
+
+func testListeningAuthors(t *testing.T, s tresor.Store) {
+	top, w := listeningTopic(t, s), listeningWindow(t, s)
+	add := func(author string, rows ...*tresor.ListeningAggregate) {
+		update(t, s, func(tx tresor.Tx) error { return tx.AddListening(ctx, w.ID, []byte(author), rows) })
+	}
+	add("a", aggRow(top.ID, "bucket", ""), aggRow(top.ID, "term", "kaffee"))
+	add("a", aggRow(top.ID, "bucket", ""))
+	add("b", aggRow(top.ID, "bucket", ""), aggRow(top.ID, "term", "kaffee"))
+	rows, err := s.Read().ListeningAggregates(ctx, top.ID, tresor.BucketDay, epoch.Add(-48*time.Hour), epoch.Add(time.Hour))
+	must(t, err)
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want a bucket and a term", len(rows))
+	}
+	b, term := rows[0], rows[1]
+	if b.Kind != "bucket" || b.Posts != 3 || b.Authors != 2 || b.Positive != 3 || term.Term != "kaffee" || term.Posts != 2 || term.Authors != 2 {
+		t.Fatalf("bucket %+v, term %+v", b, term)
+	}
+	other, err := s.Read().ListeningAggregates(ctx, top.ID, tresor.BucketWeek, epoch.Add(-48*time.Hour), epoch.Add(time.Hour))
+	must(t, err)
+	if len(other) != 0 {
+		t.Fatalf("another width: %d rows", len(other))
+	}
+}
+
+func testListeningSeen(t *testing.T, s tresor.Store) {
+	top, w := listeningTopic(t, s), listeningWindow(t, s)
+	for i, want := range []bool{true, false} {
+		var isNew bool
+		update(t, s, func(tx tresor.Tx) (err error) {
+			isNew, err = tx.MarkListeningSeen(ctx, w.ID, top.ID, []byte("post-hash"))
+			return err
+		})
+		if isNew != want {
+			t.Fatalf("mark %d: new = %v, want %v", i, isNew, want)
+		}
+	}
+}
+
+func testListeningClose(t *testing.T, s tresor.Store) {
+	top, w := listeningTopic(t, s), listeningWindow(t, s)
+	update(t, s, func(tx tresor.Tx) error {
+		if _, err := tx.MarkListeningSeen(ctx, w.ID, top.ID, []byte("p")); err != nil {
+			return err
+		}
+		return tx.AddListening(ctx, w.ID, []byte("a"), []*tresor.ListeningAggregate{aggRow(top.ID, "bucket", "")})
+	})
+	ws, err := s.Read().ListeningWindows(ctx)
+	must(t, err)
+	if len(ws) != 1 || ws[0].ID != w.ID || !ws[0].Start.Equal(w.Start) || !bytes.Equal(ws[0].Sealed, w.Sealed) || !bytes.Equal(ws[0].Key.Wrapped, w.Key.Wrapped) {
+		t.Fatalf("windows: %+v", ws)
+	}
+	// A second window of the same start is a conflict (servers race to open it).
+	dup := *w
+	dup.ID = newID()
+	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error { return tx.InsertListeningWindow(ctx, &dup) }), tresor.ECConflict)
+	update(t, s, func(tx tresor.Tx) error { return tx.CloseListeningWindow(ctx, w.ID) })
+	ws, err = s.Read().ListeningWindows(ctx)
+	must(t, err)
+	if len(ws) != 0 {
+		t.Fatalf("%d windows after close", len(ws))
+	}
+	rows, err := s.Read().ListeningAggregates(ctx, top.ID, tresor.BucketDay, epoch.Add(-48*time.Hour), epoch.Add(time.Hour))
+	must(t, err)
+	if len(rows) != 1 || rows[0].Authors != 1 {
+		t.Fatalf("aggregates after close: %+v", rows)
+	}
+	// The same pseudonym in a new window is a new author of the row: the
+	// old window's pseudonyms are gone.
+	w2 := listeningWindow(t, s)
+	update(t, s, func(tx tresor.Tx) error {
+		return tx.AddListening(ctx, w2.ID, []byte("a"), []*tresor.ListeningAggregate{aggRow(top.ID, "bucket", "")})
+	})
+	rows, err = s.Read().ListeningAggregates(ctx, top.ID, tresor.BucketDay, epoch.Add(-48*time.Hour), epoch.Add(time.Hour))
+	must(t, err)
+	if rows[0].Authors != 2 {
+		t.Fatalf("authors = %d after the window closed, want 2", rows[0].Authors)
+	}
+}
+
+func testListeningDropped(t *testing.T, s tresor.Store) {
+	update(t, s, func(tx tresor.Tx) error { return tx.CountListeningDropped(ctx, "special", 1) })
+	update(t, s, func(tx tresor.Tx) error { return tx.CountListeningDropped(ctx, "special", 2) })
+	got, err := s.Read().ListeningDropped(ctx)
+	must(t, err)
+	if got["special"] != 3 {
+		t.Fatalf("dropped = %v", got)
+	}
+}
