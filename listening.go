@@ -2,6 +2,7 @@ package tresor
 
 import (
 	"context"
+	"io"
 	"regexp"
 	"strings"
 	"time"
@@ -185,6 +186,9 @@ type ListeningService interface {
 	UpdateTopic(ctx context.Context, id string, p ListeningTopicPatch, ifVersion int64) (*ListeningTopic, error)
 	DeleteTopic(ctx context.Context, id string, ifVersion int64) error
 	Trend(ctx context.Context, id string, q TrendQuery) (*ListeningTrend, error)
+	// WriteTrendCSV writes a trend as CSV, one line per bucket; a
+	// suppressed bucket's figures are empty and its reason given.
+	WriteTrendCSV(w io.Writer, tr *ListeningTrend) error
 }
 
 // ListeningReader reads topics and their aggregates.

@@ -3,8 +3,10 @@ package gate
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -300,4 +302,42 @@ func normalizeLanguage(s string) string {
 		return "und"
 	}
 	return s
+}
+
+// WriteTrendCSV writes a trend as CSV, one line per bucket: a suppressed
+// bucket's figures are empty and its reason given (in English); terms and
+// hashtags are space-separated. Every cell goes through csvWriter.
+func (g *Gate) WriteTrendCSV(w io.Writer, tr *tresor.ListeningTrend) error {
+	cw := newCSVWriter(w)
+	if err := cw.Write([]string{"start", "network", "language", "suppressed", "posts", "authors", "negative", "neutral", "positive",
+		"terms", "hashtags", "reason"}); err != nil {
+		return err
+	}
+	num := func(p *int) string {
+		if p == nil {
+			return ""
+		}
+		return strconv.Itoa(*p)
+	}
+	terms := func(ts []tresor.TrendTerm) string {
+		s := make([]string, len(ts))
+		for i, t := range ts {
+			s[i] = t.Term
+		}
+		return strings.Join(s, " ")
+	}
+	for _, b := range tr.Buckets {
+		rec := []string{b.Start.Format(time.RFC3339), b.Network, b.Language, strconv.FormatBool(b.Suppressed), num(b.Posts), num(b.Authors),
+			"", "", "", terms(b.Terms), terms(b.Hashtags), ""}
+		if b.Sentiment != nil {
+			rec[6], rec[7], rec[8] = strconv.Itoa(b.Sentiment.Negative), strconv.Itoa(b.Sentiment.Neutral), strconv.Itoa(b.Sentiment.Positive)
+		}
+		if b.Reason != nil {
+			rec[11] = b.Reason.Message
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	return cw.Flush()
 }

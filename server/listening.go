@@ -2,11 +2,9 @@ package server
 
 import (
 	"bytes"
-	"encoding/csv"
 	"fmt"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -131,7 +129,7 @@ func (s *Server) listeningRoutes() []route {
 				return err
 			}
 			if format == "csv" || (format == "" && acceptsCSV(r)) {
-				return writeTrendCSV(w, tr)
+				return writeTrendCSV(w, l, tr)
 			}
 			return writeJSON(w, http.StatusOK, tr)
 		})},
@@ -158,44 +156,11 @@ func acceptsCSV(r *http.Request) bool {
 	return false
 }
 
-// writeTrendCSV writes a trend as CSV, one line per bucket; a suppressed
-// bucket's figures are empty and its reason given.
-func writeTrendCSV(w http.ResponseWriter, tr *tresor.ListeningTrend) error {
+// writeTrendCSV writes a trend as CSV through the service (the one CSV
+// writer of Tresor, which escapes formulas).
+func writeTrendCSV(w http.ResponseWriter, l tresor.ListeningService, tr *tresor.ListeningTrend) error {
 	var buf bytes.Buffer
-	cw := csv.NewWriter(&buf)
-	_ = cw.Write([]string{"start", "network", "language", "suppressed", "posts", "authors", "negative", "neutral", "positive", "terms", "hashtags", "reason"})
-	num := func(p *int) string {
-		if p == nil {
-			return ""
-		}
-		return strconv.Itoa(*p)
-	}
-	terms := func(ts []tresor.TrendTerm) string {
-		s := make([]string, len(ts))
-		for i, t := range ts {
-			s[i] = t.Term
-		}
-		return strings.Join(s, " ")
-	}
-	for _, b := range tr.Buckets {
-		rec := []string{b.Start.Format(time.RFC3339), b.Network, b.Language, strconv.FormatBool(b.Suppressed), num(b.Posts), num(b.Authors), "", "", "",
-			terms(b.Terms), terms(b.Hashtags), ""}
-		if b.Sentiment != nil {
-			rec[6], rec[7], rec[8] = strconv.Itoa(b.Sentiment.Negative), strconv.Itoa(b.Sentiment.Neutral), strconv.Itoa(b.Sentiment.Positive)
-		}
-		if b.Reason != nil {
-			rec[11] = b.Reason.Message
-		}
-		// Cells are data, never formulas for a spreadsheet.
-		for i, c := range rec {
-			if c != "" && strings.ContainsRune("=+-@", rune(c[0])) && i >= 9 {
-				rec[i] = "'" + c
-			}
-		}
-		_ = cw.Write(rec)
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := l.WriteTrendCSV(&buf, tr); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")

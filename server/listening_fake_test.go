@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"tresor"
@@ -48,4 +49,9 @@ func (f *fakeServices) Trend(ctx context.Context, id string, q tresor.TrendQuery
 		{Start: start.AddDate(0, 0, 1), Network: "mastodon", Language: "de", Suppressed: true,
 			Reason: &tresor.Reason{Code: "k_anonymity", Message: "Fewer than 10 different people wrote the posts of this bucket.", MessageDE: "Weniger als 10 verschiedene Personen."}},
 	}}, nil
+}
+
+func (f *fakeServices) WriteTrendCSV(w io.Writer, tr *tresor.ListeningTrend) error {
+	_, err := io.WriteString(w, "start,network,language,suppressed,posts,authors,negative,neutral,positive,terms,hashtags,reason\n")
+	return err
 }
