@@ -123,7 +123,7 @@ func (s *Server) listeningCreateForm(w http.ResponseWriter, r *http.Request) err
 					k = "networks"
 				}
 				if _, ok := problems[k]; !ok {
-					problems[k] = fe.Message
+					problems[k] = topicProblem(language(r), k, fe.Message)
 				}
 			}
 		}
@@ -221,4 +221,20 @@ func (s *Server) listeningTopicPage(w http.ResponseWriter, r *http.Request) erro
 		d.Charts = trendChartsOf(lang, tr)
 	}
 	return s.render(w, r, status, "listening_topic", v)
+}
+
+// topicProblem is the message of a refused field in the page's language:
+// the gate's own words in English, the catalogue's in German.
+func topicProblem(lang, field, msg string) string {
+	if lang != "de" {
+		return msg
+	}
+	key := "listening_p_" + field
+	if field == "keywords" && strings.Contains(msg, "names an account") {
+		key = "listening_p_keywords_account"
+	}
+	if t := translate(lang, key); t != key {
+		return t
+	}
+	return msg
 }
