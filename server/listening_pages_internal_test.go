@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"reflect"
 	"regexp"
 	"slices"
@@ -77,4 +78,74 @@ func TestListeningPagesShowOnlyAggregates(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestListeningAPIDescribesOnlyAggregates: the OpenAPI document's listening
+// routes take no parameter but the topic and its range, and their answers'
+// schemas, followed through every $ref, have no field that names a post, a
+// handle or a person.
+func TestListeningAPIDescribesOnlyAggregates(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	forbidden := []string{"author", "handle", "text", "url", "post_id", "post", "mentions", "in_reply_to", "account", "contact_id", "email", "sender", "person"}
+	allowedParams := []string{"id", "from", "to", "bucket", "format", "If-Match", "Tresor-Purpose"}
+	var props []string
+	seen := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if ref, ok := x["$ref"].(string); ok {
+				name := strings.TrimPrefix(ref, "#/components/schemas/")
+				if !seen[name] {
+					seen[name] = true
+					walk(schemas[name])
+				}
+			}
+			if ps, ok := x["properties"].(map[string]any); ok {
+				for k := range ps {
+					props = append(props, k)
+				}
+			}
+			for k, e := range x {
+				if k == "parameters" {
+					for _, p := range e.([]any) {
+						pm := p.(map[string]any)
+						if r, ok := pm["$ref"].(string); ok {
+							if n := strings.TrimPrefix(r, "#/components/parameters/"); !slices.Contains([]string{"Id", "Purpose", "CSRFToken", "IfMatch"}, n) {
+								t.Errorf("a listening route takes the parameter %s", n)
+							}
+							continue
+						}
+						if n, _ := pm["name"].(string); !slices.Contains(allowedParams, n) {
+							t.Errorf("a listening route takes the parameter %q", n)
+						}
+					}
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	n := 0
+	for p, v := range doc["paths"].(map[string]any) {
+		if strings.Contains(p, "listening") {
+			n++
+			walk(v)
+		}
+	}
+	if n < 3 || !seen["TrendBucket"] || len(props) < 20 {
+		t.Fatalf("found %d listening paths, schemas %v, %d properties: the check proves nothing", n, seen, len(props))
+	}
+	for _, p := range props {
+		if slices.Contains(forbidden, p) {
+			t.Errorf("a listening answer has the field %q", p)
+		}
+	}
 }
