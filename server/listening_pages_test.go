@@ -267,3 +267,75 @@ func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
+
+// TestListeningTopicForm proves the form that adds a topic: a good one
+// opens the topic's page, a bad one comes back with the problem next to its
+// field, a form without the session's token is refused, and roles whose
+// purposes may not listen do not reach the pages.
+func TestListeningTopicForm(t *testing.T) {
+	a := newAPI(t, datadir.Config{DataDir: t.TempDir(), Migrate: true})
+	a.userWithPassword("pia@example.org", tresor.RolePR)
+	a.userWithPassword("sam@example.org", tresor.RoleSales)
+	b := newBrowser(t, a.url)
+	if p := b.signIn("pia@example.org", webPassword); p.status != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", p.status)
+	}
+	csrf := b.get("/").field(t, "csrf")
+	if p := b.post("/purpose", url.Values{"csrf": {csrf}, "purpose": {"pr"}, "back": {"/"}}, nil); p.status != http.StatusSeeOther {
+		t.Fatalf("choosing pr: %d", p.status)
+	}
+	t.Run("a good topic opens its page", func(t *testing.T) {
+		p := b.post("/listening", url.Values{"csrf": {csrf}, "name": {"Presse Acme"}, "keywords": {"#acme, Acme Kaffee"}, "network": {"mastodon", "bluesky"}, "languages": {"de en"}}, nil)
+		loc := p.header.Get("Location")
+		if p.status != http.StatusSeeOther || !strings.HasPrefix(loc, "/listening/") {
+			t.Fatalf("create: %d %q %.500s", p.status, loc, p.body)
+		}
+		page := b.get(loc)
+		if page.status != http.StatusOK || !strings.Contains(page.body, "Presse Acme") || !strings.Contains(page.body, "Acme Kaffee") {
+			t.Fatalf("topic page: %d %.500s", page.status, page.body)
+		}
+		if l := b.get("/listening"); !strings.Contains(l.body, "Presse Acme") {
+			t.Error("the list does not show the new topic")
+		}
+	})
+	t.Run("a bad topic comes back with the problems next to their fields", func(t *testing.T) {
+		p := b.post("/listening", url.Values{"csrf": {csrf}, "name": {""}, "keywords": {"@erika@social.example"}, "languages": {"deutsch"}}, nil)
+		if p.status != http.StatusUnprocessableEntity {
+			t.Fatalf("create: %d %.500s", p.status, p.body)
+		}
+		for _, id := range []string{"topic-new-name-error", "topic-new-keywords-error", "topic-new-networks-error", "topic-new-languages-error"} {
+			if !strings.Contains(p.body, `id="`+id+`"`) {
+				t.Errorf("no %s in the page", id)
+			}
+		}
+		if !strings.Contains(p.body, `value="@erika@social.example"`) {
+			t.Error("what was typed is not kept")
+		}
+	})
+	t.Run("a form without the session's token is refused", func(t *testing.T) {
+		p := b.post("/listening", url.Values{"name": {"X"}, "keywords": {"x"}, "network": {"mastodon"}}, nil)
+		if p.status != http.StatusForbidden {
+			t.Errorf("without csrf: %d", p.status)
+		}
+	})
+	t.Run("a period that cannot be read is said next to its field", func(t *testing.T) {
+		topics, err := a.g.Topics(tresor.WithPurpose(sys, "pr"))
+		must(t, err)
+		p := b.get("/listening/" + topics[0].ID + "?from=gestern&bucket=month")
+		if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="topic-from-error"`) || !strings.Contains(p.body, `id="topic-bucket-error"`) {
+			t.Errorf("bad period: %d %.300s", p.status, p.body)
+		}
+	})
+	t.Run("roles that may not listen do not reach the pages", func(t *testing.T) {
+		s := newBrowser(t, a.url)
+		if p := s.signIn("sam@example.org", webPassword); p.status != http.StatusSeeOther {
+			t.Fatalf("sign-in: %d", p.status)
+		}
+		if p := s.get("/listening"); p.status != http.StatusForbidden {
+			t.Errorf("sales on /listening: %d", p.status)
+		}
+		if strings.Contains(s.get("/").body, `href="/listening"`) {
+			t.Error("sales sees the listening link")
+		}
+	})
+}
