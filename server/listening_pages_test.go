@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -207,6 +208,49 @@ func TestListeningHasNoDrillDown(t *testing.T) {
 			if s := l.leaked([]byte(r.body)); s != "" {
 				t.Errorf("%s gives away %q", p, s)
 			}
+		}
+	})
+
+	t.Run("no GET route of the server, for any role, gives away a handle, a text or a post id", func(t *testing.T) {
+		as := []struct {
+			role    tresor.Role
+			purpose string
+		}{{tresor.RolePR, "pr"}, {tresor.RoleAnalyst, "analytics"}, {tresor.RoleDPO, "data_protection"}, {tresor.RoleAdmin, ""}, {tresor.RoleMarketing, "marketing"}}
+		client := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		n := 0
+		for _, r := range l.a.srv.Routes() {
+			if r.Method != "GET" {
+				continue
+			}
+			path := r.Pattern
+			for strings.Contains(path, "{") {
+				i, j := strings.Index(path, "{"), strings.Index(path, "}")
+				path = path[:i] + l.topic.ID + path[j+1:]
+			}
+			for _, who := range as {
+				req, err := http.NewRequest("GET", l.a.url+path, nil)
+				must(t, err)
+				req.Header.Set("Authorization", "Bearer "+l.a.token(who.role))
+				if who.purpose != "" {
+					req.Header.Set("Tresor-Purpose", who.purpose)
+				}
+				res, err := client.Do(req)
+				if err != nil {
+					continue // a stream that does not end is no answer to grep
+				}
+				body, _ := io.ReadAll(io.LimitReader(res.Body, 4<<20))
+				res.Body.Close()
+				n++
+				if s := l.leaked(body); s != "" {
+					t.Errorf("GET %s as %s gives away %q", path, who.role, s)
+				}
+			}
+			if r := b.get(path); l.leaked([]byte(r.body)) != "" {
+				t.Errorf("the page %s gives away %q", path, l.leaked([]byte(r.body)))
+			}
+		}
+		if n < 100 {
+			t.Errorf("only %d answers read", n)
 		}
 	})
 
