@@ -1474,7 +1474,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 
 // workspaceAreas are the paths of the workspace's areas (server/workspace.go):
 // their routes are pages for browsers.
-var workspaceAreas = []string{"/contacts", "/organizations", "/deals", "/cases", "/campaigns", "/imports", "/channels", "/dpo", "/admin", "/tasks", "/segments"}
+var workspaceAreas = []string{"/contacts", "/organizations", "/deals", "/cases", "/campaigns", "/imports", "/channels", "/dpo", "/admin", "/tasks", "/segments", "/listening"}
 
 func isWorkspacePage(route string) bool {
 	_, pattern, _ := strings.Cut(route, " ")

@@ -24,7 +24,7 @@ func (s *Server) workspaceRoutes() []route {
 	}, s.contactsRoutes(), s.exportPageRoutes(), s.casePages(), s.campaignPages(), s.channelPages(), s.importPages(), s.dealPageRoutes(),
 		s.organizationPageRoutes(), s.tagPageRoutes(), s.mergePageRoutes(), s.adminRoutes(), s.taskPages(), s.mailPageRoutes(), s.breachPageRoutes(), s.requestPages(),
 		s.retentionPageRoutes(), s.decisionPages(), s.requestAnswerPages(), s.recordPageRoutes(),
-		s.subjectExportDPOPages())
+		s.subjectExportDPOPages(), s.listeningPageRoutes())
 }
 
 // navItem is a link of the workspace's navigation.
@@ -46,6 +46,7 @@ var navigation = []navItem{
 	{"/campaigns", "nav_campaigns", []tresor.Role{tresor.RoleMarketing, tresor.RoleSales, tresor.RolePR}},
 	{"/segments", "nav_segments", []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RoleService, tresor.RolePR, tresor.RoleDPO}},
 	{"/imports", "nav_imports", []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RolePR, tresor.RoleDPO}},
+	{"/listening", "nav_listening", []tresor.Role{tresor.RolePR}},
 	{"/channels", "nav_channels", []tresor.Role{tresor.RoleAdmin, tresor.RolePR, tresor.RoleService}},
 	{"/dpo", "nav_dpo", []tresor.Role{tresor.RoleDPO}},
 	{"/admin", "nav_admin", []tresor.Role{tresor.RoleAdmin}},
