@@ -108,6 +108,7 @@ func (g *Gate) writeListening(ctx context.Context, items []*listenItem, specials
 		counted, dups = 0, 0
 		type tn struct{ topic, network string }
 		cursors := map[tn]time.Time{}
+		var add []tresor.ListeningPost
 		for _, it := range items {
 			isNew, err := tx.MarkListeningSeen(ctx, it.window, it.topicID, it.postHash)
 			if err != nil {
@@ -117,14 +118,15 @@ func (g *Gate) writeListening(ctx context.Context, items []*listenItem, specials
 				dups++
 				continue
 			}
-			if err := tx.AddListening(ctx, it.window, it.author, it.rows); err != nil {
-				return err
-			}
+			add = append(add, tresor.ListeningPost{WindowID: it.window, Author: it.author, Rows: it.rows})
 			k := tn{it.topicID, it.network}
 			if it.at.After(cursors[k]) {
 				cursors[k] = it.at
 			}
 			counted++
+		}
+		if err := tx.AddListeningPosts(ctx, add); err != nil {
+			return err
 		}
 		for k, at := range cursors {
 			if err := tx.SetListeningCursor(ctx, k.topic, k.network, at); err != nil {
