@@ -2,9 +2,11 @@ package gate_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"tresor/datadir"
 	"tresor/gate"
 	"tresor/listen/text"
+	"tresor/sqlite"
 )
 
 // benchSentences are the texts of the benchmark's posts: German and
@@ -119,4 +122,82 @@ func sum(m map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+// BenchmarkListeningTrendYear reads one topic's trend of a year in daily
+// buckets, among 100 topics with a year of daily aggregates each (a bucket,
+// 10 terms and 5 hashtags per day and network). Run it with
+//
+//	go test ./gate -run '^$' -bench ListeningTrendYear -benchtime 200x
+func BenchmarkListeningTrendYear(b *testing.B) {
+	dir := b.TempDir()
+	clk := newClock()
+	g, err := datadir.Open(context.Background(), datadir.Config{DataDir: dir, Migrate: true},
+		gate.WithLogger(slog.New(slog.DiscardHandler)), gate.WithClock(clk.now))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer g.Close()
+	u, _, err := g.CreateUser(system(), "analyst@acme.example", []tresor.Role{tresor.RoleAnalyst})
+	if err != nil {
+		b.Fatal(err)
+	}
+	analyst := tresor.WithPurpose(tresor.WithActor(bg, &tresor.Actor{Kind: tresor.ActorUser, UserID: u.ID, Email: u.Email, Roles: u.Roles}), "analytics")
+	var topics []string
+	for i := range 100 {
+		t := &tresor.ListeningTopic{Name: fmt.Sprintf("Topic %d", i), Keywords: []string{fmt.Sprintf("#topic%d", i)}, Networks: []string{"mastodon"}}
+		if err := g.CreateTopic(analyst, t); err != nil {
+			b.Fatal(err)
+		}
+		topics = append(topics, t.ID)
+	}
+	raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, datadir.DatabaseFile)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	tx, err := raw.Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ins, err := tx.Prepare(`INSERT INTO listening_aggregates (topic_id, width, start_at, network, language, kind, term, posts, authors, negative, neutral, positive)
+		VALUES ($1, 'day', $2, 'mastodon', 'de', $3, $4, 40, 20, 10, 20, 10)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	first := tresor.BucketDay.Start(clk.now()).AddDate(-1, 0, 0)
+	for _, id := range topics {
+		for d := range 365 {
+			at := first.AddDate(0, 0, d).UnixMicro()
+			kinds := []struct{ kind, term string }{{"bucket", ""}}
+			for j := range 10 {
+				kinds = append(kinds, struct{ kind, term string }{"term", fmt.Sprintf("wort%d", j)})
+			}
+			for j := range 5 {
+				kinds = append(kinds, struct{ kind, term string }{"hashtag", fmt.Sprintf("#tag%d", j)})
+			}
+			for _, k := range kinds {
+				if _, err := ins.Exec(id, at, k.kind, k.term); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	q := tresor.TrendQuery{From: first, To: first.AddDate(0, 0, 365), Bucket: tresor.BucketDay}
+	b.ResetTimer()
+	var worst time.Duration
+	for i := 0; b.Loop(); i++ {
+		began := time.Now()
+		tr, err := g.Trend(analyst, topics[i%len(topics)], q)
+		if d := time.Since(began); d > worst {
+			worst = d
+		}
+		if err != nil || len(tr.Buckets) != 365 {
+			b.Fatalf("trend: %v, %d buckets", err, len(tr.Buckets))
+		}
+	}
+	b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
 }
