@@ -224,6 +224,9 @@ type ListeningWriter interface {
 	// sentiment are added; its author pseudonym is recorded per row, and
 	// the row's author count grows where the pseudonym is new to it.
 	AddListening(ctx context.Context, windowID string, author []byte, rows []*ListeningAggregate) error
+	// AddListeningPosts counts several posts as AddListening does one
+	// each, adding to every aggregate row once.
+	AddListeningPosts(ctx context.Context, posts []ListeningPost) error
 	// CountListeningDropped adds n to a global counter.
 	CountListeningDropped(ctx context.Context, reason string, n int) error
 }
@@ -243,6 +246,14 @@ type ListeningAggregate struct {
 	Negative int
 	Neutral  int
 	Positive int
+}
+
+// ListeningPost is what one post adds: its author's pseudonym in its
+// window, and its aggregate rows.
+type ListeningPost struct {
+	WindowID string
+	Author   []byte
+	Rows     []*ListeningAggregate
 }
 
 // ListeningWindow is an open aggregation window: its key pseudonymises

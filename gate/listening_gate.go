@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"tresor"
-	"tresor/policy"
 )
 
 // The listening gate: the only path from a connector's posts to storage.
@@ -46,6 +45,8 @@ const listenTermsPerPost = 20
 // listening is the gate's state of social listening.
 type listening struct {
 	analyzer Analyzer
+	batch    int           // posts per write at most (WithListeningBatch)
+	every    time.Duration // longest wait of a post for its write
 	mu       sync.Mutex
 	windows  map[int64]*listenWindow // open windows by start (µs)
 	streams  map[string]context.CancelFunc
@@ -75,71 +76,6 @@ func (l *listening) stop(topicID string) {
 			delete(l.streams, k)
 		}
 	}
-}
-
-// errDuplicate rolls back a post already counted in its window.
-var errDuplicate = errors.New("post already counted")
-
-// listenPost passes one post of a stream through the listening gate.
-func (g *Gate) listenPost(ctx context.Context, t *tresor.ListeningTopic, network string, p tresor.SocialPost, rep *tresor.ListeningReport) error {
-	drop := func(reason string) error {
-		if rep != nil {
-			rep.Dropped[reason]++
-		}
-		return nil
-	}
-	if p.Visibility != tresor.PostPublic {
-		return drop("not_public")
-	}
-	if _, special := policy.SpecialCategory(p.Text); special {
-		// Counted only globally: no topic, bucket or time that could point
-		// at the author.
-		return g.store.Update(ctx, func(tx tresor.Tx) error { return tx.CountListeningDropped(ctx, "special", 1) })
-	}
-	lang := normalizeLanguage(p.Language)
-	if len(t.Languages) > 0 && !slices.Contains(t.Languages, lang) {
-		return drop("language")
-	}
-	now := g.now().UTC()
-	at := p.CreatedAt.UTC()
-	if at.IsZero() || at.After(now) {
-		at = now
-	}
-	w, err := g.listenWindowFor(ctx, at)
-	if err != nil {
-		return err
-	}
-	if w == nil {
-		return drop("late")
-	}
-	postHash := keyed(w.key, "post", t.ID, network, p.ID)
-	author := keyed(w.key, "author", t.ID, network, strings.ToLower(strings.TrimSpace(p.Author)))
-	a := g.listening.analyze()
-	sentiment, terms, tags := a.Analyze(lang, p.Text)
-	// The topic's own keywords say nothing about what co-occurs with them.
-	_, kwTerms, kwTags := a.Analyze(lang, strings.Join(t.Keywords, " "))
-	terms, tags = without(terms, kwTerms), without(tags, kwTags)
-	rows := listenRows(t.ID, network, lang, at, sentiment, terms, tags)
-	err = g.store.Update(ctx, func(tx tresor.Tx) error {
-		isNew, err := tx.MarkListeningSeen(ctx, w.id, t.ID, postHash)
-		if err != nil {
-			return err
-		}
-		if !isNew {
-			return errDuplicate
-		}
-		if err := tx.AddListening(ctx, w.id, author, rows); err != nil {
-			return err
-		}
-		return tx.SetListeningCursor(ctx, t.ID, network, at)
-	})
-	if errors.Is(err, errDuplicate) {
-		return drop("duplicate")
-	}
-	if err == nil && rep != nil {
-		rep.Counted++
-	}
-	return err
 }
 
 // keyed is the pseudonym of parts under a window's key.
@@ -335,29 +271,6 @@ func (g *Gate) listenTargets(ctx context.Context) ([]listenTarget, error) {
 		}
 	}
 	return out, nil
-}
-
-// listen runs one stream until ctx ends, passing every post through the
-// listening gate.
-func (g *Gate) listen(ctx context.Context, tg listenTarget, rep *tresor.ListeningReport, mu *sync.Mutex) error {
-	_, conn, err := g.channelConnector(ctx, tg.channel)
-	if err != nil {
-		return err
-	}
-	var failed error
-	err = conn.Stream(ctx, tg.topic.Keywords, func(p tresor.SocialPost) {
-		if mu != nil {
-			mu.Lock()
-			defer mu.Unlock()
-		}
-		if err := g.listenPost(context.WithoutCancel(ctx), tg.topic, tg.network, p, rep); err != nil && failed == nil {
-			failed = err
-		}
-	})
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		err = nil
-	}
-	return errors.Join(connectorErrorOrNil(err), failed)
 }
 
 func connectorErrorOrNil(err error) error {

@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"tresor"
@@ -176,6 +178,57 @@ func (c *conn) AddListening(ctx context.Context, windowID string, author []byte,
 		}
 		if _, err := c.exec(ctx, "listening-aggregate-add", a.TopicID, string(a.Width), start, a.Network, a.Language, a.Kind, a.Term,
 			a.Posts, n, a.Negative, a.Neutral, a.Positive); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddListeningPosts counts several posts (see tresor.ListeningWriter): the
+// author pseudonyms are recorded row by row, the figures summed in memory
+// and every aggregate row written once, in key order.
+func (c *conn) AddListeningPosts(ctx context.Context, posts []tresor.ListeningPost) error {
+	type key struct {
+		topic, width                  string
+		start                         int64
+		network, language, kind, term string
+	}
+	sums := map[key]*tresor.ListeningAggregate{}
+	for _, p := range posts {
+		for _, a := range p.Rows {
+			k := key{a.TopicID, string(a.Width), micros(a.Start), a.Network, a.Language, a.Kind, a.Term}
+			res, err := c.exec(ctx, "listening-author-add", p.WindowID, k.topic, k.width, k.start, k.network, k.language, k.kind, k.term, p.Author)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			s, ok := sums[k]
+			if !ok {
+				s = &tresor.ListeningAggregate{}
+				sums[k] = s
+			}
+			s.Posts += a.Posts
+			s.Authors += int(n)
+			s.Negative += a.Negative
+			s.Neutral += a.Neutral
+			s.Positive += a.Positive
+		}
+	}
+	keys := make([]key, 0, len(sums))
+	for k := range sums {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.topic, b.topic), cmp.Compare(a.width, b.width), cmp.Compare(a.start, b.start),
+			cmp.Compare(a.network, b.network), cmp.Compare(a.language, b.language), cmp.Compare(a.kind, b.kind), cmp.Compare(a.term, b.term))
+	})
+	for _, k := range keys {
+		s := sums[k]
+		if _, err := c.exec(ctx, "listening-aggregate-add", k.topic, k.width, k.start, k.network, k.language, k.kind, k.term,
+			s.Posts, s.Authors, s.Negative, s.Neutral, s.Positive); err != nil {
 			return err
 		}
 	}

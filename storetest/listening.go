@@ -16,6 +16,7 @@ var listeningTests = []struct {
 }{
 	{"ListeningTopicRoundTripAndVersion", testListeningTopic},
 	{"ListeningAuthorsCountOncePerRowAndWindow", testListeningAuthors},
+	{"ListeningPostsInOneCallCountAsOneByOne", testListeningPosts},
 	{"ListeningSeenPostCountsOnce", testListeningSeen},
 	{"ListeningWindowCloseLeavesOnlyAggregates", testListeningClose},
 	{"ListeningDroppedCountersAdd", testListeningDropped},
@@ -94,6 +95,34 @@ func testListeningAuthors(t *testing.T, s tresor.Store) {
 	must(t, err)
 	if len(other) != 0 {
 		t.Fatalf("another width: %d rows", len(other))
+	}
+}
+
+func testListeningPosts(t *testing.T, s tresor.Store) {
+	top, w := listeningTopic(t, s), listeningWindow(t, s)
+	post := func(author string, rows ...*tresor.ListeningAggregate) tresor.ListeningPost {
+		return tresor.ListeningPost{WindowID: w.ID, Author: []byte(author), Rows: rows}
+	}
+	// The same posts as testListeningAuthors, in one call, and once more
+	// by an author already counted.
+	update(t, s, func(tx tresor.Tx) error {
+		return tx.AddListeningPosts(ctx, []tresor.ListeningPost{
+			post("a", aggRow(top.ID, "bucket", ""), aggRow(top.ID, "term", "kaffee")),
+			post("a", aggRow(top.ID, "bucket", "")),
+			post("b", aggRow(top.ID, "bucket", ""), aggRow(top.ID, "term", "kaffee")),
+		})
+	})
+	update(t, s, func(tx tresor.Tx) error {
+		return tx.AddListeningPosts(ctx, []tresor.ListeningPost{post("b", aggRow(top.ID, "bucket", ""))})
+	})
+	rows, err := s.Read().ListeningAggregates(ctx, top.ID, tresor.BucketDay, epoch.Add(-48*time.Hour), epoch.Add(time.Hour))
+	must(t, err)
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want a bucket and a term", len(rows))
+	}
+	b, term := rows[0], rows[1]
+	if b.Kind != "bucket" || b.Posts != 4 || b.Authors != 2 || b.Positive != 4 || term.Term != "kaffee" || term.Posts != 2 || term.Authors != 2 {
+		t.Fatalf("bucket %+v, term %+v", b, term)
 	}
 }
 

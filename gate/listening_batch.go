@@ -1,0 +1,238 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"tresor"
+	"tresor/policy"
+)
+
+// Posts of a stream pass the listening gate's checks one by one, at once
+// (screening, pseudonymisation, analysis: nothing of a post outlives
+// listenPrepare but its keyed hashes and the counts). What they add is
+// written in batches: one transaction per listenBatchSize posts or per
+// listenFlushEvery, whichever comes first, and at the end of the stream.
+// A post is marked seen in its window in the same transaction that counts
+// it, so a crash loses at most the batch not yet written, never marked
+// seen, which a stream that replays counts again exactly once.
+
+// Default batching of the listening writes.
+const (
+	listenBatchSize  = 1000
+	listenFlushEvery = time.Second
+)
+
+// WithListeningBatch sets how many posts of a stream are written in one
+// transaction at most, and how long a post waits for its batch at most.
+func WithListeningBatch(posts int, every time.Duration) Option {
+	return func(g *Gate) {
+		if posts > 0 {
+			g.listening.batch = posts
+		}
+		if every > 0 {
+			g.listening.every = every
+		}
+	}
+}
+
+// listenItem is a post that passed the gate, reduced to what is counted.
+type listenItem struct {
+	topicID, network string
+	window           string
+	postHash, author []byte
+	rows             []*tresor.ListeningAggregate
+	at               time.Time
+}
+
+// listenPrepare passes one post of a stream through the listening gate's
+// checks. It returns the post's contribution, or nil when the post is kept
+// out: drop names the reason (special-category posts are only counted,
+// through special, in the global counter).
+func (g *Gate) listenPrepare(ctx context.Context, t *tresor.ListeningTopic, network string, p tresor.SocialPost, drop func(string), special func()) (*listenItem, error) {
+	if p.Visibility != tresor.PostPublic {
+		drop("not_public")
+		return nil, nil
+	}
+	if _, sp := policy.SpecialCategory(p.Text); sp {
+		// Counted only globally: no topic, bucket or time that could point
+		// at the author.
+		special()
+		return nil, nil
+	}
+	lang := normalizeLanguage(p.Language)
+	if len(t.Languages) > 0 && !slices.Contains(t.Languages, lang) {
+		drop("language")
+		return nil, nil
+	}
+	now := g.now().UTC()
+	at := p.CreatedAt.UTC()
+	if at.IsZero() || at.After(now) {
+		at = now
+	}
+	w, err := g.listenWindowFor(ctx, at)
+	if err != nil {
+		return nil, err
+	}
+	if w == nil {
+		drop("late")
+		return nil, nil
+	}
+	a := g.listening.analyze()
+	sentiment, terms, tags := a.Analyze(lang, p.Text)
+	// The topic's own keywords say nothing about what co-occurs with them.
+	_, kwTerms, kwTags := a.Analyze(lang, strings.Join(t.Keywords, " "))
+	terms, tags = without(terms, kwTerms), without(tags, kwTags)
+	return &listenItem{
+		topicID: t.ID, network: network, window: w.id, at: at,
+		postHash: keyed(w.key, "post", t.ID, network, p.ID),
+		author:   keyed(w.key, "author", t.ID, network, strings.ToLower(strings.TrimSpace(p.Author))),
+		rows:     listenRows(t.ID, network, lang, at, sentiment, terms, tags),
+	}, nil
+}
+
+// writeListening counts a batch in one transaction: each post is marked
+// seen in its window and, where new, added to its aggregates; the cursors
+// move to the newest post counted; specials are added to the global
+// counter. It returns how many posts were counted and how many had been
+// counted before.
+func (g *Gate) writeListening(ctx context.Context, items []*listenItem, specials int) (counted, dups int, err error) {
+	if len(items) == 0 && specials == 0 {
+		return 0, 0, nil
+	}
+	err = g.store.Update(ctx, func(tx tresor.Tx) error {
+		counted, dups = 0, 0
+		type tn struct{ topic, network string }
+		cursors := map[tn]time.Time{}
+		var add []tresor.ListeningPost
+		for _, it := range items {
+			isNew, err := tx.MarkListeningSeen(ctx, it.window, it.topicID, it.postHash)
+			if err != nil {
+				return err
+			}
+			if !isNew {
+				dups++
+				continue
+			}
+			add = append(add, tresor.ListeningPost{WindowID: it.window, Author: it.author, Rows: it.rows})
+			k := tn{it.topicID, it.network}
+			if it.at.After(cursors[k]) {
+				cursors[k] = it.at
+			}
+			counted++
+		}
+		if err := tx.AddListeningPosts(ctx, add); err != nil {
+			return err
+		}
+		for k, at := range cursors {
+			if err := tx.SetListeningCursor(ctx, k.topic, k.network, at); err != nil {
+				return err
+			}
+		}
+		if specials > 0 {
+			return tx.CountListeningDropped(ctx, "special", specials)
+		}
+		return nil
+	})
+	return counted, dups, err
+}
+
+// listen runs one stream until ctx ends, passing every post through the
+// listening gate and writing them in batches. rep, if not nil, is updated
+// under repMu.
+func (g *Gate) listen(ctx context.Context, tg listenTarget, rep *tresor.ListeningReport, repMu *sync.Mutex) error {
+	_, conn, err := g.channelConnector(ctx, tg.channel)
+	if err != nil {
+		return err
+	}
+	report := func(f func(r *tresor.ListeningReport)) {
+		if rep == nil {
+			return
+		}
+		if repMu != nil {
+			repMu.Lock()
+			defer repMu.Unlock()
+		}
+		f(rep)
+	}
+	size, every := g.listening.batch, g.listening.every
+	if size <= 0 {
+		size = listenBatchSize
+	}
+	if every <= 0 {
+		every = listenFlushEvery
+	}
+	wctx := context.WithoutCancel(ctx) // a batch read is written even as the stream ends
+	var (
+		mu       sync.Mutex // guards pending, specials, failed; held while a batch is written
+		pending  []*listenItem
+		specials int
+		failed   error
+	)
+	flush := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		items, sp := pending, specials
+		pending, specials = nil, 0
+		counted, dups, err := g.writeListening(wctx, items, sp)
+		if err != nil {
+			// Nothing of the batch is marked seen: a stream that replays
+			// counts it again.
+			if failed == nil {
+				failed = err
+			}
+			return
+		}
+		report(func(r *tresor.ListeningReport) {
+			r.Counted += counted
+			if dups > 0 {
+				r.Dropped["duplicate"] += dups
+			}
+		})
+	}
+	done := make(chan struct{})
+	ticked := make(chan struct{})
+	go func() {
+		defer close(ticked)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				flush()
+			}
+		}
+	}()
+	err = conn.Stream(ctx, tg.topic.Keywords, func(p tresor.SocialPost) {
+		drop := func(reason string) { report(func(r *tresor.ListeningReport) { r.Dropped[reason]++ }) }
+		special := func() { mu.Lock(); specials++; mu.Unlock() }
+		it, err := g.listenPrepare(wctx, tg.topic, tg.network, p, drop, special)
+		mu.Lock()
+		if err != nil && failed == nil {
+			failed = err
+		}
+		if it != nil {
+			pending = append(pending, it)
+		}
+		full := len(pending) >= size
+		mu.Unlock()
+		if full {
+			flush()
+		}
+	})
+	close(done)
+	<-ticked
+	flush()
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		err = nil
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return errors.Join(connectorErrorOrNil(err), failed)
+}

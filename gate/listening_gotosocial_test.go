@@ -1,0 +1,275 @@
+package gate_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"tresor"
+	"tresor/datadir"
+	"tresor/gate"
+	"tresor/policy"
+	"tresor/social/mastodon"
+	"tresor/socialtest"
+	"tresor/sqlite"
+	"tresor/storetest"
+)
+
+// tagPolls counts the answers to hashtag-timeline requests, so the test
+// knows when a stream has taken its first look (the Mastodon connector
+// replays nothing from before that).
+type tagPolls struct{ n atomic.Int64 }
+
+func (c *tagPolls) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil && strings.Contains(r.URL.Path, "/timelines/tag/") {
+		c.n.Add(1)
+	}
+	return resp, err
+}
+
+// gtsPost is one status an account of the real server posts.
+type gtsPost struct {
+	who        int
+	visibility string // public or private (followers only)
+	lang, text string
+}
+
+// TestListeningOnGoToSocial runs a topic's stream through the real Mastodon
+// connector against a real GoToSocial, with k = 5. Twelve accounts post
+// statuses with the topic's hashtag: six public German ones, three public
+// English ones (a language bucket below k), two followers-only ones, one
+// revealing health and one revealing religion.
+func TestListeningOnGoToSocial(t *testing.T) {
+	gts := socialtest.GoToSocial(t)
+	acme := gts.Account(t, "acme")
+	var fans []*socialtest.Account
+	for i := range 12 {
+		fans = append(fans, gts.Account(t, fmt.Sprintf("kaffeefan%02d", i)))
+	}
+	host := strings.ToLower(gts.Host)
+	pol := policy.Default()
+	pol.Listening.K = policy.MinListeningK
+
+	// Followers-only and special-category posts come first: the stream
+	// reads oldest first, so once the last public post is counted every
+	// other one has passed the gate.
+	script := func(tag string) []gtsPost {
+		return []gtsPost{
+			{9, "private", "de", "Nur für meine Follower: der " + tag + " ist mein Geheimtipp"},
+			{3, "private", "de", "Unter uns: " + tag + " schmeckt mir am besten"},
+			{11, "public", "de", "Seit meiner Chemotherapie wegen Krebs trinke ich nur noch " + tag},
+			{10, "public", "en", "After church on Sunday I always pray and drink " + tag},
+			{0, "public", "de", "Der " + tag + " ist gut zum Frühstück"},
+			{1, "public", "de", "Der " + tag + " ist gut, die Bohnen frisch"},
+			{2, "public", "de", "Guter Kaffee: " + tag},
+			{3, "public", "de", "Bohnen vom " + tag + " sind prima"},
+			{4, "public", "de", "Heute wieder " + tag + " getrunken"},
+			{5, "public", "de", "Morgens " + tag + ", abends Tee"},
+			{6, "public", "en", "I love " + tag + " in the morning"},
+			{7, "public", "en", "Great beans from " + tag},
+			{8, "public", "en", "Trying " + tag + " today"},
+		}
+	}
+
+	run := func(t *testing.T, cfg datadir.Config, raw *sql.DB, tag string) {
+		polls := &tagPolls{}
+		clk := &clock{t: time.Now().UTC()}
+		factory := func(_ context.Context, network string, creds []byte) (tresor.Connector, error) {
+			var c mastodon.Credentials
+			if err := json.Unmarshal(creds, &c); err != nil {
+				return nil, err
+			}
+			return mastodon.New(c, mastodon.Options{HTTPClient: &http.Client{Transport: polls, Timeout: 15 * time.Second}, PollInterval: 150 * time.Millisecond})
+		}
+		g := openGate(t, cfg, gate.WithClock(clk.now), gate.WithPolicy(pol), gate.WithConnectors(factory))
+		creds, err := json.Marshal(mastodon.Credentials{Server: gts.URL, AccessToken: acme.Token, ClientID: acme.ClientID, ClientSecret: acme.ClientSecret})
+		must(t, err)
+		_, err = g.CreateChannel(system(), tresor.SocialChannelRequest{Network: "mastodon", Name: "Acme", Credentials: creds})
+		must(t, err)
+		analyst := as(t, g, "analyst@acme.example", "analytics", tresor.RoleAnalyst)
+		topic := &tresor.ListeningTopic{Name: "Acme Kaffee", Keywords: []string{tag}, Networks: []string{"mastodon"}}
+		must(t, g.CreateTopic(analyst, topic))
+
+		// The streams run on the social loop's entry point until cancelled.
+		ctx, cancel := context.WithCancel(system())
+		defer cancel()
+		must(t, g.SyncListening(ctx))
+		waitFor(t, "the stream's first poll", func() bool { return polls.n.Load() > 0 })
+		posts := script(tag)
+		for _, p := range posts {
+			must(t, gts.Do("POST", "/api/v1/statuses", fans[p.who].Token,
+				url.Values{"status": {p.text}, "visibility": {p.visibility}, "language": {p.lang}}, http.StatusOK, nil))
+		}
+		counted := func() int {
+			var n sql.NullInt64
+			must(t, raw.QueryRow("SELECT sum(posts) FROM listening_aggregates WHERE width = 'hour' AND kind = 'bucket'").Scan(&n))
+			return int(n.Int64)
+		}
+		waitFor(t, "the nine public posts counted", func() bool { return counted() >= 9 })
+		before := polls.n.Load()
+		waitFor(t, "two more polls", func() bool { return polls.n.Load() >= before+2 })
+		cancel()
+		if n := counted(); n != 9 {
+			t.Fatalf("%d posts counted, want the 9 public ones without special categories", n)
+		}
+
+		for _, width := range tresor.ListeningBuckets() {
+			t.Run("the public posts are counted and the followers-only ones absent ("+string(width)+")", func(t *testing.T) {
+				tr, err := g.Trend(analyst, topic.ID, tresor.TrendQuery{From: clk.now().Add(-8 * 24 * time.Hour), To: clk.now().Add(time.Hour), Bucket: width})
+				must(t, err)
+				var de, en *tresor.TrendBucket
+				for i, b := range tr.Buckets {
+					switch b.Language {
+					case "de":
+						de = &tr.Buckets[i]
+					case "en":
+						en = &tr.Buckets[i]
+					default:
+						t.Errorf("a bucket of language %q: %+v", b.Language, b)
+					}
+				}
+				if de == nil || de.Suppressed || *de.Posts != 6 || *de.Authors != 6 || de.Network != "mastodon" {
+					t.Fatalf("German bucket = %+v, want 6 posts by 6 authors shown", de)
+				}
+				if s := de.Sentiment; s.Negative+s.Neutral+s.Positive != 6 {
+					t.Errorf("German sentiment = %+v, want 6 posts in all", s)
+				}
+				t.Run("a bucket with fewer than k authors is suppressed", func(t *testing.T) {
+					if en == nil || !en.Suppressed || en.Posts != nil || en.Authors != nil || en.Sentiment != nil || en.Terms != nil ||
+						en.Reason == nil || en.Reason.Code != gate.ReasonKAnonymity {
+						t.Fatalf("English bucket of 3 authors = %+v, want suppressed without figures", en)
+					}
+				})
+			})
+		}
+
+		t.Run("the special-category posts are in no bucket, only in the global counter", func(t *testing.T) {
+			var n int
+			must(t, raw.QueryRow("SELECT count(*) FROM listening_aggregates WHERE language = 'en' AND kind = 'bucket' AND (posts <> 3 OR authors <> 3)").Scan(&n))
+			if n != 0 {
+				t.Errorf("%d English buckets hold more than the 3 public English posts", n)
+			}
+			must(t, raw.QueryRow(`SELECT count(*) FROM listening_aggregates WHERE term LIKE '%krebs%' OR term LIKE '%chemo%'
+				OR term LIKE '%church%' OR term LIKE '%pray%' OR term LIKE '%sunday%' OR term LIKE '%geheim%' OR term LIKE '%follow%'`).Scan(&n))
+			if n != 0 {
+				t.Errorf("%d aggregate rows carry a word of a special-category or followers-only post", n)
+			}
+			dropped, err := g.ListeningDropped(analyst)
+			must(t, err)
+			if dropped["special"] != 2 {
+				t.Errorf("global dropped counters = %v, want special 2", dropped)
+			}
+		})
+
+		// The needles: every handle in its forms, and every post's text.
+		var needles []string
+		for _, a := range fans {
+			needles = append(needles, a.Username, "@"+a.Username+"@"+host, a.ID)
+		}
+		for _, p := range posts {
+			needles = append(needles, p.text)
+		}
+		clk.advance(14 * 24 * time.Hour)
+		closed, err := g.CloseListeningWindows(system())
+		must(t, err)
+		if closed != 1 {
+			t.Errorf("%d windows closed, want 1", closed)
+		}
+		t.Run("after the window closes no handle or text is on disk", func(t *testing.T) {
+			for _, table := range []string{"listening_windows", "listening_authors", "listening_seen"} {
+				var n int
+				must(t, raw.QueryRow("SELECT count(*) FROM "+table).Scan(&n))
+				if n != 0 {
+					t.Errorf("%s holds %d rows after the window closed", table, n)
+				}
+			}
+			if cfg.DB != "" { // PostgreSQL: every row of the listening tables, as text
+				for _, table := range []string{"listening_topics", "listening_aggregates", "listening_windows", "listening_seen", "listening_authors", "listening_dropped"} {
+					rows, err := raw.Query("SELECT t::text FROM " + table + " t")
+					must(t, err)
+					for rows.Next() {
+						var row string
+						must(t, rows.Scan(&row))
+						for _, nd := range needles {
+							if strings.Contains(strings.ToLower(row), strings.ToLower(nd)) {
+								t.Errorf("%s holds %q: %s", table, nd, row)
+							}
+						}
+					}
+					must(t, rows.Err())
+					rows.Close()
+				}
+			}
+			// Every file of the data directory: the SQLite database with
+			// its -wal and -shm, keys, logs.
+			var files int
+			control := false // the topic's own hashtag is stored: proves the search reads the files
+			must(t, filepath.WalkDir(cfg.DataDir, func(path string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				b, err := os.ReadFile(path)
+				if err != nil {
+					return err
+				}
+				files++
+				lower := bytes.ToLower(b)
+				control = control || bytes.Contains(lower, bytes.ToLower([]byte(tag)))
+				for _, nd := range needles {
+					if bytes.Contains(lower, bytes.ToLower([]byte(nd))) {
+						t.Errorf("%s holds %q", filepath.Base(path), nd)
+					}
+				}
+				return nil
+			}))
+			if cfg.DB == "" {
+				if !control {
+					t.Errorf("the topic's hashtag %s was not found in the data directory: the search reads nothing", tag)
+				}
+				for _, f := range []string{datadir.DatabaseFile, datadir.DatabaseFile + "-wal"} {
+					if _, err := os.Stat(filepath.Join(cfg.DataDir, f)); err != nil {
+						t.Errorf("the check did not see %s: %v", f, err)
+					}
+				}
+			}
+			t.Logf("%d files searched for %d needles", files, len(needles))
+		})
+	}
+
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, datadir.DatabaseFile)))
+		must(t, err)
+		defer raw.Close()
+		run(t, datadir.Config{DataDir: dir, Migrate: true}, raw, "#AcmeKaffeeLite")
+	})
+	t.Run("postgres", func(t *testing.T) {
+		u := storetest.PostgresURL(t)
+		raw, err := sql.Open("pgx", u)
+		must(t, err)
+		defer raw.Close()
+		run(t, datadir.Config{DB: u, DataDir: t.TempDir(), Migrate: true}, raw, "#AcmeKaffeePg")
+	})
+}
+
+// waitFor polls cond for up to 60 seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
