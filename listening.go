@@ -217,15 +217,14 @@ type ListeningWriter interface {
 	// CloseListeningWindow deletes a window's key and every seen-post and
 	// author pseudonym of it; the aggregates stay.
 	CloseListeningWindow(ctx context.Context, id string) error
-	// MarkListeningSeen records a post's keyed hash in a window and reports
-	// whether it was new.
-	MarkListeningSeen(ctx context.Context, windowID, topicID string, hash []byte) (bool, error)
-	// AddListening counts one post into aggregates: every row's posts and
-	// sentiment are added; its author pseudonym is recorded per row, and
-	// the row's author count grows where the pseudonym is new to it.
-	AddListening(ctx context.Context, windowID string, author []byte, rows []*ListeningAggregate) error
-	// AddListeningPosts counts several posts as AddListening does one
-	// each, adding to every aggregate row once.
+	// MarkListeningSeen records posts' keyed hashes in their windows and
+	// reports for each whether it was new (a hash given twice is new at
+	// most the first time).
+	MarkListeningSeen(ctx context.Context, posts []ListeningSeen) ([]bool, error)
+	// AddListeningPosts counts posts into aggregates: every row's posts and
+	// sentiment are added; a row's author count grows where the row's id
+	// is new to the author's set in the window (which the call extends).
+	// Each aggregate row and each author is written once per call.
 	AddListeningPosts(ctx context.Context, posts []ListeningPost) error
 	// CountListeningDropped adds n to a global counter.
 	CountListeningDropped(ctx context.Context, reason string, n int) error
@@ -249,11 +248,21 @@ type ListeningAggregate struct {
 }
 
 // ListeningPost is what one post adds: its author's pseudonym in its
-// window, and its aggregate rows.
+// window, and its aggregate rows with their ids (RowIDs[i] names Rows[i]
+// in the window's author sets; the gate keys them with the window's key,
+// so that they say nothing once it is destroyed).
 type ListeningPost struct {
 	WindowID string
 	Author   []byte
 	Rows     []*ListeningAggregate
+	RowIDs   []uint64
+}
+
+// ListeningSeen is a post counted in an open window: the keyed hash of its
+// id, against counting it twice.
+type ListeningSeen struct {
+	WindowID, TopicID string
+	Hash              []byte
 }
 
 // ListeningWindow is an open aggregation window: its key pseudonymises

@@ -18,8 +18,9 @@ import (
 // written in batches: one transaction per listenBatchSize posts or per
 // listenFlushEvery, whichever comes first, and at the end of the stream.
 // A post is marked seen in its window in the same transaction that counts
-// it, so a crash loses at most the batch not yet written, never marked
-// seen, which a stream that replays counts again exactly once.
+// it, so a crash loses at most the batches not yet written (the one being
+// written and the one waiting for it), never marked seen, which a stream
+// that replays counts again exactly once.
 
 // Default batching of the listening writes.
 const (
@@ -46,6 +47,7 @@ type listenItem struct {
 	window           string
 	postHash, author []byte
 	rows             []*tresor.ListeningAggregate
+	rowIDs           []uint64
 	at               time.Time
 }
 
@@ -53,7 +55,7 @@ type listenItem struct {
 // checks. It returns the post's contribution, or nil when the post is kept
 // out: drop names the reason (special-category posts are only counted,
 // through special, in the global counter).
-func (g *Gate) listenPrepare(ctx context.Context, t *tresor.ListeningTopic, network string, p tresor.SocialPost, drop func(string), special func()) (*listenItem, error) {
+func (g *Gate) listenPrepare(ctx context.Context, t *tresor.ListeningTopic, kw *keywordTerms, network string, p tresor.SocialPost, drop func(string), special func()) (*listenItem, error) {
 	if p.Visibility != tresor.PostPublic {
 		drop("not_public")
 		return nil, nil
@@ -82,17 +84,41 @@ func (g *Gate) listenPrepare(ctx context.Context, t *tresor.ListeningTopic, netw
 		drop("late")
 		return nil, nil
 	}
-	a := g.listening.analyze()
-	sentiment, terms, tags := a.Analyze(lang, p.Text)
+	sentiment, terms, tags := g.listening.analyze().Analyze(lang, p.Text)
 	// The topic's own keywords say nothing about what co-occurs with them.
-	_, kwTerms, kwTags := a.Analyze(lang, strings.Join(t.Keywords, " "))
+	kwTerms, kwTags := kw.of(lang)
 	terms, tags = without(terms, kwTerms), without(tags, kwTags)
+	rows := listenRows(t.ID, network, lang, at, sentiment, terms, tags)
 	return &listenItem{
 		topicID: t.ID, network: network, window: w.id, at: at,
 		postHash: keyed(w.key, "post", t.ID, network, p.ID),
 		author:   keyed(w.key, "author", t.ID, network, strings.ToLower(strings.TrimSpace(p.Author))),
-		rows:     listenRows(t.ID, network, lang, at, sentiment, terms, tags),
+		rows:     rows,
+		rowIDs:   w.rowIDs(rows),
 	}, nil
+}
+
+// keywordTerms are a topic's keywords analysed as terms and hashtags, per
+// language, computed once per stream.
+type keywordTerms struct {
+	a        Analyzer
+	keywords string
+	mu       sync.Mutex
+	by       map[string][2][]string
+}
+
+func (k *keywordTerms) of(lang string) (terms, tags []string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if v, ok := k.by[lang]; ok {
+		return v[0], v[1]
+	}
+	_, terms, tags = k.a.Analyze(lang, k.keywords)
+	if k.by == nil {
+		k.by = map[string][2][]string{}
+	}
+	k.by[lang] = [2][]string{terms, tags}
+	return terms, tags
 }
 
 // writeListening counts a batch in one transaction: each post is marked
@@ -108,17 +134,21 @@ func (g *Gate) writeListening(ctx context.Context, items []*listenItem, specials
 		counted, dups = 0, 0
 		type tn struct{ topic, network string }
 		cursors := map[tn]time.Time{}
+		seen := make([]tresor.ListeningSeen, len(items))
+		for i, it := range items {
+			seen[i] = tresor.ListeningSeen{WindowID: it.window, TopicID: it.topicID, Hash: it.postHash}
+		}
+		isNew, err := tx.MarkListeningSeen(ctx, seen)
+		if err != nil {
+			return err
+		}
 		var add []tresor.ListeningPost
-		for _, it := range items {
-			isNew, err := tx.MarkListeningSeen(ctx, it.window, it.topicID, it.postHash)
-			if err != nil {
-				return err
-			}
-			if !isNew {
+		for i, it := range items {
+			if !isNew[i] {
 				dups++
 				continue
 			}
-			add = append(add, tresor.ListeningPost{WindowID: it.window, Author: it.author, Rows: it.rows})
+			add = append(add, tresor.ListeningPost{WindowID: it.window, Author: it.author, Rows: it.rows, RowIDs: it.rowIDs})
 			k := tn{it.topicID, it.network}
 			if it.at.After(cursors[k]) {
 				cursors[k] = it.at
@@ -167,32 +197,55 @@ func (g *Gate) listen(ctx context.Context, tg listenTarget, rep *tresor.Listenin
 		every = listenFlushEvery
 	}
 	wctx := context.WithoutCancel(ctx) // a batch read is written even as the stream ends
+	// The stream's goroutine passes posts through the gate while a writer
+	// goroutine stores the batch before, so that the analysis of one batch
+	// and the writing of the last overlap; at most one batch waits.
+	type batch struct {
+		items    []*listenItem
+		specials int
+	}
 	var (
-		mu       sync.Mutex // guards pending, specials, failed; held while a batch is written
+		mu       sync.Mutex // guards pending, specials, failed
 		pending  []*listenItem
 		specials int
 		failed   error
 	)
+	fail := func(err error) {
+		mu.Lock()
+		if failed == nil {
+			failed = err
+		}
+		mu.Unlock()
+	}
+	kw := &keywordTerms{a: g.listening.analyze(), keywords: strings.Join(tg.topic.Keywords, " ")}
+	batches := make(chan batch, 1)
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		for b := range batches {
+			counted, dups, err := g.writeListening(wctx, b.items, b.specials)
+			if err != nil {
+				// Nothing of the batch is marked seen: a stream that
+				// replays counts it again.
+				fail(err)
+				continue
+			}
+			report(func(r *tresor.ListeningReport) {
+				r.Counted += counted
+				if dups > 0 {
+					r.Dropped["duplicate"] += dups
+				}
+			})
+		}
+	}()
 	flush := func() {
 		mu.Lock()
-		defer mu.Unlock()
-		items, sp := pending, specials
+		b := batch{pending, specials}
 		pending, specials = nil, 0
-		counted, dups, err := g.writeListening(wctx, items, sp)
-		if err != nil {
-			// Nothing of the batch is marked seen: a stream that replays
-			// counts it again.
-			if failed == nil {
-				failed = err
-			}
-			return
+		mu.Unlock()
+		if len(b.items) > 0 || b.specials > 0 {
+			batches <- b
 		}
-		report(func(r *tresor.ListeningReport) {
-			r.Counted += counted
-			if dups > 0 {
-				r.Dropped["duplicate"] += dups
-			}
-		})
 	}
 	done := make(chan struct{})
 	ticked := make(chan struct{})
@@ -212,11 +265,11 @@ func (g *Gate) listen(ctx context.Context, tg listenTarget, rep *tresor.Listenin
 	err = conn.Stream(ctx, tg.topic.Keywords, func(p tresor.SocialPost) {
 		drop := func(reason string) { report(func(r *tresor.ListeningReport) { r.Dropped[reason]++ }) }
 		special := func() { mu.Lock(); specials++; mu.Unlock() }
-		it, err := g.listenPrepare(wctx, tg.topic, tg.network, p, drop, special)
-		mu.Lock()
-		if err != nil && failed == nil {
-			failed = err
+		it, err := g.listenPrepare(wctx, tg.topic, kw, tg.network, p, drop, special)
+		if err != nil {
+			fail(err)
 		}
+		mu.Lock()
 		if it != nil {
 			pending = append(pending, it)
 		}
@@ -229,6 +282,8 @@ func (g *Gate) listen(ctx context.Context, tg listenTarget, rep *tresor.Listenin
 	close(done)
 	<-ticked
 	flush()
+	close(batches)
+	<-written
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		err = nil
 	}

@@ -51,6 +51,8 @@ func TestListeningBatches(t *testing.T) {
 			defer cancel()
 			must(t, crashing.SyncListening(ctx))
 			<-net.delivered
+			// Full batches are written behind the stream, by the writer.
+			waitFor(t, "the two full batches written", func() bool { return e.count(t, "listening_seen") >= 10 })
 			if n := e.count(t, "listening_seen"); n != 10 {
 				t.Fatalf("%d posts marked seen before the crash, want the 10 of two written batches", n)
 			}

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"slices"
 	"strconv"
@@ -57,6 +58,47 @@ type listenWindow struct {
 	id         string
 	start, end time.Time
 	key        []byte
+
+	idMu sync.Mutex
+	ids  map[string]uint64 // row ids computed, by row key (a cache)
+}
+
+// listenRowIDCache bounds a window's cache of row ids.
+const listenRowIDCache = 1 << 16
+
+// rowIDs names each row for the window's author sets: a keyed hash of the
+// row's key, so that a set says nothing about topics or terms once the
+// window's key is destroyed.
+func (w *listenWindow) rowIDs(rows []*tresor.ListeningAggregate) []uint64 {
+	out := make([]uint64, len(rows))
+	var b []byte
+	w.idMu.Lock()
+	defer w.idMu.Unlock()
+	for i, r := range rows {
+		b = append(b[:0], r.TopicID...)
+		b = append(b, 0)
+		b = append(b, r.Width...)
+		b = append(b, 0)
+		b = strconv.AppendInt(b, r.Start.UnixMicro(), 10)
+		for _, s := range []string{r.Network, r.Language, r.Kind, r.Term} {
+			b = append(b, 0)
+			b = append(b, s...)
+		}
+		if id, ok := w.ids[string(b)]; ok {
+			out[i] = id
+			continue
+		}
+		m := hmac.New(sha256.New, w.key)
+		m.Write([]byte("row\x00"))
+		m.Write(b)
+		id := binary.BigEndian.Uint64(m.Sum(nil))
+		if w.ids == nil || len(w.ids) >= listenRowIDCache {
+			w.ids = map[string]uint64{}
+		}
+		w.ids[string(b)] = id
+		out[i] = id
+	}
+	return out
 }
 
 func (l *listening) analyze() Analyzer {
@@ -218,6 +260,9 @@ func (g *Gate) CloseListeningWindows(ctx context.Context) (int, error) {
 		g.listening.mu.Lock()
 		if lw, ok := g.listening.windows[w.Start.UnixMicro()]; ok {
 			clear(lw.key)
+			lw.idMu.Lock()
+			lw.ids = nil
+			lw.idMu.Unlock()
 			delete(g.listening.windows, w.Start.UnixMicro())
 		}
 		g.listening.mu.Unlock()

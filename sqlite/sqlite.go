@@ -78,12 +78,13 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.DB, error) {
 		return nil, err
 	}
 	db, err := sqlstore.New(writer, reader, sqlstore.Dialect{
-		Name:           "sqlite",
-		Migrations:     sub,
-		TranslateError: translateError,
-		Snapshot:       func(ctx context.Context, db *sql.DB, w io.Writer) error { return snapshot(ctx, db, path, w) },
-		Check:          check,
-		Compact:        compact,
+		Name:             "sqlite",
+		Migrations:       sub,
+		TranslateError:   translateError,
+		PositionalParams: true,
+		Snapshot:         func(ctx context.Context, db *sql.DB, w io.Writer) error { return snapshot(ctx, db, path, w) },
+		Check:            check,
+		Compact:          compact,
 	})
 	if err != nil {
 		writer.Close()

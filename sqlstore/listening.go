@@ -1,11 +1,16 @@
 package sqlstore
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"tresor"
@@ -164,58 +169,93 @@ func (c *conn) ListeningAggregates(ctx context.Context, topicID string, b tresor
 	return list(ctx, c, queries["listening-aggregates"], []any{topicID, string(b), micros(from), micros(to)}, scanAggregate)
 }
 
-// AddListening counts one post into the rows (see tresor.ListeningWriter).
-func (c *conn) AddListening(ctx context.Context, windowID string, author []byte, rows []*tresor.ListeningAggregate) error {
-	for _, a := range rows {
-		start := micros(a.Start)
-		res, err := c.exec(ctx, "listening-author-add", windowID, a.TopicID, string(a.Width), start, a.Network, a.Language, a.Kind, a.Term, author)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if _, err := c.exec(ctx, "listening-aggregate-add", a.TopicID, string(a.Width), start, a.Network, a.Language, a.Kind, a.Term,
-			a.Posts, n, a.Negative, a.Neutral, a.Positive); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// AddListeningPosts counts several posts (see tresor.ListeningWriter): the
-// author pseudonyms are recorded row by row, the figures summed in memory
-// and every aggregate row written once, in key order.
+// AddListeningPosts counts several posts (see tresor.ListeningWriter). The
+// authors' row sets are read and locked together, the rows not in a set
+// yet count its author, and the changed sets are written back together;
+// the figures are summed in memory and every aggregate row written once,
+// in key order, many rows per statement.
 func (c *conn) AddListeningPosts(ctx context.Context, posts []tresor.ListeningPost) error {
 	type key struct {
 		topic, width                  string
 		start                         int64
 		network, language, kind, term string
 	}
-	sums := map[key]*tresor.ListeningAggregate{}
-	for _, p := range posts {
-		for _, a := range p.Rows {
-			k := key{a.TopicID, string(a.Width), micros(a.Start), a.Network, a.Language, a.Kind, a.Term}
-			res, err := c.exec(ctx, "listening-author-add", p.WindowID, k.topic, k.width, k.start, k.network, k.language, k.kind, k.term, p.Author)
-			if err != nil {
-				return err
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			s, ok := sums[k]
-			if !ok {
-				s = &tresor.ListeningAggregate{}
-				sums[k] = s
-			}
-			s.Posts += a.Posts
-			s.Authors += int(n)
-			s.Negative += a.Negative
-			s.Neutral += a.Neutral
-			s.Positive += a.Positive
+	type author struct {
+		window, topic string
+		pseudo        []byte
+		posts         []*tresor.ListeningPost
+		set           []uint64
+	}
+	byAuthor := map[string]*author{}
+	var authors []*author
+	for i := range posts {
+		p := &posts[i]
+		if len(p.RowIDs) != len(p.Rows) {
+			return fmt.Errorf("listening post: %d row ids for %d rows", len(p.RowIDs), len(p.Rows))
 		}
+		if len(p.Rows) == 0 {
+			continue
+		}
+		k := p.WindowID + "\x00" + string(p.Author)
+		a, ok := byAuthor[k]
+		if !ok {
+			a = &author{window: p.WindowID, topic: p.Rows[0].TopicID, pseudo: p.Author}
+			byAuthor[k] = a
+			authors = append(authors, a)
+		}
+		a.posts = append(a.posts, p)
+	}
+	// One order for every writer, so that two servers never wait for each
+	// other's locks in a cycle.
+	slices.SortFunc(authors, func(x, y *author) int {
+		return cmp.Or(cmp.Compare(x.window, y.window), bytes.Compare(x.pseudo, y.pseudo))
+	})
+	lock := make([][]any, len(authors))
+	for i, a := range authors {
+		lock[i] = []any{a.window, a.pseudo, a.topic, []byte{0}}
+	}
+	err := c.multiRows(ctx, "listening-author-lock", lock, func(s scanner) error {
+		var window string
+		var pseudo, stored []byte
+		if err := s.Scan(&window, &pseudo, &stored); err != nil {
+			return err
+		}
+		if a, ok := byAuthor[window+"\x00"+string(pseudo)]; ok {
+			a.set = decodeRowIDs(stored)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sums := map[key]*tresor.ListeningAggregate{}
+	var sets [][]any
+	for _, a := range authors {
+		before := len(a.set)
+		for _, p := range a.posts {
+			for i, r := range p.Rows {
+				k := key{r.TopicID, string(r.Width), micros(r.Start), r.Network, r.Language, r.Kind, r.Term}
+				s, ok := sums[k]
+				if !ok {
+					s = &tresor.ListeningAggregate{}
+					sums[k] = s
+				}
+				s.Posts += r.Posts
+				s.Negative += r.Negative
+				s.Neutral += r.Neutral
+				s.Positive += r.Positive
+				if j, found := slices.BinarySearch(a.set, p.RowIDs[i]); !found {
+					a.set = slices.Insert(a.set, j, p.RowIDs[i])
+					s.Authors++
+				}
+			}
+		}
+		if len(a.set) != before {
+			sets = append(sets, []any{a.window, a.pseudo, a.topic, encodeRowIDs(a.set)})
+		}
+	}
+	if err := c.multiRows(ctx, "listening-author-set", sets, nil); err != nil {
+		return err
 	}
 	keys := make([]key, 0, len(sums))
 	for k := range sums {
@@ -225,24 +265,156 @@ func (c *conn) AddListeningPosts(ctx context.Context, posts []tresor.ListeningPo
 		return cmp.Or(cmp.Compare(a.topic, b.topic), cmp.Compare(a.width, b.width), cmp.Compare(a.start, b.start),
 			cmp.Compare(a.network, b.network), cmp.Compare(a.language, b.language), cmp.Compare(a.kind, b.kind), cmp.Compare(a.term, b.term))
 	})
-	for _, k := range keys {
+	add := make([][]any, len(keys))
+	for i, k := range keys {
 		s := sums[k]
-		if _, err := c.exec(ctx, "listening-aggregate-add", k.topic, k.width, k.start, k.network, k.language, k.kind, k.term,
-			s.Posts, s.Authors, s.Negative, s.Neutral, s.Positive); err != nil {
+		add[i] = []any{k.topic, k.width, k.start, k.network, k.language, k.kind, k.term, s.Posts, s.Authors, s.Negative, s.Neutral, s.Positive}
+	}
+	return c.multiRows(ctx, "listening-aggregate-add", add, nil)
+}
+
+// decodeRowIDs reads a stored row set: a version byte (0), then sorted
+// 8-byte big-endian ids.
+func decodeRowIDs(b []byte) []uint64 {
+	if len(b) == 0 {
+		return nil
+	}
+	b = b[1:]
+	out := make([]uint64, 0, len(b)/8+8)
+	for len(b) >= 8 {
+		out = append(out, binary.BigEndian.Uint64(b))
+		b = b[8:]
+	}
+	return out
+}
+
+func encodeRowIDs(ids []uint64) []byte {
+	out := make([]byte, 1, 1+8*len(ids))
+	for _, id := range ids {
+		out = binary.BigEndian.AppendUint64(out, id)
+	}
+	return out
+}
+
+// MarkListeningSeen records posts' keyed hashes and reports which were new.
+func (c *conn) MarkListeningSeen(ctx context.Context, posts []tresor.ListeningSeen) ([]bool, error) {
+	out := make([]bool, len(posts))
+	first := map[string]int{}
+	var rows [][]any
+	for i, p := range posts {
+		k := p.WindowID + "\x00" + p.TopicID + "\x00" + string(p.Hash)
+		if _, dup := first[k]; dup {
+			continue
+		}
+		first[k] = i
+		rows = append(rows, []any{p.WindowID, p.TopicID, p.Hash})
+	}
+	err := c.multiRows(ctx, "listening-seen-add", rows, func(s scanner) error {
+		var window, topic string
+		var hash []byte
+		if err := s.Scan(&window, &topic, &hash); err != nil {
 			return err
+		}
+		if i, ok := first[window+"\x00"+topic+"\x00"+string(hash)]; ok {
+			out[i] = true
+		}
+		return nil
+	})
+	return out, err
+}
+
+// listenChunk is how many rows one listening statement writes at most
+// (13 parameters a row at most: well below either backend's limit).
+const listenChunk = 100
+
+func init() {
+	for _, q := range []string{"listening-aggregate-add", "listening-seen-add", "listening-author-lock", "listening-author-set"} {
+		queries[q+"*chunk"] = multiRow(queries[q], listenChunk, false)
+		queries[q+"*chunk?"] = multiRow(queries[q], listenChunk, true)
+	}
+}
+
+// multiRow turns a query of one VALUES tuple into one of n tuples,
+// numbering the parameters on, or with ? parameters (positional), where
+// the tuple's parameters are $1 … $k in order and the only ones.
+func multiRow(q string, n int, positional bool) string {
+	i := strings.Index(q, "VALUES (")
+	j := i + strings.Index(q[i:], ")")
+	if i < 0 || j < i {
+		panic("sqlstore: no VALUES tuple in " + q)
+	}
+	width := strings.Count(q[i:j], "$")
+	var b strings.Builder
+	b.WriteString(q[:i+len("VALUES ")])
+	for r := range n {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range width {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			if positional {
+				b.WriteByte('?')
+			} else {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(r*width + c + 1))
+			}
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(q[j+1:])
+	return b.String()
+}
+
+// multiRows runs a query of queries.sql for every row, listenChunk rows a
+// statement (prepared once for full chunks), passing each row it returns
+// to scan.
+func (c *conn) multiRows(ctx context.Context, name string, rows [][]any, scan func(scanner) error) error {
+	for len(rows) > 0 {
+		n := min(len(rows), listenChunk)
+		args := make([]any, 0, n*len(rows[0]))
+		for _, r := range rows[:n] {
+			args = append(args, r...)
+		}
+		rows = rows[n:]
+		var rs *sql.Rows
+		var err error
+		positional := c.db.dialect.PositionalParams
+		if n == listenChunk {
+			chunk := name + "*chunk"
+			if positional {
+				chunk += "?"
+			}
+			var s *sql.Stmt
+			if s, err = c.stmt(ctx, chunk); err != nil {
+				return err
+			}
+			rs, err = s.QueryContext(ctx, args...)
+		} else {
+			rs, err = c.queryText(ctx, multiRow(queries[name], n, positional), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, c.db.dialect.TranslateError(err))
+		}
+		for rs.Next() {
+			if scan == nil {
+				continue
+			}
+			if err := scan(rs); err != nil {
+				rs.Close()
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		if err := rs.Close(); err != nil {
+			return fmt.Errorf("%s: %w", name, c.db.dialect.TranslateError(err))
+		}
+		if err := rs.Err(); err != nil {
+			return fmt.Errorf("%s: %w", name, c.db.dialect.TranslateError(err))
 		}
 	}
 	return nil
-}
-
-// MarkListeningSeen records a post's keyed hash and reports whether it was new.
-func (c *conn) MarkListeningSeen(ctx context.Context, windowID, topicID string, hash []byte) (bool, error) {
-	res, err := c.exec(ctx, "listening-seen-add", windowID, topicID, hash)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
 }
 
 // ListeningWindows returns the open windows, oldest first.

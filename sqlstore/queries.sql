@@ -795,6 +795,8 @@ FROM listening_aggregates
 WHERE topic_id = $1 AND width = $2 AND start_at >= $3 AND start_at < $4
 ORDER BY start_at, network, language, kind, term
 
+-- The listening writes go many rows per statement: listening.go repeats
+-- the VALUES tuple of these queries once per row (multiRow).
 -- name: listening-aggregate-add
 INSERT INTO listening_aggregates (topic_id, width, start_at, network, language, kind, term, posts, authors, negative, neutral, positive)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -805,12 +807,20 @@ ON CONFLICT (topic_id, width, start_at, network, language, kind, term) DO UPDATE
     neutral = listening_aggregates.neutral + excluded.neutral,
     positive = listening_aggregates.positive + excluded.positive
 
--- name: listening-author-add
-INSERT INTO listening_authors (window_id, topic_id, width, start_at, network, language, kind, term, author)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING
-
 -- name: listening-seen-add
 INSERT INTO listening_seen (window_id, topic_id, hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
+RETURNING window_id, topic_id, hash
+
+-- Authors' row sets, locked for the transaction: the no-op update makes
+-- PostgreSQL wait for a concurrent writer and return what it committed.
+-- name: listening-author-lock
+INSERT INTO listening_authors (window_id, author, topic_id, row_ids) VALUES ($1, $2, $3, $4)
+ON CONFLICT (window_id, author) DO UPDATE SET row_ids = listening_authors.row_ids
+RETURNING window_id, author, row_ids
+
+-- name: listening-author-set
+INSERT INTO listening_authors (window_id, author, topic_id, row_ids) VALUES ($1, $2, $3, $4)
+ON CONFLICT (window_id, author) DO UPDATE SET row_ids = excluded.row_ids
 
 -- name: listening-window-select
 SELECT id, start_at, end_at, key_version, kek_version, wrapped, sealed FROM listening_windows ORDER BY start_at

@@ -32,6 +32,10 @@ type Dialect struct {
 	// TranslateError turns a constraint violation into a *tresor.Error
 	// (ECConflict, ECInvalidReference) and returns any other error unchanged.
 	TranslateError func(error) error
+	// PositionalParams: long multi-row statements are written with ?
+	// parameters (SQLite finds every $N by a scan of the statement's
+	// parameter names, quadratic in their number).
+	PositionalParams bool
 	// MigrationLock, if set, runs first in every migration transaction so that
 	// several servers starting at once migrate one after the other.
 	MigrationLock string

@@ -2,7 +2,10 @@ package storetest
 
 import (
 	"bytes"
+	"fmt"
+	"hash/fnv"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +20,9 @@ var listeningTests = []struct {
 	{"ListeningTopicRoundTripAndVersion", testListeningTopic},
 	{"ListeningAuthorsCountOncePerRowAndWindow", testListeningAuthors},
 	{"ListeningPostsInOneCallCountAsOneByOne", testListeningPosts},
+	{"ListeningAuthorCountsOnceUnderConcurrentWriters", testListeningConcurrentAuthors},
 	{"ListeningSeenPostCountsOnce", testListeningSeen},
+	{"ListeningBatchesBeyondOneStatementCountLikeOneByOne", testListeningLargeBatches},
 	{"ListeningWindowCloseLeavesOnlyAggregates", testListeningClose},
 	{"ListeningDroppedCountersAdd", testListeningDropped},
 }
@@ -74,10 +79,54 @@ func testListeningTopic(t *testing.T, s tresor.Store) {
 	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error { return tx.DeleteListeningTopic(ctx, top.ID) }), tresor.ECNotFound)
 }
 
+// listeningPost is a post of author with the rows, each row named by a
+// hash of its key (the gate keys them with the window's key).
+func listeningPost(windowID, author string, rows ...*tresor.ListeningAggregate) tresor.ListeningPost {
+	ids := make([]uint64, len(rows))
+	for i, r := range rows {
+		h := fnv.New64a()
+		fmt.Fprint(h, r.TopicID, r.Width, r.Start.UnixMicro(), r.Network, r.Language, r.Kind, "\x00", r.Term)
+		ids[i] = h.Sum64()
+	}
+	return tresor.ListeningPost{WindowID: windowID, Author: []byte(author), Rows: rows, RowIDs: ids}
+}
+
+func addListening(tx tresor.Tx, windowID, author string, rows ...*tresor.ListeningAggregate) error {
+	return tx.AddListeningPosts(ctx, []tresor.ListeningPost{listeningPost(windowID, author, rows...)})
+}
+
+// testListeningConcurrentAuthors: writers that count the same author into
+// the same row at the same moment count the author once.
+func testListeningConcurrentAuthors(t *testing.T, s tresor.Store) {
+	top, w := listeningTopic(t, s), listeningWindow(t, s)
+	const writers = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.Update(ctx, func(tx tresor.Tx) error {
+				return addListening(tx, w.ID, "a", aggRow(top.ID, "bucket", ""), aggRow(top.ID, "term", "kaffee"))
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		must(t, err)
+	}
+	rows, err := s.Read().ListeningAggregates(ctx, top.ID, tresor.BucketDay, epoch.Add(-48*time.Hour), epoch.Add(time.Hour))
+	must(t, err)
+	if len(rows) != 2 || rows[0].Posts != writers || rows[0].Authors != 1 || rows[1].Authors != 1 {
+		t.Fatalf("after %d concurrent writers of one author: %+v %+v", writers, rows[0], rows[len(rows)-1])
+	}
+}
+
 func testListeningAuthors(t *testing.T, s tresor.Store) {
 	top, w := listeningTopic(t, s), listeningWindow(t, s)
 	add := func(author string, rows ...*tresor.ListeningAggregate) {
-		update(t, s, func(tx tresor.Tx) error { return tx.AddListening(ctx, w.ID, []byte(author), rows) })
+		update(t, s, func(tx tresor.Tx) error { return addListening(tx, w.ID, author, rows...) })
 	}
 	add("a", aggRow(top.ID, "bucket", ""), aggRow(top.ID, "term", "kaffee"))
 	add("a", aggRow(top.ID, "bucket", ""))
@@ -101,7 +150,7 @@ func testListeningAuthors(t *testing.T, s tresor.Store) {
 func testListeningPosts(t *testing.T, s tresor.Store) {
 	top, w := listeningTopic(t, s), listeningWindow(t, s)
 	post := func(author string, rows ...*tresor.ListeningAggregate) tresor.ListeningPost {
-		return tresor.ListeningPost{WindowID: w.ID, Author: []byte(author), Rows: rows}
+		return listeningPost(w.ID, author, rows...)
 	}
 	// The same posts as testListeningAuthors, in one call, and once more
 	// by an author already counted.
@@ -131,7 +180,10 @@ func testListeningSeen(t *testing.T, s tresor.Store) {
 	for i, want := range []bool{true, false} {
 		var isNew bool
 		update(t, s, func(tx tresor.Tx) (err error) {
-			isNew, err = tx.MarkListeningSeen(ctx, w.ID, top.ID, []byte("post-hash"))
+			got, err := tx.MarkListeningSeen(ctx, []tresor.ListeningSeen{{WindowID: w.ID, TopicID: top.ID, Hash: []byte("post-hash")}})
+			if err == nil {
+				isNew = got[0]
+			}
 			return err
 		})
 		if isNew != want {
@@ -140,13 +192,53 @@ func testListeningSeen(t *testing.T, s tresor.Store) {
 	}
 }
 
+// testListeningLargeBatches: batches larger than one statement's rows
+// count as one post at a time would.
+func testListeningLargeBatches(t *testing.T, s tresor.Store) {
+	top, w := listeningTopic(t, s), listeningWindow(t, s)
+	var seen []tresor.ListeningSeen
+	for i := range 250 {
+		seen = append(seen, tresor.ListeningSeen{WindowID: w.ID, TopicID: top.ID, Hash: fmt.Appendf(nil, "post-%d", i)})
+	}
+	seen = append(seen, seen[:30]...) // delivered twice in one batch
+	var got []bool
+	update(t, s, func(tx tresor.Tx) (err error) { got, err = tx.MarkListeningSeen(ctx, seen); return err })
+	for i, isNew := range got {
+		if isNew != (i < 250) {
+			t.Fatalf("post %d of the batch: new = %v", i, isNew)
+		}
+	}
+	update(t, s, func(tx tresor.Tx) (err error) { got, err = tx.MarkListeningSeen(ctx, seen[:250]); return err })
+	if slices.Contains(got, true) {
+		t.Fatal("a post seen before is new again")
+	}
+	var posts []tresor.ListeningPost
+	for i := range 250 {
+		posts = append(posts, listeningPost(w.ID, fmt.Sprintf("author-%d", i), aggRow(top.ID, "bucket", ""), aggRow(top.ID, "term", fmt.Sprintf("t%d", i%3))))
+	}
+	for i := range 120 { // the first 120 authors once more
+		posts = append(posts, listeningPost(w.ID, fmt.Sprintf("author-%d", i), aggRow(top.ID, "bucket", "")))
+	}
+	update(t, s, func(tx tresor.Tx) error { return tx.AddListeningPosts(ctx, posts) })
+	rows, err := s.Read().ListeningAggregates(ctx, top.ID, tresor.BucketDay, epoch.Add(-48*time.Hour), epoch.Add(time.Hour))
+	must(t, err)
+	if len(rows) != 4 || rows[0].Kind != "bucket" || rows[0].Posts != 370 || rows[0].Authors != 250 {
+		t.Fatalf("after 370 posts of 250 authors: %d rows, first %+v", len(rows), rows[0])
+	}
+	for _, r := range rows[1:] {
+		if r.Authors < 83 || r.Authors > 84 || r.Posts != r.Authors {
+			t.Fatalf("term %+v, want 83 or 84 authors of one post each", r)
+		}
+	}
+}
+
 func testListeningClose(t *testing.T, s tresor.Store) {
 	top, w := listeningTopic(t, s), listeningWindow(t, s)
 	update(t, s, func(tx tresor.Tx) error {
-		if _, err := tx.MarkListeningSeen(ctx, w.ID, top.ID, []byte("p")); err != nil {
+		if _, err := tx.MarkListeningSeen(ctx, []tresor.ListeningSeen{{WindowID: w.ID, TopicID: top.ID, Hash: []byte("p")}}); err != nil {
 			return err
 		}
-		return tx.AddListening(ctx, w.ID, []byte("a"), []*tresor.ListeningAggregate{aggRow(top.ID, "bucket", "")})
+		return addListening(tx, w.ID, "a", aggRow(top.ID, "bucket", ""))
 	})
 	ws, err := s.Read().ListeningWindows(ctx)
 	must(t, err)
@@ -172,7 +264,7 @@ func testListeningClose(t *testing.T, s tresor.Store) {
 	// old window's pseudonyms are gone.
 	w2 := listeningWindow(t, s)
 	update(t, s, func(tx tresor.Tx) error {
-		return tx.AddListening(ctx, w2.ID, []byte("a"), []*tresor.ListeningAggregate{aggRow(top.ID, "bucket", "")})
+		return addListening(tx, w2.ID, "a", aggRow(top.ID, "bucket", ""))
 	})
 	rows, err = s.Read().ListeningAggregates(ctx, top.ID, tresor.BucketDay, epoch.Add(-48*time.Hour), epoch.Add(time.Hour))
 	must(t, err)
