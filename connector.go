@@ -92,6 +92,15 @@ type Connector interface {
 	Stream(ctx context.Context, keywords []string, fn func(SocialPost)) error
 }
 
+// StreamResumer is a Connector whose stream can resume: StreamSince is
+// Stream, except that its first poll also delivers the public posts made
+// after since (as far back as the network's pages reach), so that a stream
+// started again after a restart catches up on what it missed. Posts may
+// come twice; the listening gate counts each once.
+type StreamResumer interface {
+	StreamSince(ctx context.Context, keywords []string, since time.Time, fn func(SocialPost)) error
+}
+
 // ErrConnector marks a failure of the network (a timeout, an answer that is
 // not what the protocol says). The channel stays usable.
 type ErrConnector struct {

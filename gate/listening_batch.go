@@ -262,7 +262,17 @@ func (g *Gate) listen(ctx context.Context, tg listenTarget, rep *tresor.Listenin
 			}
 		}
 	}()
-	err = conn.Stream(ctx, tg.topic.Keywords, func(p tresor.SocialPost) {
+	stream := conn.Stream
+	if r, ok := conn.(tresor.StreamResumer); ok && !tg.topic.Cursors[tg.network].IsZero() {
+		// A stream started again catches up from the newest post counted
+		// (less the grace for posts that arrive late); what comes twice
+		// is marked seen and counted once.
+		since := tg.topic.Cursors[tg.network].Add(-listenGrace)
+		stream = func(ctx context.Context, kw []string, fn func(tresor.SocialPost)) error {
+			return r.StreamSince(ctx, kw, since, fn)
+		}
+	}
+	err = stream(ctx, tg.topic.Keywords, func(p tresor.SocialPost) {
 		drop := func(reason string) { report(func(r *tresor.ListeningReport) { r.Dropped[reason]++ }) }
 		special := func() { mu.Lock(); specials++; mu.Unlock() }
 		it, err := g.listenPrepare(wctx, tg.topic, kw, tg.network, p, drop, special)

@@ -114,3 +114,88 @@ func TestListeningBatches(t *testing.T) {
 		})
 	})
 }
+
+// resumingNet is a network whose plain Stream, like a real one, starts at
+// the newest post and delivers only what comes later (here: nothing),
+// while StreamSince also delivers what was made after since.
+type resumingNet struct {
+	streamNet
+	mu     sync.Mutex
+	sinces []time.Time
+}
+
+func (s *resumingNet) Stream(ctx context.Context, _ []string, _ func(tresor.SocialPost)) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (s *resumingNet) StreamSince(ctx context.Context, kw []string, since time.Time, fn func(tresor.SocialPost)) error {
+	s.mu.Lock()
+	s.sinces = append(s.sinces, since)
+	s.mu.Unlock()
+	s.smu.Lock()
+	var posts []tresor.SocialPost
+	for _, p := range s.posts {
+		if p.CreatedAt.After(since) {
+			posts = append(posts, p)
+		}
+	}
+	s.smu.Unlock()
+	for _, p := range posts {
+		fn(p)
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestListeningResumes(t *testing.T) {
+	t.Run("a stream started again catches up from the topic's cursor and counts each post once", func(t *testing.T) {
+		listenBackends(t, func(t *testing.T, e *listenEnv) {
+			must(t, e.g.Close())
+			net := &resumingNet{}
+			open := func() *gate.Gate {
+				return openGate(t, e.cfg, gate.WithClock(e.clock.now),
+					gate.WithConnectors(func(context.Context, string, []byte) (tresor.Connector, error) { return net, nil }))
+			}
+			// The first run: no cursor yet, so the stream starts at the
+			// newest post, as a new stream must (nothing from before).
+			net.add(e.posts(0, 4, "before", "#AcmeKaffee %d")...)
+			g := open()
+			if _, err := g.ListenFor(system(), 200*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+			net.mu.Lock()
+			if len(net.sinces) != 0 {
+				t.Fatalf("a topic without a cursor resumed from %v", net.sinces)
+			}
+			net.mu.Unlock()
+			must(t, g.Close())
+			// Counted by another run (say, before an update): the cursor
+			// stands at these posts.
+			e.open(t)
+			e.net.add(e.posts(0, 4, "before", "#AcmeKaffee %d")...)
+			e.run(t)
+			must(t, e.g.Close())
+
+			// While the server was down, six more posts were made.
+			e.clock.advance(10 * time.Minute)
+			net.add(e.posts(4, 6, "downtime", "#AcmeKaffee %d")...)
+			g = open()
+			rep, err := g.ListenFor(system(), 300*time.Millisecond)
+			must(t, err)
+			net.mu.Lock()
+			sinces := append([]time.Time(nil), net.sinces...)
+			net.mu.Unlock()
+			if len(sinces) != 1 || sinces[0].IsZero() {
+				t.Fatalf("StreamSince called with %v, want once with the cursor", sinces)
+			}
+			if rep.Counted != 6 || rep.Dropped["duplicate"] != 4 {
+				t.Errorf("report = %+v, want the 6 missed posts counted and the 4 known ones as duplicates", rep)
+			}
+			e.g = g
+			if b := e.day(t); posts(b) != 10 {
+				t.Errorf("bucket = %+v, want 10 posts, each once", b)
+			}
+		})
+	})
+}

@@ -79,10 +79,10 @@ func New(writer, reader *sql.DB, d Dialect) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{dialect: d, writer: newPool("writer", writer), migrations: ms}
+	db := &DB{dialect: d, writer: newPool("writer", writer, d.PositionalParams), migrations: ms}
 	db.reader = db.writer
 	if reader != nil && reader != writer {
-		db.reader = newPool("reader", reader)
+		db.reader = newPool("reader", reader, d.PositionalParams)
 	}
 	return db, nil
 }
@@ -189,14 +189,15 @@ func (db *DB) Update(ctx context.Context, fn func(tresor.Tx) error) (err error) 
 
 // pool is a database/sql pool with the named statements prepared on it.
 type pool struct {
-	name  string
-	db    *sql.DB
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt
+	name       string
+	db         *sql.DB
+	positional bool // the dialect's PositionalParams
+	mu         sync.Mutex
+	stmts      map[string]*sql.Stmt
 }
 
-func newPool(name string, db *sql.DB) *pool {
-	return &pool{name: name, db: db, stmts: map[string]*sql.Stmt{}}
+func newPool(name string, db *sql.DB, positional bool) *pool {
+	return &pool{name: name, db: db, positional: positional, stmts: map[string]*sql.Stmt{}}
 }
 
 // stmt returns the named statement, preparing it on first use.
@@ -218,7 +219,8 @@ func (p *pool) stmt(ctx context.Context, name string) (*sql.Stmt, error) {
 	return s, nil
 }
 
-// prepareAll prepares every named statement not prepared yet.
+// prepareAll prepares every named statement not prepared yet; those with
+// ? parameters (named "…?") only where the dialect has them.
 func (p *pool) prepareAll(ctx context.Context) error {
 	p.mu.Lock()
 	n := len(p.stmts)
@@ -227,6 +229,9 @@ func (p *pool) prepareAll(ctx context.Context) error {
 		return nil
 	}
 	for name := range queries {
+		if strings.HasSuffix(name, "?") && !p.positional {
+			continue
+		}
 		if _, err := p.stmt(ctx, name); err != nil {
 			return err
 		}

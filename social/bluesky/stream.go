@@ -30,6 +30,13 @@ const (
 // refuses the credentials (401, 403, also after a new login): then Stream
 // returns that error. Otherwise it returns ctx.Err() when ctx ends.
 func (c *Connector) Stream(ctx context.Context, keywords []string, fn func(tresor.SocialPost)) error {
+	return c.StreamSince(ctx, keywords, time.Time{}, fn)
+}
+
+// StreamSince is Stream, except that the first search of each keyword
+// delivers the posts made after since (its newest page of them) instead of
+// only recording what is there.
+func (c *Connector) StreamSince(ctx context.Context, keywords []string, since time.Time, fn func(tresor.SocialPost)) error {
 	var kws []string
 	for _, k := range keywords {
 		if k = strings.TrimSpace(k); k != "" && !slices.Contains(kws, k) {
@@ -42,7 +49,7 @@ func (c *Connector) Stream(ctx context.Context, keywords []string, fn func(treso
 	if fn == nil {
 		return errors.New("bluesky: Stream needs a function to call")
 	}
-	st := &streamState{seen: newSeenSet(maxSeen), primed: map[string]bool{}}
+	st := &streamState{seen: newSeenSet(maxSeen), primed: map[string]bool{}, since: since}
 	first := true
 	for {
 		failed, err := c.poll(ctx, kws, st, fn)
@@ -74,6 +81,7 @@ func isRefused(err error) bool {
 type streamState struct {
 	seen   *seenSet
 	primed map[string]bool // keywords searched once
+	since  time.Time       // the first search delivers what is newer (zero: nothing)
 }
 
 // poll searches every keyword once and calls fn with the new posts. It
@@ -84,7 +92,12 @@ func (c *Connector) poll(ctx context.Context, kws []string, st *streamState, fn 
 	failed := 0
 	var firstErr error
 	for _, kw := range kws {
-		out, err := bsky.FeedSearchPosts(ctx, c.api(), "", "", "", "", searchPageSize, "", kw, "", "latest", nil, "", "")
+		priming := !st.primed[kw]
+		since := ""
+		if priming && !st.since.IsZero() {
+			since = st.since.UTC().Format(time.RFC3339)
+		}
+		out, err := bsky.FeedSearchPosts(ctx, c.api(), "", "", "", "", searchPageSize, "", kw, since, "latest", nil, "", "")
 		if err != nil {
 			failed++
 			if firstErr == nil {
@@ -95,21 +108,20 @@ func (c *Connector) poll(ctx context.Context, kws []string, st *streamState, fn 
 			}
 			continue
 		}
-		priming := !st.primed[kw]
 		st.primed[kw] = true
 		for _, pv := range out.Posts {
 			if pv == nil || pv.Author == nil || pv.Record == nil || st.seen.has(pv.Uri) {
 				continue
 			}
 			st.seen.add(pv.Uri)
-			if priming || pv.Author.Did == s.did {
+			if priming && st.since.IsZero() || pv.Author.Did == s.did {
 				continue
 			}
 			fp, ok := pv.Record.Val.(*bsky.FeedPost)
 			if !ok || fp == nil {
 				continue
 			}
-			if p, ok := mapPost(pv.Uri, pv.Author.Did, pv.Author.Handle, fp, pv.IndexedAt, s.did, s.handle); ok {
+			if p, ok := mapPost(pv.Uri, pv.Author.Did, pv.Author.Handle, fp, pv.IndexedAt, s.did, s.handle); ok && (!priming || p.CreatedAt.After(st.since)) {
 				fresh = append(fresh, p)
 			}
 		}

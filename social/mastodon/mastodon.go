@@ -285,6 +285,13 @@ func (c *Connector) Send(ctx context.Context, to, text string, direct bool, inRe
 // the server refuses the credentials (401, 403): then Stream returns that
 // error. Otherwise it returns ctx.Err() when ctx ends.
 func (c *Connector) Stream(ctx context.Context, keywords []string, fn func(tresor.SocialPost)) error {
+	return c.StreamSince(ctx, keywords, time.Time{}, fn)
+}
+
+// StreamSince is Stream, except that the first poll of each tag delivers
+// the public statuses created after since (up to maxStreamPages pages
+// back) instead of only recording where the timeline stands.
+func (c *Connector) StreamSince(ctx context.Context, keywords []string, since time.Time, fn func(tresor.SocialPost)) error {
 	tags, err := hashtags(keywords)
 	if err != nil {
 		return err
@@ -301,7 +308,18 @@ func (c *Connector) Stream(ctx context.Context, keywords []string, fn func(treso
 		case <-timer.C:
 		}
 		for _, tag := range tags {
-			statuses, err := c.pollTag(ctx, tag, last[tag], started[tag])
+			var statuses []*mstdn.Status
+			var err error
+			if !started[tag] && !since.IsZero() {
+				var newest mstdn.ID
+				statuses, newest, err = c.catchUp(ctx, tag, since)
+				if err == nil {
+					started[tag] = true // deliver what it found
+					last[tag] = newest
+				}
+			} else {
+				statuses, err = c.pollTag(ctx, tag, last[tag], started[tag])
+			}
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -355,6 +373,45 @@ func (c *Connector) pollTag(ctx context.Context, tag string, since mstdn.ID, sta
 		since = page[len(page)-1].ID
 	}
 	return all, nil
+}
+
+// catchUp returns the statuses of a tag's timeline created after since,
+// oldest first, paging back from the newest (up to maxStreamPages), and
+// the newest id of the timeline.
+func (c *Connector) catchUp(ctx context.Context, tag string, since time.Time) ([]*mstdn.Status, mstdn.ID, error) {
+	var all []*mstdn.Status
+	var maxID, newest mstdn.ID
+	for range maxStreamPages {
+		page, err := c.client.GetTimelineHashtag(ctx, tag, false, &mstdn.Pagination{Limit: pageSize, MaxID: maxID})
+		if statusCode(err) == http.StatusNotFound {
+			break
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		older := false
+		for _, s := range page {
+			if s == nil || s.ID == "" {
+				continue
+			}
+			if maxID == "" || s.ID.Compare(maxID) < 0 {
+				maxID = s.ID
+			}
+			if s.ID.Compare(newest) > 0 {
+				newest = s.ID
+			}
+			if s.CreatedAt.After(since) {
+				all = append(all, s)
+			} else {
+				older = true
+			}
+		}
+		if older || len(page) < pageSize {
+			break
+		}
+	}
+	slices.SortFunc(all, func(a, b *mstdn.Status) int { return a.ID.Compare(b.ID) })
+	return all, newest, nil
 }
 
 // hashtags turns keywords into distinct tag names: without '#', in lower
