@@ -155,6 +155,7 @@ func TestOnGoToSocial(t *testing.T) {
 	})
 
 	// The stream: a tagged post after the first poll arrives, one before does not.
+	beforeAlt := time.Now().Add(-2 * time.Second)
 	if err := gts.Do("POST", "/api/v1/statuses", bob.Token, url.Values{
 		"status": {"Alt #tresortest"}, "visibility": {"public"},
 	}, 200, nil); err != nil {
@@ -191,6 +192,27 @@ func TestOnGoToSocial(t *testing.T) {
 	mu.Lock()
 	if len(streamed) != 1 || !strings.Contains(streamed[0].Text, "Neu") || streamed[0].Author != "@bob@"+host {
 		t.Errorf("streamed %+v, want only the new post", streamed)
+	}
+	mu.Unlock()
+
+	// A stream started again from a time before both posts catches up on
+	// both at its first poll, oldest first.
+	var caught []tresor.SocialPost
+	cctx, stopCatchUp := context.WithCancel(ctx)
+	caughtUp := make(chan error, 1)
+	go func() {
+		caughtUp <- c.StreamSince(cctx, []string{"#TresorTest"}, beforeAlt, func(p tresor.SocialPost) {
+			mu.Lock()
+			caught = append(caught, p)
+			mu.Unlock()
+		})
+	}()
+	waitFor(t, "the posts caught up on", func() bool { mu.Lock(); defer mu.Unlock(); return len(caught) >= 2 })
+	stopCatchUp()
+	<-caughtUp
+	mu.Lock()
+	if len(caught) != 2 || !strings.Contains(caught[0].Text, "Alt") || !strings.Contains(caught[1].Text, "Neu") {
+		t.Errorf("caught up on %+v, want the posts Alt and Neu", caught)
 	}
 	mu.Unlock()
 
