@@ -15,6 +15,7 @@ import (
 	"tresor/gate"
 	"tresor/listen/text"
 	"tresor/sqlite"
+	"tresor/storetest"
 )
 
 // benchSentences are the texts of the benchmark's posts: German and
@@ -63,14 +64,22 @@ func (s *oneShotNet) Stream(_ context.Context, _ []string, fn func(tresor.Social
 // BenchmarkListeningGate pushes b.N posts through the listening gate on
 // SQLite (screen, pseudonymise, analyse, aggregate, store) and, in the same
 // run, only tokenises the same posts; it reports both rates and their
-// ratio. Run it with an exact count, e.g.
+// ratio, on SQLite and (with TRESOR_TEST_POSTGRES set) on PostgreSQL. Run
+// it with an exact count, e.g.
 //
-//	go test ./gate -run '^$' -bench ListeningGate -benchtime 20000x
+//	go test ./gate -run '^$' -bench 'ListeningGate$' -benchtime 20000x
 func BenchmarkListeningGate(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { benchListeningGate(b, datadir.Config{DataDir: b.TempDir(), Migrate: true}) })
+	b.Run("postgres", func(b *testing.B) {
+		benchListeningGate(b, datadir.Config{DB: storetest.PostgresURL(b), DataDir: b.TempDir(), Migrate: true})
+	})
+}
+
+func benchListeningGate(b *testing.B, cfg datadir.Config) {
 	clk := newClock()
 	posts := benchPosts(b.N, clk.now())
 	net := &oneShotNet{posts: posts}
-	g, err := datadir.Open(context.Background(), datadir.Config{DataDir: b.TempDir(), Migrate: true},
+	g, err := datadir.Open(context.Background(), cfg,
 		gate.WithLogger(slog.New(slog.DiscardHandler)), gate.WithClock(clk.now),
 		gate.WithConnectors(func(context.Context, string, []byte) (tresor.Connector, error) { return net, nil }))
 	if err != nil {
