@@ -184,7 +184,7 @@ func TestPublishWithoutAnswerOnGoToSocial(t *testing.T) {
 
 	t.Run("the post of an attempt whose answer was lost is found, and nothing else is", func(t *testing.T) {
 		since := time.Now()
-		req := tresor.PublishRequest{Key: tresor.NewPostKey(since, 2), Text: "Neu: der Frühjahrskatalog & mehr", Since: since}
+		req := tresor.PublishRequest{Key: tresor.NewPostKey(since, 2), Text: "Neu: der Frühjahrskatalog & mehr <für alle>\n\n#Katalog https://example.com/katalog/2027?seite=1", Since: since}
 		lossy.lose.Store(1)
 		_, err := c.Publish(ctx, req)
 		if !isConnectorError(err, "publish") || !errors.Is(err, tresor.ErrOutcomeUnknown) {
