@@ -82,8 +82,14 @@ type Connector interface {
 	// after the cursor ("" for the newest page), oldest first, and returns
 	// the cursor to continue from.
 	Inbox(ctx context.Context, cursor string) ([]SocialPost, string, error)
-	// Publish posts publicly on the company account.
-	Publish(ctx context.Context, text string) (*SocialPost, error)
+	// Publish posts publicly on the company account. A retry with the
+	// same Key does not post twice where the network lets the caller name
+	// the post (Bluesky's record key, Mastodon's Idempotency-Key). When no
+	// answer came, the error wraps ErrOutcomeUnknown.
+	Publish(ctx context.Context, r PublishRequest) (*SocialPost, error)
+	// Published looks for the post an earlier attempt with the same
+	// request may have created; nil and no error when there is none.
+	Published(ctx context.Context, r PublishRequest) (*SocialPost, error)
 	// Send writes to one person: a direct message (direct) or a public
 	// mention, optionally in reply to a post.
 	Send(ctx context.Context, to, text string, direct bool, inReplyTo string) (*SocialPost, error)
@@ -113,6 +119,12 @@ type ErrConnector struct {
 // connector) cannot do what was asked, e.g. direct messages on Bluesky.
 // Asking again will not help; the answer says what to do instead.
 var ErrNotSupported = errors.New("not supported on this network")
+
+// ErrOutcomeUnknown, wrapped in an ErrConnector, says a request that
+// changes something got no answer that tells whether it took effect: a
+// timeout, a connection cut, a server error (5xx), an answer that could not
+// be read. Only a refusal (4xx) is a definite failure.
+var ErrOutcomeUnknown = errors.New("the outcome is unknown")
 
 func (e *ErrConnector) Error() string { return e.Network + ": " + e.Op + ": " + e.Err.Error() }
 func (e *ErrConnector) Unwrap() error { return e.Err }
@@ -170,8 +182,17 @@ type Post struct {
 	RemoteID    string     `json:"remote_id,omitempty"`
 	URL         string     `json:"url,omitempty"`
 	Error       string     `json:"error,omitempty"`
-	CreatedBy   string     `json:"created_by"`
-	CreatedAt   time.Time  `json:"created_at"`
+	// Unconfirmed says why the last attempt to publish has no known
+	// outcome (no answer came); the next run looks for the post on the
+	// network before it tries again.
+	Unconfirmed string    `json:"unconfirmed,omitempty"`
+	CreatedBy   string    `json:"created_by"`
+	CreatedAt   time.Time `json:"created_at"`
+	// Key is the post's identity on the network (see PublishRequest),
+	// Attempts how often it was sent, AttemptedAt when first.
+	Key         string     `json:"-"`
+	Attempts    int        `json:"-"`
+	AttemptedAt *time.Time `json:"-"`
 }
 
 // PostQuery selects posts.
@@ -214,4 +235,32 @@ type SocialService interface {
 	PollInbox(ctx context.Context, channelID string) (*InboxReport, error)
 	// SocialProfile reads a public profile, screened like an import.
 	SocialProfile(ctx context.Context, channelID, handle string) (*SocialProfile, []string, error)
+}
+
+// PublishRequest is a company post to publish.
+type PublishRequest struct {
+	// Key is the post's identity, chosen before the first attempt and the
+	// same on every retry (see NewPostKey).
+	Key  string
+	Text string
+	// Since is when the first attempt began (zero: this is the first).
+	// A network that cannot look a post up by its key searches from here.
+	Since time.Time
+}
+
+// postKeyAlphabet is the sortable base32 of AT Protocol timestamp ids.
+const postKeyAlphabet = "234567abcdefghijklmnopqrstuvwxyz"
+
+// NewPostKey returns a new key for a post: a timestamp id of 13
+// characters (53 bits of microseconds since 1970, 10 bits of clock), which
+// the AT Protocol takes as a record key and Mastodon as an
+// Idempotency-Key. clock tells apart keys made in the same microsecond.
+func NewPostKey(t time.Time, clock uint16) string {
+	v := uint64(t.UnixMicro())&(1<<53-1)<<10 | uint64(clock&0x3ff)
+	var b [13]byte
+	for i := 12; i >= 0; i-- {
+		b[i] = postKeyAlphabet[v&0x1f]
+		v >>= 5
+	}
+	return string(b[:])
 }

@@ -500,7 +500,8 @@ type SocialWriter interface {
 	SetChannelState(ctx context.Context, id, cursor, lastError string, at time.Time) error
 	DeleteChannel(ctx context.Context, id string) error
 	InsertPost(ctx context.Context, p *Post) error
-	// PostDone stores the outcome of publishing a post.
+	// PostDone stores where publishing a post stands: its key and attempts
+	// before an attempt, the outcome after.
 	PostDone(ctx context.Context, p *Post) error
 	InsertNotices(ctx context.Context, ns []*Notice) error
 	// NoticeSent marks an open notice sent and reports whether it was open.

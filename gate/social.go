@@ -2,13 +2,16 @@ package gate
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"tresor"
@@ -218,7 +221,7 @@ func (g *Gate) SchedulePost(ctx context.Context, p *tresor.Post) (*tresor.Post, 
 		return nil, err
 	}
 	post := &tresor.Post{ID: newID(), ChannelID: p.ChannelID, Text: text, PublishAt: tresor.Truncate(p.PublishAt), CreatedBy: req.actor.String(),
-		CreatedAt: req.now}
+		CreatedAt: req.now, Key: newPostKey(req.now)}
 	if post.PublishAt.Before(req.now) {
 		post.PublishAt = req.now
 	}
@@ -248,30 +251,99 @@ func mentionsSomeone(text string) bool {
 	return false
 }
 
-// publish sends one post to its network and stores the outcome.
+// maxPublishAttempts bounds the attempts without an answer: after the
+// last, a post that is still not found on the network is recorded failed.
+const maxPublishAttempts = 5
+
+// publish sends one post to its network and stores the outcome. The post's
+// key is stored before the first attempt, so that a retry names the same
+// post. An attempt without an answer (ErrOutcomeUnknown) leaves the post
+// unconfirmed: the next run first looks for it on the network and records
+// it published if it is there, else sends it again with the same key. A
+// refusal of the network is final.
 func (g *Gate) publish(ctx context.Context, p *tresor.Post) {
 	_, conn, err := g.channelConnector(ctx, p.ChannelID)
-	if err == nil {
-		var sp *tresor.SocialPost
-		if sp, err = conn.Publish(ctx, p.Text); err == nil {
-			at := tresor.Truncate(g.now())
-			p.PublishedAt, p.RemoteID, p.URL = &at, sp.ID, sp.URL
-		}
-	}
 	if err != nil {
 		p.Error = publicText(connectorError(err))
+		g.storePost(ctx, p, "post.failed")
+		return
 	}
-	if err := g.store.Update(context.WithoutCancel(ctx), func(tx tresor.Tx) error {
+	req := tresor.PublishRequest{Key: p.Key, Text: p.Text}
+	if p.AttemptedAt != nil {
+		req.Since = *p.AttemptedAt
+	}
+	var sp *tresor.SocialPost
+	if p.Unconfirmed != "" {
+		sp, err = conn.Published(ctx, req)
+		if err != nil {
+			// Still not known whether it went out: do not send it again
+			// blindly. The state stays the same, so no new audit event.
+			p.Unconfirmed = publicText(connectorError(err))
+			g.storePost(ctx, p, "")
+			return
+		}
+	}
+	if sp == nil {
+		if p.Key == "" { // a post scheduled before keys were kept
+			p.Key = newPostKey(g.now())
+			req.Key = p.Key
+		}
+		at := tresor.Truncate(g.now())
+		if p.AttemptedAt == nil {
+			p.AttemptedAt, req.Since = &at, at
+		}
+		p.Attempts++
+		if !g.storePost(ctx, p, "") {
+			return // without the key stored, a retry could post twice
+		}
+		sp, err = conn.Publish(ctx, req)
+	}
+	switch {
+	case err == nil:
+		at := tresor.Truncate(g.now())
+		p.PublishedAt, p.RemoteID, p.URL, p.Unconfirmed = &at, sp.ID, sp.URL, ""
+		g.storePost(ctx, p, "post.published")
+	case errors.Is(err, tresor.ErrOutcomeUnknown) && p.Attempts < maxPublishAttempts:
+		p.Unconfirmed = publicText(connectorError(err))
+		g.storePost(ctx, p, "post.unconfirmed")
+	case errors.Is(err, tresor.ErrOutcomeUnknown):
+		p.Unconfirmed = ""
+		p.Error = fmt.Sprintf("No answer after %d attempts; check the account whether the post is there (%s).", p.Attempts,
+			publicText(connectorError(err)))
+		g.storePost(ctx, p, "post.failed")
+	default:
+		p.Unconfirmed = ""
+		p.Error = publicText(connectorError(err))
+		g.storePost(ctx, p, "post.failed")
+	}
+}
+
+// storePost stores where a post stands, with the audit event (none for an
+// attempt about to begin), and reports whether that worked.
+func (g *Gate) storePost(ctx context.Context, p *tresor.Post, event string) bool {
+	ctx = context.WithoutCancel(ctx) // the outcome is stored even when the caller gave up
+	err := g.store.Update(ctx, func(tx tresor.Tx) error {
 		if err := tx.PostDone(ctx, p); err != nil {
 			return err
 		}
-		if p.PublishedAt != nil {
-			return g.eventIn(ctx, tx, "post.published", p.ID, "channel="+p.ChannelID)
+		if event == "" {
+			return nil
 		}
-		return g.eventIn(ctx, tx, "post.failed", p.ID, "channel="+p.ChannelID)
-	}); err != nil {
-		g.log.Error("store a post's outcome", "post", p.ID, "error", err)
+		return g.eventIn(ctx, tx, event, p.ID, "channel="+p.ChannelID)
+	})
+	if err != nil {
+		g.log.Error("store a post's state", "post", p.ID, "error", err)
+		return false
 	}
+	return true
+}
+
+// newPostKey returns a post's key; its clock bits are random, so that two
+// servers sharing a database do not make the same key.
+func newPostKey(now time.Time) string {
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	return tresor.NewPostKey(now, binary.BigEndian.Uint16(b[:]))
 }
 
 // PublishDue publishes the scheduled posts whose time has come.

@@ -25,6 +25,12 @@ type fakeNet struct {
 	inbox     []tresor.SocialPost
 	sent      []tresor.SocialPost
 	published []string
+	byKey     map[string]tresor.SocialPost // the posts published, by their key
+	keys      []string                     // the key of each call of Publish
+	lost      int                          // the next publishes go out but their answers are lost
+	dropped   int                          // the next publishes are lost on the way: nothing goes out, no answer
+	refuse    error                        // Publish refuses
+	lookFail  error                        // Published fails
 	fail      error
 	sendFail  error
 	builds    int // connectors built for this account
@@ -53,11 +59,45 @@ func (f *fakeNet) Inbox(_ context.Context, cursor string) ([]tresor.SocialPost, 
 	}
 	return out, next, nil
 }
-func (f *fakeNet) Publish(_ context.Context, text string) (*tresor.SocialPost, error) {
+
+// Publish posts, honouring the key as Bluesky does: a second post with the
+// same key is the first.
+func (f *fakeNet) Publish(_ context.Context, r tresor.PublishRequest) (*tresor.SocialPost, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.published = append(f.published, text)
-	return &tresor.SocialPost{ID: "p" + strconv.Itoa(len(f.published)), URL: "https://social.example/p"}, nil
+	f.keys = append(f.keys, r.Key)
+	if f.refuse != nil {
+		return nil, f.refuse
+	}
+	if f.dropped > 0 {
+		f.dropped--
+		return nil, &tresor.ErrConnector{Network: "mastodon", Op: "publish", Err: fmt.Errorf("%w: connection reset", tresor.ErrOutcomeUnknown)}
+	}
+	sp, ok := f.byKey[r.Key]
+	if !ok {
+		f.published = append(f.published, r.Text)
+		sp = tresor.SocialPost{ID: "p" + strconv.Itoa(len(f.published)), URL: "https://social.example/p" + strconv.Itoa(len(f.published))}
+		if f.byKey == nil {
+			f.byKey = map[string]tresor.SocialPost{}
+		}
+		f.byKey[r.Key] = sp
+	}
+	if f.lost > 0 {
+		f.lost--
+		return nil, &tresor.ErrConnector{Network: "mastodon", Op: "publish", Err: fmt.Errorf("%w: timeout awaiting response headers", tresor.ErrOutcomeUnknown)}
+	}
+	return &sp, nil
+}
+func (f *fakeNet) Published(_ context.Context, r tresor.PublishRequest) (*tresor.SocialPost, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lookFail != nil {
+		return nil, f.lookFail
+	}
+	if sp, ok := f.byKey[r.Key]; ok {
+		return &sp, nil
+	}
+	return nil, nil
 }
 func (f *fakeNet) Send(_ context.Context, to, text string, direct bool, reply string) (*tresor.SocialPost, error) {
 	f.mu.Lock()

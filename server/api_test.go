@@ -426,8 +426,11 @@ func (stubNet) Profile(_ context.Context, h string) (*tresor.SocialProfile, erro
 func (stubNet) Inbox(_ context.Context, cursor string) ([]tresor.SocialPost, string, error) {
 	return nil, cursor, nil
 }
-func (stubNet) Publish(_ context.Context, text string) (*tresor.SocialPost, error) {
-	return &tresor.SocialPost{ID: "1", Text: text}, nil
+func (stubNet) Publish(_ context.Context, r tresor.PublishRequest) (*tresor.SocialPost, error) {
+	return &tresor.SocialPost{ID: "1", Text: r.Text}, nil
+}
+func (stubNet) Published(context.Context, tresor.PublishRequest) (*tresor.SocialPost, error) {
+	return nil, nil
 }
 func (stubNet) Send(_ context.Context, to, text string, direct bool, reply string) (*tresor.SocialPost, error) {
 	return &tresor.SocialPost{ID: "2", Author: to, Text: text}, nil

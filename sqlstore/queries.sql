@@ -518,15 +518,19 @@ UPDATE channels SET inbox_cursor = $2, last_error = $3, updated_at = $4 WHERE id
 DELETE FROM channels WHERE id = $1
 
 -- name: post-select
-SELECT p.id, p.channel_id, p.text, p.publish_at, p.published_at, p.remote_id, p.url, p.error, p.created_by, p.created_at
+SELECT p.id, p.channel_id, p.text, p.publish_at, p.published_at, p.remote_id, p.url, p.error, p.created_by, p.created_at,
+    p.publish_key, p.attempts, p.attempted_at, p.unconfirmed
 FROM posts p
 
 -- name: post-insert
-INSERT INTO posts (id, channel_id, text, publish_at, published_at, remote_id, url, error, created_by, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+INSERT INTO posts (id, channel_id, text, publish_at, published_at, remote_id, url, error, created_by, created_at,
+    publish_key, attempts, attempted_at, unconfirmed)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 
 -- name: post-done
-UPDATE posts SET published_at = $2, remote_id = $3, url = $4, error = $5 WHERE id = $1
+UPDATE posts SET published_at = $2, remote_id = $3, url = $4, error = $5, publish_key = $6, attempts = $7, attempted_at = $8,
+    unconfirmed = $9
+WHERE id = $1
 
 -- name: change-insert
 INSERT INTO changes (origin, at, contacts, organizations) VALUES ($1, $2, $3, $4) RETURNING seq

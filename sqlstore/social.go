@@ -151,11 +151,12 @@ func (c *conn) DeleteChannel(ctx context.Context, id string) error {
 func scanPost(s scanner) (*tresor.Post, error) {
 	var p tresor.Post
 	var at, created int64
-	var published sql.NullInt64
-	if err := s.Scan(&p.ID, &p.ChannelID, &p.Text, &at, &published, &p.RemoteID, &p.URL, &p.Error, &p.CreatedBy, &created); err != nil {
+	var published, attempted sql.NullInt64
+	if err := s.Scan(&p.ID, &p.ChannelID, &p.Text, &at, &published, &p.RemoteID, &p.URL, &p.Error, &p.CreatedBy, &created,
+		&p.Key, &p.Attempts, &attempted, &p.Unconfirmed); err != nil {
 		return nil, err
 	}
-	p.PublishAt, p.PublishedAt, p.CreatedAt = fromMicros(at), optTime(published), fromMicros(created)
+	p.PublishAt, p.PublishedAt, p.CreatedAt, p.AttemptedAt = fromMicros(at), optTime(published), fromMicros(created), optTime(attempted)
 	return &p, nil
 }
 
@@ -175,12 +176,14 @@ func (c *conn) Posts(ctx context.Context, q tresor.PostQuery) ([]*tresor.Post, e
 // InsertPost stores a post.
 func (c *conn) InsertPost(ctx context.Context, p *tresor.Post) error {
 	_, err := c.exec(ctx, "post-insert", p.ID, p.ChannelID, p.Text, micros(p.PublishAt), nullMicros(p.PublishedAt), p.RemoteID, p.URL,
-		p.Error, p.CreatedBy, micros(p.CreatedAt))
+		p.Error, p.CreatedBy, micros(p.CreatedAt), p.Key, p.Attempts, nullMicros(p.AttemptedAt), p.Unconfirmed)
 	return err
 }
 
-// PostDone stores the outcome of publishing.
+// PostDone stores where publishing a post stands: an attempt about to
+// begin, or its outcome.
 func (c *conn) PostDone(ctx context.Context, p *tresor.Post) error {
-	_, err := c.exec(ctx, "post-done", p.ID, nullMicros(p.PublishedAt), p.RemoteID, p.URL, p.Error)
+	_, err := c.exec(ctx, "post-done", p.ID, nullMicros(p.PublishedAt), p.RemoteID, p.URL, p.Error, p.Key, p.Attempts,
+		nullMicros(p.AttemptedAt), p.Unconfirmed)
 	return err
 }

@@ -283,6 +283,8 @@ func (m *Main) channelPosts(ctx context.Context, args []string) error {
 				state = "published " + p.PublishedAt.Format(time.RFC3339) + " " + p.URL
 			case p.Error != "":
 				state = "failed: " + p.Error
+			case p.Unconfirmed != "":
+				state = "unconfirmed (checked at the next run): " + p.Unconfirmed
 			}
 			fmt.Fprintf(m.Stdout, "%s  %s  %q\n", p.ID, state, p.Text)
 		}

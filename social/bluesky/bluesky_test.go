@@ -135,7 +135,7 @@ func TestPublish(t *testing.T) {
 	f := newFake(t)
 	c := connect(t, f, Options{Langs: []string{"de"}})
 	before := time.Now().Add(-time.Second)
-	p, err := c.Publish(context.Background(), "Neue Öffnungszeiten ab Montag")
+	p, err := c.Publish(context.Background(), tresor.PublishRequest{Text: "Neue Öffnungszeiten ab Montag"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestPublish(t *testing.T) {
 	if p.URL != "https://bsky.app/profile/tresor.example/post/"+rkey {
 		t.Errorf("URL %q", p.URL)
 	}
-	if _, err := c.Publish(context.Background(), "  "); err == nil {
+	if _, err := c.Publish(context.Background(), tresor.PublishRequest{Text: "  "}); err == nil {
 		t.Error("empty post accepted")
 	}
 }
@@ -175,7 +175,7 @@ func TestSessionRefresh(t *testing.T) {
 	c := connect(t, f, Options{})
 	ctx := context.Background()
 	f.expireAccess()
-	if _, err := c.Publish(ctx, "eins"); err != nil {
+	if _, err := c.Publish(ctx, tresor.PublishRequest{Text: "eins"}); err != nil {
 		t.Fatalf("Publish after the access token expired: %v", err)
 	}
 	if logins, refreshes := f.counts(); logins != 1 || refreshes != 1 {
@@ -569,12 +569,12 @@ func TestErrors(t *testing.T) {
 	_, _, err := c.Inbox(ctx, "")
 	connErr(t, f, err, "inbox")
 	f.fail("com.atproto.repo.createRecord", fault500)
-	_, err = c.Publish(ctx, "Hallo")
+	_, err = c.Publish(ctx, tresor.PublishRequest{Text: "Hallo"})
 	connErr(t, f, err, "publish")
 	f.fail("com.atproto.identity.resolveHandle", faultSlow)
 	_, err = c.Send(ctx, "alice.example", "Hallo", false, "")
 	connErr(t, f, err, "send")
-	if _, err := c.Publish(ctx, "Hallo"); err != nil {
+	if _, err := c.Publish(ctx, tresor.PublishRequest{Text: "Hallo"}); err != nil {
 		t.Fatalf("Publish after failures: %v", err)
 	}
 

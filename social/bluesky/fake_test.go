@@ -32,6 +32,8 @@ const (
 	faultHuge    fault = "huge"    // 200 with a 9 MiB body, chunked
 	faultHugeLen fault = "hugelen" // 200 announcing a 9 MiB body
 	faultLeak    fault = "leak"    // 500 whose message echoes the secrets
+	faultLost    fault = "lost"    // does the work, then no answer until the client gives up
+	fault400     fault = "400"     // 400 InvalidRequest: a refusal
 )
 
 // fakeXRPC is an in-process AT Protocol service implementing exactly the
@@ -56,6 +58,8 @@ type fakeXRPC struct {
 	sticky         map[string]fault   // per method, until cleared
 
 	records      []json.RawMessage         // bodies of createRecord
+	byKey        map[string]map[string]any // post records by record key
+	dupAnswer    int                       // status of a create whose key exists: 400 (InvalidRequest), or 500 as older PDS releases
 	posts        map[string]map[string]any // post views by URI
 	handles      map[string]string         // handle → DID
 	profiles     map[string]map[string]any // by handle and by DID
@@ -74,6 +78,8 @@ func newFake(t *testing.T) *fakeXRPC {
 		faults:    map[string][]fault{},
 		sticky:    map[string]fault{},
 		posts:     map[string]map[string]any{},
+		byKey:     map[string]map[string]any{},
+		dupAnswer: http.StatusBadRequest,
 		handles:   map[string]string{"tresor.example": fakeDID},
 		profiles:  map[string]map[string]any{},
 		search:    map[string][]map[string]any{},
@@ -118,6 +124,13 @@ func (f *fakeXRPC) count(method string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.calls[method]
+}
+
+// postCount returns how many posts the account has.
+func (f *fakeXRPC) postCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.byKey)
 }
 
 // answered returns how many answers of method were written.
@@ -252,6 +265,7 @@ var methods = map[string]string{
 	"com.atproto.server.createSession":        http.MethodPost,
 	"com.atproto.server.refreshSession":       http.MethodPost,
 	"com.atproto.repo.createRecord":           http.MethodPost,
+	"com.atproto.repo.getRecord":              http.MethodGet,
 	"com.atproto.identity.resolveHandle":      http.MethodGet,
 	"app.bsky.actor.getProfile":               http.MethodGet,
 	"app.bsky.feed.getPosts":                  http.MethodGet,
@@ -286,9 +300,13 @@ func (f *fakeXRPC) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	access, refresh := f.access, f.refresh
 	f.mu.Unlock()
+	lost := ft == faultLost
 	switch ft {
 	case fault500:
 		xrpcError(w, http.StatusInternalServerError, "InternalServerError", "Internal Server Error")
+		return
+	case fault400:
+		xrpcError(w, http.StatusBadRequest, "InvalidRequest", "Invalid app.bsky.feed.post record")
 		return
 	case faultGarbage:
 		w.Header().Set("Content-Type", "application/json")
@@ -372,8 +390,8 @@ func (f *fakeXRPC) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"did": did})
 	case "com.atproto.repo.createRecord":
 		var in struct {
-			Repo, Collection string
-			Record           map[string]any
+			Repo, Collection, Rkey string
+			Record                 map[string]any
 		}
 		if err := json.Unmarshal(body, &in); err != nil || in.Record == nil {
 			xrpcError(w, http.StatusBadRequest, "InvalidRequest", "body")
@@ -383,15 +401,43 @@ func (f *fakeXRPC) serve(w http.ResponseWriter, r *http.Request) {
 			xrpcError(w, http.StatusBadRequest, "InvalidRequest", "wrong repo or collection")
 			return
 		}
-		f.records = append(f.records, body)
 		f.seq++
 		rkey := fmt.Sprintf("3kabc%07d", f.seq)
+		if in.Rkey != "" {
+			rkey = in.Rkey
+		}
+		if _, dup := f.byKey[rkey]; dup {
+			// As the PDS: a record key names one record; older releases
+			// fail with 500 instead.
+			if f.dupAnswer == http.StatusInternalServerError {
+				xrpcError(w, http.StatusInternalServerError, "InternalServerError", "Internal Server Error")
+			} else {
+				xrpcError(w, http.StatusBadRequest, "InvalidRequest", "Record already exists: "+rkey)
+			}
+			return
+		}
+		f.records = append(f.records, body)
+		f.byKey[rkey] = in.Record
 		uri := "at://" + fakeDID + "/app.bsky.feed.post/" + rkey
 		cid := "bafyrei" + rkey
 		pv := map[string]any{"$type": "app.bsky.feed.defs#postView", "uri": uri, "cid": cid,
 			"author": map[string]any{"did": fakeDID, "handle": fakeHandle}, "record": in.Record, "indexedAt": time.Now().UTC().Format(time.RFC3339)}
 		f.posts[uri] = pv
+		if lost {
+			f.mu.Unlock()
+			<-r.Context().Done()
+			f.mu.Lock()
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]any{"uri": uri, "cid": cid, "validationStatus": "valid"})
+	case "com.atproto.repo.getRecord":
+		rec, ok := f.byKey[q.Get("rkey")]
+		if !ok || q.Get("repo") != fakeDID || q.Get("collection") != "app.bsky.feed.post" {
+			xrpcError(w, http.StatusBadRequest, "RecordNotFound", "Could not locate record")
+			return
+		}
+		uri := "at://" + fakeDID + "/app.bsky.feed.post/" + q.Get("rkey")
+		writeJSON(w, http.StatusOK, map[string]any{"uri": uri, "cid": "bafyrei" + q.Get("rkey"), "value": rec})
 	case "app.bsky.feed.getPosts":
 		out := []map[string]any{}
 		for _, u := range q["uris"] {

@@ -11,6 +11,7 @@ import (
 	"github.com/bluesky-social/indigo/api/bsky"
 	"github.com/bluesky-social/indigo/atproto/syntax"
 	lexutil "github.com/bluesky-social/indigo/lex/util"
+	"github.com/bluesky-social/indigo/xrpc"
 
 	"tresor"
 )
@@ -21,13 +22,102 @@ const postCollection = "app.bsky.feed.post"
 // ErrDirect is why Send refuses a direct message.
 var ErrDirect = fmt.Errorf("direct messages are not supported on Bluesky by this connector; write a public mention instead (%w)", tresor.ErrNotSupported)
 
-// Publish posts text publicly on the account.
-func (c *Connector) Publish(ctx context.Context, text string) (*tresor.SocialPost, error) {
-	if strings.TrimSpace(text) == "" {
+// Publish posts r.Text publicly on the account, as the record whose key
+// is r.Key (a timestamp id): a second attempt with the same key cannot
+// create a second post. The service refuses to create a record whose key
+// exists (older PDS releases answer 500), so after any error Publish reads
+// the record back and takes it if it holds the same text.
+func (c *Connector) Publish(ctx context.Context, r tresor.PublishRequest) (*tresor.SocialPost, error) {
+	if strings.TrimSpace(r.Text) == "" {
 		return nil, errors.New("bluesky: the post is empty")
 	}
-	return c.post(ctx, "publish", &bsky.FeedPost{Text: text}, "", nil)
+	rkey, err := recordKey(r.Key)
+	if err != nil {
+		return nil, err
+	}
+	return c.post(ctx, "publish", &bsky.FeedPost{Text: r.Text}, "", nil, rkey)
 }
+
+// Published reads the record of r.Key (com.atproto.repo.getRecord); nil
+// when there is none.
+func (c *Connector) Published(ctx context.Context, r tresor.PublishRequest) (*tresor.SocialPost, error) {
+	rkey, err := recordKey(r.Key)
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.record(ctx, rkey)
+	if err != nil {
+		return nil, c.failUnknown("published", err)
+	}
+	return p, nil
+}
+
+// recordKey checks a post's key; "" gets a new one.
+func recordKey(key string) (string, error) {
+	if key == "" {
+		return syntax.NewTIDNow(0).String(), nil
+	}
+	if _, err := syntax.ParseTID(key); err != nil {
+		return "", fmt.Errorf("bluesky: the post's key %q is not a timestamp id", key)
+	}
+	return key, nil
+}
+
+// record reads the post of the account with the record key; nil when there
+// is none.
+func (c *Connector) record(ctx context.Context, rkey string) (*tresor.SocialPost, error) {
+	s := c.current()
+	out, err := atproto.RepoGetRecord(ctx, c.api(), "", postCollection, s.did, rkey)
+	var re *xrpc.XRPCError
+	if errors.As(err, &re) && re.ErrStr == "RecordNotFound" {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var rec *bsky.FeedPost
+	if out.Value != nil {
+		rec, _ = out.Value.Val.(*bsky.FeedPost)
+	}
+	if rec == nil {
+		return nil, errors.New("the record is not a post")
+	}
+	if _, err := syntax.ParseATURI(out.Uri); err != nil {
+		return nil, errors.New("the answer has no valid URI of the post")
+	}
+	created, _ := syntax.ParseDatetimeLenient(rec.CreatedAt)
+	s = c.current()
+	return &tresor.SocialPost{
+		ID:         out.Uri,
+		Network:    Network,
+		Author:     "@" + strings.ToLower(s.handle),
+		Text:       rec.Text,
+		Visibility: tresor.PostPublic,
+		URL:        postURL(s.handle, s.did, out.Uri),
+		CreatedAt:  created.Time(),
+	}, nil
+}
+
+// failUnknown is fail for a request whose outcome is unknown unless the
+// service refused it (4xx): the error then wraps tresor.ErrOutcomeUnknown.
+func (c *Connector) failUnknown(op string, err error) error {
+	var xe *xrpc.Error
+	if errors.As(err, &xe) && xe.StatusCode >= 400 && xe.StatusCode < 500 {
+		return c.fail(op, err)
+	}
+	var te *tresor.Error
+	if errors.As(err, &te) {
+		return err
+	}
+	return c.fail(op, &unknownOutcome{c.sanitize(err)})
+}
+
+// unknownOutcome is an error after which it is not known whether the
+// request took effect.
+type unknownOutcome struct{ err error }
+
+func (e *unknownOutcome) Error() string   { return e.err.Error() }
+func (e *unknownOutcome) Unwrap() []error { return []error{tresor.ErrOutcomeUnknown, e.err} }
 
 // Send writes to one person. Bluesky has no direct messages here: direct
 // is refused with an *tresor.ErrConnector wrapping ErrDirect. Otherwise it
@@ -74,22 +164,35 @@ func (c *Connector) Send(ctx context.Context, to, text string, direct bool, inRe
 		}},
 		Reply: reply,
 	}
-	return c.post(ctx, "send", rec, inReplyTo, []string{"@" + handle})
+	return c.post(ctx, "send", rec, inReplyTo, []string{"@" + handle}, "")
 }
 
-// post creates a post record of the account.
-func (c *Connector) post(ctx context.Context, op string, rec *bsky.FeedPost, inReplyTo string, mentions []string) (*tresor.SocialPost, error) {
+// post creates a post record of the account, under the record key rkey
+// ("": the service chooses one).
+func (c *Connector) post(ctx context.Context, op string, rec *bsky.FeedPost, inReplyTo string, mentions []string, rkey string) (*tresor.SocialPost, error) {
 	now := time.Now().UTC()
 	rec.CreatedAt = now.Format(syntax.AtprotoDatetimeLayout)
 	if len(c.langs) > 0 {
 		rec.Langs = append([]string(nil), c.langs...)
 	}
 	s := c.current()
-	out, err := atproto.RepoCreateRecord(ctx, c.api(), &atproto.RepoCreateRecord_Input{
+	in := &atproto.RepoCreateRecord_Input{
 		Repo:       s.did,
 		Collection: postCollection,
 		Record:     &lexutil.LexiconTypeDecoder{Val: rec},
-	})
+	}
+	if rkey != "" {
+		in.Rkey = &rkey
+	}
+	out, err := atproto.RepoCreateRecord(ctx, c.api(), in)
+	if err != nil && rkey != "" {
+		// An earlier attempt may have created it; then this one is refused
+		// or fails. The record holds the same text if it is ours.
+		if p, rerr := c.record(ctx, rkey); rerr == nil && p != nil && p.Text == rec.Text {
+			return p, nil
+		}
+		return nil, c.failUnknown(op, err)
+	}
 	if err != nil {
 		return nil, c.fail(op, err)
 	}

@@ -30,7 +30,11 @@ type fake struct {
 	ignoreExclude bool                      // ignore exclude_types[] of notifications
 	notifications []map[string]any          // any order
 	tags          map[string][]map[string]any
-	posted        []url.Values // POST /api/v1/statuses forms
+	posted        []url.Values              // POST /api/v1/statuses forms
+	own           []map[string]any          // the statuses of the company account
+	byKey         map[string]map[string]any // statuses by Idempotency-Key
+	ignoreKey     bool                      // ignore Idempotency-Key, as GoToSocial does
+	loseAnswers   int                       // the next statuses are created, but the client gets no answer
 	requests      []*http.Request
 	nextID        int
 	// intercept, if set, may answer a request itself (returning true).
@@ -83,11 +87,40 @@ func newFake(t testing.TB) *fake {
 			return
 		}
 		f.posted = append(f.posted, r.PostForm)
-		s := f.status(f.me, r.PostForm.Get("status"), r.PostForm.Get("visibility"))
-		if id := r.PostForm.Get("in_reply_to_id"); id != "" {
-			s["in_reply_to_id"] = id
+		key := r.Header.Get("Idempotency-Key")
+		s, seen := f.byKey[key]
+		if !seen || f.ignoreKey || key == "" {
+			s = f.status(f.me, r.PostForm.Get("status"), r.PostForm.Get("visibility"))
+			s["created_at"] = time.Now().UTC().Format(time.RFC3339Nano)
+			if id := r.PostForm.Get("in_reply_to_id"); id != "" {
+				s["in_reply_to_id"] = id
+			}
+			f.own = append(f.own, s)
+			if key != "" {
+				if f.byKey == nil {
+					f.byKey = map[string]map[string]any{}
+				}
+				f.byKey[key] = s
+			}
+		}
+		if f.loseAnswers > 0 {
+			f.loseAnswers--
+			f.mu.Unlock()
+			select {
+			case <-r.Context().Done():
+			case <-time.After(2 * time.Second):
+			}
+			f.mu.Lock()
+			return
 		}
 		writeJSON(w, 200, s)
+	}))
+	mux.HandleFunc("GET /api/v1/accounts/{id}/statuses", f.authed(func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("id") != f.me["id"] {
+			writeJSON(w, 404, map[string]any{"error": "Record not found"})
+			return
+		}
+		writeJSON(w, 200, page(f.own, r.URL.Query(), true))
 	}))
 	mux.HandleFunc("POST /api/v1/apps", f.locked(func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()

@@ -90,7 +90,7 @@ func TestOnGoToSocial(t *testing.T) {
 	}
 
 	// Publishing: public, on the company account.
-	post, err := c.Publish(ctx, "Neu: der Winterkatalog")
+	post, err := c.Publish(ctx, tresor.PublishRequest{Key: tresor.NewPostKey(time.Now(), 1), Text: "Neu: der Winterkatalog"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -241,17 +241,52 @@ func (c *Connector) Inbox(ctx context.Context, cursor string) ([]tresor.SocialPo
 	return posts, string(next), nil
 }
 
-// Publish posts text publicly on the company account.
-func (c *Connector) Publish(ctx context.Context, text string) (*tresor.SocialPost, error) {
-	if strings.TrimSpace(text) == "" {
+// Publish posts r.Text publicly on the company account. The request
+// carries r.Key as its Idempotency-Key, so that Mastodon answers a retry
+// with the post of the first attempt instead of posting twice. Servers that
+// ignore the header (GoToSocial does) post again: call Published first.
+func (c *Connector) Publish(ctx context.Context, r tresor.PublishRequest) (*tresor.SocialPost, error) {
+	if strings.TrimSpace(r.Text) == "" {
 		return nil, tresor.Errorf(tresor.ECInvalidParameter, "A post needs text.")
 	}
-	s, err := c.client.PostStatus(ctx, &mstdn.Toot{Status: text, Visibility: mstdn.VisibilityPublic})
+	s, err := c.client.PostStatus(withIdempotencyKey(ctx, r.Key), &mstdn.Toot{Status: r.Text, Visibility: mstdn.VisibilityPublic})
 	if err != nil {
 		return nil, c.fail("publish", err)
 	}
 	p := c.post(s)
 	return &p, nil
+}
+
+// publishedSlack is how much earlier than the first attempt a post may
+// carry its time: the server's clock may be behind ours.
+const publishedSlack = 5 * time.Minute
+
+// Published looks for the post of r among the newest statuses of the
+// company account: a public status with the same text, created since the
+// first attempt (the oldest such). Mastodon's API cannot find a status by
+// its Idempotency-Key.
+func (c *Connector) Published(ctx context.Context, r tresor.PublishRequest) (*tresor.SocialPost, error) {
+	a, err := c.client.GetAccountCurrentUser(ctx)
+	if err != nil {
+		return nil, c.fail("published", err)
+	}
+	ss, err := c.client.GetAccountStatuses(ctx, a.ID, &mstdn.Pagination{Limit: pageSize})
+	if err != nil {
+		return nil, c.fail("published", err)
+	}
+	want := strings.Join(strings.Fields(r.Text), " ")
+	var found *tresor.SocialPost
+	for _, s := range ss {
+		if s == nil || s.ID == "" || s.Reblog != nil || s.Visibility != mstdn.VisibilityPublic ||
+			(!r.Since.IsZero() && s.CreatedAt.Before(r.Since.Add(-publishedSlack))) {
+			continue
+		}
+		p := c.post(s)
+		if strings.Join(strings.Fields(p.Text), " ") == want && (found == nil || p.CreatedAt.Before(found.CreatedAt)) {
+			found = &p
+		}
+	}
+	return found, nil
 }
 
 // Send writes to one person: a status that starts with the mention of to

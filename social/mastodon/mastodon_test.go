@@ -259,7 +259,7 @@ func TestPublishAndSend(t *testing.T) {
 	f := newFake(t)
 	c := f.connector(Options{})
 	ctx := t.Context()
-	p, err := c.Publish(ctx, "Hello <world> & all")
+	p, err := c.Publish(ctx, tresor.PublishRequest{Key: "3kabcdefghij2", Text: "Hello <world> & all"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +303,7 @@ func TestPublishAndSend(t *testing.T) {
 	if _, err := c.Send(ctx, "erika", "  ", true, ""); tresor.ErrorCode(err) != tresor.ECInvalidParameter {
 		t.Errorf("Send(empty text) = %v", err)
 	}
-	if _, err := c.Publish(ctx, ""); tresor.ErrorCode(err) != tresor.ECInvalidParameter {
+	if _, err := c.Publish(ctx, tresor.PublishRequest{}); tresor.ErrorCode(err) != tresor.ECInvalidParameter {
 		t.Errorf("Publish(empty text) = %v", err)
 	}
 	if len(f.posted) != n {
@@ -477,7 +477,7 @@ func TestErrors(t *testing.T) {
 		"account": func(c *Connector) error { _, err := c.Account(ctx); return err },
 		"profile": func(c *Connector) error { _, err := c.Profile(ctx, "erika"); return err },
 		"inbox":   func(c *Connector) error { _, _, err := c.Inbox(ctx, ""); return err },
-		"publish": func(c *Connector) error { _, err := c.Publish(ctx, "x"); return err },
+		"publish": func(c *Connector) error { _, err := c.Publish(ctx, tresor.PublishRequest{Text: "x"}); return err },
 		"send":    func(c *Connector) error { _, err := c.Send(ctx, "erika", "x", true, ""); return err },
 	}
 	answers := map[string]struct {

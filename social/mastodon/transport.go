@@ -78,12 +78,24 @@ func newHTTPClient(base *http.Client) *http.Client {
 	return &c
 }
 
+// idempotencyKey is the context key of a request's Idempotency-Key:
+// go-mastodon has no way to set a header, so the transport sets it.
+type idempotencyKey struct{}
+
+func withIdempotencyKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, idempotencyKey{}, key)
+}
+
 // limitTransport reads each answer into memory, up to MaxResponseBytes,
 // checks its JSON structure against the limits and turns 429 into an error
 // (go-mastodon would otherwise retry for up to an hour).
 type limitTransport struct{ next http.RoundTripper }
 
 func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if key, ok := req.Context().Value(idempotencyKey{}).(string); ok && key != "" && req.Method == http.MethodPost {
+		req = req.Clone(req.Context())
+		req.Header.Set("Idempotency-Key", key)
+	}
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
 		return nil, err
@@ -201,6 +213,11 @@ func connectorError(op string, err error, secrets ...string) error {
 	var ae *mstdn.APIError
 	if errors.As(err, &ae) {
 		f.causes = append(f.causes, &StatusError{StatusCode: ae.StatusCode, Message: redact(ae.Message, secrets)})
+	}
+	// Only a refusal (4xx, including 429) says the request had no effect;
+	// no answer, a server error or an answer that cannot be read does not.
+	if ae == nil && !errors.Is(err, ErrRateLimited) || ae != nil && (ae.StatusCode < 400 || ae.StatusCode >= 500) {
+		f.causes = append(f.causes, tresor.ErrOutcomeUnknown)
 	}
 	var ue *url.Error
 	var msg string
