@@ -24,7 +24,7 @@ import (
 
 // Default batching of the listening writes.
 const (
-	listenBatchSize  = 1000
+	listenBatchSize  = 5000
 	listenFlushEvery = time.Second
 )
 
