@@ -23,6 +23,13 @@ type ListeningTopic struct {
 	// Purpose is the purpose the topic was made for; it is read and changed
 	// only under it.
 	Purpose string `json:"purpose"`
+	// EpsilonBudget is the topic's total privacy loss ε under differential
+	// privacy, 0 when the topic has none; every trend read spends
+	// EpsilonPerQuery of it, and EpsilonSpent says how much is spent.
+	// Figures of a topic with a budget carry noise (DP).
+	EpsilonBudget   float64 `json:"epsilon_budget"`
+	EpsilonSpent    float64 `json:"epsilon_spent"`
+	EpsilonPerQuery float64 `json:"epsilon_per_query,omitempty"` // from the policy; 0 without DP
 	// Cursors is the time of the newest post counted, per network.
 	Cursors   map[string]time.Time `json:"cursors,omitempty"`
 	CreatedBy string               `json:"created_by"`
@@ -38,7 +45,14 @@ type ListeningTopicPatch struct {
 	Networks  *[]string `json:"networks,omitempty"`
 	Channels  *[]string `json:"channels,omitempty"`
 	Languages *[]string `json:"languages,omitempty"`
+	// EpsilonBudget turns differential privacy on with this total ε, or
+	// changes the budget; it cannot be turned off again (0).
+	EpsilonBudget *float64 `json:"epsilon_budget,omitempty"`
 }
+
+// DP reports whether the topic's figures are published under
+// differential privacy.
+func (t *ListeningTopic) DP() bool { return t.EpsilonBudget > 0 }
 
 var languageCode = regexp.MustCompile(`^[a-z]{2}$`)
 
@@ -133,8 +147,16 @@ type ListeningTrend struct {
 	From    time.Time       `json:"from"`
 	To      time.Time       `json:"to"`
 	// K is the least number of distinct authors a figure needs to be shown.
-	K       int           `json:"k"`
-	Buckets []TrendBucket `json:"buckets"`
+	K int `json:"k"`
+	// Epsilon is the privacy loss this read spent of the topic's budget
+	// under differential privacy (0: exact figures); its figures carry
+	// noise, Noise says of which kind and scale.
+	Epsilon float64     `json:"epsilon,omitempty"`
+	Noise   *TrendNoise `json:"noise,omitempty"`
+	// EpsilonSpent and EpsilonBudget are the topic's budget after this read.
+	EpsilonSpent  float64       `json:"epsilon_spent,omitempty"`
+	EpsilonBudget float64       `json:"epsilon_budget,omitempty"`
+	Buckets       []TrendBucket `json:"buckets"`
 }
 
 // TrendBucket is one time bucket of one network and language. Below k
@@ -154,6 +176,17 @@ type TrendBucket struct {
 	// TermsSuppressed: some terms or hashtags had fewer than k authors and
 	// are left out (neither named nor counted).
 	TermsSuppressed bool `json:"terms_suppressed,omitempty"`
+}
+
+// TrendNoise describes the noise added to a trend's figures under
+// differential privacy: discrete Laplace noise, P(x) ∝ exp(−|x|/scale),
+// rounded figures clamped at 0.
+type TrendNoise struct {
+	Mechanism string `json:"mechanism"` // "discrete_laplace"
+	// BucketScale is the scale of the noise on a bucket's posts, authors
+	// and sentiment counts; TermScale on a term's or hashtag's.
+	BucketScale float64 `json:"bucket_scale"`
+	TermScale   float64 `json:"term_scale"`
 }
 
 // TrendTerm is a term or hashtag of a bucket with at least k authors.
@@ -207,10 +240,15 @@ type ListeningReader interface {
 // ListeningWriter writes topics, aggregates and the open windows' state.
 type ListeningWriter interface {
 	InsertListeningTopic(ctx context.Context, t *ListeningTopic) error
-	// UpdateListeningTopic replaces a topic if its version is prev.
+	// UpdateListeningTopic replaces a topic if its version is prev; its
+	// spent privacy budget stays.
 	UpdateListeningTopic(ctx context.Context, t *ListeningTopic, prev int64) error
 	// DeleteListeningTopic deletes a topic with its aggregates and window state.
 	DeleteListeningTopic(ctx context.Context, id string) error
+	// SpendListeningBudget adds epsilon to a DP topic's spent budget if
+	// the sum stays within the budget, in one conditional write (so that
+	// concurrent reads never overspend), and reports whether it did.
+	SpendListeningBudget(ctx context.Context, topicID string, epsilon float64) (bool, error)
 	// SetListeningCursor stores the newest post time counted on a network.
 	SetListeningCursor(ctx context.Context, topicID, network string, at time.Time) error
 	InsertListeningWindow(ctx context.Context, w *ListeningWindow) error

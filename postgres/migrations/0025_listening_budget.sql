@@ -1,0 +1,7 @@
+-- Differential privacy of listening topics (issue [2.5], R10): a topic with
+-- differential privacy on has a total privacy budget ε, and every trend read
+-- spends a part of it. Both are kept in millionths of ε, so that spending is
+-- exact integer arithmetic and "spent + ε <= budget" never rounds.
+-- epsilon_budget 0 means: no differential privacy for the topic.
+ALTER TABLE listening_topics ADD COLUMN epsilon_budget BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE listening_topics ADD COLUMN epsilon_spent BIGINT NOT NULL DEFAULT 0;
