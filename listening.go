@@ -23,10 +23,11 @@ type ListeningTopic struct {
 	// Purpose is the purpose the topic was made for; it is read and changed
 	// only under it.
 	Purpose string `json:"purpose"`
-	// EpsilonBudget is the topic's total privacy loss ε under differential
-	// privacy, 0 when the topic has none; every trend read spends
-	// EpsilonPerQuery of it, and EpsilonSpent says how much is spent.
-	// Figures of a topic with a budget carry noise (DP).
+	// DP: the topic's figures are published under differential privacy,
+	// with noise. EpsilonBudget is then its total privacy loss ε (0 without
+	// DP); every trend read spends EpsilonPerQuery of it, and EpsilonSpent
+	// says how much is spent.
+	DP              bool    `json:"dp"`
 	EpsilonBudget   float64 `json:"epsilon_budget"`
 	EpsilonSpent    float64 `json:"epsilon_spent"`
 	EpsilonPerQuery float64 `json:"epsilon_per_query,omitempty"` // from the policy; 0 without DP
@@ -45,14 +46,11 @@ type ListeningTopicPatch struct {
 	Networks  *[]string `json:"networks,omitempty"`
 	Channels  *[]string `json:"channels,omitempty"`
 	Languages *[]string `json:"languages,omitempty"`
-	// EpsilonBudget turns differential privacy on with this total ε, or
-	// changes the budget; it cannot be turned off again (0).
+	// DP turns differential privacy on; once on it stays on.
+	// EpsilonBudget changes the budget (and turns DP on).
+	DP            *bool    `json:"dp,omitempty"`
 	EpsilonBudget *float64 `json:"epsilon_budget,omitempty"`
 }
-
-// DP reports whether the topic's figures are published under
-// differential privacy.
-func (t *ListeningTopic) DP() bool { return t.EpsilonBudget > 0 }
 
 var languageCode = regexp.MustCompile(`^[a-z]{2}$`)
 

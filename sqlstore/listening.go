@@ -47,6 +47,7 @@ func scanTopic(s scanner) (*tresor.ListeningTopic, error) {
 	}
 	t.CreatedAt, t.UpdatedAt = fromMicros(created), fromMicros(updated)
 	t.EpsilonBudget, t.EpsilonSpent = fromMicroEpsilon(budget), fromMicroEpsilon(spent)
+	t.DP = budget > 0
 	return &t, nil
 }
 
