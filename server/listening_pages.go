@@ -1,8 +1,11 @@
 package server
 
 import (
+	"fmt"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +37,7 @@ func (s *Server) listeningPageRoutes() []route {
 type topicForm struct {
 	Name, Keywords, Languages string
 	Networks                  []string
+	DP                        bool
 }
 
 // Has reports whether the form ticks the network n.
@@ -103,10 +107,10 @@ func (s *Server) listeningCreateForm(w http.ResponseWriter, r *http.Request) err
 		return tresor.Errorf(tresor.ECInvalidParameter, "The form cannot be read.")
 	}
 	f := topicForm{Name: r.PostFormValue("name"), Keywords: r.PostFormValue("keywords"), Languages: r.PostFormValue("languages"),
-		Networks: r.PostForm["network"]}
+		Networks: r.PostForm["network"], DP: r.PostFormValue("dp") != ""}
 	return s.once(w, r, func() (string, error) {
 		langs := splitList(strings.ReplaceAll(f.Languages, " ", ","))
-		t := &tresor.ListeningTopic{Name: f.Name, Keywords: splitList(f.Keywords), Networks: append([]string(nil), f.Networks...), Languages: langs}
+		t := &tresor.ListeningTopic{Name: f.Name, Keywords: splitList(f.Keywords), Networks: append([]string(nil), f.Networks...), Languages: langs, DP: f.DP}
 		err := svc.CreateTopic(r.Context(), t)
 		if err == nil {
 			return "/listening/" + url.PathEscape(t.ID), nil
@@ -144,6 +148,7 @@ type topicPageData struct {
 	Problems map[string]string
 	K        int
 	Charts   *trendCharts
+	Budget   string // under differential privacy: the budget, in words
 }
 
 // topicPageDays is the period a topic's page shows when none is chosen.
@@ -219,6 +224,12 @@ func (s *Server) listeningTopicPage(w http.ResponseWriter, r *http.Request) erro
 	} else {
 		d.K = tr.K
 		d.Charts = trendChartsOf(lang, tr)
+		if tr.Epsilon > 0 {
+			t.EpsilonSpent = tr.EpsilonSpent // after this read
+		}
+	}
+	if t.DP {
+		d.Budget = budgetText(lang, t)
 	}
 	return s.render(w, r, status, "listening_topic", v)
 }
@@ -237,4 +248,22 @@ func topicProblem(lang, field, msg string) string {
 		return t
 	}
 	return msg
+}
+
+// budgetText says, in the page's language, how much of a DP topic's
+// privacy budget is spent and how many showings are left.
+func budgetText(lang string, t *tresor.ListeningTopic) string {
+	num := func(f float64) string {
+		s := strconv.FormatFloat(f, 'f', -1, 64)
+		if lang == "de" {
+			s = strings.ReplaceAll(s, ".", ",")
+		}
+		return s
+	}
+	left := 0
+	if t.EpsilonPerQuery > 0 {
+		// in millionths, as the store counts, so 0.1s add up exactly
+		left = int((math.Round(t.EpsilonBudget*1e6) - math.Round(t.EpsilonSpent*1e6)) / math.Round(t.EpsilonPerQuery*1e6))
+	}
+	return fmt.Sprintf(translate(lang, "listening_dp_budget"), num(t.EpsilonPerQuery), num(t.EpsilonSpent), num(t.EpsilonBudget), left)
 }
