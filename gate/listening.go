@@ -295,8 +295,7 @@ func (g *Gate) Trend(ctx context.Context, id string, q tresor.TrendQuery) (*tres
 			}
 		}
 		if noise != nil {
-			noise.terms(b.Terms)
-			noise.terms(b.Hashtags)
+			b.Terms, b.Hashtags = noise.terms(b.Terms), noise.terms(b.Hashtags)
 		}
 		b.Terms, b.Hashtags = topTerms(b.Terms), topTerms(b.Hashtags)
 	}

@@ -34,7 +34,8 @@ import (
 //     terms and as many hashtags, 1 post and at most 1 author each:
 //     sensitivity 4·listenTermsPerPost (80), noise scale 80/(ε/2). Term
 //     figures are therefore only useful for large topics; the top terms
-//     are chosen by their noisy counts.
+//     are chosen by their noisy counts, and a term whose noisy posts are
+//     0 is left out.
 //
 // Noise is discrete Laplace (two-sided geometric), P(x) ∝ exp(−|x|/scale),
 // the integer counterpart of the Laplace mechanism, which is ε-DP for
@@ -44,7 +45,8 @@ import (
 // Not covered by ε: k-anonymity is decided on the true author counts, so
 // that the R10 promise — no figure of fewer than k people is shown — stays
 // exact; whether a bucket, term or hashtag is withheld therefore depends
-// on true counts. Someone who knows every author of a bucket but one, at
+// on true counts, and so does whether a bucket exists at all (a bucket
+// without posts has no row, and a chart shows it as 0). Someone who knows every author of a bucket but one, at
 // exactly k, can learn from its being shown whether that one posted. The
 // noise protects the figures, not the pattern of what is withheld.
 
@@ -112,12 +114,21 @@ func (n *dpNoise) bucket(b *tresor.TrendBucket) {
 	b.Posts, b.Authors = &posts, &authors
 }
 
-// terms noises the figures of a bucket's terms or hashtags.
-func (n *dpNoise) terms(ts []tresor.TrendTerm) {
-	for i := range ts {
-		ts[i].Posts = n.noisy(ts[i].Posts, n.termScale)
-		ts[i].Authors = min(n.noisy(ts[i].Authors, n.termScale), ts[i].Posts)
+// terms noises the figures of a bucket's terms or hashtags; one whose
+// noisy posts are 0 is left out (post-processing: it spends nothing).
+func (n *dpNoise) terms(ts []tresor.TrendTerm) []tresor.TrendTerm {
+	out := ts[:0]
+	for _, t := range ts {
+		t.Posts = n.noisy(t.Posts, n.termScale)
+		t.Authors = min(n.noisy(t.Authors, n.termScale), t.Posts)
+		if t.Posts > 0 {
+			out = append(out, t)
+		}
 	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // describe is what a trend says about its noise.

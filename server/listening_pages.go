@@ -210,6 +210,7 @@ func (s *Server) listeningTopicPage(w http.ResponseWriter, r *http.Request) erro
 	if len(d.Problems) > 0 {
 		return s.render(w, r, http.StatusUnprocessableEntity, "listening_topic", v)
 	}
+	var noise *tresor.TrendNoise
 	tr, err := svc.Trend(r.Context(), t.ID, tresor.TrendQuery{From: from, To: to.AddDate(0, 0, 1), Bucket: tresor.ListeningBucket(d.Bucket)})
 	if err != nil {
 		st, shown := pageStatus(err)
@@ -226,10 +227,11 @@ func (s *Server) listeningTopicPage(w http.ResponseWriter, r *http.Request) erro
 		d.Charts = trendChartsOf(lang, tr)
 		if tr.Epsilon > 0 {
 			t.EpsilonSpent = tr.EpsilonSpent // after this read
+			noise = tr.Noise
 		}
 	}
 	if t.DP {
-		d.Budget = budgetText(lang, t)
+		d.Budget = budgetText(lang, t, noise)
 	}
 	return s.render(w, r, status, "listening_topic", v)
 }
@@ -251,8 +253,9 @@ func topicProblem(lang, field, msg string) string {
 }
 
 // budgetText says, in the page's language, how much of a DP topic's
-// privacy budget is spent and how many showings are left.
-func budgetText(lang string, t *tresor.ListeningTopic) string {
+// privacy budget is spent and how many showings are left, and how large
+// the noise of the figures shown is.
+func budgetText(lang string, t *tresor.ListeningTopic, noise *tresor.TrendNoise) string {
 	num := func(f float64) string {
 		s := strconv.FormatFloat(f, 'f', -1, 64)
 		if lang == "de" {
@@ -265,5 +268,10 @@ func budgetText(lang string, t *tresor.ListeningTopic) string {
 		// in millionths, as the store counts, so 0.1s add up exactly
 		left = int((math.Round(t.EpsilonBudget*1e6) - math.Round(t.EpsilonSpent*1e6)) / math.Round(t.EpsilonPerQuery*1e6))
 	}
-	return fmt.Sprintf(translate(lang, "listening_dp_budget"), num(t.EpsilonPerQuery), num(t.EpsilonSpent), num(t.EpsilonBudget), left)
+	text := fmt.Sprintf(translate(lang, "listening_dp_budget"), num(t.EpsilonPerQuery), num(t.EpsilonSpent), num(t.EpsilonBudget), left)
+	if noise != nil {
+		// The mean deviation of discrete Laplace noise is close to its scale.
+		text += " " + fmt.Sprintf(translate(lang, "listening_dp_noise"), num(math.Round(noise.BucketScale)), num(math.Round(noise.TermScale)))
+	}
+	return text
 }
