@@ -152,9 +152,13 @@ type ListeningTrend struct {
 	Epsilon float64     `json:"epsilon,omitempty"`
 	Noise   *TrendNoise `json:"noise,omitempty"`
 	// EpsilonSpent and EpsilonBudget are the topic's budget after this read.
-	EpsilonSpent  float64       `json:"epsilon_spent,omitempty"`
-	EpsilonBudget float64       `json:"epsilon_budget,omitempty"`
-	Buckets       []TrendBucket `json:"buckets"`
+	EpsilonSpent  float64 `json:"epsilon_spent,omitempty"`
+	EpsilonBudget float64 `json:"epsilon_budget,omitempty"`
+	// ReleasedAt, under differential privacy, is when this answer was
+	// first released, if this read got it again for the same topic, range
+	// and bucket (and spent nothing: Epsilon is 0).
+	ReleasedAt *time.Time    `json:"released_at,omitempty"`
+	Buckets    []TrendBucket `json:"buckets"`
 }
 
 // TrendBucket is one time bucket of one network and language. Below k
@@ -229,6 +233,9 @@ type ListeningReader interface {
 	// ListeningAggregates returns a topic's aggregate rows of one bucket
 	// width with from <= start < to.
 	ListeningAggregates(ctx context.Context, topicID string, b ListeningBucket, from, to time.Time) ([]*ListeningAggregate, error)
+	// ListeningRelease returns the answer released for a trend query of a
+	// DP topic at or after since, and when; ok is false if there is none.
+	ListeningRelease(ctx context.Context, topicID, query string, since time.Time) (body []byte, at time.Time, ok bool, err error)
 	// ListeningWindows returns the open aggregation windows.
 	ListeningWindows(ctx context.Context) ([]*ListeningWindow, error)
 	// ListeningDropped returns the global counters of dropped posts.
@@ -247,6 +254,10 @@ type ListeningWriter interface {
 	// the sum stays within the budget, in one conditional write (so that
 	// concurrent reads never overspend), and reports whether it did.
 	SpendListeningBudget(ctx context.Context, topicID string, epsilon float64) (bool, error)
+	// PutListeningRelease keeps the answer released for a trend query of a
+	// DP topic, replacing the query's older one, and deletes the topic's
+	// releases from before prune.
+	PutListeningRelease(ctx context.Context, topicID, query string, at time.Time, body []byte, prune time.Time) error
 	// SetListeningCursor stores the newest post time counted on a network.
 	SetListeningCursor(ctx context.Context, topicID, network string, at time.Time) error
 	InsertListeningWindow(ctx context.Context, w *ListeningWindow) error

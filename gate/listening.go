@@ -235,21 +235,22 @@ func (g *Gate) Trend(ctx context.Context, id string, q tresor.TrendQuery) (*tres
 	if q.To.Sub(q.From)/width > maxTrendBuckets {
 		return nil, tresor.Errorf(tresor.ECValidation, "The range holds more than %d buckets of a %s; choose a shorter range or a wider bucket.", maxTrendBuckets, q.Bucket)
 	}
-	out := &tresor.ListeningTrend{TopicID: t.ID, Bucket: q.Bucket, From: q.From, To: q.To, Buckets: []tresor.TrendBucket{}}
-	var noise *dpNoise
 	if t.DP {
-		if noise, err = g.spendBudget(ctx, t, out); err != nil {
-			return nil, err
-		}
-	} else {
-		g.event(ctx, "listening.trend_read", t.ID, string(q.Bucket))
+		return g.dpTrend(ctx, req, t, q)
 	}
-	rows, err := g.store.Read().ListeningAggregates(ctx, t.ID, q.Bucket, q.From, q.To)
+	g.event(ctx, "listening.trend_read", t.ID, string(q.Bucket))
+	return g.trendOf(ctx, g.store.Read(), t, q, nil)
+}
+
+// trendOf computes a trend from the stored aggregates, with noise if
+// noise is not nil.
+func (g *Gate) trendOf(ctx context.Context, rd tresor.ListeningReader, t *tresor.ListeningTopic, q tresor.TrendQuery, noise *dpNoise) (*tresor.ListeningTrend, error) {
+	rows, err := rd.ListeningAggregates(ctx, t.ID, q.Bucket, q.From, q.To)
 	if err != nil {
 		return nil, err
 	}
 	k := g.policy.Listening.K
-	out.K = k
+	out := &tresor.ListeningTrend{TopicID: t.ID, Bucket: q.Bucket, From: q.From, To: q.To, K: k, Buckets: []tresor.TrendBucket{}}
 	type key struct {
 		start             int64
 		network, language string
@@ -299,44 +300,7 @@ func (g *Gate) Trend(ctx context.Context, id string, q tresor.TrendQuery) (*tres
 		}
 		b.Terms, b.Hashtags = topTerms(b.Terms), topTerms(b.Hashtags)
 	}
-	if noise != nil && noise.err != nil {
-		return nil, noise.err
-	}
 	return out, nil
-}
-
-// spendBudget spends the policy's ε per read of a DP topic's budget in the
-// transaction that records the read, or refuses the read (recorded too)
-// when the budget would be exceeded; it returns the read's noise.
-func (g *Gate) spendBudget(ctx context.Context, t *tresor.ListeningTopic, out *tresor.ListeningTrend) (*dpNoise, error) {
-	eps := g.policy.Listening.EpsilonPerQuery
-	var refused error
-	err := g.store.Update(ctx, func(tx tresor.Tx) error {
-		ok, err := tx.SpendListeningBudget(ctx, t.ID, eps)
-		if err != nil {
-			return err
-		}
-		now, err := tx.ListeningTopic(ctx, t.ID)
-		if err != nil {
-			return err
-		}
-		out.EpsilonSpent, out.EpsilonBudget = now.EpsilonSpent, now.EpsilonBudget
-		if !ok {
-			refused = g.policy.RefuseBudget(now.EpsilonSpent, now.EpsilonBudget)
-			return refused
-		}
-		return g.eventIn(ctx, tx, "listening.trend_read", t.ID, fmt.Sprintf("%s epsilon %g", out.Bucket, eps))
-	})
-	if refused != nil {
-		g.recordBestEffort(ctx, g.entry(ctx, "listening.trend_read", eventObject("listening.trend_read"), []string{t.ID}, nil, refused))
-		return nil, refused
-	}
-	if err != nil {
-		return nil, err
-	}
-	noise := newDPNoise(eps)
-	out.Epsilon, out.Noise = eps, noise.describe()
-	return noise, nil
 }
 
 // topTermsShown is how many terms and hashtags a bucket shows.

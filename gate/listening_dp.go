@@ -2,11 +2,14 @@ package gate
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
+	"time"
 
 	"tresor"
 )
@@ -49,6 +52,12 @@ import (
 // without posts has no row, and a chart shows it as 0). Someone who knows every author of a bucket but one, at
 // exactly k, can learn from its being shown whether that one posted. The
 // noise protects the figures, not the pattern of what is withheld.
+
+// dpReuse is how long an answer released under differential privacy is
+// given again, without spending, to a read of the same topic, bucket width
+// and range. Re-serving a released answer reveals nothing new; its figures
+// may lag the stored aggregates by up to this long.
+const dpReuse = time.Hour
 
 // The sensitivities (L1, per post) of a bucket's noised figures and of all
 // term and hashtag figures of a bucket.
@@ -167,4 +176,86 @@ func (g *Gate) dpView(t *tresor.ListeningTopic) *tresor.ListeningTopic {
 		t.EpsilonPerQuery = g.policy.Listening.EpsilonPerQuery
 	}
 	return t
+}
+
+// dpTrend answers a trend read of a DP topic in one transaction: the answer
+// released for the same query within dpReuse again, spending nothing; or
+// else the policy's ε spent of the topic's budget (refused beyond it), the
+// noisy answer computed and kept for reuse — with the read's audit entry.
+func (g *Gate) dpTrend(ctx context.Context, req *request, t *tresor.ListeningTopic, q tresor.TrendQuery) (*tresor.ListeningTrend, error) {
+	// The end rounded up to a bucket's start selects the same buckets, and
+	// makes reads that default to "now" the same query.
+	if end := q.Bucket.Start(q.To); !end.Equal(q.To) {
+		q.To = nextBucket(q.Bucket, end)
+	}
+	query := fmt.Sprintf("%s/%d/%d", q.Bucket, q.From.UnixMicro(), q.To.UnixMicro())
+	eps := g.policy.Listening.EpsilonPerQuery
+	var out *tresor.ListeningTrend
+	var refused error
+	err := g.store.Update(ctx, func(tx tresor.Tx) error {
+		out = nil
+		body, at, ok, err := tx.ListeningRelease(ctx, t.ID, query, req.now.Add(-dpReuse))
+		if err != nil {
+			return err
+		}
+		if ok {
+			out = &tresor.ListeningTrend{}
+			if err := json.Unmarshal(body, out); err != nil {
+				return fmt.Errorf("listening release of topic %s: %w", t.ID, err)
+			}
+			at := at.UTC()
+			out.Epsilon, out.ReleasedAt = 0, &at
+		} else if ok, err = tx.SpendListeningBudget(ctx, t.ID, eps); err != nil {
+			return err
+		}
+		cur, err := tx.ListeningTopic(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		if out != nil {
+			out.EpsilonSpent, out.EpsilonBudget = cur.EpsilonSpent, cur.EpsilonBudget
+			return g.eventIn(ctx, tx, "listening.trend_read", t.ID, fmt.Sprintf("%s released again", q.Bucket))
+		}
+		if !ok {
+			refused = g.policy.RefuseBudget(cur.EpsilonSpent, cur.EpsilonBudget)
+			return refused
+		}
+		noise := newDPNoise(eps)
+		if out, err = g.trendOf(ctx, tx, t, q, noise); err != nil {
+			return err
+		}
+		if noise.err != nil {
+			return noise.err
+		}
+		out.Epsilon, out.Noise = eps, noise.describe()
+		out.EpsilonSpent, out.EpsilonBudget = cur.EpsilonSpent, cur.EpsilonBudget
+		body, err = json.Marshal(out)
+		if err != nil {
+			return err
+		}
+		if err := tx.PutListeningRelease(ctx, t.ID, query, req.now, body, req.now.Add(-dpReuse)); err != nil {
+			return err
+		}
+		return g.eventIn(ctx, tx, "listening.trend_read", t.ID, fmt.Sprintf("%s epsilon %g", q.Bucket, eps))
+	})
+	if refused != nil {
+		g.recordBestEffort(ctx, g.entry(ctx, "listening.trend_read", eventObject("listening.trend_read"), []string{t.ID}, nil, refused))
+		return nil, refused
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// nextBucket returns the start of the bucket after the one starting at start.
+func nextBucket(b tresor.ListeningBucket, start time.Time) time.Time {
+	switch b {
+	case tresor.BucketHour:
+		return start.Add(time.Hour)
+	case tresor.BucketDay:
+		return start.AddDate(0, 0, 1)
+	default:
+		return start.AddDate(0, 0, 7)
+	}
 }

@@ -18,9 +18,11 @@ func (e *listenEnv) dpTopic(t *testing.T, budget float64) *tresor.ListeningTopic
 	return top
 }
 
-func (e *listenEnv) trend(t *testing.T, id string) (*tresor.ListeningTrend, error) {
+// trend reads the topic's days from the i+1st day before today on: each i
+// is another query, which spends anew.
+func (e *listenEnv) trend(t *testing.T, id string, i int) (*tresor.ListeningTrend, error) {
 	t.Helper()
-	return e.g.Trend(e.analyst, id, tresor.TrendQuery{From: e.clock.now().Add(-24 * time.Hour), To: e.clock.now().Add(time.Hour), Bucket: tresor.BucketDay})
+	return e.g.Trend(e.analyst, id, tresor.TrendQuery{From: e.clock.now().AddDate(0, 0, -1-i), To: e.clock.now().Add(time.Hour), Bucket: tresor.BucketDay})
 }
 
 func TestListeningDifferentialPrivacy(t *testing.T) {
@@ -31,13 +33,13 @@ func TestListeningDifferentialPrivacy(t *testing.T) {
 				t.Fatalf("new topic = %+v, want DP with a budget of 2, 0.5 per read", top)
 			}
 			for i := 1; i <= 4; i++ {
-				tr, err := e.trend(t, top.ID)
+				tr, err := e.trend(t, top.ID, i)
 				must(t, err)
 				if tr.Epsilon != 0.5 || tr.EpsilonSpent != 0.5*float64(i) || tr.EpsilonBudget != 2 || tr.Noise == nil {
 					t.Fatalf("read %d: epsilon %v, spent %v of %v, noise %+v", i, tr.Epsilon, tr.EpsilonSpent, tr.EpsilonBudget, tr.Noise)
 				}
 			}
-			_, err := e.trend(t, top.ID)
+			_, err := e.trend(t, top.ID, 5)
 			wantCode(t, err, tresor.ECPrivacyBudget)
 			te := tresor.AsError(err)
 			if te == nil || !strings.Contains(te.Message, "budget") || !strings.Contains(te.Message, "2 of 2") ||
@@ -53,7 +55,7 @@ func TestListeningDifferentialPrivacy(t *testing.T) {
 			b := 3.0
 			_, err = e.g.UpdateTopic(e.analyst, top.ID, tresor.ListeningTopicPatch{EpsilonBudget: &b}, 0)
 			must(t, err)
-			_, err = e.trend(t, top.ID)
+			_, err = e.trend(t, top.ID, 5)
 			must(t, err)
 		})
 	})
@@ -64,11 +66,11 @@ func TestListeningDifferentialPrivacy(t *testing.T) {
 			var wg sync.WaitGroup
 			var mu sync.Mutex
 			codes := map[tresor.Code]int{}
-			for range 16 {
+			for i := range 16 {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					_, err := e.trend(t, top.ID)
+					_, err := e.trend(t, top.ID, i)
 					code := tresor.Code("ok")
 					if err != nil {
 						code = tresor.ErrorCode(err)
@@ -100,8 +102,8 @@ func TestListeningDifferentialPrivacy(t *testing.T) {
 			}
 			e.run(t)
 			differs := false
-			for range 40 {
-				tr, err := e.trend(t, top.ID)
+			for i := range 40 {
+				tr, err := e.trend(t, top.ID, i)
 				must(t, err)
 				if len(tr.Buckets) != 2 {
 					t.Fatalf("buckets = %+v, want de and en", tr.Buckets)
@@ -166,6 +168,44 @@ func TestListeningDifferentialPrivacy(t *testing.T) {
 			if !plain.DP || plain.EpsilonBudget != 10 {
 				t.Errorf("turned on later: %+v", plain)
 			}
+		})
+	})
+	t.Run("the same read within an hour gets the released answer again and spends nothing", func(t *testing.T) {
+		listenBackends(t, func(t *testing.T, e *listenEnv) {
+			top := e.dpTopic(t, 1) // two reads
+			e.net.add(e.posts(0, 12, "de", "Der #AcmeKaffee ist gut, sagt Nummer %d")...)
+			e.run(t)
+			first, err := e.trend(t, top.ID, 0)
+			must(t, err)
+			if first.ReleasedAt != nil || first.Epsilon != 0.5 {
+				t.Fatalf("first read: released_at %v, epsilon %v", first.ReleasedAt, first.Epsilon)
+			}
+			for range 5 {
+				e.clock.advance(10 * time.Minute)
+				again, err := e.trend(t, top.ID, 0)
+				must(t, err)
+				if again.ReleasedAt == nil || again.Epsilon != 0 || again.EpsilonSpent != 0.5 {
+					t.Fatalf("read again: released_at %v, epsilon %v, spent %v; want the release, nothing spent", again.ReleasedAt, again.Epsilon, again.EpsilonSpent)
+				}
+				a, b := first.Buckets[0], again.Buckets[0]
+				if *a.Posts != *b.Posts || *a.Authors != *b.Authors || *a.Sentiment != *b.Sentiment {
+					t.Fatalf("read again: %+v, want the released %+v", b, a)
+				}
+			}
+			// A read with the end left to "now" is the same query all day.
+			q := tresor.TrendQuery{From: e.clock.now().AddDate(0, 0, -3), Bucket: tresor.BucketDay}
+			_, err = e.g.Trend(e.analyst, top.ID, q)
+			must(t, err)
+			e.clock.advance(time.Minute)
+			tr, err := e.g.Trend(e.analyst, top.ID, q)
+			must(t, err)
+			if tr.ReleasedAt == nil || tr.EpsilonSpent != 1 {
+				t.Errorf("a read to now a minute later: released_at %v, spent %v; want the release of a minute ago, 1 spent", tr.ReleasedAt, tr.EpsilonSpent)
+			}
+			// After an hour the release is not given again: a new read spends.
+			e.clock.advance(time.Hour)
+			_, err = e.trend(t, top.ID, 0)
+			wantCode(t, err, tresor.ECPrivacyBudget)
 		})
 	})
 }

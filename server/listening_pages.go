@@ -210,7 +210,7 @@ func (s *Server) listeningTopicPage(w http.ResponseWriter, r *http.Request) erro
 	if len(d.Problems) > 0 {
 		return s.render(w, r, http.StatusUnprocessableEntity, "listening_topic", v)
 	}
-	var noise *tresor.TrendNoise
+	var released *tresor.ListeningTrend // under DP
 	tr, err := svc.Trend(r.Context(), t.ID, tresor.TrendQuery{From: from, To: to.AddDate(0, 0, 1), Bucket: tresor.ListeningBucket(d.Bucket)})
 	if err != nil {
 		st, shown := pageStatus(err)
@@ -227,11 +227,13 @@ func (s *Server) listeningTopicPage(w http.ResponseWriter, r *http.Request) erro
 		d.Charts = trendChartsOf(lang, tr)
 		if tr.Epsilon > 0 {
 			t.EpsilonSpent = tr.EpsilonSpent // after this read
-			noise = tr.Noise
+		}
+		if tr.Noise != nil {
+			released = tr
 		}
 	}
 	if t.DP {
-		d.Budget = budgetText(lang, t, noise)
+		d.Budget = budgetText(lang, t, released)
 	}
 	return s.render(w, r, status, "listening_topic", v)
 }
@@ -253,9 +255,9 @@ func topicProblem(lang, field, msg string) string {
 }
 
 // budgetText says, in the page's language, how much of a DP topic's
-// privacy budget is spent and how many showings are left, and how large
-// the noise of the figures shown is.
-func budgetText(lang string, t *tresor.ListeningTopic, noise *tresor.TrendNoise) string {
+// privacy budget is spent and how many showings are left, how large the
+// noise of the figures shown is, and whether they were released before.
+func budgetText(lang string, t *tresor.ListeningTopic, tr *tresor.ListeningTrend) string {
 	num := func(f float64) string {
 		s := strconv.FormatFloat(f, 'f', -1, 64)
 		if lang == "de" {
@@ -269,9 +271,13 @@ func budgetText(lang string, t *tresor.ListeningTopic, noise *tresor.TrendNoise)
 		left = int((math.Round(t.EpsilonBudget*1e6) - math.Round(t.EpsilonSpent*1e6)) / math.Round(t.EpsilonPerQuery*1e6))
 	}
 	text := fmt.Sprintf(translate(lang, "listening_dp_budget"), num(t.EpsilonPerQuery), num(t.EpsilonSpent), num(t.EpsilonBudget), left)
-	if noise != nil {
-		// The mean deviation of discrete Laplace noise is close to its scale.
-		text += " " + fmt.Sprintf(translate(lang, "listening_dp_noise"), num(math.Round(noise.BucketScale)), num(math.Round(noise.TermScale)))
+	if tr == nil {
+		return text
+	}
+	// The mean deviation of discrete Laplace noise is close to its scale.
+	text += " " + fmt.Sprintf(translate(lang, "listening_dp_noise"), num(math.Round(tr.Noise.BucketScale)), num(math.Round(tr.Noise.TermScale)))
+	if tr.ReleasedAt != nil {
+		text += " " + fmt.Sprintf(translate(lang, "listening_dp_reused"), formatTime(lang, *tr.ReleasedAt))
 	}
 	return text
 }

@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -138,6 +140,36 @@ func (c *conn) SpendListeningBudget(ctx context.Context, topicID string, epsilon
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// ListeningRelease returns the answer released for a query at or after since.
+func (c *conn) ListeningRelease(ctx context.Context, topicID, query string, since time.Time) ([]byte, time.Time, bool, error) {
+	if !tresor.ValidID(topicID) {
+		return nil, time.Time{}, false, nil
+	}
+	s, err := c.stmt(ctx, "listening-release-get")
+	if err != nil {
+		return nil, time.Time{}, false, err
+	}
+	var body string
+	var at int64
+	err = s.QueryRowContext(ctx, topicID, query, micros(since)).Scan(&body, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, time.Time{}, false, nil
+	}
+	if err != nil {
+		return nil, time.Time{}, false, c.db.dialect.TranslateError(err)
+	}
+	return []byte(body), fromMicros(at), true, nil
+}
+
+// PutListeningRelease keeps a released answer and prunes the topic's old ones.
+func (c *conn) PutListeningRelease(ctx context.Context, topicID, query string, at time.Time, body []byte, prune time.Time) error {
+	if _, err := c.exec(ctx, "listening-release-prune", topicID, micros(prune)); err != nil {
+		return err
+	}
+	_, err := c.exec(ctx, "listening-release-put", topicID, query, micros(at), string(body))
+	return err
 }
 
 // SetListeningCursor stores the newest post time counted on a network.

@@ -789,6 +789,16 @@ WHERE id = $1 AND epsilon_budget > 0 AND epsilon_spent + $2 <= epsilon_budget
 -- name: listening-topic-delete
 DELETE FROM listening_topics WHERE id = $1
 
+-- name: listening-release-get
+SELECT body, released_at FROM listening_releases WHERE topic_id = $1 AND query = $2 AND released_at >= $3
+
+-- name: listening-release-put
+INSERT INTO listening_releases (topic_id, query, released_at, body) VALUES ($1, $2, $3, $4)
+ON CONFLICT (topic_id, query) DO UPDATE SET released_at = excluded.released_at, body = excluded.body
+
+-- name: listening-release-prune
+DELETE FROM listening_releases WHERE topic_id = $1 AND released_at < $2
+
 -- name: listening-cursors-get
 SELECT cursors FROM listening_topics WHERE id = $1
 

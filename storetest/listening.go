@@ -24,6 +24,7 @@ var listeningTests = []struct {
 	{"ListeningBudgetSpendsUpToExactlyTheBudget", testListeningBudgetExact},
 	{"ListeningBudgetConcurrentReadsDoNotOverspend", testListeningBudgetConcurrent},
 	{"ListeningBudgetSurvivesTopicChanges", testListeningBudgetUpdate},
+	{"ListeningReleaseIsGivenAgainUntilPruned", testListeningRelease},
 }
 
 func listeningTopic(t *testing.T, s tresor.Store) *tresor.ListeningTopic {
@@ -295,5 +296,41 @@ func testListeningBudgetUpdate(t *testing.T, s tresor.Store) {
 	must(t, err)
 	if got.EpsilonBudget != 4 || got.EpsilonSpent != 1.5 {
 		t.Fatalf("after the change: budget %v, spent %v; want 4 and 1.5", got.EpsilonBudget, got.EpsilonSpent)
+	}
+}
+
+func testListeningRelease(t *testing.T, s tresor.Store) {
+	top := dpTopic(t, s, 10)
+	put := func(query string, at time.Time, body string, prune time.Time) {
+		update(t, s, func(tx tresor.Tx) error { return tx.PutListeningRelease(ctx, top.ID, query, at, []byte(body), prune) })
+	}
+	get := func(query string, since time.Time) (string, time.Time, bool) {
+		b, at, ok, err := s.Read().ListeningRelease(ctx, top.ID, query, since)
+		must(t, err)
+		return string(b), at, ok
+	}
+	put("day/1/2", epoch, `{"a":1}`, epoch.Add(-time.Hour))
+	if b, at, ok := get("day/1/2", epoch.Add(-time.Hour)); !ok || b != `{"a":1}` || !at.Equal(epoch) {
+		t.Fatalf("release = %q at %v (%v)", b, at, ok)
+	}
+	if _, _, ok := get("day/1/3", epoch.Add(-time.Hour)); ok {
+		t.Fatal("another query got the release")
+	}
+	if _, _, ok := get("day/1/2", epoch.Add(time.Second)); ok {
+		t.Fatal("a release older than asked for was given")
+	}
+	// A new release of the query replaces it; older releases are pruned.
+	put("day/1/2", epoch.Add(time.Minute), `{"a":2}`, epoch.Add(-time.Hour))
+	if b, _, _ := get("day/1/2", epoch); b != `{"a":2}` {
+		t.Fatalf("replaced release = %q", b)
+	}
+	put("day/5/6", epoch.Add(2*time.Hour), `{"b":1}`, epoch.Add(time.Hour))
+	if _, _, ok := get("day/1/2", time.Time{}); ok {
+		t.Fatal("a release from before the prune time is kept")
+	}
+	// Releases go with their topic.
+	update(t, s, func(tx tresor.Tx) error { return tx.DeleteListeningTopic(ctx, top.ID) })
+	if _, _, ok := get("day/5/6", time.Time{}); ok {
+		t.Fatal("a release outlived its topic")
 	}
 }
