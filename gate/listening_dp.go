@@ -49,9 +49,10 @@ import (
 // that the R10 promise — no figure of fewer than k people is shown — stays
 // exact; whether a bucket, term or hashtag is withheld therefore depends
 // on true counts, and so does whether a bucket exists at all (a bucket
-// without posts has no row, and a chart shows it as 0). Someone who knows every author of a bucket but one, at
-// exactly k, can learn from its being shown whether that one posted. The
-// noise protects the figures, not the pattern of what is withheld.
+// without posts has no row, and a chart shows it as 0). Someone who knows
+// every author of a bucket but one, at exactly k, can learn from its being
+// shown whether that one posted. The noise protects the figures, not the
+// pattern of what is withheld (docs/listening-privacy.md).
 
 // dpReuse is how long an answer released under differential privacy is
 // given again, without spending, to a read of the same topic, bucket width
