@@ -61,6 +61,7 @@ const (
 	ECNotPublic                Code = "not_public"                 // social data that was not publicly visible (R9)
 	ECReplyWithoutConversation Code = "reply_without_conversation" // an e-mail sent as a reply, but the person never wrote
 	ECNoContract               Code = "no_contract"                // an e-mail sent under a contract, but none is recorded
+	ECPrivacyBudget            Code = "privacy_budget_exhausted"   // a listening read would spend more than the topic's privacy budget
 
 	// Protection at rest.
 	ECDamaged      Code = "record_damaged"  // a record's sealed fields do not decrypt: changed bytes or a lost key
@@ -79,7 +80,7 @@ func Codes() []Code {
 		ECInvalidCursor, ECSchemaTooNew, ECSchemaBehind, ECLoginFailed, ECThrottled, ECCSRF, ECMFARequired, ECPasswordRejected,
 		ECMailUnavailable, ECSearchWarming, ECExportTooLarge, ECSeparationOfDuties, ECFourEyes,
 		ECAggregatesOnly, ECBasisMissing, ECBasisUnknown, ECBasisNotAllowed, ECBalancingNote, ECCategoryNotAllowed,
-		ECSpecialCategory, ECRestricted, ECSuppressed, ECObjectedInterest, ECLinkInvalid, ECNotPublic, ECReplyWithoutConversation, ECNoContract,
+		ECSpecialCategory, ECRestricted, ECSuppressed, ECObjectedInterest, ECLinkInvalid, ECNotPublic, ECReplyWithoutConversation, ECNoContract, ECPrivacyBudget,
 		ECDamaged, ECErased, ECLegalHold, ECArchived, ECReasonUnsafe, ECMerged}
 }
 

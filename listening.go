@@ -23,6 +23,14 @@ type ListeningTopic struct {
 	// Purpose is the purpose the topic was made for; it is read and changed
 	// only under it.
 	Purpose string `json:"purpose"`
+	// DP: the topic's figures are published under differential privacy,
+	// with noise. EpsilonBudget is then its total privacy loss ε (0 without
+	// DP); every trend read spends EpsilonPerQuery of it, and EpsilonSpent
+	// says how much is spent.
+	DP              bool    `json:"dp"`
+	EpsilonBudget   float64 `json:"epsilon_budget"`
+	EpsilonSpent    float64 `json:"epsilon_spent"`
+	EpsilonPerQuery float64 `json:"epsilon_per_query,omitempty"` // from the policy; 0 without DP
 	// Cursors is the time of the newest post counted, per network.
 	Cursors   map[string]time.Time `json:"cursors,omitempty"`
 	CreatedBy string               `json:"created_by"`
@@ -38,6 +46,10 @@ type ListeningTopicPatch struct {
 	Networks  *[]string `json:"networks,omitempty"`
 	Channels  *[]string `json:"channels,omitempty"`
 	Languages *[]string `json:"languages,omitempty"`
+	// DP turns differential privacy on; once on it stays on.
+	// EpsilonBudget changes the budget (and turns DP on).
+	DP            *bool    `json:"dp,omitempty"`
+	EpsilonBudget *float64 `json:"epsilon_budget,omitempty"`
 }
 
 var languageCode = regexp.MustCompile(`^[a-z]{2}$`)
@@ -133,8 +145,20 @@ type ListeningTrend struct {
 	From    time.Time       `json:"from"`
 	To      time.Time       `json:"to"`
 	// K is the least number of distinct authors a figure needs to be shown.
-	K       int           `json:"k"`
-	Buckets []TrendBucket `json:"buckets"`
+	K int `json:"k"`
+	// Epsilon is the privacy loss this read spent of the topic's budget
+	// under differential privacy (0: exact figures); its figures carry
+	// noise, Noise says of which kind and scale.
+	Epsilon float64     `json:"epsilon,omitempty"`
+	Noise   *TrendNoise `json:"noise,omitempty"`
+	// EpsilonSpent and EpsilonBudget are the topic's budget after this read.
+	EpsilonSpent  float64 `json:"epsilon_spent,omitempty"`
+	EpsilonBudget float64 `json:"epsilon_budget,omitempty"`
+	// ReleasedAt, under differential privacy, is when this answer was
+	// first released, if this read got it again for the same topic, range
+	// and bucket (and spent nothing: Epsilon is 0).
+	ReleasedAt *time.Time    `json:"released_at,omitempty"`
+	Buckets    []TrendBucket `json:"buckets"`
 }
 
 // TrendBucket is one time bucket of one network and language. Below k
@@ -154,6 +178,17 @@ type TrendBucket struct {
 	// TermsSuppressed: some terms or hashtags had fewer than k authors and
 	// are left out (neither named nor counted).
 	TermsSuppressed bool `json:"terms_suppressed,omitempty"`
+}
+
+// TrendNoise describes the noise added to a trend's figures under
+// differential privacy: discrete Laplace noise, P(x) ∝ exp(−|x|/scale),
+// rounded figures clamped at 0.
+type TrendNoise struct {
+	Mechanism string `json:"mechanism"` // "discrete_laplace"
+	// BucketScale is the scale of the noise on a bucket's posts, authors
+	// and sentiment counts; TermScale on a term's or hashtag's.
+	BucketScale float64 `json:"bucket_scale"`
+	TermScale   float64 `json:"term_scale"`
 }
 
 // TrendTerm is a term or hashtag of a bucket with at least k authors.
@@ -198,6 +233,9 @@ type ListeningReader interface {
 	// ListeningAggregates returns a topic's aggregate rows of one bucket
 	// width with from <= start < to.
 	ListeningAggregates(ctx context.Context, topicID string, b ListeningBucket, from, to time.Time) ([]*ListeningAggregate, error)
+	// ListeningRelease returns the answer released for a trend query of a
+	// DP topic at or after since, and when; ok is false if there is none.
+	ListeningRelease(ctx context.Context, topicID, query string, since time.Time) (body []byte, at time.Time, ok bool, err error)
 	// ListeningWindows returns the open aggregation windows.
 	ListeningWindows(ctx context.Context) ([]*ListeningWindow, error)
 	// ListeningDropped returns the global counters of dropped posts.
@@ -207,10 +245,19 @@ type ListeningReader interface {
 // ListeningWriter writes topics, aggregates and the open windows' state.
 type ListeningWriter interface {
 	InsertListeningTopic(ctx context.Context, t *ListeningTopic) error
-	// UpdateListeningTopic replaces a topic if its version is prev.
+	// UpdateListeningTopic replaces a topic if its version is prev; its
+	// spent privacy budget stays.
 	UpdateListeningTopic(ctx context.Context, t *ListeningTopic, prev int64) error
 	// DeleteListeningTopic deletes a topic with its aggregates and window state.
 	DeleteListeningTopic(ctx context.Context, id string) error
+	// SpendListeningBudget adds epsilon to a DP topic's spent budget if
+	// the sum stays within the budget, in one conditional write (so that
+	// concurrent reads never overspend), and reports whether it did.
+	SpendListeningBudget(ctx context.Context, topicID string, epsilon float64) (bool, error)
+	// PutListeningRelease keeps the answer released for a trend query of a
+	// DP topic, replacing the query's older one, and deletes the topic's
+	// releases from before prune.
+	PutListeningRelease(ctx context.Context, topicID, query string, at time.Time, body []byte, prune time.Time) error
 	// SetListeningCursor stores the newest post time counted on a network.
 	SetListeningCursor(ctx context.Context, topicID, network string, at time.Time) error
 	InsertListeningWindow(ctx context.Context, w *ListeningWindow) error

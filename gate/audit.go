@@ -332,7 +332,7 @@ var refusalCodes = map[tresor.Code]bool{
 	tresor.ECRestricted: true, tresor.ECSuppressed: true, tresor.ECNotPublic: true, tresor.ECLegalHold: true,
 	tresor.ECArchived: true, tresor.ECLoginFailed: true, tresor.ECThrottled: true, tresor.ECMFARequired: true,
 	tresor.ECCSRF: true, tresor.ECReasonUnsafe: true, tresor.ECSeparationOfDuties: true, tresor.ECFourEyes: true,
-	tresor.ECReplyWithoutConversation: true, tresor.ECNoContract: true,
+	tresor.ECReplyWithoutConversation: true, tresor.ECNoContract: true, tresor.ECPrivacyBudget: true,
 }
 
 // Failed marks an action that failed for another reason than a refusal.

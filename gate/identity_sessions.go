@@ -658,14 +658,17 @@ func (g *Gate) totpKey(ctx context.Context, r tresor.Reader, u *tresor.User) ([]
 
 // ChoosePurpose records the purpose the calling session works for in the
 // workspace. Every switch is an audited event: the purpose decides what the
-// person sees from then on.
+// person sees from then on. A purpose restricted to aggregates (analytics)
+// may be chosen: its pages are those of aggregates (social listening), and
+// every read of a person's record is refused under it at the gate as it is
+// for an API token (authorize, PermitIndividual).
 func (g *Gate) ChoosePurpose(ctx context.Context, purpose string) error {
 	a := tresor.ActorFrom(ctx)
 	if a == nil || a.Kind != tresor.ActorUser || a.SessionID == "" {
 		return tresor.Errorf(tresor.ECForbidden, "A purpose is chosen in a signed-in browser session; API calls declare it in the Tresor-Purpose header.")
 	}
 	if purpose != "" {
-		if _, err := g.policy.PermitIndividual(a, purpose); err != nil {
+		if _, err := g.policy.Permit(a, purpose); err != nil {
 			g.recordBestEffort(ctx, g.entry(tresor.WithPurpose(ctx, purpose), "session.purpose", "session", []string{a.SessionID}, nil, err))
 			return err
 		}
@@ -682,7 +685,8 @@ func (g *Gate) ChoosePurpose(ctx context.Context, purpose string) error {
 	return err
 }
 
-// WorkingPurposes lists the purposes the caller may work for.
+// WorkingPurposes lists the purposes the caller may work for, those
+// restricted to aggregates included.
 func (g *Gate) WorkingPurposes(ctx context.Context) []string {
 	a := tresor.ActorFrom(ctx)
 	if a == nil || tresor.CheckSeparationOfDuties(a.Roles) != nil {
@@ -690,7 +694,7 @@ func (g *Gate) WorkingPurposes(ctx context.Context) []string {
 	}
 	var out []string
 	for _, p := range g.policy.PurposesOf(a) {
-		if _, err := g.policy.PermitIndividual(a, p); err == nil {
+		if _, err := g.policy.Permit(a, p); err == nil {
 			out = append(out, p)
 		}
 	}

@@ -47,9 +47,14 @@ func (g *Gate) CreateTopic(ctx context.Context, t *tresor.ListeningTopic) error 
 	if err != nil {
 		return err
 	}
+	t.EpsilonSpent = 0
 	if err := t.Check(); err != nil {
 		return err
 	}
+	if err := g.checkBudget(t); err != nil {
+		return err
+	}
+	g.dpView(t)
 	t.ID, t.Purpose, t.Cursors = newID(), req.purpose, nil
 	t.CreatedBy = req.actor.UserID
 	if t.CreatedBy == "" {
@@ -77,7 +82,7 @@ func (g *Gate) Topics(ctx context.Context) ([]*tresor.ListeningTopic, error) {
 	out := []*tresor.ListeningTopic{}
 	for _, t := range all {
 		if t.Purpose == req.purpose || req.actor.Kind == tresor.ActorSystem {
-			out = append(out, t)
+			out = append(out, g.dpView(t))
 		}
 	}
 	return out, nil
@@ -101,11 +106,13 @@ func (g *Gate) topicFor(ctx context.Context, req *request, id string) (*tresor.L
 	if t.Purpose != req.purpose && req.actor.Kind != tresor.ActorSystem {
 		return nil, tresor.Errorf(tresor.ECNotFound, "There is no listening topic with id %q for the purpose %q.", id, req.purpose)
 	}
-	return t, nil
+	return g.dpView(t), nil
 }
 
-// UpdateTopic changes a topic's name, keywords, networks, channels or
-// languages; ifVersion, if not 0, must be the topic's version.
+// UpdateTopic changes a topic's name, keywords, networks, channels,
+// languages or privacy budget; ifVersion, if not 0, must be the topic's
+// version. Differential privacy, once on, stays on: exact figures after
+// noisy ones would undo what the noise protected.
 func (g *Gate) UpdateTopic(ctx context.Context, id string, p tresor.ListeningTopicPatch, ifVersion int64) (*tresor.ListeningTopic, error) {
 	req, err := g.authorizeListening(ctx)
 	if err != nil {
@@ -133,13 +140,32 @@ func (g *Gate) UpdateTopic(ctx context.Context, id string, p tresor.ListeningTop
 	if err := t.Check(); err != nil {
 		return nil, err
 	}
+	budget := t.EpsilonBudget
+	if (p.DP != nil && !*p.DP && t.DP) || (p.EpsilonBudget != nil && *p.EpsilonBudget <= 0 && t.DP) {
+		var pr tresor.Problems
+		pr.Add("dp", "differential privacy, once on, stays on: exact figures after noisy ones would undo what the noise protected")
+		return nil, pr.Err("topic")
+	}
+	if p.DP != nil && *p.DP {
+		t.DP = true
+	}
+	if p.EpsilonBudget != nil {
+		t.EpsilonBudget = *p.EpsilonBudget
+	}
+	if err := g.checkBudget(t); err != nil {
+		return nil, err
+	}
+	detail := req.purpose
+	if t.EpsilonBudget != budget {
+		detail += " epsilon_budget " + strconv.FormatFloat(t.EpsilonBudget, 'f', -1, 64)
+	}
 	prev := t.Version
 	t.Version, t.UpdatedAt = prev+1, req.now
 	err = g.store.Update(ctx, func(tx tresor.Tx) error {
 		if err := tx.UpdateListeningTopic(ctx, t, prev); err != nil {
 			return err
 		}
-		return g.eventIn(ctx, tx, "listening.topic_changed", t.ID, req.purpose)
+		return g.eventIn(ctx, tx, "listening.topic_changed", t.ID, detail)
 	})
 	if err != nil {
 		return nil, err
@@ -176,7 +202,10 @@ const maxTrendBuckets = 5000
 // Trend returns a topic's aggregates over [From, To) in buckets of one
 // width. A bucket with fewer than k distinct authors is suppressed: its
 // figures are left out and the reason given. Terms and hashtags with fewer
-// than k authors are left out, neither named nor counted.
+// than k authors are left out, neither named nor counted. A topic with
+// differential privacy spends the policy's ε per read of its budget, or
+// refuses the read when the budget would be exceeded, and its figures
+// carry noise (listening_dp.go).
 func (g *Gate) Trend(ctx context.Context, id string, q tresor.TrendQuery) (*tresor.ListeningTrend, error) {
 	req, err := g.authorizeListening(ctx)
 	if err != nil {
@@ -206,11 +235,20 @@ func (g *Gate) Trend(ctx context.Context, id string, q tresor.TrendQuery) (*tres
 	if q.To.Sub(q.From)/width > maxTrendBuckets {
 		return nil, tresor.Errorf(tresor.ECValidation, "The range holds more than %d buckets of a %s; choose a shorter range or a wider bucket.", maxTrendBuckets, q.Bucket)
 	}
-	rows, err := g.store.Read().ListeningAggregates(ctx, t.ID, q.Bucket, q.From, q.To)
+	if t.DP {
+		return g.dpTrend(ctx, req, t, q)
+	}
+	g.event(ctx, "listening.trend_read", t.ID, string(q.Bucket))
+	return g.trendOf(ctx, g.store.Read(), t, q, nil)
+}
+
+// trendOf computes a trend from the stored aggregates, with noise if
+// noise is not nil.
+func (g *Gate) trendOf(ctx context.Context, rd tresor.ListeningReader, t *tresor.ListeningTopic, q tresor.TrendQuery, noise *dpNoise) (*tresor.ListeningTrend, error) {
+	rows, err := rd.ListeningAggregates(ctx, t.ID, q.Bucket, q.From, q.To)
 	if err != nil {
 		return nil, err
 	}
-	g.event(ctx, "listening.trend_read", t.ID, string(q.Bucket))
 	k := g.policy.Listening.K
 	out := &tresor.ListeningTrend{TopicID: t.ID, Bucket: q.Bucket, From: q.From, To: q.To, K: k, Buckets: []tresor.TrendBucket{}}
 	type key struct {
@@ -232,6 +270,9 @@ func (g *Gate) Trend(ctx context.Context, id string, q tresor.TrendQuery) (*tres
 			posts, authors := r.Posts, r.Authors
 			b.Posts, b.Authors = &posts, &authors
 			b.Sentiment = &tresor.SentimentCounts{Negative: r.Negative, Neutral: r.Neutral, Positive: r.Positive}
+			if noise != nil {
+				noise.bucket(&b)
+			}
 		}
 		index[kk] = len(out.Buckets)
 		out.Buckets = append(out.Buckets, b)
@@ -253,6 +294,9 @@ func (g *Gate) Trend(ctx context.Context, id string, q tresor.TrendQuery) (*tres
 			} else {
 				b.Terms = append(b.Terms, tt)
 			}
+		}
+		if noise != nil {
+			b.Terms, b.Hashtags = noise.terms(b.Terms), noise.terms(b.Hashtags)
 		}
 		b.Terms, b.Hashtags = topTerms(b.Terms), topTerms(b.Hashtags)
 	}

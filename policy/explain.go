@@ -50,6 +50,8 @@ const (
 	// One-off e-mail (issue [2.3]): the kind the sender chose has no ground.
 	RReplyWithoutConversation = string(tresor.ECReplyWithoutConversation)
 	RNoContract               = string(tresor.ECNoContract)
+	// Social listening under differential privacy (R10).
+	RPrivacyBudget = string(tresor.ECPrivacyBudget)
 )
 
 // texts holds English and German templates; fmt verbs take the arguments of Explain.
@@ -66,6 +68,12 @@ var texts = map[string][2]string{
 		"Ihre Rollen erlauben keinen Zweck, der personenbezogene Daten erreicht (Funktionstrennung)."},
 	RListening: {"The purpose %q may not listen to social networks; the policy allows listening for: %s (R10).",
 		"Der Zweck %q darf soziale Netzwerke nicht beobachten; die Richtlinie erlaubt Social Listening für: %s (R10)."},
+	RPrivacyBudget: {"The privacy budget of this listening topic is spent: ε %s of %s is used, and a read spends %s. " +
+		"Under differential privacy every published answer reveals a little about the people counted, so each read spends part of " +
+		"the topic's budget, and no figures are published once it is spent (R10). The budget may be raised up to ε %s (policy listening.dp_epsilon_budget_max).",
+		"Das Datenschutzbudget dieses Listening-Themas ist verbraucht: ε %s von %s sind verbraucht, und eine Abfrage verbraucht %s. " +
+			"Mit Differential Privacy verrät jede veröffentlichte Antwort ein wenig über die gezählten Personen; darum verbraucht jede Abfrage " +
+			"einen Teil des Budgets des Themas, und ist es verbraucht, werden keine Zahlen mehr veröffentlicht (R10). Das Budget kann bis ε %s erhöht werden (Richtlinie listening.dp_epsilon_budget_max)."},
 	RAggregatesOnly: {"The purpose %q sees only aggregates over groups, never a single person's record (R10).",
 		"Der Zweck %q sieht nur Auswertungen über Gruppen, nie den Datensatz einer einzelnen Person (R10)."},
 	RBasisMissing: {"Personal data for the purpose %q needs a legal basis (Art. 6(1) GDPR); allowed are: %s.",

@@ -92,7 +92,10 @@ type file struct {
 	} `yaml:"consent"`
 	Retention fileRetention `yaml:"retention"`
 	Listening struct {
-		K at[int] `yaml:"k,omitempty"`
+		K                at[int]     `yaml:"k,omitempty"`
+		EpsilonPerQuery  at[float64] `yaml:"dp_epsilon_per_query,omitempty"`
+		EpsilonBudget    at[float64] `yaml:"dp_epsilon_budget,omitempty"`
+		EpsilonBudgetMax at[float64] `yaml:"dp_epsilon_budget_max,omitempty"`
 	} `yaml:"listening,omitempty"`
 }
 
@@ -262,6 +265,7 @@ func (f *file) policy() (*Policy, error) {
 	default:
 		p.Listening.K = k
 	}
+	f.checkDP(p, bad)
 	if len(es) > 0 {
 		slices.SortStableFunc(es, func(a, b FileError) int { return a.Line - b.Line })
 		return nil, es
@@ -298,6 +302,8 @@ func (p *Policy) Marshal() ([]byte, error) {
 		f.Purposes = append(f.Purposes, fp)
 	}
 	f.Listening.K.V = p.Listening.K
+	f.Listening.EpsilonPerQuery.V, f.Listening.EpsilonBudget.V = p.Listening.EpsilonPerQuery, p.Listening.EpsilonBudget
+	f.Listening.EpsilonBudgetMax.V = p.Listening.EpsilonBudgetMax
 	f.Roles = map[tresor.Role]at[[]string]{}
 	for _, r := range tresor.Roles() {
 		f.Roles[r] = at[[]string]{V: append([]string{}, p.Roles[r]...)}
@@ -380,5 +386,29 @@ func (r *fileRetention) check(p *Policy, bad func(int, string, ...any)) {
 		default:
 			p.Retention.Floors = append(p.Retention.Floors, Floor{ID: fl.ID.V, Years: fl.Years.V, Law: fl.Law, DE: fl.DE, EN: fl.EN})
 		}
+	}
+}
+
+// checkDP reads the settings of differential privacy in listening: an
+// absent value takes its default; every value must lie within its bounds.
+func (f *file) checkDP(p *Policy, bad func(int, string, ...any)) {
+	l := &f.Listening
+	or := func(v, def float64) float64 {
+		if v == 0 {
+			return def
+		}
+		return v
+	}
+	r := &p.Listening
+	r.EpsilonPerQuery = or(l.EpsilonPerQuery.V, DefaultEpsilonPerQuery)
+	r.EpsilonBudget = or(l.EpsilonBudget.V, DefaultEpsilonBudget)
+	r.EpsilonBudgetMax = or(l.EpsilonBudgetMax.V, max(DefaultEpsilonBudgetMax, r.EpsilonBudget))
+	switch {
+	case r.EpsilonPerQuery < 0 || r.EpsilonPerQuery > MaxEpsilonPerQuery:
+		bad(l.EpsilonPerQuery.Line, "listening.dp_epsilon_per_query must be above 0 and at most %d: more would hide no one", MaxEpsilonPerQuery)
+	case r.EpsilonBudgetMax < 0 || r.EpsilonBudgetMax > MaxEpsilonBudget:
+		bad(l.EpsilonBudgetMax.Line, "listening.dp_epsilon_budget_max must be above 0 and at most %d", MaxEpsilonBudget)
+	case r.EpsilonBudget < r.EpsilonPerQuery || r.EpsilonBudget > r.EpsilonBudgetMax:
+		bad(l.EpsilonBudget.Line, "listening.dp_epsilon_budget must lie between dp_epsilon_per_query (%g) and dp_epsilon_budget_max (%g): a smaller budget allows not a single read", r.EpsilonPerQuery, r.EpsilonBudgetMax)
 	}
 }

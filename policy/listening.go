@@ -1,6 +1,11 @@
 package policy
 
-import "tresor"
+import (
+	"strconv"
+	"strings"
+
+	"tresor"
+)
 
 // PermitListening is Permit for social listening: the purpose must be one
 // the policy lets listen (listens: true). Listening yields aggregates only,
@@ -25,4 +30,15 @@ func (p *Policy) ListeningPurposes() []string {
 		}
 	}
 	return out
+}
+
+// RefuseBudget is the refusal of a listening read that would spend more
+// than the topic's privacy budget, with the figures in English and German
+// notation.
+func (p *Policy) RefuseBudget(spent, budget float64) error {
+	num := func(f float64) both {
+		en := strconv.FormatFloat(f, 'f', -1, 64)
+		return both{EN: en, DE: strings.ReplaceAll(en, ".", ",")}
+	}
+	return Refuse(RPrivacyBudget, num(spent), num(budget), num(p.Listening.EpsilonPerQuery), num(p.Listening.EpsilonBudgetMax))
 }

@@ -30,7 +30,7 @@ func TestListeningPolicy(t *testing.T) {
 		}
 	})
 	t.Run("k defaults to 10", func(t *testing.T) {
-		text := bytes.Replace(policy.DefaultYAML(), []byte("listening:\n  k: 10\n"), nil, 1)
+		text := bytes.Replace(policy.DefaultYAML(), []byte("listening:\n  k: 10\n"), []byte("listening:\n"), 1)
 		if bytes.Equal(text, policy.DefaultYAML()) {
 			t.Fatal("the default file does not name listening.k")
 		}
@@ -67,6 +67,54 @@ func TestListeningPolicy(t *testing.T) {
 		}
 		if q.Listening.K != 12 || !slices.Equal(q.ListeningPurposes(), p.ListeningPurposes()) {
 			t.Errorf("after marshal: k %d, purposes %v", q.Listening.K, q.ListeningPurposes())
+		}
+	})
+	t.Run("differential privacy has defaults within bounds", func(t *testing.T) {
+		p := policy.Default()
+		if l := p.Listening; l.EpsilonPerQuery != 0.5 || l.EpsilonBudget != 10 || l.EpsilonBudgetMax != 20 {
+			t.Errorf("dp = %+v, want 0.5 per read, a budget of 10, at most 20", l)
+		}
+		text := policy.DefaultYAML()
+		for _, line := range []string{"  dp_epsilon_per_query: 0.5\n", "  dp_epsilon_budget: 10\n", "  dp_epsilon_budget_max: 20\n"} {
+			text = bytes.Replace(text, []byte(line), nil, 1)
+		}
+		q, err := policy.Parse(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Listening != p.Listening {
+			t.Errorf("without the keys: %+v, want the defaults %+v", q.Listening, p.Listening)
+		}
+	})
+	t.Run("differential privacy settings out of bounds are refused", func(t *testing.T) {
+		for _, c := range []struct{ from, to, key string }{
+			{"dp_epsilon_per_query: 0.5", "dp_epsilon_per_query: 6", "dp_epsilon_per_query"},
+			{"dp_epsilon_per_query: 0.5", "dp_epsilon_per_query: -1", "dp_epsilon_per_query"},
+			{"dp_epsilon_budget: 10", "dp_epsilon_budget: 0.1", "dp_epsilon_budget"},
+			{"dp_epsilon_budget: 10", "dp_epsilon_budget: 30", "dp_epsilon_budget"},
+			{"dp_epsilon_budget_max: 20", "dp_epsilon_budget_max: 1000", "dp_epsilon_budget_max"},
+		} {
+			_, err := policy.Parse(bytes.Replace(policy.DefaultYAML(), []byte(c.from), []byte(c.to), 1))
+			if err == nil || !strings.Contains(err.Error(), c.key) {
+				t.Errorf("%s: %v, want an error naming %s", c.to, err, c.key)
+			}
+		}
+	})
+	t.Run("the differential privacy settings survive policy show", func(t *testing.T) {
+		p, err := policy.Parse(bytes.Replace(policy.DefaultYAML(), []byte("dp_epsilon_per_query: 0.5"), []byte("dp_epsilon_per_query: 0.25"), 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := p.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := policy.Parse(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Listening != p.Listening || q.Listening.EpsilonPerQuery != 0.25 {
+			t.Errorf("after marshal: %+v, want %+v", q.Listening, p.Listening)
 		}
 	})
 }

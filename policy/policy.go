@@ -93,12 +93,32 @@ type ListeningRules struct {
 	// K is the least number of distinct authors a bucket, term or hashtag
 	// needs before it is shown (k-anonymity).
 	K int
+	// EpsilonPerQuery is the privacy loss ε one trend read spends of a
+	// topic with differential privacy on; its figures get noise of scale
+	// sensitivity/EpsilonPerQuery.
+	EpsilonPerQuery float64
+	// EpsilonBudget is a new DP topic's total ε, unless its maker names
+	// another up to EpsilonBudgetMax; reads stop when it is spent.
+	EpsilonBudget    float64
+	EpsilonBudgetMax float64
 }
 
 // DefaultListeningK and MinListeningK bound listening's k-anonymity.
 const (
 	DefaultListeningK = 10
 	MinListeningK     = 5
+)
+
+// The defaults and bounds of differential privacy in listening. Above
+// MaxEpsilonPerQuery the noise no longer hides a post in any useful sense
+// (e^5 ≈ 148: one outcome may become 148 times likelier); above
+// MaxEpsilonBudget a topic's total loss would be as good as unbounded.
+const (
+	DefaultEpsilonPerQuery  = 0.5
+	DefaultEpsilonBudget    = 10
+	DefaultEpsilonBudgetMax = 20
+	MaxEpsilonPerQuery      = 5
+	MaxEpsilonBudget        = 100
 )
 
 //go:embed default.yaml

@@ -50,11 +50,14 @@ func (s *Server) listeningRoutes() []route {
 				Networks  []string `json:"networks"`
 				Channels  []string `json:"channels"`
 				Languages []string `json:"languages"`
+				DP        bool     `json:"dp"`
+				Budget    float64  `json:"epsilon_budget"`
 			}
 			if err := decodeBody(r, &body, "application/json"); err != nil {
 				return err
 			}
-			t := &tresor.ListeningTopic{Name: body.Name, Keywords: body.Keywords, Networks: body.Networks, Channels: body.Channels, Languages: body.Languages}
+			t := &tresor.ListeningTopic{Name: body.Name, Keywords: body.Keywords, Networks: body.Networks, Channels: body.Channels, Languages: body.Languages,
+				DP: body.DP, EpsilonBudget: body.Budget}
 			if err := l.CreateTopic(r.Context(), t); err != nil {
 				return err
 			}

@@ -20,6 +20,12 @@ func TestListeningPages(t *testing.T) {
 	for _, e := range people {
 		l.a.userWithPassword(e, tresor.RolePR)
 	}
+	// Analysts work under analytics, which sees aggregates only; each
+	// browser signs in a fresh user (the second factor enrolls once).
+	analysts := map[string]string{"en": "ana@example.org", "de": "anton@example.org"}
+	for _, e := range analysts {
+		l.a.userWithPassword(e, tresor.RoleAnalyst)
+	}
 	for _, lang := range []string{"en", "de"} {
 		b0 := newChromeFor(t, l.a)
 		b0.language(lang)
@@ -66,6 +72,35 @@ func TestListeningPages(t *testing.T) {
 			}
 			b.checkAccessibility("listening topic " + lang)
 			b.screenshot("listening-topic-" + lang)
+		})
+		t.Run("an analyst works under analytics and reads a topic under differential privacy ("+lang+")", func(t *testing.T) {
+			b := newChromeFor(t, l.a)
+			b.language(lang)
+			b.signIn(analysts[lang])
+			b.choosePurpose("analytics")
+			b.run(chromedp.Navigate(b.url+"/listening"), chromedp.WaitVisible(`#topics`))
+			if got := b.text("#topics"); !strings.Contains(got, "Acme Kaffee (DP)") {
+				t.Errorf("topics under analytics: %q", got)
+			}
+			b.run(chromedp.Navigate(b.url+"/listening/"+l.dp.ID+"?from="+l.from+"&to="+l.to+"&bucket=day"), chromedp.WaitVisible(`#volume-table`))
+			// The English showing spends 0.5 of the topic's 20; the German one,
+			// of the same period within the hour, gets the released figures
+			// again and spends nothing.
+			want := map[string]string{"en": "ε 0.5 of 20 is spent — 39 showings left", "de": "ε 0,5 von 20 – noch 39 Anzeigen"}[lang]
+			got := b.text("#topic-dp")
+			if !strings.Contains(got, want) {
+				t.Errorf("budget = %q, want %q", got, want)
+			}
+			if again := strings.Contains(got, "erneut gezeigt"); again != (lang == "de") {
+				t.Errorf("budget = %q: shown again is %v, want %v", got, again, lang == "de")
+			}
+			vol := b.text("#volume-table")
+			withheld := map[string]string{"en": "withheld: fewer than 10 authors", "de": "zurückgehalten: weniger als 10 Personen"}[lang]
+			if strings.Count(vol, withheld) != 2 {
+				t.Errorf("volume table has %d withheld days under DP, want 2: %q", strings.Count(vol, withheld), vol)
+			}
+			b.checkAccessibility("listening topic dp " + lang)
+			b.screenshot("listening-topic-dp-" + lang)
 		})
 	}
 }

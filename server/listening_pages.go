@@ -1,8 +1,11 @@
 package server
 
 import (
+	"fmt"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +37,7 @@ func (s *Server) listeningPageRoutes() []route {
 type topicForm struct {
 	Name, Keywords, Languages string
 	Networks                  []string
+	DP                        bool
 }
 
 // Has reports whether the form ticks the network n.
@@ -103,10 +107,10 @@ func (s *Server) listeningCreateForm(w http.ResponseWriter, r *http.Request) err
 		return tresor.Errorf(tresor.ECInvalidParameter, "The form cannot be read.")
 	}
 	f := topicForm{Name: r.PostFormValue("name"), Keywords: r.PostFormValue("keywords"), Languages: r.PostFormValue("languages"),
-		Networks: r.PostForm["network"]}
+		Networks: r.PostForm["network"], DP: r.PostFormValue("dp") != ""}
 	return s.once(w, r, func() (string, error) {
 		langs := splitList(strings.ReplaceAll(f.Languages, " ", ","))
-		t := &tresor.ListeningTopic{Name: f.Name, Keywords: splitList(f.Keywords), Networks: append([]string(nil), f.Networks...), Languages: langs}
+		t := &tresor.ListeningTopic{Name: f.Name, Keywords: splitList(f.Keywords), Networks: append([]string(nil), f.Networks...), Languages: langs, DP: f.DP}
 		err := svc.CreateTopic(r.Context(), t)
 		if err == nil {
 			return "/listening/" + url.PathEscape(t.ID), nil
@@ -144,6 +148,7 @@ type topicPageData struct {
 	Problems map[string]string
 	K        int
 	Charts   *trendCharts
+	Budget   string // under differential privacy: the budget, in words
 }
 
 // topicPageDays is the period a topic's page shows when none is chosen.
@@ -205,6 +210,7 @@ func (s *Server) listeningTopicPage(w http.ResponseWriter, r *http.Request) erro
 	if len(d.Problems) > 0 {
 		return s.render(w, r, http.StatusUnprocessableEntity, "listening_topic", v)
 	}
+	var released *tresor.ListeningTrend // under DP
 	tr, err := svc.Trend(r.Context(), t.ID, tresor.TrendQuery{From: from, To: to.AddDate(0, 0, 1), Bucket: tresor.ListeningBucket(d.Bucket)})
 	if err != nil {
 		st, shown := pageStatus(err)
@@ -219,6 +225,15 @@ func (s *Server) listeningTopicPage(w http.ResponseWriter, r *http.Request) erro
 	} else {
 		d.K = tr.K
 		d.Charts = trendChartsOf(lang, tr)
+		if tr.Epsilon > 0 {
+			t.EpsilonSpent = tr.EpsilonSpent // after this read
+		}
+		if tr.Noise != nil {
+			released = tr
+		}
+	}
+	if t.DP {
+		d.Budget = budgetText(lang, t, released)
 	}
 	return s.render(w, r, status, "listening_topic", v)
 }
@@ -237,4 +252,32 @@ func topicProblem(lang, field, msg string) string {
 		return t
 	}
 	return msg
+}
+
+// budgetText says, in the page's language, how much of a DP topic's
+// privacy budget is spent and how many showings are left, how large the
+// noise of the figures shown is, and whether they were released before.
+func budgetText(lang string, t *tresor.ListeningTopic, tr *tresor.ListeningTrend) string {
+	num := func(f float64) string {
+		s := strconv.FormatFloat(f, 'f', -1, 64)
+		if lang == "de" {
+			s = strings.ReplaceAll(s, ".", ",")
+		}
+		return s
+	}
+	left := 0
+	if t.EpsilonPerQuery > 0 {
+		// in millionths, as the store counts, so 0.1s add up exactly
+		left = int((math.Round(t.EpsilonBudget*1e6) - math.Round(t.EpsilonSpent*1e6)) / math.Round(t.EpsilonPerQuery*1e6))
+	}
+	text := fmt.Sprintf(translate(lang, "listening_dp_budget"), num(t.EpsilonPerQuery), num(t.EpsilonSpent), num(t.EpsilonBudget), left)
+	if tr == nil {
+		return text
+	}
+	// The mean deviation of discrete Laplace noise is close to its scale.
+	text += " " + fmt.Sprintf(translate(lang, "listening_dp_noise"), num(math.Round(tr.Noise.BucketScale)), num(math.Round(tr.Noise.TermScale)))
+	if tr.ReleasedAt != nil {
+		text += " " + fmt.Sprintf(translate(lang, "listening_dp_reused"), formatTime(lang, *tr.ReleasedAt))
+	}
+	return text
 }

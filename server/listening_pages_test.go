@@ -65,7 +65,8 @@ type listened struct {
 	dir      string
 	clock    *listenClock
 	topic    *tresor.ListeningTopic
-	from, to string // the week, as the topic page's form takes it
+	dp       *tresor.ListeningTopic // the same, of the analytics purpose, with differential privacy
+	from, to string                 // the week, as the topic page's form takes it
 	secrets  []string
 }
 
@@ -93,6 +94,8 @@ func newListened(t *testing.T) *listened {
 	must(t, err)
 	l.topic = &tresor.ListeningTopic{Name: "Acme Kaffee", Keywords: []string{"#acmekaffee"}, Networks: []string{"mastodon"}}
 	must(t, l.a.g.CreateTopic(tresor.WithPurpose(sys, "pr"), l.topic))
+	l.dp = &tresor.ListeningTopic{Name: "Acme Kaffee (DP)", Keywords: []string{"#acmekaffee"}, Networks: []string{"mastodon"}, EpsilonBudget: 20}
+	must(t, l.a.g.CreateTopic(tresor.WithPurpose(sys, "analytics"), l.dp))
 	first := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -7)
 	l.from, l.to = first.Format(time.DateOnly), first.AddDate(0, 0, 6).Format(time.DateOnly)
 	for d, day := range listeningDays {

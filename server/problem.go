@@ -57,6 +57,7 @@ var statusOf = map[tresor.Code]int{
 	tresor.ECObjectedInterest:         http.StatusForbidden,
 	tresor.ECReplyWithoutConversation: http.StatusForbidden,
 	tresor.ECNoContract:               http.StatusForbidden,
+	tresor.ECPrivacyBudget:            http.StatusForbidden,
 	tresor.ECLinkInvalid:              http.StatusNotFound,
 	tresor.ECNotPublic:                http.StatusUnprocessableEntity,
 	tresor.ECDamaged:                  http.StatusInternalServerError,
@@ -118,6 +119,7 @@ var titleOf = map[tresor.Code]string{
 	tresor.ECArchived:           "Archived",
 	tresor.ECReasonUnsafe:       "Reason names the person",
 	tresor.ECMerged:             "Contact merged",
+	tresor.ECPrivacyBudget:      "Privacy budget spent",
 }
 
 // problem is an RFC 9457 problem details object with Tresor's members.

@@ -46,7 +46,7 @@ var navigation = []navItem{
 	{"/campaigns", "nav_campaigns", []tresor.Role{tresor.RoleMarketing, tresor.RoleSales, tresor.RolePR}},
 	{"/segments", "nav_segments", []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RoleService, tresor.RolePR, tresor.RoleDPO}},
 	{"/imports", "nav_imports", []tresor.Role{tresor.RoleSales, tresor.RoleMarketing, tresor.RolePR, tresor.RoleDPO}},
-	{"/listening", "nav_listening", []tresor.Role{tresor.RolePR}},
+	{"/listening", "nav_listening", []tresor.Role{tresor.RolePR, tresor.RoleAnalyst}},
 	{"/channels", "nav_channels", []tresor.Role{tresor.RoleAdmin, tresor.RolePR, tresor.RoleService}},
 	{"/dpo", "nav_dpo", []tresor.Role{tresor.RoleDPO}},
 	{"/admin", "nav_admin", []tresor.Role{tresor.RoleAdmin}},

@@ -7,7 +7,9 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,8 +35,8 @@ type topicPlain struct {
 func scanTopic(s scanner) (*tresor.ListeningTopic, error) {
 	var t tresor.ListeningTopic
 	var plain, cursors string
-	var created, updated int64
-	if err := s.Scan(&t.ID, &t.Purpose, &plain, &cursors, &t.CreatedBy, &created, &updated, &t.Version); err != nil {
+	var created, updated, budget, spent int64
+	if err := s.Scan(&t.ID, &t.Purpose, &plain, &cursors, &t.CreatedBy, &created, &updated, &t.Version, &budget, &spent); err != nil {
 		return nil, err
 	}
 	var p topicPlain
@@ -50,6 +52,8 @@ func scanTopic(s scanner) (*tresor.ListeningTopic, error) {
 		t.Cursors = cur
 	}
 	t.CreatedAt, t.UpdatedAt = fromMicros(created), fromMicros(updated)
+	t.EpsilonBudget, t.EpsilonSpent = fromMicroEpsilon(budget), fromMicroEpsilon(spent)
+	t.DP = budget > 0
 	return &t, nil
 }
 
@@ -86,7 +90,8 @@ func (c *conn) InsertListeningTopic(ctx context.Context, t *tresor.ListeningTopi
 	if err != nil {
 		return err
 	}
-	_, err = c.exec(ctx, "listening-topic-insert", t.ID, t.Purpose, plain, t.CreatedBy, micros(t.CreatedAt), micros(t.UpdatedAt), t.Version)
+	_, err = c.exec(ctx, "listening-topic-insert", t.ID, t.Purpose, plain, t.CreatedBy, micros(t.CreatedAt), micros(t.UpdatedAt), t.Version,
+		microEpsilon(t.EpsilonBudget))
 	return err
 }
 
@@ -96,7 +101,8 @@ func (c *conn) UpdateListeningTopic(ctx context.Context, t *tresor.ListeningTopi
 	if err != nil {
 		return err
 	}
-	return changeOne(ctx, c, "listening-topic", t.ID, "listening-topic-update", t.ID, plain, micros(t.UpdatedAt), t.Version, prev)
+	return changeOne(ctx, c, "listening-topic", t.ID, "listening-topic-update", t.ID, plain, micros(t.UpdatedAt), t.Version, prev,
+		microEpsilon(t.EpsilonBudget))
 }
 
 // DeleteListeningTopic deletes a topic; its aggregates and window state go
@@ -115,6 +121,59 @@ func (c *conn) DeleteListeningTopic(ctx context.Context, id string) error {
 		return notFound("listening topic", id)
 	}
 	return nil
+}
+
+// microEpsilon turns a privacy loss ε into the millionths the store keeps,
+// so that spending is exact integer arithmetic.
+func microEpsilon(e float64) int64 { return int64(math.Round(e * 1e6)) }
+
+func fromMicroEpsilon(n int64) float64 { return float64(n) / 1e6 }
+
+// SpendListeningBudget spends epsilon of a DP topic's budget if it fits.
+func (c *conn) SpendListeningBudget(ctx context.Context, topicID string, epsilon float64) (bool, error) {
+	if !tresor.ValidID(topicID) {
+		return false, notFound("listening topic", topicID)
+	}
+	e := microEpsilon(epsilon)
+	if e <= 0 {
+		return false, fmt.Errorf("listening budget: spend %v: not a privacy loss", epsilon)
+	}
+	res, err := c.exec(ctx, "listening-budget-spend", topicID, e)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// ListeningRelease returns the answer released for a query at or after since.
+func (c *conn) ListeningRelease(ctx context.Context, topicID, query string, since time.Time) ([]byte, time.Time, bool, error) {
+	if !tresor.ValidID(topicID) {
+		return nil, time.Time{}, false, nil
+	}
+	s, err := c.stmt(ctx, "listening-release-get")
+	if err != nil {
+		return nil, time.Time{}, false, err
+	}
+	var body string
+	var at int64
+	err = s.QueryRowContext(ctx, topicID, query, micros(since)).Scan(&body, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, time.Time{}, false, nil
+	}
+	if err != nil {
+		return nil, time.Time{}, false, c.db.dialect.TranslateError(err)
+	}
+	return []byte(body), fromMicros(at), true, nil
+}
+
+// PutListeningRelease keeps a released answer and prunes the topic's old ones.
+func (c *conn) PutListeningRelease(ctx context.Context, topicID, query string, at time.Time, body []byte, prune time.Time) error {
+	if _, err := c.exec(ctx, "listening-release-prune", topicID, micros(prune)); err != nil {
+		return err
+	}
+	_, err := c.exec(ctx, "listening-release-put", topicID, query, micros(at), string(body))
+	return err
 }
 
 // SetListeningCursor stores the newest post time counted on a network.

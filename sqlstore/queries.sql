@@ -772,20 +772,36 @@ DELETE FROM interest_objections WHERE contact_id = $1
 -- ---- social listening (issue [2.5]): topics and aggregates only
 
 -- name: listening-topic-select
-SELECT id, purpose, plain, cursors, created_by, created_at, updated_at, version FROM listening_topics ORDER BY id
+SELECT id, purpose, plain, cursors, created_by, created_at, updated_at, version, epsilon_budget, epsilon_spent FROM listening_topics ORDER BY id
 
 -- name: listening-topic-get
-SELECT id, purpose, plain, cursors, created_by, created_at, updated_at, version FROM listening_topics WHERE id = $1
+SELECT id, purpose, plain, cursors, created_by, created_at, updated_at, version, epsilon_budget, epsilon_spent FROM listening_topics WHERE id = $1
 
 -- name: listening-topic-insert
-INSERT INTO listening_topics (id, purpose, plain, cursors, created_by, created_at, updated_at, version)
-VALUES ($1, $2, $3, '{}', $4, $5, $6, $7)
+INSERT INTO listening_topics (id, purpose, plain, cursors, created_by, created_at, updated_at, version, epsilon_budget)
+VALUES ($1, $2, $3, '{}', $4, $5, $6, $7, $8)
 
 -- name: listening-topic-update
-UPDATE listening_topics SET plain = $2, updated_at = $3, version = $4 WHERE id = $1 AND version = $5
+UPDATE listening_topics SET plain = $2, updated_at = $3, version = $4, epsilon_budget = $6 WHERE id = $1 AND version = $5
+
+-- name: listening-budget-spend
+-- One conditional write: of concurrent reads, only those that fit the
+-- budget spend it (the row lock of the UPDATE orders them).
+UPDATE listening_topics SET epsilon_spent = epsilon_spent + $2
+WHERE id = $1 AND epsilon_budget > 0 AND epsilon_spent + $2 <= epsilon_budget
 
 -- name: listening-topic-delete
 DELETE FROM listening_topics WHERE id = $1
+
+-- name: listening-release-get
+SELECT body, released_at FROM listening_releases WHERE topic_id = $1 AND query = $2 AND released_at >= $3
+
+-- name: listening-release-put
+INSERT INTO listening_releases (topic_id, query, released_at, body) VALUES ($1, $2, $3, $4)
+ON CONFLICT (topic_id, query) DO UPDATE SET released_at = excluded.released_at, body = excluded.body
+
+-- name: listening-release-prune
+DELETE FROM listening_releases WHERE topic_id = $1 AND released_at < $2
 
 -- name: listening-cursors-get
 SELECT cursors FROM listening_topics WHERE id = $1

@@ -25,6 +25,10 @@ var listeningTests = []struct {
 	{"ListeningBatchesBeyondOneStatementCountLikeOneByOne", testListeningLargeBatches},
 	{"ListeningWindowCloseLeavesOnlyAggregates", testListeningClose},
 	{"ListeningDroppedCountersAdd", testListeningDropped},
+	{"ListeningBudgetSpendsUpToExactlyTheBudget", testListeningBudgetExact},
+	{"ListeningBudgetConcurrentReadsDoNotOverspend", testListeningBudgetConcurrent},
+	{"ListeningBudgetSurvivesTopicChanges", testListeningBudgetUpdate},
+	{"ListeningReleaseIsGivenAgainUntilPruned", testListeningRelease},
 }
 
 func listeningTopic(t *testing.T, s tresor.Store) *tresor.ListeningTopic {
@@ -280,5 +284,144 @@ func testListeningDropped(t *testing.T, s tresor.Store) {
 	must(t, err)
 	if got["special"] != 3 {
 		t.Fatalf("dropped = %v", got)
+	}
+}
+
+// dpTopic is a topic with differential privacy on and a budget of ε.
+func dpTopic(t *testing.T, s tresor.Store, budget float64) *tresor.ListeningTopic {
+	t.Helper()
+	top := &tresor.ListeningTopic{ID: newID(), Name: "Acme", Keywords: []string{"#acme"}, Networks: []string{"mastodon"},
+		Purpose: "analytics", CreatedBy: newID(), CreatedAt: epoch, UpdatedAt: epoch, Version: 1, EpsilonBudget: budget}
+	update(t, s, func(tx tresor.Tx) error { return tx.InsertListeningTopic(ctx, top) })
+	return top
+}
+
+func spend(t *testing.T, s tresor.Store, id string, e float64) bool {
+	t.Helper()
+	var ok bool
+	update(t, s, func(tx tresor.Tx) (err error) {
+		ok, err = tx.SpendListeningBudget(ctx, id, e)
+		return err
+	})
+	return ok
+}
+
+func testListeningBudgetExact(t *testing.T, s tresor.Store) {
+	// 0.1 is not exact in binary: 30 reads of 0.1 must still fill 3.0 exactly.
+	top := dpTopic(t, s, 3)
+	for i := range 30 {
+		if !spend(t, s, top.ID, 0.1) {
+			t.Fatalf("read %d of 30 refused: the budget of 3 holds 30 reads of 0.1", i+1)
+		}
+	}
+	if spend(t, s, top.ID, 0.1) {
+		t.Fatal("read 31 spent beyond the budget")
+	}
+	got, err := s.Read().ListeningTopic(ctx, top.ID)
+	must(t, err)
+	if got.EpsilonBudget != 3 || got.EpsilonSpent != 3 {
+		t.Fatalf("budget %v, spent %v; want 3 and 3", got.EpsilonBudget, got.EpsilonSpent)
+	}
+	// A topic without differential privacy has no budget to spend.
+	plain := listeningTopic(t, s)
+	if spend(t, s, plain.ID, 0.1) {
+		t.Fatal("a topic without differential privacy spent a budget")
+	}
+	wantCode(t, s.Update(ctx, func(tx tresor.Tx) error {
+		_, err := tx.SpendListeningBudget(ctx, "no-such-topic", 0.1)
+		return err
+	}), tresor.ECNotFound)
+}
+
+func testListeningBudgetConcurrent(t *testing.T, s tresor.Store) {
+	// 40 reads at once on a budget of 10 reads: exactly 10 spend.
+	top := dpTopic(t, s, 5)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	spent := 0
+	errs := make(chan error, 40)
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ok bool
+			err := s.Update(ctx, func(tx tresor.Tx) (err error) {
+				ok, err = tx.SpendListeningBudget(ctx, top.ID, 0.5)
+				return err
+			})
+			if err != nil {
+				errs <- err
+				return
+			}
+			if ok {
+				mu.Lock()
+				spent++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("a concurrent read failed: %v", err)
+	}
+	if spent != 10 {
+		t.Errorf("%d of 40 concurrent reads spent 0.5 of a budget of 5, want exactly 10", spent)
+	}
+	got, err := s.Read().ListeningTopic(ctx, top.ID)
+	must(t, err)
+	if got.EpsilonSpent != 5 {
+		t.Errorf("spent %v, want 5", got.EpsilonSpent)
+	}
+}
+
+func testListeningBudgetUpdate(t *testing.T, s tresor.Store) {
+	top := dpTopic(t, s, 2)
+	if !spend(t, s, top.ID, 1.5) {
+		t.Fatal("refused within the budget")
+	}
+	// Changing the topic (here: its budget) keeps what is spent.
+	top.Name, top.EpsilonBudget, top.Version = "Acme GmbH", 4, 2
+	update(t, s, func(tx tresor.Tx) error { return tx.UpdateListeningTopic(ctx, top, 1) })
+	got, err := s.Read().ListeningTopic(ctx, top.ID)
+	must(t, err)
+	if got.EpsilonBudget != 4 || got.EpsilonSpent != 1.5 {
+		t.Fatalf("after the change: budget %v, spent %v; want 4 and 1.5", got.EpsilonBudget, got.EpsilonSpent)
+	}
+}
+
+func testListeningRelease(t *testing.T, s tresor.Store) {
+	top := dpTopic(t, s, 10)
+	put := func(query string, at time.Time, body string, prune time.Time) {
+		update(t, s, func(tx tresor.Tx) error { return tx.PutListeningRelease(ctx, top.ID, query, at, []byte(body), prune) })
+	}
+	get := func(query string, since time.Time) (string, time.Time, bool) {
+		b, at, ok, err := s.Read().ListeningRelease(ctx, top.ID, query, since)
+		must(t, err)
+		return string(b), at, ok
+	}
+	put("day/1/2", epoch, `{"a":1}`, epoch.Add(-time.Hour))
+	if b, at, ok := get("day/1/2", epoch.Add(-time.Hour)); !ok || b != `{"a":1}` || !at.Equal(epoch) {
+		t.Fatalf("release = %q at %v (%v)", b, at, ok)
+	}
+	if _, _, ok := get("day/1/3", epoch.Add(-time.Hour)); ok {
+		t.Fatal("another query got the release")
+	}
+	if _, _, ok := get("day/1/2", epoch.Add(time.Second)); ok {
+		t.Fatal("a release older than asked for was given")
+	}
+	// A new release of the query replaces it; older releases are pruned.
+	put("day/1/2", epoch.Add(time.Minute), `{"a":2}`, epoch.Add(-time.Hour))
+	if b, _, _ := get("day/1/2", epoch); b != `{"a":2}` {
+		t.Fatalf("replaced release = %q", b)
+	}
+	put("day/5/6", epoch.Add(2*time.Hour), `{"b":1}`, epoch.Add(time.Hour))
+	if _, _, ok := get("day/1/2", time.Time{}); ok {
+		t.Fatal("a release from before the prune time is kept")
+	}
+	// Releases go with their topic.
+	update(t, s, func(tx tresor.Tx) error { return tx.DeleteListeningTopic(ctx, top.ID) })
+	if _, _, ok := get("day/5/6", time.Time{}); ok {
+		t.Fatal("a release outlived its topic")
 	}
 }
