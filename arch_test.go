@@ -122,6 +122,8 @@ func TestArchitecture(t *testing.T) {
 				"tresor/social/mastodon", "tresor/social/bluesky"},
 			// Text analysis for social listening: pure functions, none of ours.
 			"tresor/listen/text": {},
+			// The load driver speaks to a running server over HTTP only.
+			"tresor/cmd/tresor-load": {},
 		}
 		for path, p := range pkgs {
 			if path == "tresor" {

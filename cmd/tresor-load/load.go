@@ -1,0 +1,495 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// routeNames are the routes a mix can weigh, in the order they are reported.
+var routeNames = []string{"get", "list", "search", "write"}
+
+// options are the parsed flags.
+type options struct {
+	url        string
+	token      string
+	purpose    string
+	clients    []int
+	duration   time.Duration
+	warmup     time.Duration
+	mix        map[string]int
+	ids        int
+	idsFile    string
+	seed       int
+	listLimit  int
+	queries    []string
+	legalBasis string
+	timeout    time.Duration
+	jsonFile   string
+}
+
+func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("tresor-load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var clients, mix, queries string
+	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "base URL of a running tresor serve")
+	fs.StringVar(&o.token, "token", "", "API token (better: TRESOR_LOAD_TOKEN, which stays out of the shell history)")
+	fs.StringVar(&o.purpose, "purpose", "sales", "the declared purpose, sent as Tresor-Purpose")
+	fs.StringVar(&clients, "clients", "16,64", "client counts, one step each")
+	fs.DurationVar(&o.duration, "duration", 20*time.Second, "measured time per route set and step")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before each measurement")
+	fs.StringVar(&mix, "mix", "get=8,list=1,search=1,write=0", "route weights: get (one contact by id), list (a page of contacts), search (?q=), write (create a contact)")
+	fs.IntVar(&o.ids, "ids", 10000, "collect up to this many contact ids by paging through the list once at start")
+	fs.StringVar(&o.idsFile, "ids-file", "", "read the ids and list cursors from this file if it exists, else collect them and write it (so a measured run makes no setup requests)")
+	fs.IntVar(&o.seed, "seed", 0, "first create this many contacts through the API (concurrent POSTs)")
+	fs.IntVar(&o.listLimit, "list-limit", 50, "page size of list and search")
+	fs.StringVar(&queries, "queries", "Müller,Schmidt,Schneider,Fischer,Weber,Meyer,Wagner,Becker,Schulz,Hoffmann", "words the search route looks for, comma-separated")
+	fs.StringVar(&o.legalBasis, "legal-basis", "contract", "legal basis of created contacts")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "time limit of one request")
+	fs.StringVar(&o.jsonFile, "json", "", "also write the report as JSON to this file")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if o.token == "" {
+		o.token = getenv("TRESOR_LOAD_TOKEN")
+	}
+	if o.token == "" {
+		return nil, fmt.Errorf("%w: no token: set TRESOR_LOAD_TOKEN (or --token)", errUsage)
+	}
+	o.url = strings.TrimRight(o.url, "/")
+	if u, err := url.Parse(o.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%w: --url %q is not an http(s) address", errUsage, o.url)
+	}
+	for _, f := range strings.Split(clients, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%w: --clients %q: want positive numbers, comma-separated", errUsage, clients)
+		}
+		o.clients = append(o.clients, n)
+	}
+	var err error
+	if o.mix, err = parseMix(mix); err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	for _, q := range strings.Split(queries, ",") {
+		if q = strings.TrimSpace(q); q != "" {
+			o.queries = append(o.queries, q)
+		}
+	}
+	if o.mix["search"] > 0 && len(o.queries) == 0 {
+		return nil, fmt.Errorf("%w: the mix searches but --queries is empty", errUsage)
+	}
+	if o.duration <= 0 || o.warmup < 0 || o.listLimit < 1 || o.ids < 0 || o.seed < 0 {
+		return nil, fmt.Errorf("%w: --duration must be positive, --warmup, --ids and --seed not negative, --list-limit at least 1", errUsage)
+	}
+	return o, nil
+}
+
+// parseMix reads "get=8,list=1": weights of the known routes, at least one
+// of them positive.
+func parseMix(s string) (map[string]int, error) {
+	m := map[string]int{}
+	total := 0
+	for _, f := range strings.Split(s, ",") {
+		name, w, ok := strings.Cut(strings.TrimSpace(f), "=")
+		n, err := strconv.Atoi(w)
+		if !ok || err != nil || n < 0 || !slices.Contains(routeNames, name) {
+			return nil, fmt.Errorf("--mix %q: want ROUTE=WEIGHT,… with routes %s", s, strings.Join(routeNames, ", "))
+		}
+		m[name] = n
+		total += n
+	}
+	if total == 0 {
+		return nil, fmt.Errorf("--mix %q: every weight is 0", s)
+	}
+	return m, nil
+}
+
+// driver sends the requests; one is shared by all clients.
+type driver struct {
+	o       *options
+	client  *http.Client
+	ids     []string
+	cursors []string // "" for the first page, then next_cursor values seen
+	nonce   string   // keeps e-mail addresses of created contacts unique per run
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	o, err := parseOptions(args, stderr, getenv)
+	if err != nil {
+		return err
+	}
+	maxClients := slices.Max(o.clients)
+	d := &driver{o: o, nonce: strconv.FormatInt(time.Now().UnixNano(), 36)}
+	// One transport for all clients, with an idle connection kept for each, so
+	// every client reuses its connection (keep-alive) instead of dialling.
+	d.client = &http.Client{Timeout: o.timeout, Transport: &http.Transport{
+		MaxIdleConns:        2 * maxClients,
+		MaxIdleConnsPerHost: 2 * maxClients,
+		IdleConnTimeout:     90 * time.Second,
+	}}
+	defer d.client.CloseIdleConnections()
+
+	if o.seed > 0 {
+		start := time.Now()
+		if err := d.seed(ctx, o.seed, o.clients[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "seeded %d contacts in %s\n", o.seed, time.Since(start).Round(time.Millisecond))
+	}
+	if err := d.loadIDs(ctx); err != nil {
+		return err
+	}
+	if o.mix["get"] > 0 && len(d.ids) == 0 {
+		return errors.New("the mix reads contacts by id, but the server listed none under this purpose: seed some with --seed N")
+	}
+
+	rep := &Report{URL: o.url, Purpose: o.purpose, Started: time.Now().UTC(), Duration: o.duration.String(),
+		Warmup: o.warmup.String(), Mix: o.mix, IDs: len(d.ids)}
+	for _, n := range o.clients {
+		step := StepReport{Clients: n}
+		health, wall := d.phase(ctx, n, []string{"healthz"})
+		t := health["healthz"]
+		if t == nil {
+			t = &tally{}
+		}
+		step.Healthz = t.report("healthz", wall)
+		var weighted []string
+		for _, r := range routeNames {
+			for range o.mix[r] {
+				weighted = append(weighted, r)
+			}
+		}
+		got, wall := d.phase(ctx, n, weighted)
+		for _, r := range routeNames {
+			if o.mix[r] == 0 {
+				continue
+			}
+			t := got[r]
+			if t == nil {
+				t = &tally{}
+			}
+			rr := t.report(r, wall)
+			step.Routes = append(step.Routes, rr)
+			if r == "get" {
+				step.GetToHealthz = ratio(rr.ReqPerS, step.Healthz.ReqPerS)
+			}
+		}
+		rep.Steps = append(rep.Steps, step)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	rep.writeTable(stdout)
+	if o.jsonFile != "" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.jsonFile, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: %w", ctx.Err())
+	}
+	if n := rep.serverErrors(); n > 0 {
+		return fmt.Errorf("%d requests answered with 5xx or failed", n)
+	}
+	return nil
+}
+
+// phase runs clients for the warm-up and then for the measured duration,
+// each picking its next route uniformly from weighted. It returns the merged
+// tallies of the measured part and its wall time.
+func (d *driver) phase(ctx context.Context, clients int, weighted []string) (map[string]*tally, time.Duration) {
+	d.loop(ctx, clients, weighted, d.o.warmup)
+	start := time.Now()
+	got := d.loop(ctx, clients, weighted, d.o.duration)
+	wall := time.Since(start)
+	all := map[string]*tally{}
+	for _, per := range got {
+		for r, t := range per {
+			if all[r] == nil {
+				all[r] = &tally{}
+			}
+			all[r].merge(t)
+		}
+	}
+	return all, wall
+}
+
+func (d *driver) loop(ctx context.Context, clients int, weighted []string, dur time.Duration) []map[string]*tally {
+	out := make([]map[string]*tally, clients)
+	if dur <= 0 {
+		return out
+	}
+	deadline := time.Now().Add(dur)
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i)))
+			mine := map[string]*tally{}
+			for ctx.Err() == nil && time.Now().Before(deadline) {
+				r := weighted[rng.IntN(len(weighted))]
+				req, err := d.request(ctx, r, rng)
+				if err != nil {
+					return
+				}
+				lat, failure := d.do(req)
+				if ctx.Err() != nil {
+					break // a request cut short by an interrupt is not a figure
+				}
+				if mine[r] == nil {
+					mine[r] = &tally{}
+				}
+				mine[r].add(lat, failure)
+			}
+			out[i] = mine
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// request builds one request of route r.
+func (d *driver) request(ctx context.Context, r string, rng *rand.Rand) (*http.Request, error) {
+	var method, path string
+	var body io.Reader
+	switch r {
+	case "healthz":
+		return http.NewRequestWithContext(ctx, "GET", d.o.url+"/healthz", nil)
+	case "get":
+		method, path = "GET", "/api/v1/contacts/"+d.ids[rng.IntN(len(d.ids))]
+	case "list":
+		q := url.Values{"limit": {strconv.Itoa(d.o.listLimit)}}
+		if c := d.cursors[rng.IntN(len(d.cursors))]; c != "" {
+			q.Set("cursor", c)
+		}
+		method, path = "GET", "/api/v1/contacts?"+q.Encode()
+	case "search":
+		q := url.Values{"q": {d.o.queries[rng.IntN(len(d.o.queries))]}, "limit": {strconv.Itoa(d.o.listLimit)}}
+		method, path = "GET", "/api/v1/contacts?"+q.Encode()
+	case "write":
+		method, path, body = "POST", "/api/v1/contacts", bytes.NewReader(d.contact(rng.Uint64()))
+	default:
+		return nil, fmt.Errorf("unknown route %q", r)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, d.o.url+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+d.o.token)
+	req.Header.Set("Tresor-Purpose", d.o.purpose)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, nil
+}
+
+// do sends req and reads the whole answer (so the connection is reused). A
+// non-2xx answer is a failure named by its status and problem code.
+func (d *driver) do(req *http.Request) (time.Duration, string) {
+	start := time.Now()
+	res, err := d.client.Do(req)
+	if err != nil {
+		return 0, "transport"
+	}
+	defer res.Body.Close()
+	if res.StatusCode/100 == 2 {
+		_, err := io.Copy(io.Discard, res.Body)
+		if err != nil {
+			return 0, "transport"
+		}
+		return time.Since(start), ""
+	}
+	var p struct {
+		Code string `json:"code"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&p)
+	_, _ = io.Copy(io.Discard, res.Body)
+	key := strconv.Itoa(res.StatusCode)
+	if p.Code != "" {
+		key += " " + p.Code
+	}
+	return 0, key
+}
+
+var (
+	givenNames  = []string{"Erika", "Jürgen", "Ayşe", "François", "Lena", "Hans", "Zoë", "Peter", "Maria", "Lukas", "Sophie", "Mehmet"}
+	familyNames = []string{"Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann", "Groß", "Yılmaz", "Lefèvre", "Schäfer"}
+	positions   = []string{"CTO", "Head of Purchasing", "Sales Manager", "Engineer", "Managing Director"}
+)
+
+// contact is the JSON of a new contact: a name of common German shapes, a
+// unique e-mail address, an employer and a position.
+func (d *driver) contact(n uint64) []byte {
+	g, f := givenNames[n%uint64(len(givenNames))], familyNames[(n/16)%uint64(len(familyNames))]
+	b, _ := json.Marshal(map[string]any{
+		"given_name": g, "family_name": f,
+		"emails":       []string{fmt.Sprintf("p%d.%s@load.example.org", n, d.nonce)},
+		"organization": familyNames[(n/256)%uint64(len(familyNames))] + " GmbH",
+		"position":     positions[n%uint64(len(positions))],
+		"legal_basis":  d.o.legalBasis,
+	})
+	return b
+}
+
+// seed creates n contacts with concurrent POSTs; any refusal stops it.
+func (d *driver) seed(ctx context.Context, n, clients int) error {
+	next := make(chan int)
+	errs := make(chan error, clients)
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for i := range next {
+				if err := d.create(ctx, uint64(i)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	var err error
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case err = <-errs:
+			break feed
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	if err == nil {
+		err = <-errs
+	}
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	return nil
+}
+
+func (d *driver) create(ctx context.Context, n uint64) error {
+	req, err := http.NewRequestWithContext(ctx, "POST", d.o.url+"/api/v1/contacts", bytes.NewReader(d.contact(n)))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+d.o.token)
+	req.Header.Set("Tresor-Purpose", d.o.purpose)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := d.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusCreated {
+		return fmt.Errorf("POST /api/v1/contacts: %d %s", res.StatusCode, bytes.TrimSpace(b))
+	}
+	return nil
+}
+
+// idSet is what --ids-file holds.
+type idSet struct {
+	IDs     []string `json:"ids"`
+	Cursors []string `json:"cursors"`
+}
+
+// loadIDs pages once through GET /api/v1/contacts (pages of --list-limit) for
+// up to --ids ids, keeping each page's cursor for the list route; or reads
+// them from --ids-file.
+func (d *driver) loadIDs(ctx context.Context) error {
+	if d.o.idsFile != "" {
+		if b, err := os.ReadFile(d.o.idsFile); err == nil {
+			var s idSet
+			if err := json.Unmarshal(b, &s); err != nil {
+				return fmt.Errorf("%s: %w", d.o.idsFile, err)
+			}
+			d.ids, d.cursors = s.IDs, s.Cursors
+			if len(d.cursors) == 0 {
+				d.cursors = []string{""}
+			}
+			return nil
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	cursor := ""
+	d.cursors = []string{""}
+	for len(d.ids) < d.o.ids {
+		q := url.Values{"limit": {strconv.Itoa(d.o.listLimit)}}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		req, err := http.NewRequestWithContext(ctx, "GET", d.o.url+"/api/v1/contacts?"+q.Encode(), nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+d.o.token)
+		req.Header.Set("Tresor-Purpose", d.o.purpose)
+		res, err := d.client.Do(req)
+		if err != nil {
+			return fmt.Errorf("collect ids: %w", err)
+		}
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			return fmt.Errorf("collect ids: %w", err)
+		}
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("collect ids: GET /api/v1/contacts: %d %s", res.StatusCode, bytes.TrimSpace(b))
+		}
+		var page struct {
+			Items []struct {
+				ID string `json:"id"`
+			} `json:"items"`
+			NextCursor string `json:"next_cursor"`
+		}
+		if err := json.Unmarshal(b, &page); err != nil {
+			return fmt.Errorf("collect ids: %w", err)
+		}
+		for _, it := range page.Items {
+			d.ids = append(d.ids, it.ID)
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		cursor = page.NextCursor
+		d.cursors = append(d.cursors, cursor)
+	}
+	if len(d.ids) > d.o.ids {
+		d.ids = d.ids[:d.o.ids]
+	}
+	if d.o.idsFile != "" {
+		b, _ := json.Marshal(idSet{IDs: d.ids, Cursors: d.cursors})
+		if err := os.WriteFile(d.o.idsFile, b, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
