@@ -211,16 +211,10 @@ func rewrapKeys(ctx context.Context, c *sql.Conn, query string, keys []tresor.Wr
 }
 
 // copyAudit bulk-inserts audit entries with COPY.
-func copyAudit(ctx context.Context, c *sql.Conn, entries []*tresor.AuditEntry) error {
+func copyAudit(ctx context.Context, c *sql.Conn, columns []string, rows [][]any) error {
 	return c.Raw(func(driverConn any) error {
 		conn := driverConn.(*stdlib.Conn).Conn()
-		rows := make([][]any, len(entries))
-		for i, e := range entries {
-			rows[i] = sqlstore.AuditArgs(e)
-		}
-		_, err := conn.CopyFrom(ctx, pgx.Identifier{"audit_log"}, []string{"seq", "at", "actor", "roles", "purpose",
-			"action", "object_type", "object_ids", "categories", "decision", "reason", "request_id", "client", "detail", "hash"},
-			pgx.CopyFromRows(rows))
+		_, err := conn.CopyFrom(ctx, pgx.Identifier{"audit_log"}, columns, pgx.CopyFromRows(rows))
 		return err
 	})
 }

@@ -11,24 +11,107 @@ import (
 	"tresor"
 )
 
-func scanAudit(s scanner) (*tresor.AuditEntry, error) {
-	var e tresor.AuditEntry
+// rawAudit is a row of audit_log before its refs are resolved.
+type rawAudit struct {
+	e         *tresor.AuditEntry
+	ids, cats string
+	objects   []byte // NULL (nil) for an entry written before the compact form
+	decision  string
+}
+
+func scanAudit(s scanner) (rawAudit, error) {
+	r := rawAudit{e: &tresor.AuditEntry{}}
+	e := r.e
 	var at int64
-	var ids, cats, decision string
-	if err := s.Scan(&e.Seq, &at, &e.Actor, &e.Roles, &e.Purpose, &e.Action, &e.ObjectType, &ids, &cats, &decision,
-		&e.Reason, &e.RequestID, &e.Client, &e.Detail, &e.Hash); err != nil {
+	if err := s.Scan(&e.Seq, &at, &e.Actor, &e.Roles, &e.Purpose, &e.Action, &e.ObjectType, &r.ids, &r.cats, &r.decision,
+		&e.Reason, &e.RequestID, &e.Client, &e.Detail, &e.Hash, &r.objects); err != nil {
+		return r, err
+	}
+	e.At, e.Decision = fromMicros(at), tresor.Decision(r.decision)
+	return r, nil
+}
+
+// termColumns are the columns of a compact entry that hold refs.
+func termColumns(r *rawAudit) []*string {
+	e := r.e
+	return []*string{&e.Actor, &e.Roles, &e.Purpose, &e.Action, &e.ObjectType, &r.cats, &e.Reason, &e.Client}
+}
+
+// listAudit reads entries and resolves the refs of those in the compact
+// form.
+func (c *conn) listAudit(ctx context.Context, text string, args []any) ([]*tresor.AuditEntry, error) {
+	raws, err := list(ctx, c, text, args, scanAudit)
+	if err != nil {
 		return nil, err
 	}
-	e.At, e.Decision = fromMicros(at), tresor.Decision(decision)
-	if ids != "" {
-		e.ObjectIDs = strings.Split(ids, ",")
-	}
-	if cats != "" {
-		for _, c := range strings.Split(cats, ",") {
-			e.Categories = append(e.Categories, tresor.Category(c))
+	return c.decodeAudit(ctx, raws)
+}
+
+func (c *conn) decodeAudit(ctx context.Context, raws []rawAudit) ([]*tresor.AuditEntry, error) {
+	terms, ids := map[int64]bool{}, map[int64]bool{}
+	objs := make([][]objectRef, len(raws))
+	damaged := make([]bool, len(raws))
+	for i := range raws {
+		r := &raws[i]
+		if r.objects == nil {
+			continue
+		}
+		for _, col := range termColumns(r) {
+			if isRef(*col) {
+				n, _ := strconv.ParseInt(*col, 10, 64)
+				terms[n] = true
+			}
+		}
+		var ok bool
+		objs[i], ok = unpackObjects(r.objects)
+		damaged[i] = !ok
+		for _, o := range objs[i] {
+			if o.term {
+				terms[o.ref] = true
+			} else {
+				ids[o.ref] = true
+			}
 		}
 	}
-	return &e, nil
+	d, err := c.resolve(ctx, terms, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*tresor.AuditEntry, len(raws))
+	for i := range raws {
+		r := &raws[i]
+		e := r.e
+		out[i] = e
+		if r.objects == nil {
+			if r.ids != "" {
+				e.ObjectIDs = strings.Split(r.ids, ",")
+			}
+		} else {
+			// A column that holds no ref was changed by hand: it is read
+			// as it stands, and the chain tells.
+			for _, col := range termColumns(r) {
+				if isRef(*col) {
+					n, _ := strconv.ParseInt(*col, 10, 64)
+					*col = d.term(n)
+				}
+			}
+			if r.ids != "" {
+				e.ObjectIDs = append(e.ObjectIDs, strings.Split(r.ids, ",")...)
+			}
+			for _, o := range objs[i] {
+				e.ObjectIDs = append(e.ObjectIDs, d.objectID(o))
+			}
+			if damaged[i] {
+				e.ObjectIDs = append(e.ObjectIDs, "(a damaged list of objects)")
+			}
+		}
+		if r.cats != "" {
+			for _, c := range strings.Split(r.cats, ",") {
+				e.Categories = append(e.Categories, tresor.Category(c))
+			}
+		}
+	}
+	return out, nil
 }
 
 func joinCategories(cs []tresor.Category) string {
@@ -44,16 +127,34 @@ func (c *conn) AuditEntries(ctx context.Context, q tresor.AuditFilter) ([]*treso
 	var f filter
 	head := queries["audit-select"]
 	if q.ContactID != "" {
-		head += " JOIN audit_objects o ON o.seq = a.seq"
-		f.add("o.object_id = ?", q.ContactID)
+		var id any // NULL matches no row of audit_ids
+		if u, ok := canonicalUUID(q.ContactID); ok {
+			id = u[:]
+		}
+		f.add("a.seq IN (SELECT seq FROM audit_objects WHERE object_id = ? UNION ALL "+
+			"SELECT r.seq FROM audit_refs r JOIN audit_ids i ON i.ref = r.ref WHERE i.id = ?)", q.ContactID, id)
 	}
-	f.eq("a.actor", q.Actor)
-	f.eq("a.purpose", q.Purpose)
+	// A string is itself in the entries written before the compact form,
+	// its ref in those after.
+	termEq := func(col, v string) error {
+		if v == "" {
+			return nil
+		}
+		ref, err := c.knownTermRef(ctx, v)
+		f.add(col+" IN (?, ?)", v, ref)
+		return err
+	}
+	if err := termEq("a.actor", q.Actor); err != nil {
+		return nil, err
+	}
+	if err := termEq("a.purpose", q.Purpose); err != nil {
+		return nil, err
+	}
 	f.eq("a.decision", string(q.Decision))
 	if strings.HasSuffix(q.Action, ".") {
-		f.add("a.action LIKE ?", q.Action+"%")
-	} else {
-		f.eq("a.action", q.Action)
+		f.add("(a.action LIKE ? OR a.action IN (SELECT CAST(ref AS TEXT) FROM audit_terms WHERE term LIKE ?))", q.Action+"%", q.Action+"%")
+	} else if err := termEq("a.action", q.Action); err != nil {
+		return nil, err
 	}
 	f.since("a.at", q.Since)
 	if !q.Until.IsZero() {
@@ -72,17 +173,17 @@ func (c *conn) AuditEntries(ctx context.Context, q tresor.AuditFilter) ([]*treso
 	}
 	text, args := f.query(head, "a.seq", tresor.Page{Limit: limit})
 	text = strings.Replace(text, "ORDER BY a.seq", "ORDER BY a.seq DESC", 1)
-	return list(ctx, c, text, args, scanAudit)
+	return c.listAudit(ctx, text, args)
 }
 
 // AuditScan lists entries after seq, oldest first.
 func (c *conn) AuditScan(ctx context.Context, after int64, limit int) ([]*tresor.AuditEntry, error) {
-	return list(ctx, c, queries["audit-select"]+" WHERE a.seq > $1 ORDER BY a.seq LIMIT $2", []any{after, limit}, scanAudit)
+	return c.listAudit(ctx, queries["audit-select"]+" WHERE a.seq > $1 ORDER BY a.seq LIMIT $2", []any{after, limit})
 }
 
 // AuditRange lists the entries of a range of seq.
 func (c *conn) AuditRange(ctx context.Context, after, upto int64) ([]*tresor.AuditEntry, error) {
-	return list(ctx, c, queries["audit-select"]+" WHERE a.seq > $1 AND a.seq <= $2 ORDER BY a.seq", []any{after, upto}, scanAudit)
+	return c.listAudit(ctx, queries["audit-select"]+" WHERE a.seq > $1 AND a.seq <= $2 ORDER BY a.seq", []any{after, upto})
 }
 
 // AuditMax returns the highest seq in the trail (0 for none).
@@ -130,8 +231,15 @@ func (c *conn) InsertAudit(ctx context.Context, entries []*tresor.AuditEntry) er
 	if len(entries) == 0 {
 		return nil
 	}
+	rows := make([][]any, len(entries))
+	for i, e := range entries {
+		var err error
+		if rows[i], err = c.auditArgs(ctx, e); err != nil {
+			return err
+		}
+	}
 	if c.db.dialect.CopyAudit != nil && c.sqlConn != nil && len(entries) > 8 {
-		if err := c.db.dialect.CopyAudit(ctx, c.sqlConn, entries); err != nil {
+		if err := c.db.dialect.CopyAudit(ctx, c.sqlConn, AuditColumns, rows); err != nil {
 			return err
 		}
 	} else {
@@ -139,8 +247,8 @@ func (c *conn) InsertAudit(ctx context.Context, entries []*tresor.AuditEntry) er
 		if err != nil {
 			return err
 		}
-		for _, e := range entries {
-			if _, err := ins.ExecContext(ctx, AuditArgs(e)...); err != nil {
+		for _, args := range rows {
+			if _, err := ins.ExecContext(ctx, args...); err != nil {
 				return err
 			}
 		}
@@ -162,14 +270,16 @@ func (c *conn) IndexAudit(ctx context.Context, limit int) (int, error) {
 		return 0, err
 	}
 	rows, err := list(ctx, c, queries["audit-unindexed"], []any{upto, limit}, func(s scanner) (struct {
-		seq int64
-		ids string
+		seq     int64
+		ids     string
+		objects []byte
 	}, error) {
 		var r struct {
-			seq int64
-			ids string
+			seq     int64
+			ids     string
+			objects []byte
 		}
-		return r, s.Scan(&r.seq, &r.ids)
+		return r, s.Scan(&r.seq, &r.ids, &r.objects)
 	})
 	if err != nil || len(rows) == 0 {
 		return 0, err
@@ -178,13 +288,48 @@ func (c *conn) IndexAudit(ctx context.Context, limit int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	ref, err := c.stmt(ctx, "audit-ref-insert")
+	if err != nil {
+		return 0, err
+	}
 	for _, r := range rows {
-		if r.ids == "" {
+		if r.objects == nil {
+			if r.ids == "" {
+				continue
+			}
+			for _, id := range uniqueIDs(strings.Split(r.ids, ",")) {
+				if _, err := obj.ExecContext(ctx, id, r.seq); err != nil {
+					return 0, err
+				}
+			}
 			continue
 		}
-		for _, id := range uniqueIDs(strings.Split(r.ids, ",")) {
-			if _, err := obj.ExecContext(ctx, id, r.seq); err != nil {
+		// A compact entry: its UUIDs by ref, other ids by text, each once.
+		refs, _ := unpackObjects(r.objects)
+		terms := map[int64]bool{}
+		seen := map[objectRef]bool{}
+		for _, o := range refs {
+			if seen[o] {
+				continue
+			}
+			seen[o] = true
+			if o.term {
+				terms[o.ref] = true
+				continue
+			}
+			if _, err := ref.ExecContext(ctx, o.ref, r.seq); err != nil {
 				return 0, err
+			}
+		}
+		if len(terms) > 0 {
+			d, err := c.resolve(ctx, terms, nil)
+			if err != nil {
+				return 0, err
+			}
+			for t := range terms {
+				if _, err := obj.ExecContext(ctx, d.term(t), r.seq); err != nil {
+					return 0, err
+				}
 			}
 		}
 	}
@@ -192,10 +337,35 @@ func (c *conn) IndexAudit(ctx context.Context, limit int) (int, error) {
 	return len(rows), err
 }
 
-// AuditArgs are the audit_log columns of an entry.
-func AuditArgs(e *tresor.AuditEntry) []any {
-	return []any{e.Seq, micros(e.At), e.Actor, e.Roles, e.Purpose, e.Action, e.ObjectType, strings.Join(e.ObjectIDs, ","),
-		joinCategories(e.Categories), string(e.Decision), e.Reason, e.RequestID, e.Client, e.Detail, e.Hash}
+// AuditColumns are the columns of audit_log that auditArgs fills.
+var AuditColumns = []string{"seq", "at", "actor", "roles", "purpose", "action", "object_type", "object_ids", "categories",
+	"decision", "reason", "request_id", "client", "detail", "hash", "objects"}
+
+// auditArgs are the audit_log columns of an entry in the compact form: the
+// strings as refs, the object ids as a packed list; the decision (a
+// partial index selects refusals by it), the request id and the detail
+// (unique to the entry) as they are.
+func (c *conn) auditArgs(ctx context.Context, e *tresor.AuditEntry) ([]any, error) {
+	ref := func(s string) (string, error) {
+		if s == "" {
+			return "", nil
+		}
+		r, err := c.termRef(ctx, s)
+		return strconv.FormatInt(r, 10), err
+	}
+	vals := []string{e.Actor, e.Roles, e.Purpose, e.Action, e.ObjectType, joinCategories(e.Categories), e.Reason, e.Client}
+	for i, v := range vals {
+		var err error
+		if vals[i], err = ref(v); err != nil {
+			return nil, err
+		}
+	}
+	objects, err := c.packObjects(ctx, e.ObjectIDs)
+	if err != nil {
+		return nil, err
+	}
+	return []any{e.Seq, micros(e.At), vals[0], vals[1], vals[2], vals[3], vals[4], "", vals[5], string(e.Decision),
+		vals[6], e.RequestID, vals[7], e.Detail, e.Hash, objects}, nil
 }
 
 func uniqueIDs(ids []string) []string {
@@ -260,6 +430,9 @@ func (c *conn) PruneAudit(ctx context.Context, p *tresor.AuditPrune) error {
 	if _, err := c.exec(ctx, "audit-prune-objects", p.Upto); err != nil {
 		return err
 	}
+	if _, err := c.exec(ctx, "audit-prune-refs", p.Upto); err != nil {
+		return err
+	}
 	_, err = c.exec(ctx, "audit-prune-log", p.Upto)
 	return err
 }
@@ -284,31 +457,43 @@ func (c *conn) AuditObjectRefs(ctx context.Context) (int64, error) {
 
 // AuditTouched aggregates the objects an actor's entries named.
 func (c *conn) AuditTouched(ctx context.Context, actor, objectType string, since, until time.Time) ([]tresor.AuditTouch, error) {
-	rows, err := c.queryText(ctx, queries["audit-touched"], actor, objectType, micros(since), micros(until))
+	actorRef, err := c.knownTermRef(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	typeRef, err := c.knownTermRef(ctx, objectType)
+	if err != nil {
+		return nil, err
+	}
+	raws, err := list(ctx, c, queries["audit-touched"], []any{actor, actorRef, objectType, typeRef, micros(since), micros(until)},
+		func(s scanner) (rawAudit, error) {
+			r := rawAudit{e: &tresor.AuditEntry{}}
+			var at int64
+			err := s.Scan(&at, &r.ids, &r.objects)
+			r.e.At = fromMicros(at)
+			return r, err
+		})
+	if err != nil {
+		return nil, err
+	}
+	es, err := c.decodeAudit(ctx, raws)
+	if err != nil {
+		return nil, err
+	}
 	byID := map[string]*tresor.AuditTouch{}
 	var order []string
-	for rows.Next() {
-		var at int64
-		var ids string
-		if err := rows.Scan(&at, &ids); err != nil {
-			return nil, err
-		}
-		t := fromMicros(at)
-		for _, id := range uniqueIDs(strings.Split(ids, ",")) {
+	for _, e := range es {
+		for _, id := range uniqueIDs(e.ObjectIDs) {
 			if id == "" {
 				continue
 			}
 			x := byID[id]
 			if x == nil {
-				x = &tresor.AuditTouch{ObjectID: id, First: t}
+				x = &tresor.AuditTouch{ObjectID: id, First: e.At}
 				byID[id] = x
 				order = append(order, id)
 			}
-			x.Last = t
+			x.Last = e.At
 			x.Entries++
 		}
 	}
@@ -316,5 +501,5 @@ func (c *conn) AuditTouched(ctx context.Context, actor, objectType string, since
 	for i, id := range order {
 		out[i] = *byID[id]
 	}
-	return out, rows.Err()
+	return out, nil
 }

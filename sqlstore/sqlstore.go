@@ -46,9 +46,9 @@ type Dialect struct {
 	// wrapped, previous kek_version) for every key in one round trip on the
 	// connection of the current transaction, returning the rows changed.
 	RewrapKeys func(ctx context.Context, conn *sql.Conn, query string, keys []tresor.WrappedKey, prev []int) (int, error)
-	// CopyAudit, if set, bulk-inserts chained audit entries and their object
-	// index rows on the connection of the current transaction (COPY).
-	CopyAudit func(ctx context.Context, conn *sql.Conn, entries []*tresor.AuditEntry) error
+	// CopyAudit, if set, bulk-inserts the rows of chained audit entries (the
+	// columns named) on the connection of the current transaction (COPY).
+	CopyAudit func(ctx context.Context, conn *sql.Conn, columns []string, rows [][]any) error
 	// Snapshot writes a consistent online copy of the whole database to w.
 	Snapshot func(ctx context.Context, db *sql.DB, w io.Writer) error
 	// Check verifies the database's own integrity.
@@ -69,6 +69,7 @@ type DB struct {
 	writer     *pool
 	reader     *pool
 	migrations []migration
+	dict       *auditDict // the refs of the audit trail's compact form
 }
 
 var _ tresor.Store = (*DB)(nil)
@@ -79,7 +80,7 @@ func New(writer, reader *sql.DB, d Dialect) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{dialect: d, writer: newPool("writer", writer, d.PositionalParams), migrations: ms}
+	db := &DB{dialect: d, writer: newPool("writer", writer, d.PositionalParams), migrations: ms, dict: newAuditDict()}
 	db.reader = db.writer
 	if reader != nil && reader != writer {
 		db.reader = newPool("reader", reader, d.PositionalParams)
@@ -178,11 +179,15 @@ func (db *DB) Update(ctx context.Context, fn func(tresor.Tx) error) (err error) 
 			_ = tx.Rollback()
 		}
 	}()
-	if err := fn(&conn{db: db, pool: db.writer, tx: tx, sqlConn: c}); err != nil {
+	tc := &conn{db: db, pool: db.writer, tx: tx, sqlConn: c}
+	if err := fn(tc); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", db.dialect.TranslateError(err))
+	}
+	if tc.auditNew != nil {
+		db.dict.merge(tc.auditNew)
 	}
 	return nil
 }
@@ -261,6 +266,9 @@ type conn struct {
 	pool    *pool
 	tx      *sql.Tx   // nil outside a transaction
 	sqlConn *sql.Conn // the transaction's connection
+	// auditNew holds the audit refs the transaction wrote or read, for the
+	// shared cache once it commits.
+	auditNew *auditDict
 }
 
 // conn serves every concern of the store, read and write.

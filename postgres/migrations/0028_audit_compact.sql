@@ -1,0 +1,38 @@
+-- The compact form of audit entries (issue [2.6]). Entries written from now
+-- on name their strings (actor, roles, purpose, action, object type,
+-- categories, reason, client) by a number in audit_terms, written as decimal
+-- text in the same columns, and their objects as a list of numbers in
+-- `objects` (NULL for the entries written before, which keep their text).
+-- The hash chain covers the strings the numbers stand for, so old and new
+-- entries verify alike, and a changed number is a changed entry.
+
+CREATE TABLE audit_terms (
+    ref  BIGSERIAL PRIMARY KEY,
+    term TEXT NOT NULL UNIQUE
+);
+
+-- Object ids that are UUIDs, as their 16 bytes.
+CREATE TABLE audit_ids (
+    ref BIGSERIAL PRIMARY KEY,
+    id  BYTEA NOT NULL UNIQUE
+);
+
+ALTER TABLE audit_log ADD COLUMN objects BYTEA;
+
+-- "Who accessed this contact?" for entries in the compact form: the
+-- object's number and the entry's seq. audit_objects keeps the rows of the
+-- older entries and of object ids that are no UUIDs.
+CREATE TABLE audit_refs (
+    ref BIGINT NOT NULL,
+    seq BIGINT NOT NULL,
+    PRIMARY KEY (ref, seq)
+);
+
+CREATE TRIGGER audit_terms_append_only BEFORE UPDATE OR DELETE ON audit_terms
+    FOR EACH ROW EXECUTE FUNCTION tresor_audit_append_only();
+CREATE TRIGGER audit_terms_no_truncate BEFORE TRUNCATE ON audit_terms
+    FOR EACH STATEMENT EXECUTE FUNCTION tresor_audit_append_only();
+CREATE TRIGGER audit_ids_append_only BEFORE UPDATE OR DELETE ON audit_ids
+    FOR EACH ROW EXECUTE FUNCTION tresor_audit_append_only();
+CREATE TRIGGER audit_ids_no_truncate BEFORE TRUNCATE ON audit_ids
+    FOR EACH STATEMENT EXECUTE FUNCTION tresor_audit_append_only();

@@ -1,0 +1,356 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/google/uuid"
+)
+
+// The compact form of audit entries (migration 0028). An entry's strings
+// are numbers (refs) into audit_terms, written as decimal text in their
+// columns; its object ids are a list in `objects`: the format byte 2, then
+// one uvarint per id in the entry's order, ref<<1 for an id of audit_ids (a
+// UUID, as its 16 bytes) and ref<<1|1 for one of audit_terms (any other id).
+// Entries written before the migration have `objects` NULL and their text.
+// Terms and ids are append-only: a ref, once committed, means one string
+// forever, so every process may keep what it has read.
+
+const compactFormat = 2
+
+// auditDict caches refs that committed transactions wrote or read. The
+// ids are bounded: past maxCachedIDs it starts over.
+type auditDict struct {
+	mu     sync.Mutex
+	terms  map[string]int64
+	termOf map[int64]string
+	ids    map[uuid.UUID]int64
+	idOf   map[int64]uuid.UUID
+}
+
+const (
+	maxCachedIDs   = 1 << 18
+	maxCachedTerms = 1 << 16
+)
+
+func newAuditDict() *auditDict {
+	return &auditDict{terms: map[string]int64{}, termOf: map[int64]string{}, ids: map[uuid.UUID]int64{}, idOf: map[int64]uuid.UUID{}}
+}
+
+func (d *auditDict) addTerm(ref int64, s string) {
+	if len(d.terms) >= maxCachedTerms {
+		d.terms, d.termOf = map[string]int64{}, map[int64]string{}
+	}
+	d.terms[s], d.termOf[ref] = ref, s
+}
+
+func (d *auditDict) addID(ref int64, id uuid.UUID) {
+	if len(d.ids) >= maxCachedIDs {
+		d.ids, d.idOf = map[uuid.UUID]int64{}, map[int64]uuid.UUID{}
+	}
+	d.ids[id], d.idOf[ref] = ref, id
+}
+
+// merge takes over the refs a transaction saw, once it committed: a
+// rolled-back transaction's refs may be given to other strings later.
+func (d *auditDict) merge(p *auditDict) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for s, r := range p.terms {
+		d.addTerm(r, s)
+	}
+	for id, r := range p.ids {
+		d.addID(r, id)
+	}
+}
+
+// dicts returns where to look a ref up (the transaction's own first) and
+// where to put what was read.
+func (c *conn) dictFor() *auditDict {
+	if c.tx == nil {
+		return nil
+	}
+	if c.auditNew == nil {
+		c.auditNew = newAuditDict()
+	}
+	return c.auditNew
+}
+
+func (c *conn) cachedTerm(s string) (int64, bool) {
+	if p := c.auditNew; p != nil {
+		if r, ok := p.terms[s]; ok {
+			return r, true
+		}
+	}
+	d := c.db.dict
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	r, ok := d.terms[s]
+	return r, ok
+}
+
+func (c *conn) cachedID(id uuid.UUID) (int64, bool) {
+	if p := c.auditNew; p != nil {
+		if r, ok := p.ids[id]; ok {
+			return r, true
+		}
+	}
+	d := c.db.dict
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	r, ok := d.ids[id]
+	return r, ok
+}
+
+// remember records refs read or written: in the transaction's own cache
+// inside one, else (committed for sure) in the shared one.
+func (c *conn) rememberTerm(r int64, s string) {
+	if p := c.dictFor(); p != nil {
+		p.addTerm(r, s)
+		return
+	}
+	c.db.dict.mu.Lock()
+	c.db.dict.addTerm(r, s)
+	c.db.dict.mu.Unlock()
+}
+
+func (c *conn) rememberID(r int64, id uuid.UUID) {
+	if p := c.dictFor(); p != nil {
+		p.addID(r, id)
+		return
+	}
+	c.db.dict.mu.Lock()
+	c.db.dict.addID(r, id)
+	c.db.dict.mu.Unlock()
+}
+
+// termRef returns the ref of s, adding it to audit_terms if new.
+func (c *conn) termRef(ctx context.Context, s string) (int64, error) {
+	if r, ok := c.cachedTerm(s); ok {
+		return r, nil
+	}
+	if _, err := c.exec(ctx, "audit-term-insert", s); err != nil {
+		return 0, err
+	}
+	s2, err := c.stmt(ctx, "audit-term-ref")
+	if err != nil {
+		return 0, err
+	}
+	var r int64
+	if err := s2.QueryRowContext(ctx, s).Scan(&r); err != nil {
+		return 0, fmt.Errorf("audit term: %w", err)
+	}
+	c.rememberTerm(r, s)
+	return r, nil
+}
+
+// idRef returns the ref of an object id that is a UUID, adding it if new.
+func (c *conn) idRef(ctx context.Context, id uuid.UUID) (int64, error) {
+	if r, ok := c.cachedID(id); ok {
+		return r, nil
+	}
+	if _, err := c.exec(ctx, "audit-id-insert", id[:]); err != nil {
+		return 0, err
+	}
+	s, err := c.stmt(ctx, "audit-id-ref")
+	if err != nil {
+		return 0, err
+	}
+	var r int64
+	if err := s.QueryRowContext(ctx, id[:]).Scan(&r); err != nil {
+		return 0, fmt.Errorf("audit id: %w", err)
+	}
+	c.rememberID(r, id)
+	return r, nil
+}
+
+// knownTermRef is the ref of s as text for a filter, or s itself when no
+// entry in the compact form names s (then only older entries can match).
+func (c *conn) knownTermRef(ctx context.Context, s string) (string, error) {
+	if r, ok := c.cachedTerm(s); ok {
+		return strconv.FormatInt(r, 10), nil
+	}
+	refs, err := list(ctx, c, queries["audit-term-ref"], []any{s}, func(sc scanner) (int64, error) {
+		var r int64
+		return r, sc.Scan(&r)
+	})
+	if err != nil || len(refs) == 0 {
+		return s, err
+	}
+	c.rememberTerm(refs[0], s)
+	return strconv.FormatInt(refs[0], 10), nil
+}
+
+// canonicalUUID parses an id that is a UUID in its canonical text form, the
+// only form that comes back alike from its 16 bytes.
+func canonicalUUID(s string) (uuid.UUID, bool) {
+	if len(s) != 36 {
+		return uuid.UUID{}, false
+	}
+	u, err := uuid.Parse(s)
+	if err != nil || u.String() != s {
+		return uuid.UUID{}, false
+	}
+	return u, true
+}
+
+// isRef tells a ref written in a column of a compact entry.
+func isRef(s string) bool {
+	if s == "" || len(s) > 18 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// packObjects encodes an entry's object ids, adding new ones to the
+// dictionaries.
+func (c *conn) packObjects(ctx context.Context, ids []string) ([]byte, error) {
+	b := make([]byte, 1, 1+3*len(ids))
+	b[0] = compactFormat
+	for _, id := range ids {
+		var v uint64
+		if u, ok := canonicalUUID(id); ok {
+			r, err := c.idRef(ctx, u)
+			if err != nil {
+				return nil, err
+			}
+			v = uint64(r) << 1
+		} else {
+			r, err := c.termRef(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			v = uint64(r)<<1 | 1
+		}
+		b = binary.AppendUvarint(b, v)
+	}
+	return b, nil
+}
+
+// objectRef is one element of a packed list.
+type objectRef struct {
+	ref  int64
+	term bool // a ref into audit_terms, not audit_ids
+}
+
+// unpackObjects decodes a packed list; ok is false for a damaged one.
+func unpackObjects(b []byte) (refs []objectRef, ok bool) {
+	if len(b) == 0 || b[0] != compactFormat {
+		return nil, false
+	}
+	for rest := b[1:]; len(rest) > 0; {
+		v, n := binary.Uvarint(rest)
+		if n <= 0 || v>>1 > 1<<62 {
+			return refs, false
+		}
+		refs = append(refs, objectRef{int64(v >> 1), v&1 == 1})
+		rest = rest[n:]
+	}
+	return refs, true
+}
+
+// resolve returns the strings and ids of refs, from the caches or read.
+// The answer is a dictionary of its own: the shared cache may start over
+// while the caller decodes.
+func (c *conn) resolve(ctx context.Context, terms, ids map[int64]bool) (*auditDict, error) {
+	out := newAuditDict()
+	var missT, missI []any
+	d := c.db.dict
+	d.mu.Lock()
+	for r := range terms {
+		s, ok := d.termOf[r]
+		if !ok && c.auditNew != nil {
+			s, ok = c.auditNew.termOf[r]
+		}
+		if ok {
+			out.termOf[r] = s
+		} else {
+			missT = append(missT, r)
+		}
+	}
+	for r := range ids {
+		u, ok := d.idOf[r]
+		if !ok && c.auditNew != nil {
+			u, ok = c.auditNew.idOf[r]
+		}
+		if ok {
+			out.idOf[r] = u
+		} else {
+			missI = append(missI, r)
+		}
+	}
+	d.mu.Unlock()
+	const chunk = 500
+	for len(missT) > 0 {
+		n := min(chunk, len(missT))
+		rows, err := list(ctx, c, "SELECT ref, term FROM audit_terms WHERE ref IN ("+placeholders(n)+")", missT[:n], func(s scanner) (struct {
+			r int64
+			t string
+		}, error) {
+			var x struct {
+				r int64
+				t string
+			}
+			return x, s.Scan(&x.r, &x.t)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range rows {
+			out.termOf[x.r] = x.t
+			c.rememberTerm(x.r, x.t)
+		}
+		missT = missT[n:]
+	}
+	for len(missI) > 0 {
+		n := min(chunk, len(missI))
+		rows, err := list(ctx, c, "SELECT ref, id FROM audit_ids WHERE ref IN ("+placeholders(n)+")", missI[:n], func(s scanner) (struct {
+			r  int64
+			id []byte
+		}, error) {
+			var x struct {
+				r  int64
+				id []byte
+			}
+			return x, s.Scan(&x.r, &x.id)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range rows {
+			if u, err := uuid.FromBytes(x.id); err == nil {
+				out.idOf[x.r] = u
+				c.rememberID(x.r, u)
+			}
+		}
+		missI = missI[n:]
+	}
+	return out, nil
+}
+
+// term returns the string of a ref; a ref nobody wrote (a changed entry)
+// comes back as a text that no entry was hashed with.
+func (d *auditDict) term(r int64) string {
+	if s, ok := d.termOf[r]; ok {
+		return s
+	}
+	return fmt.Sprintf("(no audit term %d)", r)
+}
+
+func (d *auditDict) objectID(o objectRef) string {
+	if o.term {
+		return d.term(o.ref)
+	}
+	if u, ok := d.idOf[o.ref]; ok {
+		return u.String()
+	}
+	return fmt.Sprintf("(no audit id %d)", o.ref)
+}
