@@ -38,16 +38,17 @@ func termColumns(r *rawAudit) []*string {
 }
 
 // listAudit reads entries and resolves the refs of those in the compact
-// form.
-func (c *conn) listAudit(ctx context.Context, text string, args []any) ([]*tresor.AuditEntry, error) {
+// form; fresh reads them from the database, not from the cache (for
+// verification, checkpoints and proofs).
+func (c *conn) listAudit(ctx context.Context, text string, args []any, fresh bool) ([]*tresor.AuditEntry, error) {
 	raws, err := list(ctx, c, text, args, scanAudit)
 	if err != nil {
 		return nil, err
 	}
-	return c.decodeAudit(ctx, raws)
+	return c.decodeAudit(ctx, raws, fresh)
 }
 
-func (c *conn) decodeAudit(ctx context.Context, raws []rawAudit) ([]*tresor.AuditEntry, error) {
+func (c *conn) decodeAudit(ctx context.Context, raws []rawAudit, fresh bool) ([]*tresor.AuditEntry, error) {
 	terms, ids := map[int64]bool{}, map[int64]bool{}
 	objs := make([][]objectRef, len(raws))
 	damaged := make([]bool, len(raws))
@@ -73,7 +74,7 @@ func (c *conn) decodeAudit(ctx context.Context, raws []rawAudit) ([]*tresor.Audi
 			}
 		}
 	}
-	d, err := c.resolve(ctx, terms, ids)
+	d, err := c.resolve(ctx, terms, ids, fresh)
 	if err != nil {
 		return nil, err
 	}
@@ -173,17 +174,17 @@ func (c *conn) AuditEntries(ctx context.Context, q tresor.AuditFilter) ([]*treso
 	}
 	text, args := f.query(head, "a.seq", tresor.Page{Limit: limit})
 	text = strings.Replace(text, "ORDER BY a.seq", "ORDER BY a.seq DESC", 1)
-	return c.listAudit(ctx, text, args)
+	return c.listAudit(ctx, text, args, false)
 }
 
 // AuditScan lists entries after seq, oldest first.
 func (c *conn) AuditScan(ctx context.Context, after int64, limit int) ([]*tresor.AuditEntry, error) {
-	return c.listAudit(ctx, queries["audit-select"]+" WHERE a.seq > $1 ORDER BY a.seq LIMIT $2", []any{after, limit})
+	return c.listAudit(ctx, queries["audit-select"]+" WHERE a.seq > $1 ORDER BY a.seq LIMIT $2", []any{after, limit}, true)
 }
 
 // AuditRange lists the entries of a range of seq.
 func (c *conn) AuditRange(ctx context.Context, after, upto int64) ([]*tresor.AuditEntry, error) {
-	return c.listAudit(ctx, queries["audit-select"]+" WHERE a.seq > $1 AND a.seq <= $2 ORDER BY a.seq", []any{after, upto})
+	return c.listAudit(ctx, queries["audit-select"]+" WHERE a.seq > $1 AND a.seq <= $2 ORDER BY a.seq", []any{after, upto}, true)
 }
 
 // AuditMax returns the highest seq in the trail (0 for none).
@@ -322,7 +323,7 @@ func (c *conn) IndexAudit(ctx context.Context, limit int) (int, error) {
 			}
 		}
 		if len(terms) > 0 {
-			d, err := c.resolve(ctx, terms, nil)
+			d, err := c.resolve(ctx, terms, nil, false)
 			if err != nil {
 				return 0, err
 			}
@@ -476,7 +477,7 @@ func (c *conn) AuditTouched(ctx context.Context, actor, objectType string, since
 	if err != nil {
 		return nil, err
 	}
-	es, err := c.decodeAudit(ctx, raws)
+	es, err := c.decodeAudit(ctx, raws, false)
 	if err != nil {
 		return nil, err
 	}

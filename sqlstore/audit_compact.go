@@ -257,17 +257,21 @@ func unpackObjects(b []byte) (refs []objectRef, ok bool) {
 	return refs, true
 }
 
-// resolve returns the strings and ids of refs, from the caches or read.
-// The answer is a dictionary of its own: the shared cache may start over
-// while the caller decodes.
-func (c *conn) resolve(ctx context.Context, terms, ids map[int64]bool) (*auditDict, error) {
+// resolve returns the strings and ids of refs, from the caches or read
+// (fresh: read, so that verification sees what the database holds, not
+// what this process remembers). The answer is a dictionary of its own: the
+// shared cache may start over while the caller decodes.
+func (c *conn) resolve(ctx context.Context, terms, ids map[int64]bool, fresh bool) (*auditDict, error) {
 	out := newAuditDict()
 	var missT, missI []any
 	d := c.db.dict
+	if fresh {
+		d = newAuditDict()
+	}
 	d.mu.Lock()
 	for r := range terms {
 		s, ok := d.termOf[r]
-		if !ok && c.auditNew != nil {
+		if !ok && c.auditNew != nil && !fresh {
 			s, ok = c.auditNew.termOf[r]
 		}
 		if ok {
@@ -278,7 +282,7 @@ func (c *conn) resolve(ctx context.Context, terms, ids map[int64]bool) (*auditDi
 	}
 	for r := range ids {
 		u, ok := d.idOf[r]
-		if !ok && c.auditNew != nil {
+		if !ok && c.auditNew != nil && !fresh {
 			u, ok = c.auditNew.idOf[r]
 		}
 		if ok {
@@ -306,7 +310,9 @@ func (c *conn) resolve(ctx context.Context, terms, ids map[int64]bool) (*auditDi
 		}
 		for _, x := range rows {
 			out.termOf[x.r] = x.t
-			c.rememberTerm(x.r, x.t)
+			if !fresh {
+				c.rememberTerm(x.r, x.t)
+			}
 		}
 		missT = missT[n:]
 	}
@@ -328,7 +334,9 @@ func (c *conn) resolve(ctx context.Context, terms, ids map[int64]bool) (*auditDi
 		for _, x := range rows {
 			if u, err := uuid.FromBytes(x.id); err == nil {
 				out.idOf[x.r] = u
-				c.rememberID(x.r, u)
+				if !fresh {
+					c.rememberID(x.r, u)
+				}
 			}
 		}
 		missI = missI[n:]
