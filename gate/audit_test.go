@@ -259,8 +259,9 @@ func TestAuditTampering(t *testing.T) {
 
 // rawEntries reads the entries as a tamperer with the database alone would,
 // decoding the compact form of docs/audit.md by hand: strings as refs into
-// audit_terms, object ids as a uvarint list of refs (ref<<1 into audit_ids,
-// ref<<1|1 into audit_terms) after the format byte 2.
+// audit_terms, object ids after the format byte 2 as zigzag varints, each
+// the difference to the value before (ref<<1 into audit_ids, ref<<1|1 into
+// audit_terms).
 func rawEntries(t *testing.T, e *auditEnv) []*tresor.AuditEntry {
 	t.Helper()
 	terms, ids := map[string]string{}, map[uint64]string{}
@@ -306,12 +307,14 @@ func rawEntries(t *testing.T, e *auditEnv) []*tresor.AuditEntry {
 			if objects[0] != 2 {
 				t.Fatalf("entry %d: format %d", x.Seq, objects[0])
 			}
+			var v int64
 			for rest := objects[1:]; len(rest) > 0; {
-				v, n := binary.Uvarint(rest)
+				d, n := binary.Varint(rest)
+				v += d
 				if v&1 == 1 {
-					x.ObjectIDs = append(x.ObjectIDs, terms[strconv.FormatUint(v>>1, 10)])
+					x.ObjectIDs = append(x.ObjectIDs, terms[strconv.FormatInt(v>>1, 10)])
 				} else {
-					x.ObjectIDs = append(x.ObjectIDs, ids[v>>1])
+					x.ObjectIDs = append(x.ObjectIDs, ids[uint64(v>>1)])
 				}
 				rest = rest[n:]
 			}
