@@ -1,7 +1,9 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -127,14 +129,6 @@ func joinCategories(cs []tresor.Category) string {
 func (c *conn) AuditEntries(ctx context.Context, q tresor.AuditFilter) ([]*tresor.AuditEntry, error) {
 	var f filter
 	head := queries["audit-select"]
-	if q.ContactID != "" {
-		var id any // NULL matches no row of audit_ids
-		if u, ok := canonicalUUID(q.ContactID); ok {
-			id = u[:]
-		}
-		f.add("a.seq IN (SELECT seq FROM audit_objects WHERE object_id = ? UNION ALL "+
-			"SELECT r.seq FROM audit_refs r JOIN audit_ids i ON i.ref = r.ref WHERE i.id = ?)", q.ContactID, id)
-	}
 	// A string is itself in the entries written before the compact form,
 	// its ref in those after.
 	termEq := func(col, v string) error {
@@ -172,10 +166,86 @@ func (c *conn) AuditEntries(ctx context.Context, q tresor.AuditFilter) ([]*treso
 	if limit <= 0 {
 		limit = tresor.DefaultPageSize
 	}
+	if q.ContactID != "" {
+		return c.auditEntriesOf(ctx, q.ContactID, head, f, limit)
+	}
 	text, args := f.query(head, "a.seq", tresor.Page{Limit: limit})
 	text = strings.Replace(text, "ORDER BY a.seq", "ORDER BY a.seq DESC", 1)
 	return c.listAudit(ctx, text, args, false)
 }
+
+// auditEntriesOf lists the entries that name an object, newest first: the
+// seqs from the object index, then the entries among them that pass the
+// other filters, a chunk at a time.
+func (c *conn) auditEntriesOf(ctx context.Context, objectID, head string, f filter, limit int) ([]*tresor.AuditEntry, error) {
+	seqs, err := list(ctx, c, queries["audit-objects-of"], []any{objectID}, func(s scanner) (int64, error) {
+		var n int64
+		return n, s.Scan(&n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if u, ok := canonicalUUID(objectID); ok {
+		blocks, err := list(ctx, c, queries["audit-refs-of"], []any{u[:]}, func(s scanner) (struct {
+			block int64
+			seqs  []byte
+		}, error) {
+			var x struct {
+				block int64
+				seqs  []byte
+			}
+			return x, s.Scan(&x.block, &x.seqs)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range blocks {
+			seqs = appendPostings(seqs, b.block, b.seqs)
+		}
+	}
+	slices.Sort(seqs)
+	seqs = slices.Compact(seqs)
+	slices.Reverse(seqs)
+	var out []*tresor.AuditEntry
+	const chunk = 1000
+	for len(seqs) > 0 && len(out) < limit {
+		n := min(chunk, len(seqs))
+		var in strings.Builder
+		for i, s := range seqs[:n] {
+			if i > 0 {
+				in.WriteByte(',')
+			}
+			in.WriteString(strconv.FormatInt(s, 10))
+		}
+		seqs = seqs[n:]
+		g := filter{conds: slices.Clone(f.conds), args: slices.Clone(f.args)}
+		g.add("a.seq IN (" + in.String() + ")")
+		text, args := g.ordered(head, "a.seq DESC", limit-len(out))
+		es, err := c.listAudit(ctx, text, args, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, es...)
+	}
+	return out, nil
+}
+
+// appendPostings appends the seqs of a row of audit_refs.
+func appendPostings(seqs []int64, block int64, b []byte) []int64 {
+	for len(b) > 0 {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			break
+		}
+		seqs = append(seqs, block<<refBlockBits+int64(v))
+		b = b[n:]
+	}
+	return seqs
+}
+
+// refBlockBits sizes the blocks of audit_refs: 16,384 entries, so that a
+// seq within its block is a uvarint of at most two bytes.
+const refBlockBits = 14
 
 // AuditScan lists entries after seq, oldest first.
 func (c *conn) AuditScan(ctx context.Context, after int64, limit int) ([]*tresor.AuditEntry, error) {
@@ -262,6 +332,13 @@ func (c *conn) InsertAudit(ctx context.Context, entries []*tresor.AuditEntry) er
 // IndexAudit writes the object index rows of up to limit entries past the
 // index's high-water mark and returns how many entries it indexed.
 func (c *conn) IndexAudit(ctx context.Context, limit int) (int, error) {
+	if c.db.dialect.Name == "postgres" {
+		// Appending to the rows of audit_refs is not idempotent: one
+		// indexer at a time (SQLite's single writer serialises already).
+		if _, err := c.exec(ctx, "audit-head-lock"); err != nil {
+			return 0, err
+		}
+	}
 	var upto int64
 	s, err := c.stmt(ctx, "audit-indexed")
 	if err != nil {
@@ -293,6 +370,10 @@ func (c *conn) IndexAudit(ctx context.Context, limit int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	type key struct{ ref, block int64 }
+	postings := map[key][]byte{}
+	counts := map[key]int64{}
+	var order []key
 	for _, r := range rows {
 		if r.objects == nil {
 			if r.ids == "" {
@@ -318,9 +399,12 @@ func (c *conn) IndexAudit(ctx context.Context, limit int) (int, error) {
 				terms[o.ref] = true
 				continue
 			}
-			if _, err := ref.ExecContext(ctx, o.ref, r.seq); err != nil {
-				return 0, err
+			k := key{o.ref, r.seq >> refBlockBits}
+			if _, ok := postings[k]; !ok {
+				order = append(order, k)
 			}
+			postings[k] = binary.AppendUvarint(postings[k], uint64(r.seq-k.block<<refBlockBits))
+			counts[k]++
 		}
 		if len(terms) > 0 {
 			d, err := c.resolve(ctx, terms, nil, false)
@@ -332,6 +416,19 @@ func (c *conn) IndexAudit(ctx context.Context, limit int) (int, error) {
 					return 0, err
 				}
 			}
+		}
+	}
+	// Rows in the order of their key: neighbours in the B-tree are written
+	// together.
+	slices.SortFunc(order, func(a, b key) int {
+		if a.ref != b.ref {
+			return cmp.Compare(a.ref, b.ref)
+		}
+		return cmp.Compare(a.block, b.block)
+	})
+	for _, k := range order {
+		if _, err := ref.ExecContext(ctx, k.ref, k.block, counts[k], postings[k]); err != nil {
+			return 0, err
 		}
 	}
 	_, err = c.exec(ctx, "audit-indexed-set", rows[len(rows)-1].seq)
@@ -431,11 +528,52 @@ func (c *conn) PruneAudit(ctx context.Context, p *tresor.AuditPrune) error {
 	if _, err := c.exec(ctx, "audit-prune-objects", p.Upto); err != nil {
 		return err
 	}
-	if _, err := c.exec(ctx, "audit-prune-refs", p.Upto); err != nil {
+	if err := c.pruneRefs(ctx, p.Upto); err != nil {
 		return err
 	}
 	_, err = c.exec(ctx, "audit-prune-log", p.Upto)
 	return err
+}
+
+// pruneRefs removes the pruned entries from audit_refs: the blocks before
+// the one upto is in, and the seqs up to upto in that one.
+func (c *conn) pruneRefs(ctx context.Context, upto int64) error {
+	block := upto >> refBlockBits
+	if _, err := c.exec(ctx, "audit-prune-refs", block); err != nil {
+		return err
+	}
+	rows, err := list(ctx, c, queries["audit-refs-block"], []any{block}, func(s scanner) (struct {
+		ref  int64
+		seqs []byte
+	}, error) {
+		var x struct {
+			ref  int64
+			seqs []byte
+		}
+		return x, s.Scan(&x.ref, &x.seqs)
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		var kept []byte
+		var n int64
+		for _, seq := range appendPostings(nil, block, r.seqs) {
+			if seq > upto {
+				kept = binary.AppendUvarint(kept, uint64(seq-block<<refBlockBits))
+				n++
+			}
+		}
+		if n == 0 {
+			_, err = c.exec(ctx, "audit-ref-delete", r.ref, block)
+		} else {
+			_, err = c.exec(ctx, "audit-ref-set", r.ref, block, n, kept)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // AuditPrunedLeaves returns the leaf hashes of pruned entries.

@@ -425,7 +425,18 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 INSERT INTO audit_objects (object_id, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING
 
 -- name: audit-ref-insert
-INSERT INTO audit_refs (ref, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING
+-- (on SQLite, || makes the joined bytes a TEXT value; they stay the bytes)
+INSERT INTO audit_refs (ref, block, n, seqs) VALUES ($1, $2, $3, $4)
+ON CONFLICT (ref, block) DO UPDATE SET n = audit_refs.n + excluded.n, seqs = audit_refs.seqs || excluded.seqs
+
+-- name: audit-refs-of
+SELECT r.block, r.seqs FROM audit_refs r JOIN audit_ids i ON i.ref = r.ref WHERE i.id = $1
+
+-- name: audit-objects-of
+SELECT seq FROM audit_objects WHERE object_id = $1
+
+-- name: audit-refs-block
+SELECT ref, seqs FROM audit_refs WHERE block = $1
 
 -- name: audit-term-insert
 INSERT INTO audit_terms (term) VALUES ($1) ON CONFLICT DO NOTHING
@@ -464,13 +475,19 @@ INSERT INTO audit_prunes (upto, at, chain, range) VALUES ($1, $2, $3, $4)
 DELETE FROM audit_objects WHERE seq <= $1
 
 -- name: audit-prune-refs
-DELETE FROM audit_refs WHERE seq <= $1
+DELETE FROM audit_refs WHERE block < $1
+
+-- name: audit-ref-set
+UPDATE audit_refs SET n = $3, seqs = $4 WHERE ref = $1 AND block = $2
+
+-- name: audit-ref-delete
+DELETE FROM audit_refs WHERE ref = $1 AND block = $2
 
 -- name: audit-prune-log
 DELETE FROM audit_log WHERE seq <= $1
 
 -- name: audit-object-count
-SELECT (SELECT count(*) FROM audit_objects) + (SELECT count(*) FROM audit_refs)
+SELECT (SELECT count(*) FROM audit_objects) + (SELECT coalesce(sum(n), 0) FROM audit_refs)
 
 -- name: audit-touched
 SELECT at, object_ids, objects FROM audit_log

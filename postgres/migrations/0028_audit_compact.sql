@@ -19,13 +19,17 @@ CREATE TABLE audit_ids (
 
 ALTER TABLE audit_log ADD COLUMN objects BYTEA;
 
--- "Who accessed this contact?" for entries in the compact form: the
--- object's number and the entry's seq. audit_objects keeps the rows of the
--- older entries and of object ids that are no UUIDs.
+-- "Who accessed this contact?" for entries in the compact form: per
+-- object and block of 16,384 entries (block = seq >> 14) one row, its
+-- entries' seqs as uvarints of seq - block << 14 in ascending order, n of
+-- them; the object index appends to the row. audit_objects keeps the rows
+-- of the older entries and of object ids that are no UUIDs.
 CREATE TABLE audit_refs (
-    ref BIGINT NOT NULL,
-    seq BIGINT NOT NULL,
-    PRIMARY KEY (ref, seq)
+    ref   BIGINT NOT NULL,
+    block BIGINT NOT NULL,
+    n     BIGINT NOT NULL,
+    seqs  BYTEA NOT NULL,
+    PRIMARY KEY (ref, block)
 );
 
 CREATE TRIGGER audit_terms_append_only BEFORE UPDATE OR DELETE ON audit_terms
