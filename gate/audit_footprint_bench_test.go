@@ -42,7 +42,7 @@ func BenchmarkAuditFootprint(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer raw.Close()
-		benchAuditFootprint(b, datadir.Config{DataDir: dir, Migrate: true}, raw, `SELECT name, sum(pgsize) FROM dbstat
+		benchAuditFootprint(b, datadir.Config{DataDir: dir, Migrate: true}, raw, `SELECT name, sum(pgsize), sum(unused) FROM dbstat
 			WHERE name LIKE 'audit%' OR name LIKE 'sqlite_autoindex_audit%' GROUP BY name`)
 	})
 	b.Run("postgres", func(b *testing.B) {
@@ -52,7 +52,7 @@ func BenchmarkAuditFootprint(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer raw.Close()
-		benchAuditFootprint(b, datadir.Config{DB: url, DataDir: b.TempDir(), Migrate: true}, raw, `SELECT relname, pg_total_relation_size(oid)
+		benchAuditFootprint(b, datadir.Config{DB: url, DataDir: b.TempDir(), Migrate: true}, raw, `SELECT relname, pg_total_relation_size(oid), 0
 			FROM pg_class WHERE relkind = 'r' AND relname LIKE 'audit%'`)
 	})
 }
@@ -89,6 +89,7 @@ func benchAuditFootprint(b *testing.B, cfg datadir.Config, raw *sql.DB, sizes st
 			ids = append(ids, c.ID)
 		}
 	}
+	unused := map[string]int64{}
 	measure := func() (total int64, by map[string]int64, entries int64) {
 		// Queries by object bring the object index up to date first.
 		if _, err := g.AuditLog(system(), tresor.AuditFilter{ContactID: ids[0], Page: tresor.Page{Limit: 1}}); err != nil {
@@ -102,11 +103,11 @@ func benchAuditFootprint(b *testing.B, cfg datadir.Config, raw *sql.DB, sizes st
 		defer rows.Close()
 		for rows.Next() {
 			var name string
-			var n int64
-			if err := rows.Scan(&name, &n); err != nil {
+			var n, free int64
+			if err := rows.Scan(&name, &n, &free); err != nil {
 				b.Fatal(err)
 			}
-			by[name], total = n, total+n
+			by[name], total, unused[name] = n, total+n, free
 		}
 		if err := raw.QueryRow("SELECT count(*) FROM audit_log").Scan(&entries); err != nil {
 			b.Fatal(err)
@@ -122,7 +123,8 @@ func benchAuditFootprint(b *testing.B, cfg datadir.Config, raw *sql.DB, sizes st
 		}
 		sort.Strings(parts)
 		per := float64(t1-t0) / float64(n)
-		b.Logf("%s: %d entries, %.0f bytes per entry (%s)", what, n, per, strings.Join(parts, ", "))
+		b.Logf("%s: %d entries, %.0f bytes per entry (%s); unused in the pages of audit_log %d%%, of audit_refs %d%%", what, n, per,
+			strings.Join(parts, ", "), 100*unused["audit_log"]/max(1, by1["audit_log"]), 100*unused["audit_refs"]/max(1, by1["audit_refs"]))
 		return per
 	}
 
