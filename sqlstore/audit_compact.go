@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/google/uuid"
@@ -271,10 +273,10 @@ func unpackObjects(b []byte) (refs []objectRef, ok bool) {
 // shared cache may start over while the caller decodes.
 func (c *conn) resolve(ctx context.Context, terms, ids map[int64]bool, fresh bool) (*auditDict, error) {
 	out := newAuditDict()
-	var missT, missI []any
+	var missT, missI []int64
 	d := c.db.dict
 	if fresh {
-		d = newAuditDict()
+		d = c.freshDict()
 	}
 	d.mu.Lock()
 	for r := range terms {
@@ -300,56 +302,94 @@ func (c *conn) resolve(ctx context.Context, terms, ids map[int64]bool, fresh boo
 		}
 	}
 	d.mu.Unlock()
-	const chunk = 500
-	for len(missT) > 0 {
-		n := min(chunk, len(missT))
-		rows, err := list(ctx, c, "SELECT ref, term FROM audit_terms WHERE ref IN ("+placeholders(n)+")", missT[:n], func(s scanner) (struct {
-			r int64
-			t string
-		}, error) {
-			var x struct {
-				r int64
-				t string
-			}
-			return x, s.Scan(&x.r, &x.t)
-		})
-		if err != nil {
-			return nil, err
+	keep := func(m *auditDict) {
+		if fresh {
+			d.mu.Lock()
+			defer d.mu.Unlock()
 		}
-		for _, x := range rows {
-			out.termOf[x.r] = x.t
-			if !fresh {
-				c.rememberTerm(x.r, x.t)
+		for r, t := range m.termOf {
+			out.termOf[r] = t
+			if fresh {
+				d.termOf[r] = t
+			} else {
+				c.rememberTerm(r, t)
 			}
 		}
-		missT = missT[n:]
+		for r, u := range m.idOf {
+			out.idOf[r] = u
+			if fresh {
+				d.idOf[r] = u
+			} else {
+				c.rememberID(r, u)
+			}
+		}
 	}
-	for len(missI) > 0 {
-		n := min(chunk, len(missI))
-		rows, err := list(ctx, c, "SELECT ref, id FROM audit_ids WHERE ref IN ("+placeholders(n)+")", missI[:n], func(s scanner) (struct {
-			r  int64
-			id []byte
-		}, error) {
-			var x struct {
-				r  int64
-				id []byte
+	for _, q := range []struct {
+		table string
+		miss  []int64
+	}{{"audit_terms", missT}, {"audit_ids", missI}} {
+		for len(q.miss) > 0 {
+			m, err := c.loadRefs(ctx, q.table, &q.miss)
+			if err != nil {
+				return nil, err
 			}
-			return x, s.Scan(&x.r, &x.id)
-		})
-		if err != nil {
-			return nil, err
+			keep(m)
 		}
-		for _, x := range rows {
-			if u, err := uuid.FromBytes(x.id); err == nil {
-				out.idOf[x.r] = u
-				if !fresh {
-					c.rememberID(x.r, u)
-				}
-			}
-		}
-		missI = missI[n:]
 	}
 	return out, nil
+}
+
+// loadRefs reads some of the refs of a dictionary table missed names and
+// takes them off it: a run that covers at least half of the range between
+// them at once, others 500 at a time.
+func (c *conn) loadRefs(ctx context.Context, table string, missed *[]int64) (*auditDict, error) {
+	miss := *missed
+	slices.Sort(miss)
+	col := "term"
+	if table == "audit_ids" {
+		col = "id"
+	}
+	var text string
+	var args []any
+	if lo, hi := miss[0], miss[len(miss)-1]; hi-lo < 2*int64(len(miss)) {
+		text, args, *missed = "SELECT ref, "+col+" FROM "+table+" WHERE ref BETWEEN $1 AND $2", []any{lo, hi}, nil
+	} else {
+		n := min(500, len(miss))
+		var b strings.Builder
+		for i, r := range miss[:n] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.FormatInt(r, 10))
+		}
+		text, *missed = "SELECT ref, "+col+" FROM "+table+" WHERE ref IN ("+b.String()+")", miss[n:]
+	}
+	out := newAuditDict()
+	rows, err := c.queryText(ctx, text, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r int64
+		var v []byte
+		if err := rows.Scan(&r, &v); err != nil {
+			return nil, err
+		}
+		if table == "audit_terms" {
+			out.termOf[r] = string(v)
+		} else if u, err := uuid.FromBytes(v); err == nil {
+			out.idOf[r] = u
+		}
+	}
+	return out, rows.Err()
+}
+
+// freshDict is the conn's own dictionary for fresh reads: only what this
+// conn read from the database (a verification reads through one conn).
+func (c *conn) freshDict() *auditDict {
+	c.freshOnce.Do(func() { c.fresh = newAuditDict() })
+	return c.fresh
 }
 
 // term returns the string of a ref; a ref nobody wrote (a changed entry)

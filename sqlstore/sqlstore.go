@@ -269,6 +269,9 @@ type conn struct {
 	// auditNew holds the audit refs the transaction wrote or read, for the
 	// shared cache once it commits.
 	auditNew *auditDict
+	// fresh holds the audit refs this conn read for verification.
+	freshOnce sync.Once
+	fresh     *auditDict
 }
 
 // conn serves every concern of the store, read and write.
