@@ -30,7 +30,10 @@ CREATE TABLE audit_refs (
     n     BIGINT NOT NULL,
     seqs  BYTEA NOT NULL,
     PRIMARY KEY (ref, block)
-);
+) WITH (fillfactor = 50);
+-- Room in each page for the rows' next versions: an append rewrites the
+-- row, and with the key unchanged PostgreSQL keeps the new version on the
+-- same page (HOT) and prunes the old ones there, without a VACUUM.
 
 CREATE TRIGGER audit_terms_append_only BEFORE UPDATE OR DELETE ON audit_terms
     FOR EACH ROW EXECUTE FUNCTION tresor_audit_append_only();
