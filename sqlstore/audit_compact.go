@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -136,15 +138,8 @@ func (c *conn) termRef(ctx context.Context, s string) (int64, error) {
 	if r, ok := c.cachedTerm(s); ok {
 		return r, nil
 	}
-	if _, err := c.exec(ctx, "audit-term-insert", s); err != nil {
-		return 0, err
-	}
-	s2, err := c.stmt(ctx, "audit-term-ref")
+	r, err := c.lookupRef(ctx, "audit-term-insert", "audit-term-ref", s)
 	if err != nil {
-		return 0, err
-	}
-	var r int64
-	if err := s2.QueryRowContext(ctx, s).Scan(&r); err != nil {
 		return 0, fmt.Errorf("audit term: %w", err)
 	}
 	c.rememberTerm(r, s)
@@ -156,19 +151,30 @@ func (c *conn) idRef(ctx context.Context, id uuid.UUID) (int64, error) {
 	if r, ok := c.cachedID(id); ok {
 		return r, nil
 	}
-	if _, err := c.exec(ctx, "audit-id-insert", id[:]); err != nil {
-		return 0, err
-	}
-	s, err := c.stmt(ctx, "audit-id-ref")
+	r, err := c.lookupRef(ctx, "audit-id-insert", "audit-id-ref", id[:])
 	if err != nil {
-		return 0, err
-	}
-	var r int64
-	if err := s.QueryRowContext(ctx, id[:]).Scan(&r); err != nil {
 		return 0, fmt.Errorf("audit id: %w", err)
 	}
 	c.rememberID(r, id)
 	return r, nil
+}
+
+// lookupRef reads the ref of a term or id, and adds it first when it is
+// not there yet.
+func (c *conn) lookupRef(ctx context.Context, insert, sel string, v any) (int64, error) {
+	s, err := c.stmt(ctx, sel)
+	if err != nil {
+		return 0, err
+	}
+	var r int64
+	err = s.QueryRowContext(ctx, v).Scan(&r)
+	if err == nil || !errors.Is(err, sql.ErrNoRows) {
+		return r, err
+	}
+	if _, err := c.exec(ctx, insert, v); err != nil {
+		return 0, err
+	}
+	return r, s.QueryRowContext(ctx, v).Scan(&r)
 }
 
 // knownTermRef is the ref of s as text for a filter, or s itself when no
