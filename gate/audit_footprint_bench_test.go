@@ -173,4 +173,10 @@ func benchAuditFootprint(b *testing.B, cfg datadir.Config, raw *sql.DB, sizes st
 	}
 	t2, by2, n2 := measure()
 	b.ReportMetric(report("lists of 50", t1, t2, by1, by2, n2-n1), "B/list50_entry")
+	var all []string
+	for name, v := range by2 {
+		all = append(all, fmt.Sprintf("%s %d", name, v))
+	}
+	sort.Strings(all)
+	b.Logf("all audit tables and indexes at the end, bytes: %s", strings.Join(all, ", "))
 }
