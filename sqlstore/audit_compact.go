@@ -159,19 +159,21 @@ func (c *conn) idRef(ctx context.Context, id uuid.UUID) (int64, error) {
 	return r, nil
 }
 
-// lookupRef reads the ref of a term or id, and adds it first when it is
-// not there yet.
+// lookupRef returns the ref of a term or id not in the cache: it adds it,
+// and reads it when it was there already (a new one, as in an import,
+// costs one statement).
 func (c *conn) lookupRef(ctx context.Context, insert, sel string, v any) (int64, error) {
-	s, err := c.stmt(ctx, sel)
+	ins, err := c.stmt(ctx, insert)
 	if err != nil {
 		return 0, err
 	}
 	var r int64
-	err = s.QueryRowContext(ctx, v).Scan(&r)
+	err = ins.QueryRowContext(ctx, v).Scan(&r)
 	if err == nil || !errors.Is(err, sql.ErrNoRows) {
 		return r, err
 	}
-	if _, err := c.exec(ctx, insert, v); err != nil {
+	s, err := c.stmt(ctx, sel)
+	if err != nil {
 		return 0, err
 	}
 	return r, s.QueryRowContext(ctx, v).Scan(&r)

@@ -439,13 +439,13 @@ SELECT seq FROM audit_objects WHERE object_id = $1
 SELECT ref, seqs FROM audit_refs WHERE block = $1
 
 -- name: audit-term-insert
-INSERT INTO audit_terms (term) VALUES ($1) ON CONFLICT DO NOTHING
+INSERT INTO audit_terms (term) VALUES ($1) ON CONFLICT DO NOTHING RETURNING ref
 
 -- name: audit-term-ref
 SELECT ref FROM audit_terms WHERE term = $1
 
 -- name: audit-id-insert
-INSERT INTO audit_ids (id) VALUES ($1) ON CONFLICT DO NOTHING
+INSERT INTO audit_ids (id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING ref
 
 -- name: audit-id-ref
 SELECT ref FROM audit_ids WHERE id = $1
