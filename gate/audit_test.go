@@ -240,7 +240,7 @@ func TestAuditTampering(t *testing.T) {
 		}, "entry 3 does not match"},
 		{"truncated", func(t *testing.T, e *auditEnv) { e.exec(t, "DELETE FROM audit_log WHERE seq > 16") }, "entries 17 to 19 were deleted"},
 		{"object index", func(t *testing.T, e *auditEnv) {
-			e.exec(t, "DELETE FROM audit_refs WHERE ref = (SELECT min(ref) FROM audit_refs)")
+			e.exec(t, "DELETE FROM audit_refs WHERE grp = (SELECT min(grp) FROM audit_refs)")
 		}, "index of objects"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

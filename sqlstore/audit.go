@@ -186,21 +186,34 @@ func (c *conn) auditEntriesOf(ctx context.Context, objectID, head string, f filt
 		return nil, err
 	}
 	if u, ok := canonicalUUID(objectID); ok {
-		blocks, err := list(ctx, c, queries["audit-refs-of"], []any{u[:]}, func(s scanner) (struct {
-			block int64
-			seqs  []byte
-		}, error) {
-			var x struct {
-				block int64
-				seqs  []byte
-			}
-			return x, s.Scan(&x.block, &x.seqs)
+		refs, err := list(ctx, c, queries["audit-id-ref"], []any{u[:]}, func(s scanner) (int64, error) {
+			var r int64
+			return r, s.Scan(&r)
 		})
 		if err != nil {
 			return nil, err
 		}
-		for _, b := range blocks {
-			seqs = appendPostings(seqs, b.block, b.seqs)
+		if len(refs) > 0 {
+			blocks, err := list(ctx, c, queries["audit-refs-of"], []any{refs[0] >> refGroupBits}, func(s scanner) (struct {
+				block int64
+				seqs  []byte
+			}, error) {
+				var x struct {
+					block int64
+					seqs  []byte
+				}
+				return x, s.Scan(&x.block, &x.seqs)
+			})
+			if err != nil {
+				return nil, err
+			}
+			for _, b := range blocks {
+				for _, p := range postings(b.block, b.seqs) {
+					if p.low == refs[0]&refGroupMask {
+						seqs = append(seqs, p.seq)
+					}
+				}
+			}
 		}
 	}
 	slices.Sort(seqs)
@@ -230,22 +243,38 @@ func (c *conn) auditEntriesOf(ctx context.Context, objectID, head string, f filt
 	return out, nil
 }
 
-// appendPostings appends the seqs of a row of audit_refs.
-func appendPostings(seqs []int64, block int64, b []byte) []int64 {
+// posting is one element of a row of audit_refs: an entry's seq and the
+// low bits of the ref of the object it names.
+type posting struct{ seq, low int64 }
+
+// postings decodes a row of audit_refs.
+func postings(block int64, b []byte) []posting {
+	var out []posting
 	for len(b) > 0 {
 		v, n := binary.Uvarint(b)
 		if n <= 0 {
 			break
 		}
-		seqs = append(seqs, block<<refBlockBits+int64(v))
+		out = append(out, posting{block<<refBlockBits + int64(v>>refGroupBits), int64(v & refGroupMask)})
 		b = b[n:]
 	}
-	return seqs
+	return out
 }
 
-// refBlockBits sizes the blocks of audit_refs: 16,384 entries, so that a
-// seq within its block is a uvarint of at most two bytes.
-const refBlockBits = 14
+// appendPosting encodes one element of a row of audit_refs.
+func appendPosting(b []byte, block int64, p posting) []byte {
+	return binary.AppendUvarint(b, uint64(p.seq-block<<refBlockBits)<<refGroupBits|uint64(p.low))
+}
+
+// The rows of audit_refs: one per group of 16 objects (grp = ref >> 4) and
+// block of 16,384 entries (block = seq >> 14), so that a row gathers enough
+// postings to make its own overhead small; each posting is a uvarint of
+// (seq - block << 14) << 4 | ref & 15, at most three bytes.
+const (
+	refBlockBits = 14
+	refGroupBits = 4
+	refGroupMask = 1<<refGroupBits - 1
+)
 
 // AuditScan lists entries after seq, oldest first.
 func (c *conn) AuditScan(ctx context.Context, after int64, limit int) ([]*tresor.AuditEntry, error) {
@@ -370,8 +399,8 @@ func (c *conn) IndexAudit(ctx context.Context, limit int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	type key struct{ ref, block int64 }
-	postings := map[key][]byte{}
+	type key struct{ grp, block int64 }
+	rowsOf := map[key][]byte{}
 	counts := map[key]int64{}
 	var order []key
 	for _, r := range rows {
@@ -399,11 +428,11 @@ func (c *conn) IndexAudit(ctx context.Context, limit int) (int, error) {
 				terms[o.ref] = true
 				continue
 			}
-			k := key{o.ref, r.seq >> refBlockBits}
-			if _, ok := postings[k]; !ok {
+			k := key{o.ref >> refGroupBits, r.seq >> refBlockBits}
+			if _, ok := rowsOf[k]; !ok {
 				order = append(order, k)
 			}
-			postings[k] = binary.AppendUvarint(postings[k], uint64(r.seq-k.block<<refBlockBits))
+			rowsOf[k] = appendPosting(rowsOf[k], k.block, posting{r.seq, o.ref & refGroupMask})
 			counts[k]++
 		}
 		if len(terms) > 0 {
@@ -421,13 +450,13 @@ func (c *conn) IndexAudit(ctx context.Context, limit int) (int, error) {
 	// Rows in the order of their key: neighbours in the B-tree are written
 	// together.
 	slices.SortFunc(order, func(a, b key) int {
-		if a.ref != b.ref {
-			return cmp.Compare(a.ref, b.ref)
+		if a.grp != b.grp {
+			return cmp.Compare(a.grp, b.grp)
 		}
 		return cmp.Compare(a.block, b.block)
 	})
 	for _, k := range order {
-		if _, err := ref.ExecContext(ctx, k.ref, k.block, counts[k], postings[k]); err != nil {
+		if _, err := ref.ExecContext(ctx, k.grp, k.block, counts[k], rowsOf[k]); err != nil {
 			return 0, err
 		}
 	}
@@ -558,9 +587,9 @@ func (c *conn) pruneRefs(ctx context.Context, upto int64) error {
 	for _, r := range rows {
 		var kept []byte
 		var n int64
-		for _, seq := range appendPostings(nil, block, r.seqs) {
-			if seq > upto {
-				kept = binary.AppendUvarint(kept, uint64(seq-block<<refBlockBits))
+		for _, p := range postings(block, r.seqs) {
+			if p.seq > upto {
+				kept = appendPosting(kept, block, p)
 				n++
 			}
 		}

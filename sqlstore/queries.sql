@@ -426,17 +426,17 @@ INSERT INTO audit_objects (object_id, seq) VALUES ($1, $2) ON CONFLICT DO NOTHIN
 
 -- name: audit-ref-insert
 -- (on SQLite, || makes the joined bytes a TEXT value; they stay the bytes)
-INSERT INTO audit_refs (ref, block, n, seqs) VALUES ($1, $2, $3, $4)
-ON CONFLICT (ref, block) DO UPDATE SET n = audit_refs.n + excluded.n, seqs = audit_refs.seqs || excluded.seqs
+INSERT INTO audit_refs (grp, block, n, seqs) VALUES ($1, $2, $3, $4)
+ON CONFLICT (grp, block) DO UPDATE SET n = audit_refs.n + excluded.n, seqs = audit_refs.seqs || excluded.seqs
 
 -- name: audit-refs-of
-SELECT r.block, r.seqs FROM audit_refs r JOIN audit_ids i ON i.ref = r.ref WHERE i.id = $1
+SELECT block, seqs FROM audit_refs WHERE grp = $1
 
 -- name: audit-objects-of
 SELECT seq FROM audit_objects WHERE object_id = $1
 
 -- name: audit-refs-block
-SELECT ref, seqs FROM audit_refs WHERE block = $1
+SELECT grp, seqs FROM audit_refs WHERE block = $1
 
 -- name: audit-term-insert
 INSERT INTO audit_terms (term) VALUES ($1) ON CONFLICT DO NOTHING RETURNING ref
@@ -478,10 +478,10 @@ DELETE FROM audit_objects WHERE seq <= $1
 DELETE FROM audit_refs WHERE block < $1
 
 -- name: audit-ref-set
-UPDATE audit_refs SET n = $3, seqs = $4 WHERE ref = $1 AND block = $2
+UPDATE audit_refs SET n = $3, seqs = $4 WHERE grp = $1 AND block = $2
 
 -- name: audit-ref-delete
-DELETE FROM audit_refs WHERE ref = $1 AND block = $2
+DELETE FROM audit_refs WHERE grp = $1 AND block = $2
 
 -- name: audit-prune-log
 DELETE FROM audit_log WHERE seq <= $1

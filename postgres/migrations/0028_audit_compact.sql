@@ -19,17 +19,18 @@ CREATE TABLE audit_ids (
 
 ALTER TABLE audit_log ADD COLUMN objects BYTEA;
 
--- "Who accessed this contact?" for entries in the compact form: per
--- object and block of 16,384 entries (block = seq >> 14) one row, its
--- entries' seqs as uvarints of seq - block << 14 in ascending order, n of
--- them; the object index appends to the row. audit_objects keeps the rows
--- of the older entries and of object ids that are no UUIDs.
+-- "Who accessed this contact?" for entries in the compact form: one row
+-- per group of 16 objects (grp = ref >> 4) and block of 16,384 entries
+-- (block = seq >> 14), holding n postings, each the uvarint of
+-- (seq - block << 14) << 4 | ref & 15, in the order of seq; the object
+-- index appends to the row. audit_objects keeps the rows of the older
+-- entries and of object ids that are no UUIDs.
 CREATE TABLE audit_refs (
-    ref   BIGINT NOT NULL,
+    grp   BIGINT NOT NULL,
     block BIGINT NOT NULL,
     n     BIGINT NOT NULL,
     seqs  BYTEA NOT NULL,
-    PRIMARY KEY (ref, block)
+    PRIMARY KEY (grp, block)
 ) WITH (fillfactor = 50);
 -- Room in each page for the rows' next versions: an append rewrites the
 -- row, and with the key unchanged PostgreSQL keeps the new version on the
