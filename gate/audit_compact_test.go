@@ -113,6 +113,20 @@ func TestAuditCompactForm(t *testing.T) {
 				t.Fatalf("a compact entry reads back as %+v", es[1])
 			}
 		})
+		if backend == "sqlite" {
+			t.Run("the rows of the object index stay bytes after appends", func(t *testing.T) {
+				for range 2 { // a read, indexed; another read, appended to the same row
+					_, err := g.Contact(ctx, ids[0])
+					must(t, err)
+					entriesOf(t, g, ids[0])
+				}
+				var text, blobs int
+				must(t, raw.QueryRow("SELECT count(*) FILTER (WHERE typeof(seqs) <> 'blob'), count(*) FROM audit_refs").Scan(&text, &blobs))
+				if text != 0 || blobs == 0 {
+					t.Fatalf("%d of %d rows of audit_refs are no BLOB", text, blobs)
+				}
+			})
+		}
 		t.Run("a changed object list of a compact entry is found", func(t *testing.T) {
 			e.untrigger(t)
 			// The reads of two contacts (create, read, list each).

@@ -266,6 +266,11 @@ func appendPosting(b []byte, block int64, p posting) []byte {
 	return binary.AppendUvarint(b, uint64(p.seq-block<<refBlockBits)<<refGroupBits|uint64(p.low))
 }
 
+// refAppend adds postings to a row of audit_refs ($seqs: the dialect's
+// joining of two byte strings).
+const refAppend = `INSERT INTO audit_refs (grp, block, n, seqs) VALUES ($1, $2, $3, $4)
+ON CONFLICT (grp, block) DO UPDATE SET n = audit_refs.n + excluded.n, seqs = $seqs`
+
 // The rows of audit_refs: one per group of 16 objects (grp = ref >> 4) and
 // block of 16,384 entries (block = seq >> 14), so that a row gathers enough
 // postings to make its own overhead small; each posting is a uvarint of
@@ -339,7 +344,7 @@ func (c *conn) InsertAudit(ctx context.Context, entries []*tresor.AuditEntry) er
 		}
 	}
 	if c.db.dialect.CopyAudit != nil && c.sqlConn != nil && len(entries) > 8 {
-		if err := c.db.dialect.CopyAudit(ctx, c.sqlConn, AuditColumns, rows); err != nil {
+		if err := c.db.dialect.CopyAudit(ctx, c.sqlConn, auditColumns, rows); err != nil {
 			return err
 		}
 	} else {
@@ -395,10 +400,16 @@ func (c *conn) IndexAudit(ctx context.Context, limit int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	ref, err := c.stmt(ctx, "audit-ref-insert")
+	text := strings.Replace(refAppend, "$seqs", "audit_refs.seqs || excluded.seqs", 1)
+	if c.db.dialect.Name == "sqlite" {
+		// SQLite's || makes TEXT of two BLOBs: the cast keeps the row a BLOB.
+		text = strings.Replace(refAppend, "$seqs", "CAST(audit_refs.seqs || excluded.seqs AS BLOB)", 1)
+	}
+	ref, err := c.tx.PrepareContext(ctx, text)
 	if err != nil {
 		return 0, err
 	}
+	defer ref.Close()
 	type key struct{ grp, block int64 }
 	rowsOf := map[key][]byte{}
 	counts := map[key]int64{}
@@ -464,8 +475,8 @@ func (c *conn) IndexAudit(ctx context.Context, limit int) (int, error) {
 	return len(rows), err
 }
 
-// AuditColumns are the columns of audit_log that auditArgs fills.
-var AuditColumns = []string{"seq", "at", "actor", "roles", "purpose", "action", "object_type", "object_ids", "categories",
+// auditColumns are the columns of audit_log that auditArgs fills.
+var auditColumns = []string{"seq", "at", "actor", "roles", "purpose", "action", "object_type", "object_ids", "categories",
 	"decision", "reason", "request_id", "client", "detail", "hash", "objects"}
 
 // auditArgs are the audit_log columns of an entry in the compact form: the

@@ -424,11 +424,6 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 -- name: audit-object-insert
 INSERT INTO audit_objects (object_id, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING
 
--- name: audit-ref-insert
--- (on SQLite, || makes the joined bytes a TEXT value; they stay the bytes)
-INSERT INTO audit_refs (grp, block, n, seqs) VALUES ($1, $2, $3, $4)
-ON CONFLICT (grp, block) DO UPDATE SET n = audit_refs.n + excluded.n, seqs = audit_refs.seqs || excluded.seqs
-
 -- name: audit-refs-of
 SELECT block, seqs FROM audit_refs WHERE grp = $1
 
