@@ -253,7 +253,9 @@ func startATProto(pkgDir, dir string) (*ATP, error) {
 		"PDS_BSKY_APP_VIEW_DID="+did,
 		// Tests write faster than people: no rate limits.
 		"PDS_RATE_LIMITS_ENABLED=false",
+		// Warnings and errors only: a test's failure shows the log's tail.
 		"LOG_ENABLED=true",
+		"LOG_LEVEL=warn",
 	))
 	if err != nil {
 		return a, err
