@@ -122,15 +122,17 @@ type SharedATProto struct {
 func (s *SharedATProto) Get(tb testing.TB) *ATP {
 	tb.Helper()
 	dir := atprotoPackages(tb)
+	started := false
 	s.once.Do(func() {
+		started = true
 		s.scratch, s.err = os.MkdirTemp("", "tresor-atproto-")
 		if s.err == nil {
 			s.atp, s.err = startATProto(dir, s.scratch)
 		}
-		if s.err == nil {
-			tb.Logf("PDS, PLC directory and AppView answer at %s after %s", s.atp.URL, s.atp.Startup)
-		}
 	})
+	if started && s.err == nil {
+		tb.Logf("PDS, PLC directory and AppView answer at %s after %s", s.atp.URL, s.atp.Startup)
+	}
 	if s.atp != nil {
 		tb.Cleanup(func() {
 			if tb.Failed() {
