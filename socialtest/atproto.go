@@ -184,7 +184,7 @@ func startATProto(pkgDir, dir string) (*ATP, error) {
 	if err := os.MkdirAll(scripts, 0o755); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"plc.js", "appview.js", "pds.js"} {
+	for _, name := range []string{"loopback.js", "plc.js", "appview.js", "pds.js"} {
 		b, err := atprotoScripts.ReadFile("atproto/" + name)
 		if err != nil {
 			return nil, err

@@ -8,6 +8,7 @@
 //   APPVIEW_DB_URL  a PostgreSQL database of its own (postgresql://...)
 //   PLC_URL         the PLC directory (plc.js)
 //   PDS_PORT        the loopback port of the PDS (pds.js)
+require('./loopback')
 const http = require('node:http')
 const { HandleResolver } = require('@atproto/identity')
 

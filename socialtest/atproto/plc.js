@@ -2,6 +2,7 @@
 // AppView are registered here, in memory only, and gone when it stops.
 //
 //   PLC_PORT  the loopback port to listen on
+require('./loopback')
 const { PlcServer, Database } = require('@did-plc/server')
 
 const port = Number(process.env.PLC_PORT)
