@@ -331,7 +331,9 @@ func TestRealPDSStream(t *testing.T) {
 	got := make(chan tresor.SocialPost, 100)
 	done := make(chan error, 1)
 	searches := func() int { return co.calls.count("app.bsky.feed.searchPosts") }
-	go func() { done <- co.conn.Stream(ctx, []string{tag, "Probe-Stichwort"}, func(p tresor.SocialPost) { got <- p }) }()
+	go func() {
+		done <- co.conn.Stream(ctx, []string{tag, "Probe-Stichwort"}, func(p tresor.SocialPost) { got <- p })
+	}()
 	a.Wait(t, "the stream's first look", func() (bool, error) { return searches() >= 2, nil })
 
 	one := a.Post(t, carl, socialtest.ATPost{Text: "Der " + tag + " ist gut", Langs: []string{"de"}})
