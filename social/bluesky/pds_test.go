@@ -189,6 +189,42 @@ func TestRealPDSPublishAndSend(t *testing.T) {
 		}
 	})
 
+	t.Run("a retry under the post's key makes one post, and Published finds it", func(t *testing.T) {
+		// The PDS refuses a second record under the same key; the
+		// connector reads the first one back instead of posting again.
+		req := tresor.PublishRequest{Key: tresor.NewPostKey(time.Now(), 7), Text: "Sommerpause vom 1. bis 15. August"}
+		p1, err := co.conn.Publish(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Since = time.Now().Add(-time.Minute)
+		p2, err := co.conn.Publish(ctx, req)
+		if err != nil || p2.ID != p1.ID {
+			t.Fatalf("retry = %+v, %v; want the first post %s", p2, err, p1.ID)
+		}
+		found, err := co.conn.Published(ctx, req)
+		if err != nil || found == nil || found.ID != p1.ID || found.Text != req.Text {
+			t.Errorf("Published = %+v, %v; want %s", found, err, p1.ID)
+		}
+		var list struct{ Records []struct{ URI string } }
+		if err := a.XRPC("GET", "com.atproto.repo.listRecords?collection=app.bsky.feed.post&repo="+co.acc.DID, "", nil, &list); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, r := range list.Records {
+			if r.URI == p1.ID {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("the repository holds the post %d times, want once", n)
+		}
+		none, err := co.conn.Published(ctx, tresor.PublishRequest{Key: tresor.NewPostKey(time.Now(), 8), Text: "nie gesendet"})
+		if err != nil || none != nil {
+			t.Errorf("Published of a key never sent = %+v, %v; want nothing", none, err)
+		}
+	})
+
 	t.Run("a mention sent reaches the person's notifications", func(t *testing.T) {
 		p, err := co.conn.Send(ctx, "bluesky:alice-publish.test", "Danke für Ihre Nachricht!", false, "")
 		if err != nil {
