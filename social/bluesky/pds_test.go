@@ -488,3 +488,50 @@ func TestRealPDSSessionRenewal(t *testing.T) {
 		realConnErr(t, c, err, "profile")
 	})
 }
+
+func TestRealPDSStreamSince(t *testing.T) {
+	a := realPDS.Get(t)
+	co := newCompany(t, a, "acme-since", Options{PollInterval: 200 * time.Millisecond})
+	carl := a.Account(t, "carl-since")
+	const tag = "#TresorSinceProbe"
+	now := time.Now()
+	older := a.Post(t, carl, socialtest.ATPost{Text: "Lange her: " + tag, CreatedAt: now.Add(-10 * time.Minute)})
+	newer := a.Post(t, carl, socialtest.ATPost{Text: "Eben erst: " + tag, CreatedAt: now.Add(-time.Minute)})
+	a.WaitPost(t, carl, older)
+	a.WaitPost(t, carl, newer)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan tresor.SocialPost, 100)
+	done := make(chan error, 1)
+	go func() {
+		done <- co.conn.StreamSince(ctx, []string{tag}, now.Add(-5*time.Minute), func(p tresor.SocialPost) { got <- p })
+	}()
+	a.Wait(t, "the stream's first look", func() (bool, error) { return co.calls.count("app.bsky.feed.searchPosts") >= 1, nil })
+	later := a.Post(t, carl, socialtest.ATPost{Text: "Jetzt: " + tag})
+	var ids []string
+	a.Wait(t, "the stream catching up and going on", func() (bool, error) {
+		for {
+			select {
+			case p := <-got:
+				ids = append(ids, p.ID)
+			default:
+				return len(ids) >= 2, nil
+			}
+		}
+	})
+	calls := co.calls.count("app.bsky.feed.searchPosts")
+	a.Wait(t, "two more polls", func() (bool, error) { return co.calls.count("app.bsky.feed.searchPosts") >= calls+2, nil })
+	cancel()
+	<-done
+	close(got)
+	for p := range got {
+		ids = append(ids, p.ID)
+	}
+
+	t.Run("a stream started again catches up on the posts after since, then goes on", func(t *testing.T) {
+		if !slices.Equal(ids, []string{newer, later}) {
+			t.Errorf("stream = %v, want %s (after since) and then %s (new), not %s (before since)", ids, newer, later, older)
+		}
+	})
+}
