@@ -57,7 +57,7 @@ func TestBulkPlansWithoutStatistics(t *testing.T) {
 	}
 	for _, c := range []struct {
 		rule, query, table string
-		args              []any
+		args               []any
 	}{
 		{"the duplicate check probes contact_lookup per value", lookupArray, "contact_lookup", []any{"handle:linkedin", values}},
 		{"the suppression check probes suppressions per value", suppressedArray, "suppressions", []any{"handle:linkedin", values, "marketing"}},
