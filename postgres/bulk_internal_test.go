@@ -56,11 +56,11 @@ func TestBulkPlansWithoutStatistics(t *testing.T) {
 		values[i] = fmt.Sprintf("%032x", i)
 	}
 	for _, c := range []struct {
-		rule, query, table string
-		args               []any
+		rule, query string
+		args        []any
 	}{
-		{"the duplicate check probes contact_lookup per value", lookupArray, "contact_lookup", []any{"handle:linkedin", values}},
-		{"the suppression check probes suppressions per value", suppressedArray, "suppressions", []any{"handle:linkedin", values, "marketing"}},
+		{"the duplicate check probes contact_lookup per value", lookupArray, []any{"handle:linkedin", values}},
+		{"the suppression check probes suppressions per value", suppressedArray, []any{"handle:linkedin", values, "marketing"}},
 	} {
 		t.Run(c.rule, func(t *testing.T) {
 			for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
