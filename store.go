@@ -151,6 +151,9 @@ type ConsentReader interface {
 	ConsentLink(ctx context.Context, hash []byte) (*ConsentLinkRow, error)
 	// Suppressed reports whether one of the keys is on the suppression list for scope.
 	Suppressed(ctx context.Context, keys []LookupKey, scope string) (bool, error)
+	// SuppressedKeys returns those of the keys on the suppression list for
+	// scope: Suppressed for a whole batch at once.
+	SuppressedKeys(ctx context.Context, keys []LookupKey, scope string) (map[LookupKey]bool, error)
 	// ContactSuppressed reports whether an identifier of the contact is on the suppression list.
 	ContactSuppressed(ctx context.Context, contactID, scope string) (bool, error)
 	// Suppressions returns the whole suppression list.

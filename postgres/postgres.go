@@ -14,6 +14,7 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,6 +33,10 @@ var migrations embed.FS
 type Options struct {
 	// MaxConns is the size of the pool; 0 means 20.
 	MaxConns int
+	// Statements, if set, counts every statement sent to the server:
+	// queries, executions of prepared statements, COPYs and the statements
+	// of a batch (for tests that hold a bulk path to a fixed number).
+	Statements *atomic.Int64
 }
 
 // migrationLockKey is an arbitrary constant shared by every Tresor server, so
@@ -43,6 +48,9 @@ func Open(ctx context.Context, url string, opt Options) (*sqlstore.DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: the database URL is invalid: %w", redact(err))
+	}
+	if opt.Statements != nil {
+		cfg.Tracer = counter{opt.Statements}
 	}
 	db := stdlib.OpenDB(*cfg)
 	n := opt.MaxConns
@@ -60,16 +68,21 @@ func Open(ctx context.Context, url string, opt Options) (*sqlstore.DB, error) {
 		return nil, err
 	}
 	s, err := sqlstore.New(db, nil, sqlstore.Dialect{
-		Name:           "postgres",
-		Migrations:     sub,
-		TranslateError: translateError,
-		MigrationLock:  fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
-		CopyContacts:   copyContacts,
-		RewrapKeys:     rewrapKeys,
-		CopyAudit:      copyAudit,
-		Snapshot:       func(ctx context.Context, _ *sql.DB, w io.Writer) error { return dump(ctx, url, w) },
-		NotifyChange:   "SELECT pg_notify('" + changesChannel + "', '')",
-		ListenChanges:  func(ctx context.Context, woke func()) error { return listen(ctx, cfg, woke) },
+		Name:              "postgres",
+		Migrations:        sub,
+		TranslateError:    translateError,
+		MigrationLock:     fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
+		CopyContacts:      copyContacts,
+		RewrapKeys:        rewrapKeys,
+		CopyAudit:         copyAudit,
+		LookupArray:       lookupArray,
+		SuppressedArray:   suppressedArray,
+		AuditObjectsArray: auditObjectsArray,
+		CopyNotices:       copyNotices,
+		Analyze:           analyzeBulk,
+		Snapshot:          func(ctx context.Context, _ *sql.DB, w io.Writer) error { return dump(ctx, url, w) },
+		NotifyChange:      "SELECT pg_notify('" + changesChannel + "', '')",
+		ListenChanges:     func(ctx context.Context, woke func()) error { return listen(ctx, cfg, woke) },
 	})
 	if err != nil {
 		db.Close()

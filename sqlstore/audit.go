@@ -182,6 +182,13 @@ func (c *conn) IndexAudit(ctx context.Context, limit int) (int, error) {
 		if r.ids == "" {
 			continue
 		}
+		if q := c.db.dialect.AuditObjectsArray; q != "" {
+			// one statement for an entry, however many objects it names
+			if _, err := c.queryExec(ctx, q, uniqueIDs(strings.Split(r.ids, ",")), r.seq); err != nil {
+				return 0, fmt.Errorf("index audit objects: %w", err)
+			}
+			continue
+		}
 		for _, id := range uniqueIDs(strings.Split(r.ids, ",")) {
 			if _, err := obj.ExecContext(ctx, id, r.seq); err != nil {
 				return 0, err

@@ -60,6 +60,25 @@ type Dialect struct {
 	NotifyChange string
 	// ListenChanges, if set, calls woke on every notification until ctx ends.
 	ListenChanges func(ctx context.Context, woke func()) error
+
+	// The bulk paths of an import, each one statement for a whole batch
+	// whatever its size (see bulk.go). Unset, the shared SQL runs instead.
+
+	// LookupArray, if set, finds the contact of each of the values $2 (an
+	// array) of the kind $1, returning (value, contact_id).
+	LookupArray string
+	// SuppressedArray, if set, returns those of the values $2 (an array) of
+	// the kind $1 that are suppressed for the scope $3.
+	SuppressedArray string
+	// AuditObjectsArray, if set, indexes the object ids $1 (an array) as
+	// touched by the entry $2, skipping those indexed already.
+	AuditObjectsArray string
+	// CopyNotices, if set, bulk-inserts information duties on the
+	// connection of the current transaction (COPY).
+	CopyNotices func(ctx context.Context, conn *sql.Conn, ns []*tresor.Notice) error
+	// Analyze, if set, refreshes the planner's statistics of the tables a
+	// bulk load fills; it runs after a commit that grew them by much.
+	Analyze string
 }
 
 // DB is a tresor.Store on one writer pool and one reader pool (the same pool
@@ -69,6 +88,7 @@ type DB struct {
 	writer     *pool
 	reader     *pool
 	migrations []migration
+	analyze    analyzer
 }
 
 var _ tresor.Store = (*DB)(nil)
@@ -116,6 +136,7 @@ func (db *DB) Check(ctx context.Context) error {
 
 // Close closes the pools.
 func (db *DB) Close() error {
+	db.analyze.wg.Wait()
 	err := db.writer.close()
 	if db.reader != db.writer {
 		err = errors.Join(err, db.reader.close())
@@ -178,12 +199,14 @@ func (db *DB) Update(ctx context.Context, fn func(tresor.Tx) error) (err error) 
 			_ = tx.Rollback()
 		}
 	}()
-	if err := fn(&conn{db: db, pool: db.writer, tx: tx, sqlConn: c}); err != nil {
+	cn := &conn{db: db, pool: db.writer, tx: tx, sqlConn: c}
+	if err := fn(cn); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", db.dialect.TranslateError(err))
 	}
+	db.bulkLoaded(ctx, cn.bulk)
 	return nil
 }
 
@@ -261,6 +284,7 @@ type conn struct {
 	pool    *pool
 	tx      *sql.Tx   // nil outside a transaction
 	sqlConn *sql.Conn // the transaction's connection
+	bulk    int       // rows this transaction bulk-inserted
 }
 
 // conn serves every concern of the store, read and write.
@@ -304,6 +328,21 @@ func (c *conn) exec(ctx context.Context, name string, args ...any) (sql.Result, 
 	res, err := s.ExecContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, c.db.dialect.TranslateError(err))
+	}
+	return res, nil
+}
+
+// queryExec runs a statement built at run time, or chosen by the dialect.
+func (c *conn) queryExec(ctx context.Context, text string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	var err error
+	if c.tx != nil {
+		res, err = c.tx.ExecContext(ctx, text, args...)
+	} else {
+		res, err = c.pool.db.ExecContext(ctx, text, args...)
+	}
+	if err != nil {
+		return nil, c.db.dialect.TranslateError(err)
 	}
 	return res, nil
 }
