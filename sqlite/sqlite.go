@@ -45,7 +45,12 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.DB, error) {
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction that
 	// reads before it writes can never fail to upgrade its lock.
 	writerDSN := DSN(path, "cache_size(-65536)") + "&_txlock=immediate"
-	readerDSN := DSN(path, "cache_size(-16384)", "query_only(1)", "mmap_size(1073741824)")
+	// The readers do not map the file (mmap_size 0): every read is audited,
+	// so the database changes all the time, and a read transaction that
+	// finds it changed unmaps the whole mapping before it starts; over HTTP
+	// a single-contact GET served 55–97 % more requests without it
+	// (docs/benchmarks.md, issue [2.6]).
+	readerDSN := DSN(path, "cache_size(-16384)", "query_only(1)", "mmap_size(0)")
 
 	writer, err := sql.Open("sqlite", writerDSN)
 	if err != nil {
