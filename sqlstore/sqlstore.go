@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"tresor"
@@ -214,7 +215,8 @@ func (db *DB) Update(ctx context.Context, fn func(tresor.Tx) error) (err error) 
 type pool struct {
 	name       string
 	db         *sql.DB
-	positional bool // the dialect's PositionalParams
+	positional bool        // the dialect's PositionalParams
+	prepared   atomic.Bool // every statement is prepared
 	mu         sync.Mutex
 	stmts      map[string]*sql.Stmt
 }
@@ -245,10 +247,7 @@ func (p *pool) stmt(ctx context.Context, name string) (*sql.Stmt, error) {
 // prepareAll prepares every named statement not prepared yet; those with
 // ? parameters (named "…?") only where the dialect has them.
 func (p *pool) prepareAll(ctx context.Context) error {
-	p.mu.Lock()
-	n := len(p.stmts)
-	p.mu.Unlock()
-	if n == len(queries) {
+	if p.prepared.Load() {
 		return nil
 	}
 	for name := range queries {
@@ -259,6 +258,7 @@ func (p *pool) prepareAll(ctx context.Context) error {
 			return err
 		}
 	}
+	p.prepared.Store(true)
 	return nil
 }
 
