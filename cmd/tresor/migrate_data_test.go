@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -70,20 +71,54 @@ func rowCount(t *testing.T, u, table string) int {
 	return n
 }
 
-// sourceCount counts a table's rows in the SQLite database of dir (the
-// driver is registered by the storage adapter datadir opens).
-func sourceCount(t *testing.T, dir, table string) int {
+// execPG runs a statement in the PostgreSQL database at u.
+func execPG(t *testing.T, u, stmt string) {
+	t.Helper()
+	db, err := sql.Open("pgx", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(stmt); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sqliteDB opens the SQLite database of dir read-only (the driver is
+// registered by the storage adapter datadir opens).
+func sqliteDB(t *testing.T, dir string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, datadir.DatabaseFile)+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// sourceCount counts a table's rows in the SQLite database of dir.
+func sourceCount(t *testing.T, dir, table string) int {
+	t.Helper()
 	var n int
-	if err := db.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
+	if err := sqliteDB(t, dir).QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// pgString runs a query of one text value in the PostgreSQL database at u.
+func pgString(t *testing.T, u, query string) string {
+	t.Helper()
+	db, err := sql.Open("pgx", u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var s sql.NullString
+	if err := db.QueryRow(query).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s.String
 }
 
 // auditHashes lists the hashes of the first n audit entries at u.
@@ -119,6 +154,31 @@ func TestMigrateData(t *testing.T) {
 		}
 		if !strings.Contains(out, "data keys: 3, 3 unwrap") {
 			t.Errorf("not every data key was unwrapped:\n%s", out)
+		}
+
+		// Sealed fields, wrapped keys and the chain's hashes arrive byte for byte.
+		for _, c := range []struct{ table, key, col string }{
+			{"contacts", "id", "sealed"}, {"data_keys", "subject", "wrapped"}, {"audit_log", "seq", "hash"}, {"audit_checkpoints", "size", "root"},
+		} {
+			var a, b string
+			if err := sqliteDB(t, dir).QueryRow(fmt.Sprintf("SELECT group_concat(lower(hex(%s)), ' ') FROM (SELECT %s FROM %s ORDER BY %s)", c.col, c.col, c.table, c.key)).Scan(&a); err != nil {
+				t.Fatal(err)
+			}
+			// The verification's reads added entries and checkpoints after the copied ones.
+			var last int64
+			if strings.HasPrefix(c.table, "audit") {
+				if err := sqliteDB(t, dir).QueryRow(fmt.Sprintf("SELECT max(%s) FROM %s", c.key, c.table)).Scan(&last); err != nil {
+					t.Fatal(err)
+				}
+			}
+			where := "true"
+			if last > 0 {
+				where = fmt.Sprintf("%s <= %d", c.key, last)
+			}
+			b = pgString(t, target, fmt.Sprintf("SELECT string_agg(encode(%s, 'hex'), ' ' ORDER BY %s) FROM %s WHERE %s", c.col, c.key, c.table, where))
+			if a == "" || a != b {
+				t.Errorf("%s.%s differs:\nSQLite     %.80s\nPostgreSQL %.80s", c.table, c.col, a, b)
+			}
 		}
 
 		pg := map[string]string{"TRESOR_DATA_DIR": dir, "TRESOR_DB": target}
@@ -166,6 +226,22 @@ func TestMigrateData(t *testing.T) {
 		if n := rowCount(t, target, "contacts"); n != 1 {
 			t.Errorf("the refused target holds %d contacts, want its own 1", n)
 		}
+	})
+
+	t.Run("a table on one side only is an error, not skipped", func(t *testing.T) {
+		dir, _, _ := migrationSource(t)
+		target := storetest.PostgresURL(t)
+		expect(t, map[string]string{"TRESOR_DATA_DIR": t.TempDir(), "TRESOR_DB": target}, 0, "", "migrate")
+		execPG(t, target, "CREATE TABLE notes_extra (id BIGINT PRIMARY KEY)")
+		expect(t, map[string]string{"TRESOR_DATA_DIR": dir}, 1, "notes_extra (only in PostgreSQL)", "migrate-data", "--to", target)
+	})
+
+	t.Run("a target of another schema version is refused", func(t *testing.T) {
+		dir, _, _ := migrationSource(t)
+		target := storetest.PostgresURL(t)
+		expect(t, map[string]string{"TRESOR_DATA_DIR": t.TempDir(), "TRESOR_DB": target}, 0, "", "migrate")
+		execPG(t, target, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)")
+		expect(t, map[string]string{"TRESOR_DATA_DIR": dir}, 1, "schema version 999", "migrate-data", "--to", target)
 	})
 
 	t.Run("an interrupted migration resumes to the same result", func(t *testing.T) {
