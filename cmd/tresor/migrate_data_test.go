@@ -17,9 +17,9 @@ import (
 
 // migrationSource builds a SQLite data directory with people in it: three
 // contacts, a consent, an objection (the suppression list), an erasure (the
-// journal), audit entries and a signed checkpoint. It returns the data
-// directory, the id of the erased person and the family names of the others
-// by id.
+// journal), two imported people (an import and its Art. 14 notices), audit
+// entries and a signed checkpoint. It returns the data directory, the id of
+// the erased person and the family names of the three by id.
 func migrationSource(t *testing.T) (dir, erased string, names map[string]string) {
 	t.Helper()
 	dir = filepath.Join(t.TempDir(), "data")
@@ -29,6 +29,9 @@ func migrationSource(t *testing.T) (dir, erased string, names map[string]string)
 	}
 	erased = seedContact(t, dir, "Quastenflosser")
 	env := map[string]string{"TRESOR_DATA_DIR": dir}
+	vcf := writeFile(t, "people.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Erika Mustermann\r\nN:Mustermann;Erika;;;\r\nEMAIL:erika@example.org\r\nEND:VCARD\r\n"+
+		"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Max Meier\r\nN:Meier;Max;;;\r\nEMAIL:max@example.org\r\nEND:VCARD\r\n")
+	expect(t, env, 0, "created 2 contacts", "import", "vcard", vcf, "--purpose", "sales", "--legal-basis", "contract")
 	g, err := datadir.Open(context.Background(), datadir.Config{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +147,7 @@ func TestMigrateData(t *testing.T) {
 		target := storetest.PostgresURL(t)
 		env := map[string]string{"TRESOR_DATA_DIR": dir}
 		out := expect(t, env, 0, "migrated to PostgreSQL", "migrate-data", "--to", target)
-		for _, want := range []string{"contacts", "data_keys", "audit_log", "audit_checkpoints", "erasures", "suppressions", "consent_events"} {
+		for _, want := range []string{"contacts", "data_keys", "audit_log", "audit_checkpoints", "erasures", "suppressions", "consent_events", "imports", "notices"} {
 			if !strings.Contains(out, "\n"+want+" ") {
 				t.Errorf("the report lacks the table %s:\n%s", want, out)
 			}
@@ -152,7 +155,7 @@ func TestMigrateData(t *testing.T) {
 		if strings.Contains(out, "DIFFERS") || strings.Contains(out, "PROBLEM") {
 			t.Fatalf("the report shows a difference:\n%s", out)
 		}
-		if !strings.Contains(out, "data keys: 3, 3 unwrap") {
+		if !strings.Contains(out, "data keys: 5, 5 unwrap") {
 			t.Errorf("not every data key was unwrapped:\n%s", out)
 		}
 
