@@ -140,11 +140,18 @@ func MigrateData(ctx context.Context, cfg Config, target string, opt MigrateData
 		return nil, fmt.Errorf("the target has schema version %d, the SQLite database %d", mig.To, version)
 	}
 
-	from, err := sql.Open("sqlite", sqlite.DSN(sqlitePath(cfg), "query_only(1)"))
+	db, err := sql.Open("sqlite", sqlite.DSN(sqlitePath(cfg), "query_only(1)"))
 	if err != nil {
 		return nil, err
 	}
-	defer from.Close()
+	defer db.Close()
+	// One read transaction: the copy and the counts see one snapshot, even
+	// should a CLI command write meanwhile (a server cannot: the lock).
+	from, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer from.Rollback()
 	to, err := pgx.Connect(ctx, target)
 	if err != nil {
 		return nil, fmt.Errorf("connect to the target: %w", err)
@@ -312,7 +319,7 @@ type table struct {
 
 // matchTables finds the tables of both sides, requires them to match table
 // for table and column for column, and returns them parents first.
-func matchTables(ctx context.Context, from *sql.DB, to *pgx.Conn) ([]table, error) {
+func matchTables(ctx context.Context, from *sql.Tx, to *pgx.Conn) ([]table, error) {
 	var srcNames []string
 	rows, err := from.QueryContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> 'schema_migrations' ORDER BY name")
 	if err != nil {
@@ -454,7 +461,7 @@ func foreignKeyOrder(ctx context.Context, conn *pgx.Conn, names []string, byName
 
 // copyTable copies one table with one COPY in one transaction, which also
 // records the table as done.
-func copyTable(ctx context.Context, from *sql.DB, to *pgx.Conn, t table) (int64, error) {
+func copyTable(ctx context.Context, from *sql.Tx, to *pgx.Conn, t table) (int64, error) {
 	names := make([]string, len(t.cols))
 	for i, c := range t.cols {
 		names[i] = c.name
@@ -682,6 +689,11 @@ func verifyTarget(ctx context.Context, cfg Config, target string, dataKeys int, 
 		}
 	}
 	rep.PeopleRead = len(seen)
+	for _, t := range rep.Tables {
+		if t.Table == "contacts" && t.Target > 0 && len(seen) == 0 {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("people: the target holds %d contacts, and none could be read", t.Target))
+		}
+	}
 	ar, err := g.VerifyAudit(ctx, "")
 	if err != nil {
 		return err

@@ -146,7 +146,11 @@ func TestMigrateData(t *testing.T) {
 		dir, erased, names := migrationSource(t)
 		target := storetest.PostgresURL(t)
 		env := map[string]string{"TRESOR_DATA_DIR": dir}
+		before := sourceCount(t, dir, "audit_log")
 		out := expect(t, env, 0, "migrated to PostgreSQL", "migrate-data", "--to", target)
+		if after := sourceCount(t, dir, "audit_log"); after != before {
+			t.Errorf("the SQLite trail grew from %d to %d entries: the source was written", before, after)
+		}
 		for _, want := range []string{"contacts", "data_keys", "audit_log", "audit_checkpoints", "erasures", "suppressions", "consent_events", "imports", "notices"} {
 			if !strings.Contains(out, "\n"+want+" ") {
 				t.Errorf("the report lacks the table %s:\n%s", want, out)
