@@ -15,6 +15,10 @@ import (
 type Store interface {
 	// Read returns the queries against the read pool, outside a transaction.
 	Read() Reader
+	// Unavailable reports whether err says the database cannot be reached
+	// (no connection, a connection cut, the server shutting down), as
+	// opposed to an answer of it.
+	Unavailable(err error) bool
 	// Update runs fn in one write transaction; it commits if fn returns nil.
 	Update(ctx context.Context, fn func(tx Tx) error) error
 	// Migrate applies the migrations the database lacks and returns the schema

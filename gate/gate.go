@@ -129,6 +129,19 @@ func (g *Gate) Backend() string { return g.store.Backend() }
 // PoolStats describes the connection pools.
 func (g *Gate) PoolStats() []tresor.PoolStats { return g.store.Stats() }
 
+// StorageError turns an error that says the database cannot be reached
+// into storage_unavailable, with the rule for the person; other errors
+// stay as they are.
+func (g *Gate) StorageError(err error) error {
+	if err == nil || tresor.ErrorCode(err) != tresor.ECInternal || !g.store.Unavailable(err) {
+		return err
+	}
+	return &tresor.Error{Code: tresor.ECStorageUnavailable,
+		Message:   "The database cannot be reached at the moment; try again shortly.",
+		MessageDE: "Die Datenbank ist gerade nicht erreichbar; bitte versuchen Sie es gleich noch einmal.",
+		Err:       err}
+}
+
 // Ready reports whether requests can be served: the database answers and its
 // schema is the one this build expects.
 func (g *Gate) Ready(ctx context.Context) error {

@@ -7,14 +7,17 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -71,6 +74,7 @@ func Open(ctx context.Context, url string, opt Options) (*sqlstore.DB, error) {
 		Name:              "postgres",
 		Migrations:        sub,
 		TranslateError:    translateError,
+		Unavailable:       connectionLost,
 		MigrationLock:     fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
 		CopyContacts:      copyContacts,
 		RewrapKeys:        rewrapKeys,
@@ -102,6 +106,12 @@ func redact(err error) error {
 
 // translateError maps constraint violations to Tresor's errors.
 func translateError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if connectionLost(err) {
+		return &tresor.Error{Code: tresor.ECStorageUnavailable, Message: "The database cannot be reached at the moment; try again shortly.", Err: err}
+	}
 	var e *pgconn.PgError
 	if !errors.As(err, &e) {
 		return err
@@ -113,6 +123,23 @@ func translateError(err error) error {
 		return &tresor.Error{Code: tresor.ECInvalidReference, Message: "A referenced object does not exist, or the object is still referenced.", Err: err}
 	}
 	return err
+}
+
+// connectionLost tells an error of reaching PostgreSQL — no connection, a
+// connection cut, the server shutting down or not accepting yet — from an
+// answer of it.
+func connectionLost(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exception; 57P01–57P03: the server shuts
+		// down, crashed or cannot accept connections yet.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) || pgconn.SafeToRetry(err)
 }
 
 // copyContacts bulk-inserts contacts and their lookup keys with COPY on the

@@ -77,6 +77,9 @@ type Dialect struct {
 	// CopyNotices, if set, bulk-inserts information duties on the
 	// connection of the current transaction (COPY).
 	CopyNotices func(ctx context.Context, conn *sql.Conn, ns []*tresor.Notice) error
+	// Unavailable, if set, tells an error of reaching the database from an
+	// answer of it (tresor.Store.Unavailable).
+	Unavailable func(error) bool
 	// Analyze, if set, refreshes the planner's statistics of the tables a
 	// bulk load fills; it runs after a commit that grew them by much.
 	Analyze string
@@ -172,6 +175,11 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) error {
 	return err
 }
 
+// Unavailable reports whether err says the database cannot be reached.
+func (db *DB) Unavailable(err error) bool {
+	return err != nil && db.dialect.Unavailable != nil && db.dialect.Unavailable(err)
+}
+
 // Read returns the queries on the reader pool.
 func (db *DB) Read() tresor.Reader { return &conn{db: db, pool: db.reader} }
 
@@ -184,12 +192,12 @@ func (db *DB) Update(ctx context.Context, fn func(tresor.Tx) error) (err error) 
 	}
 	c, err := db.writer.db.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("acquire connection: %w", err)
+		return fmt.Errorf("acquire connection: %w", db.dialect.TranslateError(err))
 	}
 	defer c.Close()
 	tx, err := c.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return fmt.Errorf("begin: %w", db.dialect.TranslateError(err))
 	}
 	defer func() {
 		if p := recover(); p != nil {
