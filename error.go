@@ -17,33 +17,35 @@ const (
 	// ECStorageUnavailable: the database cannot be reached (restarted, failed
 	// over, the network to it cut); try again shortly.
 	ECStorageUnavailable Code = "storage_unavailable"
-	ECUnauthenticated    Code = "unauthenticated"        // no or invalid credentials
-	ECForbidden          Code = "forbidden"              // authenticated, but not allowed
-	ECPurposeMissing     Code = "purpose_missing"        // no Tresor-Purpose declared
-	ECPurposeUnknown     Code = "purpose_unknown"        // a purpose the policy does not define
-	ECPurposeNotAllowed  Code = "purpose_not_permitted"  // the actor's roles do not allow the purpose
-	ECNotFound           Code = "not_found"              // no such object (or route)
-	ECMethodNotAllowed   Code = "method_not_allowed"     // the route exists, the method does not
-	ECValidation         Code = "validation_failed"      // one or more fields are invalid; see Fields
-	ECInvalidReference   Code = "invalid_reference"      // a referenced object does not exist
-	ECConflict           Code = "conflict"               // the change contradicts stored state
-	ECVersionMismatch    Code = "version_mismatch"       // If-Match names an older version
-	ECMalformedJSON      Code = "malformed_json"         // the body is not valid JSON of the right shape
-	ECUnknownField       Code = "unknown_field"          // the body names a field the object does not have
-	ECBodyTooLarge       Code = "body_too_large"         // the body exceeds the limit
-	ECUnsupportedMedia   Code = "unsupported_media_type" // the body is not JSON
-	ECInvalidParameter   Code = "invalid_parameter"      // a query parameter is malformed
-	ECInvalidCursor      Code = "invalid_cursor"         // a pagination cursor was not issued by us
-	ECSchemaTooNew       Code = "schema_too_new"         // the database was migrated by a newer Tresor
-	ECSchemaBehind       Code = "schema_behind"          // the database needs `tresor migrate`
-	ECLoginFailed        Code = "login_failed"           // wrong e-mail address, password or code: deliberately not saying which
-	ECThrottled          Code = "too_many_attempts"      // too many failed sign-ins; wait and retry
-	ECCSRF               Code = "csrf_failed"            // a state-changing request without the session's form token, or from another site
-	ECMFARequired        Code = "mfa_required"           // the session still needs its second factor
-	ECPasswordRejected   Code = "password_rejected"      // the new password is too short or too common
-	ECMailUnavailable    Code = "mail_not_configured"    // the action mails a person, and no mail server is configured
-	ECSearchWarming      Code = "search_warming_up"      // the people index is still being built after a start
-	ECExportTooLarge     Code = "export_too_large"       // an export would hold more contacts than MaxExport
+	// ECStorageFull: the database's disk is full; nothing was stored.
+	ECStorageFull       Code = "storage_full"
+	ECUnauthenticated   Code = "unauthenticated"        // no or invalid credentials
+	ECForbidden         Code = "forbidden"              // authenticated, but not allowed
+	ECPurposeMissing    Code = "purpose_missing"        // no Tresor-Purpose declared
+	ECPurposeUnknown    Code = "purpose_unknown"        // a purpose the policy does not define
+	ECPurposeNotAllowed Code = "purpose_not_permitted"  // the actor's roles do not allow the purpose
+	ECNotFound          Code = "not_found"              // no such object (or route)
+	ECMethodNotAllowed  Code = "method_not_allowed"     // the route exists, the method does not
+	ECValidation        Code = "validation_failed"      // one or more fields are invalid; see Fields
+	ECInvalidReference  Code = "invalid_reference"      // a referenced object does not exist
+	ECConflict          Code = "conflict"               // the change contradicts stored state
+	ECVersionMismatch   Code = "version_mismatch"       // If-Match names an older version
+	ECMalformedJSON     Code = "malformed_json"         // the body is not valid JSON of the right shape
+	ECUnknownField      Code = "unknown_field"          // the body names a field the object does not have
+	ECBodyTooLarge      Code = "body_too_large"         // the body exceeds the limit
+	ECUnsupportedMedia  Code = "unsupported_media_type" // the body is not JSON
+	ECInvalidParameter  Code = "invalid_parameter"      // a query parameter is malformed
+	ECInvalidCursor     Code = "invalid_cursor"         // a pagination cursor was not issued by us
+	ECSchemaTooNew      Code = "schema_too_new"         // the database was migrated by a newer Tresor
+	ECSchemaBehind      Code = "schema_behind"          // the database needs `tresor migrate`
+	ECLoginFailed       Code = "login_failed"           // wrong e-mail address, password or code: deliberately not saying which
+	ECThrottled         Code = "too_many_attempts"      // too many failed sign-ins; wait and retry
+	ECCSRF              Code = "csrf_failed"            // a state-changing request without the session's form token, or from another site
+	ECMFARequired       Code = "mfa_required"           // the session still needs its second factor
+	ECPasswordRejected  Code = "password_rejected"      // the new password is too short or too common
+	ECMailUnavailable   Code = "mail_not_configured"    // the action mails a person, and no mail server is configured
+	ECSearchWarming     Code = "search_warming_up"      // the people index is still being built after a start
+	ECExportTooLarge    Code = "export_too_large"       // an export would hold more contacts than MaxExport
 
 	// Separation of duties.
 	ECSeparationOfDuties Code = "separation_of_duties" // admin joined with a role that reaches personal data
@@ -77,7 +79,7 @@ const (
 
 // Codes lists every error code, for the tables that must cover them all.
 func Codes() []Code {
-	return []Code{ECInternal, ECUnavailable, ECStorageUnavailable, ECUnauthenticated, ECForbidden, ECPurposeMissing, ECPurposeUnknown,
+	return []Code{ECInternal, ECUnavailable, ECStorageUnavailable, ECStorageFull, ECUnauthenticated, ECForbidden, ECPurposeMissing, ECPurposeUnknown,
 		ECPurposeNotAllowed, ECNotFound, ECMethodNotAllowed, ECValidation, ECInvalidReference, ECConflict,
 		ECVersionMismatch, ECMalformedJSON, ECUnknownField, ECBodyTooLarge, ECUnsupportedMedia, ECInvalidParameter,
 		ECInvalidCursor, ECSchemaTooNew, ECSchemaBehind, ECLoginFailed, ECThrottled, ECCSRF, ECMFARequired, ECPasswordRejected,

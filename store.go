@@ -15,10 +15,10 @@ import (
 type Store interface {
 	// Read returns the queries against the read pool, outside a transaction.
 	Read() Reader
-	// Unavailable reports whether err says the database cannot be reached
-	// (no connection, a connection cut, the server shutting down), as
-	// opposed to an answer of it.
-	Unavailable(err error) bool
+	// Fault names an error of the storage itself rather than an answer of
+	// it: ECStorageUnavailable (no connection, a connection cut, the server
+	// shutting down), ECStorageFull (no space left); "" otherwise.
+	Fault(err error) Code
 	// Update runs fn in one write transaction; it commits if fn returns nil.
 	Update(ctx context.Context, fn func(tx Tx) error) error
 	// Migrate applies the migrations the database lacks and returns the schema

@@ -74,7 +74,7 @@ func Open(ctx context.Context, url string, opt Options) (*sqlstore.DB, error) {
 		Name:              "postgres",
 		Migrations:        sub,
 		TranslateError:    translateError,
-		Unavailable:       connectionLost,
+		Fault:             fault,
 		MigrationLock:     fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
 		CopyContacts:      copyContacts,
 		RewrapKeys:        rewrapKeys,
@@ -123,6 +123,19 @@ func translateError(err error) error {
 		return &tresor.Error{Code: tresor.ECInvalidReference, Message: "A referenced object does not exist, or the object is still referenced.", Err: err}
 	}
 	return err
+}
+
+// fault names an error of the storage: the database out of reach, or its
+// disk full.
+func fault(err error) tresor.Code {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "53100" { // disk_full
+		return tresor.ECStorageFull
+	}
+	if connectionLost(err) {
+		return tresor.ECStorageUnavailable
+	}
+	return ""
 }
 
 // connectionLost tells an error of reaching PostgreSQL — no connection, a

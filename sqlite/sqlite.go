@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -87,6 +88,7 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.DB, error) {
 		Migrations:       sub,
 		TranslateError:   translateError,
 		PositionalParams: true,
+		Fault:            fault,
 		Snapshot:         func(ctx context.Context, db *sql.DB, w io.Writer) error { return snapshot(ctx, db, path, w) },
 		Check:            check,
 		Compact:          compact,
@@ -148,6 +150,19 @@ func translateError(err error) error {
 		return &tresor.Error{Code: tresor.ECInvalidReference, Message: "A referenced object does not exist, or the object is still referenced.", Err: err}
 	}
 	return err
+}
+
+// fault names an error of the storage: the disk (or the file size limit)
+// full.
+func fault(err error) tresor.Code {
+	var e *sqlite.Error
+	if errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_FULL {
+		return tresor.ECStorageFull
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) {
+		return tresor.ECStorageFull
+	}
+	return ""
 }
 
 // snapshot copies the database with VACUUM INTO: a consistent copy taken

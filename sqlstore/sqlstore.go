@@ -77,9 +77,8 @@ type Dialect struct {
 	// CopyNotices, if set, bulk-inserts information duties on the
 	// connection of the current transaction (COPY).
 	CopyNotices func(ctx context.Context, conn *sql.Conn, ns []*tresor.Notice) error
-	// Unavailable, if set, tells an error of reaching the database from an
-	// answer of it (tresor.Store.Unavailable).
-	Unavailable func(error) bool
+	// Fault, if set, names an error of the storage itself (tresor.Store.Fault).
+	Fault func(error) tresor.Code
 	// Analyze, if set, refreshes the planner's statistics of the tables a
 	// bulk load fills; it runs after a commit that grew them by much.
 	Analyze string
@@ -175,9 +174,12 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) error {
 	return err
 }
 
-// Unavailable reports whether err says the database cannot be reached.
-func (db *DB) Unavailable(err error) bool {
-	return err != nil && db.dialect.Unavailable != nil && db.dialect.Unavailable(err)
+// Fault names an error of the storage itself, or "".
+func (db *DB) Fault(err error) tresor.Code {
+	if err == nil || db.dialect.Fault == nil {
+		return ""
+	}
+	return db.dialect.Fault(err)
 }
 
 // Read returns the queries on the reader pool.
