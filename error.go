@@ -12,8 +12,13 @@ type Code string
 
 // The error codes. The HTTP layer maps each to one status in a single table.
 const (
-	ECInternal          Code = "internal"               // a fault of ours; details are logged, never shown
-	ECUnavailable       Code = "unavailable"            // shutting down or the database is unreachable
+	ECInternal    Code = "internal"    // a fault of ours; details are logged, never shown
+	ECUnavailable Code = "unavailable" // shutting down, or a part this server does not run
+	// ECStorageUnavailable: the database cannot be reached (restarted, failed
+	// over, the network to it cut); try again shortly.
+	ECStorageUnavailable Code = "storage_unavailable"
+	// ECStorageFull: the database's disk is full; nothing was stored.
+	ECStorageFull       Code = "storage_full"
 	ECUnauthenticated   Code = "unauthenticated"        // no or invalid credentials
 	ECForbidden         Code = "forbidden"              // authenticated, but not allowed
 	ECPurposeMissing    Code = "purpose_missing"        // no Tresor-Purpose declared
@@ -74,7 +79,7 @@ const (
 
 // Codes lists every error code, for the tables that must cover them all.
 func Codes() []Code {
-	return []Code{ECInternal, ECUnavailable, ECUnauthenticated, ECForbidden, ECPurposeMissing, ECPurposeUnknown,
+	return []Code{ECInternal, ECUnavailable, ECStorageUnavailable, ECStorageFull, ECUnauthenticated, ECForbidden, ECPurposeMissing, ECPurposeUnknown,
 		ECPurposeNotAllowed, ECNotFound, ECMethodNotAllowed, ECValidation, ECInvalidReference, ECConflict,
 		ECVersionMismatch, ECMalformedJSON, ECUnknownField, ECBodyTooLarge, ECUnsupportedMedia, ECInvalidParameter,
 		ECInvalidCursor, ECSchemaTooNew, ECSchemaBehind, ECLoginFailed, ECThrottled, ECCSRF, ECMFARequired, ECPasswordRejected,

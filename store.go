@@ -15,6 +15,10 @@ import (
 type Store interface {
 	// Read returns the queries against the read pool, outside a transaction.
 	Read() Reader
+	// Fault names an error of the storage itself rather than an answer of
+	// it: ECStorageUnavailable (no connection, a connection cut, the server
+	// shutting down), ECStorageFull (no space left); "" otherwise.
+	Fault(err error) Code
 	// Update runs fn in one write transaction; it commits if fn returns nil.
 	Update(ctx context.Context, fn func(tx Tx) error) error
 	// Migrate applies the migrations the database lacks and returns the schema
@@ -151,6 +155,9 @@ type ConsentReader interface {
 	ConsentLink(ctx context.Context, hash []byte) (*ConsentLinkRow, error)
 	// Suppressed reports whether one of the keys is on the suppression list for scope.
 	Suppressed(ctx context.Context, keys []LookupKey, scope string) (bool, error)
+	// SuppressedKeys returns those of the keys on the suppression list for
+	// scope: Suppressed for a whole batch at once.
+	SuppressedKeys(ctx context.Context, keys []LookupKey, scope string) (map[LookupKey]bool, error)
 	// ContactSuppressed reports whether an identifier of the contact is on the suppression list.
 	ContactSuppressed(ctx context.Context, contactID, scope string) (bool, error)
 	// Suppressions returns the whole suppression list.

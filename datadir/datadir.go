@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"tresor"
 	"tresor/audit"
@@ -42,6 +43,8 @@ type Config struct {
 	// KEK says where the key-encryption key comes from (default: the file
 	// kek.keys in KeyDir, created on first start of an empty database).
 	KEK KEKConfig
+	// Statements, if set, counts the statements sent to PostgreSQL (tests).
+	Statements *atomic.Int64
 }
 
 // KEKConfig says where the key-encryption key comes from; the first of
@@ -155,7 +158,7 @@ func Migrate(ctx context.Context, cfg Config) (*Migration, error) {
 func openStore(ctx context.Context, cfg Config) (tresor.Store, error) {
 	switch {
 	case strings.HasPrefix(cfg.DB, "postgres://"), strings.HasPrefix(cfg.DB, "postgresql://"):
-		return postgres.Open(ctx, cfg.DB, postgres.Options{})
+		return postgres.Open(ctx, cfg.DB, postgres.Options{Statements: cfg.Statements})
 	case cfg.DB == "", strings.HasPrefix(cfg.DB, "sqlite:"):
 		path := strings.TrimPrefix(cfg.DB, "sqlite:")
 		if path == "" {

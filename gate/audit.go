@@ -202,7 +202,7 @@ func (g *Gate) record(ctx context.Context, entries ...*tresor.AuditEntry) error 
 		a.busy.Add(-1)
 		if err != nil {
 			g.log.Error("audit entry not written", "action", entries[0].Action, "error", err)
-			return &tresor.Error{Code: tresor.ECUnavailable, Message: "The audit trail cannot be written; nothing is shown without it.", Err: err}
+			return g.auditUnwritten(err)
 		}
 		a.lastBatch.Store(1)
 		g.committed(entries)
@@ -218,9 +218,28 @@ func (g *Gate) record(ctx context.Context, entries ...*tresor.AuditEntry) error 
 	}
 	if err := <-p.done; err != nil {
 		g.log.Error("audit entry not written", "action", entries[0].Action, "error", err)
-		return &tresor.Error{Code: tresor.ECUnavailable, Message: "The audit trail cannot be written; nothing is shown without it.", Err: err}
+		return g.auditUnwritten(err)
 	}
 	return nil
+}
+
+// auditUnwritten is the error of an access refused because its audit entry
+// could not be stored: nothing is shown without it.
+func (g *Gate) auditUnwritten(err error) error {
+	code := tresor.ECUnavailable
+	msg, de := "The audit trail cannot be written; nothing is shown without it.",
+		"Das Protokoll kann nicht geschrieben werden; ohne es wird nichts angezeigt."
+	switch g.store.Fault(err) {
+	case tresor.ECStorageFull:
+		code = tresor.ECStorageFull
+		msg, de = "The audit trail cannot be written: the server's storage is full, and nothing is shown without it; tell the administrator.",
+			"Das Protokoll kann nicht geschrieben werden, weil der Speicher des Servers voll ist, und ohne es wird nichts angezeigt. Bitte informieren Sie die Administration."
+	case tresor.ECStorageUnavailable:
+		code = tresor.ECStorageUnavailable
+		msg, de = "The audit trail cannot be written: the database cannot be reached at the moment, and nothing is shown without it; try again shortly.",
+			"Das Protokoll kann nicht geschrieben werden, weil die Datenbank gerade nicht erreichbar ist, und ohne es wird nichts angezeigt. Bitte versuchen Sie es gleich noch einmal."
+	}
+	return &tresor.Error{Code: code, Message: msg, MessageDE: de, Err: err}
 }
 
 // recordBestEffort records entries whose failure must not change the answer

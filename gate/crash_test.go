@@ -26,7 +26,9 @@ func TestMain(m *testing.M) {
 		crashChild(db)
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	realATProto.Close() // the AT Protocol servers, if a test started them
+	os.Exit(code)
 }
 
 const firstBatch, secondBatch = 1000, 400000

@@ -129,6 +129,28 @@ func (g *Gate) Backend() string { return g.store.Backend() }
 // PoolStats describes the connection pools.
 func (g *Gate) PoolStats() []tresor.PoolStats { return g.store.Stats() }
 
+// StorageError turns an error of the storage itself — the database out of
+// reach, its disk full — into storage_unavailable or storage_full, with the
+// rule for the person; other errors stay as they are.
+func (g *Gate) StorageError(err error) error {
+	if err == nil || tresor.ErrorCode(err) != tresor.ECInternal {
+		return err
+	}
+	switch g.store.Fault(err) {
+	case tresor.ECStorageUnavailable:
+		return &tresor.Error{Code: tresor.ECStorageUnavailable,
+			Message:   "The database cannot be reached at the moment; try again shortly.",
+			MessageDE: "Die Datenbank ist gerade nicht erreichbar; bitte versuchen Sie es gleich noch einmal.",
+			Err:       err}
+	case tresor.ECStorageFull:
+		return &tresor.Error{Code: tresor.ECStorageFull,
+			Message:   "The server's storage is full, so nothing can be stored or shown (every access is recorded first); tell the administrator.",
+			MessageDE: "Der Speicher des Servers ist voll; es kann nichts gespeichert oder angezeigt werden (jeder Zugriff wird zuerst protokolliert). Bitte informieren Sie die Administration.",
+			Err:       err}
+	}
+	return err
+}
+
 // Ready reports whether requests can be served: the database answers and its
 // schema is the one this build expects.
 func (g *Gate) Ready(ctx context.Context) error {

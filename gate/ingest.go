@@ -492,6 +492,16 @@ func (in *ingest) screenStored(ctx context.Context, r interface {
 	if err != nil {
 		return nil, err
 	}
+	var suppressed map[tresor.LookupKey]bool
+	if in.req.pu.HidesObjected {
+		var keys []tresor.LookupKey
+		for _, a := range batch {
+			keys = append(keys, a.keys...)
+		}
+		if suppressed, err = r.SuppressedKeys(ctx, keys, suppressionScope); err != nil {
+			return nil, err
+		}
+	}
 	var keep []*admitted
 	for _, a := range batch {
 		dup := false
@@ -505,15 +515,9 @@ func (in *ingest) screenStored(ctx context.Context, r interface {
 			in.rep.Duplicates++
 			continue
 		}
-		if in.req.pu.HidesObjected {
-			suppressed, err := r.Suppressed(ctx, a.keys, suppressionScope)
-			if err != nil {
-				return nil, err
-			}
-			if suppressed {
-				in.refuse(a.row, "suppressed", "the person objected to marketing; the suppression list keeps them out (Art. 21)")
-				continue
-			}
+		if slices.ContainsFunc(a.keys, func(k tresor.LookupKey) bool { return suppressed[k] }) {
+			in.refuse(a.row, "suppressed", "the person objected to marketing; the suppression list keeps them out (Art. 21)")
+			continue
 		}
 		keep = append(keep, a)
 	}

@@ -1,17 +1,13 @@
 package gate_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -189,76 +185,7 @@ func TestListeningOnGoToSocial(t *testing.T) {
 			t.Errorf("%d windows closed, want 1", closed)
 		}
 		t.Run("after the window closes no handle or text is on disk", func(t *testing.T) {
-			for _, table := range []string{"listening_windows", "listening_authors", "listening_seen"} {
-				var n int
-				must(t, raw.QueryRow("SELECT count(*) FROM "+table).Scan(&n))
-				if n != 0 {
-					t.Errorf("%s holds %d rows after the window closed", table, n)
-				}
-			}
-			if cfg.DB != "" { // PostgreSQL: every row of every table (audit trail included), as text
-				var tables []string
-				trs, err := raw.Query("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'")
-				must(t, err)
-				for trs.Next() {
-					var name string
-					must(t, trs.Scan(&name))
-					tables = append(tables, name)
-				}
-				must(t, trs.Err())
-				trs.Close()
-				if !slices.Contains(tables, "listening_aggregates") || !slices.Contains(tables, "audit_log") {
-					t.Fatalf("the scan sees the tables %v, not the database's", tables)
-				}
-				for _, table := range tables {
-					rows, err := raw.Query("SELECT t::text FROM " + table + " t")
-					must(t, err)
-					for rows.Next() {
-						var row string
-						must(t, rows.Scan(&row))
-						for _, nd := range needles {
-							if strings.Contains(strings.ToLower(row), strings.ToLower(nd)) {
-								t.Errorf("%s holds %q: %s", table, nd, row)
-							}
-						}
-					}
-					must(t, rows.Err())
-					rows.Close()
-				}
-			}
-			// Every file of the data directory: the SQLite database with
-			// its -wal and -shm, keys, logs.
-			var files int
-			control := false // the topic's own hashtag is stored: proves the search reads the files
-			must(t, filepath.WalkDir(cfg.DataDir, func(path string, d fs.DirEntry, err error) error {
-				if err != nil || d.IsDir() {
-					return err
-				}
-				b, err := os.ReadFile(path)
-				if err != nil {
-					return err
-				}
-				files++
-				lower := bytes.ToLower(b)
-				control = control || bytes.Contains(lower, bytes.ToLower([]byte(tag)))
-				for _, nd := range needles {
-					if bytes.Contains(lower, bytes.ToLower([]byte(nd))) {
-						t.Errorf("%s holds %q", filepath.Base(path), nd)
-					}
-				}
-				return nil
-			}))
-			if cfg.DB == "" {
-				if !control {
-					t.Errorf("the topic's hashtag %s was not found in the data directory: the search reads nothing", tag)
-				}
-				for _, f := range []string{datadir.DatabaseFile, datadir.DatabaseFile + "-wal"} {
-					if _, err := os.Stat(filepath.Join(cfg.DataDir, f)); err != nil {
-						t.Errorf("the check did not see %s: %v", f, err)
-					}
-				}
-			}
-			t.Logf("%d files searched for %d needles", files, len(needles))
+			assertNothingOnDisk(t, cfg, raw, tag, needles)
 		})
 	}
 

@@ -63,9 +63,9 @@ func BenchmarkSearch(b *testing.B) {
 		build := time.Since(start)
 		anon1, rss1, heap1 := memory()
 		b.ReportMetric(build.Seconds(), "build_s")
-		// The resident set grows by the index (anonymous memory) and by the
-		// database file's pages the readers map (mmap_size): the index's
-		// share is the anonymous part.
+		// The resident set grows by the index (anonymous memory) and by any
+		// file pages mapped (the readers no longer map the database, see
+		// sqlite.Open): the index's share is the anonymous part.
 		b.ReportMetric(float64(anon1-anon0)/(1<<20), "rss_anon_growth_MB")
 		b.ReportMetric(float64(rss1-rss0)/(1<<20), "rss_growth_MB")
 		b.ReportMetric(float64(heap1-heap0)/(1<<20), "heap_growth_MB")

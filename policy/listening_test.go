@@ -53,18 +53,7 @@ func TestListeningPolicy(t *testing.T) {
 		}
 	})
 	t.Run("the settings survive policy show", func(t *testing.T) {
-		p, err := policy.Parse(bytes.Replace(policy.DefaultYAML(), []byte("k: 10"), []byte("k: 12"), 1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := p.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		q, err := policy.Parse(out)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, q := shownAgain(t, "k: 10", "k: 12")
 		if q.Listening.K != 12 || !slices.Equal(q.ListeningPurposes(), p.ListeningPurposes()) {
 			t.Errorf("after marshal: k %d, purposes %v", q.Listening.K, q.ListeningPurposes())
 		}
@@ -101,20 +90,27 @@ func TestListeningPolicy(t *testing.T) {
 		}
 	})
 	t.Run("the differential privacy settings survive policy show", func(t *testing.T) {
-		p, err := policy.Parse(bytes.Replace(policy.DefaultYAML(), []byte("dp_epsilon_per_query: 0.5"), []byte("dp_epsilon_per_query: 0.25"), 1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := p.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		q, err := policy.Parse(out)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, q := shownAgain(t, "dp_epsilon_per_query: 0.5", "dp_epsilon_per_query: 0.25")
 		if q.Listening != p.Listening || q.Listening.EpsilonPerQuery != 0.25 {
 			t.Errorf("after marshal: %+v, want %+v", q.Listening, p.Listening)
 		}
 	})
+}
+
+// shownAgain parses the default policy with one setting changed, and that
+// policy again after policy show (Marshal).
+func shownAgain(t *testing.T, from, to string) (p, q *policy.Policy) {
+	t.Helper()
+	p, err := policy.Parse(bytes.Replace(policy.DefaultYAML(), []byte(from), []byte(to), 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q, err = policy.Parse(out); err != nil {
+		t.Fatal(err)
+	}
+	return p, q
 }

@@ -7,13 +7,17 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,6 +36,10 @@ var migrations embed.FS
 type Options struct {
 	// MaxConns is the size of the pool; 0 means 20.
 	MaxConns int
+	// Statements, if set, counts every statement sent to the server:
+	// queries, executions of prepared statements, COPYs and the statements
+	// of a batch (for tests that hold a bulk path to a fixed number).
+	Statements *atomic.Int64
 }
 
 // migrationLockKey is an arbitrary constant shared by every Tresor server, so
@@ -43,6 +51,9 @@ func Open(ctx context.Context, url string, opt Options) (*sqlstore.DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: the database URL is invalid: %w", redact(err))
+	}
+	if opt.Statements != nil {
+		cfg.Tracer = counter{opt.Statements}
 	}
 	db := stdlib.OpenDB(*cfg)
 	n := opt.MaxConns
@@ -60,16 +71,24 @@ func Open(ctx context.Context, url string, opt Options) (*sqlstore.DB, error) {
 		return nil, err
 	}
 	s, err := sqlstore.New(db, nil, sqlstore.Dialect{
-		Name:           "postgres",
-		Migrations:     sub,
-		TranslateError: translateError,
-		MigrationLock:  fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
-		CopyContacts:   copyContacts,
-		RewrapKeys:     rewrapKeys,
-		CopyAudit:      copyAudit,
-		Snapshot:       func(ctx context.Context, _ *sql.DB, w io.Writer) error { return dump(ctx, url, w) },
-		NotifyChange:   "SELECT pg_notify('" + changesChannel + "', '')",
-		ListenChanges:  func(ctx context.Context, woke func()) error { return listen(ctx, cfg, woke) },
+		Name:              "postgres",
+		Migrations:        sub,
+		TranslateError:    translateError,
+		Fault:             fault,
+		MigrationLock:     fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
+		CopyContacts:      copyContacts,
+		RewrapKeys:        rewrapKeys,
+		CopyAudit:         copyAudit,
+		LookupArray:       lookupArray,
+		SuppressedArray:   suppressedArray,
+		AuditObjectsArray: auditObjectsArray,
+		AuditIDsArray:     auditIDsArray,
+		AuditRefsArray:    auditRefsArray,
+		CopyNotices:       copyNotices,
+		Analyze:           analyzeBulk,
+		Snapshot:          func(ctx context.Context, _ *sql.DB, w io.Writer) error { return dump(ctx, url, w) },
+		NotifyChange:      "SELECT pg_notify('" + changesChannel + "', '')",
+		ListenChanges:     func(ctx context.Context, woke func()) error { return listen(ctx, cfg, woke) },
 	})
 	if err != nil {
 		db.Close()
@@ -89,6 +108,12 @@ func redact(err error) error {
 
 // translateError maps constraint violations to Tresor's errors.
 func translateError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if connectionLost(err) {
+		return &tresor.Error{Code: tresor.ECStorageUnavailable, Message: "The database cannot be reached at the moment; try again shortly.", Err: err}
+	}
 	var e *pgconn.PgError
 	if !errors.As(err, &e) {
 		return err
@@ -100,6 +125,36 @@ func translateError(err error) error {
 		return &tresor.Error{Code: tresor.ECInvalidReference, Message: "A referenced object does not exist, or the object is still referenced.", Err: err}
 	}
 	return err
+}
+
+// fault names an error of the storage: the database out of reach, or its
+// disk full.
+func fault(err error) tresor.Code {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "53100" { // disk_full
+		return tresor.ECStorageFull
+	}
+	if connectionLost(err) {
+		return tresor.ECStorageUnavailable
+	}
+	return ""
+}
+
+// connectionLost tells an error of reaching PostgreSQL — no connection, a
+// connection cut, the server shutting down or not accepting yet — from an
+// answer of it.
+func connectionLost(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exception; 57P01–57P03: the server shuts
+		// down, crashed or cannot accept connections yet.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) || pgconn.SafeToRetry(err)
 }
 
 // copyContacts bulk-inserts contacts and their lookup keys with COPY on the

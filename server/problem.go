@@ -16,6 +16,8 @@ import (
 var statusOf = map[tresor.Code]int{
 	tresor.ECInternal:                 http.StatusInternalServerError,
 	tresor.ECUnavailable:              http.StatusServiceUnavailable,
+	tresor.ECStorageUnavailable:       http.StatusServiceUnavailable,
+	tresor.ECStorageFull:              http.StatusInsufficientStorage,
 	tresor.ECUnauthenticated:          http.StatusUnauthorized,
 	tresor.ECForbidden:                http.StatusForbidden,
 	tresor.ECPurposeMissing:           http.StatusBadRequest,
@@ -72,6 +74,8 @@ var statusOf = map[tresor.Code]int{
 var titleOf = map[tresor.Code]string{
 	tresor.ECInternal:           "Internal error",
 	tresor.ECUnavailable:        "Service unavailable",
+	tresor.ECStorageUnavailable: "Database unavailable",
+	tresor.ECStorageFull:        "Storage full",
 	tresor.ECUnauthenticated:    "Not authenticated",
 	tresor.ECForbidden:          "Forbidden",
 	tresor.ECPurposeMissing:     "Purpose missing",
@@ -146,12 +150,22 @@ type explanation struct {
 	DE string `json:"de"`
 }
 
+// storageError names an error of reaching the database as such (503
+// storage_unavailable), where the service behind Health can tell.
+func (s *Server) storageError(err error) error {
+	if c, ok := s.svc.Health.(interface{ StorageError(error) error }); ok {
+		return c.StorageError(err)
+	}
+	return err
+}
+
 // problemType is the URI of a problem type: a URN, so it needs no web server.
 func problemType(code tresor.Code) string { return "urn:tresor:problem:" + string(code) }
 
 // writeError writes err as problem+json. Errors that are not *tresor.Error
 // are internal: logged in full, shown only as "internal error".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	err = s.storageError(err)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		err = tresor.Errorf(tresor.ECBodyTooLarge, "The body is larger than %d bytes.", mbe.Limit)

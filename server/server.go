@@ -183,6 +183,10 @@ func (s *Server) Serve() error {
 	return err
 }
 
+// Drain reports not-ready (/readyz answers 503) while the server goes on
+// serving every request; Shutdown follows.
+func (s *Server) Drain() { s.stopping.Store(true) }
+
 // Shutdown stops accepting requests, reports not-ready, and waits for the
 // requests in flight until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {

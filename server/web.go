@@ -64,6 +64,7 @@ func serveStatic(w http.ResponseWriter, r *http.Request) error {
 // pageError turns an error of a page into what a browser needs: a sign-in
 // redirect, or the page with the message.
 func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	err = s.storageError(err)
 	switch tresor.ErrorCode(err) {
 	case tresor.ECUnauthenticated:
 		http.Redirect(w, r, "/login", http.StatusSeeOther)

@@ -1,5 +1,6 @@
-// Package socialtest runs a real GoToSocial server (the Mastodon client API)
-// for the social connector's integration tests.
+// Package socialtest runs real servers of the social networks for the
+// connectors' integration tests: GoToSocial (the Mastodon client API), and
+// a PDS with its PLC directory and AppView for Bluesky (atproto.go).
 //
 // GoToSocial starts one server per calling test, with its own SQLite database
 // and storage in the test's temporary directory, so tests share no accounts or

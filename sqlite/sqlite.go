@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -45,7 +46,12 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.DB, error) {
 	// _txlock=immediate takes the write lock at BEGIN, so a transaction that
 	// reads before it writes can never fail to upgrade its lock.
 	writerDSN := DSN(path, "cache_size(-65536)") + "&_txlock=immediate"
-	readerDSN := DSN(path, "cache_size(-16384)", "query_only(1)", "mmap_size(1073741824)")
+	// The readers do not map the file (mmap_size 0): every read is audited,
+	// so the database changes all the time, and a read transaction that
+	// finds it changed unmaps the whole mapping before it starts; over HTTP
+	// a single-contact GET served 55–97 % more requests without it
+	// (docs/benchmarks.md, issue [2.6]).
+	readerDSN := DSN(path, "cache_size(-16384)", "query_only(1)", "mmap_size(0)")
 
 	writer, err := sql.Open("sqlite", writerDSN)
 	if err != nil {
@@ -82,6 +88,7 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.DB, error) {
 		Migrations:       sub,
 		TranslateError:   translateError,
 		PositionalParams: true,
+		Fault:            fault,
 		Snapshot:         func(ctx context.Context, db *sql.DB, w io.Writer) error { return snapshot(ctx, db, path, w) },
 		Check:            check,
 		Compact:          compact,
@@ -143,6 +150,19 @@ func translateError(err error) error {
 		return &tresor.Error{Code: tresor.ECInvalidReference, Message: "A referenced object does not exist, or the object is still referenced.", Err: err}
 	}
 	return err
+}
+
+// fault names an error of the storage: the disk (or the file size limit)
+// full.
+func fault(err error) tresor.Code {
+	var e *sqlite.Error
+	if errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_FULL {
+		return tresor.ECStorageFull
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EFBIG) {
+		return tresor.ECStorageFull
+	}
+	return ""
 }
 
 // snapshot copies the database with VACUUM INTO: a consistent copy taken

@@ -336,6 +336,9 @@ func (c *conn) InsertAudit(ctx context.Context, entries []*tresor.AuditEntry) er
 	if len(entries) == 0 {
 		return nil
 	}
+	if err := c.addIDs(ctx, entries); err != nil {
+		return err
+	}
 	rows := make([][]any, len(entries))
 	for i, e := range entries {
 		var err error
@@ -419,6 +422,13 @@ func (c *conn) IndexAudit(ctx context.Context, limit int) (int, error) {
 			if r.ids == "" {
 				continue
 			}
+			if q := c.db.dialect.AuditObjectsArray; q != "" {
+				// one statement for an entry, however many objects it names
+				if _, err := c.queryExec(ctx, q, uniqueIDs(strings.Split(r.ids, ",")), r.seq); err != nil {
+					return 0, fmt.Errorf("index audit objects: %w", err)
+				}
+				continue
+			}
 			for _, id := range uniqueIDs(strings.Split(r.ids, ",")) {
 				if _, err := obj.ExecContext(ctx, id, r.seq); err != nil {
 					return 0, err
@@ -466,9 +476,19 @@ func (c *conn) IndexAudit(ctx context.Context, limit int) (int, error) {
 		}
 		return cmp.Compare(a.block, b.block)
 	})
-	for _, k := range order {
-		if _, err := ref.ExecContext(ctx, k.grp, k.block, counts[k], rowsOf[k]); err != nil {
-			return 0, err
+	if q := c.db.dialect.AuditRefsArray; q != "" && len(order) > 0 {
+		grps, blocks, ns, seqs := make([]int64, len(order)), make([]int64, len(order)), make([]int64, len(order)), make([][]byte, len(order))
+		for i, k := range order {
+			grps[i], blocks[i], ns[i], seqs[i] = k.grp, k.block, counts[k], rowsOf[k]
+		}
+		if _, err := c.queryExec(ctx, q, grps, blocks, ns, seqs); err != nil {
+			return 0, fmt.Errorf("index audit objects: %w", err)
+		}
+	} else {
+		for _, k := range order {
+			if _, err := ref.ExecContext(ctx, k.grp, k.block, counts[k], rowsOf[k]); err != nil {
+				return 0, err
+			}
 		}
 	}
 	_, err = c.exec(ctx, "audit-indexed-set", rows[len(rows)-1].seq)

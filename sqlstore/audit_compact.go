@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"github.com/google/uuid"
+
+	"tresor"
 )
 
 // The compact form of audit entries (migration 0028). An entry's strings
@@ -177,6 +179,49 @@ func (c *conn) lookupRef(ctx context.Context, insert, sel string, v any) (int64,
 		return 0, err
 	}
 	return r, s.QueryRowContext(ctx, v).Scan(&r)
+}
+
+// addIDs gives the UUIDs the entries name that are not cached their refs
+// in one statement, where the dialect can (an import names thousands of new
+// people in one append).
+func (c *conn) addIDs(ctx context.Context, entries []*tresor.AuditEntry) error {
+	q := c.db.dialect.AuditIDsArray
+	if q == "" {
+		return nil
+	}
+	var ids [][]byte
+	seen := map[uuid.UUID]bool{}
+	for _, e := range entries {
+		for _, id := range e.ObjectIDs {
+			u, ok := canonicalUUID(id)
+			if !ok || seen[u] {
+				continue
+			}
+			seen[u] = true
+			if _, ok := c.cachedID(u); !ok {
+				ids = append(ids, u[:])
+			}
+		}
+	}
+	if len(ids) < 2 {
+		return nil // one is added as it comes
+	}
+	rows, err := c.queryText(ctx, q, ids)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r int64
+		var id []byte
+		if err := rows.Scan(&r, &id); err != nil {
+			return err
+		}
+		if u, err := uuid.FromBytes(id); err == nil {
+			c.rememberID(r, u)
+		}
+	}
+	return rows.Err()
 }
 
 // knownTermRef is the ref of s as text for a filter, or s itself when no

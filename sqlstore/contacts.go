@@ -169,6 +169,7 @@ func (c *conn) InsertContacts(ctx context.Context, rows []*tresor.ContactRow) er
 		if err := c.db.dialect.CopyContacts(ctx, c.sqlConn, rows); err != nil {
 			return fmt.Errorf("copy contacts: %w", c.db.dialect.TranslateError(err))
 		}
+		c.bulk += len(rows)
 		return nil
 	}
 	ins, err := c.stmt(ctx, "contact-insert")

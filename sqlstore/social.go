@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,13 @@ func (c *conn) Notices(ctx context.Context, q tresor.NoticeQuery) ([]*tresor.Not
 
 // InsertNotices stores information duties.
 func (c *conn) InsertNotices(ctx context.Context, ns []*tresor.Notice) error {
+	if c.db.dialect.CopyNotices != nil && c.sqlConn != nil && len(ns) > 1 {
+		if err := c.db.dialect.CopyNotices(ctx, c.sqlConn, ns); err != nil {
+			return fmt.Errorf("copy notices: %w", c.db.dialect.TranslateError(err))
+		}
+		c.bulk += len(ns)
+		return nil
+	}
 	s, err := c.stmt(ctx, "notice-insert")
 	if err != nil {
 		return err
@@ -65,6 +73,9 @@ func (c *conn) LookupContacts(ctx context.Context, keys []tresor.LookupKey) (map
 	byKind := map[tresor.LookupKind][]string{}
 	for _, k := range keys {
 		byKind[k.Kind] = append(byKind[k.Kind], k.Value)
+	}
+	if c.db.dialect.LookupArray != "" {
+		return c.lookupArray(ctx, byKind)
 	}
 	out := map[tresor.LookupKey]string{}
 	for kind, values := range byKind {

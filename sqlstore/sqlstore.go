@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"tresor"
@@ -60,6 +61,34 @@ type Dialect struct {
 	NotifyChange string
 	// ListenChanges, if set, calls woke on every notification until ctx ends.
 	ListenChanges func(ctx context.Context, woke func()) error
+
+	// The bulk paths of an import, each one statement for a whole batch
+	// whatever its size (see bulk.go). Unset, the shared SQL runs instead.
+
+	// LookupArray, if set, finds the contact of each of the values $2 (an
+	// array) of the kind $1, returning (value, contact_id).
+	LookupArray string
+	// SuppressedArray, if set, returns those of the values $2 (an array) of
+	// the kind $1 that are suppressed for the scope $3.
+	SuppressedArray string
+	// AuditObjectsArray, if set, indexes the object ids $1 (an array) as
+	// touched by the entry $2, skipping those indexed already.
+	AuditObjectsArray string
+	// AuditIDsArray, if set, adds the UUIDs $1 (an array of 16-byte values)
+	// to audit_ids where missing and returns ref and id of every one.
+	AuditIDsArray string
+	// AuditRefsArray, if set, appends postings to audit_refs from the
+	// arrays $1 (grp), $2 (block), $3 (n) and $4 (seqs), one statement for
+	// all rows.
+	AuditRefsArray string
+	// CopyNotices, if set, bulk-inserts information duties on the
+	// connection of the current transaction (COPY).
+	CopyNotices func(ctx context.Context, conn *sql.Conn, ns []*tresor.Notice) error
+	// Fault, if set, names an error of the storage itself (tresor.Store.Fault).
+	Fault func(error) tresor.Code
+	// Analyze, if set, refreshes the planner's statistics of the tables a
+	// bulk load fills; it runs after a commit that grew them by much.
+	Analyze string
 }
 
 // DB is a tresor.Store on one writer pool and one reader pool (the same pool
@@ -70,6 +99,7 @@ type DB struct {
 	reader     *pool
 	migrations []migration
 	dict       *auditDict // the refs of the audit trail's compact form
+	analyze    analyzer
 }
 
 var _ tresor.Store = (*DB)(nil)
@@ -117,6 +147,7 @@ func (db *DB) Check(ctx context.Context) error {
 
 // Close closes the pools.
 func (db *DB) Close() error {
+	db.analyze.wg.Wait()
 	err := db.writer.close()
 	if db.reader != db.writer {
 		err = errors.Join(err, db.reader.close())
@@ -151,6 +182,14 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) error {
 	return err
 }
 
+// Fault names an error of the storage itself, or "".
+func (db *DB) Fault(err error) tresor.Code {
+	if err == nil || db.dialect.Fault == nil {
+		return ""
+	}
+	return db.dialect.Fault(err)
+}
+
 // Read returns the queries on the reader pool.
 func (db *DB) Read() tresor.Reader { return &conn{db: db, pool: db.reader} }
 
@@ -163,12 +202,12 @@ func (db *DB) Update(ctx context.Context, fn func(tresor.Tx) error) (err error) 
 	}
 	c, err := db.writer.db.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("acquire connection: %w", err)
+		return fmt.Errorf("acquire connection: %w", db.dialect.TranslateError(err))
 	}
 	defer c.Close()
 	tx, err := c.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return fmt.Errorf("begin: %w", db.dialect.TranslateError(err))
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -179,16 +218,17 @@ func (db *DB) Update(ctx context.Context, fn func(tresor.Tx) error) (err error) 
 			_ = tx.Rollback()
 		}
 	}()
-	tc := &conn{db: db, pool: db.writer, tx: tx, sqlConn: c}
-	if err := fn(tc); err != nil {
+	cn := &conn{db: db, pool: db.writer, tx: tx, sqlConn: c}
+	if err := fn(cn); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", db.dialect.TranslateError(err))
 	}
-	if tc.auditNew != nil {
-		db.dict.merge(tc.auditNew)
+	if cn.auditNew != nil {
+		db.dict.merge(cn.auditNew)
 	}
+	db.bulkLoaded(ctx, cn.bulk)
 	return nil
 }
 
@@ -196,7 +236,8 @@ func (db *DB) Update(ctx context.Context, fn func(tresor.Tx) error) (err error) 
 type pool struct {
 	name       string
 	db         *sql.DB
-	positional bool // the dialect's PositionalParams
+	positional bool        // the dialect's PositionalParams
+	prepared   atomic.Bool // every statement is prepared
 	mu         sync.Mutex
 	stmts      map[string]*sql.Stmt
 }
@@ -227,10 +268,7 @@ func (p *pool) stmt(ctx context.Context, name string) (*sql.Stmt, error) {
 // prepareAll prepares every named statement not prepared yet; those with
 // ? parameters (named "…?") only where the dialect has them.
 func (p *pool) prepareAll(ctx context.Context) error {
-	p.mu.Lock()
-	n := len(p.stmts)
-	p.mu.Unlock()
-	if n == len(queries) {
+	if p.prepared.Load() {
 		return nil
 	}
 	for name := range queries {
@@ -241,6 +279,7 @@ func (p *pool) prepareAll(ctx context.Context) error {
 			return err
 		}
 	}
+	p.prepared.Store(true)
 	return nil
 }
 
@@ -266,6 +305,7 @@ type conn struct {
 	pool    *pool
 	tx      *sql.Tx   // nil outside a transaction
 	sqlConn *sql.Conn // the transaction's connection
+	bulk    int       // rows this transaction bulk-inserted
 	// auditNew holds the audit refs the transaction wrote or read, for the
 	// shared cache once it commits.
 	auditNew *auditDict
@@ -315,6 +355,21 @@ func (c *conn) exec(ctx context.Context, name string, args ...any) (sql.Result, 
 	res, err := s.ExecContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, c.db.dialect.TranslateError(err))
+	}
+	return res, nil
+}
+
+// queryExec runs a statement built at run time, or chosen by the dialect.
+func (c *conn) queryExec(ctx context.Context, text string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	var err error
+	if c.tx != nil {
+		res, err = c.tx.ExecContext(ctx, text, args...)
+	} else {
+		res, err = c.pool.db.ExecContext(ctx, text, args...)
+	}
+	if err != nil {
+		return nil, c.db.dialect.TranslateError(err)
 	}
 	return res, nil
 }

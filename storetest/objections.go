@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -16,6 +17,37 @@ var objectionTests = []struct {
 	{"InterestObjectionRoundTripReplaceDelete", testInterestObjection},
 	{"InterestObjectionGoesWithTheContact", testInterestObjectionCascades},
 	{"UnsuppressTakesOnlyTheKeysOfTheScope", testUnsuppress},
+	{"SuppressedKeysOfABatchAreExactlyThoseOnTheList", testSuppressedKeys},
+}
+
+// testSuppressedKeys: the check of a whole import batch finds exactly the
+// keys on the list for the scope, of every kind, in a batch larger than
+// one statement's worth of parameters.
+func testSuppressedKeys(t *testing.T, s tresor.Store) {
+	var keys []tresor.LookupKey
+	for i := range 1200 {
+		kind := tresor.LookupEmail
+		if i%2 == 1 {
+			kind = tresor.LookupPhone
+		}
+		keys = append(keys, tresor.LookupKey{Kind: kind, Value: fmt.Sprintf("batch-%04d", i)})
+	}
+	on := []tresor.LookupKey{keys[3], keys[700], keys[1101]}
+	update(t, s, func(tx tresor.Tx) error { return tx.Suppress(ctx, on, "marketing", epoch) })
+	update(t, s, func(tx tresor.Tx) error { return tx.Suppress(ctx, keys[10:11], "other", epoch) })
+	got, err := s.Read().SuppressedKeys(ctx, keys, "marketing")
+	must(t, err)
+	if len(got) != len(on) {
+		t.Fatalf("suppressed = %v, want %v", got, on)
+	}
+	for _, k := range on {
+		if !got[k] {
+			t.Errorf("%v is on the list but not found", k)
+		}
+	}
+	if got, err = s.Read().SuppressedKeys(ctx, nil, "marketing"); err != nil || len(got) != 0 {
+		t.Fatalf("no keys: %v, %v", got, err)
+	}
 }
 
 // testUnsuppress: taking keys off the suppression list removes exactly

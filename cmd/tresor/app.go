@@ -91,6 +91,7 @@ type config struct {
 	// how often the server publishes due posts and reads the inboxes, and
 	// the purpose it reads them under
 	socialEvery   time.Duration
+	drain         time.Duration
 	socialPurpose string
 	// the time zone of the working day, and the hour of it the task
 	// reminders go out (negative: never)
@@ -242,6 +243,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.auditKeep, "audit-retention", m.envDuration("TRESOR_AUDIT_RETENTION", 87600*time.Hour), "keep audit entries this long (default 10 years), then prune them after a signed checkpoint; 0 keeps them forever (TRESOR_AUDIT_RETENTION)")
 	fs.DurationVar(&cfg.retention, "retention-interval", m.envDuration("TRESOR_RETENTION_INTERVAL", 24*time.Hour), "how often the retention policy runs inside the server; 0 turns it off (TRESOR_RETENTION_INTERVAL)")
 	fs.DurationVar(&cfg.socialEvery, "social-interval", m.envDuration("TRESOR_SOCIAL_INTERVAL", time.Minute), "how often scheduled posts go out, the channels' inboxes are read and the listening topics' streams are kept running (and, with a mail server, hourly, Art. 14 notices due within 7 days are mailed); 0 turns this off (TRESOR_SOCIAL_INTERVAL)")
+	fs.DurationVar(&cfg.drain, "drain", m.envDuration("TRESOR_DRAIN", 0), "on SIGTERM or SIGINT, first answer /readyz with 503 for this long while still serving every request, so that a load balancer takes the server out before it stops (TRESOR_DRAIN; 0: stop at once)")
 	fs.StringVar(&cfg.socialPurpose, "social-purpose", m.env("TRESOR_SOCIAL_PURPOSE", ""), "the purpose inboxes are read under (TRESOR_SOCIAL_PURPOSE; default: the policy's first purpose that answers people, service in the built-in policy)")
 	fs.StringVar(&cfg.timeZone, "time-zone", m.env("TRESOR_TIME_ZONE", "Europe/Berlin"), "time zone of the working day: when a task is due or overdue and when reminders go out (TRESOR_TIME_ZONE)")
 	fs.IntVar(&cfg.reminderHour, "reminder-hour", m.envInt("TRESOR_REMINDER_HOUR", 7), "hour of the day (in --time-zone) the daily task reminder mails and the DPO's reminders of request deadlines go out, with a mail server; -1 turns them off (TRESOR_REMINDER_HOUR)")
@@ -376,6 +378,17 @@ and a user who works with contacts, then an API token:
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	if cfg.drain > 0 {
+		// Not ready any more, but still serving: the load balancer's
+		// health check sees the 503 and sends no new requests here.
+		srv.Drain()
+		log.Info("draining: /readyz answers 503 while requests are still served", "for", cfg.drain.String())
+		select {
+		case err := <-errc:
+			return err
+		case <-time.After(cfg.drain):
+		}
 	}
 	log.Info("shutting down: finishing requests in flight")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -19,6 +19,7 @@ type command struct {
 var commands = []command{
 	{"serve", "", "start the server; migrates the database forward", (*Main).serve},
 	{"migrate", "", "apply database migrations", (*Main).migrate},
+	{"migrate-data", "--to postgres://… [--dry-run]", "copy the SQLite data directory into an empty PostgreSQL database, byte for byte, then verify it (counts, keys, audit trail, a sample of people); resumable", (*Main).migrateData},
 	{"version", "", "print the version", func(m *Main, _ context.Context, args []string) error { return m.version(args) }},
 	{"user create", "--email E --role R", "create a user; prints a generated password once", (*Main).userCreate},
 	{"user list", "", "list users, their roles, second factor and state", (*Main).userList},

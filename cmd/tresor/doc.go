@@ -4,6 +4,10 @@
 //
 //	tresor serve                             start the server; migrates the database forward
 //	tresor migrate                           apply database migrations
+//	tresor migrate-data --to postgres://… [--dry-run]
+//	                                         copy the SQLite data directory into an empty PostgreSQL
+//	                                         database, byte for byte, then verify it (counts, keys,
+//	                                         audit trail, a sample of people); resumable
 //	tresor version                           print the version
 //	tresor user create --email E --role R    create a user; prints a generated password once
 //	tresor user list                         list users, their roles, second factor and state

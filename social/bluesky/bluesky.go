@@ -114,6 +114,10 @@ type Options struct {
 	HTTPClient *http.Client
 	// PollInterval is how often Stream searches (default 30 s).
 	PollInterval time.Duration
+	// InboxWindow is how far before the newest notification read Inbox
+	// reads again, for mentions the service sorts in late (default
+	// DefaultInboxWindow, a day).
+	InboxWindow time.Duration
 	// Langs are the languages (BCP 47) declared on the posts written;
 	// none when empty.
 	Langs []string
@@ -126,6 +130,7 @@ type Connector struct {
 	creds    Credentials
 	http     *http.Client
 	interval time.Duration
+	window   time.Duration
 	langs    []string
 	log      *slog.Logger
 
@@ -164,11 +169,15 @@ func New(ctx context.Context, c Credentials, opt Options) (*Connector, error) {
 	if interval <= 0 {
 		interval = DefaultPollInterval
 	}
+	window := opt.InboxWindow
+	if window <= 0 {
+		window = DefaultInboxWindow
+	}
 	log := opt.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	conn := &Connector{creds: c, http: hc, interval: interval, langs: append([]string(nil), opt.Langs...), log: log}
+	conn := &Connector{creds: c, http: hc, interval: interval, window: window, langs: append([]string(nil), opt.Langs...), log: log}
 	if err := conn.login(ctx); err != nil {
 		return nil, conn.fail("login", err)
 	}

@@ -431,8 +431,15 @@ func TestInbox(t *testing.T) {
 	if err != nil || len(posts) != 1 || posts[0].ID != uri(200) {
 		t.Fatalf("Inbox after a deletion = %v, %v", posts, err)
 	}
-	if cursor3 == cursor2 || !strings.HasSuffix(cursor3, uri(200)) {
-		t.Errorf("cursor %q", cursor3)
+	if cursor3 == cursor2 {
+		t.Errorf("the cursor did not move: %q", cursor3)
+	}
+	if posts, _, err := c.Inbox(ctx, cursor3); err != nil || len(posts) != 0 {
+		t.Errorf("Inbox(cursor3) = %d posts, %v; want nothing", len(posts), err)
+	}
+	// The cursor is stored unencrypted: it names no post and no person.
+	if strings.Contains(cursor3, "did:plc:bob") || strings.Contains(cursor3, "3kpost") {
+		t.Errorf("the cursor %q shows who wrote", cursor3)
 	}
 
 	// A cursor Inbox does not know reads the newest page.
@@ -625,4 +632,89 @@ func TestSanitize(t *testing.T) {
 	if c.sanitize(plain) != plain {
 		t.Error("a clean error was replaced")
 	}
+}
+
+// TestInboxLateMentions: the service sorts a mention by the earlier of its
+// claimed and its indexed time, so one that is indexed late or backdated
+// lands below the cursor. Inbox reads the window before the cursor again
+// and returns each mention once.
+func TestInboxLateMentions(t *testing.T) {
+	f := newFake(t)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	uri := func(i int) string { return fmt.Sprintf("at://did:plc:bob/app.bsky.feed.post/3klate%04d", i) }
+	mention := func(i int, at time.Time) map[string]any {
+		return note("mention", uri(i), "did:plc:bob", "bob.example", fmt.Sprintf("Nr. %d @tresor.example", i), at, nil)
+	}
+	ids := func(posts []tresor.SocialPost) []string {
+		var out []string
+		for _, p := range posts {
+			out = append(out, strings.TrimPrefix(p.ID, "at://did:plc:bob/app.bsky.feed.post/3klate"))
+		}
+		return out
+	}
+	f.insertNote(mention(1, now.Add(-3*time.Minute)))
+	f.insertNote(mention(2, now.Add(-2*time.Minute)))
+	c := connect(t, f, Options{InboxWindow: 6 * time.Hour})
+	ctx := context.Background()
+	posts, cursor, err := c.Inbox(ctx, "")
+	if err != nil || len(posts) != 2 {
+		t.Fatalf("first read = %v, %v", ids(posts), err)
+	}
+
+	t.Run("a mention sorted below the cursor within the window is read once", func(t *testing.T) {
+		f.insertNote(mention(3, now.Add(-2*time.Hour))) // backdated two hours
+		f.insertNote(mention(4, now.Add(-time.Minute)))
+		posts, next, err := c.Inbox(ctx, cursor)
+		if err != nil || strings.Join(ids(posts), ",") != "0003,0004" {
+			t.Fatalf("Inbox = %v, %v; want 0003 and 0004, oldest first", ids(posts), err)
+		}
+		again, same, err := c.Inbox(ctx, next)
+		if err != nil || len(again) != 0 || same != next {
+			t.Errorf("Inbox again = %v, %v; want nothing and the same cursor", ids(again), err)
+		}
+		cursor = next
+	})
+
+	t.Run("a mention sorted below the window is not read", func(t *testing.T) {
+		f.insertNote(mention(5, now.Add(-7*time.Hour)))
+		posts, _, err := c.Inbox(ctx, cursor)
+		if err != nil || len(posts) != 0 {
+			t.Errorf("Inbox = %v, %v; want nothing: 0005 sorts seven hours back", ids(posts), err)
+		}
+	})
+
+	t.Run("the first read takes the newest page only, also later", func(t *testing.T) {
+		g := newFake(t)
+		for i := range firstPageSize + 5 {
+			g.insertNote(mention(100+i, now.Add(-time.Hour+time.Duration(i)*time.Second)))
+		}
+		c := connect(t, g, Options{})
+		posts, cursor, err := c.Inbox(ctx, "")
+		if err != nil || len(posts) != firstPageSize {
+			t.Fatalf("first read = %d posts, %v", len(posts), err)
+		}
+		g.insertNote(mention(200, now))
+		posts, _, err = c.Inbox(ctx, cursor)
+		if err != nil || strings.Join(ids(posts), ",") != "0200" {
+			t.Errorf("second read = %v, %v; want only the new 0200, not the five below the first page", ids(posts), err)
+		}
+	})
+
+	t.Run("a cursor of the form before the window reads on without repeats", func(t *testing.T) {
+		g := newFake(t)
+		g.insertNote(mention(300, now.Add(-3*time.Minute)))
+		g.insertNote(mention(301, now.Add(-2*time.Minute)))
+		old := now.Add(-2*time.Minute).Format(time.RFC3339Nano) + " " + uri(301)
+		g.insertNote(mention(302, now.Add(-time.Minute)))
+		c := connect(t, g, Options{})
+		posts, cursor, err := c.Inbox(ctx, old)
+		if err != nil || strings.Join(ids(posts), ",") != "0302" {
+			t.Fatalf("Inbox(old cursor) = %v, %v; want 0302", ids(posts), err)
+		}
+		g.insertNote(mention(303, now.Add(-90*time.Second))) // late, between 0301 and 0302
+		posts, _, err = c.Inbox(ctx, cursor)
+		if err != nil || strings.Join(ids(posts), ",") != "0303" {
+			t.Errorf("Inbox = %v, %v; want the late 0303 only", ids(posts), err)
+		}
+	})
 }

@@ -189,6 +189,19 @@ func (f *fakeXRPC) addNote(n map[string]any) {
 	f.notes = append([]map[string]any{n}, f.notes...)
 }
 
+// insertNote adds a notification where the service sorts it: above the
+// first one whose indexedAt is not later (a backdated post sorts low).
+func (f *fakeXRPC) insertNote(n map[string]any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	at := n["indexedAt"].(string)
+	i := slices.IndexFunc(f.notes, func(o map[string]any) bool { return o["indexedAt"].(string) <= at })
+	if i < 0 {
+		i = len(f.notes)
+	}
+	f.notes = slices.Insert(f.notes, i, n)
+}
+
 // removeNote deletes the notification of a URI (its post was deleted).
 func (f *fakeXRPC) removeNote(uri string) {
 	f.mu.Lock()

@@ -27,20 +27,32 @@ const (
 var inboxReasons = []string{"mention", "reply"}
 
 // Inbox lists the mentions of and replies to the account after cursor,
-// oldest first. Without a cursor it reads the newest page. The cursor it
-// returns is the time the newest notification was indexed and its URI; a
-// cursor that is only a post's at:// URI (a SocialPost.ID) is accepted too,
-// and reads up to that post. Up to 1,000 notifications are read after a
-// cursor; beyond that, older ones are skipped.
+// oldest first, each once. Without a cursor it reads the newest page.
+//
+// The service sorts notifications by the earlier of the time a post claims
+// to be written and the time it was indexed, so a mention that is indexed
+// late or carries a backdated time lands below notifications already read.
+// Inbox therefore reads again the window (Options.InboxWindow) before the
+// newest notification it has read, and the cursor it returns remembers the
+// notifications read within that window (as hashes of their URIs, not the
+// URIs) so that none comes twice. A mention placed further back than the
+// window is not read. Up to 1,000 notifications are read after a cursor.
+//
+// Older cursors are still understood: a post's at:// URI (a SocialPost.ID,
+// which the gate keeps after a partial failure) reads what sorts above
+// that post, and "time URI" reads what sorts above it, as before.
 func (c *Connector) Inbox(ctx context.Context, cursor string) ([]tresor.SocialPost, string, error) {
-	cur, hasCursor := parseCursor(cursor)
+	cur := parseCursor(cursor)
+	floor := cur.floor(c.window)
 	limit := firstPageSize
-	if hasCursor {
+	if cur.kind != cursorNone {
 		limit = pageSize
 	}
 	s := c.current()
 	var fresh []inboxItem // newest first
-	seen := map[string]bool{}
+	read := map[string]bool{}
+	newest, oldest, more := cur.at, time.Time{}, false
+	stopped, stopAt := false, time.Time{} // where the cursor ended the read
 	apiCursor := ""
 pages:
 	for page := 0; page < maxPages; page++ {
@@ -57,16 +69,27 @@ pages:
 			return nil, "", c.fail("inbox", err)
 		}
 		for _, it := range items {
-			if hasCursor && (it.post.ID == cur.uri || !cur.at.IsZero() && it.at.Before(cur.at)) {
+			if cur.kind == cursorURI && it.post.ID == cur.uri ||
+				cur.kind == cursorTimeURI && (it.post.ID == cur.uri || it.at.Before(cur.at)) ||
+				cur.kind == cursorWindow && it.at.Before(floor) {
+				stopped, stopAt = true, it.at
 				break pages
 			}
-			if seen[it.post.ID] {
+			if read[it.post.ID] {
 				continue
 			}
-			seen[it.post.ID] = true
+			read[it.post.ID] = true
+			if it.at.After(newest) {
+				newest = it.at
+			}
+			oldest = it.at
+			if cur.has(it.post.ID) {
+				continue
+			}
 			fresh = append(fresh, it)
 		}
-		if !hasCursor || next == "" || next == apiCursor {
+		more = next != "" && next != apiCursor
+		if cur.kind == cursorNone || !more {
 			break
 		}
 		apiCursor = next
@@ -74,38 +97,25 @@ pages:
 	if len(fresh) == 0 {
 		return nil, cursor, nil
 	}
-	next := fresh[0].at.UTC().Format(time.RFC3339Nano) + " " + fresh[0].post.ID
+	// Below from nothing is read again: what an older cursor read, and what
+	// the first read (the newest page) or the page limit left behind.
+	from := cur.from
+	switch {
+	case cur.kind == cursorTimeURI && stopped:
+		from = cur.at
+	case cur.kind == cursorURI && stopped:
+		from = stopAt
+		cur.seen = map[string]int64{uriHash(cur.uri): stopAt.UnixMilli()}
+	case cur.kind != cursorWindow && more && !stopped:
+		from = oldest
+	}
+	next := cur.advance(newest, from, fresh, c.window)
 	slices.Reverse(fresh)
 	posts := make([]tresor.SocialPost, len(fresh))
 	for i, it := range fresh {
 		posts[i] = it.post
 	}
-	return posts, next, nil
-}
-
-// inboxCursor is where the inbox stopped: the time the newest notification
-// read was indexed and its URI.
-type inboxCursor struct {
-	at  time.Time
-	uri string
-}
-
-// parseCursor reads a cursor of Inbox; a cursor it does not know counts as
-// none.
-func parseCursor(s string) (inboxCursor, bool) {
-	s = strings.TrimSpace(s)
-	if strings.HasPrefix(s, "at://") {
-		return inboxCursor{uri: s}, true
-	}
-	ts, uri, ok := strings.Cut(s, " ")
-	if !ok || !strings.HasPrefix(uri, "at://") {
-		return inboxCursor{}, false
-	}
-	t, err := time.Parse(time.RFC3339Nano, ts)
-	if err != nil {
-		return inboxCursor{}, false
-	}
-	return inboxCursor{at: t, uri: uri}, true
+	return posts, next.String(), nil
 }
 
 // inboxItem is a notification mapped to a post, with the time it was
