@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"tresor"
@@ -126,6 +127,7 @@ func (g *Gate) prepareImport(ctx context.Context, r io.Reader, req tresor.Import
 
 // run reads the rows, admits them by the rules and stores them in batches.
 func (in *ingest) run(ctx context.Context, src importer.Reader, progress func(rows int)) error {
+	defer in.sealing.Wait() // nothing is left running when the import stops
 	for {
 		if err := ctx.Err(); err != nil {
 			return err // the server stops: what is not stored yet is not
@@ -146,6 +148,7 @@ func (in *ingest) run(ctx context.Context, src importer.Reader, progress func(ro
 		in.rep.Rows++
 		if a := in.admit(rec); a != nil {
 			in.batch = append(in.batch, a)
+			in.sealAhead(false)
 		}
 		if len(in.batch) >= importBatch {
 			if err := in.flush(ctx); err != nil {
@@ -201,6 +204,8 @@ type ingest struct {
 	network string
 	rep     *tresor.ImportReport
 	batch   []*admitted
+	sealed  int                       // rows of batch handed to sealing so far (ingest_seal.go)
+	sealing sync.WaitGroup            // the sealing of batch under way
 	seen    map[tresor.LookupKey]bool // identifiers of this file's rows so far
 	explIdx map[string]int            // rep.Explained's index by reason and message
 }
@@ -213,6 +218,10 @@ type admitted struct {
 	keys   []tresor.LookupKey     // the blind-index keys of its identifiers
 	ids    []tresor.LookupKey     // those that identify a person: all but the postal address
 	fields []tresor.PersonalField // the personal fields it fills
+
+	sealed  []byte         // its fields, sealed ahead (ingest_seal.go)
+	sealing tresor.Sealing // the new data key they are sealed under
+	sealErr error
 }
 
 func (in *ingest) example(row int, format string, args ...any) {
@@ -376,8 +385,10 @@ func (in *ingest) admit(rec *importer.Record) *admitted {
 // between), and imports of this server take turns (on PostgreSQL, whose
 // transactions overlap).
 func (in *ingest) flush(ctx context.Context) error {
+	in.sealAhead(true)
+	in.sealing.Wait()
 	batch := in.batch
-	in.batch = nil
+	in.batch, in.sealed = nil, 0
 	if len(batch) == 0 {
 		return nil
 	}
@@ -441,10 +452,10 @@ func (in *ingest) store(ctx context.Context, batch []*admitted) (int, error) {
 		var cats []tresor.Category
 		for i, a := range keep {
 			c := a.c
-			c.ID, c.CreatedAt, c.UpdatedAt, c.Version = newID(), now, now, 1
+			c.CreatedAt, c.UpdatedAt, c.Version = now, now, 1
 			c.OwnerID = in.req.ownerID()
 			c.Provenance = tresor.NewProvenance(tresor.Reprovenance(nil, c.Collection.Record(names(a.fields), pu.ID, now, by)))
-			if rows[i], err = g.contactRow(ictx, c, nil, a.keys); err != nil {
+			if rows[i], err = a.contactRow(); err != nil { // sealed by flush's sealAhead
 				return err
 			}
 			ns[i] = &tresor.Notice{ID: newID(), ContactID: c.ID, Source: in.imp.Format, Network: in.network,

@@ -66,6 +66,7 @@ type GTS struct {
 
 	bin, config, log string
 	client           *http.Client
+	proc             *os.Process
 }
 
 // Account is a local account with a user access token (scopes Scopes).
@@ -125,6 +126,7 @@ func GoToSocial(tb testing.TB) *GTS {
 		logFile.Close()
 		tb.Fatalf("start %s: %v", bin, err)
 	}
+	g.proc = cmd.Process
 	exited := make(chan struct{}) // closed when the process has exited, after waitErr is set
 	var waitErr error
 	go func() { waitErr = cmd.Wait(); logFile.Close(); close(exited) }()

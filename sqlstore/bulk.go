@@ -104,14 +104,23 @@ func (c *conn) SuppressedKeys(ctx context.Context, keys []tresor.LookupKey, scop
 				text, args = q, []any{string(kind), values, scope}
 			} else {
 				n = min(n, 500)
+				positional := c.db.dialect.PositionalParams
 				var b strings.Builder
-				b.WriteString("SELECT value FROM suppressions WHERE kind = $1 AND scope = $2 AND value IN (")
+				if positional {
+					b.WriteString("SELECT value FROM suppressions WHERE kind = ? AND scope = ? AND value IN (")
+				} else {
+					b.WriteString("SELECT value FROM suppressions WHERE kind = $1 AND scope = $2 AND value IN (")
+				}
 				args = append(args, string(kind), scope)
 				for i, v := range values[:n] {
 					if i > 0 {
 						b.WriteString(", ")
 					}
-					fmt.Fprintf(&b, "$%d", i+3)
+					if positional {
+						b.WriteByte('?')
+					} else {
+						fmt.Fprintf(&b, "$%d", i+3)
+					}
 					args = append(args, v)
 				}
 				b.WriteByte(')')

@@ -160,7 +160,8 @@ func AddressKinds(keys []tresor.LookupKey) string {
 }
 
 // InsertContacts inserts contacts and their lookup keys, by COPY where the
-// dialect offers it and by one prepared statement per table otherwise.
+// dialect offers it, by multi-row statements where it has ? parameters,
+// and by one prepared statement per row and table otherwise.
 func (c *conn) InsertContacts(ctx context.Context, rows []*tresor.ContactRow) error {
 	if len(rows) == 0 {
 		return nil
@@ -171,6 +172,9 @@ func (c *conn) InsertContacts(ctx context.Context, rows []*tresor.ContactRow) er
 		}
 		c.bulk += len(rows)
 		return nil
+	}
+	if c.bulkRows(len(rows)) {
+		return c.insertContactsBulk(ctx, rows)
 	}
 	ins, err := c.stmt(ctx, "contact-insert")
 	if err != nil {

@@ -395,33 +395,40 @@ func init() {
 
 // multiRow turns a query of one VALUES tuple into one of n tuples,
 // numbering the parameters on, or with ? parameters (positional), where
-// the tuple's parameters are $1 … $k in order and the only ones.
+// the tuple's parameters are $1 … $k in order and the only ones; what
+// else the tuple holds (a NULL, a constant) is repeated as it is.
 func multiRow(q string, n int, positional bool) string {
 	i := strings.Index(q, "VALUES (")
 	j := i + strings.Index(q[i:], ")")
 	if i < 0 || j < i {
 		panic("sqlstore: no VALUES tuple in " + q)
 	}
-	width := strings.Count(q[i:j], "$")
+	tuple := q[i+len("VALUES ") : j+1]
+	width := strings.Count(tuple, "$")
 	var b strings.Builder
 	b.WriteString(q[:i+len("VALUES ")])
 	for r := range n {
 		if r > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteByte('(')
-		for c := range width {
-			if c > 0 {
-				b.WriteString(", ")
+		for k := 0; k < len(tuple); k++ {
+			if tuple[k] != '$' {
+				b.WriteByte(tuple[k])
+				continue
+			}
+			e := k + 1
+			for e < len(tuple) && tuple[e] >= '0' && tuple[e] <= '9' {
+				e++
 			}
 			if positional {
 				b.WriteByte('?')
 			} else {
+				p, _ := strconv.Atoi(tuple[k+1 : e])
 				b.WriteByte('$')
-				b.WriteString(strconv.Itoa(r*width + c + 1))
+				b.WriteString(strconv.Itoa(r*width + p))
 			}
+			k = e - 1
 		}
-		b.WriteByte(')')
 	}
 	b.WriteString(q[j+1:])
 	return b.String()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,9 @@ func (c *conn) InsertNotices(ctx context.Context, ns []*tresor.Notice) error {
 		c.bulk += len(ns)
 		return nil
 	}
+	if c.bulkRows(len(ns)) {
+		return c.insertNoticesBulk(ctx, ns)
+	}
 	s, err := c.stmt(ctx, "notice-insert")
 	if err != nil {
 		return err
@@ -68,7 +72,9 @@ func (c *conn) NoticeSent(ctx context.Context, id, channel string, at time.Time)
 }
 
 // LookupContacts finds the contacts of blind-index keys, in one query per
-// kind and 500 values (the index leads with the kind).
+// kind and 500 values (the index leads with the kind); with ? parameters
+// where the dialect has them, which SQLite binds without a scan of the
+// statement's names.
 func (c *conn) LookupContacts(ctx context.Context, keys []tresor.LookupKey) (map[tresor.LookupKey]string, error) {
 	byKind := map[tresor.LookupKind][]string{}
 	for _, k := range keys {
@@ -78,18 +84,28 @@ func (c *conn) LookupContacts(ctx context.Context, keys []tresor.LookupKey) (map
 		return c.lookupArray(ctx, byKind)
 	}
 	out := map[tresor.LookupKey]string{}
+	positional := c.db.dialect.PositionalParams
 	for kind, values := range byKind {
+		slices.Sort(values) // the index is probed in its order
 		for len(values) > 0 {
 			n := min(len(values), 500)
 			var b strings.Builder
-			b.WriteString("SELECT value, contact_id FROM contact_lookup WHERE kind = $1 AND value IN (")
+			if positional {
+				b.WriteString("SELECT value, contact_id FROM contact_lookup WHERE kind = ? AND value IN (")
+			} else {
+				b.WriteString("SELECT value, contact_id FROM contact_lookup WHERE kind = $1 AND value IN (")
+			}
 			args := make([]any, 0, n+1)
 			args = append(args, string(kind))
 			for i, v := range values[:n] {
 				if i > 0 {
 					b.WriteString(", ")
 				}
-				b.WriteString("$" + strconv.Itoa(i+2))
+				if positional {
+					b.WriteByte('?')
+				} else {
+					b.WriteString("$" + strconv.Itoa(i+2))
+				}
 				args = append(args, v)
 			}
 			b.WriteByte(')')
