@@ -3,14 +3,17 @@ package gate_test
 import (
 	"bytes"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"tresor"
@@ -237,7 +240,7 @@ func TestAuditTampering(t *testing.T) {
 		}, "entry 3 does not match"},
 		{"truncated", func(t *testing.T, e *auditEnv) { e.exec(t, "DELETE FROM audit_log WHERE seq > 16") }, "entries 17 to 19 were deleted"},
 		{"object index", func(t *testing.T, e *auditEnv) {
-			e.exec(t, "DELETE FROM audit_objects WHERE seq = (SELECT min(seq) FROM audit_objects)")
+			e.exec(t, "DELETE FROM audit_refs WHERE grp = (SELECT min(grp) FROM audit_refs)")
 		}, "index of objects"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -254,6 +257,80 @@ func TestAuditTampering(t *testing.T) {
 	}
 }
 
+// rawEntries reads the entries as a tamperer with the database alone would,
+// decoding the compact form of docs/audit.md by hand: strings as refs into
+// audit_terms, object ids after the format byte 2 as zigzag varints, each
+// the difference to the value before (ref<<1 into audit_ids, ref<<1|1 into
+// audit_terms).
+func rawEntries(t *testing.T, e *auditEnv) []*tresor.AuditEntry {
+	t.Helper()
+	terms, ids := map[string]string{}, map[uint64]string{}
+	rows, err := e.raw.Query("SELECT ref, term FROM audit_terms")
+	must(t, err)
+	for rows.Next() {
+		var ref int64
+		var term string
+		must(t, rows.Scan(&ref, &term))
+		terms[strconv.FormatInt(ref, 10)] = term
+	}
+	rows.Close()
+	rows, err = e.raw.Query("SELECT ref, id FROM audit_ids")
+	must(t, err)
+	for rows.Next() {
+		var ref int64
+		var id []byte
+		must(t, rows.Scan(&ref, &id))
+		u, err := uuid.FromBytes(id)
+		must(t, err)
+		ids[uint64(ref)] = u.String()
+	}
+	rows.Close()
+	rows, err = e.raw.Query(`SELECT seq, at, actor, roles, purpose, action, object_type, object_ids, categories, decision,
+		reason, request_id, client, detail, hash, objects FROM audit_log ORDER BY seq`)
+	must(t, err)
+	defer rows.Close()
+	var es []*tresor.AuditEntry
+	for rows.Next() {
+		var x tresor.AuditEntry
+		var at int64
+		var idText, cats, decision string
+		var objects []byte
+		must(t, rows.Scan(&x.Seq, &at, &x.Actor, &x.Roles, &x.Purpose, &x.Action, &x.ObjectType, &idText, &cats, &decision,
+			&x.Reason, &x.RequestID, &x.Client, &x.Detail, &x.Hash, &objects))
+		x.At, x.Decision = time.UnixMicro(at).UTC(), tresor.Decision(decision)
+		if objects != nil { // the compact form
+			for _, col := range []*string{&x.Actor, &x.Roles, &x.Purpose, &x.Action, &x.ObjectType, &cats, &x.Reason, &x.Client} {
+				if *col != "" {
+					*col = terms[*col]
+				}
+			}
+			if objects[0] != 2 {
+				t.Fatalf("entry %d: format %d", x.Seq, objects[0])
+			}
+			var v int64
+			for rest := objects[1:]; len(rest) > 0; {
+				d, n := binary.Varint(rest)
+				v += d
+				if v&1 == 1 {
+					x.ObjectIDs = append(x.ObjectIDs, terms[strconv.FormatInt(v>>1, 10)])
+				} else {
+					x.ObjectIDs = append(x.ObjectIDs, ids[uint64(v>>1)])
+				}
+				rest = rest[n:]
+			}
+		} else if idText != "" {
+			x.ObjectIDs = strings.Split(idText, ",")
+		}
+		for _, c := range strings.Split(cats, ",") {
+			if c != "" {
+				x.Categories = append(x.Categories, tresor.Category(c))
+			}
+		}
+		es = append(es, &x)
+	}
+	return es
+}
+
 // TestAuditRewrittenChain: a tamperer who recomputes the whole chain after a
 // change, and deletes the checkpoints from the database, is caught by the
 // signed copy of the checkpoints in the second location.
@@ -262,28 +339,7 @@ func TestAuditRewrittenChain(t *testing.T) {
 		auditFixture(t, e)
 		e.untrigger(t)
 		// Change entry 2 and recompute every link after it with the public algorithm.
-		rows, err := e.raw.Query(`SELECT seq, at, actor, roles, purpose, action, object_type, object_ids, categories, decision,
-			reason, request_id, client, detail, hash FROM audit_log ORDER BY seq`)
-		must(t, err)
-		var es []*tresor.AuditEntry
-		for rows.Next() {
-			var x tresor.AuditEntry
-			var at int64
-			var ids, cats, decision string
-			must(t, rows.Scan(&x.Seq, &at, &x.Actor, &x.Roles, &x.Purpose, &x.Action, &x.ObjectType, &ids, &cats, &decision,
-				&x.Reason, &x.RequestID, &x.Client, &x.Detail, &x.Hash))
-			x.At, x.Decision = time.UnixMicro(at).UTC(), tresor.Decision(decision)
-			if ids != "" {
-				x.ObjectIDs = strings.Split(ids, ",")
-			}
-			for _, c := range strings.Split(cats, ",") {
-				if c != "" {
-					x.Categories = append(x.Categories, tresor.Category(c))
-				}
-			}
-			es = append(es, &x)
-		}
-		rows.Close()
+		es := rawEntries(t, e)
 		es[1].Purpose = "marketing"
 		audit.Chain(0, audit.Genesis, es)
 		for _, x := range es {

@@ -82,6 +82,8 @@ func Open(ctx context.Context, url string, opt Options) (*sqlstore.DB, error) {
 		LookupArray:       lookupArray,
 		SuppressedArray:   suppressedArray,
 		AuditObjectsArray: auditObjectsArray,
+		AuditIDsArray:     auditIDsArray,
+		AuditRefsArray:    auditRefsArray,
 		CopyNotices:       copyNotices,
 		Analyze:           analyzeBulk,
 		Snapshot:          func(ctx context.Context, _ *sql.DB, w io.Writer) error { return dump(ctx, url, w) },
@@ -264,16 +266,10 @@ func rewrapKeys(ctx context.Context, c *sql.Conn, query string, keys []tresor.Wr
 }
 
 // copyAudit bulk-inserts audit entries with COPY.
-func copyAudit(ctx context.Context, c *sql.Conn, entries []*tresor.AuditEntry) error {
+func copyAudit(ctx context.Context, c *sql.Conn, columns []string, rows [][]any) error {
 	return c.Raw(func(driverConn any) error {
 		conn := driverConn.(*stdlib.Conn).Conn()
-		rows := make([][]any, len(entries))
-		for i, e := range entries {
-			rows[i] = sqlstore.AuditArgs(e)
-		}
-		_, err := conn.CopyFrom(ctx, pgx.Identifier{"audit_log"}, []string{"seq", "at", "actor", "roles", "purpose",
-			"action", "object_type", "object_ids", "categories", "decision", "reason", "request_id", "client", "detail", "hash"},
-			pgx.CopyFromRows(rows))
+		_, err := conn.CopyFrom(ctx, pgx.Identifier{"audit_log"}, columns, pgx.CopyFromRows(rows))
 		return err
 	})
 }

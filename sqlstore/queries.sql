@@ -413,16 +413,37 @@ UPDATE consent_events SET ip = $2 WHERE id = $1
 
 -- name: audit-select
 SELECT a.seq, a.at, a.actor, a.roles, a.purpose, a.action, a.object_type, a.object_ids, a.categories, a.decision,
-       a.reason, a.request_id, a.client, a.detail, a.hash
+       a.reason, a.request_id, a.client, a.detail, a.hash, a.objects
 FROM audit_log a
 
 -- name: audit-insert
 INSERT INTO audit_log (seq, at, actor, roles, purpose, action, object_type, object_ids, categories, decision, reason,
-                       request_id, client, detail, hash)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                       request_id, client, detail, hash, objects)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 
 -- name: audit-object-insert
 INSERT INTO audit_objects (object_id, seq) VALUES ($1, $2) ON CONFLICT DO NOTHING
+
+-- name: audit-refs-of
+SELECT block, seqs FROM audit_refs WHERE grp = $1
+
+-- name: audit-objects-of
+SELECT seq FROM audit_objects WHERE object_id = $1
+
+-- name: audit-refs-block
+SELECT grp, seqs FROM audit_refs WHERE block = $1
+
+-- name: audit-term-insert
+INSERT INTO audit_terms (term) VALUES ($1) ON CONFLICT DO NOTHING RETURNING ref
+
+-- name: audit-term-ref
+SELECT ref FROM audit_terms WHERE term = $1
+
+-- name: audit-id-insert
+INSERT INTO audit_ids (id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING ref
+
+-- name: audit-id-ref
+SELECT ref FROM audit_ids WHERE id = $1
 
 -- name: audit-head
 SELECT seq, hash FROM audit_head WHERE id = 1
@@ -448,15 +469,24 @@ INSERT INTO audit_prunes (upto, at, chain, range) VALUES ($1, $2, $3, $4)
 -- name: audit-prune-objects
 DELETE FROM audit_objects WHERE seq <= $1
 
+-- name: audit-prune-refs
+DELETE FROM audit_refs WHERE block < $1
+
+-- name: audit-ref-set
+UPDATE audit_refs SET n = $3, seqs = $4 WHERE grp = $1 AND block = $2
+
+-- name: audit-ref-delete
+DELETE FROM audit_refs WHERE grp = $1 AND block = $2
+
 -- name: audit-prune-log
 DELETE FROM audit_log WHERE seq <= $1
 
 -- name: audit-object-count
-SELECT count(*) FROM audit_objects
+SELECT (SELECT count(*) FROM audit_objects) + (SELECT coalesce(sum(n), 0) FROM audit_refs)
 
 -- name: audit-touched
-SELECT at, object_ids FROM audit_log
-WHERE actor = $1 AND object_type = $2 AND at >= $3 AND at < $4 ORDER BY seq
+SELECT at, object_ids, objects FROM audit_log
+WHERE actor IN ($1, $2) AND object_type IN ($3, $4) AND at >= $5 AND at < $6 ORDER BY seq
 
 -- name: audit-pruned-leaf-insert
 INSERT INTO audit_pruned_leaves (seq, leaf) VALUES ($1, $2)
@@ -468,7 +498,7 @@ SELECT leaf FROM audit_pruned_leaves ORDER BY seq
 SELECT indexed FROM audit_head WHERE id = 1
 
 -- name: audit-unindexed
-SELECT seq, object_ids FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2
+SELECT seq, object_ids, objects FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2
 
 -- name: audit-indexed-set
 UPDATE audit_head SET indexed = $1 WHERE id = 1 AND indexed < $1

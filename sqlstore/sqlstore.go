@@ -47,9 +47,9 @@ type Dialect struct {
 	// wrapped, previous kek_version) for every key in one round trip on the
 	// connection of the current transaction, returning the rows changed.
 	RewrapKeys func(ctx context.Context, conn *sql.Conn, query string, keys []tresor.WrappedKey, prev []int) (int, error)
-	// CopyAudit, if set, bulk-inserts chained audit entries and their object
-	// index rows on the connection of the current transaction (COPY).
-	CopyAudit func(ctx context.Context, conn *sql.Conn, entries []*tresor.AuditEntry) error
+	// CopyAudit, if set, bulk-inserts the rows of chained audit entries (the
+	// columns named) on the connection of the current transaction (COPY).
+	CopyAudit func(ctx context.Context, conn *sql.Conn, columns []string, rows [][]any) error
 	// Snapshot writes a consistent online copy of the whole database to w.
 	Snapshot func(ctx context.Context, db *sql.DB, w io.Writer) error
 	// Check verifies the database's own integrity.
@@ -74,6 +74,13 @@ type Dialect struct {
 	// AuditObjectsArray, if set, indexes the object ids $1 (an array) as
 	// touched by the entry $2, skipping those indexed already.
 	AuditObjectsArray string
+	// AuditIDsArray, if set, adds the UUIDs $1 (an array of 16-byte values)
+	// to audit_ids where missing and returns ref and id of every one.
+	AuditIDsArray string
+	// AuditRefsArray, if set, appends postings to audit_refs from the
+	// arrays $1 (grp), $2 (block), $3 (n) and $4 (seqs), one statement for
+	// all rows.
+	AuditRefsArray string
 	// CopyNotices, if set, bulk-inserts information duties on the
 	// connection of the current transaction (COPY).
 	CopyNotices func(ctx context.Context, conn *sql.Conn, ns []*tresor.Notice) error
@@ -91,6 +98,7 @@ type DB struct {
 	writer     *pool
 	reader     *pool
 	migrations []migration
+	dict       *auditDict // the refs of the audit trail's compact form
 	analyze    analyzer
 }
 
@@ -102,7 +110,7 @@ func New(writer, reader *sql.DB, d Dialect) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{dialect: d, writer: newPool("writer", writer, d.PositionalParams), migrations: ms}
+	db := &DB{dialect: d, writer: newPool("writer", writer, d.PositionalParams), migrations: ms, dict: newAuditDict()}
 	db.reader = db.writer
 	if reader != nil && reader != writer {
 		db.reader = newPool("reader", reader, d.PositionalParams)
@@ -217,6 +225,9 @@ func (db *DB) Update(ctx context.Context, fn func(tresor.Tx) error) (err error) 
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", db.dialect.TranslateError(err))
 	}
+	if cn.auditNew != nil {
+		db.dict.merge(cn.auditNew)
+	}
 	db.bulkLoaded(ctx, cn.bulk)
 	return nil
 }
@@ -295,6 +306,12 @@ type conn struct {
 	tx      *sql.Tx   // nil outside a transaction
 	sqlConn *sql.Conn // the transaction's connection
 	bulk    int       // rows this transaction bulk-inserted
+	// auditNew holds the audit refs the transaction wrote or read, for the
+	// shared cache once it commits.
+	auditNew *auditDict
+	// fresh holds the audit refs this conn read for verification.
+	freshOnce sync.Once
+	fresh     *auditDict
 }
 
 // conn serves every concern of the store, read and write.
