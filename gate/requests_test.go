@@ -40,6 +40,17 @@ func TestRequestRules(t *testing.T) {
 			}
 		})
 
+		t.Run("a day that has begun somewhere is not in the future; the day after it is", func(t *testing.T) {
+			// Late in the UTC evening it is already tomorrow in Berlin (and
+			// further east): that day is accepted. Two days ahead is not.
+			tomorrowEast := tresor.Date(time.Now().UTC().Add(14 * time.Hour).Format(time.DateOnly))
+			_, err := g.CreateRequest(dpo, newReq(tomorrowEast))
+			must(t, err)
+			after, _ := time.Parse(time.DateOnly, string(tomorrowEast))
+			_, err = g.CreateRequest(dpo, newReq(tresor.Date(after.AddDate(0, 0, 1).Format(time.DateOnly))))
+			wantCode(t, err, tresor.ECValidation)
+		})
+
 		t.Run("only the data_protection purpose reaches the register", func(t *testing.T) {
 			_, err := g.CreateRequest(sales, newReq("2026-01-31"))
 			wantCode(t, err, tresor.ECForbidden)
