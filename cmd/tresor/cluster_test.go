@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -42,23 +40,11 @@ func TestThreeServersOnOnePostgres(t *testing.T) {
 		bases, stops = append(bases, base), append(stops, stop)
 	}
 	do := func(method, url string, body any) (int, string) {
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
+		a := callAPI(method, url, token, body)
+		if a.Err != nil {
+			t.Fatalf("%s %s: %v", method, url, a.Err)
 		}
-		req, _ := http.NewRequest(method, url, rd)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Tresor-Purpose", "sales")
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatalf("%s %s: %v", method, url, err)
-		}
-		defer res.Body.Close()
-		var v struct{ ID string }
-		_ = json.NewDecoder(res.Body).Decode(&v)
-		return res.StatusCode, v.ID
+		return a.Status, a.ID
 	}
 
 	// 30 writers, each on one of the three servers.

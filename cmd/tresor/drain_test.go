@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -15,21 +14,7 @@ import (
 func TestServeDrainsBeforeItStops(t *testing.T) {
 	env := map[string]string{"TRESOR_DATA_DIR": filepath.Join(t.TempDir(), "data"), "TRESOR_RETENTION_INTERVAL": "0",
 		"TRESOR_SOCIAL_INTERVAL": "0", "TRESOR_DRAIN": "5s"}
-	addr := make(chan string, 1)
-	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(k string) string { return env[k] }, OnListen: func(a string) { addr <- a }}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--log-level", "error"}) }()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case err := <-done:
-		t.Fatalf("serve ended: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	base, stop := serveForTest(t, env, io.Discard)
 	status := func(path string) int {
 		res, err := http.Get(base + path)
 		if err != nil {
@@ -41,7 +26,8 @@ func TestServeDrainsBeforeItStops(t *testing.T) {
 	if got := status("/readyz"); got != http.StatusOK {
 		t.Fatalf("/readyz before the signal = %d", got)
 	}
-	stop()
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }() // the signal; stop returns when serve has ended
 	t.Run("while it drains, /readyz answers 503 and requests are still served", func(t *testing.T) {
 		deadline := time.Now().Add(5 * time.Second)
 		for status("/readyz") != http.StatusServiceUnavailable {
@@ -59,7 +45,7 @@ func TestServeDrainsBeforeItStops(t *testing.T) {
 	})
 	t.Run("after the drain period it stops", func(t *testing.T) {
 		select {
-		case err := <-done:
+		case err := <-stopped:
 			if err != nil {
 				t.Fatalf("serve: %v", err)
 			}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -41,23 +40,11 @@ func TestDiskFull(t *testing.T) {
 	token := strings.TrimSpace(lines[len(lines)-1])
 	base, stop := serveForTest(t, env, io.Discard)
 	do := func(method, path string, body any) (int, string, string) {
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
+		a := callAPI(method, base+path, token, body)
+		if a.Err != nil {
+			t.Fatalf("%s %s: %v", method, path, a.Err)
 		}
-		req, _ := http.NewRequest(method, base+path, rd)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Tresor-Purpose", "sales")
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatalf("%s %s: %v", method, path, err)
-		}
-		defer res.Body.Close()
-		var p struct{ Code, Detail, ID string }
-		_ = json.NewDecoder(res.Body).Decode(&p)
-		return res.StatusCode, p.Code + " " + p.Detail, p.ID
+		return a.Status, a.Code + " " + a.Detail, a.ID
 	}
 	person := func(name string) map[string]any {
 		return map[string]any{"given_name": "Erika", "family_name": name, "legal_basis": "contract"}

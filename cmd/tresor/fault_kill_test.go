@@ -21,15 +21,7 @@ func TestImportKilledAndRunAgain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command and imports 40,000 rows")
 	}
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "tresor")
-	if out, err := exec.Command("go", "build", "-o", bin, "tresor/cmd/tresor").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	dir := filepath.Join(tmp, "data")
-	env := map[string]string{"TRESOR_DATA_DIR": dir}
-	expect(t, env, 0, "", "migrate")
-	expect(t, env, 0, "", "user", "create", "--email", "sales@example.org", "--role", "sales")
+	tmp, bin, dir, env := builtWithUser(t)
 	const rows = 40000
 	var csv strings.Builder
 	csv.WriteString("Notes:\n\"Exported.\"\n\nFirst Name,Last Name,URL,Email Address,Company,Position,Connected On\n")
@@ -111,4 +103,21 @@ func TestImportKilledAndRunAgain(t *testing.T) {
 		}
 		expect(t, env, 0, "intact", "audit", "verify")
 	})
+}
+
+// builtWithUser builds the tresor command into a temporary directory and
+// makes a SQLite data directory beside it with a sales user. It returns the
+// directory, the binary, the data directory and the environment for run.
+func builtWithUser(t *testing.T) (tmp, bin, dir string, env map[string]string) {
+	t.Helper()
+	tmp = t.TempDir()
+	bin = filepath.Join(tmp, "tresor")
+	if out, err := exec.Command("go", "build", "-o", bin, "tresor/cmd/tresor").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir = filepath.Join(tmp, "data")
+	env = map[string]string{"TRESOR_DATA_DIR": dir}
+	expect(t, env, 0, "", "migrate")
+	expect(t, env, 0, "", "user", "create", "--email", "sales@example.org", "--role", "sales")
+	return tmp, bin, dir, env
 }

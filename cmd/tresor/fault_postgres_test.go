@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -116,23 +115,9 @@ func TestPostgresGoneAndBack(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	token := strings.TrimSpace(lines[len(lines)-1])
 	base, stop := serveForTest(t, env, io.Discard)
-	client := &http.Client{Timeout: 60 * time.Second}
 	get := func() (int, string, error) {
-		req, _ := http.NewRequest("GET", base+"/api/v1/contacts?limit=5", nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Tresor-Purpose", "sales")
-		res, err := client.Do(req)
-		if err != nil {
-			return 0, "", err
-		}
-		defer res.Body.Close()
-		var p struct {
-			Code   string `json:"code"`
-			Detail string `json:"detail"`
-		}
-		body, _ := io.ReadAll(res.Body)
-		_ = json.Unmarshal(body, &p)
-		return res.StatusCode, p.Code + " " + p.Detail, nil
+		a := callAPI("GET", base+"/api/v1/contacts?limit=5", token, nil)
+		return a.Status, a.Code + " " + a.Detail, a.Err
 	}
 	if code, body, err := get(); err != nil || code != 200 {
 		t.Fatalf("before: %d %s %v", code, body, err)

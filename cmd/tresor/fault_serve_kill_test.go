@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,15 +21,7 @@ func TestServeKilledUnderWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command and runs it under load")
 	}
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "tresor")
-	if out, err := exec.Command("go", "build", "-o", bin, "tresor/cmd/tresor").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	dir := filepath.Join(tmp, "data")
-	env := map[string]string{"TRESOR_DATA_DIR": dir}
-	expect(t, env, 0, "", "migrate")
-	expect(t, env, 0, "", "user", "create", "--email", "sales@example.org", "--role", "sales")
+	_, bin, dir, env := builtWithUser(t)
 	out := expect(t, env, 0, "", "token", "create", "--email", "sales@example.org")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	token := strings.TrimSpace(lines[len(lines)-1])
