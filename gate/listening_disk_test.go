@@ -2,6 +2,7 @@ package gate_test
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"io/fs"
 	"os"
@@ -9,8 +10,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"tresor"
 	"tresor/datadir"
+	"tresor/gate"
 )
 
 // assertNothingOnDisk checks, after a listening window closed, that the
@@ -92,4 +96,41 @@ func assertNothingOnDisk(t *testing.T, cfg datadir.Config, raw *sql.DB, tag stri
 		}
 	}
 	t.Logf("%d files searched for %d needles", files, len(needles))
+}
+
+// checkTrendSixShownThreeSuppressed checks a topic's trend in every bucket
+// width after the scripted posts of the real-server tests: the German bucket
+// shows 6 posts by 6 authors on the network, the English one of 3 authors
+// is suppressed without any figure. title names the rule of the subtests.
+func checkTrendSixShownThreeSuppressed(t *testing.T, g *gate.Gate, analyst context.Context, topicID string, now time.Time, network, title string) {
+	t.Helper()
+	for _, width := range tresor.ListeningBuckets() {
+		t.Run(title+string(width)+")", func(t *testing.T) {
+			tr, err := g.Trend(analyst, topicID, tresor.TrendQuery{From: now.Add(-8 * 24 * time.Hour), To: now.Add(time.Hour), Bucket: width})
+			must(t, err)
+			var de, en *tresor.TrendBucket
+			for i, b := range tr.Buckets {
+				switch b.Language {
+				case "de":
+					de = &tr.Buckets[i]
+				case "en":
+					en = &tr.Buckets[i]
+				default:
+					t.Errorf("a bucket of language %q: %+v", b.Language, b)
+				}
+			}
+			if de == nil || de.Suppressed || *de.Posts != 6 || *de.Authors != 6 || de.Network != network {
+				t.Fatalf("German bucket = %+v, want 6 posts by 6 authors shown", de)
+			}
+			if s := de.Sentiment; s.Negative+s.Neutral+s.Positive != 6 {
+				t.Errorf("German sentiment = %+v, want 6 posts in all", s)
+			}
+			t.Run("a bucket with fewer than k authors is suppressed", func(t *testing.T) {
+				if en == nil || !en.Suppressed || en.Posts != nil || en.Authors != nil || en.Sentiment != nil || en.Terms != nil ||
+					en.Reason == nil || en.Reason.Code != gate.ReasonKAnonymity {
+					t.Fatalf("English bucket of 3 authors = %+v, want suppressed without figures", en)
+				}
+			})
+		})
+	}
 }

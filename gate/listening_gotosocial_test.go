@@ -122,35 +122,7 @@ func TestListeningOnGoToSocial(t *testing.T) {
 			t.Fatalf("%d posts counted, want the 9 public ones without special categories", n)
 		}
 
-		for _, width := range tresor.ListeningBuckets() {
-			t.Run("the public posts are counted and the followers-only ones absent ("+string(width)+")", func(t *testing.T) {
-				tr, err := g.Trend(analyst, topic.ID, tresor.TrendQuery{From: clk.now().Add(-8 * 24 * time.Hour), To: clk.now().Add(time.Hour), Bucket: width})
-				must(t, err)
-				var de, en *tresor.TrendBucket
-				for i, b := range tr.Buckets {
-					switch b.Language {
-					case "de":
-						de = &tr.Buckets[i]
-					case "en":
-						en = &tr.Buckets[i]
-					default:
-						t.Errorf("a bucket of language %q: %+v", b.Language, b)
-					}
-				}
-				if de == nil || de.Suppressed || *de.Posts != 6 || *de.Authors != 6 || de.Network != "mastodon" {
-					t.Fatalf("German bucket = %+v, want 6 posts by 6 authors shown", de)
-				}
-				if s := de.Sentiment; s.Negative+s.Neutral+s.Positive != 6 {
-					t.Errorf("German sentiment = %+v, want 6 posts in all", s)
-				}
-				t.Run("a bucket with fewer than k authors is suppressed", func(t *testing.T) {
-					if en == nil || !en.Suppressed || en.Posts != nil || en.Authors != nil || en.Sentiment != nil || en.Terms != nil ||
-						en.Reason == nil || en.Reason.Code != gate.ReasonKAnonymity {
-						t.Fatalf("English bucket of 3 authors = %+v, want suppressed without figures", en)
-					}
-				})
-			})
-		}
+		checkTrendSixShownThreeSuppressed(t, g, analyst, topic.ID, clk.now(), "mastodon", "the public posts are counted and the followers-only ones absent (")
 
 		t.Run("the special-category posts are in no bucket, only in the global counter", func(t *testing.T) {
 			var n int
