@@ -67,19 +67,7 @@ func (db *DB) bulkLoaded(ctx context.Context, n int) {
 func (c *conn) lookupArray(ctx context.Context, byKind map[tresor.LookupKind][]string) (map[tresor.LookupKey]string, error) {
 	out := map[tresor.LookupKey]string{}
 	for kind, values := range byKind {
-		rows, err := c.queryText(ctx, c.db.dialect.LookupArray, string(kind), values)
-		if err != nil {
-			return nil, fmt.Errorf("lookup contacts: %w", err)
-		}
-		for rows.Next() {
-			var v, id string
-			if err := rows.Scan(&v, &id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[tresor.LookupKey{Kind: kind, Value: v}] = id
-		}
-		if err := rows.Close(); err != nil {
+		if err := c.lookupRows(ctx, c.db.dialect.LookupArray, []any{string(kind), values}, kind, out); err != nil {
 			return nil, err
 		}
 	}
@@ -104,42 +92,22 @@ func (c *conn) SuppressedKeys(ctx context.Context, keys []tresor.LookupKey, scop
 				text, args = q, []any{string(kind), values, scope}
 			} else {
 				n = min(n, 500)
-				positional := c.db.dialect.PositionalParams
 				var b strings.Builder
-				if positional {
-					b.WriteString("SELECT value FROM suppressions WHERE kind = ? AND scope = ? AND value IN (")
-				} else {
-					b.WriteString("SELECT value FROM suppressions WHERE kind = $1 AND scope = $2 AND value IN (")
-				}
-				args = append(args, string(kind), scope)
-				for i, v := range values[:n] {
-					if i > 0 {
-						b.WriteString(", ")
-					}
-					if positional {
-						b.WriteByte('?')
-					} else {
-						fmt.Fprintf(&b, "$%d", i+3)
-					}
-					args = append(args, v)
-				}
+				b.WriteString("SELECT value FROM suppressions WHERE kind = ")
+				c.params(&b, 1, 1)
+				b.WriteString(" AND scope = ")
+				c.params(&b, 2, 1)
+				b.WriteString(" AND value IN (")
+				c.params(&b, 3, n)
 				b.WriteByte(')')
-				text = b.String()
+				text, args = b.String(), append([]any{string(kind), scope}, anys(values[:n])...)
 			}
-			rows, err := c.queryText(ctx, text, args...)
+			vs, err := list(ctx, c, text, args, func(s scanner) (v string, err error) { return v, s.Scan(&v) })
 			if err != nil {
 				return nil, fmt.Errorf("suppressed keys: %w", err)
 			}
-			for rows.Next() {
-				var v string
-				if err := rows.Scan(&v); err != nil {
-					rows.Close()
-					return nil, err
-				}
+			for _, v := range vs {
 				out[tresor.LookupKey{Kind: kind, Value: v}] = true
-			}
-			if err := rows.Close(); err != nil {
-				return nil, err
 			}
 			values = values[n:]
 		}

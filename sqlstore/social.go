@@ -84,50 +84,61 @@ func (c *conn) LookupContacts(ctx context.Context, keys []tresor.LookupKey) (map
 		return c.lookupArray(ctx, byKind)
 	}
 	out := map[tresor.LookupKey]string{}
-	positional := c.db.dialect.PositionalParams
 	for kind, values := range byKind {
 		slices.Sort(values) // the index is probed in its order
 		for len(values) > 0 {
 			n := min(len(values), 500)
 			var b strings.Builder
-			if positional {
-				b.WriteString("SELECT value, contact_id FROM contact_lookup WHERE kind = ? AND value IN (")
-			} else {
-				b.WriteString("SELECT value, contact_id FROM contact_lookup WHERE kind = $1 AND value IN (")
-			}
-			args := make([]any, 0, n+1)
-			args = append(args, string(kind))
-			for i, v := range values[:n] {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				if positional {
-					b.WriteByte('?')
-				} else {
-					b.WriteString("$" + strconv.Itoa(i+2))
-				}
-				args = append(args, v)
-			}
+			b.WriteString("SELECT value, contact_id FROM contact_lookup WHERE kind = ")
+			c.params(&b, 1, 1)
+			b.WriteString(" AND value IN (")
+			c.params(&b, 2, n)
 			b.WriteByte(')')
-			rows, err := c.queryText(ctx, b.String(), args...)
-			if err != nil {
-				return nil, err
-			}
-			for rows.Next() {
-				var v, id string
-				if err := rows.Scan(&v, &id); err != nil {
-					rows.Close()
-					return nil, err
-				}
-				out[tresor.LookupKey{Kind: kind, Value: v}] = id
-			}
-			if err := rows.Close(); err != nil {
+			if err := c.lookupRows(ctx, b.String(), append([]any{string(kind)}, anys(values[:n])...), kind, out); err != nil {
 				return nil, err
 			}
 			values = values[n:]
 		}
 	}
 	return out, nil
+}
+
+// lookupRows adds the (value, contact id) rows of a query to out.
+func (c *conn) lookupRows(ctx context.Context, text string, args []any, kind tresor.LookupKind, out map[tresor.LookupKey]string) error {
+	rows, err := list(ctx, c, text, args, func(s scanner) (kv [2]string, err error) {
+		return kv, s.Scan(&kv[0], &kv[1])
+	})
+	if err != nil {
+		return fmt.Errorf("lookup contacts: %w", err)
+	}
+	for _, kv := range rows {
+		out[tresor.LookupKey{Kind: kind, Value: kv[0]}] = kv[1]
+	}
+	return nil
+}
+
+// params writes n parameters numbered from first ($first, …), or as ?
+// where the dialect binds positionally.
+func (c *conn) params(b *strings.Builder, first, n int) {
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if c.db.dialect.PositionalParams {
+			b.WriteByte('?')
+		} else {
+			b.WriteString("$" + strconv.Itoa(first+i))
+		}
+	}
+}
+
+// anys returns vs as arguments of a query.
+func anys(vs []string) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = v
+	}
+	return out
 }
 
 func scanChannel(s scanner) (*tresor.SocialChannelRow, error) {
