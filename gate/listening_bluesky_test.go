@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,8 +17,6 @@ import (
 	"tresor/policy"
 	"tresor/social/bluesky"
 	"tresor/socialtest"
-	"tresor/sqlite"
-	"tresor/storetest"
 )
 
 // realATProto is a PDS with its AppView, started once for the package by
@@ -158,29 +155,8 @@ func TestListeningOnBluesky(t *testing.T) {
 		for _, p := range posts {
 			needles = append(needles, p.text)
 		}
-		clk.advance(14 * 24 * time.Hour)
-		closed, err := g.CloseListeningWindows(system())
-		must(t, err)
-		if closed != 1 {
-			t.Errorf("%d windows closed, want 1", closed)
-		}
-		t.Run("after the window closes no handle, DID or text is on disk", func(t *testing.T) {
-			assertNothingOnDisk(t, cfg, raw, tag, needles)
-		})
+		closeWindowThenSearchDisk(t, g, clk, cfg, raw, tag, needles, "after the window closes no handle, DID or text is on disk")
 	}
 
-	t.Run("sqlite", func(t *testing.T) {
-		dir := t.TempDir()
-		raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, datadir.DatabaseFile)))
-		must(t, err)
-		defer raw.Close()
-		run(t, datadir.Config{DataDir: dir, Migrate: true}, raw, "#AcmeKaffeeLite")
-	})
-	t.Run("postgres", func(t *testing.T) {
-		u := storetest.PostgresURL(t)
-		raw, err := sql.Open("pgx", u)
-		must(t, err)
-		defer raw.Close()
-		run(t, datadir.Config{DB: u, DataDir: t.TempDir(), Migrate: true}, raw, "#AcmeKaffeePg")
-	})
+	onBothBackends(t, run)
 }

@@ -15,6 +15,8 @@ import (
 	"tresor"
 	"tresor/datadir"
 	"tresor/gate"
+	"tresor/sqlite"
+	"tresor/storetest"
 )
 
 // assertNothingOnDisk checks, after a listening window closed, that the
@@ -133,4 +135,36 @@ func checkTrendSixShownThreeSuppressed(t *testing.T, g *gate.Gate, analyst conte
 			})
 		})
 	}
+}
+
+// closeWindowThenSearchDisk lets two weeks pass, closes the open window
+// and checks, as the rule title, that no needle is anywhere on disk.
+func closeWindowThenSearchDisk(t *testing.T, g *gate.Gate, clk *clock, cfg datadir.Config, raw *sql.DB, tag string, needles []string, title string) {
+	t.Helper()
+	clk.advance(14 * 24 * time.Hour)
+	closed, err := g.CloseListeningWindows(system())
+	must(t, err)
+	if closed != 1 {
+		t.Errorf("%d windows closed, want 1", closed)
+	}
+	t.Run(title, func(t *testing.T) { assertNothingOnDisk(t, cfg, raw, tag, needles) })
+}
+
+// onBothBackends runs a listening test on SQLite and on PostgreSQL, each
+// with a raw handle on its database and a hashtag of its own.
+func onBothBackends(t *testing.T, run func(t *testing.T, cfg datadir.Config, raw *sql.DB, tag string)) {
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, datadir.DatabaseFile)))
+		must(t, err)
+		defer raw.Close()
+		run(t, datadir.Config{DataDir: dir, Migrate: true}, raw, "#AcmeKaffeeLite")
+	})
+	t.Run("postgres", func(t *testing.T) {
+		u := storetest.PostgresURL(t)
+		raw, err := sql.Open("pgx", u)
+		must(t, err)
+		defer raw.Close()
+		run(t, datadir.Config{DB: u, DataDir: t.TempDir(), Migrate: true}, raw, "#AcmeKaffeePg")
+	})
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,8 +18,6 @@ import (
 	"tresor/policy"
 	"tresor/social/mastodon"
 	"tresor/socialtest"
-	"tresor/sqlite"
-	"tresor/storetest"
 )
 
 // tagPolls counts the answers to hashtag-timeline requests, so the test
@@ -150,31 +147,10 @@ func TestListeningOnGoToSocial(t *testing.T) {
 		for _, p := range posts {
 			needles = append(needles, p.text)
 		}
-		clk.advance(14 * 24 * time.Hour)
-		closed, err := g.CloseListeningWindows(system())
-		must(t, err)
-		if closed != 1 {
-			t.Errorf("%d windows closed, want 1", closed)
-		}
-		t.Run("after the window closes no handle or text is on disk", func(t *testing.T) {
-			assertNothingOnDisk(t, cfg, raw, tag, needles)
-		})
+		closeWindowThenSearchDisk(t, g, clk, cfg, raw, tag, needles, "after the window closes no handle or text is on disk")
 	}
 
-	t.Run("sqlite", func(t *testing.T) {
-		dir := t.TempDir()
-		raw, err := sql.Open("sqlite", sqlite.DSN(filepath.Join(dir, datadir.DatabaseFile)))
-		must(t, err)
-		defer raw.Close()
-		run(t, datadir.Config{DataDir: dir, Migrate: true}, raw, "#AcmeKaffeeLite")
-	})
-	t.Run("postgres", func(t *testing.T) {
-		u := storetest.PostgresURL(t)
-		raw, err := sql.Open("pgx", u)
-		must(t, err)
-		defer raw.Close()
-		run(t, datadir.Config{DB: u, DataDir: t.TempDir(), Migrate: true}, raw, "#AcmeKaffeePg")
-	})
+	onBothBackends(t, run)
 }
 
 // waitFor polls cond for up to 60 seconds.
