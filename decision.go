@@ -185,6 +185,9 @@ func (o *InterestObjection) Overridden(purpose string) bool {
 type ObjectionReader interface {
 	// InterestObjection returns the contact's objection; ECNotFound if none.
 	InterestObjection(ctx context.Context, contactID string) (*InterestObjection, error)
+	// InterestObjections returns the objections of those of the contacts
+	// that have one, by contact id, in one query (for a page of a list).
+	InterestObjections(ctx context.Context, contactIDs []string) (map[string]*InterestObjection, error)
 }
 
 // ObjectionWriter writes them.

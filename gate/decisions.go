@@ -40,10 +40,8 @@ func (g *Gate) interestAllowed(ctx context.Context, r tresor.Reader, req *reques
 	if !policy.RestsOnInterest(req.pu, records) {
 		return nil
 	}
-	o, err := r.InterestObjection(ctx, contactID)
-	if tresor.ErrorCode(err) == tresor.ECNotFound {
-		return nil
-	} else if err != nil {
+	o, found, err := req.interestObjection(ctx, r, contactID)
+	if err != nil || !found {
 		return err
 	}
 	return policy.CheckInterestObjection(req.pu, records, true, o.Overridden(req.pu.ID))
@@ -57,10 +55,8 @@ func (g *Gate) personInterest(ctx context.Context, r tresor.Reader, req *request
 		!slices.Contains(req.pu.LegalBases, tresor.BasisLegitimateInterest) {
 		return nil
 	}
-	o, err := r.InterestObjection(ctx, contactID)
-	if tresor.ErrorCode(err) == tresor.ECNotFound {
-		return nil
-	} else if err != nil {
+	o, found, err := req.interestObjection(ctx, r, contactID)
+	if err != nil || !found {
 		return err
 	}
 	if o.Overridden(req.pu.ID) {

@@ -189,6 +189,40 @@ type request struct {
 	purpose string
 	pu      *policy.Purpose // for accessPurpose
 	now     time.Time
+	// objections are the objections under Art. 21(1) a list looked up for
+	// its page at once: every contact of the page is a key, nil if it has
+	// none. A contact not in it is looked up in the store.
+	objections map[string]*tresor.InterestObjection
+}
+
+// interestObjection returns the contact's objection under Art. 21(1), if
+// it has one: from the page's lookup when there is one, else from r.
+func (req *request) interestObjection(ctx context.Context, r tresor.Reader, contactID string) (*tresor.InterestObjection, bool, error) {
+	if o, ok := req.objections[contactID]; ok {
+		return o, o != nil, nil
+	}
+	o, err := r.InterestObjection(ctx, contactID)
+	if tresor.ErrorCode(err) == tresor.ECNotFound {
+		return nil, false, nil
+	}
+	return o, err == nil, err
+}
+
+// lookUpObjections looks up the objections of the page's contacts at once,
+// for the checks of each.
+func (req *request) lookUpObjections(ctx context.Context, r tresor.Reader, contactIDs []string) error {
+	if req.pu == nil || req.pu.SeesRestricted || len(contactIDs) == 0 {
+		return nil
+	}
+	found, err := r.InterestObjections(ctx, contactIDs)
+	if err != nil {
+		return err
+	}
+	req.objections = make(map[string]*tresor.InterestObjection, len(contactIDs))
+	for _, id := range contactIDs {
+		req.objections[id] = found[id]
+	}
+	return nil
 }
 
 // authorize checks authentication and the access the call needs.

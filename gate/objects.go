@@ -377,11 +377,10 @@ func listOf[T any, PT interface {
 	object
 }, R any](ctx context.Context, g *Gate, k *kind[T, PT, R], req *request, rows []R, limit int) (*tresor.List[PT], error) {
 	out := &tresor.List[PT]{Items: make([]PT, 0, min(len(rows), limit))}
-	var last string
-	objected := map[string]bool{} // by person: an objection under Art. 21(1) stops this purpose
-	for i, row := range rows {
-		// A damaged record is listed with its plain fields and "damaged":
-		// one bad record does not hide the others.
+	// A damaged record is listed with its plain fields and "damaged": one
+	// bad record does not hide the others.
+	vs := make([]PT, 0, len(rows))
+	for _, row := range rows {
 		v, err := k.fromRow(ctx, g, row, req.pu.Allows)
 		if err == nil {
 			err = encodable(k.name, v)
@@ -389,6 +388,26 @@ func listOf[T any, PT interface {
 		if err != nil && !isDamaged(v) {
 			return nil, err
 		}
+		vs = append(vs, v)
+	}
+	// The people of the page whose objection under Art. 21(1) may stop this
+	// purpose, looked up in one query instead of one a row.
+	var people []string
+	for _, v := range vs[:min(len(vs), limit)] {
+		switch {
+		case k.subject != nil:
+			people = append(people, k.subject(v))
+		case k.name == "contact":
+			people = append(people, v.Base().ID)
+		}
+	}
+	if err := req.lookUpObjections(ctx, g.store.Read(), people); err != nil {
+		return nil, err
+	}
+	defer func() { req.objections = nil }()
+	var last string
+	objected := map[string]bool{} // by person: an objection under Art. 21(1) stops this purpose
+	for i, v := range vs {
 		if i == limit {
 			out.Next = tresor.EncodeCursor(last)
 			break

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 
 	"tresor"
 )
@@ -18,16 +20,7 @@ func (c *conn) InterestObjection(ctx context.Context, contactID string) (*tresor
 	if !tresor.ValidID(contactID) {
 		return nil, notFound("objection", contactID)
 	}
-	os, err := list(ctx, c, queries["interest-objection-get"], []any{contactID}, func(s scanner) (*tresor.InterestObjection, error) {
-		var o tresor.InterestObjection
-		var at int64
-		var grounds string
-		if err := s.Scan(&o.ContactID, &at, &o.RequestID, &grounds); err != nil {
-			return nil, err
-		}
-		o.ObjectedAt = fromMicros(at)
-		return &o, json.Unmarshal([]byte(grounds), &o.Grounds)
-	})
+	os, err := list(ctx, c, queries["interest-objection-get"], []any{contactID}, scanInterestObjection)
 	if err != nil {
 		return nil, err
 	}
@@ -35,6 +28,41 @@ func (c *conn) InterestObjection(ctx context.Context, contactID string) (*tresor
 		return nil, notFound("objection", contactID)
 	}
 	return os[0], nil
+}
+
+// InterestObjections returns the objections of those of the contacts that
+// have one, by contact id: one query for a page of a list.
+func (c *conn) InterestObjections(ctx context.Context, contactIDs []string) (map[string]*tresor.InterestObjection, error) {
+	ids := make([]string, 0, len(contactIDs))
+	for _, id := range contactIDs {
+		if tresor.ValidID(id) && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	out := make(map[string]*tresor.InterestObjection)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var b strings.Builder
+	b.WriteString("SELECT contact_id, objected_at, request_id, grounds FROM interest_objections WHERE contact_id IN (")
+	c.params(&b, 1, len(ids))
+	b.WriteString(")")
+	os, err := list(ctx, c, b.String(), anys(ids), scanInterestObjection)
+	for _, o := range os {
+		out[o.ContactID] = o
+	}
+	return out, err
+}
+
+func scanInterestObjection(s scanner) (*tresor.InterestObjection, error) {
+	var o tresor.InterestObjection
+	var at int64
+	var grounds string
+	if err := s.Scan(&o.ContactID, &at, &o.RequestID, &grounds); err != nil {
+		return nil, err
+	}
+	o.ObjectedAt = fromMicros(at)
+	return &o, json.Unmarshal([]byte(grounds), &o.Grounds)
 }
 
 // PutInterestObjection stores the contact's objection, replacing one.

@@ -378,7 +378,16 @@ func (c *conn) queryExec(ctx context.Context, text string, args ...any) (sql.Res
 func (c *conn) queryText(ctx context.Context, text string, args ...any) (*sql.Rows, error) {
 	var rows *sql.Rows
 	var err error
-	if c.tx != nil {
+	if name, ok := namedText(text); ok && c.pool.positional {
+		// SQLite parses a statement's text anew on every call unless it is
+		// prepared; a named query is prepared once per connection instead.
+		// (PostgreSQL's driver caches the statements it is sent by itself.)
+		s, serr := c.stmt(ctx, name)
+		if serr != nil {
+			return nil, serr
+		}
+		rows, err = s.QueryContext(ctx, args...)
+	} else if c.tx != nil {
 		rows, err = c.tx.QueryContext(ctx, text, args...)
 	} else {
 		rows, err = c.pool.db.QueryContext(ctx, text, args...)
@@ -387,6 +396,22 @@ func (c *conn) queryText(ctx context.Context, text string, args ...any) (*sql.Ro
 		return nil, c.db.dialect.TranslateError(err)
 	}
 	return rows, nil
+}
+
+// queryNames maps the text of every named query back to its name, made on
+// first use, after the package's init functions have added theirs.
+var queryNames = sync.OnceValue(func() map[string]string {
+	m := make(map[string]string, len(queries))
+	for name, text := range queries {
+		m[text] = name
+	}
+	return m
+})
+
+// namedText says whether text is a named query's, and which.
+func namedText(text string) (string, bool) {
+	name, ok := queryNames()[text]
+	return name, ok
 }
 
 // get runs the *-select query of an object restricted to one id.

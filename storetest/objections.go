@@ -16,6 +16,7 @@ var objectionTests = []struct {
 }{
 	{"InterestObjectionRoundTripReplaceDelete", testInterestObjection},
 	{"InterestObjectionGoesWithTheContact", testInterestObjectionCascades},
+	{"InterestObjectionsOfAPageAreExactlyThoseStored", testInterestObjectionsOfAPage},
 	{"UnsuppressTakesOnlyTheKeysOfTheScope", testUnsuppress},
 	{"SuppressedKeysOfABatchAreExactlyThoseOnTheList", testSuppressedKeys},
 }
@@ -127,4 +128,27 @@ func testInterestObjectionCascades(t *testing.T, s tresor.Store) {
 	update(t, s, func(tx tresor.Tx) error { return tx.DeleteContact(ctx, c.ID) })
 	_, err := s.Read().InterestObjection(ctx, c.ID)
 	wantCode(t, err, tresor.ECNotFound)
+}
+
+// testInterestObjectionsOfAPage: the one query of a list page finds the
+// objection of exactly the contacts that have one, ignoring ids that are
+// none and ids named twice.
+func testInterestObjectionsOfAPage(t *testing.T, s tresor.Store) {
+	a, b, c := contactRow("", "page-a@example.org"), contactRow("", "page-b@example.org"), contactRow("", "page-c@example.org")
+	insertContacts(t, s, a, b, c)
+	req := newID()
+	update(t, s, func(tx tresor.Tx) error {
+		return tx.PutInterestObjection(ctx, &tresor.InterestObjection{ContactID: b.ID, ObjectedAt: epoch, RequestID: req,
+			Grounds: []tresor.GroundsOverride{{Purpose: "service", DecidedAt: epoch, DecidedBy: "user:x", RequestID: req}}})
+	})
+	got, err := s.Read().InterestObjections(ctx, []string{a.ID, b.ID, "not-an-id", c.ID, b.ID, ""})
+	must(t, err)
+	if len(got) != 1 || got[b.ID] == nil || got[b.ID].RequestID != req || !got[b.ID].Overridden("service") {
+		t.Fatalf("objections of the page = %+v", got)
+	}
+	got, err = s.Read().InterestObjections(ctx, nil)
+	must(t, err)
+	if len(got) != 0 {
+		t.Fatalf("objections of no contact = %+v", got)
+	}
 }
