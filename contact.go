@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -171,12 +172,39 @@ func (p Provenance) Records() ([]ProvenanceRecord, error) {
 	if p.decoded || len(p.raw) == 0 {
 		return p.records, nil
 	}
-	var out []ProvenanceRecord
-	if err := json.Unmarshal(p.raw, &out); err != nil {
-		return nil, fmt.Errorf("provenance: %w", err)
+	decoded.Lock()
+	cached, ok := decoded.m[string(p.raw)]
+	decoded.Unlock()
+	if !ok {
+		if err := json.Unmarshal(p.raw, &cached); err != nil {
+			return nil, fmt.Errorf("provenance: %w", err)
+		}
+		decoded.Lock()
+		if len(decoded.m) >= decodedMax {
+			clear(decoded.m)
+		}
+		decoded.m[string(p.raw)] = cached
+		decoded.Unlock()
+	}
+	// A copy: the caller may change what it gets.
+	out := slices.Clone(cached)
+	for i := range out {
+		out[i].Fields = slices.Clone(out[i].Fields)
 	}
 	return out, nil
 }
+
+// decoded remembers the lists of the provenance most recently decoded, by
+// their JSON: the people of one import, or of one form, share the same
+// provenance, and a list page decodes it for each of them. Provenance holds
+// no personal data (who collected is an actor id), so keeping it is safe.
+var decoded = struct {
+	sync.Mutex
+	m map[string][]ProvenanceRecord
+}{m: map[string][]ProvenanceRecord{}}
+
+// decodedMax bounds the lists remembered; the map starts afresh when full.
+const decodedMax = 1024
 
 // IsZero reports whether there is no provenance.
 func (p Provenance) IsZero() bool {

@@ -240,10 +240,11 @@ type pool struct {
 	prepared   atomic.Bool // every statement is prepared
 	mu         sync.Mutex
 	stmts      map[string]*sql.Stmt
+	texts      map[string]*sql.Stmt // texts built at run time, prepared (SQLite)
 }
 
 func newPool(name string, db *sql.DB, positional bool) *pool {
-	return &pool{name: name, db: db, positional: positional, stmts: map[string]*sql.Stmt{}}
+	return &pool{name: name, db: db, positional: positional, stmts: map[string]*sql.Stmt{}, texts: map[string]*sql.Stmt{}}
 }
 
 // stmt returns the named statement, preparing it on first use.
@@ -288,7 +289,10 @@ func (p *pool) close() error {
 	for _, s := range p.stmts {
 		_ = s.Close()
 	}
-	p.stmts = map[string]*sql.Stmt{}
+	for _, s := range p.texts {
+		_ = s.Close()
+	}
+	p.stmts, p.texts = map[string]*sql.Stmt{}, map[string]*sql.Stmt{}
 	p.mu.Unlock()
 	return p.db.Close()
 }
@@ -378,14 +382,9 @@ func (c *conn) queryExec(ctx context.Context, text string, args ...any) (sql.Res
 func (c *conn) queryText(ctx context.Context, text string, args ...any) (*sql.Rows, error) {
 	var rows *sql.Rows
 	var err error
-	if name, ok := namedText(text); ok && c.pool.positional {
-		// SQLite parses a statement's text anew on every call unless it is
-		// prepared; a named query is prepared once per connection instead.
-		// (PostgreSQL's driver caches the statements it is sent by itself.)
-		s, serr := c.stmt(ctx, name)
-		if serr != nil {
-			return nil, serr
-		}
+	if s, serr := c.textStmt(ctx, text); serr != nil {
+		return nil, c.db.dialect.TranslateError(serr)
+	} else if s != nil {
 		rows, err = s.QueryContext(ctx, args...)
 	} else if c.tx != nil {
 		rows, err = c.tx.QueryContext(ctx, text, args...)
@@ -396,6 +395,77 @@ func (c *conn) queryText(ctx context.Context, text string, args ...any) (*sql.Ro
 		return nil, c.db.dialect.TranslateError(err)
 	}
 	return rows, nil
+}
+
+// textStmt returns a prepared statement for a query's text on SQLite, or
+// nil: SQLite parses a text anew on every call unless it is prepared
+// (PostgreSQL's driver caches the statements it is sent by itself). Named
+// queries are prepared once per connection; so are the texts built at run
+// time (a list's filters), up to textStmtsMax of them and only short ones
+// (named queries are always kept):
+// a long text is a one-off (a batch's list of values) not worth the memory
+// of a statement on every connection.
+func (c *conn) textStmt(ctx context.Context, text string) (*sql.Stmt, error) {
+	if !c.pool.positional {
+		return nil, nil
+	}
+	key, named := text, false
+	if name, ok := namedText(text); ok {
+		key, named = "\x00"+name, true
+	}
+	if c.tx != nil {
+		// A transaction holds its connection: preparing on the pool would
+		// wait for a second one, which the writer's pool does not have.
+		// It takes a statement prepared already, or sends the text.
+		if s := c.pool.preparedText(key); s != nil {
+			return c.tx.StmtContext(ctx, s), nil
+		}
+		return nil, nil
+	}
+	return c.pool.textStmt(ctx, key, text, !named)
+}
+
+// textStmtsMax bounds the texts built at run time a pool keeps prepared.
+// Texts beyond it are sent unprepared; none is dropped, so a statement in
+// use is never closed under its user.
+const (
+	textStmtsMax   = 128
+	textStmtMaxLen = 2048
+)
+
+// preparedText returns the statement prepared for key, or nil.
+func (p *pool) preparedText(key string) *sql.Stmt {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.texts[key]
+}
+
+// textStmt returns the statement prepared for key (the text, or a named
+// query's name), preparing text on first use; nil for a text not kept. The
+// lock is not held while preparing, which waits for a connection.
+func (p *pool) textStmt(ctx context.Context, key, text string, bounded bool) (*sql.Stmt, error) {
+	p.mu.Lock()
+	s, ok := p.texts[key]
+	full := len(p.texts) >= textStmtsMax
+	p.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	if bounded && (full || len(text) > textStmtMaxLen) {
+		return nil, nil
+	}
+	s, err := p.db.PrepareContext(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if kept, ok := p.texts[key]; ok {
+		_ = s.Close() // prepared meanwhile by another caller; never used
+		return kept, nil
+	}
+	p.texts[key] = s
+	return s, nil
 }
 
 // queryNames maps the text of every named query back to its name, made on
