@@ -90,14 +90,14 @@ type config struct {
 	auditKeep   time.Duration
 	// how often the server publishes due posts and reads the inboxes, and
 	// the purpose it reads them under
-	socialEvery time.Duration
-	drain       time.Duration
+	socialEvery   time.Duration
+	drain         time.Duration
+	socialPurpose string
 	// how often serve signs an audit checkpoint (the record states it)
 	checkpointEvery time.Duration
 	// how often a server that does not lead the periodic jobs tries to
 	// take the lead, and the leader checks that it still holds it
-	leaderEvery   time.Duration
-	socialPurpose string
+	leaderEvery time.Duration
 	// the time zone of the working day, and the hour of it the task
 	// reminders go out (negative: never)
 	timeZone     string
@@ -375,7 +375,7 @@ and a user who works with contacts, then an API token:
 	go g.WatchKEK(bg, 30*time.Second)
 	// The jobs on the shared data run once for all servers on the
 	// database, on the one that leads (on SQLite, the only one).
-	go g.LeadJobs(bg, cfg.leaderEvery, m.clusterJobs(g, &cfg, loc)...)
+	go g.LeadJobs(bg, cfg.leaderEvery, clusterJobs(g, &cfg, loc)...)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
 	select {
@@ -412,7 +412,7 @@ and a user who works with contacts, then an API token:
 // purge of expired exports, the retention run (with the requests it closes
 // and the audit pruning), the daily reminders, the mailbox, and the social
 // loop (posts, inboxes, listening streams, Art. 14 notice mail).
-func (m *Main) clusterJobs(g *gate.Gate, cfg *config, loc *time.Location) []func(context.Context) {
+func clusterJobs(g *gate.Gate, cfg *config, loc *time.Location) []func(context.Context) {
 	jobs := []func(context.Context){func(ctx context.Context) { g.WatchAudit(ctx, cfg.checkpointEvery) }}
 	if cfg.retention > 0 {
 		jobs = append(jobs, func(ctx context.Context) { g.WatchRetention(ctx, cfg.retention, cfg.auditKeep) })

@@ -440,3 +440,14 @@ func TestSearchIndexesConverge(t *testing.T) {
 		}
 	})
 }
+
+// TestServeRefusesIntervalsOfZero: the intervals of the checkpoints and of
+// the lead have no "off"; 0 is refused with the flag named.
+func TestServeRefusesIntervalsOfZero(t *testing.T) {
+	env := map[string]string{"TRESOR_DATA_DIR": t.TempDir()}
+	for _, flag := range []string{"--audit-checkpoint-interval", "--leader-interval"} {
+		t.Run(flag+" 0 is refused", func(t *testing.T) {
+			expect(t, env, 1, flag+" 0s: use a duration above 0", "serve", "--addr", "127.0.0.1:0", flag, "0")
+		})
+	}
+}
