@@ -37,6 +37,15 @@ type Store interface {
 	// ctx ends (PostgreSQL: LISTEN). It returns at once where the engine
 	// cannot notify (SQLite); readers of the feed then poll it.
 	ListenChanges(ctx context.Context, woke func()) error
+	// Lead tries, once, to make this process the leader of the servers on
+	// the database: the one that runs the periodic jobs meant to run once
+	// for all of them. It returns the lease, or nil and no error while
+	// another process leads. PostgreSQL: a session-level advisory lock (one
+	// per schema) held on a connection of its own, released when that
+	// connection ends, so a server that dies gives the lead up with its
+	// connection. SQLite: one process serves the database (it holds the
+	// data directory's lock), so Lead always succeeds.
+	Lead(ctx context.Context) (Lease, error)
 	// Snapshot writes a consistent online copy of the whole database to w:
 	// a database file (SQLite, VACUUM INTO) or a pg_dump archive (PostgreSQL).
 	Snapshot(ctx context.Context, w io.Writer) error
@@ -49,6 +58,17 @@ type Store interface {
 	// (auto)vacuum.
 	Compact(ctx context.Context, rewrite bool) error
 	Close() error
+}
+
+// Lease is the lead of the servers on one database (Store.Lead).
+type Lease interface {
+	// Held checks that the lead is still held, by asking the database on
+	// the lease's own connection. An error means the lead is lost (or cannot
+	// be confirmed, and is then given up): the holder stops the jobs of the
+	// leader.
+	Held(ctx context.Context) error
+	// Release gives the lead up; another process may take it at once.
+	Release() error
 }
 
 // PoolStats describes one connection pool.

@@ -461,6 +461,9 @@ func (g *Gate) WatchMailbox(ctx context.Context, interval time.Duration, purpose
 			return
 		case <-t.C:
 		}
+		if !g.turn(ctx, "mailbox") {
+			continue
+		}
 		rep, err := g.PollMailbox(sys)
 		switch {
 		case err != nil:

@@ -65,6 +65,8 @@ type Gate struct {
 	mailbox mailboxConfig // inbound e-mail (email.go)
 	// listening is social listening's analyzer, open windows and streams.
 	listening listening
+	// lead says whether this server leads the periodic jobs (leader.go).
+	lead leadership
 }
 
 var (

@@ -36,6 +36,9 @@ func (g *Gate) WatchKEK(ctx context.Context, every time.Duration) {
 // deletes the exports for requests of access whose link expired.
 func (g *Gate) WatchAudit(ctx context.Context, every time.Duration) {
 	ticking(ctx, every, func() {
+		if !g.turn(ctx, "audit checkpoint") {
+			return
+		}
 		if _, err := g.Checkpoint(ctx); err != nil && ctx.Err() == nil {
 			g.log.Error("audit checkpoint", "error", err)
 		}
@@ -46,12 +49,13 @@ func (g *Gate) WatchAudit(ctx context.Context, every time.Duration) {
 }
 
 // WatchRetention runs the retention policy once per interval: it checks
-// hourly whether a run is due, so that several servers on one database run
-// it about once, and a restart does not skip a day. After each run it prunes
+// hourly (or every interval, if shorter) whether a run is due by the time
+// of the last run in the database, so that a restart or a new leader does
+// not skip a day nor run it twice. After each run it prunes
 // the audit entries older than auditKeep (0 keeps them).
 func (g *Gate) WatchRetention(ctx context.Context, interval, auditKeep time.Duration) {
 	check := min(time.Hour, interval)
-	t := time.NewTimer(time.Minute)
+	t := time.NewTimer(min(time.Minute, interval))
 	defer t.Stop()
 	for {
 		select {
@@ -60,6 +64,9 @@ func (g *Gate) WatchRetention(ctx context.Context, interval, auditKeep time.Dura
 		case <-t.C:
 		}
 		t.Reset(check)
+		if !g.turn(ctx, "retention") {
+			continue
+		}
 		due, err := g.RetentionDue(ctx, interval)
 		if err != nil || !due {
 			continue
@@ -99,6 +106,9 @@ func (g *Gate) WatchSocial(ctx context.Context, interval time.Duration, purpose 
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if !g.turn(ctx, "social") {
+			continue
 		}
 		if mail && time.Since(noticesAt) >= time.Hour {
 			noticesAt = time.Now()

@@ -435,7 +435,7 @@ func (g *Gate) reminderMail(u *tresor.User, day tresor.Date, ts []*tresor.Task) 
 // WatchTaskReminders sends the daily reminders once the hour of the day
 // has come in the time zone loc; it looks every interval, and each server
 // sends a day's reminders at most once (the claims settle it between
-// servers).
+// servers, should two lead at one moment).
 func (g *Gate) WatchTaskReminders(ctx context.Context, loc *time.Location, hour int, every time.Duration) {
 	g.watchDaily(ctx, loc, hour, every, "task reminders", g.SendTaskReminders)
 }
@@ -449,7 +449,7 @@ func (g *Gate) watchDaily(ctx context.Context, loc *time.Location, hour int, eve
 	check := func() {
 		now := g.now().In(loc)
 		day := tresor.Date(now.Format(time.DateOnly))
-		if now.Hour() < hour || day == last {
+		if now.Hour() < hour || day == last || !g.turn(ctx, what) {
 			return
 		}
 		n, err := send(ctx, day)

@@ -89,6 +89,7 @@ func Open(ctx context.Context, url string, opt Options) (*sqlstore.DB, error) {
 		Snapshot:          func(ctx context.Context, _ *sql.DB, w io.Writer) error { return dump(ctx, url, w) },
 		NotifyChange:      "SELECT pg_notify('" + changesChannel + "', '')",
 		ListenChanges:     func(ctx context.Context, woke func()) error { return listen(ctx, cfg, woke) },
+		Lead:              func(ctx context.Context) (tresor.Lease, error) { return lead(ctx, cfg) },
 	})
 	if err != nil {
 		db.Close()

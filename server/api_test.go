@@ -373,6 +373,9 @@ func TestHealthAndMetrics(t *testing.T) {
 			t.Errorf("%s: %d", path, r.status)
 		}
 	}
+	if got := a.do(call{method: "GET", path: "/readyz"}).json(t); got["status"] != "ready" || got["leader"] != false {
+		t.Errorf("/readyz: %v, want ready and leader false", got)
+	}
 	a.do(call{method: "GET", path: "/api/v1/contacts", role: tresor.RoleSales, purpose: "sales"})
 	m := string(a.do(call{method: "GET", path: "/metrics"}).body)
 	for _, want := range []string{
@@ -380,6 +383,7 @@ func TestHealthAndMetrics(t *testing.T) {
 		`tresor_http_request_duration_seconds_count{method="GET",route="GET /api/v1/contacts"} 1`,
 		`tresor_db_pool_max_connections{pool="writer"} 1`,
 		`tresor_db_pool_open_connections{pool="reader"}`,
+		"tresor_leader 0", // no periodic jobs run beside this test's server
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)

@@ -20,5 +20,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	if err := s.svc.Health.Ready(r.Context()); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	// leader: whether this server runs the periodic jobs of the servers on
+	// its database (retention, audit checkpoints, the social loop, …).
+	return writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "leader": s.svc.Health.Leading()})
 }

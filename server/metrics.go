@@ -46,7 +46,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// poolCollector reports the database connection pools.
+// poolCollector reports the database connection pools and the lead.
 type poolCollector struct{ h Health }
 
 var (
@@ -56,15 +56,21 @@ var (
 	poolIdle    = prometheus.NewDesc("tresor_db_pool_idle_connections", "Idle connections.", []string{"pool"}, nil)
 	poolWaits   = prometheus.NewDesc("tresor_db_pool_waits_total", "Times a caller waited for a connection.", []string{"pool"}, nil)
 	poolWaitSec = prometheus.NewDesc("tresor_db_pool_wait_seconds_total", "Time spent waiting for a connection.", []string{"pool"}, nil)
+	leader      = prometheus.NewDesc("tresor_leader", "1 while this server leads the periodic jobs of the servers on its database (retention, audit checkpoints, social loop, mailbox, reminders), else 0.", nil, nil)
 )
 
 func (c poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{poolMax, poolOpen, poolInUse, poolIdle, poolWaits, poolWaitSec} {
+	for _, d := range []*prometheus.Desc{poolMax, poolOpen, poolInUse, poolIdle, poolWaits, poolWaitSec, leader} {
 		ch <- d
 	}
 }
 
 func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
+	lead := 0.0
+	if c.h.Leading() {
+		lead = 1
+	}
+	ch <- prometheus.MustNewConstMetric(leader, prometheus.GaugeValue, lead)
 	for _, s := range c.h.PoolStats() {
 		ch <- prometheus.MustNewConstMetric(poolMax, prometheus.GaugeValue, float64(s.MaxOpen), s.Pool)
 		ch <- prometheus.MustNewConstMetric(poolOpen, prometheus.GaugeValue, float64(s.Open), s.Pool)

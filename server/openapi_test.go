@@ -112,6 +112,7 @@ func (f *fakeServices) AuthenticateSession(ctx context.Context, secret string) (
 
 func (f *fakeServices) Ready(ctx context.Context) error { return nil }
 func (f *fakeServices) PoolStats() []tresor.PoolStats   { return nil }
+func (f *fakeServices) Leading() bool                   { return true }
 
 func (f *fakeServices) Contacts(ctx context.Context, fl tresor.ContactFilter) (*tresor.List[*tresor.Contact], error) {
 	f.filter = fl

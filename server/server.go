@@ -79,6 +79,9 @@ type Options struct {
 type Health interface {
 	Ready(ctx context.Context) error
 	PoolStats() []tresor.PoolStats
+	// Leading reports whether this server leads the periodic jobs of the
+	// servers on its database.
+	Leading() bool
 }
 
 // DefaultBodyLimit is the largest request body accepted.

@@ -116,3 +116,19 @@ func TestDatabaseStaysAtItsPath(t *testing.T) {
 		})
 	}
 }
+
+// TestOnlyServerLeads: one server serves a SQLite database (it holds the
+// data directory's lock), so it always leads the periodic jobs.
+func TestOnlyServerLeads(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	for range 2 {
+		l, err := s.Lead(ctx)
+		if err != nil || l == nil {
+			t.Fatalf("the server on a SQLite database does not lead: %v", err)
+		}
+		if err := l.Held(ctx); err != nil {
+			t.Fatalf("the lead is not held: %v", err)
+		}
+	}
+}

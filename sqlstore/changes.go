@@ -90,3 +90,20 @@ func (db *DB) ListenChanges(ctx context.Context, woke func()) error {
 	}
 	return db.dialect.ListenChanges(ctx, woke)
 }
+
+// Lead tries to take the lead of the servers on the database, where the
+// dialect can tell several servers apart; otherwise this process is the
+// only one and leads.
+func (db *DB) Lead(ctx context.Context) (tresor.Lease, error) {
+	if db.dialect.Lead == nil {
+		return soleLease{}, nil
+	}
+	return db.dialect.Lead(ctx)
+}
+
+// soleLease is the lead of the only process on the database: held until
+// the process ends.
+type soleLease struct{}
+
+func (soleLease) Held(context.Context) error { return nil }
+func (soleLease) Release() error             { return nil }

@@ -61,6 +61,10 @@ type Dialect struct {
 	NotifyChange string
 	// ListenChanges, if set, calls woke on every notification until ctx ends.
 	ListenChanges func(ctx context.Context, woke func()) error
+	// Lead, if set, tries to take the lead of the servers on the database
+	// (tresor.Store.Lead). Unset, one process serves the database and holds
+	// the lead for good.
+	Lead func(ctx context.Context) (tresor.Lease, error)
 
 	// The bulk paths of an import, each one statement for a whole batch
 	// whatever its size (see bulk.go). Unset, the shared SQL runs instead.

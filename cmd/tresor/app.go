@@ -93,6 +93,11 @@ type config struct {
 	socialEvery   time.Duration
 	drain         time.Duration
 	socialPurpose string
+	// how often serve signs an audit checkpoint (the record states it)
+	checkpointEvery time.Duration
+	// how often a server that does not lead the periodic jobs tries to
+	// take the lead, and the leader checks that it still holds it
+	leaderEvery time.Duration
 	// the time zone of the working day, and the hour of it the task
 	// reminders go out (negative: never)
 	timeZone     string
@@ -243,6 +248,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.auditKeep, "audit-retention", m.envDuration("TRESOR_AUDIT_RETENTION", 87600*time.Hour), "keep audit entries this long (default 10 years), then prune them after a signed checkpoint; 0 keeps them forever (TRESOR_AUDIT_RETENTION)")
 	fs.DurationVar(&cfg.retention, "retention-interval", m.envDuration("TRESOR_RETENTION_INTERVAL", 24*time.Hour), "how often the retention policy runs inside the server; 0 turns it off (TRESOR_RETENTION_INTERVAL)")
 	fs.DurationVar(&cfg.socialEvery, "social-interval", m.envDuration("TRESOR_SOCIAL_INTERVAL", time.Minute), "how often scheduled posts go out, the channels' inboxes are read and the listening topics' streams are kept running (and, with a mail server, hourly, Art. 14 notices due within 7 days are mailed); 0 turns this off (TRESOR_SOCIAL_INTERVAL)")
+	fs.DurationVar(&cfg.leaderEvery, "leader-interval", m.envDuration("TRESOR_LEADER_INTERVAL", 10*time.Second), "with several servers on one PostgreSQL database, one leads and runs the periodic jobs (retention, audit checkpoints, the social loop, the mailbox, reminders): how often the others try to take the lead and the leader checks that it still holds it (TRESOR_LEADER_INTERVAL)")
 	fs.DurationVar(&cfg.drain, "drain", m.envDuration("TRESOR_DRAIN", 0), "on SIGTERM or SIGINT, first answer /readyz with 503 for this long while still serving every request, so that a load balancer takes the server out before it stops (TRESOR_DRAIN; 0: stop at once)")
 	fs.StringVar(&cfg.socialPurpose, "social-purpose", m.env("TRESOR_SOCIAL_PURPOSE", ""), "the purpose inboxes are read under (TRESOR_SOCIAL_PURPOSE; default: the policy's first purpose that answers people, service in the built-in policy)")
 	fs.StringVar(&cfg.timeZone, "time-zone", m.env("TRESOR_TIME_ZONE", "Europe/Berlin"), "time zone of the working day: when a task is due or overdue and when reminders go out (TRESOR_TIME_ZONE)")
@@ -255,6 +261,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	loc, err := time.LoadLocation(cfg.timeZone)
 	if err != nil {
 		return fmt.Errorf("--time-zone %q: %w", cfg.timeZone, err)
+	}
+	if cfg.checkpointEvery <= 0 {
+		return fmt.Errorf("--audit-checkpoint-interval %s: use a duration above 0, e.g. 1m", cfg.checkpointEvery)
+	}
+	if cfg.leaderEvery <= 0 {
+		return fmt.Errorf("--leader-interval %s: use a duration above 0, e.g. 10s", cfg.leaderEvery)
 	}
 	if cfg.reminderHour > 23 {
 		return fmt.Errorf("--reminder-hour %d: use an hour from 0 to 23, or -1 for none", cfg.reminderHour)
@@ -356,22 +368,14 @@ and a user who works with contacts, then an API token:
 	}
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
+	// Every server keeps what it holds in memory current: its search index
+	// (it follows the change feed of the others' writes) and the
+	// key-encryption key (reloaded after a rotation).
 	g.StartSearch(bg)
 	go g.WatchKEK(bg, 30*time.Second)
-	go g.WatchAudit(bg, auditCheckpointEvery)
-	if cfg.retention > 0 {
-		go g.WatchRetention(bg, cfg.retention, cfg.auditKeep)
-	}
-	if cfg.smtpAddr != "" && cfg.reminderHour >= 0 {
-		go g.WatchTaskReminders(bg, loc, cfg.reminderHour, 5*time.Minute)
-		go g.WatchRequestReminders(bg, loc, cfg.reminderHour, 5*time.Minute)
-	}
-	if cfg.inbox.url != "" && cfg.inbox.every > 0 {
-		go g.WatchMailbox(bg, cfg.inbox.every, cfg.socialPurpose)
-	}
-	if cfg.socialEvery > 0 {
-		go g.WatchSocial(bg, cfg.socialEvery, cfg.socialPurpose, cfg.smtpAddr != "")
-	}
+	// The jobs on the shared data run once for all servers on the
+	// database, on the one that leads (on SQLite, the only one).
+	go g.LeadJobs(bg, cfg.leaderEvery, clusterJobs(g, &cfg, loc)...)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
 	select {
@@ -401,6 +405,29 @@ and a user who works with contacts, then an API token:
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// clusterJobs are the periodic jobs of serve that act on the shared data
+// and so run on the leading server only: the audit checkpoints and the
+// purge of expired exports, the retention run (with the requests it closes
+// and the audit pruning), the daily reminders, the mailbox, and the social
+// loop (posts, inboxes, listening streams, Art. 14 notice mail).
+func clusterJobs(g *gate.Gate, cfg *config, loc *time.Location) []func(context.Context) {
+	jobs := []func(context.Context){func(ctx context.Context) { g.WatchAudit(ctx, cfg.checkpointEvery) }}
+	if cfg.retention > 0 {
+		jobs = append(jobs, func(ctx context.Context) { g.WatchRetention(ctx, cfg.retention, cfg.auditKeep) })
+	}
+	if cfg.smtpAddr != "" && cfg.reminderHour >= 0 {
+		jobs = append(jobs, func(ctx context.Context) { g.WatchTaskReminders(ctx, loc, cfg.reminderHour, 5*time.Minute) },
+			func(ctx context.Context) { g.WatchRequestReminders(ctx, loc, cfg.reminderHour, 5*time.Minute) })
+	}
+	if cfg.inbox.url != "" && cfg.inbox.every > 0 {
+		jobs = append(jobs, func(ctx context.Context) { g.WatchMailbox(ctx, cfg.inbox.every, cfg.socialPurpose) })
+	}
+	if cfg.socialEvery > 0 {
+		jobs = append(jobs, func(ctx context.Context) { g.WatchSocial(ctx, cfg.socialEvery, cfg.socialPurpose, cfg.smtpAddr != "") })
+	}
+	return jobs
 }
 
 // serverOptions checks the transport settings of serve.

@@ -19,14 +19,11 @@ import (
 	"tresor/server"
 )
 
-// auditCheckpointEvery is how often serve signs an audit checkpoint; the
-// record of processing activities states it.
-const auditCheckpointEvery = time.Minute
-
 // recordFlags are the settings the record states that serve and
 // `tresor policy record` share, so both read them from the same flags and
 // environment.
 func (m *Main) recordFlags(fs *flag.FlagSet, cfg *config) {
+	fs.DurationVar(&cfg.checkpointEvery, "audit-checkpoint-interval", m.envDuration("TRESOR_AUDIT_CHECKPOINT_INTERVAL", time.Minute), "how often the server signs an audit checkpoint, if entries came; the record of processing activities states it (TRESOR_AUDIT_CHECKPOINT_INTERVAL)")
 	fs.StringVar(&cfg.controller, "controller", m.env("TRESOR_CONTROLLER_FILE", ""), "controller file: who the controller and the DPO are, recipients, third-country transfers per connector — the record of processing activities needs it (TRESOR_CONTROLLER_FILE; see docs/record.md)")
 }
 
@@ -46,7 +43,7 @@ func readController(path string, p *policy.Policy) (*policy.Controller, error) {
 // recordSettings states the settings of cfg as the record describes them.
 func (m *Main) recordSettings(cfg *config) (policy.Settings, error) {
 	s := policy.Settings{KEK: policy.KEKFile, RetentionRun: cfg.retention, AuditKeep: cfg.auditKeep, AuditClient: cfg.auditClient,
-		Checkpoints: auditCheckpointEvery, TLS: cfg.tlsCert != "", SSO: cfg.oidc.Issuer != "", SSOTrustsMFA: cfg.oidc.TrustMFA}
+		Checkpoints: cfg.checkpointEvery, TLS: cfg.tlsCert != "", SSO: cfg.oidc.Issuer != "", SSOTrustsMFA: cfg.oidc.TrustMFA}
 	switch {
 	case cfg.transitAddr != "":
 		s.KEK, s.TransitKey = policy.KEKTransit, cfg.transitKey
