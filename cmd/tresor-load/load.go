@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -39,6 +40,7 @@ type options struct {
 	legalBasis string
 	timeout    time.Duration
 	jsonFile   string
+	serverPID  int
 }
 
 func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (*options, error) {
@@ -61,6 +63,7 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.StringVar(&o.legalBasis, "legal-basis", "contract", "legal basis of created contacts")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "time limit of one request")
 	fs.StringVar(&o.jsonFile, "json", "", "also write the report as JSON to this file")
+	fs.IntVar(&o.serverPID, "server-pid", 0, "process id of the tresor serve on this machine: also report its processor time per request (steadier than req/s on a shared machine; Linux)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -168,19 +171,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		Warmup: o.warmup.String(), Mix: o.mix, IDs: len(d.ids)}
 	for _, n := range o.clients {
 		step := StepReport{Clients: n}
-		health, wall := d.phase(ctx, n, []string{"healthz"})
+		health, wall, cpu := d.phase(ctx, n, []string{"healthz"})
 		t := health["healthz"]
 		if t == nil {
 			t = &tally{}
 		}
 		step.Healthz = t.report("healthz", wall)
+		step.HealthzCPUMS = perRequest(cpu, len(t.ok))
 		var weighted []string
 		for _, r := range routeNames {
 			for range o.mix[r] {
 				weighted = append(weighted, r)
 			}
 		}
-		got, wall := d.phase(ctx, n, weighted)
+		got, wall, cpu := d.phase(ctx, n, weighted)
+		var answered int
+		for _, t := range got {
+			answered += len(t.ok)
+		}
+		step.MixCPUMS = perRequest(cpu, answered)
 		for _, r := range routeNames {
 			if o.mix[r] == 0 {
 				continue
@@ -222,11 +231,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 // phase runs clients for the warm-up and then for the measured duration,
 // each picking its next route uniformly from weighted. It returns the merged
 // tallies of the measured part and its wall time.
-func (d *driver) phase(ctx context.Context, clients int, weighted []string) (map[string]*tally, time.Duration) {
+func (d *driver) phase(ctx context.Context, clients int, weighted []string) (map[string]*tally, time.Duration, time.Duration) {
 	d.loop(ctx, clients, weighted, d.o.warmup)
+	cpu0 := processCPU(d.o.serverPID)
 	start := time.Now()
 	got := d.loop(ctx, clients, weighted, d.o.duration)
 	wall := time.Since(start)
+	cpu := processCPU(d.o.serverPID) - cpu0
 	all := map[string]*tally{}
 	for _, per := range got {
 		for r, t := range per {
@@ -236,7 +247,44 @@ func (d *driver) phase(ctx context.Context, clients int, weighted []string) (map
 			all[r].merge(t)
 		}
 	}
-	return all, wall
+	return all, wall, cpu
+}
+
+// processCPU is the processor time (user and system, all threads) the
+// process pid has used, from /proc/PID/stat in clock ticks of 10 ms; 0 for
+// pid 0 or where it cannot be read.
+func processCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name, in parentheses, may hold spaces: fields count from
+	// after its closing parenthesis; utime and stime are fields 14 and 15.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(u+st) * 10 * time.Millisecond
+}
+
+// perRequest is cpu over n answered requests, in milliseconds; 0 without.
+func perRequest(cpu time.Duration, n int) float64 {
+	if cpu <= 0 || n == 0 {
+		return 0
+	}
+	return math.Round(float64(cpu)/float64(n)/1e3) / 1e3
 }
 
 func (d *driver) loop(ctx context.Context, clients int, weighted []string, dur time.Duration) []map[string]*tally {

@@ -104,6 +104,10 @@ type StepReport struct {
 	// GetToHealthz is the single GET's successful req/s over /healthz's, both
 	// measured in this step with the same clients; 0 without GETs in the mix.
 	GetToHealthz float64 `json:"get_to_healthz"`
+	// HealthzCPUMS and MixCPUMS are the server's processor time per
+	// answered request of each phase, in ms (with --server-pid; else 0).
+	HealthzCPUMS float64 `json:"healthz_server_cpu_ms,omitempty"`
+	MixCPUMS     float64 `json:"mix_server_cpu_ms,omitempty"`
 }
 
 // Report is the whole run, as written by --json.
@@ -144,6 +148,9 @@ func (r *Report) writeTable(w io.Writer) {
 		}
 		if s.GetToHealthz > 0 {
 			fmt.Fprintf(w, "get / healthz: %.3f\n", s.GetToHealthz)
+		}
+		if s.MixCPUMS > 0 {
+			fmt.Fprintf(w, "server processor time per answered request: healthz %.3f ms, mix %.3f ms\n", s.HealthzCPUMS, s.MixCPUMS)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"testing"
 	"time"
 )
@@ -99,6 +100,37 @@ func TestMixIsParsedStrictly(t *testing.T) {
 			if _, err := parseMix(s); err == nil {
 				t.Errorf("parseMix(%q) accepted", s)
 			}
+		}
+	})
+}
+
+func TestServerProcessorTime(t *testing.T) {
+	t.Run("the process's own time is read from /proc", func(t *testing.T) {
+		if _, err := os.Stat("/proc/self/stat"); err != nil {
+			t.Skip("no /proc here")
+		}
+		start := time.Now()
+		for n := 0; time.Since(start) < 50*time.Millisecond; n++ {
+			_ = n * n
+		}
+		if got := processCPU(os.Getpid()); got <= 0 {
+			t.Fatalf("processor time of this process = %s", got)
+		}
+	})
+	t.Run("no pid or a gone process reads as none", func(t *testing.T) {
+		if got := processCPU(0); got != 0 {
+			t.Fatalf("pid 0: %s", got)
+		}
+		if got := processCPU(1 << 30); got != 0 {
+			t.Fatalf("a pid that does not exist: %s", got)
+		}
+	})
+	t.Run("per request in milliseconds, none without answers", func(t *testing.T) {
+		if got := perRequest(1500*time.Millisecond, 1000); got != 1.5 {
+			t.Fatalf("1.5 s over 1,000 requests = %v ms", got)
+		}
+		if got := perRequest(time.Second, 0); got != 0 {
+			t.Fatalf("no answers: %v", got)
 		}
 	})
 }
