@@ -86,9 +86,11 @@ func Open(ctx context.Context, url string, opt Options) (*sqlstore.DB, error) {
 		AuditRefsArray:    auditRefsArray,
 		CopyNotices:       copyNotices,
 		Analyze:           analyzeBulk,
-		Snapshot:          func(ctx context.Context, db *sql.DB, w io.Writer) ([]tresor.WrappedKey, error) { return snapshot(ctx, db, url, w) },
-		NotifyChange:      "SELECT pg_notify('" + changesChannel + "', '')",
-		ListenChanges:     func(ctx context.Context, woke func()) error { return listen(ctx, cfg, woke) },
+		Snapshot: func(ctx context.Context, db *sql.DB, w io.Writer) ([]tresor.WrappedKey, error) {
+			return snapshot(ctx, db, url, w)
+		},
+		NotifyChange:  "SELECT pg_notify('" + changesChannel + "', '')",
+		ListenChanges: func(ctx context.Context, woke func()) error { return listen(ctx, cfg, woke) },
 	})
 	if err != nil {
 		db.Close()

@@ -89,9 +89,11 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.DB, error) {
 		TranslateError:   translateError,
 		PositionalParams: true,
 		Fault:            fault,
-		Snapshot:         func(ctx context.Context, db *sql.DB, w io.Writer) ([]tresor.WrappedKey, error) { return snapshot(ctx, db, path, w) },
-		Check:            check,
-		Compact:          compact,
+		Snapshot: func(ctx context.Context, db *sql.DB, w io.Writer) ([]tresor.WrappedKey, error) {
+			return snapshot(ctx, db, path, w)
+		},
+		Check:   check,
+		Compact: compact,
 	})
 	if err != nil {
 		writer.Close()
