@@ -54,7 +54,7 @@ var commands = []command{
 	{"backup create", "FILE --recipient R", "a consistent online backup, encrypted to R, without keys; its data keys go to a key backup of their own in DATA_DIR/key-backups, kept 35 days (TRESOR_KEY_BACKUP_KEEP), then shredded", (*Main).backupCreate},
 	{"backup verify", "FILE --identity F [--keys K]", "decrypt, check the hash, restore into a temporary place, check integrity, schema, the pairing with the newest key backup (or K) and that every data key unwraps", (*Main).backupVerify},
 	{"backup restore", "FILE --identity F [--keys K]", "restore (the server stopped) with the data keys of the newest key backup (or K); people erased since it stay unreadable (reported), people erased or objecting since the backup stay erased and suppressed", (*Main).backupRestore},
-	{"backup prune", "[--json]", "delete the key backups older than the window and destroy their keys (backup create does it too; run it daily when backups are rarer)", (*Main).backupPrune},
+	{"backup prune", "[--json]", "delete the key backups older than the window and destroy their keys (backup create and the server's retention run do it too)", (*Main).backupPrune},
 	{"import", "FORMAT FILE --purpose P --legal-basis B [--network N] [--mapping F] [--dry-run] [--json]",
 		"import linkedin, vcard, mastodon-following or csv through the ingestion gate; prints what was created, refused and dropped", (*Main).importCmd},
 	{"requests export", "--id ID --out FILE [--format json|html]",
