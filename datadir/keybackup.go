@@ -123,6 +123,21 @@ func writeSealKeys(cfg Config, keys map[string][]byte) error {
 	return vault.WriteFileAtomic(filepath.Join(dir, SealKeysFile), vault.FormatSealKeys(keys), 0o600)
 }
 
+// addSealKey adds a key backup's key to the key file.
+func addSealKey(cfg Config, id string, key []byte) error {
+	release, err := lockSealKeys(cfg)
+	if err != nil {
+		return err
+	}
+	defer release()
+	sk, err := readSealKeys(cfg)
+	if err != nil {
+		return err
+	}
+	sk[id] = key
+	return writeSealKeys(cfg, sk)
+}
+
 // KeyBackups returns the writer of key backups that CreateBackup calls: it
 // writes the data keys to a new key backup, encrypted to the recipients
 // (and sealed, unless cfg.KeyBackupUnsealed), then prunes the key backups
@@ -166,13 +181,8 @@ func KeyBackups(cfg Config, recipientList []string, wrote *string) gate.KeyBacku
 		var seal []byte
 		if !cfg.KeyBackupUnsealed {
 			// The seal key is on disk before the file it opens.
-			sk, err := readSealKeys(cfg)
-			if err != nil {
-				return "", err
-			}
 			seal = vault.RandomKey()
-			sk[id] = seal
-			if err := writeSealKeys(cfg, sk); err != nil {
+			if err := addSealKey(cfg, id, seal); err != nil {
 				return "", err
 			}
 		}
@@ -214,6 +224,11 @@ func PruneKeyBackups(cfg Config) (*PruneReport, error) {
 	now, keep := nowOf(cfg), keepOf(cfg)
 	rep := &PruneReport{Keep: keep, Removed: []string{}}
 	old := func(t time.Time) bool { return !t.Add(keep).After(now) }
+	release, err := lockSealKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	sk, err := readSealKeys(cfg)
 	if err != nil {
 		return nil, err

@@ -2,7 +2,10 @@ package gate_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"os"
 	"os/exec"
@@ -14,6 +17,7 @@ import (
 	"tresor"
 	"tresor/datadir"
 	"tresor/gate"
+	"tresor/sqlite"
 	"tresor/storetest"
 	"tresor/vault"
 )
@@ -231,4 +235,77 @@ func TestUnsealedKeyBackupCopiesOutliveTheWindow(t *testing.T) {
 	if _, _, _, err := datadir.OpenKeyBackup(k1copy, e.idFile, e.cfg); err != nil {
 		t.Fatalf("an unsealed copy: %v", err)
 	}
+}
+
+// oldFormatBackup writes a backup as Tresor wrote them before key backups
+// (format 1): the database with its wrapped data keys inside.
+func oldFormatBackup(t *testing.T, dbPath, recipient string) string {
+	t.Helper()
+	raw, err := sql.Open("sqlite", sqlite.DSN(dbPath))
+	must(t, err)
+	defer raw.Close()
+	snap := filepath.Join(t.TempDir(), "snapshot.db")
+	_, err = raw.Exec("VACUUM INTO ?", snap)
+	must(t, err)
+	m := &vault.BackupManifest{Format: vault.BackupFormatWithKeys, TresorVersion: "test", Backend: "sqlite", CreatedAt: time.Now().UTC().Truncate(time.Second), Recipients: 1}
+	must(t, raw.QueryRow("SELECT max(version) FROM schema_migrations").Scan(&m.SchemaVersion))
+	must(t, raw.QueryRow("SELECT count(*) FROM data_keys").Scan(&m.DataKeys))
+	b, err := os.ReadFile(snap)
+	must(t, err)
+	sum := sha256.Sum256(b)
+	m.Database.Name, m.Database.Size, m.Database.SHA256 = vault.BackupMember("sqlite"), int64(len(b)), hex.EncodeToString(sum[:])
+	rs, err := vault.ParseRecipients([]string{recipient})
+	must(t, err)
+	file := filepath.Join(t.TempDir(), "old.age")
+	f, err := os.Create(file)
+	must(t, err)
+	must(t, vault.WriteBackup(f, rs, m, bytes.NewReader(b), nil))
+	must(t, f.Close())
+	return file
+}
+
+// TestOldFormatBackupsStillRestore: a backup of the format that carried its
+// data keys verifies and restores as it is, reported as the old format, and
+// the erasure journal still erases whoever was erased after it.
+func TestOldFormatBackupsStillRestore(t *testing.T) {
+	e := newKeyBackupEnv(t, "")
+	g, err := datadir.Open(bg, e.cfg)
+	must(t, err)
+	sales := tresor.WithPurpose(system(), "sales")
+	p := storePerson(t, g)
+	kept := erika()
+	must(t, g.CreateContact(sales, kept))
+	old := oldFormatBackup(t, filepath.Join(e.cfg.DataDir, datadir.DatabaseFile), e.recipient)
+	_, err = g.EraseContact(tresor.WithPurpose(system(), "data_protection"), p.ID, tresor.EraseRequest{Reason: "request 2026-302"})
+	must(t, err)
+	must(t, g.Close())
+	kek, err := datadir.OpenKEK(bg, e.cfg)
+	must(t, err)
+
+	t.Run("verify reports the old format and unwraps its keys", func(t *testing.T) {
+		f, err := os.Open(old)
+		must(t, err)
+		defer f.Close()
+		vr, err := datadir.VerifyBackup(bg, f, e.idFile, e.cfg, kek)
+		must(t, err)
+		if !vr.OldFormat || len(vr.Problems) != 0 || vr.KeysOpened != vr.DataKeys || vr.DataKeys < 2 {
+			t.Fatalf("verify: %+v", vr)
+		}
+	})
+	t.Run("restore reports the old format and erases the person again", func(t *testing.T) {
+		f, err := os.Open(old)
+		must(t, err)
+		defer f.Close()
+		rr, err := datadir.RestoreBackup(bg, f, e.idFile, e.cfg)
+		must(t, err)
+		if !rr.OldFormat || rr.Reerased != 1 || rr.KeyBackup != "" {
+			t.Fatalf("restore: %+v", rr)
+		}
+		g := openGate(t, e.cfg)
+		if c, err := g.Contact(sales, kept.ID); err != nil || c.FamilyName != "Mustermann" {
+			t.Fatalf("the other person after the restore: %v", err)
+		}
+		_, err = g.Contact(sales, p.ID)
+		wantCode(t, err, tresor.ECErased)
+	})
 }
