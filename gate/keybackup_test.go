@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -308,4 +309,50 @@ func TestOldFormatBackupsStillRestore(t *testing.T) {
 		_, err = g.Contact(sales, p.ID)
 		wantCode(t, err, tresor.ECErased)
 	})
+}
+
+// BenchmarkBackupKeysApart measures a backup of 2,000 people whose data
+// keys go to a key backup, and a restore that joins them again.
+func BenchmarkBackupKeysApart(b *testing.B) {
+	e := &keyBackupEnv{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), copies: b.TempDir()}
+	e.cfg = datadir.Config{DataDir: b.TempDir(), Migrate: true, Now: func() time.Time { return e.now }}
+	secret, recipient, err := datadir.NewBackupIdentity()
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.idFile, e.recipient = filepath.Join(b.TempDir(), "identity"), recipient
+	if err := os.WriteFile(e.idFile, []byte(secret+"\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	g := openGateB(b, e.cfg)
+	sales := tresor.WithPurpose(system(), "sales")
+	for i := range 2000 {
+		c := erika()
+		c.Emails = []string{"p" + strconv.Itoa(i) + "@example.org"}
+		if err := g.CreateContact(sales, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e.now = e.now.Add(time.Second)
+		data := filepath.Join(e.copies, "b"+strconv.Itoa(i)+".age")
+		f, err := os.Create(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var keys string
+		m, err := g.CreateBackup(system(), f, []string{e.recipient}, e.cfg.DataDir, "bench", datadir.KeyBackups(e.cfg, []string{e.recipient}, &keys))
+		f.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i == 0 {
+			st, _ := os.Stat(keys)
+			dt, _ := os.Stat(data)
+			b.ReportMetric(float64(m.DataKeys), "keys")
+			b.ReportMetric(float64(st.Size()), "key-backup-bytes")
+			b.ReportMetric(float64(dt.Size()), "data-backup-bytes")
+		}
+	}
 }
