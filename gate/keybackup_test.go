@@ -169,8 +169,14 @@ func erasureReachesEveryBackup(t *testing.T, e *keyBackupEnv) {
 	})
 
 	t.Run("no data backup with any key backup and the KEK reveals the person", func(t *testing.T) {
+		// The copies open no more (above), whatever data backup they meet;
+		// on PostgreSQL every verify restores a database, so SQLite tries
+		// them with every data backup and PostgreSQL with the oldest.
 		for _, b := range dataBackups {
 			for _, k := range keyBackups {
+				if k != k3 && b != b1 && e.cfg.DB != "" {
+					continue
+				}
 				f, err := os.Open(b)
 				must(t, err)
 				vr, err := datadir.VerifyBackupWith(bg, f, e.idFile, k, e.cfg, kek)
