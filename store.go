@@ -46,9 +46,13 @@ type Store interface {
 	// connection. SQLite: one process serves the database (it holds the
 	// data directory's lock), so Lead always succeeds.
 	Lead(ctx context.Context) (Lease, error)
-	// Snapshot writes a consistent online copy of the whole database to w:
-	// a database file (SQLite, VACUUM INTO) or a pg_dump archive (PostgreSQL).
-	Snapshot(ctx context.Context, w io.Writer) error
+	// Snapshot writes a consistent online copy of the whole database
+	// without the rows of data_keys to w — a database file (SQLite, VACUUM
+	// INTO, the keys deleted from the copy and the copy vacuumed) or a
+	// pg_dump archive (PostgreSQL, the table's data excluded) — and returns
+	// the wrapped data keys: those of the copy itself (SQLite), or those
+	// read right after the dump (PostgreSQL).
+	Snapshot(ctx context.Context, w io.Writer) ([]WrappedKey, error)
 	// Check verifies the database's own integrity (SQLite: integrity_check).
 	Check(ctx context.Context) error
 	// Compact makes deleted bytes unrecoverable from the database's files

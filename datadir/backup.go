@@ -44,6 +44,17 @@ type VerifyReport struct {
 	// (needs the key files this server uses); KeysOpened counts those that did.
 	KeysChecked bool `json:"keys_checked"`
 	KeysOpened  int  `json:"keys_opened"`
+	// OldFormat says the backup still carries its data keys (format 1).
+	OldFormat bool `json:"old_format"`
+	// KeyBackup is the key backup a format 2 backup was paired with, and
+	// OwnKeyBackup whether it is the one written with it. Unreadable lists
+	// the subjects the data backup left keys out for that the key backup
+	// has no key for (erased since; at most 100 listed), UnreadableCount
+	// counts them.
+	KeyBackup       string   `json:"key_backup,omitempty"`
+	OwnKeyBackup    bool     `json:"own_key_backup,omitempty"`
+	Unreadable      []string `json:"unreadable,omitempty"`
+	UnreadableCount int      `json:"unreadable_count"`
 	// Audit is the verification of the backup's audit trail (nil when the
 	// backup predates it or the signing key is not at hand).
 	Audit    *gate.AuditReport `json:"audit,omitempty"`
@@ -55,13 +66,23 @@ type VerifyReport struct {
 // checks its schema, and unwraps every data key with the KEK (when kek is
 // not nil). The report lists every problem; an empty list means the backup
 // can be restored.
+//
+// A backup of format 2 holds no data key: it is paired with a key backup
+// (keyBackup, or the newest of the configuration), whose keys for the
+// backup's subjects are counted and unwrapped instead; subjects it has no
+// key for are reported as unreadable, not as problems.
 func VerifyBackup(ctx context.Context, r io.Reader, identityFile string, cfg Config, kek *vault.Keyring) (*VerifyReport, error) {
+	return VerifyBackupWith(ctx, r, identityFile, "", cfg, kek)
+}
+
+// VerifyBackupWith is VerifyBackup with a given key backup ("" for the newest).
+func VerifyBackupWith(ctx context.Context, r io.Reader, identityFile, keyBackup string, cfg Config, kek *vault.Keyring) (*VerifyReport, error) {
 	u, err := openBackup(r, identityFile, cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer u.Remove()
-	rep := &VerifyReport{Manifest: u.Manifest, Problems: []string{}}
+	rep := &VerifyReport{Manifest: u.Manifest, Problems: []string{}, OldFormat: !u.Manifest.KeysApart()}
 	var store tresor.Store
 	switch u.Manifest.Backend {
 	case "sqlite":
@@ -105,7 +126,22 @@ func VerifyBackup(ctx context.Context, r io.Reader, identityFile string, cfg Con
 		rep.Problems = append(rep.Problems, fmt.Sprintf("schema: version %d, the manifest says %d", rep.SchemaVersion, u.Manifest.SchemaVersion))
 	}
 	if rep.SchemaVersion >= 4 {
-		if err := checkKeys(ctx, store, kek, rep); err != nil {
+		var keys []tresor.WrappedKey
+		if u.Manifest.KeysApart() {
+			h, kk, path, err := OpenKeyBackup(keyBackup, identityFile, cfg)
+			if err != nil {
+				rep.Problems = append(rep.Problems, "keys: "+err.Error())
+			} else {
+				rep.KeyBackup, rep.OwnKeyBackup = filepath.Base(path), h.ID == u.Manifest.KeyBackup
+				var missing []string
+				keys, missing = pairKeys(kk, u.Subjects)
+				rep.UnreadableCount, rep.Unreadable = len(missing), missing[:min(len(missing), 100)]
+			}
+			if len(u.Subjects) != u.Manifest.DataKeys {
+				rep.Problems = append(rep.Problems, fmt.Sprintf("keys: the backup names %d subjects, the manifest says %d", len(u.Subjects), u.Manifest.DataKeys))
+			}
+		}
+		if err := checkKeys(ctx, store, kek, rep, keys); err != nil {
 			return nil, err
 		}
 	}
@@ -126,9 +162,28 @@ func VerifyBackup(ctx context.Context, r io.Reader, identityFile string, cfg Con
 	return rep, nil
 }
 
+// pairKeys returns the keys of a key backup for the subjects a data backup
+// left keys out for, and the subjects it has none for.
+func pairKeys(keys []tresor.WrappedKey, subjects []string) (paired []tresor.WrappedKey, missing []string) {
+	byID := make(map[string]tresor.WrappedKey, len(keys))
+	for _, k := range keys {
+		byID[k.Subject] = k
+	}
+	missing = []string{}
+	for _, s := range subjects {
+		if k, ok := byID[s]; ok {
+			paired = append(paired, k)
+		} else {
+			missing = append(missing, s)
+		}
+	}
+	return paired, missing
+}
+
 // checkKeys counts the backup's data keys and, with a KEK, proves that each
-// one unwraps: the key backup that pairs with this data backup is in hand.
-func checkKeys(ctx context.Context, store tresor.Store, kek *vault.Keyring, rep *VerifyReport) error {
+// one unwraps: the KEK that pairs with this data backup is in hand. The keys
+// are those of the backup's database, and those paired from its key backup.
+func checkKeys(ctx context.Context, store tresor.Store, kek *vault.Keyring, rep *VerifyReport, paired []tresor.WrappedKey) error {
 	r := store.Read()
 	if kek != nil {
 		known, err := r.KEKVersions(ctx)
@@ -144,6 +199,23 @@ func checkKeys(ctx context.Context, store tresor.Store, kek *vault.Keyring, rep 
 		}
 	}
 	rep.KeysChecked = kek != nil
+	check := func(k tresor.WrappedKey) {
+		rep.DataKeys++
+		if kek == nil {
+			return
+		}
+		if dk, err := kek.Unwrap(ctx, k); err != nil {
+			if len(rep.Problems) < 20 {
+				rep.Problems = append(rep.Problems, fmt.Sprintf("keys: the data key of %s does not unwrap", k.Subject))
+			}
+		} else {
+			dk.Destroy()
+			rep.KeysOpened++
+		}
+	}
+	for _, k := range paired {
+		check(k)
+	}
 	after := ""
 	for {
 		keys, err := r.DataKeysNotUnder(ctx, 0, after, 5000) // every key: versions start at 1
@@ -151,26 +223,15 @@ func checkKeys(ctx context.Context, store tresor.Store, kek *vault.Keyring, rep 
 			return err
 		}
 		for _, k := range keys {
-			rep.DataKeys++
-			if kek == nil {
-				continue
-			}
-			if dk, err := kek.Unwrap(ctx, k); err != nil {
-				if len(rep.Problems) < 20 {
-					rep.Problems = append(rep.Problems, fmt.Sprintf("keys: the data key of %s does not unwrap", k.Subject))
-				}
-			} else {
-				dk.Destroy()
-				rep.KeysOpened++
-			}
+			check(k)
 		}
 		if len(keys) < 5000 {
 			break
 		}
 		after = keys[len(keys)-1].Subject
 	}
-	if rep.DataKeys != rep.Manifest.DataKeys {
-		rep.Problems = append(rep.Problems, fmt.Sprintf("keys: %d data keys, the manifest says %d", rep.DataKeys, rep.Manifest.DataKeys))
+	if rep.DataKeys+rep.UnreadableCount != rep.Manifest.DataKeys {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("keys: %d data keys (and %d unreadable), the manifest says %d", rep.DataKeys, rep.UnreadableCount, rep.Manifest.DataKeys))
 	}
 	return nil
 }
@@ -184,20 +245,68 @@ type RestoreReport struct {
 	Resuppressed int `json:"resuppressed"`
 	// Previous is where the database that was replaced was kept (SQLite).
 	Previous string `json:"previous,omitempty"`
+	// OldFormat says the backup carried its own data keys (format 1).
+	OldFormat bool `json:"old_format"`
+	// KeyBackup is the key backup the data keys came from (format 2), and
+	// KeysImported how many of its keys were put back.
+	KeyBackup    string `json:"key_backup,omitempty"`
+	KeysImported int    `json:"keys_imported"`
+	// Unreadable are the subjects the key backup had no key for — people
+	// erased after it was made stay unreadable (at most 100 listed);
+	// UnreadableCount counts them all.
+	Unreadable      []string `json:"unreadable,omitempty"`
+	UnreadableCount int      `json:"unreadable_count"`
 }
 
-// RestoreBackup replaces the configured database by a backup, then
-// re-applies the erasure journal — from the database being replaced and from
-// the journal file beside it — and the suppression list, so that nobody
-// erased or objecting after the backup comes back. Tresor must not be
-// serving this database meanwhile.
+// keyJoin is the key backup a restore of a format 2 backup joins.
+type keyJoin struct {
+	keys     []tresor.WrappedKey
+	subjects []string
+}
+
+// join puts the key backup's keys into the restored database, before the
+// erasure journal is re-applied.
+func (j *keyJoin) join(ctx context.Context, g *gate.Gate, rep *RestoreReport) error {
+	if j == nil {
+		return nil
+	}
+	n, missing, err := g.ImportDataKeys(system(ctx), j.keys, j.subjects)
+	if err != nil {
+		return err
+	}
+	rep.KeysImported, rep.UnreadableCount = n, len(missing)
+	rep.Unreadable = missing[:min(len(missing), 100)]
+	return nil
+}
+
+// RestoreBackup replaces the configured database by a backup, puts back
+// the data keys from the newest key backup (format 2), then re-applies the
+// erasure journal — from the database being replaced and from the journal
+// file beside it — and the suppression list, so that nobody erased or
+// objecting after the backup comes back. Tresor must not be serving this
+// database meanwhile.
 func RestoreBackup(ctx context.Context, r io.Reader, identityFile string, cfg Config, opts ...gate.Option) (*RestoreReport, error) {
+	return RestoreBackupWith(ctx, r, identityFile, "", cfg, opts...)
+}
+
+// RestoreBackupWith is RestoreBackup with a given key backup ("" for the
+// newest). Subjects the key backup has no key for are reported, not an
+// error: they were erased after it was made (or made after it).
+func RestoreBackupWith(ctx context.Context, r io.Reader, identityFile, keyBackup string, cfg Config, opts ...gate.Option) (*RestoreReport, error) {
 	u, err := openBackup(r, identityFile, cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer u.Remove()
-	rep := &RestoreReport{Manifest: u.Manifest}
+	rep := &RestoreReport{Manifest: u.Manifest, OldFormat: !u.Manifest.KeysApart()}
+	var kj *keyJoin
+	if u.Manifest.KeysApart() {
+		_, keys, path, err := OpenKeyBackup(keyBackup, identityFile, cfg)
+		if err != nil {
+			return nil, err
+		}
+		kj, rep.KeyBackup = &keyJoin{keys: keys, subjects: u.Subjects}, filepath.Base(path)
+	}
 	// What must survive the restore, read before anything changes.
 	journal, suppressions, err := survivors(ctx, cfg)
 	if err != nil {
@@ -205,7 +314,7 @@ func RestoreBackup(ctx context.Context, r io.Reader, identityFile string, cfg Co
 	}
 	switch {
 	case u.Manifest.Backend == "sqlite" && !isPostgres(cfg.DB):
-		if rep.Previous, err = restoreSQLite(ctx, u, cfg, journal, suppressions, rep, opts); err != nil {
+		if rep.Previous, err = restoreSQLite(ctx, u, cfg, journal, suppressions, kj, rep, opts); err != nil {
 			return nil, err
 		}
 	case u.Manifest.Backend == "postgres" && isPostgres(cfg.DB):
@@ -223,6 +332,9 @@ func RestoreBackup(ctx context.Context, r io.Reader, identityFile string, cfg Co
 			return nil, err
 		}
 		defer g.Close()
+		if err := kj.join(ctx, g, rep); err != nil {
+			return nil, err
+		}
 		if rep.Reerased, rep.Resuppressed, err = g.ReapplyErasures(system(ctx), journal, suppressions); err != nil {
 			return nil, err
 		}
@@ -279,7 +391,7 @@ func survivors(ctx context.Context, cfg Config) ([]tresor.Erasure, []tresor.Supp
 // under another name: its erased people are erased in it too (their keys
 // are gone), and the operator deletes it once the restore is checked.
 func restoreSQLite(ctx context.Context, u *vault.UnpackedBackup, cfg Config, journal []tresor.Erasure, sup []tresor.Suppression,
-	rep *RestoreReport, opts []gate.Option) (string, error) {
+	kj *keyJoin, rep *RestoreReport, opts []gate.Option) (string, error) {
 	target := sqlitePath(cfg)
 	staged := target + ".restoring"
 	for _, p := range []string{staged, staged + "-wal", staged + "-shm"} {
@@ -293,7 +405,10 @@ func restoreSQLite(ctx context.Context, u *vault.UnpackedBackup, cfg Config, jou
 		os.Remove(staged)
 		return "", err
 	}
-	rep.Reerased, rep.Resuppressed, err = g.ReapplyErasures(system(ctx), journal, sup)
+	err = kj.join(ctx, g, rep)
+	if err == nil {
+		rep.Reerased, rep.Resuppressed, err = g.ReapplyErasures(system(ctx), journal, sup)
+	}
 	if cerr := g.Close(); err == nil {
 		err = cerr
 	}

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"tresor"
 	"tresor/audit"
@@ -45,6 +46,17 @@ type Config struct {
 	KEK KEKConfig
 	// Statements, if set, counts the statements sent to PostgreSQL (tests).
 	Statements *atomic.Int64
+	// KeyBackupDir holds the key backups (default DataDir/key-backups).
+	KeyBackupDir string
+	// KeyBackupKeep is how long key backups and their keys are kept
+	// (default DefaultKeyBackupKeep).
+	KeyBackupKeep time.Duration
+	// KeyBackupUnsealed writes key backups without their own key: they
+	// survive the loss of the key directory, and a copy kept past the
+	// window still opens (docs/protection.md weighs the two).
+	KeyBackupUnsealed bool
+	// Now is the clock of key backups and their window (tests).
+	Now func() time.Time
 }
 
 // KEKConfig says where the key-encryption key comes from; the first of

@@ -652,7 +652,7 @@ func verifyTarget(ctx context.Context, cfg Config, target string, dataKeys int, 
 	}
 	vr := &VerifyReport{Problems: []string{}}
 	vr.Manifest.DataKeys = dataKeys
-	err = checkKeys(ctx, st, kek, vr)
+	err = checkKeys(ctx, st, kek, vr, nil)
 	st.Close()
 	if err != nil {
 		return err

@@ -96,7 +96,7 @@ func backupOf(t *testing.T, g *gate.Gate, dir string) (string, string) {
 	file := filepath.Join(t.TempDir(), "backup.age")
 	f, err := os.Create(file)
 	must(t, err)
-	_, err = g.CreateBackup(system(), f, []string{recipient}, dir, "test")
+	_, err = g.CreateBackup(system(), f, []string{recipient}, dir, "test", datadir.KeyBackups(datadir.Config{DataDir: dir}, []string{recipient}, nil))
 	must(t, err)
 	must(t, f.Close())
 	return file, idFile

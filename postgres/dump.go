@@ -16,6 +16,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"tresor"
+	"tresor/sqlstore"
 )
 
 // Backups of PostgreSQL are pg_dump archives (custom format), taken online
@@ -80,8 +83,10 @@ func run(ctx context.Context, t target, stdin io.Reader, stdout io.Writer, name 
 	return nil
 }
 
-// dump writes a pg_dump archive of the database (or of its schema) to w.
-func dump(ctx context.Context, rawURL string, w io.Writer) error {
+// dump writes a pg_dump archive of the database (or of its schema) to w;
+// the data of the tables named in without is left out (their definitions
+// stay).
+func dump(ctx context.Context, rawURL string, w io.Writer, without ...string) error {
 	t, err := targetOf(rawURL)
 	if err != nil {
 		return err
@@ -90,7 +95,23 @@ func dump(ctx context.Context, rawURL string, w io.Writer) error {
 	if t.schema != "" {
 		args = append(args, "--schema="+t.schema)
 	}
+	for _, table := range without {
+		if t.schema != "" {
+			table = t.schema + "." + table
+		}
+		args = append(args, "--exclude-table-data="+table)
+	}
 	return run(ctx, t, nil, w, "pg_dump", args...)
+}
+
+// snapshot dumps the database without the data of data_keys and then reads
+// the data keys: a key made during the dump is in the list (harmless), a
+// key destroyed during it is not (its person was erased).
+func snapshot(ctx context.Context, db *sql.DB, rawURL string, w io.Writer) ([]tresor.WrappedKey, error) {
+	if err := dump(ctx, rawURL, w, "data_keys"); err != nil {
+		return nil, err
+	}
+	return sqlstore.ReadDataKeys(ctx, db)
 }
 
 // Restore replaces the database's objects (or its schema's) with those of a

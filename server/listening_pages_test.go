@@ -291,7 +291,7 @@ func TestListeningHasNoDrillDown(t *testing.T) {
 		idFile := filepath.Join(t.TempDir(), "identity")
 		must(t, os.WriteFile(idFile, []byte(secret+"\n"), 0o600))
 		var enc bytes.Buffer
-		_, err = l.a.g.CreateBackup(sys, &enc, []string{recipient}, t.TempDir(), "test")
+		_, err = l.a.g.CreateBackup(sys, &enc, []string{recipient}, t.TempDir(), "test", nil)
 		must(t, err)
 		ids, err := vault.ReadIdentities(idFile)
 		must(t, err)

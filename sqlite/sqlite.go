@@ -89,9 +89,11 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.DB, error) {
 		TranslateError:   translateError,
 		PositionalParams: true,
 		Fault:            fault,
-		Snapshot:         func(ctx context.Context, db *sql.DB, w io.Writer) error { return snapshot(ctx, db, path, w) },
-		Check:            check,
-		Compact:          compact,
+		Snapshot: func(ctx context.Context, db *sql.DB, w io.Writer) ([]tresor.WrappedKey, error) {
+			return snapshot(ctx, db, path, w)
+		},
+		Check:   check,
+		Compact: compact,
 	})
 	if err != nil {
 		writer.Close()
@@ -166,27 +168,53 @@ func fault(err error) tresor.Code {
 }
 
 // snapshot copies the database with VACUUM INTO: a consistent copy taken
-// online, written to a private temporary file beside the database and
-// streamed to w.
-func snapshot(ctx context.Context, db *sql.DB, path string, w io.Writer) error {
+// online, written to a private temporary file beside the database. The
+// copy's data keys are read, deleted, and the copy vacuumed again, so that
+// no page of it keeps a wrapped key; then it is streamed to w.
+func snapshot(ctx context.Context, db *sql.DB, path string, w io.Writer) ([]tresor.WrappedKey, error) {
 	dir, err := os.MkdirTemp(filepath.Dir(path), ".snapshot-")
 	if err != nil {
-		return fmt.Errorf("sqlite: snapshot: %w", err)
+		return nil, fmt.Errorf("sqlite: snapshot: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	tmp := filepath.Join(dir, "snapshot.db")
 	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", tmp); err != nil {
-		return fmt.Errorf("sqlite: snapshot: %w", err)
+		return nil, fmt.Errorf("sqlite: snapshot: %w", err)
+	}
+	keys, err := takeKeys(ctx, tmp)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: snapshot: %w", err)
 	}
 	f, err := os.Open(tmp)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
 	if _, err := io.Copy(w, f); err != nil {
-		return fmt.Errorf("sqlite: snapshot: %w", err)
+		return nil, fmt.Errorf("sqlite: snapshot: %w", err)
 	}
-	return nil
+	return keys, nil
+}
+
+// takeKeys reads and removes the data keys of a snapshot file.
+func takeKeys(ctx context.Context, path string) ([]tresor.WrappedKey, error) {
+	c, err := sql.Open("sqlite", DSN(path, "secure_delete(1)", "journal_mode(DELETE)"))
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	c.SetMaxOpenConns(1)
+	keys, err := sqlstore.ReadDataKeys(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.ExecContext(ctx, "DELETE FROM data_keys"); err != nil {
+		return nil, err
+	}
+	if _, err := c.ExecContext(ctx, "VACUUM"); err != nil {
+		return nil, err
+	}
+	return keys, c.Close()
 }
 
 // check runs SQLite's integrity check.

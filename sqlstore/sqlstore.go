@@ -50,8 +50,9 @@ type Dialect struct {
 	// CopyAudit, if set, bulk-inserts the rows of chained audit entries (the
 	// columns named) on the connection of the current transaction (COPY).
 	CopyAudit func(ctx context.Context, conn *sql.Conn, columns []string, rows [][]any) error
-	// Snapshot writes a consistent online copy of the whole database to w.
-	Snapshot func(ctx context.Context, db *sql.DB, w io.Writer) error
+	// Snapshot writes a consistent online copy of the whole database without
+	// the rows of data_keys to w and returns those keys (tresor.Store).
+	Snapshot func(ctx context.Context, db *sql.DB, w io.Writer) ([]tresor.WrappedKey, error)
 	// Check verifies the database's own integrity.
 	Check func(ctx context.Context, db *sql.DB) error
 	// Compact, if set, makes deleted bytes unrecoverable (see tresor.Store).
@@ -125,12 +126,32 @@ func New(writer, reader *sql.DB, d Dialect) (*DB, error) {
 // Backend names the backend.
 func (db *DB) Backend() string { return db.dialect.Name }
 
-// Snapshot writes a consistent online copy of the database to w.
-func (db *DB) Snapshot(ctx context.Context, w io.Writer) error {
+// Snapshot writes a consistent online copy of the database without its
+// data keys to w and returns the keys.
+func (db *DB) Snapshot(ctx context.Context, w io.Writer) ([]tresor.WrappedKey, error) {
 	if db.dialect.Snapshot == nil {
-		return fmt.Errorf("%s: snapshots are not supported", db.dialect.Name)
+		return nil, fmt.Errorf("%s: snapshots are not supported", db.dialect.Name)
 	}
 	return db.dialect.Snapshot(ctx, db.writer.db, w)
+}
+
+// ReadDataKeys reads every wrapped data key of a database handle (for the
+// dialects' snapshots).
+func ReadDataKeys(ctx context.Context, db *sql.DB) ([]tresor.WrappedKey, error) {
+	rows, err := db.QueryContext(ctx, "SELECT subject, version, kek_version, wrapped FROM data_keys ORDER BY subject")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []tresor.WrappedKey
+	for rows.Next() {
+		var k tresor.WrappedKey
+		if err := rows.Scan(&k.Subject, &k.Version, &k.KEKVersion, &k.Wrapped); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
 }
 
 // Compact makes deleted bytes unrecoverable where the dialect can.

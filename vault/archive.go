@@ -2,6 +2,7 @@ package vault
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,17 +17,21 @@ import (
 	"filippo.io/age"
 )
 
-// A backup is a tar archive, encrypted to age recipients, of two members:
-// manifest.json (what the backup holds, with the SHA-256 of the database
-// member) and the database itself — a SQLite file (VACUUM INTO) or a pg_dump
-// archive. It holds no key: personal fields in it are sealed by data keys
-// that are wrapped by the KEK, which is backed up on its own (`tresor keys
-// backup`). An erasure after the backup destroys the person's data key in the
-// database; a restore re-applies the erasure journal, so the person stays
-// erased.
+// A backup is a tar archive, encrypted to age recipients, of manifest.json
+// (what the backup holds, with the SHA-256 of the database member), the
+// database itself — a SQLite file (VACUUM INTO) or a pg_dump archive — and,
+// since format 2, data-keys.subjects: the subjects whose data keys were
+// taken out. A backup of format 2 holds no key at all: its data_keys table
+// is empty, and the wrapped data keys go to a key backup of their own
+// (keybackup.go), kept only for a short window. Format 1 backups still
+// carry the wrapped data keys; they are read and restored as they are.
 
 // BackupFormat names the format of the backup archive.
-const BackupFormat = "tresor-backup/1"
+const BackupFormat = "tresor-backup/2"
+
+// BackupFormatWithKeys names the older format whose database still holds
+// the wrapped data keys.
+const BackupFormatWithKeys = "tresor-backup/1"
 
 // BackupManifest describes a backup.
 type BackupManifest struct {
@@ -44,12 +49,19 @@ type BackupManifest struct {
 	DataKeys    int   `json:"data_keys"`
 	Erasures    int   `json:"erasures"`
 	Recipients  int   `json:"recipients"`
+	// KeyBackup is the ID of the key backup written with this backup (format 2).
+	KeyBackup string `json:"key_backup,omitempty"`
 }
+
+// KeysApart says whether the backup's data keys are in a key backup of
+// their own (format 2) rather than in its database (format 1).
+func (m *BackupManifest) KeysApart() bool { return m.Format == BackupFormat }
 
 const (
 	manifestName = "manifest.json"
 	sqliteMember = "database.sqlite"
 	pgMember     = "database.pgdump"
+	subjectsName = "data-keys.subjects"
 )
 
 // BackupMember is the name of the database member of a backup of the
@@ -61,9 +73,10 @@ func BackupMember(backend string) string {
 	return sqliteMember
 }
 
-// WriteBackup writes the archive of m and its database db (of m.Database.Size
-// bytes) to w, encrypted to the recipients.
-func WriteBackup(w io.Writer, recipients []age.Recipient, m *BackupManifest, db io.Reader) error {
+// WriteBackup writes the archive of m, its database db (of m.Database.Size
+// bytes) and the subjects whose data keys were taken out of it to w,
+// encrypted to the recipients.
+func WriteBackup(w io.Writer, recipients []age.Recipient, m *BackupManifest, db io.Reader, subjects []string) error {
 	enc, err := EncryptBackup(w, recipients)
 	if err != nil {
 		return err
@@ -78,6 +91,16 @@ func WriteBackup(w io.Writer, recipients []age.Recipient, m *BackupManifest, db 
 	}
 	if err := writeMember(tw, m.Database.Name, m.Database.Size, m.CreatedAt, db); err != nil {
 		return err
+	}
+	if m.KeysApart() {
+		var b bytes.Buffer
+		for _, s := range subjects {
+			b.WriteString(s)
+			b.WriteByte('\n')
+		}
+		if err := writeMember(tw, subjectsName, int64(b.Len()), m.CreatedAt, &b); err != nil {
+			return err
+		}
 	}
 	if err := tw.Close(); err != nil {
 		return err
@@ -100,6 +123,8 @@ func writeMember(tw *tar.Writer, name string, size int64, at time.Time, r io.Rea
 type UnpackedBackup struct {
 	Manifest BackupManifest
 	DB       string // path of the database member
+	// Subjects are those whose data keys a format 2 backup left out.
+	Subjects []string
 	dir      string
 }
 
@@ -141,7 +166,7 @@ func UnpackBackup(r io.Reader, ids []age.Identity, tmpDir string) (*UnpackedBack
 			if err := json.NewDecoder(io.LimitReader(tr, 1<<20)).Decode(&u.Manifest); err != nil {
 				return nil, fmt.Errorf("the backup's manifest is damaged: %w", err)
 			}
-			if u.Manifest.Format != BackupFormat {
+			if u.Manifest.Format != BackupFormat && u.Manifest.Format != BackupFormatWithKeys {
 				return nil, fmt.Errorf("not a Tresor backup (format %q)", u.Manifest.Format)
 			}
 		case sqliteMember, pgMember:
@@ -162,6 +187,19 @@ func UnpackBackup(r io.Reader, ids []age.Identity, tmpDir string) (*UnpackedBack
 				return nil, fmt.Errorf("the backup is damaged: %w", err)
 			}
 			sum = hex.EncodeToString(hash.Sum(nil))
+		case subjectsName:
+			if !u.Manifest.KeysApart() {
+				return nil, errors.New("the backup's manifest is missing or does not fit its members")
+			}
+			sc := bufio.NewScanner(tr)
+			for sc.Scan() {
+				if s := sc.Text(); s != "" {
+					u.Subjects = append(u.Subjects, s)
+				}
+			}
+			if err := sc.Err(); err != nil {
+				return nil, fmt.Errorf("the backup is damaged: %w", err)
+			}
 		default:
 			return nil, fmt.Errorf("the backup holds an unknown member %q", h.Name)
 		}

@@ -11,6 +11,7 @@ import (
 	"os/user"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -85,9 +86,13 @@ type config struct {
 	transitKey  string
 	kek         datadir.KEKConfig
 	retention   time.Duration
-	auditStream string
-	auditClient string
-	auditKeep   time.Duration
+	// key backups: where, how long, sealed under their own keys
+	keyBackupDir  string
+	keyBackupKeep string
+	keyBackupOff  bool // key backups unsealed
+	auditStream   string
+	auditClient   string
+	auditKeep     time.Duration
 	// how often the server publishes due posts and reads the inboxes, and
 	// the purpose it reads them under
 	socialEvery   time.Duration
@@ -162,7 +167,57 @@ func (m *Main) parse(fs *flag.FlagSet, cfg *config, args []string) error {
 }
 
 func (cfg *config) gateConfig(migrate bool) datadir.Config {
-	return datadir.Config{DataDir: cfg.dataDir, DB: cfg.db, Migrate: migrate, KEK: cfg.kek}
+	c := datadir.Config{DataDir: cfg.dataDir, DB: cfg.db, Migrate: migrate, KEK: cfg.kek,
+		KeyBackupDir: cfg.keyBackupDir, KeyBackupUnsealed: cfg.keyBackupOff}
+	c.KeyBackupKeep, _ = parseKeep(cfg.keyBackupKeep)
+	return c
+}
+
+// watchKeyBackups prunes the key backups with the retention run's rhythm,
+// so that their keys are destroyed on time even when backups are rare.
+func watchKeyBackups(ctx context.Context, log *slog.Logger, cfg datadir.Config, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if rep, err := datadir.PruneKeyBackups(cfg); err != nil {
+			log.Error("prune key backups", "err", err)
+		} else if len(rep.Removed) > 0 || rep.KeysDestroyed > 0 {
+			log.Info("key backups pruned", "keep", rep.Keep.String(), "deleted", len(rep.Removed), "keys_destroyed", rep.KeysDestroyed)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// keyBackupFlags are the settings of key backups.
+func (m *Main) keyBackupFlags(fs *flag.FlagSet, cfg *config) {
+	fs.StringVar(&cfg.keyBackupDir, "key-backup-dir", m.env("TRESOR_KEY_BACKUP_DIR", ""), "directory of the key backups (TRESOR_KEY_BACKUP_DIR; default DATA_DIR/key-backups)")
+	fs.StringVar(&cfg.keyBackupKeep, "key-backup-keep", m.env("TRESOR_KEY_BACKUP_KEEP", "35d"), "how long key backups and their keys are kept, e.g. 35d or 840h; after it, people erased before are gone from every backup (TRESOR_KEY_BACKUP_KEEP)")
+	cfg.keyBackupOff = m.env("TRESOR_KEY_BACKUP_SEAL", "true") == "false"
+	fs.BoolFunc("key-backup-seal", "true (default) or false: seal each key backup under a key of its own kept in DATA_DIR/keys and destroyed after the window, so that copies open no more (TRESOR_KEY_BACKUP_SEAL=false: key backups survive the loss of the key directory, copies must be deleted by whoever keeps them)", func(v string) error {
+		b, err := strconv.ParseBool(v)
+		cfg.keyBackupOff = !b
+		return err
+	})
+}
+
+// parseKeep reads the window of key backups: a duration (840h) or days (35d).
+func parseKeep(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(strings.TrimSpace(s), "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 1 {
+			return 0, fmt.Errorf("key backup window %q: a number of days such as 35d, or a duration such as 840h", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("key backup window %q: a number of days such as 35d, or a duration such as 840h", s)
+	}
+	return d, nil
 }
 
 // loadPolicy reads the configured policy file, or the built-in policy.
@@ -254,6 +309,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.timeZone, "time-zone", m.env("TRESOR_TIME_ZONE", "Europe/Berlin"), "time zone of the working day: when a task is due or overdue and when reminders go out (TRESOR_TIME_ZONE)")
 	fs.IntVar(&cfg.reminderHour, "reminder-hour", m.envInt("TRESOR_REMINDER_HOUR", 7), "hour of the day (in --time-zone) the daily task reminder mails and the DPO's reminders of request deadlines go out, with a mail server; -1 turns them off (TRESOR_REMINDER_HOUR)")
 	m.inboxFlags(fs, &cfg)
+	m.keyBackupFlags(fs, &cfg)
 	m.recordFlags(fs, &cfg)
 	if err := m.parse(fs, &cfg, args); err != nil {
 		return err
@@ -285,6 +341,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	records, err := m.recordMaker(&cfg, pol)
 	if err != nil {
+		return err
+	}
+	if _, err := parseKeep(cfg.keyBackupKeep); err != nil {
 		return err
 	}
 	if !slices.Contains([]string{"full", "truncated", "none"}, cfg.auditClient) {
@@ -376,6 +435,11 @@ and a user who works with contacts, then an API token:
 	// The jobs on the shared data run once for all servers on the
 	// database, on the one that leads (on SQLite, the only one).
 	go g.LeadJobs(bg, cfg.leaderEvery, clusterJobs(g, &cfg, loc)...)
+	// The key backups are files in this server's data directory: each
+	// server prunes its own.
+	if cfg.retention > 0 {
+		go watchKeyBackups(bg, log, cfg.gateConfig(false), cfg.retention)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
 	select {

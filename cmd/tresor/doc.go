@@ -57,11 +57,22 @@
 //	                                         keys, encrypted with a passphrase
 //	tresor keys restore FILE [--force]       write them back into DATA_DIR/keys
 //	tresor backup keygen --identity-file F   make an age identity for backups; prints its public key
-//	tresor backup create FILE --recipient R  a consistent online backup, encrypted to R, without keys
-//	tresor backup verify FILE --identity F   decrypt, check the hash, restore into a temporary place,
-//	                                         check integrity, schema and that every data key unwraps
-//	tresor backup restore FILE --identity F  restore (the server stopped); people erased or objecting
-//	                                         since the backup stay erased and suppressed
+//	tresor backup create FILE --recipient R  a consistent online backup, encrypted to R, without keys;
+//	                                         its data keys go to a key backup of their own in
+//	                                         DATA_DIR/key-backups, kept 35 days
+//	                                         (TRESOR_KEY_BACKUP_KEEP), then shredded
+//	tresor backup verify FILE --identity F [--keys K]
+//	                                         decrypt, check the hash, restore into a temporary place,
+//	                                         check integrity, schema, the pairing with the newest key
+//	                                         backup (or K) and that every data key unwraps
+//	tresor backup restore FILE --identity F [--keys K]
+//	                                         restore (the server stopped) with the data keys of the
+//	                                         newest key backup (or K); people erased since it stay
+//	                                         unreadable (reported), people erased or objecting since
+//	                                         the backup stay erased and suppressed
+//	tresor backup prune [--json]             delete the key backups older than the window and destroy
+//	                                         their keys (backup create and the server's retention run
+//	                                         do it too)
 //	tresor import FORMAT FILE --purpose P --legal-basis B [--network N] [--mapping F] [--dry-run] [--json]
 //	                                         import linkedin, vcard, mastodon-following or csv through
 //	                                         the ingestion gate; prints what was created, refused and

@@ -382,6 +382,7 @@ func (m *Main) backupCreate(ctx context.Context, args []string) error {
 	var cfg config
 	var recipients recipientsFlag
 	fs := m.flags("backup create", &cfg)
+	m.keyBackupFlags(fs, &cfg)
 	fs.Var(&recipients, "recipient", "age public key (age1…) or file of them that may restore the backup; repeatable (TRESOR_BACKUP_RECIPIENTS, comma-separated)")
 	file, err := m.parseFile(fs, &cfg, args)
 	if err != nil {
@@ -395,12 +396,17 @@ func (m *Main) backupCreate(ctx context.Context, args []string) error {
 			recipients = strings.Split(env, ",")
 		}
 	}
+	if _, err := parseKeep(cfg.keyBackupKeep); err != nil {
+		return err
+	}
+	gcfg := cfg.gateConfig(false)
 	return m.withGate(ctx, cfg, func(g *gate.Gate) error {
 		f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			return fmt.Errorf("backup: %w", err)
 		}
-		man, err := g.CreateBackup(system(ctx), f, recipients, cfg.dataDir, tresor.Version)
+		var keyFile string
+		man, err := g.CreateBackup(system(ctx), f, recipients, cfg.dataDir, tresor.Version, datadir.KeyBackups(gcfg, recipients, &keyFile))
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -408,8 +414,15 @@ func (m *Main) backupCreate(ctx context.Context, args []string) error {
 			os.Remove(file)
 			return err
 		}
-		fmt.Fprintf(m.Stdout, "backup of the %s database (schema %d, %d data keys, %d bytes, sha256 %s…) encrypted to %d recipient(s); it holds no key\n",
-			man.Backend, man.SchemaVersion, man.DataKeys, man.Database.Size, man.Database.SHA256[:16], man.Recipients)
+		fmt.Fprintf(m.Stdout, "backup of the %s database (schema %d, %d bytes, sha256 %s…) encrypted to %d recipient(s); it holds no key\n",
+			man.Backend, man.SchemaVersion, man.Database.Size, man.Database.SHA256[:16], man.Recipients)
+		sealed := "sealed under its own key in the key directory, destroyed with it"
+		if gcfg.KeyBackupUnsealed {
+			sealed = "not sealed (TRESOR_KEY_BACKUP_SEAL=false): delete copies of it within the window yourself"
+		}
+		keep, _ := parseKeep(cfg.keyBackupKeep)
+		fmt.Fprintf(m.Stdout, "its %d data keys are in the key backup %s, encrypted to the same recipient(s), %s; kept %s, then deleted: "+
+			"after that nobody erased before can be read from any backup\n", man.DataKeys, keyFile, sealed, keep)
 		return nil
 	})
 }
@@ -429,7 +442,10 @@ func (m *Main) backupVerify(ctx context.Context, args []string) error {
 	var cfg config
 	var idFile string
 	var asJSON bool
+	var keysFile string
 	fs := m.flags("backup verify", &cfg)
+	m.keyBackupFlags(fs, &cfg)
+	fs.StringVar(&keysFile, "keys", "", "the key backup to pair it with (default: the newest in the key-backup directory)")
 	fs.StringVar(&idFile, "identity", "", "file of the age identity the backup was encrypted to (TRESOR_BACKUP_IDENTITY_FILE)")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	file, err := m.parseFile(fs, &cfg, args)
@@ -456,7 +472,7 @@ func (m *Main) backupVerify(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stderr, "the key-encryption key is not at hand (%v): the data keys are counted, not unwrapped\n", kerr)
 		kr = nil
 	}
-	rep, err := datadir.VerifyBackup(ctx, f, ids, cfg.gateConfig(false), kr)
+	rep, err := datadir.VerifyBackupWith(ctx, f, ids, keysFile, cfg.gateConfig(false), kr)
 	if err != nil {
 		return fmt.Errorf("backup verify: %w", err)
 	}
@@ -470,6 +486,15 @@ func (m *Main) backupVerify(ctx context.Context, args []string) error {
 		man := rep.Manifest
 		fmt.Fprintf(m.Stdout, "decrypted and hashed: ok (%s backup of %s, %d bytes)\n", man.Backend, man.CreatedAt.Format("2006-01-02 15:04:05Z07:00"), man.Database.Size)
 		fmt.Fprintf(m.Stdout, "restored into a temporary place; integrity: %s; schema %d (this Tresor knows %d)\n", rep.Integrity, rep.SchemaVersion, rep.KnownSchema)
+		if rep.OldFormat {
+			fmt.Fprintln(m.Stdout, "old format: the backup still carries its data keys (made before key backups); erasures reach it only through backup restore")
+		} else if rep.KeyBackup != "" {
+			own := "a later key backup than its own"
+			if rep.OwnKeyBackup {
+				own = "its own key backup"
+			}
+			fmt.Fprintf(m.Stdout, "paired with the key backup %s (%s): %d people or records unreadable (erased since, no key)\n", rep.KeyBackup, own, rep.UnreadableCount)
+		}
 		if rep.KeysChecked {
 			fmt.Fprintf(m.Stdout, "data keys: %d, of which %d unwrap with the key-encryption key at hand\n", rep.DataKeys, rep.KeysOpened)
 		} else {
@@ -493,7 +518,10 @@ func (m *Main) backupVerify(ctx context.Context, args []string) error {
 func (m *Main) backupRestore(ctx context.Context, args []string) error {
 	var cfg config
 	var idFile string
+	var keysFile string
 	fs := m.flags("backup restore", &cfg)
+	m.keyBackupFlags(fs, &cfg)
+	fs.StringVar(&keysFile, "keys", "", "the key backup to take the data keys from (default: the newest in the key-backup directory)")
 	fs.StringVar(&idFile, "identity", "", "file of the age identity the backup was encrypted to (TRESOR_BACKUP_IDENTITY_FILE)")
 	file, err := m.parseFile(fs, &cfg, args)
 	if err != nil {
@@ -527,16 +555,51 @@ func (m *Main) backupRestore(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := datadir.RestoreBackup(ctx, f, ids, gcfg, gate.WithPolicy(pol))
+	rep, err := datadir.RestoreBackupWith(ctx, f, ids, keysFile, gcfg, gate.WithPolicy(pol))
 	if err != nil {
 		return fmt.Errorf("backup restore: %w", err)
 	}
 	fmt.Fprintf(m.Stdout, "restored the %s backup of %s (schema %d)\n", rep.Manifest.Backend,
 		rep.Manifest.CreatedAt.Format("2006-01-02 15:04:05Z07:00"), rep.Manifest.SchemaVersion)
+	if rep.OldFormat {
+		fmt.Fprintln(m.Stdout, "old format: the backup carried its own data keys")
+	} else {
+		fmt.Fprintf(m.Stdout, "data keys from the key backup %s: %d put back; %d people or records have no key there and stay unreadable (erased after it was made)\n",
+			rep.KeyBackup, rep.KeysImported, rep.UnreadableCount)
+		for _, s := range rep.Unreadable {
+			fmt.Fprintf(m.Stdout, "unreadable: %s\n", s)
+		}
+	}
 	fmt.Fprintf(m.Stdout, "erased again: %d people erased after the backup was made; suppression list entries restored: %d\n", rep.Reerased, rep.Resuppressed)
 	if rep.Previous != "" {
 		fmt.Fprintf(m.Stdout, "the replaced database is kept as %s; delete it once you have checked the restore\n", rep.Previous)
 	}
+	return nil
+}
+
+func (m *Main) backupPrune(ctx context.Context, args []string) error {
+	var cfg config
+	var asJSON bool
+	fs := m.flags("backup prune", &cfg)
+	m.keyBackupFlags(fs, &cfg)
+	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	if err := m.parse(fs, &cfg, args); err != nil {
+		return err
+	}
+	if _, err := parseKeep(cfg.keyBackupKeep); err != nil {
+		return err
+	}
+	rep, err := datadir.PruneKeyBackups(cfg.gateConfig(false))
+	if err != nil {
+		return fmt.Errorf("backup prune: %w", err)
+	}
+	if asJSON {
+		return json.NewEncoder(m.Stdout).Encode(rep)
+	}
+	for _, r := range rep.Removed {
+		fmt.Fprintf(m.Stdout, "deleted the key backup %s\n", r)
+	}
+	fmt.Fprintf(m.Stdout, "key backups older than %s: %d deleted, %d of their keys destroyed; %d kept\n", rep.Keep, len(rep.Removed), rep.KeysDestroyed, rep.Kept)
 	return nil
 }
 

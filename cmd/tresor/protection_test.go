@@ -62,8 +62,14 @@ func TestProtectionCommands(t *testing.T) {
 	}
 	expect(t, env, 1, "no backup recipient", "backup", "create", filepath.Join(work, "none.age"))
 	backup := filepath.Join(work, "b1.age")
-	expect(t, env, 0, "it holds no key", "backup", "create", backup, "--recipient", recipient)
-	expect(t, env, 0, "2 unwrap with the key-encryption key", "backup", "verify", backup, "--identity", idFile)
+	out := expect(t, env, 0, "it holds no key", "backup", "create", backup, "--recipient", recipient)
+	if !strings.Contains(out, "its 2 data keys are in the key backup") || !strings.Contains(out, "sealed under its own key") {
+		t.Fatalf("backup create does not say where the data keys went: %s", out)
+	}
+	out = expect(t, env, 0, "2 unwrap with the key-encryption key", "backup", "verify", backup, "--identity", idFile)
+	if !strings.Contains(out, "(its own key backup): 0 people or records unreadable") {
+		t.Fatalf("backup verify does not report the pairing: %s", out)
+	}
 	b, err := os.ReadFile(backup)
 	if err != nil {
 		t.Fatal(err)
@@ -87,6 +93,11 @@ func TestProtectionCommands(t *testing.T) {
 	expect(t, env, 0, "erased again: 1 people", "backup", "restore", backup, "--identity", idFile)
 	expect(t, env, 1, "was erased on", "erase", "--contact", gone, "--reason", "ticket 5")
 	expect(t, env, 0, "data keys under version 1: 1", "keys", "status")
+	// A window shorter than the key backup's age: pruned, its key destroyed;
+	// the data backup alone then restores nobody.
+	expect(t, env, 0, "1 deleted, 1 of their keys destroyed; 0 kept", "backup", "prune", "--key-backup-keep", "1ns")
+	expect(t, env, 1, "no key backup in", "backup", "restore", backup, "--identity", idFile)
+	expect(t, env, 1, "a number of days such as 35d", "backup", "prune", "--key-backup-keep", "35 Tage")
 	_ = stays
 
 	expect(t, env, 0, "dry run: nothing changed", "retention", "run", "--dry-run")
