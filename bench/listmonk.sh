@@ -22,7 +22,7 @@
 #   4. listmonk: --install into its own database, started on a loopback port, one list
 #      created, the file POSTed to /api/import/subscribers and the import polled until
 #      it reports "finished" (the time is from the upload to that answer);
-#   5. prints seconds, rows/s, bytes per person and peak RSS for each, and the ratios
+#   5. prints seconds, rows/s, bytes per person, peak RSS and CPU time for each, and the ratios
 #      Tresor / listmonk.
 #
 # Bytes per person: what the import added, divided by ROWS — on PostgreSQL the sum of
@@ -85,8 +85,12 @@ pg_bytes() {
 sqlite_bytes() { sqlite3 "$1" "SELECT sum(pgsize) FROM dbstat"; }
 # maxrss FILE: GNU time -v's maximum resident set size, in kB.
 maxrss() { awk -F': ' '/Maximum resident set size/ {print $2}' "$1"; }
+# cputime FILE: GNU time -v's user + system seconds.
+cputime() { awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {printf "%.2f", u + s}' "$1"; }
+# proc_ticks PID: the process's user + system time in clock ticks.
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-# Results: one line per system, "label seconds bytes rss_kb".
+# Results: one line per system, "label seconds bytes rss_kb cpu_seconds".
 RESULTS=$W/results
 : >"$RESULTS"
 
@@ -139,9 +143,9 @@ tresor_run() {
 		--legal-basis legitimate_interest --balancing-note "B2B prospects; public profiles" "$@" >"$W/out-$label" 2>&1 ||
 		{ cat "$W/out-$label" "$W/time-$label" >&2; exit 1; }
 	t1=$(now)
-	head -n 2 "$W/out-$label" >&2
+	grep -E '^(import|created|refused)' "$W/out-$label" >&2 || true
 	if [ "$backend" = postgres ]; then after=$(pg_bytes "$TDB"); else after=$(sqlite_bytes "$dir/tresor.db"); fi
-	echo "$label $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') $((after - before)) $(maxrss "$W/time-$label")" >>"$RESULTS"
+	echo "$label $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') $((after - before)) $(maxrss "$W/time-$label") $(cputime "$W/time-$label")" >>"$RESULTS"
 	unset TRESOR_DB TRESOR_DATA_DIR
 	rm -rf "$dir"
 	if [ "$backend" = postgres ]; then psql -q -d postgres -c "DROP DATABASE $TDB" >/dev/null; fi
@@ -194,6 +198,7 @@ LIST=$(curl -sf -H "$AUTH" -H 'Content-Type: application/json' \
 
 say "== listmonk import through /api/import/subscribers"
 before=$(pg_bytes "$LDB")
+ticks0=$(proc_ticks "$LM_PID")
 t0=$(now)
 curl -sf -H "$AUTH" -F "params={\"mode\":\"subscribe\",\"delim\":\",\",\"lists\":[$LIST],\"overwrite\":true}" \
 	-F "file=@$W/listmonk.csv" "$LURL/api/import/subscribers" >"$W/lm-upload" ||
@@ -206,24 +211,26 @@ while :; do
 	sleep 0.1
 done
 t1=$(now)
+ticks1=$(proc_ticks "$LM_PID")
 say "$stats"
 [ "$status" = finished ] || { say "listmonk's import ended $status"; tail -20 "$LM/listmonk.log" >&2; exit 1; }
 LM_RSS=$(awk '/^VmHWM:/ {print $2}' "/proc/$LM_PID/status")
 after=$(pg_bytes "$LDB")
 imported=$(psql -d "$LDB" -Atc "SELECT count(*) FROM subscriber_lists WHERE list_id = $LIST")
 [ "$imported" = "$ROWS" ] || { say "listmonk's list holds $imported subscribers, not $ROWS"; exit 1; }
-echo "listmonk-postgres $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') $((after - before)) $LM_RSS" >>"$RESULTS"
+echo "listmonk-postgres $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') $((after - before)) $LM_RSS $(awk -v a="$ticks0" -v b="$ticks1" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (b - a) / hz}')" >>"$RESULTS"
 
 echo
 echo "$ROWS people; tresor $TRESOR_VERSION, listmonk $LM_VERSION; $(date -u '+%Y-%m-%d %H:%M UTC'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 awk -v n="$ROWS" '
-	{ label[NR] = $1; sec[NR] = $2; bytes[NR] = $3; rss[NR] = $4
+	{ label[NR] = $1; sec[NR] = $2; bytes[NR] = $3; rss[NR] = $4; cpu[NR] = $5
 	  if ($1 == "listmonk-postgres") { lsec = $2; lbytes = $3; lrss = $4 } }
 	END {
-		printf "%-26s %9s %9s %13s %10s\n", "system", "seconds", "rows/s", "bytes/person", "peak RSS"
+		printf "%-26s %9s %9s %13s %10s %8s\n", "system", "seconds", "rows/s", "bytes/person", "peak RSS", "CPU s"
 		for (i = 1; i <= NR; i++)
-			printf "%-26s %9.2f %9.0f %13.0f %7.0f MB\n", label[i], sec[i], n / sec[i], bytes[i] / n, rss[i] / 1024
+			printf "%-26s %9.2f %9.0f %13.0f %7.0f MB %8.2f\n", label[i], sec[i], n / sec[i], bytes[i] / n, rss[i] / 1024, cpu[i]
+		print "(CPU s: the importing process only, user + system; the PostgreSQL server'"'"'s work is not in it)"
 		print ""
 		print "Tresor / listmonk (rows/s: above 1 is faster; bytes and RSS: below 1 is smaller)"
 		printf "%-26s %9s %13s %10s\n", "", "rows/s", "bytes/person", "peak RSS"
