@@ -22,8 +22,8 @@
 #   4. listmonk: --install into its own database, started on a loopback port, one list
 #      created, the file POSTed to /api/import/subscribers and the import polled until
 #      it reports "finished" (the time is from the upload to that answer);
-#   5. prints seconds, rows/s, bytes per person, peak RSS and CPU time for each, and the ratios
-#      Tresor / listmonk.
+#   5. prints seconds, rows/s, bytes per person, peak RSS and CPU time for each, the ratios
+#      Tresor / listmonk, and the bytes per person of each table.
 #
 # Bytes per person: what the import added, divided by ROWS — on PostgreSQL the sum of
 # pg_total_relation_size over every table of the system's database (indexes and TOAST
@@ -83,6 +83,16 @@ pg_bytes() {
 		  AND n.nspname NOT LIKE 'pg_toast%'"
 }
 sqlite_bytes() { sqlite3 "$1" "SELECT sum(pgsize) FROM dbstat"; }
+# pg_tables DB LABEL, sqlite_tables FILE LABEL: bytes of each table (with its indexes and
+# TOAST on PostgreSQL; table and indexes apart on SQLite), one "LABEL name bytes" a line.
+pg_tables() {
+	psql -d "$1" -Atc "SELECT '$2', c.relname, pg_total_relation_size(c.oid)
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind IN ('r', 'p', 'm')
+		  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+		  AND n.nspname NOT LIKE 'pg_toast%'" -F ' '
+}
+sqlite_tables() { sqlite3 -separator ' ' "$1" "SELECT '$2', name, sum(pgsize) FROM dbstat GROUP BY name"; }
 # maxrss FILE: GNU time -v's maximum resident set size, in kB.
 maxrss() { awk -F': ' '/Maximum resident set size/ {print $2}' "$1"; }
 # cputime FILE: GNU time -v's user + system seconds.
@@ -90,6 +100,8 @@ cputime() { awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {printf 
 # proc_ticks PID: the process's user + system time in clock ticks.
 proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
+TABLES=$W/tables
+: >"$TABLES"
 # Results: one line per system, "label seconds bytes rss_kb cpu_seconds".
 RESULTS=$W/results
 : >"$RESULTS"
@@ -144,7 +156,13 @@ tresor_run() {
 		{ cat "$W/out-$label" "$W/time-$label" >&2; exit 1; }
 	t1=$(now)
 	grep -E '^(import|created|refused)' "$W/out-$label" >&2 || true
-	if [ "$backend" = postgres ]; then after=$(pg_bytes "$TDB"); else after=$(sqlite_bytes "$dir/tresor.db"); fi
+	if [ "$backend" = postgres ]; then
+		after=$(pg_bytes "$TDB")
+		pg_tables "$TDB" "$label" >>"$TABLES"
+	else
+		after=$(sqlite_bytes "$dir/tresor.db")
+		sqlite_tables "$dir/tresor.db" "$label" >>"$TABLES"
+	fi
 	echo "$label $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') $((after - before)) $(maxrss "$W/time-$label") $(cputime "$W/time-$label")" >>"$RESULTS"
 	unset TRESOR_DB TRESOR_DATA_DIR
 	rm -rf "$dir"
@@ -216,6 +234,7 @@ say "$stats"
 [ "$status" = finished ] || { say "listmonk's import ended $status"; tail -20 "$LM/listmonk.log" >&2; exit 1; }
 LM_RSS=$(awk '/^VmHWM:/ {print $2}' "/proc/$LM_PID/status")
 after=$(pg_bytes "$LDB")
+pg_tables "$LDB" listmonk-postgres >>"$TABLES"
 imported=$(psql -d "$LDB" -Atc "SELECT count(*) FROM subscriber_lists WHERE list_id = $LIST")
 [ "$imported" = "$ROWS" ] || { say "listmonk's list holds $imported subscribers, not $ROWS"; exit 1; }
 echo "listmonk-postgres $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') $((after - before)) $LM_RSS $(awk -v a="$ticks0" -v b="$ticks1" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", (b - a) / hz}')" >>"$RESULTS"
@@ -237,3 +256,7 @@ awk -v n="$ROWS" '
 		for (i = 1; i <= NR; i++) if (label[i] != "listmonk-postgres")
 			printf "%-26s %9.2f %13.2f %10.2f\n", label[i], lsec / sec[i], bytes[i] / lbytes, rss[i] / lrss
 	}' "$RESULTS"
+
+echo
+echo "Bytes per person by table (after the import; 10 or more)"
+awk -v n="$ROWS" '$3 / n >= 10 {printf "%-26s %-32s %8.0f\n", $1, $2, $3 / n}' "$TABLES" | sort -k1,1 -k3,3nr
