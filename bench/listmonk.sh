@@ -33,7 +33,8 @@
 #
 # Environment: PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres); TRESOR_BENCH_DB
 # (tresor_bench) and LISTMONK_BENCH_DB (lm_bench) are the databases it creates and drops;
-# LISTMONK_BENCH_PORT (19000). The listmonk process and both databases are removed on exit.
+# LISTMONK_BENCH_PORT (19000); LISTMONK_COMMIT names the listmonk commit in the output when
+# the checkout has no .git. The listmonk process and both databases are removed on exit.
 set -euo pipefail
 
 if [ $# -lt 1 ] || [ ! -f "$1/cmd/main.go" ] || [ ! -f "$1/schema.sql" ]; then
