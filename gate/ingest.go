@@ -65,8 +65,9 @@ const maxExplained = 200
 //     duplicate and changes nothing: importing a file twice creates
 //     nothing new, an import stopped half-way is resumed by running it
 //     again, and imports of the same people at the same moment, on one
-//     server or several, create each person once (see flush). A row without any of those identifiers is refused: it could
-//     not be matched again, nor found on an erasure request.
+//     server or several, create each person once (see flush). A row
+//     without any of those identifiers is refused: it could not be
+//     matched again, nor found on an erasure request.
 //   - Every stored contact gets provenance (source import, network, import
 //     id, visibility) and, since the data was not collected from the person,
 //     an information duty (Art. 14) due in a month.
