@@ -410,6 +410,11 @@ type LookupKey struct {
 	Value string
 }
 
+// Identifies reports whether the key tells one person from another: an
+// e-mail address, phone number or handle does; a postal address is shared
+// (colleagues at the company's) and finds a person without telling two apart.
+func (k LookupKey) Identifies() bool { return k.Kind != LookupPostal }
+
 // ContactFilter selects contacts in a list.
 type ContactFilter struct {
 	OwnerID        string

@@ -2,6 +2,7 @@ package tresor
 
 import (
 	"context"
+	"errors"
 	"io"
 	"time"
 )
@@ -559,8 +560,20 @@ type ContactRow struct {
 	Contact             // with ContactDetails empty
 	Sealed  []byte      // the personal fields, prepared by the gate
 	Lookup  []LookupKey // written with the row, not read back
+	// Claim, set by an import for the people it creates, claims the row's
+	// identifying lookup keys (LookupKey.Identifies): a key is claimed by
+	// one contact at most, and InsertContacts fails with ErrClaimed (in an
+	// ECConflict) when another transaction claimed one first. Contacts
+	// created otherwise may share identifiers; rewriting a contact's keys
+	// (SetLookup, UpdateContact) leaves them unclaimed.
+	Claim bool
 	Sealing
 }
+
+// ErrClaimed is the cause of the conflict InsertContacts reports when an
+// identifier a row claims is claimed already: another import stored the
+// person in a transaction that overlapped this one.
+var ErrClaimed = errors.New("an identifier is claimed by a contact another import stored")
 
 // Sealing says which data key seals a row. Reads return the key with the row;
 // a write stores Key with the row when KeyIsNew.

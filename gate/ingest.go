@@ -63,9 +63,11 @@ const maxExplained = 200
 //   - People on the suppression list are not imported for marketing.
 //   - A row that matches a stored contact by e-mail, phone or handle is a
 //     duplicate and changes nothing: importing a file twice creates
-//     nothing new, and an import stopped half-way is resumed by running it
-//     again. A row without any of those identifiers is refused: it could
-//     not be matched again, nor found on an erasure request.
+//     nothing new, an import stopped half-way is resumed by running it
+//     again, and imports of the same people at the same moment, on one
+//     server or several, create each person once (see flush). A row
+//     without any of those identifiers is refused: it could not be
+//     matched again, nor found on an erasure request.
 //   - Every stored contact gets provenance (source import, network, import
 //     id, visibility) and, since the data was not collected from the person,
 //     an information duty (Art. 14) due in a month.
@@ -380,10 +382,19 @@ func (in *ingest) admit(rec *importer.Record) *admitted {
 
 // flush stores the batch: drops duplicates of stored contacts and people on
 // the suppression list, then creates the rest with their information duties.
-// The check and the insert are one write transaction (on SQLite, where
-// writers take turns, no other process can store the same people in
-// between), and imports of this server take turns (on PostgreSQL, whose
-// transactions overlap).
+// The check and the insert are one write transaction. On SQLite writers
+// take turns: no other process can store the same people in between. On
+// PostgreSQL transactions overlap, and a check does not see what another
+// transaction has not committed: imports of this server take turns, and
+// imports of several servers are kept apart by the database. The people an
+// import creates claim their identifiers, and a claimed identifier is
+// unique (the index contact_lookup_claimed): of two imports storing the
+// same person at the same moment, the second one's insert waits for the
+// first transaction and, if it committed, fails with tresor.ErrClaimed.
+// The batch is then stored again, in a new transaction whose check finds
+// the people the other import stored, and counts them as duplicates.
+// Contacts created by hand claim nothing: they may share an identifier
+// with another (the duplicates review shows them).
 func (in *ingest) flush(ctx context.Context) error {
 	in.sealAhead(true)
 	in.sealing.Wait()
@@ -404,21 +415,43 @@ func (in *ingest) flush(ctx context.Context) error {
 	}
 	g.importMu.Lock()
 	defer g.importMu.Unlock()
-	rep := *in.rep // the counts as they were, should the transaction fail
-	rep.Refused, rep.Examples = maps.Clone(in.rep.Refused), slices.Clone(in.rep.Examples)
+	for attempt := 1; ; attempt++ {
+		rep := in.snapshot() // the counts as they were, should the transaction fail
+		stored, err := in.store(ctx, batch)
+		if err == nil {
+			in.rep.Created += stored
+			in.rep.Notices += stored
+			return nil
+		}
+		*in.rep = rep
+		in.explIdx = nil // rebuilt from the report as it was
+		if !errors.Is(err, tresor.ErrClaimed) {
+			return err
+		}
+		if attempt == maxClaimAttempts {
+			return &tresor.Error{Code: tresor.ECConflict,
+				Message:   "Other imports stored the same people at the same moments, again and again; run the import again: it skips whom they stored.",
+				MessageDE: "Andere Importe haben immer wieder dieselben Personen im selben Moment gespeichert; führen Sie den Import erneut aus: er überspringt, wen sie gespeichert haben.",
+				Err:       err}
+		}
+	}
+}
+
+// maxClaimAttempts bounds the transactions a batch takes when other imports
+// store the same people at the same moment: each conflict means another
+// import committed some of them, which the next attempt finds.
+const maxClaimAttempts = 10
+
+// snapshot is a copy of the report that changes to the report leave as it is.
+func (in *ingest) snapshot() tresor.ImportReport {
+	rep := *in.rep
+	rep.Refused, rep.Dropped, rep.Examples = maps.Clone(in.rep.Refused), maps.Clone(in.rep.Dropped), slices.Clone(in.rep.Examples)
+	rep.Errors = slices.Clone(in.rep.Errors)
 	rep.Explained = slices.Clone(in.rep.Explained)
 	for i := range rep.Explained {
 		rep.Explained[i].Rows = slices.Clone(rep.Explained[i].Rows)
 	}
-	stored, err := in.store(ctx, batch)
-	if err != nil {
-		*in.rep = rep
-		in.explIdx = nil // rebuilt from the report as it was
-		return err
-	}
-	in.rep.Created += stored
-	in.rep.Notices += stored
-	return nil
+	return rep
 }
 
 // store creates, in one transaction, the contacts of the batch that
@@ -472,6 +505,9 @@ func (in *ingest) store(ctx context.Context, batch []*admitted) (int, error) {
 		done = g.entry(ictx, "contact.create", "contact", ids, cats, nil)
 		return g.appendTx(ictx, tx, []*tresor.AuditEntry{done})
 	})
+	if errors.Is(err, tresor.ErrClaimed) {
+		return 0, err // flush stores the batch again; nothing was written
+	}
 	if err != nil {
 		cs := make([]*tresor.Contact, len(keep))
 		for i, a := range keep {

@@ -55,7 +55,8 @@ func (a *admitted) contactRow() (*tresor.ContactRow, error) {
 	if a.sealErr != nil {
 		return nil, a.sealErr
 	}
-	row := &tresor.ContactRow{Contact: *a.c, Lookup: a.keys, Sealed: a.sealed, Sealing: a.sealing}
+	// The row claims its identifiers: see flush.
+	row := &tresor.ContactRow{Contact: *a.c, Lookup: a.keys, Claim: true, Sealed: a.sealed, Sealing: a.sealing}
 	row.ContactDetails, row.Withheld, row.Collection = tresor.ContactDetails{}, nil, tresor.Collection{}
 	return row, nil
 }

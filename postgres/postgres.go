@@ -5,6 +5,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -15,6 +16,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -123,6 +125,9 @@ func translateError(err error) error {
 	}
 	switch e.Code {
 	case "23505": // unique_violation
+		if e.ConstraintName == "contact_lookup_claimed" {
+			return sqlstore.Claimed(err)
+		}
 		return &tresor.Error{Code: tresor.ECConflict, Message: "An object with this key exists already.", Err: err}
 	case "23503": // foreign_key_violation
 		return &tresor.Error{Code: tresor.ECInvalidReference, Message: "A referenced object does not exist, or the object is still referenced.", Err: err}
@@ -184,7 +189,7 @@ func copyContacts(ctx context.Context, c *sql.Conn, rows []*tresor.ContactRow) e
 				optMicros(r.LastInteractionAt), optMicros(r.ArchivedAt), r.CreatedAt.UnixMicro(), r.UpdatedAt.UnixMicro(), r.Version, r.Sealed,
 				sqlstore.AddressKinds(r.Lookup)}
 			for _, k := range r.Lookup {
-				lookups = append(lookups, []any{string(k.Kind), k.Value, id})
+				lookups = append(lookups, []any{string(k.Kind), k.Value, id, r.Claim && k.Identifies()})
 			}
 			if r.KeyIsNew {
 				subject, err := uuid(r.Key.Subject)
@@ -206,7 +211,15 @@ func copyContacts(ctx context.Context, c *sql.Conn, rows []*tresor.ContactRow) e
 			pgx.CopyFromRows(contacts)); err != nil {
 			return err
 		}
-		_, err := conn.CopyFrom(ctx, pgx.Identifier{"contact_lookup"}, []string{"kind", "value", "contact_id"},
+		// Claimed keys are unique: an insert that meets a key another
+		// transaction claimed and has not committed waits for it. Keys go in
+		// the order of the unique index, so that two imports of overlapping
+		// people wait for each other in one direction only, never in a
+		// circle (a deadlock).
+		slices.SortFunc(lookups, func(a, b []any) int {
+			return cmp.Or(cmp.Compare(a[0].(string), b[0].(string)), cmp.Compare(a[1].(string), b[1].(string)))
+		})
+		_, err := conn.CopyFrom(ctx, pgx.Identifier{"contact_lookup"}, []string{"kind", "value", "contact_id", "claimed"},
 			pgx.CopyFromRows(lookups))
 		return err
 	})

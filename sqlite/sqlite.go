@@ -147,6 +147,11 @@ func translateError(err error) error {
 	}
 	switch e.Code() {
 	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		// contact_lookup has one unique index besides its primary key:
+		// contact_lookup_claimed, on kind and value.
+		if e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(e.Error(), "contact_lookup.kind, contact_lookup.value") {
+			return sqlstore.Claimed(err)
+		}
 		return &tresor.Error{Code: tresor.ECConflict, Message: "An object with this key exists already.", Err: err}
 	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 		return &tresor.Error{Code: tresor.ECInvalidReference, Message: "A referenced object does not exist, or the object is still referenced.", Err: err}

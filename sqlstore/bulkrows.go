@@ -94,21 +94,24 @@ func (c *conn) insertContactsBulk(ctx context.Context, rows []*tresor.ContactRow
 		return err
 	}
 
-	type lookup struct{ kind, value, id string }
+	type lookup struct {
+		kind, value, id string
+		claimed         bool
+	}
 	ls := make([]lookup, 0, nLookup)
 	for _, r := range sorted {
 		for _, k := range r.Lookup {
-			ls = append(ls, lookup{string(k.Kind), k.Value, r.ID})
+			ls = append(ls, lookup{string(k.Kind), k.Value, r.ID, r.Claim && k.Identifies()})
 		}
 	}
 	slices.SortFunc(ls, func(a, b lookup) int {
 		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.value, b.value), cmp.Compare(a.id, b.id))
 	})
-	args = make([]any, 0, 3*len(ls))
+	args = make([]any, 0, 4*len(ls))
 	for _, l := range ls {
-		args = append(args, l.kind, l.value, l.id)
+		args = append(args, l.kind, l.value, l.id, l.claimed)
 	}
-	return c.insertFlat(ctx, "lookup-insert", "lookup key", 3, args)
+	return c.insertFlat(ctx, "lookup-insert", "lookup key", 4, args)
 }
 
 // insertNoticesBulk is InsertNotices by multi-row statements, sorted by id.

@@ -159,6 +159,13 @@ func AddressKinds(keys []tresor.LookupKey) string {
 	return strings.Join(kinds, ",")
 }
 
+// Claimed is the conflict of an identifier claimed twice, by the unique
+// index contact_lookup_claimed: the dialects' TranslateError return it.
+func Claimed(err error) error {
+	return &tresor.Error{Code: tresor.ECConflict, Message: "Another import stored the same person at the same moment.",
+		MessageDE: "Ein anderer Import hat dieselbe Person im selben Moment gespeichert.", Err: fmt.Errorf("%w: %w", tresor.ErrClaimed, err)}
+}
+
 // InsertContacts inserts contacts and their lookup keys, by COPY where the
 // dialect offers it, by multi-row statements where it has ? parameters,
 // and by one prepared statement per row and table otherwise.
@@ -206,7 +213,7 @@ func (c *conn) InsertContacts(ctx context.Context, rows []*tresor.ContactRow) er
 
 func insertLookup(ctx context.Context, c *conn, look *sql.Stmt, r *tresor.ContactRow) error {
 	for _, k := range r.Lookup {
-		if _, err := look.ExecContext(ctx, string(k.Kind), k.Value, r.ID); err != nil {
+		if _, err := look.ExecContext(ctx, string(k.Kind), k.Value, r.ID, r.Claim && k.Identifies()); err != nil {
 			return fmt.Errorf("insert lookup key: %w", c.db.dialect.TranslateError(err))
 		}
 	}

@@ -28,7 +28,7 @@ WHERE id = $1
 DELETE FROM contacts WHERE id = $1
 
 -- name: lookup-insert
-INSERT INTO contact_lookup (kind, value, contact_id) VALUES ($1, $2, $3)
+INSERT INTO contact_lookup (kind, value, contact_id, claimed) VALUES ($1, $2, $3, $4)
 
 -- name: lookup-contact-ids
 SELECT contact_id FROM contact_lookup WHERE kind = $1 AND value = $2 ORDER BY contact_id

@@ -51,6 +51,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, identityTests...)
 	tests = append(tests, purposeTests...)
 	tests = append(tests, importTests...)
+	tests = append(tests, claimTests...)
 	tests = append(tests, flagTests...)
 	tests = append(tests, mergeTests...)
 	tests = append(tests, taskTests...)
