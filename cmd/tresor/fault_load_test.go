@@ -34,23 +34,33 @@ type loadRig struct {
 	client  *http.Client
 }
 
-// newLoadRig builds both commands and prepares the backend: a fresh SQLite
+// loadBinaries are the two commands, built once for the backends of a test.
+type loadBinaries struct{ tresor, load string }
+
+func buildLoadBinaries(t *testing.T) loadBinaries {
+	t.Helper()
+	dir := t.TempDir()
+	bins := loadBinaries{filepath.Join(dir, "tresor"), filepath.Join(dir, "tresor-load")}
+	for pkg, out := range map[string]string{"tresor/cmd/tresor": bins.tresor, "tresor/cmd/tresor-load": bins.load} {
+		if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+		}
+	}
+	return bins
+}
+
+// newLoadRig prepares the backend for the commands: a fresh SQLite
 // data directory, or a fresh schema of the test PostgreSQL (skipped
 // without TRESOR_TEST_POSTGRES).
-func newLoadRig(t *testing.T, backend string) *loadRig {
+func newLoadRig(t *testing.T, bins loadBinaries, backend string) *loadRig {
 	t.Helper()
-	r := &loadRig{backend: backend, tmp: t.TempDir(), client: &http.Client{Timeout: 30 * time.Second}}
+	r := &loadRig{backend: backend, tmp: t.TempDir(), client: &http.Client{Timeout: 30 * time.Second},
+		bin: bins.tresor, load: bins.load}
 	r.dir = filepath.Join(r.tmp, "data")
 	r.env = map[string]string{"TRESOR_DATA_DIR": r.dir}
 	if backend == "postgres" {
 		r.dbURL = storetest.PostgresURL(t)
 		r.env["TRESOR_DB"] = r.dbURL
-	}
-	r.bin, r.load = filepath.Join(r.tmp, "tresor"), filepath.Join(r.tmp, "tresor-load")
-	for pkg, out := range map[string]string{"tresor/cmd/tresor": r.bin, "tresor/cmd/tresor-load": r.load} {
-		if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", pkg, err, b)
-		}
 	}
 	expect(t, r.env, 0, "", "migrate")
 	expect(t, r.env, 0, "", "user", "create", "--email", "sales@example.org", "--role", "sales")

@@ -20,13 +20,14 @@ func TestServeKilledUnderMixedLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the commands and runs them under load")
 	}
+	bins := buildLoadBinaries(t)
 	for _, backend := range []string{"sqlite", "postgres"} {
-		t.Run(backend, func(t *testing.T) { serveKilledUnderMixedLoad(t, backend) })
+		t.Run(backend, func(t *testing.T) { serveKilledUnderMixedLoad(t, bins, backend) })
 	}
 }
 
-func serveKilledUnderMixedLoad(t *testing.T, backend string) {
-	r := newLoadRig(t, backend)
+func serveKilledUnderMixedLoad(t *testing.T, bins loadBinaries, backend string) {
+	r := newLoadRig(t, bins, backend)
 	serve := r.serve(t)
 	acked := filepath.Join(r.tmp, "acked")
 	var stdout, stderr bytes.Buffer
