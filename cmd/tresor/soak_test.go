@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"tresor/datadir"
 )
 
 // soakDuration is the measured time of TestSoak per backend: short in CI,
@@ -214,6 +216,15 @@ func soak(t *testing.T, bins loadBinaries, backend string, dur time.Duration) {
 		}
 	})
 	serve.stop()
+	if backend == "sqlite" {
+		var size int64
+		for _, f := range []string{datadir.DatabaseFile, datadir.DatabaseFile + "-wal"} {
+			if st, err := os.Stat(filepath.Join(r.dir, f)); err == nil {
+				size += st.Size()
+			}
+		}
+		t.Logf("the SQLite database (with its WAL) is %.1f MB after the soak; its page caches may hold %.0f MB", float64(size)/(1<<20), float64(caches)/1024)
+	}
 	t.Run("the audit trail verifies after the soak", func(t *testing.T) {
 		expect(t, r.env, 0, "intact", "audit", "verify")
 		if backend == "sqlite" {
