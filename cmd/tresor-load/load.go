@@ -21,7 +21,7 @@ import (
 )
 
 // routeNames are the routes a mix can weigh, in the order they are reported.
-var routeNames = []string{"get", "list", "search", "write"}
+var routeNames = []string{"get", "list", "search", "write", "consent"}
 
 // options are the parsed flags.
 type options struct {
@@ -41,6 +41,12 @@ type options struct {
 	timeout    time.Duration
 	jsonFile   string
 	serverPID  int
+	healthz    bool
+	ackedFile  string
+	importFile string
+	importFmt  string
+	importBase string
+	importNote string
 }
 
 func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (*options, error) {
@@ -54,7 +60,7 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.StringVar(&clients, "clients", "16,64", "client counts, one step each")
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "measured time per route set and step")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before each measurement")
-	fs.StringVar(&mix, "mix", "get=8,list=1,search=1,write=0", "route weights: get (one contact by id), list (a page of contacts), search (?q=), write (create a contact)")
+	fs.StringVar(&mix, "mix", "get=8,list=1,search=1,write=0", "route weights: get (one contact by id), list (a page of contacts), search (?q=), write (create a contact), consent (a marketing consent by e-mail granted or withdrawn for a listed contact)")
 	fs.IntVar(&o.ids, "ids", 10000, "collect up to this many contact ids by paging through the list once at start")
 	fs.StringVar(&o.idsFile, "ids-file", "", "read the ids and list cursors from this file if it exists, else collect them and write it (so a measured run makes no setup requests)")
 	fs.IntVar(&o.seed, "seed", 0, "first create this many contacts through the API (concurrent POSTs)")
@@ -64,6 +70,12 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "time limit of one request")
 	fs.StringVar(&o.jsonFile, "json", "", "also write the report as JSON to this file")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "process id of the tresor serve on this machine: also report its processor time per request (steadier than req/s on a shared machine; Linux)")
+	fs.BoolVar(&o.healthz, "healthz", true, "measure /healthz alone before the mix in every step (--healthz=false skips it, as a soak does)")
+	fs.StringVar(&o.ackedFile, "acked", "", "append every acknowledged write to this file as it is answered: \"contact ID\" for a 201 creation, \"consent CONTACT-ID ACTION SINCE\" for a recorded consent event (what a fault test checks after a crash)")
+	fs.StringVar(&o.importFile, "import", "", "send this file once to POST /api/v1/imports when the first measured mix starts, beside the clients (reported as the route import)")
+	fs.StringVar(&o.importFmt, "import-format", "linkedin", "format of --import (linkedin, vcard, mastodon-following)")
+	fs.StringVar(&o.importBase, "import-legal-basis", "legitimate_interest", "legal basis of the people --import creates")
+	fs.StringVar(&o.importNote, "import-note", "Business contacts from an export, imported during a load test.", "balancing note of --import (needed for legitimate_interest)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -97,6 +109,11 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	for _, q := range strings.Split(queries, ",") {
 		if q = strings.TrimSpace(q); q != "" {
 			o.queries = append(o.queries, q)
+		}
+	}
+	if o.importFile != "" {
+		if _, err := os.Stat(o.importFile); err != nil {
+			return nil, fmt.Errorf("%w: --import: %v", errUsage, err)
 		}
 	}
 	if o.mix["search"] > 0 && len(o.queries) == 0 {
@@ -135,6 +152,9 @@ type driver struct {
 	ids     []string
 	cursors []string // "" for the first page, then next_cursor values seen
 	nonce   string   // keeps e-mail addresses of created contacts unique per run
+
+	ackMu sync.Mutex
+	acked *os.File // --acked, or nil
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -152,6 +172,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		IdleConnTimeout:     90 * time.Second,
 	}}
 	defer d.client.CloseIdleConnections()
+	if o.ackedFile != "" {
+		f, err := os.OpenFile(o.ackedFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		d.acked = f
+	}
 
 	if o.seed > 0 {
 		start := time.Now()
@@ -163,35 +191,39 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if err := d.loadIDs(ctx); err != nil {
 		return err
 	}
-	if o.mix["get"] > 0 && len(d.ids) == 0 {
-		return errors.New("the mix reads contacts by id, but the server listed none under this purpose: seed some with --seed N")
+	if (o.mix["get"] > 0 || o.mix["consent"] > 0) && len(d.ids) == 0 {
+		return errors.New("the mix reads contacts by id or records their consent, but the server listed none under this purpose: seed some with --seed N")
 	}
 
 	rep := &Report{URL: o.url, Purpose: o.purpose, Started: time.Now().UTC(), Duration: o.duration.String(),
 		Warmup: o.warmup.String(), Mix: o.mix, IDs: len(d.ids)}
+	importPending := o.importFile != ""
 	for _, n := range o.clients {
 		step := StepReport{Clients: n}
-		health, wall, cpu := d.phase(ctx, n, []string{"healthz"})
-		t := health["healthz"]
-		if t == nil {
-			t = &tally{}
+		if o.healthz {
+			health, wall, cpu := d.phase(ctx, n, []string{"healthz"}, false)
+			t := health["healthz"]
+			if t == nil {
+				t = &tally{}
+			}
+			step.Healthz = t.report("healthz", wall)
+			step.HealthzCPUMS = perRequest(cpu, len(t.ok))
 		}
-		step.Healthz = t.report("healthz", wall)
-		step.HealthzCPUMS = perRequest(cpu, len(t.ok))
 		var weighted []string
 		for _, r := range routeNames {
 			for range o.mix[r] {
 				weighted = append(weighted, r)
 			}
 		}
-		got, wall, cpu := d.phase(ctx, n, weighted)
+		got, wall, cpu := d.phase(ctx, n, weighted, importPending)
+		importPending = false
 		var answered int
 		for _, t := range got {
 			answered += len(t.ok)
 		}
 		step.MixCPUMS = perRequest(cpu, answered)
-		for _, r := range routeNames {
-			if o.mix[r] == 0 {
+		for _, r := range append(routeNames, "import") {
+			if o.mix[r] == 0 && (r != "import" || got[r] == nil) {
 				continue
 			}
 			t := got[r]
@@ -229,13 +261,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 }
 
 // phase runs clients for the warm-up and then for the measured duration,
-// each picking its next route uniformly from weighted. It returns the merged
-// tallies of the measured part and its wall time.
-func (d *driver) phase(ctx context.Context, clients int, weighted []string) (map[string]*tally, time.Duration, time.Duration) {
+// each picking its next route uniformly from weighted; with withImport, the
+// file of --import is sent once when the measured part starts, beside the
+// clients. It returns the merged tallies of the measured part, its wall time
+// and the server's processor time meanwhile (with --server-pid).
+func (d *driver) phase(ctx context.Context, clients int, weighted []string, withImport bool) (map[string]*tally, time.Duration, time.Duration) {
 	d.loop(ctx, clients, weighted, d.o.warmup)
 	cpu0 := processCPU(d.o.serverPID)
 	start := time.Now()
+	imported := make(chan *tally, 1)
+	if withImport {
+		go func() { imported <- d.importOnce(ctx) }()
+	} else {
+		imported <- nil
+	}
 	got := d.loop(ctx, clients, weighted, d.o.duration)
+	if t := <-imported; t != nil {
+		got = append(got, map[string]*tally{"import": t})
+	}
 	wall := time.Since(start)
 	cpu := processCPU(d.o.serverPID) - cpu0
 	all := map[string]*tally{}
@@ -304,7 +347,10 @@ func (d *driver) loop(ctx context.Context, clients int, weighted []string, dur t
 				if err != nil {
 					return
 				}
-				lat, failure := d.do(req)
+				lat, failure, body := d.do(req, d.acked != nil && (r == "write" || r == "consent"))
+				if failure == "" && body != nil {
+					d.ack(r, req, body)
+				}
 				if ctx.Err() != nil {
 					break // a request cut short by an interrupt is not a figure
 				}
@@ -340,6 +386,14 @@ func (d *driver) request(ctx context.Context, r string, rng *rand.Rand) (*http.R
 		method, path = "GET", "/api/v1/contacts?"+q.Encode()
 	case "write":
 		method, path, body = "POST", "/api/v1/contacts", bytes.NewReader(d.contact(rng.Uint64()))
+	case "consent":
+		action := "grant"
+		if rng.IntN(2) == 0 {
+			action = "withdraw"
+		}
+		b, _ := json.Marshal(map[string]any{"purpose": "marketing", "channel": "email", "action": action, "method": "web_form",
+			"proof": map[string]string{"text_version": "Newsletter consent, version 1"}})
+		method, path, body = "POST", "/api/v1/contacts/"+d.ids[rng.IntN(len(d.ids))]+"/consents", bytes.NewReader(b)
 	default:
 		return nil, fmt.Errorf("unknown route %q", r)
 	}
@@ -355,21 +409,27 @@ func (d *driver) request(ctx context.Context, r string, rng *rand.Rand) (*http.R
 	return req, nil
 }
 
-// do sends req and reads the whole answer (so the connection is reused). A
-// non-2xx answer is a failure named by its status and problem code.
-func (d *driver) do(req *http.Request) (time.Duration, string) {
+// do sends req and reads the whole answer (so the connection is reused),
+// keeping the body of a success if keep. A non-2xx answer is a failure named
+// by its status and problem code.
+func (d *driver) do(req *http.Request, keep bool) (time.Duration, string, []byte) {
 	start := time.Now()
 	res, err := d.client.Do(req)
 	if err != nil {
-		return 0, "transport"
+		return 0, "transport", nil
 	}
 	defer res.Body.Close()
 	if res.StatusCode/100 == 2 {
-		_, err := io.Copy(io.Discard, res.Body)
-		if err != nil {
-			return 0, "transport"
+		var body []byte
+		if keep {
+			body, err = io.ReadAll(res.Body)
+		} else {
+			_, err = io.Copy(io.Discard, res.Body)
 		}
-		return time.Since(start), ""
+		if err != nil {
+			return 0, "transport", nil
+		}
+		return time.Since(start), "", body
 	}
 	var p struct {
 		Code string `json:"code"`
@@ -380,7 +440,92 @@ func (d *driver) do(req *http.Request) (time.Duration, string) {
 	if p.Code != "" {
 		key += " " + p.Code
 	}
-	return 0, key
+	return 0, key, nil
+}
+
+// ack appends one acknowledged write to --acked: the id of a created
+// contact, or the contact, action and time of a recorded consent event.
+func (d *driver) ack(route string, req *http.Request, body []byte) {
+	var line string
+	switch route {
+	case "write":
+		var c struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(body, &c) != nil || c.ID == "" {
+			return
+		}
+		line = "contact " + c.ID + "\n"
+	case "consent":
+		var st struct {
+			State string    `json:"state"`
+			Since time.Time `json:"since"`
+		}
+		if json.Unmarshal(body, &st) != nil {
+			return
+		}
+		action := "grant"
+		if st.State == "withdrawn" {
+			action = "withdraw"
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(req.URL.Path, "/api/v1/contacts/"), "/consents")
+		line = "consent " + id + " " + action + " " + st.Since.Format(time.RFC3339Nano) + "\n"
+	default:
+		return
+	}
+	d.ackMu.Lock()
+	defer d.ackMu.Unlock()
+	_, _ = d.acked.WriteString(line)
+}
+
+// importOnce sends the file of --import to POST /api/v1/imports and tallies
+// the answer: the one import of a soak, running beside the clients.
+func (d *driver) importOnce(ctx context.Context) *tally {
+	t := &tally{}
+	f, err := os.Open(d.o.importFile)
+	if err != nil {
+		t.add(0, "transport")
+		return t
+	}
+	defer f.Close()
+	q := url.Values{"format": {d.o.importFmt}, "legal_basis": {d.o.importBase}}
+	if d.o.importNote != "" {
+		q.Set("balancing_note", d.o.importNote)
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", d.o.url+"/api/v1/imports?"+q.Encode(), f)
+	if err != nil {
+		t.add(0, "transport")
+		return t
+	}
+	req.Header.Set("Authorization", "Bearer "+d.o.token)
+	req.Header.Set("Tresor-Purpose", d.o.purpose)
+	req.Header.Set("Content-Type", "text/csv")
+	// An import of many rows takes longer than one request of the mix.
+	client := &http.Client{Transport: d.client.Transport}
+	start := time.Now()
+	res, err := client.Do(req)
+	if err != nil {
+		if ctx.Err() == nil {
+			t.add(0, "transport")
+		}
+		return t
+	}
+	defer res.Body.Close()
+	var p struct {
+		Code string `json:"code"`
+	}
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode/100 == 2 {
+		t.add(time.Since(start), "")
+		return t
+	}
+	_ = json.Unmarshal(b, &p)
+	key := strconv.Itoa(res.StatusCode)
+	if p.Code != "" {
+		key += " " + p.Code
+	}
+	t.add(0, key)
+	return t
 }
 
 var (

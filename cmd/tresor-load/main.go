@@ -10,6 +10,11 @@
 //	  tresor-load --url http://127.0.0.1:8080 --purpose sales --clients 16,64 \
 //	    --duration 20s --mix get=8,list=1,search=1,write=0 --json load.json
 //
+// The mix may also record consent events (consent=W), and --import sends
+// one file to POST /api/v1/imports beside the clients, as a soak asks;
+// --acked FILE keeps every acknowledged write for a fault test to look for
+// after a crash.
+//
 // A 5xx answer or a failed request makes the exit status 1, so a soak run
 // fails loudly; usage errors exit 2.
 package main

@@ -144,6 +144,9 @@ func (r *Report) writeTable(w io.Writer) {
 		fmt.Fprintf(w, "\n%d clients\n", s.Clients)
 		fmt.Fprintf(w, "%-8s %9s %10s %8s %8s %8s %8s  %s\n", "route", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors")
 		for _, rr := range append([]RouteReport{s.Healthz}, s.Routes...) {
+			if rr.Route == "" {
+				continue // /healthz was not measured (--healthz=false)
+			}
 			fmt.Fprintf(w, "%-8s %9d %10.0f %8.2f %8.2f %8.2f %8.2f  %s\n", rr.Route, rr.Requests, rr.ReqPerS, rr.P50MS, rr.P90MS, rr.P99MS, rr.MaxMS, errorList(rr.Errors))
 		}
 		if s.GetToHealthz > 0 {
