@@ -65,6 +65,7 @@ type Gate struct {
 	mailbox mailboxConfig // inbound e-mail (email.go)
 	// listening is social listening's analyzer, open windows and streams.
 	listening listening
+	outbox    outboxConfig // the durable outbox of mail (outbox.go)
 }
 
 var (
@@ -101,6 +102,7 @@ func New(store tresor.Store, keys Keys, opts ...Option) *Gate {
 	g.store = watchedStore{Store: store, g: g}
 	g.search.ix, g.search.orgs = search.New(), search.New()
 	g.origin = uuid.NewString()
+	g.outbox.wake = make(chan struct{}, 1)
 	for _, o := range opts {
 		o(g)
 	}
