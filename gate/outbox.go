@@ -274,7 +274,9 @@ func (g *Gate) WatchOutbox(ctx context.Context, poll time.Duration) {
 		}
 		wait := poll
 		if next, err := g.store.Read().OutboxNext(ctx); err == nil && next != nil {
-			wait = min(poll, max(next.Sub(g.now()), 100*time.Millisecond))
+			// At least a second: a mail that is due but cannot be sent (the
+			// database refuses writes) must not spin the loop.
+			wait = min(poll, max(next.Sub(g.now()), time.Second))
 		}
 		if !t.Stop() {
 			select {
