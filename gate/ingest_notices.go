@@ -235,7 +235,8 @@ func (g *Gate) categoryNames(c *tresor.Contact, lang string) []string {
 // noticesAtFirstContact sends a contact's open notices before the first
 // message to them (Art. 14(3)(b) GDPR: at the latest at the first contact).
 // Each is queued and marked sent in one transaction and sent at once; while
-// the mail server is away it waits in the outbox, ahead of the message.
+// the mail server is away it waits in the outbox and may arrive after the
+// message (which the outbound gate sends regardless).
 func (g *Gate) noticesAtFirstContact(ctx context.Context, req *request, c *tresor.Contact) error {
 	if g.mailer == nil {
 		return nil // no mail server: the notices stay open for the data-protection officer
