@@ -214,6 +214,7 @@ func smtpDown(t *testing.T, mailpit, api string, env map[string]string, openDB f
 	})
 
 	smtp.up(t)
+	upAt := time.Now()
 	deadline := time.Now().Add(90 * time.Second)
 	for mailsTo(t, api, optIn) == 0 || mailsTo(t, api, noticed) == 0 || mailsTo(t, api, answered) == 0 {
 		if time.Now().After(deadline) {
@@ -222,6 +223,7 @@ func smtpDown(t *testing.T, mailpit, api string, env map[string]string, openDB f
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	t.Logf("the queued mails arrived %v after the mail server came back", time.Since(upAt).Round(100*time.Millisecond))
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
