@@ -213,6 +213,40 @@ func smtpDown(t *testing.T, mailpit, api string, env map[string]string, openDB f
 		}
 	})
 
+	t.Run("a queued mail holds no address, subject or text in the clear", func(t *testing.T) {
+		db, err := openDB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		rows, err := db.Query("SELECT id, kind, state, last_error, sealed FROM mail_outbox")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var id, kind, state, lastError string
+			var sealed []byte
+			if err := rows.Scan(&id, &kind, &state, &lastError, &sealed); err != nil {
+				t.Fatal(err)
+			}
+			n++
+			row := id + kind + state + lastError + string(sealed)
+			for _, clear := range []string{optIn, noticed, answered, "@example.org", "Ihre Auskunft", "Hier ist Ihre Auskunft", "Nora"} {
+				if strings.Contains(row, clear) {
+					t.Errorf("the queued %s mail holds %q in the clear", kind, clear)
+				}
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if n != 3 {
+			t.Errorf("%d rows in the outbox, want 3", n)
+		}
+	})
+
 	smtp.up(t)
 	upAt := time.Now()
 	deadline := time.Now().Add(90 * time.Second)
