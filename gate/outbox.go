@@ -40,6 +40,7 @@ const (
 	mailArt14Notice         = "art14_notice"
 	mailRequestAnswer       = "request_answer"
 	mailRequestVerification = "request_verification"
+	mailAccountWelcome      = "account_welcome"
 )
 
 const (
