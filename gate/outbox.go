@@ -216,7 +216,7 @@ func (g *Gate) backoff(attempt int) time.Duration {
 }
 
 // SendOutbox sends the queued mails that are due, until none is left or
-// one fails to go; it returns how many went.
+// the mail server does not take one; it returns how many went.
 func (g *Gate) SendOutbox(ctx context.Context) (int, error) {
 	sent := 0
 	for {
@@ -234,6 +234,12 @@ func (g *Gate) SendOutbox(ctx context.Context) (int, error) {
 			if ok {
 				sent++
 				progress = true
+				continue
+			}
+			// Back in the queue: the mail server did not take it, and the
+			// rest wait for the next round rather than each for a timeout.
+			if row, err := g.store.Read().OutboxMail(ctx, id); err == nil && row.State == tresor.OutboxQueued {
+				return sent, nil
 			}
 		}
 		if !progress {
