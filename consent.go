@@ -109,6 +109,10 @@ type ConsentStatus struct {
 	Channel ConsentChannel `json:"channel"`
 	State   ConsentState   `json:"state"`
 	Since   time.Time      `json:"since"`
+	// Mail, for a double opt-in, says what became of the confirmation
+	// mail: "sent", or "queued" in the outbox while the mail server is
+	// away (it is sent when the server is back).
+	Mail string `json:"mail,omitempty"`
 }
 
 // ConsentProof is what proves a consent event.

@@ -130,6 +130,10 @@ type Request struct {
 	// ClosedAt is when the request was answered or refused; the retention
 	// period of closed requests counts from it.
 	ClosedAt *time.Time `json:"closed_at,omitempty" category:"none"`
+	// Mail, in the answer to a request answered by e-mail, says what
+	// became of the mail: "sent", or "queued" in the outbox while the mail
+	// server is away (it is sent when the server is back). Not stored.
+	Mail string `json:"mail,omitempty" category:"none"`
 	Integrity
 }
 

@@ -107,6 +107,7 @@ type Reader interface {
 	TagReader
 	BreachReader
 	ListeningReader
+	OutboxReader
 }
 
 // ContactReader reads contacts and the blind index of their identifiers.
@@ -369,6 +370,7 @@ type Tx interface {
 	TagWriter
 	BreachWriter
 	ListeningWriter
+	OutboxWriter
 }
 
 // ContactWriter writes contacts and the blind index of their identifiers.

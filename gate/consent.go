@@ -140,7 +140,7 @@ func (g *Gate) RecordConsent(ctx context.Context, contactID string, r tresor.Con
 		}
 		return errObjectionStands()
 	}
-	var secret string
+	var secret, mailID string
 	if r.Method == tresor.MethodDoubleOptIn {
 		if len(c.Emails) == 0 {
 			r := policy.Explain(policy.RNoAddress, "e-mail")
@@ -161,7 +161,13 @@ func (g *Gate) RecordConsent(ctx context.Context, contactID string, r tresor.Con
 			if err := tx.InsertConsentLink(ctx, link); err != nil {
 				return err
 			}
-			return g.insertConsentEvent(ctx, tx, e, state)
+			if err := g.insertConsentEvent(ctx, tx, e, state); err != nil {
+				return err
+			}
+			// Queued with the request: a committed request always has its
+			// confirmation mail, a rolled-back one never.
+			mailID, err = g.queueMail(ctx, tx, mailConsentConfirmation, c.ID, g.confirmationMail(c, r.Purpose, secret))
+			return err
 		})
 	} else {
 		err = g.store.Update(ctx, func(tx tresor.Tx) error {
@@ -177,13 +183,11 @@ func (g *Gate) RecordConsent(ctx context.Context, contactID string, r tresor.Con
 	if err != nil {
 		return nil, err
 	}
-	if secret != "" {
-		if err := g.mailer.Send(ctx, g.confirmationMail(c, r.Purpose, secret)); err != nil {
-			return nil, &tresor.Error{Code: tresor.ECUnavailable, Err: err,
-				Message: "The confirmation mail could not be sent; the consent stays pending. Request it again later."}
-		}
+	st := &tresor.ConsentStatus{Purpose: r.Purpose, Channel: channel, State: state, Since: req.now}
+	if mailID != "" {
+		st.Mail = g.sendQueued(ctx, mailID)
 	}
-	return &tresor.ConsentStatus{Purpose: r.Purpose, Channel: channel, State: state, Since: req.now}, nil
+	return st, nil
 }
 
 // Consents returns the current states (expiry applied) and the full ledger of a contact.

@@ -66,7 +66,8 @@ type Gate struct {
 	// listening is social listening's analyzer, open windows and streams.
 	listening listening
 	// lead says whether this server leads the periodic jobs (leader.go).
-	lead leadership
+	lead   leadership
+	outbox outboxConfig // the durable outbox of mail (outbox.go)
 }
 
 var (
@@ -103,6 +104,7 @@ func New(store tresor.Store, keys Keys, opts ...Option) *Gate {
 	g.store = watchedStore{Store: store, g: g}
 	g.search.ix, g.search.orgs = search.New(), search.New()
 	g.origin = uuid.NewString()
+	g.outbox.wake = make(chan struct{}, 1)
 	for _, o := range opts {
 		o(g)
 	}

@@ -113,6 +113,7 @@ func (g *Gate) InviteUser(ctx context.Context, email string, roles []tresor.Role
 	secret := randomString(32)
 	reset := &tresor.PasswordReset{Hash: hashToken(secret), UserID: u.ID, CreatedAt: req.now, ExpiresAt: req.now.Add(WelcomeTTL),
 		Ref: newID(), IssuedBy: principal(req.actor)}
+	var mailID string
 	err = g.store.Update(ctx, func(tx tresor.Tx) error {
 		if err := tx.InsertUser(ctx, u); err != nil {
 			return err
@@ -121,6 +122,12 @@ func (g *Gate) InviteUser(ctx context.Context, email string, roles []tresor.Role
 			return err
 		}
 		if err := g.eventIn(ctx, tx, "user.created", u.ID, "roles "+joinRoles(now)+"; welcome link "+reset.Ref+" mailed"); err != nil {
+			return err
+		}
+		// The welcome mail is queued with the account (sealed under its own
+		// key: the link is a secret) and sent right after the commit.
+		var err error
+		if mailID, err = g.queueMail(ctx, tx, mailAccountWelcome, "", accountMail("welcome", u.Email, g.publicURL+"/reset-password?token="+secret, reset.ExpiresAt)); err != nil {
 			return err
 		}
 		if len(pending) > 0 {
@@ -136,10 +143,8 @@ func (g *Gate) InviteUser(ctx context.Context, email string, roles []tresor.Role
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	if err := g.mailer.Send(ctx, accountMail("welcome", u.Email, g.publicURL+"/reset-password?token="+secret, reset.ExpiresAt)); err != nil {
-		return nil, time.Time{}, &tresor.Error{Code: tresor.ECUnavailable, Err: err,
-			Message: "The account was created, but the mail server did not take the welcome mail; ask for a new link (POST /api/v1/users/{id}/password-reset) when it works again."}
-	}
+	// While the mail server is away the welcome mail waits in the outbox.
+	g.sendQueued(ctx, mailID)
 	return u, reset.ExpiresAt, nil
 }
 

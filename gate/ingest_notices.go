@@ -90,7 +90,11 @@ func (g *Gate) Notices(ctx context.Context, q tresor.NoticeQuery) (*tresor.List[
 }
 
 // SendNotices sends the open notices due by a time (zero: every open one)
-// to people with an e-mail address the notice's purpose may use.
+// to people with an e-mail address the notice's purpose may use. Each
+// notice's mail is queued in the transaction that marks it sent, and sent
+// at once where the mail server takes it; while the server is away the
+// rest wait in the outbox and the sender delivers them when it is back.
+// sent counts the notices mailed or queued.
 func (g *Gate) SendNotices(ctx context.Context, due time.Time) (sent, other int, err error) {
 	req, err := g.dataProtection(ctx)
 	if err != nil {
@@ -100,20 +104,29 @@ func (g *Gate) SendNotices(ctx context.Context, due time.Time) (sent, other int,
 		return 0, 0, tresor.Errorf(tresor.ECUnavailable, "No mail server is configured (TRESOR_SMTP_ADDR).")
 	}
 	page := tresor.Page{Limit: 500}
+	down := false // the mail server did not take a mail: queue the rest without trying
 	for {
 		ns, err := g.store.Read().Notices(ctx, tresor.NoticeQuery{Open: true, DueBefore: due, Page: page})
 		if err != nil {
 			return sent, other, err
 		}
 		for _, n := range ns {
-			ok, err := g.sendNotice(ctx, req, n)
+			mailID, ok, err := g.queueNotice(ctx, req, n)
 			if err != nil {
 				return sent, other, err
 			}
-			if ok {
-				sent++
-			} else {
+			if !ok {
 				other++
+				continue
+			}
+			sent++
+			if mailID == "" {
+				continue
+			}
+			if down {
+				g.wakeOutbox()
+			} else if g.sendQueued(ctx, mailID) == tresor.MailQueued {
+				down = true
 			}
 		}
 		if len(ns) < page.Limit {
@@ -123,29 +136,34 @@ func (g *Gate) SendNotices(ctx context.Context, due time.Time) (sent, other int,
 	}
 }
 
-// sendNotice mails one notice; false when the person has no e-mail address.
-func (g *Gate) sendNotice(ctx context.Context, req *request, n *tresor.Notice) (bool, error) {
+// queueNotice queues the mail of one notice and marks the notice sent, in
+// one transaction; false when the person has no e-mail address. A notice
+// another server marked meanwhile is left alone (ok, no mail).
+func (g *Gate) queueNotice(ctx context.Context, req *request, n *tresor.Notice) (mailID string, ok bool, err error) {
 	row, err := g.store.Read().Contact(ctx, n.ContactID)
 	if tresor.ErrorCode(err) == tresor.ECNotFound {
-		return false, nil // erased meanwhile: its notice went with it
+		return "", false, nil // erased meanwhile: its notice went with it
 	} else if err != nil {
-		return false, err
+		return "", false, err
 	}
 	c, err := contacts.fromRow(ctx, g, row, nil)
 	if err != nil || len(c.Emails) == 0 {
-		return false, nil
-	}
-	if err := g.mailer.Send(ctx, g.noticeMail(c, n)); err != nil {
-		g.log.Error("notice mail not sent", "contact", n.ContactID, "error", err)
-		return false, &tresor.Error{Code: tresor.ECUnavailable, Message: "The mail server refused a notice; it stays open. Try again later.", Err: err}
+		return "", false, nil
 	}
 	err = g.store.Update(ctx, func(tx tresor.Tx) error {
-		if _, err := tx.NoticeSent(ctx, n.ID, "email", req.now); err != nil {
+		marked, err := tx.NoticeSent(ctx, n.ID, "email", req.now)
+		if err != nil || !marked {
+			return err
+		}
+		if mailID, err = g.queueMail(ctx, tx, mailArt14Notice, c.ID, g.noticeMail(c, n)); err != nil {
 			return err
 		}
 		return g.eventIn(ctx, tx, "notice.sent", n.ContactID, "art14; email")
 	})
-	return err == nil, err
+	if err != nil {
+		mailID = ""
+	}
+	return mailID, err == nil, err
 }
 
 // MarkNoticeGiven records that a notice was given another way (by post, by
@@ -216,6 +234,9 @@ func (g *Gate) categoryNames(c *tresor.Contact, lang string) []string {
 
 // noticesAtFirstContact sends a contact's open notices before the first
 // message to them (Art. 14(3)(b) GDPR: at the latest at the first contact).
+// Each is queued and marked sent in one transaction and sent at once; while
+// the mail server is away it waits in the outbox and may arrive after the
+// message (which the outbound gate sends regardless).
 func (g *Gate) noticesAtFirstContact(ctx context.Context, req *request, c *tresor.Contact) error {
 	if g.mailer == nil {
 		return nil // no mail server: the notices stay open for the data-protection officer
@@ -225,8 +246,12 @@ func (g *Gate) noticesAtFirstContact(ctx context.Context, req *request, c *treso
 		return err
 	}
 	for _, n := range ns {
-		if _, err := g.sendNotice(ctx, req, n); err != nil {
+		mailID, _, err := g.queueNotice(ctx, req, n)
+		if err != nil {
 			return err
+		}
+		if mailID != "" {
+			g.sendQueued(ctx, mailID)
 		}
 	}
 	return nil

@@ -114,9 +114,10 @@ func validOutcome(o tresor.RequestOutcome) bool {
 // the deadline by two months (once, within the first month, Art. 12(3))
 // with the reason. A request already in the outcome's state keeps it (the
 // DPO changed the state first and now gives the answer). By e-mail the
-// mail goes out inside the transaction that records it, so a mail the
-// server did not take leaves the request unchanged. The audit trail records
-// request.answer.
+// mail is queued in the transaction that records the answer and sent
+// right after it; while the mail server is away it waits in the outbox
+// (the answer's Mail says "queued") and is sent when the server is back.
+// The audit trail records request.answer.
 func (g *Gate) AnswerRequest(ctx context.Context, id string, a tresor.RequestAnswerSend) (*tresor.Request, error) {
 	a.Subject, a.Body, a.Reason = strings.TrimSpace(a.Subject), strings.TrimSpace(a.Body), strings.TrimSpace(a.Reason)
 	if a.Outcome == "" {
@@ -134,8 +135,8 @@ func (g *Gate) AnswerRequest(ctx context.Context, id string, a tresor.RequestAns
 			return nil, fieldError("answer", "body", "still holds the placeholder %s: write the reason into the text", p)
 		}
 	}
-	var detail string
-	return g.changeRequestNoted(ctx, "request.answer", id, &detail, func(req *request, r *tresor.Request) error {
+	var detail, mailID string
+	out, err := g.changeRequestTx(ctx, "request.answer", id, &detail, func(tx tresor.Tx, req *request, r *tresor.Request) error {
 		if err := answerMoves(req, r, a); err != nil {
 			return err
 		}
@@ -148,7 +149,7 @@ func (g *Gate) AnswerRequest(ctx context.Context, id string, a tresor.RequestAns
 			Subject: a.Subject, Body: a.Body, By: req.ownerID()})
 		note := "answer given by letter or telephone / Antwort per Brief oder Telefon gegeben"
 		if byMail {
-			note = "answer sent by e-mail / Antwort per E-Mail gesendet"
+			note = "answer given by e-mail / Antwort per E-Mail gegeben"
 		}
 		r.History = append(r.History, tresor.RequestEvent{At: req.now, State: r.State, Reason: note, By: req.ownerID()})
 		// Checked before the mail goes out: what is sent must be what is kept.
@@ -164,15 +165,22 @@ func (g *Gate) AnswerRequest(ctx context.Context, id string, a tresor.RequestAns
 				Message:   "No mail server is configured, so the answer cannot go by e-mail. Configure TRESOR_SMTP_ADDR, or answer by letter and record it.",
 				MessageDE: "Es ist kein Mailserver eingerichtet, daher kann die Antwort nicht per E-Mail gehen. TRESOR_SMTP_ADDR einrichten oder per Brief antworten und dies festhalten."}
 		}
+		// The answer goes to the request's address, not to a contact: it is
+		// sealed under its own key, so that the erasure it may confirm does
+		// not take it along.
 		m := &tresor.Mail{To: to, Subject: a.Subject, Text: a.Body,
 			Headers: map[string]string{"Content-Language": a.Lang}}
-		if err := g.mailer.Send(ctx, m); err != nil {
-			g.log.Error("send the answer to a request", "request", id, "error", err)
-			return &tresor.Error{Code: tresor.ECUnavailable, Message: "The mail server did not take the answer; nothing was recorded. Try again later.",
-				MessageDE: "Der Mailserver hat die Antwort nicht angenommen; nichts wurde festgehalten. Bitte später erneut versuchen.", Err: err}
-		}
-		return nil
+		var err error
+		mailID, err = g.queueMail(ctx, tx, mailRequestAnswer, "", m)
+		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	if mailID != "" {
+		out.Mail = g.sendQueued(ctx, mailID)
+	}
+	return out, nil
 }
 
 // answerMoves applies the outcome to the request's state.

@@ -255,19 +255,29 @@ func (failingMailer) Send(context.Context, *tresor.Mail) error {
 	return errors.New("connection refused")
 }
 
-func TestRequestAnswerNotTakenByTheMailServerChangesNothing(t *testing.T) {
+// TestRequestAnswerNotTakenByTheMailServerIsQueued: the answer is recorded
+// with its mail queued in the same transaction; the answer says so.
+func TestRequestAnswerNotTakenByTheMailServerIsQueued(t *testing.T) {
 	g := openGate(t, datadir.Config{DataDir: t.TempDir(), Migrate: true}, gate.WithMailer(failingMailer{}))
 	dpo := as(t, g, "dpo@example.org", "data_protection", tresor.RoleDPO)
 	r, err := g.CreateRequest(dpo, tresor.NewRequest{Kind: tresor.RequestAccess, Channel: tresor.ArrivedByEmail,
 		Address: "erika@example.org", ReceivedAt: dayOffset(-2)})
 	must(t, err)
 	verified(t, g, dpo, r)
-	_, err = g.AnswerRequest(dpo, r.ID, tresor.RequestAnswerSend{Lang: "de", Subject: "Auskunft", Body: "Text"})
-	wantCode(t, err, tresor.ECUnavailable)
+	out, err := g.AnswerRequest(dpo, r.ID, tresor.RequestAnswerSend{Lang: "de", Subject: "Auskunft", Body: "Text"})
+	must(t, err)
+	if out.Mail != tresor.MailQueued {
+		t.Errorf("the answer says its mail is %q, want %q", out.Mail, tresor.MailQueued)
+	}
 	got, err := g.DataRequest(dpo, r.ID)
 	must(t, err)
-	if got.State != tresor.RequestIdentityVerified || len(got.Answers) != 0 || got.ClosedAt != nil {
-		t.Errorf("after a failed mail: %+v", got)
+	if got.State != tresor.RequestAnswered || len(got.Answers) != 1 {
+		t.Errorf("after a queued mail: %+v", got)
+	}
+	n, err := g.OutboxCounts(dpo)
+	must(t, err)
+	if n[tresor.OutboxQueued] != 1 {
+		t.Errorf("outbox = %v, want one queued mail", n)
 	}
 }
 

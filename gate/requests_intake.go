@@ -146,6 +146,7 @@ func (g *Gate) SubmitRequest(ctx context.Context, s tresor.RequestSubmission) (*
 		return nil, err
 	}
 	var entry *tresor.AuditEntry
+	var mailID string
 	err = g.store.Update(ctx, func(tx tresor.Tx) error {
 		for _, k := range keys {
 			if err := tx.AddLoginFailure(ctx, k, now, now.Add(-requestLimitWindow)); err != nil {
@@ -159,6 +160,12 @@ func (g *Gate) SubmitRequest(ctx context.Context, s tresor.RequestSubmission) (*
 		if err := tx.InsertDataRequest(ctx, row); err != nil {
 			return err
 		}
+		// The link to confirm the address is queued with the request (under
+		// its own key: the address belongs to no contact yet) and sent when
+		// the mail server takes it.
+		if mailID, err = g.queueMail(ctx, tx, mailRequestVerification, "", g.verificationMail(r, now)); err != nil {
+			return err
+		}
 		entry = g.publicEntry(ctx, publicActor, "request.submit", []string{r.ID}, nil)
 		return g.appendTx(ctx, tx, []*tresor.AuditEntry{entry})
 	})
@@ -166,12 +173,7 @@ func (g *Gate) SubmitRequest(ctx context.Context, s tresor.RequestSubmission) (*
 		return nil, err
 	}
 	g.committed([]*tresor.AuditEntry{entry})
-	if err := g.mailer.Send(ctx, g.verificationMail(r, now)); err != nil {
-		g.log.Warn("request verification mail not sent", "request", r.ID, "error", err)
-		return nil, &tresor.Error{Code: tresor.ECUnavailable, Err: err,
-			Message:   "Your request was recorded, but the mail to confirm your address could not be sent. The data-protection officer will see the request and contact you.",
-			MessageDE: "Ihr Antrag wurde erfasst, aber die E-Mail zur Bestätigung Ihrer Adresse konnte nicht gesendet werden. Der Datenschutz sieht den Antrag und meldet sich bei Ihnen."}
-	}
+	g.sendQueued(ctx, mailID)
 	return &tresor.RequestReceipt{Kind: r.Kind, Due: r.Due, Language: lang}, nil
 }
 
@@ -350,12 +352,10 @@ func (g *Gate) SendRequestVerification(ctx context.Context, id string) (*tresor.
 	if g.mailer == nil {
 		return refuse(tresor.Errorf(tresor.ECUnavailable, "No mail server is configured, so no verification link can be sent (TRESOR_SMTP_ADDR)."))
 	}
-	if err := g.mailer.Send(ctx, g.verificationMail(r, req.now)); err != nil {
-		return refuse(&tresor.Error{Code: tresor.ECUnavailable, Err: err, Message: "The verification mail could not be sent; try again later."})
-	}
 	// The history records the link: the period in which an unverified
 	// request stays open counts from it (requests_unverified.go).
 	var out *tresor.Request
+	var mailID string
 	entry := g.entry(ctx, "request.verification", "request", []string{id}, nil, nil)
 	err = g.store.Update(ctx, func(tx tresor.Tx) error {
 		row, err := tx.DataRequest(ctx, id)
@@ -376,12 +376,16 @@ func (g *Gate) SendRequestVerification(ctx context.Context, id string) (*tresor.
 		if err := tx.UpdateDataRequest(ctx, newRow, prev); err != nil {
 			return err
 		}
+		if mailID, err = g.queueMail(ctx, tx, mailRequestVerification, "", g.verificationMail(out, req.now)); err != nil {
+			return err
+		}
 		return g.appendTx(ctx, tx, []*tresor.AuditEntry{entry})
 	})
 	if err != nil {
 		return nil, err
 	}
 	g.committed([]*tresor.AuditEntry{entry})
+	out.Mail = g.sendQueued(ctx, mailID)
 	return out, nil
 }
 

@@ -354,6 +354,10 @@ func (c *conn) EraseContact(ctx context.Context, id string, interactions, cases 
 	if _, err := count("erase-mail-messages", id); err != nil {
 		return n, err
 	}
+	// So do the mails queued to them: their data key goes below, and the rows now.
+	if _, err := count("erase-outbox", id); err != nil {
+		return n, err
+	}
 	if err := deleteOne(ctx, c, "contact", id); err != nil {
 		return n, err
 	}

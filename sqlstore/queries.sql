@@ -894,3 +894,44 @@ ON CONFLICT (reason) DO UPDATE SET n = listening_dropped.n + excluded.n
 
 -- name: listening-dropped-select
 SELECT reason, n FROM listening_dropped ORDER BY reason
+
+-- ---- the durable outbox of mail (issue [2.7] §3)
+
+-- name: outbox-insert
+INSERT INTO mail_outbox (id, kind, contact_id, key_subject, state, attempts, next_at, created_at, sealed)
+VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7)
+
+-- name: outbox-due
+SELECT id FROM mail_outbox
+WHERE (state = 'queued' AND next_at <= $1) OR (state = 'sending' AND claimed_at < $2)
+ORDER BY next_at, id LIMIT $3
+
+-- name: outbox-get
+SELECT ob.id, ob.kind, ob.contact_id, ob.state, ob.attempts, ob.next_at, ob.claimed_at, ob.created_at, ob.done_at,
+       ob.last_error, ob.sealed, dk.subject, dk.version, dk.kek_version, dk.wrapped
+FROM mail_outbox ob LEFT JOIN data_keys dk ON dk.subject = ob.key_subject
+WHERE ob.id = $1
+
+-- name: outbox-next
+SELECT min(next_at) FROM mail_outbox WHERE state = 'queued'
+
+-- name: outbox-counts
+SELECT state, count(*) FROM mail_outbox GROUP BY state
+
+-- name: outbox-claim
+UPDATE mail_outbox SET state = 'sending', claimed_at = $2, attempts = attempts + 1
+WHERE id = $1 AND ((state = 'queued' AND next_at <= $2) OR (state = 'sending' AND claimed_at < $3))
+
+-- name: outbox-done
+UPDATE mail_outbox SET state = $2, done_at = $3, last_error = $4, sealed = $5, key_subject = NULL
+WHERE id = $1 AND state = 'sending'
+
+-- name: outbox-retry
+UPDATE mail_outbox SET state = 'queued', next_at = $2, last_error = $3, claimed_at = NULL
+WHERE id = $1 AND state = 'sending'
+
+-- name: outbox-purge
+DELETE FROM mail_outbox WHERE state IN ('sent', 'failed') AND done_at < $1
+
+-- name: erase-outbox
+DELETE FROM mail_outbox WHERE contact_id = $1

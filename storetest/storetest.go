@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, subjectExportTests...)
 	tests = append(tests, objectionTests...)
 	tests = append(tests, postTests...)
+	tests = append(tests, outboxTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

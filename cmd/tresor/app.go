@@ -80,6 +80,7 @@ type config struct {
 	policy         string
 	smtpAddr       string
 	smtpFrom       string
+	mailRetryMax   time.Duration
 	// where the key-encryption key comes from
 	kekFile     string
 	transitAddr string
@@ -298,6 +299,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.oidc.TrustMFA, "oidc-trust-mfa", m.env("TRESOR_OIDC_TRUST_MFA", "") == "true", "accept the provider's second factor (amr claim) for roles that need one (TRESOR_OIDC_TRUST_MFA=true)")
 	fs.StringVar(&cfg.smtpAddr, "smtp-addr", m.env("TRESOR_SMTP_ADDR", ""), "SMTP server host:port for consent confirmations and campaigns (TRESOR_SMTP_ADDR; user and password from TRESOR_SMTP_USERNAME and TRESOR_SMTP_PASSWORD or _FILE)")
 	fs.StringVar(&cfg.smtpFrom, "smtp-from", m.env("TRESOR_SMTP_FROM", ""), "sender address of mail (TRESOR_SMTP_FROM)")
+	fs.DurationVar(&cfg.mailRetryMax, "mail-retry-max", m.envDuration("TRESOR_MAIL_RETRY_MAX", 5*time.Minute), "longest wait between two attempts to send a queued mail while the mail server is away; the wait doubles from 2s up to this (TRESOR_MAIL_RETRY_MAX)")
 	fs.StringVar(&cfg.auditStream, "audit-stream", m.env("TRESOR_AUDIT_STREAM", ""), "also send every audit entry as a JSON line to file:PATH or syslog, e.g. for a SIEM (TRESOR_AUDIT_STREAM)")
 	fs.StringVar(&cfg.auditClient, "audit-client", m.env("TRESOR_AUDIT_CLIENT", "truncated"), "client addresses in the audit trail: full, truncated (IPv4 /24, IPv6 /48) or none (TRESOR_AUDIT_CLIENT)")
 	fs.DurationVar(&cfg.auditKeep, "audit-retention", m.envDuration("TRESOR_AUDIT_RETENTION", 87600*time.Hour), "keep audit entries this long (default 10 years), then prune them after a signed checkpoint; 0 keeps them forever (TRESOR_AUDIT_RETENTION)")
@@ -368,7 +370,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		gopts = append(gopts, gate.WithMailer(mailer))
+		gopts = append(gopts, gate.WithMailer(mailer), gate.WithMailRetry(cfg.mailRetryMax))
 	}
 	if cfg.inbox.url != "" {
 		box, err := m.inbox(&cfg)
@@ -439,6 +441,12 @@ and a user who works with contacts, then an API token:
 	// server prunes its own.
 	if cfg.retention > 0 {
 		go watchKeyBackups(bg, log, cfg.gateConfig(false), cfg.retention)
+	}
+	if cfg.smtpAddr != "" {
+		// The outbox's sender, on every server: mail queued while the mail
+		// server was away, or by another server on the database, goes out
+		// from here; each mail is claimed by one sender.
+		go g.WatchOutbox(bg, 30*time.Second)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
