@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -110,12 +109,7 @@ func (s *clusterServer) leader() (leads, ok bool) {
 // environment env, reading its log, and waits until it is ready.
 func startServer(t *testing.T, bin string, env map[string]string) *clusterServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	s := &clusterServer{base: "http://" + addr, done: make(chan struct{})}
 	s.cmd = exec.Command(bin, "serve", "--addr", addr, "--log-level", "debug", "--log-format", "json")
 	s.cmd.Env = os.Environ()

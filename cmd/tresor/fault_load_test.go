@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"database/sql"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -66,12 +65,7 @@ func newLoadRig(t *testing.T, bins loadBinaries, backend string) *loadRig {
 	expect(t, r.env, 0, "", "user", "create", "--email", "sales@example.org", "--role", "sales")
 	lines := strings.Split(strings.TrimSpace(expect(t, r.env, 0, "", "token", "create", "--email", "sales@example.org")), "\n")
 	r.token = strings.TrimSpace(lines[len(lines)-1])
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.addr = ln.Addr().String()
-	ln.Close()
+	r.addr = freeAddr(t)
 	r.base = "http://" + r.addr
 	return r
 }

@@ -129,12 +129,7 @@ func TestDoubleOptInAndCampaignOverRealSMTP(t *testing.T) {
 // returns its base URL and a function that stops it and reports its error.
 func serveForTest(t *testing.T, env map[string]string, stderr io.Writer) (string, func() error) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	base := "http://" + addr
 	env["TRESOR_ADDR"], env["TRESOR_PUBLIC_URL"] = addr, base
 	listening := make(chan string, 1)
@@ -189,4 +184,18 @@ func staffAPI(t *testing.T, env map[string]string, base, email, role, purpose st
 		_ = json.NewDecoder(res.Body).Decode(&out)
 		return res.StatusCode, out
 	}
+}
+
+// freeAddr returns a loopback address whose port was free a moment ago, for
+// a server the test starts (the port is released before it is used, so
+// another process could take it meanwhile; on loopback that is rare).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }
