@@ -173,6 +173,10 @@ func (c *conn) InsertContacts(ctx context.Context, rows []*tresor.ContactRow) er
 	if len(rows) == 0 {
 		return nil
 	}
+	rows, err := c.withProvenanceRefs(ctx, rows)
+	if err != nil {
+		return err
+	}
 	if c.db.dialect.CopyContacts != nil && len(rows) > 1 {
 		if err := c.db.dialect.CopyContacts(ctx, c.sqlConn, rows); err != nil {
 			return fmt.Errorf("copy contacts: %w", c.db.dialect.TranslateError(err))
@@ -227,8 +231,12 @@ func (c *conn) UpdateContact(ctx context.Context, r *tresor.ContactRow, prev int
 			return err
 		}
 	}
+	prov, err := c.provenanceRef(ctx, r.Provenance)
+	if err != nil {
+		return err
+	}
 	if err := changeOne(ctx, c, "contact", r.ID, "contact-update", r.ID, nullID(r.OwnerID), nullID(r.OrganizationID),
-		provenanceColumn(r.Provenance), nullMicros(r.RestrictedAt), nullMicros(r.ObjectedAt), nullMicros(r.LastInteractionAt),
+		prov, nullMicros(r.RestrictedAt), nullMicros(r.ObjectedAt), nullMicros(r.LastInteractionAt),
 		micros(r.UpdatedAt), r.Version, r.Sealed, prev); err != nil {
 		return err
 	}

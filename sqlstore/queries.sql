@@ -4,7 +4,11 @@
 -- which append their filters in Go.
 
 -- name: contact-select
-SELECT c.id, c.owner_id, c.organization_id, c.provenance, c.restricted_at, c.objected_at, c.last_interaction_at,
+SELECT c.id, c.owner_id, c.organization_id,
+       CASE WHEN substr(c.provenance, 1, 1) = '@'
+            THEN (SELECT ps.body FROM provenance_sets ps WHERE ps.id = CAST(substr(c.provenance, 2) AS BIGINT))
+            ELSE c.provenance END,
+       c.restricted_at, c.objected_at, c.last_interaction_at,
        c.archived_at, c.created_at, c.updated_at, c.version, c.sealed, dk.subject, dk.version, dk.kek_version, dk.wrapped
 FROM contacts c LEFT JOIN data_keys dk ON dk.subject = c.id
 
@@ -353,7 +357,11 @@ INSERT INTO legal_holds (id, contact_id, reason, placed_by, placed_at) VALUES ($
 UPDATE legal_holds SET released_by = $2, released_at = $3 WHERE id = $1 AND released_at IS NULL
 
 -- name: retention-scan
-SELECT c.id, c.provenance, c.created_at, c.last_interaction_at, c.archived_at,
+SELECT c.id,
+       CASE WHEN substr(c.provenance, 1, 1) = '@'
+            THEN (SELECT ps.body FROM provenance_sets ps WHERE ps.id = CAST(substr(c.provenance, 2) AS BIGINT))
+            ELSE c.provenance END,
+       c.created_at, c.last_interaction_at, c.archived_at,
        EXISTS (SELECT 1 FROM legal_holds h WHERE h.contact_id = c.id AND h.released_at IS NULL)
 FROM contacts c
 
@@ -935,3 +943,9 @@ DELETE FROM mail_outbox WHERE state IN ('sent', 'failed') AND done_at < $1
 
 -- name: erase-outbox
 DELETE FROM mail_outbox WHERE contact_id = $1
+
+-- name: provenance-intern
+INSERT INTO provenance_sets (digest, body) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING
+
+-- name: provenance-ref
+SELECT id FROM provenance_sets WHERE digest = $1

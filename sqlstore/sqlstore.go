@@ -105,6 +105,7 @@ type DB struct {
 	migrations []migration
 	dict       *auditDict // the refs of the audit trail's compact form
 	analyze    analyzer
+	provRefs   provenanceRefs // references of provenance kept once (provenance.go)
 }
 
 var _ tresor.Store = (*DB)(nil)
@@ -253,6 +254,7 @@ func (db *DB) Update(ctx context.Context, fn func(tresor.Tx) error) (err error) 
 	if cn.auditNew != nil {
 		db.dict.merge(cn.auditNew)
 	}
+	db.provRefs.publish(cn.provNew)
 	db.bulkLoaded(ctx, cn.bulk)
 	return nil
 }
@@ -335,6 +337,9 @@ type conn struct {
 	tx      *sql.Tx   // nil outside a transaction
 	sqlConn *sql.Conn // the transaction's connection
 	bulk    int       // rows this transaction bulk-inserted
+	// provNew holds the provenance references the transaction wrote or
+	// found, for the store's memory once it commits.
+	provNew map[string]string
 	// auditNew holds the audit refs the transaction wrote or read, for the
 	// shared cache once it commits.
 	auditNew *auditDict

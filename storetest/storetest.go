@@ -63,6 +63,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, requestIntakeTests...)
 	tests = append(tests, subjectExportTests...)
 	tests = append(tests, objectionTests...)
+	tests = append(tests, provenanceTests...)
 	tests = append(tests, postTests...)
 	tests = append(tests, outboxTests...)
 	for _, tc := range tests {
