@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -131,4 +132,70 @@ func TestOnlyServerLeads(t *testing.T) {
 			t.Fatalf("the lead is not held: %v", err)
 		}
 	}
+}
+
+// TestOwnProvenanceStaysInThePersonsRow: provenance shared by several
+// people of a batch is kept once, by reference; a person's own provenance
+// (whose balancing note is free text that may name the person) stays in
+// the person's row and leaves the file with the person.
+func TestOwnProvenanceStaysInThePersonsRow(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tresor.db")
+	s, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	row := func(note string) *tresor.ContactRow {
+		r := &tresor.ContactRow{Sealed: []byte("opaque")}
+		r.Meta = tresor.Meta{ID: uuid.NewString(), CreatedAt: at, UpdatedAt: at, Version: 1}
+		r.Provenance = tresor.NewProvenance([]tresor.ProvenanceRecord{{Fields: []string{"given_name"}, Purpose: "sales",
+			CollectedAt: at, CollectedBy: "system", Collection: tresor.Collection{LegalBasis: tresor.BasisLegitimateInterest,
+				BalancingNote: note, Source: tresor.SourceImport}}})
+		return r
+	}
+	const shared, own = "Business contacts of the spring trade fair.", "Erika Musterfrau asked for a call back."
+	batch := []*tresor.ContactRow{row(shared), row(shared), row(shared)}
+	person := row(own)
+	for _, rows := range [][]*tresor.ContactRow{batch, {person}} {
+		if err := s.Update(ctx, func(tx tresor.Tx) error { return tx.InsertContacts(ctx, rows) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range append(batch, person) {
+		got, err := s.Read().Contact(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if recs, err := got.Provenance.Records(); err != nil || len(recs) != 1 {
+			t.Fatalf("provenance of %s: %v %v", r.ID, recs, err)
+		}
+	}
+	if err := s.Update(ctx, func(tx tresor.Tx) error { return tx.DeleteContact(ctx, person.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	file := func() string {
+		var all []byte
+		for _, p := range []string{path, path + "-wal"} {
+			b, err := os.ReadFile(p)
+			if err == nil {
+				all = append(all, b...)
+			}
+		}
+		return string(all)
+	}()
+	t.Run("the batch's provenance is kept once", func(t *testing.T) {
+		if n := strings.Count(file, shared); n != 1 {
+			t.Fatalf("the shared note is in the file %d times, want 1", n)
+		}
+	})
+	t.Run("a person's own note leaves the file with the person", func(t *testing.T) {
+		if strings.Contains(file, own) {
+			t.Fatal("the erased person's own balancing note is still in the database file")
+		}
+	})
 }

@@ -231,7 +231,7 @@ func (c *conn) UpdateContact(ctx context.Context, r *tresor.ContactRow, prev int
 			return err
 		}
 	}
-	prov, err := c.provenanceRef(ctx, r.Provenance)
+	prov, err := c.provenanceRef(ctx, r.Provenance, false)
 	if err != nil {
 		return err
 	}

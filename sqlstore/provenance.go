@@ -54,9 +54,18 @@ func (p *provenanceRefs) publish(refs map[string]string) {
 	}
 }
 
+// Only provenance shared by several people is kept apart: a balancing note
+// is free text, and one written for a single person could name that person
+// — in the person's own row it goes with the person at an erasure, in
+// provenance_sets it would stay. Provenance of several people of one batch
+// (an import) is the batch's; a contact whose provenance is such a row
+// already refers to it when it is written again.
+
 // provenanceRef returns the column value for p: in a transaction, a
-// reference to its row in provenance_sets, which it writes if there is none.
-func (c *conn) provenanceRef(ctx context.Context, p tresor.Provenance) (string, error) {
+// reference to its row in provenance_sets if there is one, written by this
+// transaction if there is none and share says p is shared by several people;
+// else the JSON itself.
+func (c *conn) provenanceRef(ctx context.Context, p tresor.Provenance, share bool) (string, error) {
 	text := provenanceColumn(p)
 	if len(text) < provenanceInternMin || c.tx == nil {
 		return text, nil
@@ -66,6 +75,9 @@ func (c *conn) provenanceRef(ctx context.Context, p tresor.Provenance) (string, 
 	}
 	if ref, ok := c.provNew[text]; ok {
 		return ref, nil
+	}
+	if !share {
+		return text, nil
 	}
 	digest := sha256.Sum256([]byte(text))
 	if _, err := c.exec(ctx, "provenance-intern", digest[:], text); err != nil {
@@ -88,11 +100,18 @@ func (c *conn) provenanceRef(ctx context.Context, p tresor.Provenance) (string, 
 }
 
 // withProvenanceRefs returns copies of the rows whose provenance is the
-// reference to be stored; the caller's rows are left as they are.
+// value to be stored: a reference where several rows share it; the caller's
+// rows are left as they are.
 func (c *conn) withProvenanceRefs(ctx context.Context, rows []*tresor.ContactRow) ([]*tresor.ContactRow, error) {
+	texts := make([]string, len(rows))
+	shared := map[string]int{}
+	for i, r := range rows {
+		texts[i] = provenanceColumn(r.Provenance)
+		shared[texts[i]]++
+	}
 	out := make([]*tresor.ContactRow, len(rows))
 	for i, r := range rows {
-		ref, err := c.provenanceRef(ctx, r.Provenance)
+		ref, err := c.provenanceRef(ctx, tresor.ProvenanceJSON([]byte(texts[i])), shared[texts[i]] > 1)
 		if err != nil {
 			return nil, err
 		}

@@ -38,26 +38,32 @@ func testProvenanceShared(t *testing.T, s tresor.Store) {
 	insertContacts(t, s, rows...)
 	// A transaction that rolls back leaves no provenance behind to refer
 	// to; the next one that writes the same provenance writes it again.
-	gone := contactRow("", "gone@example.org")
-	gone.Provenance = c
+	gone, gone2 := contactRow("", "gone@example.org"), contactRow("", "gone2@example.org")
+	gone.Provenance, gone2.Provenance = c, c
 	errRollback := errors.New("roll back")
 	if err := s.Update(ctx, func(tx tresor.Tx) error {
-		if err := tx.InsertContacts(ctx, []*tresor.ContactRow{gone}); err != nil {
+		if err := tx.InsertContacts(ctx, []*tresor.ContactRow{gone, gone2}); err != nil {
 			return err
 		}
 		return errRollback
 	}); !errors.Is(err, errRollback) {
 		t.Fatalf("rolled back transaction: %v", err)
 	}
-	kept := contactRow("", "kept@example.org")
-	kept.Provenance = c
-	insertContacts(t, s, kept)
+	kept, kept2 := contactRow("", "kept@example.org"), contactRow("", "kept2@example.org")
+	kept.Provenance, kept2.Provenance = c, c
+	insertContacts(t, s, kept, kept2)
+	// A person's own provenance, with a note of its own, stays with the
+	// person (tested for what it reads back; where it is kept is the
+	// SQLite test TestOwnProvenanceStaysInThePersonsRow).
+	own := contactRow("", "own@example.org")
+	own.Provenance = record("Met at the trade fair.", epoch)
+	insertContacts(t, s, own)
 	// An update writes the provenance it is given.
 	next := *rows[1]
 	next.Provenance, next.Version, next.UpdatedAt = b, rows[1].Version+1, epoch.Add(time.Second)
 	update(t, s, func(tx tresor.Tx) error { return tx.UpdateContact(ctx, &next, rows[1].Version) })
 
-	want := map[string]tresor.Provenance{kept.ID: c}
+	want := map[string]tresor.Provenance{kept.ID: c, kept2.ID: c, own.ID: own.Provenance}
 	for i, r := range rows {
 		want[r.ID] = a
 		if i%3 == 0 || i == 1 {
