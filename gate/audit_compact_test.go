@@ -176,3 +176,46 @@ func TestAuditChangedTerm(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestAuditIDsNamedAgainByAFreshServer: a server whose memory of the audit
+// dictionary is empty (just started) writes entries naming objects stored
+// before — several at once, as a list page does — with the refs they have,
+// and the trail answers who accessed them and verifies.
+func TestAuditIDsNamedAgainByAFreshServer(t *testing.T) {
+	run := func(t *testing.T, cfg datadir.Config) {
+		first := openGate(t, cfg)
+		ctx := tresor.WithPurpose(system(), "sales")
+		var ids []string
+		for i := range 5 {
+			c := erika()
+			c.Emails = []string{"fresh" + strconv.Itoa(i) + "@example.org"}
+			must(t, first.CreateContact(ctx, c))
+			ids = append(ids, c.ID)
+		}
+		first.Close()
+		g := openGate(t, cfg)
+		l, err := g.Contacts(ctx, tresor.ContactFilter{})
+		must(t, err)
+		if len(l.Items) != 5 {
+			t.Fatalf("listed %d contacts", len(l.Items))
+		}
+		t.Run("each object keeps its ref and its entries", func(t *testing.T) {
+			for _, id := range ids {
+				if got := actions(entriesOf(t, g, id)); got != "contact.create:allow contact.list:allow" {
+					t.Fatalf("%s: %s", id, got)
+				}
+			}
+		})
+		t.Run("the trail verifies", func(t *testing.T) {
+			rep, err := g.VerifyAudit(bg, "")
+			must(t, err)
+			if rep.Problem != "" {
+				t.Fatalf("verify: %s", rep.Problem)
+			}
+		})
+	}
+	t.Run("sqlite", func(t *testing.T) { run(t, datadir.Config{DataDir: t.TempDir(), Migrate: true}) })
+	t.Run("postgres", func(t *testing.T) {
+		run(t, datadir.Config{DB: storetest.PostgresURL(t), DataDir: t.TempDir(), Migrate: true})
+	})
+}

@@ -186,7 +186,7 @@ func (c *conn) lookupRef(ctx context.Context, insert, sel string, v any) (int64,
 // people in one append).
 func (c *conn) addIDs(ctx context.Context, entries []*tresor.AuditEntry) error {
 	q := c.db.dialect.AuditIDsArray
-	if q == "" {
+	if q == "" && !c.db.dialect.PositionalParams {
 		return nil
 	}
 	var ids [][]byte
@@ -206,6 +206,9 @@ func (c *conn) addIDs(ctx context.Context, entries []*tresor.AuditEntry) error {
 	if len(ids) < 2 {
 		return nil // one is added as it comes
 	}
+	if q == "" {
+		return c.addIDsRows(ctx, ids)
+	}
 	rows, err := c.queryText(ctx, q, ids)
 	if err != nil {
 		return err
@@ -222,6 +225,77 @@ func (c *conn) addIDs(ctx context.Context, entries []*tresor.AuditEntry) error {
 		}
 	}
 	return rows.Err()
+}
+
+// idsChunk is how many ids one statement of addIDsRows adds or reads.
+const idsChunk = 500
+
+// addIDsRows is addIDs with ? parameters (SQLite): the ids go as multi-row
+// inserts that return the refs of those added, then one read of the refs
+// of those that were there already, idsChunk ids a statement — instead of
+// a statement for every id.
+func (c *conn) addIDsRows(ctx context.Context, ids [][]byte) error {
+	scan := func(text string, args []any) error {
+		rows, err := c.queryText(ctx, text, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r int64
+			var id []byte
+			if err := rows.Scan(&r, &id); err != nil {
+				return err
+			}
+			if u, err := uuid.FromBytes(id); err == nil {
+				c.rememberID(r, u)
+			}
+		}
+		return rows.Err()
+	}
+	for start := 0; start < len(ids); start += idsChunk {
+		chunk := ids[start:min(start+idsChunk, len(ids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		var b strings.Builder
+		b.WriteString("INSERT INTO audit_ids (id) VALUES ")
+		for i := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?)")
+		}
+		b.WriteString(" ON CONFLICT DO NOTHING RETURNING ref, id")
+		if err := scan(b.String(), args); err != nil {
+			return fmt.Errorf("audit ids: %w", err)
+		}
+		var there []any
+		for _, id := range chunk {
+			if u, err := uuid.FromBytes(id); err == nil {
+				if _, ok := c.cachedID(u); !ok {
+					there = append(there, id)
+				}
+			}
+		}
+		if len(there) == 0 {
+			continue
+		}
+		b.Reset()
+		b.WriteString("SELECT ref, id FROM audit_ids WHERE id IN (")
+		for i := range there {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("?")
+		}
+		b.WriteString(")")
+		if err := scan(b.String(), there); err != nil {
+			return fmt.Errorf("audit ids: %w", err)
+		}
+	}
+	return nil
 }
 
 // knownTermRef is the ref of s as text for a filter, or s itself when no
