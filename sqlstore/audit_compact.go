@@ -209,7 +209,13 @@ func (c *conn) addIDs(ctx context.Context, entries []*tresor.AuditEntry) error {
 	if q == "" {
 		return c.addIDsRows(ctx, ids)
 	}
-	rows, err := c.queryText(ctx, q, ids)
+	return c.rememberIDRefs(ctx, q, ids)
+}
+
+// rememberIDRefs runs a query that answers (ref, id) rows of audit_ids and
+// remembers each ref.
+func (c *conn) rememberIDRefs(ctx context.Context, text string, args ...any) error {
+	rows, err := c.queryText(ctx, text, args...)
 	if err != nil {
 		return err
 	}
@@ -235,24 +241,6 @@ const idsChunk = 500
 // of those that were there already, idsChunk ids a statement — instead of
 // a statement for every id.
 func (c *conn) addIDsRows(ctx context.Context, ids [][]byte) error {
-	scan := func(text string, args []any) error {
-		rows, err := c.queryText(ctx, text, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var r int64
-			var id []byte
-			if err := rows.Scan(&r, &id); err != nil {
-				return err
-			}
-			if u, err := uuid.FromBytes(id); err == nil {
-				c.rememberID(r, u)
-			}
-		}
-		return rows.Err()
-	}
 	for start := 0; start < len(ids); start += idsChunk {
 		chunk := ids[start:min(start+idsChunk, len(ids))]
 		args := make([]any, len(chunk))
@@ -268,7 +256,7 @@ func (c *conn) addIDsRows(ctx context.Context, ids [][]byte) error {
 			b.WriteString("(?)")
 		}
 		b.WriteString(" ON CONFLICT DO NOTHING RETURNING ref, id")
-		if err := scan(b.String(), args); err != nil {
+		if err := c.rememberIDRefs(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("audit ids: %w", err)
 		}
 		var there []any
@@ -291,7 +279,7 @@ func (c *conn) addIDsRows(ctx context.Context, ids [][]byte) error {
 			b.WriteString("?")
 		}
 		b.WriteString(")")
-		if err := scan(b.String(), there); err != nil {
+		if err := c.rememberIDRefs(ctx, b.String(), there...); err != nil {
 			return fmt.Errorf("audit ids: %w", err)
 		}
 	}
